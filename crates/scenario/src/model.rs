@@ -1,0 +1,374 @@
+//! The validated scenario model: what a scenario file means once parsed and checked.
+//!
+//! These types are the contract between the parser (this crate) and the runner. Everything here is already
+//! validated: ids exist in the catalogue, templates parsed, names resolved, so the runner never re-checks.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::template::Template;
+
+/// A requirement's level in the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Should,
+    Must,
+}
+
+/// The documented API profiles a target can implement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Profile {
+    #[serde(rename = "appmixer-5.1")]
+    Appmixer51,
+    #[serde(rename = "appmixer-6")]
+    Appmixer6,
+    #[serde(rename = "appmixer-cloud")]
+    AppmixerCloud,
+    #[serde(rename = "creditsafe-connect")]
+    CreditsafeConnect,
+}
+
+impl Profile {
+    pub const ALL: [Profile; 4] = [
+        Profile::Appmixer51,
+        Profile::Appmixer6,
+        Profile::AppmixerCloud,
+        Profile::CreditsafeConnect,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Appmixer51 => "appmixer-5.1",
+            Profile::Appmixer6 => "appmixer-6",
+            Profile::AppmixerCloud => "appmixer-cloud",
+            Profile::CreditsafeConnect => "creditsafe-connect",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Profile> {
+        Profile::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One entry of the requirement catalogue (`scenarios/requirements.toml`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Requirement {
+    pub id: String,
+    pub level: Level,
+    pub profiles: Vec<Profile>,
+    /// The paraphrase the report prints.
+    pub requirement: String,
+    /// The quoted clause of the source document.
+    pub clause: String,
+    /// Which document and section the clause comes from.
+    pub source: String,
+    /// The readings a conforming target may follow, where the documentation is ambiguous.
+    pub accept: Option<String>,
+}
+
+/// The whole catalogue, in file order.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Catalogue {
+    pub requirements: Vec<Requirement>,
+}
+
+impl Catalogue {
+    pub fn get(&self, id: &str) -> Option<&Requirement> {
+        self.requirements.iter().find(|r| r.id == id)
+    }
+}
+
+/// Where a scenario came from, for messages and reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Origin {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Capabilities a target must have for a scenario to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Capability {
+    ClockControl,
+    OpenSignup,
+    CreateScope,
+    AdminAccount,
+    CreditsafeAccount,
+    TokenSecret,
+    ForwardedFor,
+}
+
+impl Capability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Capability::ClockControl => "clock-control",
+            Capability::OpenSignup => "open-signup",
+            Capability::CreateScope => "create-scope",
+            Capability::AdminAccount => "admin-account",
+            Capability::CreditsafeAccount => "creditsafe-account",
+            Capability::TokenSecret => "token-secret",
+            Capability::ForwardedFor => "forwarded-for",
+        }
+    }
+}
+
+/// When a scenario runs relative to the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    #[default]
+    Normal,
+    /// Locks the client out of an endpoint: runs after every normal scenario.
+    Lockout,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Scenario {
+    pub name: String,
+    pub title: String,
+    pub covers: Vec<String>,
+    /// Resolved: never empty.
+    pub profiles: Vec<Profile>,
+    pub tags: Vec<String>,
+    pub requires: Vec<Capability>,
+    pub phase: Phase,
+    pub steps: Vec<Step>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    /// Given or `step N` (1-based).
+    pub name: String,
+    /// Resolved: the step's own covers or the scenario's.
+    pub covers: Vec<String>,
+    pub action: Action,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub enum Action {
+    Request(Box<RequestStep>),
+    Wait(Wait),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestStep {
+    pub request: RequestSpec,
+    /// Evaluates to a non-negative integer; default 1.
+    pub repeat: Option<Template>,
+    /// At least 1; default 1.
+    pub concurrency: u32,
+    pub expect: Expectations,
+    /// Name → dotted JSON path in the last response body.
+    pub capture: BTreeMap<String, String>,
+    pub capture_response: Option<String>,
+    pub mark: Option<String>,
+    pub within: Option<Within>,
+    /// Status code → reading name.
+    pub reading: BTreeMap<u16, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestSpec {
+    pub method: String,
+    pub path: Template,
+    /// Header name as written → value.
+    pub headers: Vec<(String, Template)>,
+    pub body: Body,
+    pub content_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub enum Body {
+    None,
+    /// A JSON document whose strings are templates.
+    Json(JsonTemplate),
+    Raw(Template),
+}
+
+/// A JSON value whose string leaves are templates.
+#[derive(Debug, Clone, Serialize)]
+pub enum JsonTemplate {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(Template),
+    Array(Vec<JsonTemplate>),
+    Object(Vec<(String, JsonTemplate)>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowName {
+    SignupEmailWindow,
+    SignupIpWindow,
+    CsInvalidWindow,
+    CsOverallWindow,
+    AppmixerTokenLifetime,
+    CreditsafeTokenLifetime,
+}
+
+impl WindowName {
+    pub const ALL: [WindowName; 6] = [
+        WindowName::SignupEmailWindow,
+        WindowName::SignupIpWindow,
+        WindowName::CsInvalidWindow,
+        WindowName::CsOverallWindow,
+        WindowName::AppmixerTokenLifetime,
+        WindowName::CreditsafeTokenLifetime,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WindowName::SignupEmailWindow => "signup_email_window",
+            WindowName::SignupIpWindow => "signup_ip_window",
+            WindowName::CsInvalidWindow => "cs_invalid_window",
+            WindowName::CsOverallWindow => "cs_overall_window",
+            WindowName::AppmixerTokenLifetime => "appmixer_token_lifetime",
+            WindowName::CreditsafeTokenLifetime => "creditsafe_token_lifetime",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub enum Wait {
+    /// A named window plus an offset in milliseconds (default +1000), or ending `slack` before its end.
+    Window {
+        window: WindowName,
+        offset_ms: i64,
+        minus_slack: bool,
+    },
+    Millis(u64),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Within {
+    pub since: String,
+    pub window: WindowName,
+}
+
+/// A status pattern: one code or a class such as `4xx`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum StatusPattern {
+    Code(u16),
+    /// The hundreds digit: `4` for `4xx`.
+    Class(u8),
+}
+
+impl StatusPattern {
+    pub fn matches(self, status: u16) -> bool {
+        match self {
+            StatusPattern::Code(code) => code == status,
+            StatusPattern::Class(class) => status / 100 == u16::from(class),
+        }
+    }
+}
+
+impl std::fmt::Display for StatusPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StatusPattern::Code(code) => write!(f, "{code}"),
+            StatusPattern::Class(class) => write!(f, "{class}xx"),
+        }
+    }
+}
+
+/// One or more status patterns; matches when any does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusSet(pub Vec<StatusPattern>);
+
+impl StatusSet {
+    pub fn matches(&self, status: u16) -> bool {
+        self.0.iter().any(|p| p.matches(status))
+    }
+}
+
+impl std::fmt::Display for StatusSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&parts.join(" or "))
+    }
+}
+
+/// The JSON types a matcher can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JsonType {
+    String,
+    Number,
+    Integer,
+    Boolean,
+    Null,
+    Array,
+    Object,
+    /// Any value, as long as the path exists.
+    Present,
+    /// The path must not exist.
+    Absent,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Matcher {
+    /// Alternatives; empty means any type.
+    pub types: Vec<JsonType>,
+    pub equals: Option<JsonTemplate>,
+    pub contains: Option<JsonTemplate>,
+    pub starts_with: Option<Template>,
+    /// Already compiled-checked; compile again with `regex::Regex::new` (cannot fail).
+    pub matches: Option<String>,
+    pub integer_range: Option<(i64, i64)>,
+    pub optional: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tally {
+    pub status: StatusSet,
+    pub count: Template,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JwtExpectation {
+    /// Dotted JSON path of the token in the body.
+    pub field: String,
+    /// Accepted algorithms; empty means any.
+    pub alg: Vec<String>,
+    /// Claims that must be present.
+    pub claims: Vec<String>,
+    /// Header fields that must be present (e.g. `kid`).
+    pub header: Vec<String>,
+}
+
+/// What must hold of a response. `should` holds the same again as warnings.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Expectations {
+    pub status: Option<StatusSet>,
+    /// Dotted path → matcher, in file order.
+    pub json: Vec<(String, Matcher)>,
+    pub message: Option<Template>,
+    /// Lower-cased header name → matcher, in file order.
+    pub headers: Vec<(String, Matcher)>,
+    pub body_excludes: Vec<Template>,
+    pub same_as: Option<String>,
+    pub jwt: Option<JwtExpectation>,
+    pub tally: Vec<Tally>,
+    /// Warnings instead of failures. Never nested further.
+    pub should: Option<Box<Expectations>>,
+}
+
+/// A loaded suite: the catalogue plus every scenario, in run order (normal phase, then lockout).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Suite {
+    pub catalogue: Catalogue,
+    pub scenarios: Vec<Scenario>,
+}
