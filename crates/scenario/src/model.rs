@@ -150,7 +150,8 @@ pub struct Scenario {
 pub struct Step {
     /// Given or `step N` (1-based).
     pub name: String,
-    /// Resolved: the step's own covers or the scenario's.
+    /// Resolved: the step's own covers or the scenario's. Empty marks a setup step: its failure makes the
+    /// scenario's requirements inconclusive rather than failed.
     pub covers: Vec<String>,
     pub action: Action,
     pub origin: Origin,
