@@ -1,0 +1,56 @@
+//! What the engine tells the outside world while it runs. The engine never prints; reporters consume these.
+
+use authconform_scenario::model::Profile;
+
+use super::results::{RunReport, TargetReport, Verdict};
+use crate::config::ClockMode;
+
+#[derive(Debug)]
+pub enum EngineEvent<'a> {
+    RunStarted {
+        run_id: &'a str,
+        targets: usize,
+        scenarios: usize,
+    },
+    TargetStarted {
+        name: &'a str,
+        base_url: &'a str,
+        profiles: &'a [Profile],
+        clock: ClockMode,
+    },
+    ScenarioStarted {
+        target: &'a str,
+        scenario: &'a str,
+        title: &'a str,
+    },
+    StepFinished {
+        scenario: &'a str,
+        step_number: usize,
+        step: &'a str,
+        /// The worst finding of the step, or pass.
+        verdict: Verdict,
+        requests: u64,
+    },
+    WaitStarted {
+        scenario: &'a str,
+        step: &'a str,
+        total_ms: u64,
+        clock: ClockMode,
+    },
+    /// Only while really waiting (clock `real`).
+    WaitProgress {
+        elapsed_ms: u64,
+        total_ms: u64,
+    },
+    WaitFinished {
+        scenario: &'a str,
+        step: &'a str,
+    },
+    ScenarioFinished {
+        scenario: &'a str,
+        verdict: Verdict,
+        skip_reason: Option<&'a str>,
+    },
+    TargetFinished(&'a TargetReport),
+    RunFinished(&'a RunReport),
+}

@@ -1,0 +1,515 @@
+//! Expectations: what must hold of a response, evaluated into mismatches a person can read.
+//!
+//! Templates inside expectations are rendered once per step ([`RenderedExpectations`]); each response is
+//! then checked without further allocation unless something is wrong.
+
+use authconform_scenario::model::{Expectations, JsonType, JwtExpectation, Matcher, StatusSet};
+use regex::Regex;
+use serde_json::Value;
+
+use super::http::Response;
+use super::jwt;
+use super::render::{CapturedResponse, RenderError, Scope};
+use super::results::ObservationKind;
+
+/// One expectation that did not hold (or held with a warning).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Mismatch {
+    pub(crate) expected: String,
+    pub(crate) actual: String,
+    /// The response passes, with a warning (e.g. the message came as plain text).
+    pub(crate) warning_only: bool,
+}
+
+impl Mismatch {
+    fn new(expected: impl Into<String>, actual: impl Into<String>) -> Mismatch {
+        Mismatch {
+            expected: expected.into(),
+            actual: actual.into(),
+            warning_only: false,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct RenderedMatcher {
+    types: Vec<JsonType>,
+    equals: Option<Value>,
+    contains: Option<Value>,
+    starts_with: Option<String>,
+    matches: Option<Regex>,
+    integer_range: Option<(i64, i64)>,
+    optional: bool,
+}
+
+/// Expectations of one tier with their templates rendered.
+#[derive(Debug, Default)]
+pub(crate) struct RenderedExpectations {
+    status: Option<StatusSet>,
+    json: Vec<(String, RenderedMatcher)>,
+    message: Option<String>,
+    headers: Vec<(String, RenderedMatcher)>,
+    body_excludes: Vec<String>,
+    same_as: Option<(String, CapturedResponse)>,
+    jwt: Option<JwtExpectation>,
+    pub(crate) tally: Vec<(StatusSet, u64)>,
+}
+
+impl RenderedExpectations {
+    /// Renders one tier (the `should` table is rendered separately).
+    pub(crate) fn render(expect: &Expectations, scope: &mut Scope<'_>) -> Result<RenderedExpectations, RenderError> {
+        let matcher = |m: &Matcher, scope: &mut Scope<'_>| -> Result<RenderedMatcher, RenderError> {
+            Ok(RenderedMatcher {
+                types: m.types.clone(),
+                equals: m.equals.as_ref().map(|t| scope.render_json(t)).transpose()?,
+                contains: m.contains.as_ref().map(|t| scope.render_json(t)).transpose()?,
+                starts_with: m.starts_with.as_ref().map(|t| scope.render_string(t)).transpose()?,
+                // The parser has compiled each pattern once already, so this cannot fail.
+                matches: m.matches.as_deref().and_then(|pattern| Regex::new(pattern).ok()),
+                integer_range: m.integer_range,
+                optional: m.optional,
+            })
+        };
+        let mut rendered = RenderedExpectations {
+            status: expect.status.clone(),
+            message: expect.message.as_ref().map(|t| scope.render_string(t)).transpose()?,
+            jwt: expect.jwt.clone(),
+            ..RenderedExpectations::default()
+        };
+        for (path, m) in &expect.json {
+            rendered.json.push((path.clone(), matcher(m, scope)?));
+        }
+        for (name, m) in &expect.headers {
+            rendered.headers.push((name.clone(), matcher(m, scope)?));
+        }
+        for t in &expect.body_excludes {
+            rendered.body_excludes.push(scope.render_string(t)?);
+        }
+        if let Some(name) = &expect.same_as {
+            let captured = scope
+                .vars
+                .responses
+                .get(name)
+                .cloned()
+                .ok_or_else(|| RenderError::NotCaptured(name.clone()))?;
+            rendered.same_as = Some((name.clone(), captured));
+        }
+        for tally in &expect.tally {
+            let count = scope.render_integer(&tally.count)?;
+            rendered
+                .tally
+                .push((tally.status.clone(), u64::try_from(count.max(0)).unwrap_or(0)));
+        }
+        Ok(rendered)
+    }
+
+    /// Checks one response, appending what did not hold and reporting what was observed.
+    pub(crate) fn check(
+        &self,
+        response: &Response,
+        out: &mut Vec<Mismatch>,
+        observe: &mut dyn FnMut(ObservationKind, String),
+    ) {
+        if let Some(status) = &self.status
+            && !status.matches(response.status)
+        {
+            out.push(Mismatch::new(
+                format!("status {status}"),
+                format!("status {}{}", response.status, body_hint(response)),
+            ));
+        }
+        let needs_json = !self.json.is_empty() || self.message.is_some() || self.jwt.is_some();
+        let json = if needs_json { response.json() } else { None };
+        if !self.json.is_empty() {
+            match &json {
+                Some(body) => {
+                    for (path, matcher) in &self.json {
+                        if let Some(problem) = matcher.check(lookup(body, path)) {
+                            out.push(Mismatch::new(
+                                format!("`{path}`: {}", matcher.describe()),
+                                format!("`{path}` {problem}"),
+                            ));
+                        }
+                    }
+                }
+                None => out.push(Mismatch::new(
+                    "a JSON body",
+                    format!("not JSON: {}", excerpt(&response.body)),
+                )),
+            }
+        }
+        if let Some(message) = &self.message {
+            self.check_message(message, response, json.as_ref(), out, observe);
+        }
+        for (name, matcher) in &self.headers {
+            let value = response.header(name).map(|v| Value::String(v.to_owned()));
+            if let Some(problem) = matcher.check(value.as_ref()) {
+                out.push(Mismatch::new(
+                    format!("header `{name}`: {}", matcher.describe()),
+                    format!("header `{name}` {problem}"),
+                ));
+            }
+        }
+        for excluded in &self.body_excludes {
+            if !excluded.is_empty() && contains_bytes(&response.body, excluded.as_bytes()) {
+                out.push(Mismatch::new(
+                    format!("a body without `{excluded}`"),
+                    "the body contains it".to_owned(),
+                ));
+            }
+        }
+        if let Some((name, earlier)) = &self.same_as
+            && (earlier.status != response.status || earlier.body != response.body)
+        {
+            out.push(Mismatch::new(
+                format!(
+                    "the same status and body as `{name}`: {} {}",
+                    earlier.status,
+                    excerpt(&earlier.body)
+                ),
+                format!("{} {}", response.status, excerpt(&response.body)),
+            ));
+        }
+        if let Some(expect) = &self.jwt {
+            check_jwt(expect, json.as_ref(), out, observe);
+        }
+    }
+
+    fn check_message(
+        &self,
+        message: &str,
+        response: &Response,
+        json: Option<&Value>,
+        out: &mut Vec<Mismatch>,
+        observe: &mut dyn FnMut(ObservationKind, String),
+    ) {
+        let expected = format!("message \"{message}\"");
+        match json {
+            Some(body) => match body.get("message") {
+                Some(Value::String(found)) if found == message => {
+                    observe(ObservationKind::MessageShape, "the message is `message` in a JSON body".into());
+                }
+                Some(found) => out.push(Mismatch::new(expected, format!("`message` is {}", short(found)))),
+                None => out.push(Mismatch::new(
+                    expected,
+                    format!("a JSON body without `message`: {}", excerpt(&response.body)),
+                )),
+            },
+            None => {
+                let text = String::from_utf8_lossy(&response.body);
+                if text.trim() == message {
+                    observe(ObservationKind::MessageShape, "the message is a plain-text body".into());
+                    out.push(Mismatch {
+                        expected: format!("{expected} as `message` in a JSON body"),
+                        actual: format!(
+                            "a plain-text body (content-type {})",
+                            response.header("content-type").unwrap_or("none")
+                        ),
+                        warning_only: true,
+                    });
+                } else {
+                    out.push(Mismatch::new(expected, format!("body {}", excerpt(&response.body))));
+                }
+            }
+        }
+    }
+}
+
+fn check_jwt(
+    expect: &JwtExpectation,
+    json: Option<&Value>,
+    out: &mut Vec<Mismatch>,
+    observe: &mut dyn FnMut(ObservationKind, String),
+) {
+    let field = &expect.field;
+    let expected = format!("`{field}` is a JWT");
+    let Some(token) = json.and_then(|body| lookup(body, field)) else {
+        out.push(Mismatch::new(expected, format!("`{field}` is absent")));
+        return;
+    };
+    let Some(token) = token.as_str() else {
+        out.push(Mismatch::new(expected, format!("`{field}` is {}", short(token))));
+        return;
+    };
+    let decoded = match jwt::decode(token) {
+        Ok(decoded) => decoded,
+        Err(problem) => {
+            out.push(Mismatch::new(expected, problem));
+            return;
+        }
+    };
+    observe(ObservationKind::Jwt, format!("`{field}`: {}", decoded.describe()));
+    if !expect.alg.is_empty() {
+        let alg = decoded.alg().unwrap_or("(none)");
+        if !expect.alg.iter().any(|a| a == alg) {
+            out.push(Mismatch::new(
+                format!("`{field}` alg {}", expect.alg.join(" or ")),
+                format!("alg {alg}"),
+            ));
+        }
+    }
+    let missing: Vec<&str> = expect
+        .claims
+        .iter()
+        .filter(|c| !decoded.claims.contains_key(c.as_str()))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        out.push(Mismatch::new(
+            format!("`{field}` claims {}", expect.claims.join(", ")),
+            format!("missing {}", missing.join(", ")),
+        ));
+    }
+    let missing: Vec<&str> = expect
+        .header
+        .iter()
+        .filter(|h| !decoded.header.contains_key(h.as_str()))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        out.push(Mismatch::new(
+            format!("`{field}` header fields {}", expect.header.join(", ")),
+            format!("missing {}", missing.join(", ")),
+        ));
+    }
+}
+
+impl RenderedMatcher {
+    /// `None` when the value matches; otherwise what is wrong with it, phrased after its path.
+    fn check(&self, value: Option<&Value>) -> Option<String> {
+        let Some(value) = value else {
+            return if self.optional || self.types.contains(&JsonType::Absent) {
+                None
+            } else {
+                Some("is absent".into())
+            };
+        };
+        if !self.types.is_empty() && !self.types.iter().any(|t| type_matches(*t, value)) {
+            return Some(format!("is {}", short(value)));
+        }
+        if let Some(expected) = &self.equals
+            && !values_equal(expected, value)
+        {
+            return Some(format!("is {}", short(value)));
+        }
+        if let Some(expected) = &self.contains {
+            let found = match (value, expected) {
+                (Value::Array(items), _) => items.iter().any(|item| values_equal(expected, item)),
+                (Value::String(text), Value::String(part)) => text.contains(part.as_str()),
+                _ => false,
+            };
+            if !found {
+                return Some(format!("is {}", short(value)));
+            }
+        }
+        if let Some(prefix) = &self.starts_with
+            && !value.as_str().is_some_and(|text| text.starts_with(prefix.as_str()))
+        {
+            return Some(format!("is {}", short(value)));
+        }
+        if let Some(pattern) = &self.matches {
+            let text = match value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            if !pattern.is_match(&text) {
+                return Some(format!("is {}", short(value)));
+            }
+        }
+        if let Some((min, max)) = self.integer_range {
+            let number = match value {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => s.trim().parse::<i64>().ok(),
+                _ => None,
+            };
+            if !number.is_some_and(|n| (min..=max).contains(&n)) {
+                return Some(format!("is {}", short(value)));
+            }
+        }
+        None
+    }
+
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.types.is_empty() {
+            let names: Vec<&str> = self.types.iter().map(|t| type_name(*t)).collect();
+            parts.push(names.join(" or "));
+        }
+        if let Some(v) = &self.equals {
+            parts.push(format!("equals {}", short(v)));
+        }
+        if let Some(v) = &self.contains {
+            parts.push(format!("contains {}", short(v)));
+        }
+        if let Some(prefix) = &self.starts_with {
+            parts.push(format!("starts with \"{prefix}\""));
+        }
+        if let Some(pattern) = &self.matches {
+            parts.push(format!("matches /{}/", pattern.as_str()));
+        }
+        if let Some((min, max)) = self.integer_range {
+            parts.push(format!("an integer in [{min}, {max}]"));
+        }
+        if parts.is_empty() {
+            parts.push("present".into());
+        }
+        if self.optional {
+            parts.push("if present".into());
+        }
+        parts.join(", ")
+    }
+}
+
+fn type_matches(expected: JsonType, value: &Value) -> bool {
+    match expected {
+        JsonType::String => value.is_string(),
+        JsonType::Number => value.is_number(),
+        JsonType::Integer => value.is_i64() || value.is_u64(),
+        JsonType::Boolean => value.is_boolean(),
+        JsonType::Null => value.is_null(),
+        JsonType::Array => value.is_array(),
+        JsonType::Object => value.is_object(),
+        JsonType::Present => true,
+        JsonType::Absent => false,
+    }
+}
+
+fn type_name(t: JsonType) -> &'static str {
+    match t {
+        JsonType::String => "string",
+        JsonType::Number => "number",
+        JsonType::Integer => "integer",
+        JsonType::Boolean => "boolean",
+        JsonType::Null => "null",
+        JsonType::Array => "array",
+        JsonType::Object => "object",
+        JsonType::Present => "present",
+        JsonType::Absent => "absent",
+    }
+}
+
+/// Equality that treats `1` and `1.0` as the same number.
+fn values_equal(expected: &Value, actual: &Value) -> bool {
+    match (expected, actual) {
+        (Value::Number(a), Value::Number(b)) => a == b || a.as_f64() == b.as_f64(),
+        _ => expected == actual,
+    }
+}
+
+/// Follows a dotted path (`user.id`, `scope.0`) into a JSON value.
+pub(crate) fn lookup<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
+    path.split('.').try_fold(value, |current, segment| match current {
+        Value::Object(map) => map.get(segment),
+        Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => None,
+    })
+}
+
+fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|window| window == needle)
+}
+
+/// A value for a message: its type and a shortened rendering.
+pub(crate) fn short(value: &Value) -> String {
+    let kind = match value {
+        Value::Null => return "null".into(),
+        Value::Bool(b) => return format!("boolean {b}"),
+        Value::Number(n) => return format!("number {n}"),
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    format!("{kind} {}", truncate(&value.to_string(), 120))
+}
+
+/// A body for a message, shortened.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    if body.is_empty() {
+        return "(empty body)".into();
+    }
+    truncate(&String::from_utf8_lossy(body), 160)
+}
+
+/// A short hint at the body to follow a status, so `status 400` also says why.
+fn body_hint(response: &Response) -> String {
+    if response.body.is_empty() {
+        String::new()
+    } else {
+        format!(", body {}", excerpt(&response.body))
+    }
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn matcher(types: Vec<JsonType>) -> RenderedMatcher {
+        RenderedMatcher {
+            types,
+            equals: None,
+            contains: None,
+            starts_with: None,
+            matches: None,
+            integer_range: None,
+            optional: false,
+        }
+    }
+
+    #[test]
+    fn paths_follow_objects_and_arrays() {
+        let body = json!({ "user": { "id": "1" }, "scope": ["user"] });
+        assert_eq!(lookup(&body, "user.id"), Some(&json!("1")));
+        assert_eq!(lookup(&body, "scope.0"), Some(&json!("user")));
+        assert_eq!(lookup(&body, "scope.1"), None);
+        assert_eq!(lookup(&body, "user.id.x"), None);
+    }
+
+    #[test]
+    fn type_alternatives_and_absence() {
+        let m = matcher(vec![JsonType::Null, JsonType::String]);
+        assert_eq!(m.check(Some(&json!(null))), None);
+        assert_eq!(m.check(Some(&json!("x"))), None);
+        assert_eq!(m.check(Some(&json!(1))).as_deref(), Some("is number 1"));
+        assert_eq!(m.check(None).as_deref(), Some("is absent"));
+        assert_eq!(matcher(vec![JsonType::Absent]).check(None), None);
+        assert!(matcher(vec![JsonType::Absent]).check(Some(&json!(1))).is_some());
+    }
+
+    #[test]
+    fn integer_ranges_parse_header_strings() {
+        let mut m = matcher(vec![]);
+        m.integer_range = Some((0, 86400));
+        m.optional = true;
+        assert_eq!(m.check(Some(&json!("120"))), None);
+        assert_eq!(m.check(None), None);
+        assert!(m.check(Some(&json!("-5"))).is_some());
+        assert!(m.check(Some(&json!("soon"))).is_some());
+        assert_eq!(m.describe(), "an integer in [0, 86400], if present");
+    }
+
+    #[test]
+    fn contains_looks_into_arrays_and_strings() {
+        let mut m = matcher(vec![JsonType::Array]);
+        m.contains = Some(json!("user"));
+        assert_eq!(m.check(Some(&json!(["admin", "user"]))), None);
+        assert!(m.check(Some(&json!(["admin"]))).is_some());
+        let mut s = matcher(vec![]);
+        s.contains = Some(json!("json"));
+        assert_eq!(s.check(Some(&json!("application/json"))), None);
+    }
+
+    #[test]
+    fn numbers_compare_by_value() {
+        assert!(values_equal(&json!(1), &json!(1.0)));
+        assert!(!values_equal(&json!(1), &json!("1")));
+    }
+}

@@ -1,0 +1,464 @@
+//! Evaluating templates: turning `{{ expr }}` into values from the scenario's identities, captures, the
+//! target's accounts and limits.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use authconform_scenario::model::JsonTemplate;
+use authconform_scenario::template::{AccountField, AccountName, Expr, Function, Part, Template, UserField};
+use rand::Rng;
+use rand::distr::Alphanumeric;
+use serde_json::Value;
+
+use super::jwt;
+use crate::config::TargetDescription;
+
+/// Why a template could not be evaluated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    #[error("`captured.{0}` was never captured (an earlier capture failed)")]
+    NotCaptured(String),
+    #[error("no {0} account is configured")]
+    NoAccount(&'static str),
+    #[error("could not sign in the admin account: {0}")]
+    AdminToken(String),
+    #[error("no `secrets.appmixer_jwt_secret` is configured")]
+    NoSecret,
+    #[error("`{expr}` is not an integer (it is {value})")]
+    NotInteger { expr: String, value: String },
+    #[error("{0}")]
+    Function(String),
+}
+
+/// Values unique to one run: the run id and a counter for fresh names.
+#[derive(Debug)]
+pub(crate) struct RunIds {
+    pub(crate) run_id: String,
+    counter: AtomicU64,
+}
+
+impl RunIds {
+    pub(crate) fn new() -> RunIds {
+        let run_id: String = rand::rng()
+            .sample_iter(Alphanumeric)
+            .take(8)
+            .map(|c| char::from(c).to_ascii_lowercase())
+            .collect();
+        RunIds::with_id(run_id)
+    }
+
+    pub(crate) fn with_id(run_id: String) -> RunIds {
+        RunIds {
+            run_id,
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn next(&self) -> u64 {
+        self.counter.fetch_add(1, Ordering::Relaxed) + 1
+    }
+}
+
+/// A fresh identity for `user.NAME.*`.
+#[derive(Debug, Clone)]
+pub(crate) struct Identity {
+    pub(crate) username: String,
+    pub(crate) email: String,
+    pub(crate) password: String,
+}
+
+/// A response kept by `capture_response`.
+#[derive(Debug, Clone)]
+pub(crate) struct CapturedResponse {
+    pub(crate) status: u16,
+    pub(crate) body: Vec<u8>,
+}
+
+/// Per-scenario state that templates read.
+#[derive(Debug, Default)]
+pub(crate) struct ScenarioVars {
+    pub(crate) identities: HashMap<String, Identity>,
+    pub(crate) captured: HashMap<String, Value>,
+    pub(crate) responses: HashMap<String, CapturedResponse>,
+    /// Every secret value generated or used, for redaction in reports.
+    pub(crate) secrets: Vec<String>,
+}
+
+/// Everything an expression can read.
+pub(crate) struct Scope<'a> {
+    pub(crate) target: &'a TargetDescription,
+    pub(crate) ids: &'a RunIds,
+    /// The admin's token, when the scenario needs it and sign-in was attempted.
+    pub(crate) admin_token: Option<&'a Result<String, String>>,
+    pub(crate) vars: &'a mut ScenarioVars,
+    pub(crate) repeat_index: u64,
+    /// The target's current time in Unix seconds (test clock included).
+    pub(crate) now_s: i64,
+}
+
+impl Scope<'_> {
+    /// Renders a template: a single expression keeps its JSON type, anything else is a string.
+    pub(crate) fn render(&mut self, template: &Template) -> Result<Value, RenderError> {
+        if let Some(expr) = template.single_expression() {
+            return self.eval(expr);
+        }
+        self.render_string(template).map(Value::String)
+    }
+
+    pub(crate) fn render_string(&mut self, template: &Template) -> Result<String, RenderError> {
+        let mut out = String::new();
+        for part in &template.parts {
+            match part {
+                Part::Literal(text) => out.push_str(text),
+                Part::Expr(expr) => push_value(&mut out, &self.eval(expr)?),
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn render_json(&mut self, template: &JsonTemplate) -> Result<Value, RenderError> {
+        Ok(match template {
+            JsonTemplate::Null => Value::Null,
+            JsonTemplate::Bool(b) => Value::Bool(*b),
+            JsonTemplate::Number(n) => Value::Number(n.clone()),
+            JsonTemplate::String(t) => self.render(t)?,
+            JsonTemplate::Array(items) => {
+                Value::Array(items.iter().map(|item| self.render_json(item)).collect::<Result<_, _>>()?)
+            }
+            JsonTemplate::Object(fields) => {
+                let mut map = serde_json::Map::with_capacity(fields.len());
+                for (key, value) in fields {
+                    map.insert(key.clone(), self.render_json(value)?);
+                }
+                Value::Object(map)
+            }
+        })
+    }
+
+    pub(crate) fn render_integer(&mut self, template: &Template) -> Result<i64, RenderError> {
+        let value = self.render(template)?;
+        as_integer(&value).ok_or_else(|| RenderError::NotInteger {
+            expr: template.source.clone(),
+            value: value.to_string(),
+        })
+    }
+
+    fn eval(&mut self, expr: &Expr) -> Result<Value, RenderError> {
+        Ok(match expr {
+            Expr::User { name, field } => {
+                let identity = self.identity(name);
+                Value::String(match field {
+                    UserField::Username => identity.username.clone(),
+                    UserField::Email => identity.email.clone(),
+                    UserField::Password => identity.password.clone(),
+                })
+            }
+            Expr::Unique => Value::String(format!("u{}x{}", self.ids.run_id, self.ids.next())),
+            Expr::UniqueEmail => Value::String(format!("u.{}.{}@example.com", self.ids.run_id, self.ids.next())),
+            Expr::Account { account, field } => Value::String(self.account(*account, *field)?),
+            Expr::Limit(name) => Value::from(self.target.limits.limit(*name)),
+            Expr::Captured(name) => self
+                .vars
+                .captured
+                .get(name)
+                .cloned()
+                .ok_or_else(|| RenderError::NotCaptured(name.clone()))?,
+            Expr::RepeatIndex => Value::from(self.repeat_index),
+            Expr::SignupAuth => match &self.target.admin {
+                Some(_) => Value::String(format!("Bearer {}", self.admin_token()?)),
+                None => Value::String(String::new()),
+            },
+            Expr::Integer(n) => Value::from(*n),
+            Expr::Offset(inner, by) => {
+                let value = self.eval(inner)?;
+                let base = as_integer(&value).ok_or_else(|| RenderError::NotInteger {
+                    expr: describe(inner),
+                    value: value.to_string(),
+                })?;
+                Value::from(base.saturating_add(*by))
+            }
+            Expr::Call(function, argument) => {
+                let argument = self.eval(argument)?;
+                self.call(*function, &argument)?
+            }
+        })
+    }
+
+    fn identity(&mut self, name: &str) -> &Identity {
+        if !self.vars.identities.contains_key(name) {
+            let n = self.ids.next();
+            let run = &self.ids.run_id;
+            let password: String = rand::rng().sample_iter(Alphanumeric).take(16).map(char::from).collect();
+            let password = format!("Pw-{password}");
+            self.vars.secrets.push(password.clone());
+            let identity = Identity {
+                username: format!("{name}.{run}.{n}@example.com"),
+                email: format!("{name}.{run}.{n}@mail.example.com"),
+                password,
+            };
+            self.vars.identities.insert(name.to_owned(), identity);
+        }
+        &self.vars.identities[name]
+    }
+
+    fn account(&self, account: AccountName, field: AccountField) -> Result<String, RenderError> {
+        let (configured, label) = match account {
+            AccountName::Admin => (&self.target.admin, "admin"),
+            AccountName::Creditsafe => (&self.target.creditsafe, "creditsafe"),
+        };
+        let configured = configured.as_ref().ok_or(RenderError::NoAccount(label))?;
+        Ok(match field {
+            AccountField::Username => configured.username.clone(),
+            AccountField::Email => configured.email().to_owned(),
+            AccountField::Password => configured.password.clone(),
+            AccountField::Token => self.admin_token()?,
+        })
+    }
+
+    fn admin_token(&self) -> Result<String, RenderError> {
+        match self.admin_token {
+            Some(Ok(token)) => Ok(token.clone()),
+            Some(Err(reason)) => Err(RenderError::AdminToken(reason.clone())),
+            None => Err(RenderError::NoAccount("admin")),
+        }
+    }
+
+    fn call(&mut self, function: Function, argument: &Value) -> Result<Value, RenderError> {
+        let text = match argument {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        Ok(Value::String(match function {
+            Function::Tamper => jwt::tamper(&text),
+            Function::AlgNone => jwt::alg_none(&text),
+            Function::ExpiredToken => {
+                let secret = self.target.appmixer_jwt_secret.as_deref().ok_or(RenderError::NoSecret)?;
+                let token = jwt::expired_token(&text, secret, self.now_s).map_err(RenderError::Function)?;
+                self.vars.secrets.push(token.clone());
+                token
+            }
+            Function::LongString => {
+                let n = as_integer(argument).ok_or_else(|| RenderError::NotInteger {
+                    expr: "long_string argument".into(),
+                    value: argument.to_string(),
+                })?;
+                let n = usize::try_from(n.max(0)).unwrap_or(0);
+                "a".repeat(n)
+            }
+        }))
+    }
+}
+
+fn as_integer(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn push_value(out: &mut String, value: &Value) {
+    match value {
+        Value::String(s) => out.push_str(s),
+        Value::Null => {}
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+fn describe(expr: &Expr) -> String {
+    match expr {
+        Expr::Limit(name) => format!("limits.{}", name.as_str()),
+        Expr::RepeatIndex => "repeat.index".into(),
+        Expr::Captured(name) => format!("captured.{name}"),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Calls `f` on every template of a request step (request, expectations, tally counts).
+pub(crate) fn for_each_template(
+    step: &authconform_scenario::model::RequestStep,
+    f: &mut dyn FnMut(&Template),
+) {
+    use authconform_scenario::model::{Body, Expectations, Matcher};
+
+    fn json(template: &JsonTemplate, f: &mut dyn FnMut(&Template)) {
+        match template {
+            JsonTemplate::String(t) => f(t),
+            JsonTemplate::Array(items) => items.iter().for_each(|item| json(item, f)),
+            JsonTemplate::Object(fields) => fields.iter().for_each(|(_, value)| json(value, f)),
+            JsonTemplate::Null | JsonTemplate::Bool(_) | JsonTemplate::Number(_) => {}
+        }
+    }
+    fn matcher(m: &Matcher, f: &mut dyn FnMut(&Template)) {
+        if let Some(t) = &m.equals {
+            json(t, f);
+        }
+        if let Some(t) = &m.contains {
+            json(t, f);
+        }
+        if let Some(t) = &m.starts_with {
+            f(t);
+        }
+    }
+    fn expectations(e: &Expectations, f: &mut dyn FnMut(&Template)) {
+        e.json.iter().for_each(|(_, m)| matcher(m, f));
+        e.headers.iter().for_each(|(_, m)| matcher(m, f));
+        if let Some(t) = &e.message {
+            f(t);
+        }
+        e.body_excludes.iter().for_each(|t| f(t));
+        e.tally.iter().for_each(|tally| f(&tally.count));
+        if let Some(should) = &e.should {
+            expectations(should, f);
+        }
+    }
+
+    f(&step.request.path);
+    step.request.headers.iter().for_each(|(_, t)| f(t));
+    match &step.request.body {
+        Body::None => {}
+        Body::Json(t) => json(t, f),
+        Body::Raw(t) => f(t),
+    }
+    if let Some(repeat) = &step.repeat {
+        f(repeat);
+    }
+    expectations(&step.expect, f);
+}
+
+/// Whether an expression (or one inside it) satisfies `predicate`.
+pub(crate) fn expr_any(expr: &Expr, predicate: &dyn Fn(&Expr) -> bool) -> bool {
+    predicate(expr)
+        || match expr {
+            Expr::Offset(inner, _) | Expr::Call(_, inner) => expr_any(inner, predicate),
+            _ => false,
+        }
+}
+
+/// Whether a template contains an expression satisfying `predicate`.
+pub(crate) fn template_any(template: &Template, predicate: &dyn Fn(&Expr) -> bool) -> bool {
+    template.parts.iter().any(|part| match part {
+        Part::Expr(expr) => expr_any(expr, predicate),
+        Part::Literal(_) => false,
+    })
+}
+
+/// Whether an expression needs the admin's token.
+pub(crate) fn needs_admin_token(expr: &Expr) -> bool {
+    matches!(
+        expr,
+        Expr::SignupAuth
+            | Expr::Account {
+                account: AccountName::Admin,
+                field: AccountField::Token
+            }
+    )
+}
+
+/// Whether an expression gives a different value on each evaluation.
+pub(crate) fn varies_per_evaluation(expr: &Expr) -> bool {
+    matches!(expr, Expr::Unique | Expr::UniqueEmail | Expr::RepeatIndex)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use authconform_scenario::model::Profile;
+    use authconform_scenario::template::LimitName;
+
+    fn target() -> TargetDescription {
+        let mut target = TargetDescription::new("http://127.0.0.1:1".parse().unwrap(), vec![Profile::Appmixer6]);
+        target.appmixer_jwt_secret = Some("s3cret".into());
+        target
+    }
+
+    fn template(parts: Vec<Part>) -> Template {
+        Template {
+            source: "test".into(),
+            parts,
+        }
+    }
+
+    fn with_scope<T>(f: impl FnOnce(&mut Scope<'_>) -> T) -> T {
+        let target = target();
+        let ids = RunIds::with_id("run1".into());
+        let mut vars = ScenarioVars::default();
+        let mut scope = Scope {
+            target: &target,
+            ids: &ids,
+            admin_token: None,
+            vars: &mut vars,
+            repeat_index: 3,
+            now_s: 1_700_000_000,
+        };
+        f(&mut scope)
+    }
+
+    #[test]
+    fn a_single_expression_keeps_its_type() {
+        with_scope(|scope| {
+            let t = template(vec![Part::Expr(Expr::Offset(
+                Box::new(Expr::Limit(LimitName::SignupEmail)),
+                1,
+            ))]);
+            assert_eq!(scope.render(&t).unwrap(), Value::from(11));
+            let mixed = template(vec![Part::Literal("n=".into()), Part::Expr(Expr::RepeatIndex)]);
+            assert_eq!(scope.render(&mixed).unwrap(), Value::from("n=3"));
+        });
+    }
+
+    #[test]
+    fn identities_are_stable_per_name_and_distinct_across_names() {
+        with_scope(|scope| {
+            let user = |name: &str, field| {
+                template(vec![Part::Expr(Expr::User {
+                    name: name.into(),
+                    field,
+                })])
+            };
+            let a1 = scope.render_string(&user("alice", UserField::Username)).unwrap();
+            let a2 = scope.render_string(&user("alice", UserField::Username)).unwrap();
+            let b = scope.render_string(&user("bob", UserField::Username)).unwrap();
+            let email = scope.render_string(&user("alice", UserField::Email)).unwrap();
+            assert_eq!(a1, a2);
+            assert_ne!(a1, b);
+            assert_ne!(a1, email);
+            assert!(a1.contains('@') && a1.contains("run1"), "{a1}");
+            let password = scope.render_string(&user("alice", UserField::Password)).unwrap();
+            assert_eq!(scope.vars.secrets, vec![password]);
+        });
+    }
+
+    #[test]
+    fn unique_values_differ_on_every_evaluation() {
+        with_scope(|scope| {
+            let t = template(vec![Part::Expr(Expr::UniqueEmail)]);
+            let first = scope.render_string(&t).unwrap();
+            assert_ne!(first, scope.render_string(&t).unwrap());
+        });
+    }
+
+    #[test]
+    fn a_missing_capture_says_so() {
+        with_scope(|scope| {
+            let t = template(vec![Part::Expr(Expr::Captured("token".into()))]);
+            assert_eq!(scope.render(&t), Err(RenderError::NotCaptured("token".into())));
+        });
+    }
+
+    #[test]
+    fn signup_auth_is_empty_without_an_admin() {
+        with_scope(|scope| {
+            let t = template(vec![Part::Expr(Expr::SignupAuth)]);
+            assert_eq!(scope.render_string(&t).unwrap(), "");
+        });
+    }
+
+    #[test]
+    fn long_string_has_the_length_asked() {
+        with_scope(|scope| {
+            let t = template(vec![Part::Expr(Expr::Call(Function::LongString, Box::new(Expr::Integer(5))))]);
+            assert_eq!(scope.render_string(&t).unwrap(), "aaaaa");
+        });
+    }
+}

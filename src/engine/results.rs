@@ -1,0 +1,231 @@
+//! The results of a run: verdicts per (target, requirement), with the evidence behind each.
+//!
+//! This is plain data: the engine fills it in, reporters read it, and the JSON reporter serialises it as is
+//! (the shape is documented by `docs/report.schema.json`).
+
+use std::fmt;
+
+use authconform_scenario::model::{Level, Profile};
+use serde::Serialize;
+
+use crate::config::ClockMode;
+
+/// The version of the JSON report's shape.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A verdict, ordered by precedence: when several judgements meet, the greatest wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Skip,
+    Pass,
+    Warn,
+    Inconclusive,
+    Fail,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Skip => "skip",
+            Verdict::Pass => "pass",
+            Verdict::Warn => "warn",
+            Verdict::Inconclusive => "inconclusive",
+            Verdict::Fail => "fail",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub schema_version: u32,
+    pub tool_version: String,
+    pub run_id: String,
+    pub strict: bool,
+    pub duration_ms: u64,
+    pub targets: Vec<TargetReport>,
+    pub summary: Summary,
+}
+
+impl RunReport {
+    /// Whether every required check passed (warnings count as failures under `--strict`, already folded in).
+    pub fn passed(&self) -> bool {
+        self.summary.failed == 0
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub passed: usize,
+    pub failed: usize,
+    pub warned: usize,
+    pub skipped: usize,
+    pub inconclusive: usize,
+}
+
+impl Summary {
+    pub fn count(&mut self, verdict: Verdict) {
+        match verdict {
+            Verdict::Skip => self.skipped += 1,
+            Verdict::Pass => self.passed += 1,
+            Verdict::Warn => self.warned += 1,
+            Verdict::Inconclusive => self.inconclusive += 1,
+            Verdict::Fail => self.failed += 1,
+        }
+    }
+
+    pub fn add(&mut self, other: &Summary) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.warned += other.warned;
+        self.skipped += other.skipped;
+        self.inconclusive += other.inconclusive;
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetReport {
+    pub name: String,
+    pub base_url: String,
+    pub profiles: Vec<Profile>,
+    pub clock: ClockMode,
+    /// Set when only the scenarios needing one capability ran on this target.
+    pub only_requiring: Option<String>,
+    pub duration_ms: u64,
+    pub summary: Summary,
+    pub requirements: Vec<RequirementReport>,
+    pub scenarios: Vec<ScenarioReport>,
+    pub observations: Vec<Observation>,
+    /// Values to hide from reports unless `--show-secrets`: passwords, tokens, the signing secret.
+    #[serde(skip)]
+    pub secrets: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RequirementReport {
+    pub id: String,
+    pub level: Level,
+    pub profiles: Vec<Profile>,
+    /// The paraphrase the report prints.
+    pub title: String,
+    pub clause: String,
+    pub source: String,
+    pub accept: Option<String>,
+    pub verdict: Verdict,
+    /// Scenarios that ran and judged it.
+    pub scenarios: Vec<String>,
+    pub findings: Vec<Finding>,
+    /// Why it (or one of its scenarios) was skipped.
+    pub skip_reasons: Vec<String>,
+    pub readings: Vec<ReadingSeen>,
+}
+
+/// One piece of evidence against a requirement: a failure, a warning or an inconclusive check.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub severity: Verdict,
+    pub scenario: String,
+    /// 1-based.
+    pub step_number: usize,
+    pub step: String,
+    /// `file:line` of the step.
+    pub location: String,
+    pub expected: Option<String>,
+    pub actual: Option<String>,
+    /// Why the finding is inconclusive, or what else to know.
+    pub note: Option<String>,
+    pub exchange: Option<Exchange>,
+    /// A `curl` command reproducing the request; filled in by the reporters.
+    pub curl: Option<String>,
+}
+
+/// A reading (one of the accepted interpretations) the target showed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReadingSeen {
+    pub scenario: String,
+    pub step: String,
+    pub status: u16,
+    pub reading: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioReport {
+    pub name: String,
+    pub title: String,
+    pub location: String,
+    pub covers: Vec<String>,
+    pub verdict: Verdict,
+    pub skip_reason: Option<String>,
+    pub steps_run: usize,
+    pub requests: u64,
+    pub duration_ms: u64,
+}
+
+/// Something seen on the target that the report shows regardless of verdicts.
+#[derive(Debug, Clone, Serialize)]
+pub struct Observation {
+    pub scenario: String,
+    pub step: String,
+    pub requirements: Vec<String>,
+    pub kind: ObservationKind,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ObservationKind {
+    Reading,
+    Jwt,
+    MessageShape,
+}
+
+/// A request and what came back, as sent and received.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exchange {
+    pub request: RecordedRequest,
+    pub response: Option<RecordedResponse>,
+    /// Why no response arrived.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    /// The body as text (lossy), cut at [`RECORDED_BODY_LIMIT`] bytes.
+    pub body: Option<String>,
+    pub body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordedResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// The body as text (lossy), cut at [`RECORDED_BODY_LIMIT`] bytes.
+    pub body: String,
+    pub body_bytes: usize,
+}
+
+/// How much of a body an exchange keeps.
+pub const RECORDED_BODY_LIMIT: usize = 4096;
+
+/// Text of a body, cut at [`RECORDED_BODY_LIMIT`] bytes on a character boundary.
+pub(crate) fn body_excerpt(body: &[u8]) -> String {
+    let cut = body.len().min(RECORDED_BODY_LIMIT);
+    let text = String::from_utf8_lossy(&body[..cut]);
+    let mut text = text.into_owned();
+    if body.len() > cut {
+        // A cut inside a multi-byte character shows as a replacement character; drop it.
+        while text.ends_with('\u{fffd}') {
+            text.pop();
+        }
+    }
+    text
+}

@@ -1,0 +1,302 @@
+//! A whole run: every target in turn, every selected scenario on it, and the verdict per (target, requirement).
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use authconform_scenario::model::{Capability, Profile, Requirement, Scenario, Suite};
+
+use super::EngineError;
+use super::events::EngineEvent;
+use super::render::RunIds;
+use super::results::{
+    Finding, ReadingSeen, RequirementReport, RunReport, SCHEMA_VERSION, ScenarioReport, Summary, TargetReport,
+    Verdict,
+};
+use super::scenario::run_scenario;
+use super::selection::Selection;
+use super::target::TargetRun;
+use crate::config::TargetDescription;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct RunPlan {
+    pub targets: Vec<TargetPlan>,
+    pub selection: Selection,
+    /// Warnings count as failures.
+    pub strict: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct TargetPlan {
+    pub description: TargetDescription,
+    /// Run only the scenarios that need this capability (e.g. a second instance configured for it).
+    pub only_requiring: Option<Capability>,
+}
+
+impl TargetPlan {
+    pub fn new(description: TargetDescription) -> TargetPlan {
+        TargetPlan {
+            description,
+            only_requiring: None,
+        }
+    }
+
+    fn includes(&self, scenario: &Scenario) -> bool {
+        self.only_requiring.is_none_or(|cap| scenario.requires.contains(&cap))
+    }
+}
+
+/// Runs the plan, emitting events as it goes. `Err` only when a target could not be checked at all.
+pub async fn run(
+    suite: &Suite,
+    plan: &RunPlan,
+    events: &mut dyn FnMut(&EngineEvent<'_>),
+) -> Result<RunReport, EngineError> {
+    let ids = RunIds::new();
+    let started = Instant::now();
+    let planned: usize = plan
+        .targets
+        .iter()
+        .map(|target| planned_scenarios(suite, plan, target).count())
+        .sum();
+    events(&EngineEvent::RunStarted {
+        run_id: &ids.run_id,
+        targets: plan.targets.len(),
+        scenarios: planned,
+    });
+    let mut targets = Vec::with_capacity(plan.targets.len());
+    let mut summary = Summary::default();
+    for target in &plan.targets {
+        let report = run_target(suite, plan, target, &ids, events).await?;
+        summary.add(&report.summary);
+        events(&EngineEvent::TargetFinished(&report));
+        targets.push(report);
+    }
+    let report = RunReport {
+        schema_version: SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        run_id: ids.run_id.clone(),
+        strict: plan.strict,
+        duration_ms: millis(started),
+        targets,
+        summary,
+    };
+    events(&EngineEvent::RunFinished(&report));
+    Ok(report)
+}
+
+fn planned_scenarios<'s>(
+    suite: &'s Suite,
+    plan: &'s RunPlan,
+    target: &'s TargetPlan,
+) -> impl Iterator<Item = &'s Scenario> {
+    suite.scenarios.iter().filter(move |scenario| {
+        plan.selection.selects(scenario)
+            && target.includes(scenario)
+            && scenario
+                .profiles
+                .iter()
+                .any(|p| target.description.profiles.contains(p))
+    })
+}
+
+/// Everything learnt about one requirement on one target.
+#[derive(Debug, Default)]
+struct Judgement {
+    verdict: Option<Verdict>,
+    scenarios: Vec<String>,
+    findings: Vec<Finding>,
+    skip_reasons: Vec<String>,
+    readings: Vec<ReadingSeen>,
+}
+
+impl Judgement {
+    fn raise(&mut self, verdict: Verdict) {
+        self.verdict = Some(self.verdict.map_or(verdict, |v| v.max(verdict)));
+    }
+
+    fn judged_by(&mut self, scenario: &str) {
+        if !self.scenarios.iter().any(|s| s == scenario) {
+            self.scenarios.push(scenario.to_owned());
+        }
+    }
+}
+
+async fn run_target(
+    suite: &Suite,
+    plan: &RunPlan,
+    target_plan: &TargetPlan,
+    ids: &RunIds,
+    events: &mut dyn FnMut(&EngineEvent<'_>),
+) -> Result<TargetReport, EngineError> {
+    let target = &target_plan.description;
+    let started = std::time::Instant::now();
+    events(&EngineEvent::TargetStarted {
+        name: &target.name,
+        base_url: target.base_url.as_str(),
+        profiles: &target.profiles,
+        clock: target.clock,
+    });
+    let mut run = TargetRun::new(target, &suite.catalogue, ids)?;
+    run.probe().await?;
+
+    let mut judgements: HashMap<String, Judgement> = HashMap::new();
+    let mut scenario_reports = Vec::new();
+    let planned: Vec<&Scenario> = planned_scenarios(suite, plan, target_plan).collect();
+    for scenario in &planned {
+        let location = format!("{}:{}", scenario.origin.file.display(), scenario.origin.line);
+        let applicable: Vec<&String> = scenario.covers.iter().filter(|id| run.applies(id)).collect();
+        let missing = scenario.requires.iter().find_map(|cap| run.missing(*cap));
+        if let Some(reason) = missing {
+            for id in &applicable {
+                judgements
+                    .entry((*id).clone())
+                    .or_default()
+                    .skip_reasons
+                    .push(format!("{}: {reason}", scenario.name));
+            }
+            events(&EngineEvent::ScenarioFinished {
+                scenario: &scenario.name,
+                verdict: Verdict::Skip,
+                skip_reason: Some(&reason),
+            });
+            scenario_reports.push(ScenarioReport {
+                name: scenario.name.clone(),
+                title: scenario.title.clone(),
+                location,
+                covers: scenario.covers.clone(),
+                verdict: Verdict::Skip,
+                skip_reason: Some(reason),
+                steps_run: 0,
+                requests: 0,
+                duration_ms: 0,
+            });
+            continue;
+        }
+
+        events(&EngineEvent::ScenarioStarted {
+            target: &target.name,
+            scenario: &scenario.name,
+            title: &scenario.title,
+        });
+        let scenario_started = Instant::now();
+        let outcome = run_scenario(&mut run, scenario, events).await;
+        let verdict = outcome.verdict();
+        for id in &outcome.passes {
+            let judgement = judgements.entry(id.clone()).or_default();
+            judgement.raise(Verdict::Pass);
+            judgement.judged_by(&scenario.name);
+        }
+        for (id, finding) in outcome.findings {
+            let judgement = judgements.entry(id.clone()).or_default();
+            judgement.raise(finding.severity);
+            judgement.judged_by(&scenario.name);
+            judgement.findings.push(finding);
+        }
+        for (id, reading) in outcome.readings {
+            let judgement = judgements.entry(id.clone()).or_default();
+            if !judgement.readings.contains(&reading) {
+                judgement.readings.push(reading);
+            }
+        }
+        events(&EngineEvent::ScenarioFinished {
+            scenario: &scenario.name,
+            verdict,
+            skip_reason: None,
+        });
+        scenario_reports.push(ScenarioReport {
+            name: scenario.name.clone(),
+            title: scenario.title.clone(),
+            location,
+            covers: scenario.covers.clone(),
+            verdict,
+            skip_reason: None,
+            steps_run: outcome.steps_run,
+            requests: outcome.requests,
+            duration_ms: millis(scenario_started),
+        });
+    }
+
+    let narrowed = plan.selection.is_narrowed() || target_plan.only_requiring.is_some();
+    let mut summary = Summary::default();
+    let mut requirements = Vec::new();
+    for requirement in &suite.catalogue.requirements {
+        let covered_here = planned.iter().any(|s| s.covers.contains(&requirement.id));
+        if narrowed && !covered_here {
+            continue;
+        }
+        let report = requirement_report(
+            requirement,
+            &target.profiles,
+            judgements.remove(&requirement.id),
+            plan.strict,
+        );
+        summary.count(report.verdict);
+        requirements.push(report);
+    }
+
+    Ok(TargetReport {
+        name: target.name.clone(),
+        base_url: target.base_url.to_string(),
+        profiles: target.profiles.clone(),
+        clock: target.clock,
+        only_requiring: target_plan.only_requiring.map(|cap| cap.as_str().to_owned()),
+        duration_ms: millis(started),
+        summary,
+        requirements,
+        scenarios: scenario_reports,
+        observations: std::mem::take(&mut run.observations),
+        secrets: std::mem::take(&mut run.secrets),
+    })
+}
+
+fn requirement_report(
+    requirement: &Requirement,
+    profiles: &[Profile],
+    judgement: Option<Judgement>,
+    strict: bool,
+) -> RequirementReport {
+    let applicable = requirement.profiles.iter().any(|p| profiles.contains(p));
+    let mut judgement = judgement.unwrap_or_default();
+    let verdict = if !applicable {
+        let names: Vec<&str> = profiles.iter().map(|p| p.as_str()).collect();
+        judgement.skip_reasons = vec![format!("not applicable to {}", names.join(", "))];
+        Verdict::Skip
+    } else {
+        match judgement.verdict {
+            Some(verdict) => verdict,
+            None => {
+                if judgement.skip_reasons.is_empty() {
+                    let names: Vec<&str> = profiles.iter().map(|p| p.as_str()).collect();
+                    judgement
+                        .skip_reasons
+                        .push(format!("no selected scenario checks it on {}", names.join(", ")));
+                }
+                Verdict::Skip
+            }
+        }
+    };
+    let verdict = if strict && verdict == Verdict::Warn {
+        Verdict::Fail
+    } else {
+        verdict
+    };
+    RequirementReport {
+        id: requirement.id.clone(),
+        level: requirement.level,
+        profiles: requirement.profiles.clone(),
+        title: requirement.requirement.clone(),
+        clause: requirement.clause.clone(),
+        source: requirement.source.clone(),
+        accept: requirement.accept.clone(),
+        verdict,
+        scenarios: judgement.scenarios,
+        findings: judgement.findings,
+        skip_reasons: judgement.skip_reasons,
+        readings: judgement.readings,
+    }
+}
+
+fn millis(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
