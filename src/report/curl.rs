@@ -1,0 +1,80 @@
+//! A copy-pasteable `curl` command that sends a recorded request again.
+
+use crate::engine::RecordedRequest;
+
+/// The command, shell-quoted. Headers and body are taken as recorded (so already redacted when they were).
+pub fn reproduce(request: &RecordedRequest) -> String {
+    let mut words: Vec<String> = vec!["curl".into(), "-i".into()];
+    if request.method != "GET" || request.body.is_some() {
+        words.push("-X".into());
+        words.push(quote(&request.method));
+    }
+    words.push(quote(&request.url));
+    for (name, value) in &request.headers {
+        words.push("-H".into());
+        words.push(quote(&format!("{name}: {value}")));
+    }
+    if let Some(body) = &request.body {
+        words.push("--data-raw".into());
+        words.push(quote(body));
+    }
+    let mut command = words.join(" ");
+    if let Some(body) = &request.body
+        && request.body_bytes > body.len()
+    {
+        command.push_str(&format!(" # body cut to {} of {} bytes", body.len(), request.body_bytes));
+    }
+    command
+}
+
+fn quote(word: &str) -> String {
+    match shlex::try_quote(word) {
+        Ok(quoted) => quoted.into_owned(),
+        // Only a NUL byte cannot be quoted; a shell cannot pass one anyway.
+        Err(_) => shlex::try_quote(&word.replace('\0', "")).map_or_else(|_| String::new(), |q| q.into_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_json_post_is_quoted_for_the_shell() {
+        let request = RecordedRequest {
+            method: "POST".into(),
+            url: "http://127.0.0.1:8080/user/auth".into(),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Some(r#"{"username":"o'neil@example.com","password":"***"}"#.into()),
+            body_bytes: 50,
+        };
+        assert_eq!(
+            reproduce(&request),
+            r#"curl -i -X POST http://127.0.0.1:8080/user/auth -H 'content-type: application/json' --data-raw "{\"username\":\"o'neil@example.com\",\"password\":\"***\"}""#
+        );
+    }
+
+    #[test]
+    fn a_cut_body_says_so() {
+        let request = RecordedRequest {
+            method: "POST".into(),
+            url: "http://127.0.0.1:1/".into(),
+            headers: vec![],
+            body: Some("aaaa".into()),
+            body_bytes: 1_048_576,
+        };
+        assert!(reproduce(&request).ends_with("# body cut to 4 of 1048576 bytes"));
+    }
+
+    #[test]
+    fn a_plain_get_has_no_method_flag() {
+        let request = RecordedRequest {
+            method: "GET".into(),
+            url: "http://127.0.0.1:1/user".into(),
+            headers: vec![("authorization".into(), "Bearer ***".into())],
+            body: None,
+            body_bytes: 0,
+        };
+        assert_eq!(reproduce(&request), "curl -i http://127.0.0.1:1/user -H 'authorization: Bearer ***'");
+    }
+}
