@@ -1,6 +1,6 @@
 //! A copy-pasteable `curl` command that sends a recorded request again.
 
-use crate::engine::RecordedRequest;
+use crate::engine::{RECORDED_BODY_LIMIT, RecordedRequest};
 
 /// The command, shell-quoted. Headers and body are taken as recorded (so already redacted when they were).
 pub fn reproduce(request: &RecordedRequest) -> String {
@@ -19,10 +19,12 @@ pub fn reproduce(request: &RecordedRequest) -> String {
         words.push(quote(body));
     }
     let mut command = words.join(" ");
-    if let Some(body) = &request.body
-        && request.body_bytes > body.len()
-    {
-        command.push_str(&format!(" # body cut to {} of {} bytes", body.len(), request.body_bytes));
+    // Compared with the recording limit, not the body's length: redaction may have shortened the body.
+    if request.body.is_some() && request.body_bytes > RECORDED_BODY_LIMIT {
+        command.push_str(&format!(
+            " # body cut to its first {RECORDED_BODY_LIMIT} of {} bytes",
+            request.body_bytes
+        ));
     }
     command
 }
@@ -63,7 +65,7 @@ mod tests {
             body: Some("aaaa".into()),
             body_bytes: 1_048_576,
         };
-        assert!(reproduce(&request).ends_with("# body cut to 4 of 1048576 bytes"));
+        assert!(reproduce(&request).ends_with("# body cut to its first 4096 of 1048576 bytes"));
     }
 
     #[test]

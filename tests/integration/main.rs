@@ -1,1 +1,6 @@
-fn main() {}
+//! End-to-end tests of the `authconform` runner: the engine against mock targets, the reporters on a fixed
+//! report, and the command line.
+
+mod engine;
+mod reports;
+mod support;

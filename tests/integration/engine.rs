@@ -1,0 +1,606 @@
+//! The engine against wiremock targets: every expectation kind passes on a conforming answer and fails on a
+//! broken one, citing the right requirement.
+
+use authconform::config::ClockMode;
+use authconform::engine::{self, EngineError, RunPlan, Selection, TargetPlan, Verdict};
+use authconform_scenario::model::{
+    Capability, JsonTemplate, JsonType, JwtExpectation, Matcher, StatusPattern, StatusSet, Tally, Wait, WindowName,
+    Within,
+};
+use authconform_scenario::template::{Expr, LimitName, Part, UserField};
+use serde_json::json;
+use wiremock::matchers::{body_json, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::*;
+
+async fn answering(status: u16, body: serde_json::Value) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/user/auth"))
+        .respond_with(ResponseTemplate::new(status).set_body_json(body))
+        .mount(&server)
+        .await;
+    server
+}
+
+fn sign_in(covers: &[&str]) -> authconform_scenario::model::RequestStep {
+    let mut request = request("POST", "/user/auth");
+    request.request.body = json_body(vec![
+        ("username", JsonTemplate::String(expr(user("alice", UserField::Username)))),
+        ("password", JsonTemplate::String(expr(user("alice", UserField::Password)))),
+    ]);
+    let _ = covers;
+    request
+}
+
+fn user(name: &str, field: UserField) -> Expr {
+    Expr::User {
+        name: name.into(),
+        field,
+    }
+}
+
+fn one_step(name: &str, covers: &[&str], request: authconform_scenario::model::RequestStep) -> authconform_scenario::model::Suite {
+    suite(vec![scenario(name, covers, vec![step("the step", covers, request)])])
+}
+
+#[tokio::test]
+async fn status_passes_and_fails_with_the_requirement_id() {
+    let mut expecting_200 = sign_in(&[MUST]);
+    expecting_200.expect.status = Some(status(&[200]));
+    let suite = one_step("signin", &[MUST], expecting_200);
+
+    let good = answering(200, json!({ "token": "t" })).await;
+    let report = run(&suite, target(&good.uri(), ClockMode::Real)).await;
+    assert_eq!(verdict(&report, MUST), Verdict::Pass);
+    assert!(report.passed());
+
+    let bad = answering(500, json!({ "error": "boom" })).await;
+    let report = run(&suite, target(&bad.uri(), ClockMode::Real)).await;
+    let requirement = requirement_report(&report, MUST);
+    assert_eq!(requirement.verdict, Verdict::Fail);
+    assert!(!report.passed());
+    let finding = &requirement.findings[0];
+    assert_eq!(finding.expected.as_deref(), Some("status 200"));
+    assert!(finding.actual.as_deref().unwrap().starts_with("status 500"), "{finding:?}");
+    let exchange = finding.exchange.as_ref().expect("the failing exchange is recorded");
+    assert_eq!(exchange.request.method, "POST");
+    assert!(exchange.request.url.ends_with("/user/auth"));
+    assert_eq!(exchange.response.as_ref().unwrap().status, 500);
+}
+
+#[tokio::test]
+async fn json_matchers_check_types_and_values() {
+    let mut step = sign_in(&[MUST]);
+    step.expect.json = vec![
+        (
+            "token".into(),
+            Matcher {
+                types: vec![JsonType::String],
+                ..Matcher::default()
+            },
+        ),
+        (
+            "user.scope".into(),
+            Matcher {
+                types: vec![JsonType::Array],
+                contains: Some(JsonTemplate::String(lit("user"))),
+                ..Matcher::default()
+            },
+        ),
+    ];
+    let suite = one_step("json", &[MUST], step);
+
+    let good = answering(200, json!({ "token": "t", "user": { "scope": ["user"] } })).await;
+    assert_eq!(verdict(&run(&suite, target(&good.uri(), ClockMode::Real)).await, MUST), Verdict::Pass);
+
+    let bad = answering(200, json!({ "token": 5, "user": { "scope": ["admin"] } })).await;
+    let report = run(&suite, target(&bad.uri(), ClockMode::Real)).await;
+    let requirement = requirement_report(&report, MUST);
+    assert_eq!(requirement.verdict, Verdict::Fail);
+    let actual: Vec<&str> = requirement.findings.iter().filter_map(|f| f.actual.as_deref()).collect();
+    assert_eq!(actual, vec!["`token` is number 5", "`user.scope` is array [\"admin\"]"]);
+}
+
+#[tokio::test]
+async fn a_message_in_json_passes_and_as_plain_text_warns() {
+    let message = "Too many signup attempts for this email address. Please try again later.";
+    let mut step = sign_in(&[MUST]);
+    step.expect.message = Some(lit(message));
+    let suite = one_step("message", &[MUST], step);
+
+    let json_server = answering(429, json!({ "statusCode": 429, "error": "Too Many Requests", "message": message })).await;
+    let report = run(&suite, target(&json_server.uri(), ClockMode::Real)).await;
+    assert_eq!(verdict(&report, MUST), Verdict::Pass);
+    assert!(
+        report.targets[0]
+            .observations
+            .iter()
+            .any(|o| o.detail.contains("JSON body"))
+    );
+
+    let text_server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).set_body_string(message))
+        .mount(&text_server)
+        .await;
+    let report = run(&suite, target(&text_server.uri(), ClockMode::Real)).await;
+    assert_eq!(verdict(&report, MUST), Verdict::Warn);
+    assert!(report.passed(), "a warning alone does not fail the run");
+    let strict = run_plan(&suite, target(&text_server.uri(), ClockMode::Real), true).await;
+    assert_eq!(verdict(&strict, MUST), Verdict::Fail);
+
+    let wrong = answering(429, json!({ "message": "slow down" })).await;
+    let report = run(&suite, target(&wrong.uri(), ClockMode::Real)).await;
+    assert_eq!(verdict(&report, MUST), Verdict::Fail);
+}
+
+#[tokio::test]
+async fn headers_are_matched_case_insensitively() {
+    let mut step = sign_in(&[MUST]);
+    step.expect.headers = vec![(
+        "retry-after".into(),
+        Matcher {
+            integer_range: Some((0, 86400)),
+            ..Matcher::default()
+        },
+    )];
+    let suite = one_step("headers", &[MUST], step);
+
+    let good = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "60"))
+        .mount(&good)
+        .await;
+    assert_eq!(verdict(&run(&suite, target(&good.uri(), ClockMode::Real)).await, MUST), Verdict::Pass);
+
+    let bad = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT"))
+        .mount(&bad)
+        .await;
+    let report = run(&suite, target(&bad.uri(), ClockMode::Real)).await;
+    assert_eq!(verdict(&report, MUST), Verdict::Fail);
+    let finding = &requirement_report(&report, MUST).findings[0];
+    assert_eq!(finding.expected.as_deref(), Some("header `retry-after`: an integer in [0, 86400]"));
+}
+
+#[tokio::test]
+async fn body_excludes_catches_an_echoed_password() {
+    let mut step = sign_in(&[SHOULD]);
+    step.expect.body_excludes = vec![expr(user("alice", UserField::Password))];
+    let suite = one_step("no-echo", &[SHOULD], step);
+
+    let good = answering(401, json!({ "message": "Invalid credentials" })).await;
+    assert_eq!(verdict(&run(&suite, target(&good.uri(), ClockMode::Real)).await, SHOULD), Verdict::Pass);
+
+    // Echo the request body back, password and all.
+    let echo = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(|request: &wiremock::Request| ResponseTemplate::new(400).set_body_bytes(request.body.clone()))
+        .mount(&echo)
+        .await;
+    let report = run(&suite, target(&echo.uri(), ClockMode::Real)).await;
+    // A failed `expect` on a SHOULD requirement is a warning.
+    assert_eq!(verdict(&report, SHOULD), Verdict::Warn);
+}
+
+#[tokio::test]
+async fn same_as_compares_status_and_body() {
+    let mut first = request("POST", "/user/auth");
+    first.capture_response = Some("wrong_password".into());
+    let mut second = request("POST", "/other");
+    second.expect.same_as = Some("wrong_password".into());
+    let suite = suite(vec![scenario(
+        "same",
+        &[SHOULD],
+        vec![step("first", &[], first), step("second", &[SHOULD], second)],
+    )]);
+
+    let same = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({ "message": "no" })))
+        .mount(&same)
+        .await;
+    assert_eq!(verdict(&run(&suite, target(&same.uri(), ClockMode::Real)).await, SHOULD), Verdict::Pass);
+
+    let different = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/user/auth"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({ "message": "wrong password" })))
+        .mount(&different)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/other"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({ "message": "no such user" })))
+        .mount(&different)
+        .await;
+    assert_eq!(verdict(&run(&suite, target(&different.uri(), ClockMode::Real)).await, SHOULD), Verdict::Warn);
+}
+
+#[tokio::test]
+async fn jwt_expectations_decode_the_token_and_report_its_lifetime() {
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({ "id": "u1", "scope": ["user"], "iat": 1000, "exp": 4600 }),
+        &jsonwebtoken::EncodingKey::from_secret(b"secret"),
+    )
+    .unwrap();
+    let expectation = |alg: &str| {
+        let mut step = sign_in(&[SHOULD]);
+        step.expect.jwt = Some(JwtExpectation {
+            field: "token".into(),
+            alg: vec![alg.into()],
+            claims: vec!["id".into(), "iat".into(), "exp".into()],
+            header: vec![],
+        });
+        one_step("jwt", &[SHOULD], step)
+    };
+    let server = answering(200, json!({ "token": token })).await;
+
+    let report = run(&expectation("HS256"), target(&server.uri(), ClockMode::Real)).await;
+    assert_eq!(verdict(&report, SHOULD), Verdict::Pass);
+    let observation = &report.targets[0].observations[0];
+    assert!(observation.detail.contains("lifetime 3600 s (exp − iat)"), "{observation:?}");
+
+    let report = run(&expectation("RS256"), target(&server.uri(), ClockMode::Real)).await;
+    let finding = &requirement_report(&report, SHOULD).findings[0];
+    assert_eq!(finding.actual.as_deref(), Some("alg HS256"));
+}
+
+#[tokio::test]
+async fn tallies_count_statuses_across_concurrent_repeats() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401))
+        .up_to_n_times(30)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429))
+        .mount(&server)
+        .await;
+    let tally_of = |count: i64| {
+        let mut step = sign_in(&[MUST]);
+        step.repeat = Some(lit("40"));
+        step.concurrency = 8;
+        step.expect.status = Some(status(&[401, 429]));
+        step.expect.tally = vec![Tally {
+            status: status(&[401]),
+            count: expr(Expr::Integer(count)),
+        }];
+        one_step("tally", &[MUST], step)
+    };
+    let report = run(&tally_of(30), target(&server.uri(), ClockMode::Real)).await;
+    assert_eq!(verdict(&report, MUST), Verdict::Pass);
+    assert_eq!(report.targets[0].scenarios[0].requests, 40);
+
+    server.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401))
+        .up_to_n_times(31)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429))
+        .mount(&server)
+        .await;
+    let report = run(&tally_of(30), target(&server.uri(), ClockMode::Real)).await;
+    let finding = &requirement_report(&report, MUST).findings[0];
+    assert_eq!(finding.actual.as_deref(), Some("31 of 40 responses had status 401"));
+}
+
+#[tokio::test]
+async fn a_should_tier_mismatch_is_a_warning_and_the_scenario_goes_on() {
+    let mut first = sign_in(&[MUST]);
+    first.expect.status = Some(StatusSet(vec![StatusPattern::Class(4)]));
+    first.expect.should = Some(Box::new(authconform_scenario::model::Expectations {
+        status: Some(status(&[400])),
+        ..Default::default()
+    }));
+    let mut second = request("GET", "/user");
+    second.expect.status = Some(status(&[401]));
+    let suite = suite(vec![scenario(
+        "tiers",
+        &[MUST, MUST_2],
+        vec![step("first", &[MUST], first), step("second", &[MUST_2], second)],
+    )]);
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(422))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    let report = run(&suite, target(&server.uri(), ClockMode::Real)).await;
+    assert_eq!(verdict(&report, MUST), Verdict::Warn);
+    assert_eq!(verdict(&report, MUST_2), Verdict::Pass);
+}
+
+#[tokio::test]
+async fn a_must_failure_stops_the_scenario_and_later_requirements_are_not_reached() {
+    let mut first = sign_in(&[MUST]);
+    first.expect.status = Some(status(&[200]));
+    let mut second = request("GET", "/user");
+    second.expect.status = Some(status(&[200]));
+    let suite = suite(vec![scenario(
+        "stops",
+        &[MUST, MUST_2],
+        vec![step("first", &[MUST], first), step("second", &[MUST_2], second)],
+    )]);
+    let server = answering(500, json!({})).await;
+    let get_user = Mock::given(method("GET"))
+        .and(path("/user"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0);
+    server.register(get_user).await;
+    let report = run(&suite, target(&server.uri(), ClockMode::Real)).await;
+    assert_eq!(verdict(&report, MUST), Verdict::Fail);
+    let later = requirement_report(&report, MUST_2);
+    assert_eq!(later.verdict, Verdict::Inconclusive);
+    assert_eq!(later.findings[0].note.as_deref(), Some("not reached: step 1 `first` failed"));
+}
+
+#[tokio::test]
+async fn a_failed_setup_step_makes_the_scenario_inconclusive() {
+    let mut setup = request("POST", "/user");
+    setup.expect.status = Some(status(&[200]));
+    let mut check = sign_in(&[MUST]);
+    check.expect.status = Some(status(&[200]));
+    let suite = suite(vec![scenario(
+        "setup",
+        &[MUST],
+        vec![step("create the user", &[], setup), step("sign in", &[MUST], check)],
+    )]);
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/user"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let report = run(&suite, target(&server.uri(), ClockMode::Real)).await;
+    let requirement = requirement_report(&report, MUST);
+    assert_eq!(requirement.verdict, Verdict::Inconclusive);
+    assert!(requirement.findings[0].note.as_deref().unwrap().starts_with("setup step 1 `create the user` failed"));
+    assert!(report.passed(), "inconclusive is not a failure");
+}
+
+#[tokio::test]
+async fn captures_feed_later_templates() {
+    let mut sign = sign_in(&[]);
+    sign.capture.insert("token".into(), "token".into());
+    let mut me = request("GET", "/user");
+    me.request.headers = vec![(
+        "Authorization".into(),
+        parts(vec![Part::Literal("Bearer ".into()), Part::Expr(Expr::Captured("token".into()))]),
+    )];
+    me.expect.status = Some(status(&[200]));
+    let suite = suite(vec![scenario(
+        "capture",
+        &[MUST],
+        vec![step("sign in", &[], sign), step("me", &[MUST], me)],
+    )]);
+    let server = answering(200, json!({ "token": "abc.def.ghi" })).await;
+    Mock::given(method("GET"))
+        .and(path("/user"))
+        .and(header("authorization", "Bearer abc.def.ghi"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert_eq!(verdict(&run(&suite, target(&server.uri(), ClockMode::Real)).await, MUST), Verdict::Pass);
+}
+
+fn windowed_suite(minus_slack: bool) -> authconform_scenario::model::Suite {
+    let mut first = sign_in(&[MUST]);
+    first.mark = Some("first".into());
+    first.repeat = Some(expr(Expr::Limit(LimitName::CsIdenticalInvalid)));
+    first.expect.status = Some(status(&[401]));
+    let mut last = sign_in(&[MUST]);
+    last.within = Some(Within {
+        since: "first".into(),
+        window: WindowName::CsInvalidWindow,
+    });
+    last.expect.status = Some(status(&[429]));
+    suite(vec![scenario(
+        "window",
+        &[MUST],
+        vec![
+            step("five", &[MUST], first),
+            wait_step(
+                "wait",
+                Wait::Window {
+                    window: WindowName::CsInvalidWindow,
+                    offset_ms: 1000,
+                    minus_slack,
+                },
+            ),
+            step("sixth", &[MUST], last),
+        ],
+    )])
+}
+
+#[tokio::test]
+async fn control_clock_waits_advance_the_target_clock() {
+    let server = answering(401, json!({})).await;
+    Mock::given(method("GET"))
+        .and(path("/_authconform/clock"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "now_ms": 1, "offset_ms": 0 })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/_authconform/clock"))
+        .and(body_json(json!({ "advance_ms": 119_000 })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "now_ms": 2, "offset_ms": 119_000 })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // Waiting to just before the window's end (less the slack) and then failing is a real failure...
+    let report = run(&windowed_suite(true), target(&server.uri(), ClockMode::Control)).await;
+    let requirement = requirement_report(&report, MUST);
+    assert!(
+        matches!(requirement.verdict, Verdict::Fail | Verdict::Inconclusive),
+        "{requirement:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_failure_after_the_window_has_passed_is_inconclusive() {
+    let server = answering(401, json!({})).await;
+    Mock::given(method("GET"))
+        .and(path("/_authconform/clock"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "now_ms": 1, "offset_ms": 0 })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/_authconform/clock"))
+        .and(body_json(json!({ "advance_ms": 121_000 })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "now_ms": 2, "offset_ms": 121_000 })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let report = run(&windowed_suite(false), target(&server.uri(), ClockMode::Control)).await;
+    let requirement = requirement_report(&report, MUST);
+    assert_eq!(requirement.verdict, Verdict::Inconclusive);
+    let note = requirement.findings[0].note.as_deref().unwrap();
+    assert!(note.contains("since mark `first`") && note.contains("too late to tell"), "{note}");
+}
+
+#[tokio::test]
+async fn real_waits_sleep_and_report_progress() {
+    let mut check = request("GET", "/user");
+    check.expect.status = Some(status(&[401]));
+    let suite = suite(vec![scenario(
+        "real-wait",
+        &[MUST],
+        vec![wait_step("a short wait", Wait::Millis(30)), step("check", &[MUST], check)],
+    )]);
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/user"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    let plan = RunPlan {
+        targets: vec![TargetPlan::new(target(&server.uri(), ClockMode::Real))],
+        selection: Selection::all(),
+        strict: false,
+    };
+    let mut waits = Vec::new();
+    let report = engine::run(&suite, &plan, &mut |event| {
+        if let engine::EngineEvent::WaitStarted { total_ms, .. } = event {
+            waits.push(*total_ms);
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(waits, vec![30]);
+    assert_eq!(verdict(&report, MUST), Verdict::Pass);
+}
+
+#[tokio::test]
+async fn unmet_capabilities_and_other_profiles_are_skipped_with_reasons() {
+    let mut clocked = scenario("needs-clock", &[MUST], vec![step("s", &[MUST], request("GET", "/"))]);
+    clocked.requires = vec![Capability::ClockControl];
+    let suite = suite(vec![clocked]);
+    let server = MockServer::start().await;
+    let report = run(&suite, target(&server.uri(), ClockMode::Real)).await;
+    let must = requirement_report(&report, MUST);
+    assert_eq!(must.verdict, Verdict::Skip);
+    assert_eq!(
+        must.skip_reasons,
+        vec!["needs-clock: needs clock-control; the target's clock is real".to_owned()]
+    );
+    let cloud = requirement_report(&report, CLOUD_ONLY);
+    assert_eq!(cloud.skip_reasons, vec!["not applicable to appmixer-6".to_owned()]);
+}
+
+#[tokio::test]
+async fn an_unreachable_target_is_an_error_not_a_verdict() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    drop(listener);
+    let plan = RunPlan {
+        targets: vec![TargetPlan::new(target(&format!("http://{address}"), ClockMode::Real))],
+        selection: Selection::all(),
+        strict: false,
+    };
+    let err = engine::run(&suite(vec![]), &plan, &mut |_| {}).await.unwrap_err();
+    assert!(matches!(err, EngineError::Unreachable { .. }), "{err}");
+    assert!(err.to_string().contains("connection refused"), "{err}");
+}
+
+#[tokio::test]
+async fn a_control_clock_target_without_the_protocol_is_a_description_error() {
+    let server = MockServer::start().await;
+    let plan = RunPlan {
+        targets: vec![TargetPlan::new(target(&server.uri(), ClockMode::Control))],
+        selection: Selection::all(),
+        strict: false,
+    };
+    let err = engine::run(&suite(vec![]), &plan, &mut |_| {}).await.unwrap_err();
+    assert!(matches!(err, EngineError::ClockProtocol { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_dropped_connection_mid_scenario_fails_the_requirement() {
+    // Answers the probe, then closes every later connection without a response.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut answered = false;
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buffer = [0u8; 4096];
+            let _ = socket.read(&mut buffer).await;
+            if !answered {
+                answered = true;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+            }
+        }
+    });
+    let mut step = sign_in(&[MUST]);
+    step.expect.status = Some(status(&[401]));
+    let suite = one_step("dropped", &[MUST], step);
+    let report = run(&suite, target(&format!("http://{address}"), ClockMode::Real)).await;
+    let requirement = requirement_report(&report, MUST);
+    assert_eq!(requirement.verdict, Verdict::Fail);
+    assert!(
+        requirement.findings[0].actual.as_deref().unwrap().starts_with("no response"),
+        "{:?}",
+        requirement.findings[0]
+    );
+}
+
+#[tokio::test]
+async fn forwarded_for_gives_each_scenario_its_own_address() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(header("x-forwarded-for", "203.0.113.1"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(header("x-forwarded-for", "203.0.113.2"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut check = request("GET", "/user");
+    check.expect.status = Some(status(&[200]));
+    let suite = suite(vec![
+        scenario("one", &[MUST], vec![step("s", &[MUST], check.clone())]),
+        scenario("two", &[MUST_2], vec![step("s", &[MUST_2], check)]),
+    ]);
+    let mut description = target(&server.uri(), ClockMode::Real);
+    description.forwarded_for = true;
+    let report = run(&suite, description).await;
+    assert_eq!(verdict(&report, MUST), Verdict::Pass);
+    assert_eq!(verdict(&report, MUST_2), Verdict::Pass);
+}

@@ -1,0 +1,170 @@
+//! Builders that read as one sentence: scenarios, steps and targets made by hand, and a run against them.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use authconform::config::{ClockMode, TargetDescription};
+use authconform::engine::{self, RequirementReport, RunPlan, RunReport, Selection, TargetPlan, Verdict};
+use authconform_scenario::model::{
+    Action, Body, Catalogue, Expectations, JsonTemplate, Level, Origin, Phase, Profile, RequestSpec, RequestStep,
+    Requirement, Scenario, StatusPattern, StatusSet, Step, Suite, Wait,
+};
+use authconform_scenario::template::{Expr, Part, Template};
+
+pub const MUST: &str = "T-MUST-01";
+pub const MUST_2: &str = "T-MUST-02";
+pub const SHOULD: &str = "T-SHOULD-01";
+pub const CLOUD_ONLY: &str = "T-CLOUD-01";
+
+fn requirement(id: &str, level: Level, profiles: Vec<Profile>) -> Requirement {
+    Requirement {
+        id: id.into(),
+        level,
+        profiles,
+        requirement: format!("{id} holds."),
+        clause: format!("The clause of {id}."),
+        source: "Test document".into(),
+        accept: None,
+    }
+}
+
+pub fn catalogue() -> Catalogue {
+    Catalogue {
+        requirements: vec![
+            requirement(MUST, Level::Must, vec![Profile::Appmixer6]),
+            requirement(MUST_2, Level::Must, vec![Profile::Appmixer6]),
+            requirement(SHOULD, Level::Should, vec![Profile::Appmixer6]),
+            requirement(CLOUD_ONLY, Level::Must, vec![Profile::AppmixerCloud]),
+        ],
+    }
+}
+
+pub fn lit(text: &str) -> Template {
+    Template::literal(text)
+}
+
+/// A template that is exactly one expression.
+pub fn expr(expr: Expr) -> Template {
+    Template {
+        source: format!("{{{{ {expr:?} }}}}"),
+        parts: vec![Part::Expr(expr)],
+    }
+}
+
+/// A template of literal text and expressions.
+pub fn parts(parts: Vec<Part>) -> Template {
+    Template {
+        source: format!("{parts:?}"),
+        parts,
+    }
+}
+
+pub fn status(codes: &[u16]) -> StatusSet {
+    StatusSet(codes.iter().map(|c| StatusPattern::Code(*c)).collect())
+}
+
+fn origin() -> Origin {
+    Origin {
+        file: PathBuf::from("scenarios/test.toml"),
+        line: 1,
+        column: 1,
+    }
+}
+
+pub fn request(method: &str, path: &str) -> RequestStep {
+    RequestStep {
+        request: RequestSpec {
+            method: method.into(),
+            path: lit(path),
+            headers: Vec::new(),
+            body: Body::None,
+            content_type: None,
+        },
+        repeat: None,
+        concurrency: 1,
+        expect: Expectations::default(),
+        capture: BTreeMap::new(),
+        capture_response: None,
+        mark: None,
+        within: None,
+        reading: BTreeMap::new(),
+    }
+}
+
+pub fn json_body(fields: Vec<(&str, JsonTemplate)>) -> Body {
+    Body::Json(JsonTemplate::Object(
+        fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+    ))
+}
+
+/// A request step judging `covers` (empty: a setup step).
+pub fn step(name: &str, covers: &[&str], request: RequestStep) -> Step {
+    Step {
+        name: name.into(),
+        covers: covers.iter().map(|c| (*c).to_owned()).collect(),
+        action: Action::Request(Box::new(request)),
+        origin: origin(),
+    }
+}
+
+pub fn wait_step(name: &str, wait: Wait) -> Step {
+    Step {
+        name: name.into(),
+        covers: Vec::new(),
+        action: Action::Wait(wait),
+        origin: origin(),
+    }
+}
+
+pub fn scenario(name: &str, covers: &[&str], steps: Vec<Step>) -> Scenario {
+    Scenario {
+        name: name.into(),
+        title: format!("{name} title"),
+        covers: covers.iter().map(|c| (*c).to_owned()).collect(),
+        profiles: vec![Profile::Appmixer6, Profile::AppmixerCloud],
+        tags: Vec::new(),
+        requires: Vec::new(),
+        phase: Phase::Normal,
+        steps,
+        origin: origin(),
+    }
+}
+
+pub fn suite(scenarios: Vec<Scenario>) -> Suite {
+    Suite {
+        catalogue: catalogue(),
+        scenarios,
+    }
+}
+
+pub fn target(uri: &str, clock: ClockMode) -> TargetDescription {
+    let mut target = TargetDescription::new(uri.parse().expect("mock server URI"), vec![Profile::Appmixer6]);
+    target.clock = clock;
+    target.timeout_ms = 5_000;
+    target
+}
+
+pub async fn run(suite: &Suite, target: TargetDescription) -> RunReport {
+    run_plan(suite, target, false).await
+}
+
+pub async fn run_plan(suite: &Suite, target: TargetDescription, strict: bool) -> RunReport {
+    let plan = RunPlan {
+        targets: vec![TargetPlan::new(target)],
+        selection: Selection::all(),
+        strict,
+    };
+    engine::run(suite, &plan, &mut |_| {}).await.expect("the run completes")
+}
+
+pub fn requirement_report<'r>(report: &'r RunReport, id: &str) -> &'r RequirementReport {
+    report.targets[0]
+        .requirements
+        .iter()
+        .find(|r| r.id == id)
+        .unwrap_or_else(|| panic!("{id} is in the report"))
+}
+
+pub fn verdict(report: &RunReport, id: &str) -> Verdict {
+    requirement_report(report, id).verdict
+}
