@@ -94,8 +94,12 @@ impl Limits {
             WindowName::SignupIpWindow => self.signup_ip_window_ms,
             WindowName::CsInvalidWindow => self.cs_invalid_window_ms,
             WindowName::CsOverallWindow => self.cs_overall_window_ms,
-            WindowName::AppmixerTokenLifetime => self.appmixer_token_lifetime_s.saturating_mul(1000),
-            WindowName::CreditsafeTokenLifetime => self.creditsafe_token_lifetime_s.saturating_mul(1000),
+            WindowName::AppmixerTokenLifetime => {
+                self.appmixer_token_lifetime_s.saturating_mul(1000)
+            }
+            WindowName::CreditsafeTokenLifetime => {
+                self.creditsafe_token_lifetime_s.saturating_mul(1000)
+            }
         }
     }
 
@@ -264,11 +268,17 @@ pub fn load(file: Option<&Path>, flags: &TargetFlags) -> Result<TargetDescriptio
         }
         None => None,
     };
-    resolve(parsed.as_ref().map(|(path, text)| (*path, text.as_str())), flags)
+    resolve(
+        parsed.as_ref().map(|(path, text)| (*path, text.as_str())),
+        flags,
+    )
 }
 
 /// Resolves a description from the file's text (if any) and the flags.
-pub fn resolve(file: Option<(&Path, &str)>, flags: &TargetFlags) -> Result<TargetDescription, ConfigError> {
+pub fn resolve(
+    file: Option<(&Path, &str)>,
+    flags: &TargetFlags,
+) -> Result<TargetDescription, ConfigError> {
     let parsed = match file {
         Some((path, text)) => Some((path, text, parse_file(path, text)?)),
         None => None,
@@ -288,7 +298,17 @@ pub fn resolve(file: Option<(&Path, &str)>, flags: &TargetFlags) -> Result<Targe
             flag: "--target",
             message,
         })?,
-        (None, Some((path, text, TargetFile { base_url: Some(url), .. }))) => {
+        (
+            None,
+            Some((
+                path,
+                text,
+                TargetFile {
+                    base_url: Some(url),
+                    ..
+                },
+            )),
+        ) => {
             parse_url(url.get_ref()).map_err(|message| located(path, text, url.span(), message))?
         }
         (None, _) => {
@@ -309,10 +329,21 @@ pub fn resolve(file: Option<(&Path, &str)>, flags: &TargetFlags) -> Result<Targe
                 })
             })
             .collect::<Result<Vec<_>, _>>()?
-    } else if let Some((path, text, TargetFile { profiles: Some(names), .. })) = &parsed {
+    } else if let Some((
+        path,
+        text,
+        TargetFile {
+            profiles: Some(names),
+            ..
+        },
+    )) = &parsed
+    {
         names
             .iter()
-            .map(|name| parse_profile(name.get_ref()).map_err(|message| located(path, text, name.span(), message)))
+            .map(|name| {
+                parse_profile(name.get_ref())
+                    .map_err(|message| located(path, text, name.span(), message))
+            })
             .collect::<Result<Vec<_>, _>>()?
     } else {
         Vec::new()
@@ -362,17 +393,26 @@ pub fn resolve(file: Option<(&Path, &str)>, flags: &TargetFlags) -> Result<Targe
                 message: format!("`{name}` is not a valid header name"),
             });
         }
-        target.headers.push((name.to_owned(), value.trim().to_owned()));
+        target
+            .headers
+            .push((name.to_owned(), value.trim().to_owned()));
     }
     for limit in &flags.limits {
         let (name, value) = limit.split_once('=').ok_or_else(|| ConfigError::Flag {
             flag: "--limit",
             message: format!("`{limit}` is not `NAME=VALUE`"),
         })?;
-        let field = target.limits.field_mut(name.trim()).ok_or_else(|| ConfigError::Flag {
-            flag: "--limit",
-            message: format!("unknown limit `{}` (known: {})", name.trim(), Limits::NAMES.join(", ")),
-        })?;
+        let field = target
+            .limits
+            .field_mut(name.trim())
+            .ok_or_else(|| ConfigError::Flag {
+                flag: "--limit",
+                message: format!(
+                    "unknown limit `{}` (known: {})",
+                    name.trim(),
+                    Limits::NAMES.join(", ")
+                ),
+            })?;
         *field = value.trim().parse().map_err(|_| ConfigError::Flag {
             flag: "--limit",
             message: format!("`{}` is not a non-negative integer", value.trim()),
@@ -395,7 +435,9 @@ pub fn resolve(file: Option<(&Path, &str)>, flags: &TargetFlags) -> Result<Targe
 
 fn parse_file(path: &Path, text: &str) -> Result<TargetFile, ConfigError> {
     toml::from_str(text).map_err(|err| {
-        let (line, column) = err.span().map_or((1, 1), |span| line_column(text, span.start));
+        let (line, column) = err
+            .span()
+            .map_or((1, 1), |span| line_column(text, span.start));
         ConfigError::InFile {
             path: path.to_owned(),
             line,
@@ -414,7 +456,8 @@ fn parse_url(text: &str) -> Result<reqwest::Url, String> {
 }
 
 fn parse_profile(name: &str) -> Result<Profile, String> {
-    Profile::parse(name).ok_or_else(|| format!("unknown profile `{name}` (known: {})", profile_names()))
+    Profile::parse(name)
+        .ok_or_else(|| format!("unknown profile `{name}` (known: {})", profile_names()))
 }
 
 fn profile_names() -> String {
@@ -464,12 +507,16 @@ mod tests {
     use super::*;
 
     fn file(text: &str) -> Result<TargetDescription, ConfigError> {
-        resolve(Some((Path::new("target.toml"), text)), &TargetFlags::default())
+        resolve(
+            Some((Path::new("target.toml"), text)),
+            &TargetFlags::default(),
+        )
     }
 
     #[test]
     fn a_two_line_file_takes_every_default() {
-        let target = file("base_url = \"http://127.0.0.1:8080\"\nprofiles = [\"appmixer-6\"]\n").unwrap();
+        let target =
+            file("base_url = \"http://127.0.0.1:8080\"\nprofiles = [\"appmixer-6\"]\n").unwrap();
         assert_eq!(target.profiles, vec![Profile::Appmixer6]);
         assert_eq!(target.clock, ClockMode::Real);
         assert_eq!(target.limits, Limits::default());
@@ -478,7 +525,8 @@ mod tests {
 
     #[test]
     fn an_unknown_profile_is_located() {
-        let err = file("base_url = \"http://127.0.0.1:1\"\nprofiles = [\"appmixer-7\"]\n").unwrap_err();
+        let err =
+            file("base_url = \"http://127.0.0.1:1\"\nprofiles = [\"appmixer-7\"]\n").unwrap_err();
         assert_eq!(
             err.to_string(),
             "target.toml:2:13: unknown profile `appmixer-7` (known: appmixer-5.1, appmixer-6, appmixer-cloud, creditsafe-connect)"
@@ -490,7 +538,10 @@ mod tests {
         let err = file("base_url = \"http://127.0.0.1:1\"\nprofiles = [\"appmixer-6\"]\n[limits]\nsignup_mail = 3\n")
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("target.toml:4:1: unknown field `signup_mail`"), "{err}");
+        assert!(
+            err.starts_with("target.toml:4:1: unknown field `signup_mail`"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -506,7 +557,10 @@ mod tests {
         let target = resolve(Some((Path::new("t.toml"), text)), &flags).unwrap();
         assert_eq!(target.clock, ClockMode::Control);
         assert_eq!(target.limits.signup_email, 3);
-        assert_eq!(target.headers, vec![("X-Tenant".to_owned(), "demo".to_owned())]);
+        assert_eq!(
+            target.headers,
+            vec![("X-Tenant".to_owned(), "demo".to_owned())]
+        );
         let admin = target.admin.unwrap();
         assert_eq!(admin.password, "pw:with:colons");
         assert_eq!(admin.email(), "root@example.com");
@@ -521,7 +575,10 @@ mod tests {
             ..TargetFlags::default()
         };
         let err = resolve(None, &flags).unwrap_err().to_string();
-        assert!(err.starts_with("--limit: unknown limit `signup_mail`"), "{err}");
+        assert!(
+            err.starts_with("--limit: unknown limit `signup_mail`"),
+            "{err}"
+        );
     }
 
     #[test]

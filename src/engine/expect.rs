@@ -57,22 +57,45 @@ pub(crate) struct RenderedExpectations {
 
 impl RenderedExpectations {
     /// Renders one tier (the `should` table is rendered separately).
-    pub(crate) fn render(expect: &Expectations, scope: &mut Scope<'_>) -> Result<RenderedExpectations, RenderError> {
-        let matcher = |m: &Matcher, scope: &mut Scope<'_>| -> Result<RenderedMatcher, RenderError> {
-            Ok(RenderedMatcher {
-                types: m.types.clone(),
-                equals: m.equals.as_ref().map(|t| scope.render_json(t)).transpose()?,
-                contains: m.contains.as_ref().map(|t| scope.render_json(t)).transpose()?,
-                starts_with: m.starts_with.as_ref().map(|t| scope.render_string(t)).transpose()?,
-                // The parser has compiled each pattern once already, so this cannot fail.
-                matches: m.matches.as_deref().and_then(|pattern| Regex::new(pattern).ok()),
-                integer_range: m.integer_range,
-                optional: m.optional,
-            })
-        };
+    pub(crate) fn render(
+        expect: &Expectations,
+        scope: &mut Scope<'_>,
+    ) -> Result<RenderedExpectations, RenderError> {
+        let matcher =
+            |m: &Matcher, scope: &mut Scope<'_>| -> Result<RenderedMatcher, RenderError> {
+                Ok(RenderedMatcher {
+                    types: m.types.clone(),
+                    equals: m
+                        .equals
+                        .as_ref()
+                        .map(|t| scope.render_json(t))
+                        .transpose()?,
+                    contains: m
+                        .contains
+                        .as_ref()
+                        .map(|t| scope.render_json(t))
+                        .transpose()?,
+                    starts_with: m
+                        .starts_with
+                        .as_ref()
+                        .map(|t| scope.render_string(t))
+                        .transpose()?,
+                    // The parser has compiled each pattern once already, so this cannot fail.
+                    matches: m
+                        .matches
+                        .as_deref()
+                        .and_then(|pattern| Regex::new(pattern).ok()),
+                    integer_range: m.integer_range,
+                    optional: m.optional,
+                })
+            };
         let mut rendered = RenderedExpectations {
             status: expect.status.clone(),
-            message: expect.message.as_ref().map(|t| scope.render_string(t)).transpose()?,
+            message: expect
+                .message
+                .as_ref()
+                .map(|t| scope.render_string(t))
+                .transpose()?,
             jwt: expect.jwt.clone(),
             ..RenderedExpectations::default()
         };
@@ -96,9 +119,10 @@ impl RenderedExpectations {
         }
         for tally in &expect.tally {
             let count = scope.render_integer(&tally.count)?;
-            rendered
-                .tally
-                .push((tally.status.clone(), u64::try_from(count.max(0)).unwrap_or(0)));
+            rendered.tally.push((
+                tally.status.clone(),
+                u64::try_from(count.max(0)).unwrap_or(0),
+            ));
         }
         Ok(rendered)
     }
@@ -187,9 +211,15 @@ impl RenderedExpectations {
         match json {
             Some(body) => match body.get("message") {
                 Some(Value::String(found)) if found == message => {
-                    observe(ObservationKind::MessageShape, "the message is `message` in a JSON body".into());
+                    observe(
+                        ObservationKind::MessageShape,
+                        "the message is `message` in a JSON body".into(),
+                    );
                 }
-                Some(found) => out.push(Mismatch::new(expected, format!("`message` is {}", short(found)))),
+                Some(found) => out.push(Mismatch::new(
+                    expected,
+                    format!("`message` is {}", short(found)),
+                )),
                 None => out.push(Mismatch::new(
                     expected,
                     format!("a JSON body without `message`: {}", excerpt(&response.body)),
@@ -198,7 +228,10 @@ impl RenderedExpectations {
             None => {
                 let text = String::from_utf8_lossy(&response.body);
                 if text.trim() == message {
-                    observe(ObservationKind::MessageShape, "the message is a plain-text body".into());
+                    observe(
+                        ObservationKind::MessageShape,
+                        "the message is a plain-text body".into(),
+                    );
                     out.push(Mismatch {
                         expected: format!("{expected} as `message` in a JSON body"),
                         actual: format!(
@@ -208,7 +241,10 @@ impl RenderedExpectations {
                         warning_only: true,
                     });
                 } else {
-                    out.push(Mismatch::new(expected, format!("body {}", excerpt(&response.body))));
+                    out.push(Mismatch::new(
+                        expected,
+                        format!("body {}", excerpt(&response.body)),
+                    ));
                 }
             }
         }
@@ -228,7 +264,10 @@ fn check_jwt(
         return;
     };
     let Some(token) = token.as_str() else {
-        out.push(Mismatch::new(expected, format!("`{field}` is {}", short(token))));
+        out.push(Mismatch::new(
+            expected,
+            format!("`{field}` is {}", short(token)),
+        ));
         return;
     };
     let decoded = match jwt::decode(token) {
@@ -238,7 +277,10 @@ fn check_jwt(
             return;
         }
     };
-    observe(ObservationKind::Jwt, format!("`{field}`: {}", decoded.describe()));
+    observe(
+        ObservationKind::Jwt,
+        format!("`{field}`: {}", decoded.describe()),
+    );
     if !expect.alg.is_empty() {
         let alg = decoded.alg().unwrap_or("(none)");
         if !expect.alg.iter().any(|a| a == alg) {
@@ -303,7 +345,9 @@ impl RenderedMatcher {
             }
         }
         if let Some(prefix) = &self.starts_with
-            && !value.as_str().is_some_and(|text| text.starts_with(prefix.as_str()))
+            && !value
+                .as_str()
+                .is_some_and(|text| text.starts_with(prefix.as_str()))
         {
             return Some(format!("is {}", short(value)));
         }
@@ -398,15 +442,18 @@ fn values_equal(expected: &Value, actual: &Value) -> bool {
 
 /// Follows a dotted path (`user.id`, `scope.0`) into a JSON value.
 pub(crate) fn lookup<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
-    path.split('.').try_fold(value, |current, segment| match current {
-        Value::Object(map) => map.get(segment),
-        Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
-        _ => None,
-    })
+    path.split('.')
+        .try_fold(value, |current, segment| match current {
+            Value::Object(map) => map.get(segment),
+            Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => None,
+        })
 }
 
 fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
 }
 
 /// A value for a message: its type and a shortened rendering.
@@ -481,7 +528,11 @@ mod tests {
         assert_eq!(m.check(Some(&json!(1))).as_deref(), Some("is number 1"));
         assert_eq!(m.check(None).as_deref(), Some("is absent"));
         assert_eq!(matcher(vec![JsonType::Absent]).check(None), None);
-        assert!(matcher(vec![JsonType::Absent]).check(Some(&json!(1))).is_some());
+        assert!(
+            matcher(vec![JsonType::Absent])
+                .check(Some(&json!(1)))
+                .is_some()
+        );
     }
 
     #[test]

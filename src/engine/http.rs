@@ -83,8 +83,10 @@ impl TargetClient {
             .map_err(ClientError::Build)?;
         let mut headers = HeaderMap::new();
         for (name, value) in &target.headers {
-            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| ClientError::Header(name.clone()))?;
-            let value = HeaderValue::from_str(value).map_err(|_| ClientError::Header(name.to_string()))?;
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| ClientError::Header(name.clone()))?;
+            let value =
+                HeaderValue::from_str(value).map_err(|_| ClientError::Header(name.to_string()))?;
             headers.append(name, value);
         }
         Ok(TargetClient {
@@ -129,16 +131,24 @@ impl TargetClient {
                 Err(err) => return Err(self.describe(&err)),
             }
         }
-        Ok(Response { status, headers, body })
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
     }
 
     fn describe(&self, err: &reqwest::Error) -> NoResponse {
         let detail = error_chain(err);
         let lower = detail.to_lowercase();
         let (summary, unreachable) = if err.is_timeout() {
-            (format!("no response: timed out after {} ms", self.timeout_ms), false)
+            (
+                format!("no response: timed out after {} ms", self.timeout_ms),
+                false,
+            )
         } else if err.is_connect() {
-            let unreachable = lower.contains("refused") || lower.contains("dns") || lower.contains("resolve");
+            let unreachable =
+                lower.contains("refused") || lower.contains("dns") || lower.contains("resolve");
             (
                 if lower.contains("refused") {
                     "no response: connection refused".to_owned()
@@ -183,7 +193,12 @@ pub(crate) fn record_request(client: &TargetClient, request: &PreparedRequest) -
         .default_headers()
         .iter()
         .chain(request.headers.iter().map(|(n, v)| (n, v)))
-        .map(|(name, value)| (name.to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+        .map(|(name, value)| {
+            (
+                name.to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     RecordedRequest {
         method: request.method.to_string(),
@@ -200,7 +215,12 @@ pub(crate) fn record_response(response: &Response) -> RecordedResponse {
         headers: response
             .headers
             .iter()
-            .map(|(name, value)| (name.to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+            .map(|(name, value)| {
+                (
+                    name.to_string(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
             .collect(),
         body: body_excerpt(&response.body),
         body_bytes: response.body.len(),
@@ -215,6 +235,8 @@ pub(crate) fn record(
     Exchange {
         request: record_request(client, request),
         response: outcome.ok().map(record_response),
-        error: outcome.err().map(|no| format!("{}: {}", no.summary, no.detail)),
+        error: outcome
+            .err()
+            .map(|no| format!("{}: {}", no.summary, no.detail)),
     }
 }

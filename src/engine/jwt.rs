@@ -30,13 +30,20 @@ impl DecodedJwt {
     /// One line for the report: algorithm, key id, claims and lifetime.
     pub(crate) fn describe(&self) -> String {
         let alg = self.alg().unwrap_or("(none)");
-        let kid = self.header.get("kid").and_then(Value::as_str).unwrap_or("(none)");
+        let kid = self
+            .header
+            .get("kid")
+            .and_then(Value::as_str)
+            .unwrap_or("(none)");
         let claims: Vec<&str> = self.claims.keys().map(String::as_str).collect();
         let lifetime = match self.lifetime() {
             Some((seconds, how)) => format!("{seconds} s ({how})"),
             None => "unknown (no exp with iat or nbf)".into(),
         };
-        format!("alg {alg}, kid {kid}, claims {}, lifetime {lifetime}", claims.join(", "))
+        format!(
+            "alg {alg}, kid {kid}, claims {}, lifetime {lifetime}",
+            claims.join(", ")
+        )
     }
 }
 
@@ -44,7 +51,10 @@ impl DecodedJwt {
 pub(crate) fn decode(token: &str) -> Result<DecodedJwt, String> {
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() != 3 {
-        return Err(format!("not a JWT: {} dot-separated parts, not 3", parts.len()));
+        return Err(format!(
+            "not a JWT: {} dot-separated parts, not 3",
+            parts.len()
+        ));
     }
     // Decoded by hand rather than with `jsonwebtoken::decode_header`, which refuses algorithms it does not
     // know (such as `none`); the report should say what a target issues, whatever it is.
@@ -112,7 +122,11 @@ mod tests {
         assert_eq!(decoded.alg(), Some("HS256"));
         assert_eq!(decoded.claims["exp"], json!(10_000 - 3600));
         assert_eq!(decoded.lifetime(), Some((3600, "exp − iat")));
-        assert!(decoded.describe().contains("lifetime 3600 s"), "{}", decoded.describe());
+        assert!(
+            decoded.describe().contains("lifetime 3600 s"),
+            "{}",
+            decoded.describe()
+        );
     }
 
     #[test]

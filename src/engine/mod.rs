@@ -22,7 +22,11 @@ pub use selection::{Selection, SelectionError};
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error("target {target} is unreachable at {url}: {reason}")]
-    Unreachable { target: String, url: String, reason: String },
+    Unreachable {
+        target: String,
+        url: String,
+        reason: String,
+    },
     #[error(
         "target {target} is described with clock = control, but {problem}; start it with its test clock on, or use --clock real"
     )]

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use authconform_scenario::model::JsonTemplate;
-use authconform_scenario::template::{AccountField, AccountName, Expr, Function, Part, Template, UserField};
+use authconform_scenario::template::{
+    AccountField, AccountName, Expr, Function, Part, Template, UserField,
+};
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use serde_json::Value;
@@ -122,9 +124,12 @@ impl Scope<'_> {
             JsonTemplate::Bool(b) => Value::Bool(*b),
             JsonTemplate::Number(n) => Value::Number(n.clone()),
             JsonTemplate::String(t) => self.render(t)?,
-            JsonTemplate::Array(items) => {
-                Value::Array(items.iter().map(|item| self.render_json(item)).collect::<Result<_, _>>()?)
-            }
+            JsonTemplate::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|item| self.render_json(item))
+                    .collect::<Result<_, _>>()?,
+            ),
             JsonTemplate::Object(fields) => {
                 let mut map = serde_json::Map::with_capacity(fields.len());
                 for (key, value) in fields {
@@ -154,7 +159,11 @@ impl Scope<'_> {
                 })
             }
             Expr::Unique => Value::String(format!("u{}x{}", self.ids.run_id, self.ids.next())),
-            Expr::UniqueEmail => Value::String(format!("u.{}.{}@example.com", self.ids.run_id, self.ids.next())),
+            Expr::UniqueEmail => Value::String(format!(
+                "u.{}.{}@example.com",
+                self.ids.run_id,
+                self.ids.next()
+            )),
             Expr::Account { account, field } => Value::String(self.account(*account, *field)?),
             Expr::Limit(name) => Value::from(self.target.limits.limit(*name)),
             Expr::Captured(name) => self
@@ -188,7 +197,11 @@ impl Scope<'_> {
         if !self.vars.identities.contains_key(name) {
             let n = self.ids.next();
             let run = &self.ids.run_id;
-            let password: String = rand::rng().sample_iter(Alphanumeric).take(16).map(char::from).collect();
+            let password: String = rand::rng()
+                .sample_iter(Alphanumeric)
+                .take(16)
+                .map(char::from)
+                .collect();
             let password = format!("Pw-{password}");
             self.vars.secrets.push(password.clone());
             let identity = Identity {
@@ -232,8 +245,13 @@ impl Scope<'_> {
             Function::Tamper => jwt::tamper(&text),
             Function::AlgNone => jwt::alg_none(&text),
             Function::ExpiredToken => {
-                let secret = self.target.appmixer_jwt_secret.as_deref().ok_or(RenderError::NoSecret)?;
-                let token = jwt::expired_token(&text, secret, self.now_s).map_err(RenderError::Function)?;
+                let secret = self
+                    .target
+                    .appmixer_jwt_secret
+                    .as_deref()
+                    .ok_or(RenderError::NoSecret)?;
+                let token =
+                    jwt::expired_token(&text, secret, self.now_s).map_err(RenderError::Function)?;
                 self.vars.secrets.push(token.clone());
                 token
             }
@@ -306,7 +324,7 @@ pub(crate) fn for_each_template(
         if let Some(t) = &e.message {
             f(t);
         }
-        e.body_excludes.iter().for_each(|t| f(t));
+        e.body_excludes.iter().for_each(&mut *f);
         e.tally.iter().for_each(|tally| f(&tally.count));
         if let Some(should) = &e.should {
             expectations(should, f);
@@ -367,7 +385,10 @@ mod tests {
     use authconform_scenario::template::LimitName;
 
     fn target() -> TargetDescription {
-        let mut target = TargetDescription::new("http://127.0.0.1:1".parse().unwrap(), vec![Profile::Appmixer6]);
+        let mut target = TargetDescription::new(
+            "http://127.0.0.1:1".parse().unwrap(),
+            vec![Profile::Appmixer6],
+        );
         target.appmixer_jwt_secret = Some("s3cret".into());
         target
     }
@@ -402,7 +423,10 @@ mod tests {
                 1,
             ))]);
             assert_eq!(scope.render(&t).unwrap(), Value::from(11));
-            let mixed = template(vec![Part::Literal("n=".into()), Part::Expr(Expr::RepeatIndex)]);
+            let mixed = template(vec![
+                Part::Literal("n=".into()),
+                Part::Expr(Expr::RepeatIndex),
+            ]);
             assert_eq!(scope.render(&mixed).unwrap(), Value::from("n=3"));
         });
     }
@@ -416,15 +440,25 @@ mod tests {
                     field,
                 })])
             };
-            let a1 = scope.render_string(&user("alice", UserField::Username)).unwrap();
-            let a2 = scope.render_string(&user("alice", UserField::Username)).unwrap();
-            let b = scope.render_string(&user("bob", UserField::Username)).unwrap();
-            let email = scope.render_string(&user("alice", UserField::Email)).unwrap();
+            let a1 = scope
+                .render_string(&user("alice", UserField::Username))
+                .unwrap();
+            let a2 = scope
+                .render_string(&user("alice", UserField::Username))
+                .unwrap();
+            let b = scope
+                .render_string(&user("bob", UserField::Username))
+                .unwrap();
+            let email = scope
+                .render_string(&user("alice", UserField::Email))
+                .unwrap();
             assert_eq!(a1, a2);
             assert_ne!(a1, b);
             assert_ne!(a1, email);
             assert!(a1.contains('@') && a1.contains("run1"), "{a1}");
-            let password = scope.render_string(&user("alice", UserField::Password)).unwrap();
+            let password = scope
+                .render_string(&user("alice", UserField::Password))
+                .unwrap();
             assert_eq!(scope.vars.secrets.len(), 2, "alice's and bob's passwords");
             assert_eq!(scope.vars.secrets[0], password);
         });
@@ -443,7 +477,10 @@ mod tests {
     fn a_missing_capture_says_so() {
         with_scope(|scope| {
             let t = template(vec![Part::Expr(Expr::Captured("token".into()))]);
-            assert_eq!(scope.render(&t), Err(RenderError::NotCaptured("token".into())));
+            assert_eq!(
+                scope.render(&t),
+                Err(RenderError::NotCaptured("token".into()))
+            );
         });
     }
 
@@ -458,7 +495,10 @@ mod tests {
     #[test]
     fn long_string_has_the_length_asked() {
         with_scope(|scope| {
-            let t = template(vec![Part::Expr(Expr::Call(Function::LongString, Box::new(Expr::Integer(5))))]);
+            let t = template(vec![Part::Expr(Expr::Call(
+                Function::LongString,
+                Box::new(Expr::Integer(5)),
+            ))]);
             assert_eq!(scope.render_string(&t).unwrap(), "aaaaa");
         });
     }

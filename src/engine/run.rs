@@ -9,8 +9,8 @@ use super::EngineError;
 use super::events::EngineEvent;
 use super::render::RunIds;
 use super::results::{
-    Finding, ReadingSeen, RequirementReport, RunReport, SCHEMA_VERSION, ScenarioReport, Summary, TargetReport,
-    Verdict,
+    Finding, ReadingSeen, RequirementReport, RunReport, SCHEMA_VERSION, ScenarioReport, Summary,
+    TargetReport, Verdict,
 };
 use super::scenario::run_scenario;
 use super::selection::Selection;
@@ -42,7 +42,8 @@ impl TargetPlan {
     }
 
     fn includes(&self, scenario: &Scenario) -> bool {
-        self.only_requiring.is_none_or(|cap| scenario.requires.contains(&cap))
+        self.only_requiring
+            .is_none_or(|cap| scenario.requires.contains(&cap))
     }
 }
 
@@ -144,8 +145,16 @@ async fn run_target(
     let mut scenario_reports = Vec::new();
     let planned: Vec<&Scenario> = planned_scenarios(suite, plan, target_plan).collect();
     for scenario in &planned {
-        let location = format!("{}:{}", scenario.origin.file.display(), scenario.origin.line);
-        let applicable: Vec<&String> = scenario.covers.iter().filter(|id| run.applies(id)).collect();
+        let location = format!(
+            "{}:{}",
+            scenario.origin.file.display(),
+            scenario.origin.line
+        );
+        let applicable: Vec<&String> = scenario
+            .covers
+            .iter()
+            .filter(|id| run.applies(id))
+            .collect();
         let missing = scenario.requires.iter().find_map(|cap| run.missing(*cap));
         if let Some(reason) = missing {
             for id in &applicable {
@@ -240,7 +249,9 @@ async fn run_target(
         base_url: target.base_url.to_string(),
         profiles: target.profiles.clone(),
         clock: target.clock,
-        only_requiring: target_plan.only_requiring.map(|cap| cap.as_str().to_owned()),
+        only_requiring: target_plan
+            .only_requiring
+            .map(|cap| cap.as_str().to_owned()),
         duration_ms: millis(started),
         summary,
         requirements,
@@ -268,9 +279,10 @@ fn requirement_report(
             None => {
                 if judgement.skip_reasons.is_empty() {
                     let names: Vec<&str> = profiles.iter().map(|p| p.as_str()).collect();
-                    judgement
-                        .skip_reasons
-                        .push(format!("no selected scenario checks it on {}", names.join(", ")));
+                    judgement.skip_reasons.push(format!(
+                        "no selected scenario checks it on {}",
+                        names.join(", ")
+                    ));
                 }
                 Verdict::Skip
             }

@@ -4,7 +4,9 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use authconform_scenario::model::{Action, Body, Level, RequestSpec, RequestStep, Scenario, Step, Within};
+use authconform_scenario::model::{
+    Action, Body, Level, RequestSpec, RequestStep, Scenario, Step, Within,
+};
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use tokio::task::JoinSet;
@@ -13,8 +15,8 @@ use super::events::EngineEvent;
 use super::expect::{Mismatch, RenderedExpectations, lookup};
 use super::http::{NoResponse, PreparedRequest, Response, TargetClient, record};
 use super::render::{
-    CapturedResponse, RenderError, ScenarioVars, Scope, for_each_template, needs_admin_token, template_any,
-    varies_per_evaluation,
+    CapturedResponse, RenderError, ScenarioVars, Scope, for_each_template, needs_admin_token,
+    template_any, varies_per_evaluation,
 };
 use super::results::{Exchange, Finding, Observation, ObservationKind, ReadingSeen, Verdict};
 use super::target::TargetRun;
@@ -114,10 +116,21 @@ pub(crate) async fn run_scenario(
         };
         outcome.steps_run += 1;
         let overtime = match &step.action {
-            Action::Request(request) => request.within.as_ref().and_then(|within| overtime(run, within, &marks)),
+            Action::Request(request) => request
+                .within
+                .as_ref()
+                .and_then(|within| overtime(run, within, &marks)),
             Action::Wait(_) => None,
         };
-        let stop = judge(run, scenario, step, number, &result, overtime.as_deref(), &mut outcome);
+        let stop = judge(
+            run,
+            scenario,
+            step,
+            number,
+            &result,
+            overtime.as_deref(),
+            &mut outcome,
+        );
         run.secrets.append(&mut vars.secrets);
         let step_verdict = step_verdict(&result, overtime.is_some());
         events(&EngineEvent::StepFinished {
@@ -177,8 +190,12 @@ async fn run_request(
         request_only.repeat = None;
         request_only
     };
-    for_each_template(step, &mut |t| needs_token |= template_any(t, &needs_admin_token));
-    for_each_template(&request_templates, &mut |t| varies |= template_any(t, &varies_per_evaluation));
+    for_each_template(step, &mut |t| {
+        needs_token |= template_any(t, &needs_admin_token)
+    });
+    for_each_template(&request_templates, &mut |t| {
+        varies |= template_any(t, &varies_per_evaluation)
+    });
     if needs_token {
         run.ensure_admin_token().await;
     }
@@ -223,7 +240,8 @@ async fn run_request(
     let mut collector = Collector::new(&must, should.as_ref());
     let concurrency = usize::try_from(step.concurrency.max(1)).unwrap_or(1);
     let mut next_index = 0;
-    let mut in_flight: JoinSet<(u64, Arc<PreparedRequest>, Result<Response, NoResponse>)> = JoinSet::new();
+    let mut in_flight: JoinSet<(u64, Arc<PreparedRequest>, Result<Response, NoResponse>)> =
+        JoinSet::new();
     loop {
         while in_flight.len() < concurrency && next_index < repeat {
             let request = match &fixed {
@@ -278,8 +296,10 @@ fn prepare(
         if value.is_empty() {
             continue;
         }
-        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("`{name}` is not a header name"))?;
-        let value = HeaderValue::from_str(&value).map_err(|_| format!("the value of `{name}` is not a valid header"))?;
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("`{name}` is not a header name"))?;
+        let value = HeaderValue::from_str(&value)
+            .map_err(|_| format!("the value of `{name}` is not a valid header"))?;
         headers.push((name, value));
     }
     let body: Option<Arc<[u8]>> = match &spec.body {
@@ -291,7 +311,13 @@ fn prepare(
             }
             Some(value.to_string().into_bytes().into())
         }
-        Body::Raw(template) => Some(scope.render_string(template).map_err(fail)?.into_bytes().into()),
+        Body::Raw(template) => Some(
+            scope
+                .render_string(template)
+                .map_err(fail)?
+                .into_bytes()
+                .into(),
+        ),
     };
     if let Some(content_type) = &spec.content_type {
         let value = HeaderValue::from_str(content_type)
@@ -320,7 +346,10 @@ struct Collector<'e> {
 }
 
 impl<'e> Collector<'e> {
-    fn new(must: &'e RenderedExpectations, should: Option<&'e RenderedExpectations>) -> Collector<'e> {
+    fn new(
+        must: &'e RenderedExpectations,
+        should: Option<&'e RenderedExpectations>,
+    ) -> Collector<'e> {
         Collector {
             must,
             should,
@@ -331,7 +360,13 @@ impl<'e> Collector<'e> {
         }
     }
 
-    fn add(&mut self, client: &TargetClient, index: u64, request: &PreparedRequest, outcome: Result<Response, NoResponse>) {
+    fn add(
+        &mut self,
+        client: &TargetClient,
+        index: u64,
+        request: &PreparedRequest,
+        outcome: Result<Response, NoResponse>,
+    ) {
         self.result.total += 1;
         let response = match outcome {
             Ok(response) => response,
@@ -341,7 +376,9 @@ impl<'e> Collector<'e> {
                     actual: no.summary.clone(),
                     warning_only: false,
                 };
-                self.note(Tier::Must, mismatch, index, || record(client, request, Err(&no)));
+                self.note(Tier::Must, mismatch, index, || {
+                    record(client, request, Err(&no))
+                });
                 return;
             }
         };
@@ -359,10 +396,14 @@ impl<'e> Collector<'e> {
         };
         let mut scratch = std::mem::take(&mut self.scratch);
         for (tier, expectations) in [(Tier::Must, Some(self.must)), (Tier::Should, self.should)] {
-            let Some(expectations) = expectations else { continue };
+            let Some(expectations) = expectations else {
+                continue;
+            };
             expectations.check(&response, &mut scratch, &mut observe);
             for mismatch in scratch.drain(..) {
-                self.note(tier, mismatch, index, || record(client, request, Ok(&response)));
+                self.note(tier, mismatch, index, || {
+                    record(client, request, Ok(&response))
+                });
             }
         }
         self.scratch = scratch;
@@ -372,7 +413,13 @@ impl<'e> Collector<'e> {
         }
     }
 
-    fn note(&mut self, tier: Tier, mismatch: Mismatch, index: u64, exchange: impl FnOnce() -> Exchange) {
+    fn note(
+        &mut self,
+        tier: Tier,
+        mismatch: Mismatch,
+        index: u64,
+        exchange: impl FnOnce() -> Exchange,
+    ) {
         let existing = self
             .result
             .aggregates
@@ -397,7 +444,10 @@ impl<'e> Collector<'e> {
                     tier: Tier::Must,
                     mismatch: Mismatch {
                         expected: format!("exactly {expected} responses with status {status}"),
-                        actual: format!("{counted} of {} responses had status {status}", self.result.total),
+                        actual: format!(
+                            "{counted} of {} responses had status {status}",
+                            self.result.total
+                        ),
                         warning_only: false,
                     },
                     count: 1,
@@ -411,7 +461,12 @@ impl<'e> Collector<'e> {
 }
 
 /// Keeps values (and the whole response) from the last response, as the step asks.
-fn capture(step: &RequestStep, last: Option<&Response>, vars: &mut ScenarioVars, result: &mut StepResult) {
+fn capture(
+    step: &RequestStep,
+    last: Option<&Response>,
+    vars: &mut ScenarioVars,
+    result: &mut StepResult,
+) {
     if step.capture.is_empty() && step.capture_response.is_none() {
         return;
     }
@@ -419,7 +474,11 @@ fn capture(step: &RequestStep, last: Option<&Response>, vars: &mut ScenarioVars,
         result.blocked = Some("nothing to capture: the step got no response".into());
         return;
     };
-    let body = if step.capture.is_empty() { None } else { response.json() };
+    let body = if step.capture.is_empty() {
+        None
+    } else {
+        response.json()
+    };
     for (name, path) in &step.capture {
         match body.as_ref().and_then(|body| lookup(body, path)) {
             Some(value) => {
@@ -459,7 +518,11 @@ fn judged<'s>(run: &TargetRun<'_>, step: &'s Step) -> Vec<&'s String> {
 }
 
 fn scenario_covers<'s>(run: &TargetRun<'_>, scenario: &'s Scenario) -> Vec<&'s String> {
-    scenario.covers.iter().filter(|id| run.applies(id)).collect()
+    scenario
+        .covers
+        .iter()
+        .filter(|id| run.applies(id))
+        .collect()
 }
 
 fn record_readings(
@@ -476,7 +539,9 @@ fn record_readings(
         judged(run, step)
     };
     for status in &result.statuses {
-        let Some(reading) = request.reading.get(status) else { continue };
+        let Some(reading) = request.reading.get(status) else {
+            continue;
+        };
         for id in &covers {
             outcome.readings.push((
                 (*id).clone(),
@@ -518,18 +583,19 @@ fn judge(
     outcome: &mut ScenarioOutcome,
 ) -> bool {
     let location = format!("{}:{}", step.origin.file.display(), step.origin.line);
-    let finding = |severity: Verdict, aggregate: Option<&Aggregate>, note: Option<String>| Finding {
-        severity,
-        scenario: scenario.name.clone(),
-        step_number: number,
-        step: step.name.clone(),
-        location: location.clone(),
-        expected: aggregate.map(|a| a.mismatch.expected.clone()),
-        actual: aggregate.map(|a| describe_actual(a, result.total)),
-        note,
-        exchange: aggregate.and_then(|a| a.exchange.clone()),
-        curl: None,
-    };
+    let finding =
+        |severity: Verdict, aggregate: Option<&Aggregate>, note: Option<String>| Finding {
+            severity,
+            scenario: scenario.name.clone(),
+            step_number: number,
+            step: step.name.clone(),
+            location: location.clone(),
+            expected: aggregate.map(|a| a.mismatch.expected.clone()),
+            actual: aggregate.map(|a| describe_actual(a, result.total)),
+            note,
+            exchange: aggregate.and_then(|a| a.exchange.clone()),
+            curl: None,
+        };
     let must_failed = result.must_failed();
     let is_wait = matches!(step.action, Action::Wait(_));
 
@@ -540,7 +606,10 @@ fn judge(
                 .aggregates
                 .iter()
                 .find(|a| a.tier == Tier::Must && !a.mismatch.warning_only);
-            let why = result.blocked.clone().unwrap_or_else(|| "its expectations did not hold".into());
+            let why = result
+                .blocked
+                .clone()
+                .unwrap_or_else(|| "its expectations did not hold".into());
             let note = if is_wait {
                 format!("step {number} `{}` failed: {why}", step.name)
             } else {
@@ -550,9 +619,10 @@ fn judge(
                 )
             };
             for id in scenario_covers(run, scenario) {
-                outcome
-                    .findings
-                    .push((id.clone(), finding(Verdict::Inconclusive, first, Some(note.clone()))));
+                outcome.findings.push((
+                    id.clone(),
+                    finding(Verdict::Inconclusive, first, Some(note.clone())),
+                ));
             }
         }
         return must_failed;
@@ -563,20 +633,27 @@ fn judge(
         let mut any = false;
         for aggregate in &result.aggregates {
             let severity = match (aggregate.mismatch.warning_only, aggregate.tier, level) {
-                (true, _, _) | (false, Tier::Should, _) | (false, Tier::Must, Level::Should) => Verdict::Warn,
+                (true, _, _) | (false, Tier::Should, _) | (false, Tier::Must, Level::Should) => {
+                    Verdict::Warn
+                }
                 (false, Tier::Must, Level::Must) => Verdict::Fail,
             };
             let (severity, note) = match overtime {
-                Some(note) if !aggregate.mismatch.warning_only => (Verdict::Inconclusive, Some(note.to_owned())),
+                Some(note) if !aggregate.mismatch.warning_only => {
+                    (Verdict::Inconclusive, Some(note.to_owned()))
+                }
                 _ => (severity, None),
             };
-            outcome.findings.push((id.clone(), finding(severity, Some(aggregate), note)));
+            outcome
+                .findings
+                .push((id.clone(), finding(severity, Some(aggregate), note)));
             any = true;
         }
         if let Some(reason) = &result.blocked {
-            outcome
-                .findings
-                .push((id.clone(), finding(Verdict::Inconclusive, None, Some(reason.clone()))));
+            outcome.findings.push((
+                id.clone(),
+                finding(Verdict::Inconclusive, None, Some(reason.clone())),
+            ));
             any = true;
         }
         if !any {
@@ -587,7 +664,13 @@ fn judge(
 }
 
 /// After a step stopped the scenario: what later steps would have judged is inconclusive.
-fn not_reached(run: &TargetRun<'_>, scenario: &Scenario, number: usize, step: &Step, outcome: &mut ScenarioOutcome) {
+fn not_reached(
+    run: &TargetRun<'_>,
+    scenario: &Scenario,
+    number: usize,
+    step: &Step,
+    outcome: &mut ScenarioOutcome,
+) {
     let mut seen: BTreeSet<&String> = BTreeSet::new();
     let location = format!("{}:{}", step.origin.file.display(), step.origin.line);
     for later in &scenario.steps[number..] {

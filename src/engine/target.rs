@@ -105,7 +105,9 @@ impl<'a> TargetRun<'a> {
                 reason: format!("{}: {}", no.summary, no.detail),
             })?;
         if self.target.clock == ClockMode::Control {
-            let now = response.json().and_then(|body| body.get("now_ms").and_then(Value::as_u64));
+            let now = response
+                .json()
+                .and_then(|body| body.get("now_ms").and_then(Value::as_u64));
             if response.status != 200 || now.is_none() {
                 return Err(EngineError::ClockProtocol {
                     target: self.target.name.clone(),
@@ -120,12 +122,20 @@ impl<'a> TargetRun<'a> {
         Ok(())
     }
 
-    fn prepare(&self, method: Method, path: &str, json: Option<&Value>) -> Result<PreparedRequest, EngineError> {
-        let url = self.client.url(path).map_err(|reason| EngineError::Unreachable {
-            target: self.target.name.clone(),
-            url: path.to_owned(),
-            reason,
-        })?;
+    fn prepare(
+        &self,
+        method: Method,
+        path: &str,
+        json: Option<&Value>,
+    ) -> Result<PreparedRequest, EngineError> {
+        let url = self
+            .client
+            .url(path)
+            .map_err(|reason| EngineError::Unreachable {
+                target: self.target.name.clone(),
+                url: path.to_owned(),
+                reason,
+            })?;
         let mut headers = Vec::new();
         let body = json.map(|value| {
             headers.push((CONTENT_TYPE, HeaderValue::from_static("application/json")));
@@ -165,9 +175,9 @@ impl<'a> TargetRun<'a> {
             Ok(request) => match self.client.send(&request).await {
                 Err(no) => Err(format!("POST /user/auth: {}", no.summary)),
                 Ok(response) => {
-                    let token = response
-                        .json()
-                        .and_then(|body| body.get("token").and_then(Value::as_str).map(str::to_owned));
+                    let token = response.json().and_then(|body| {
+                        body.get("token").and_then(Value::as_str).map(str::to_owned)
+                    });
                     match (response.status, token) {
                         (200, Some(token)) => Ok(token),
                         (status, _) => Err(format!(
@@ -258,7 +268,10 @@ impl<'a> TargetRun<'a> {
                 response.status,
                 super::expect::excerpt(&response.body)
             )),
-            Err(no) => Err(format!("could not advance the target's clock: {}", no.summary)),
+            Err(no) => Err(format!(
+                "could not advance the target's clock: {}",
+                no.summary
+            )),
         }
     }
 
@@ -266,9 +279,8 @@ impl<'a> TargetRun<'a> {
     pub(crate) fn missing(&self, capability: Capability) -> Option<String> {
         let target = self.target;
         let why = match capability {
-            Capability::ClockControl => {
-                (target.clock != ClockMode::Control).then(|| "the target's clock is real".to_owned())
-            }
+            Capability::ClockControl => (target.clock != ClockMode::Control)
+                .then(|| "the target's clock is real".to_owned()),
             Capability::OpenSignup => target
                 .user_create_scope
                 .as_ref()
@@ -290,8 +302,9 @@ impl<'a> TargetRun<'a> {
                 .appmixer_jwt_secret
                 .is_none()
                 .then(|| "no secrets.appmixer_jwt_secret is configured".to_owned()),
-            Capability::ForwardedFor => (!target.forwarded_for)
-                .then(|| "the target does not trust X-Forwarded-For (forwarded_for = false)".to_owned()),
+            Capability::ForwardedFor => (!target.forwarded_for).then(|| {
+                "the target does not trust X-Forwarded-For (forwarded_for = false)".to_owned()
+            }),
         }?;
         Some(format!("needs {}; {why}", capability.as_str()))
     }
@@ -304,6 +317,8 @@ impl<'a> TargetRun<'a> {
     }
 
     pub(crate) fn level(&self, requirement: &str) -> Level {
-        self.catalogue.get(requirement).map_or(Level::Must, |r| r.level)
+        self.catalogue
+            .get(requirement)
+            .map_or(Level::Must, |r| r.level)
     }
 }

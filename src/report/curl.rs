@@ -33,7 +33,8 @@ fn quote(word: &str) -> String {
     match shlex::try_quote(word) {
         Ok(quoted) => quoted.into_owned(),
         // Only a NUL byte cannot be quoted; a shell cannot pass one anyway.
-        Err(_) => shlex::try_quote(&word.replace('\0', "")).map_or_else(|_| String::new(), |q| q.into_owned()),
+        Err(_) => shlex::try_quote(&word.replace('\0', ""))
+            .map_or_else(|_| String::new(), |q| q.into_owned()),
     }
 }
 
@@ -77,6 +78,9 @@ mod tests {
             body: None,
             body_bytes: 0,
         };
-        assert_eq!(reproduce(&request), "curl -i http://127.0.0.1:1/user -H 'authorization: Bearer ***'");
+        assert_eq!(
+            reproduce(&request),
+            "curl -i http://127.0.0.1:1/user -H 'authorization: Bearer ***'"
+        );
     }
 }

@@ -59,7 +59,11 @@ impl HumanReporter {
                     continue;
                 }
                 seen.push(key);
-                writeln!(self.out, "    {}: {}", observation.scenario, observation.detail)?;
+                writeln!(
+                    self.out,
+                    "    {}: {}",
+                    observation.scenario, observation.detail
+                )?;
             }
         }
         writeln!(self.out, "  {}", summary_line(&target.summary, None))?;
@@ -119,7 +123,11 @@ impl HumanReporter {
                         findings.len() - FINDINGS_SHOWN
                     )?;
                 }
-                writeln!(self.out, "{pad}clause:   \"{}\" ({})", requirement.clause, requirement.source)?;
+                writeln!(
+                    self.out,
+                    "{pad}clause:   \"{}\" ({})",
+                    requirement.clause, requirement.source
+                )?;
                 if let Some(accept) = &requirement.accept {
                     writeln!(self.out, "{pad}accepts:  {accept}")?;
                 }
@@ -136,11 +144,18 @@ impl HumanReporter {
     }
 
     fn run_finished(&mut self, report: &RunReport) -> io::Result<()> {
-        let line = summary_line(&report.summary, Some(Duration::from_millis(report.duration_ms)));
+        let line = summary_line(
+            &report.summary,
+            Some(Duration::from_millis(report.duration_ms)),
+        );
         let style = if report.summary.failed > 0 {
-            Style::new().fg_color(Some(AnsiColor::Red.into())).effects(Effects::BOLD)
+            Style::new()
+                .fg_color(Some(AnsiColor::Red.into()))
+                .effects(Effects::BOLD)
         } else {
-            Style::new().fg_color(Some(AnsiColor::Green.into())).effects(Effects::BOLD)
+            Style::new()
+                .fg_color(Some(AnsiColor::Green.into()))
+                .effects(Effects::BOLD)
         };
         writeln!(self.out, "{}", self.paint(style, &line))?;
         self.out.flush()
@@ -156,7 +171,8 @@ impl super::Reporter for HumanReporter {
                 clock: ClockMode::Real,
                 ..
             } if self.progress => {
-                let bar = ProgressBar::with_draw_target(Some(*total_ms), ProgressDrawTarget::stderr());
+                let bar =
+                    ProgressBar::with_draw_target(Some(*total_ms), ProgressDrawTarget::stderr());
                 if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {eta} left") {
                     bar.set_style(style.progress_chars("=> "));
                 }

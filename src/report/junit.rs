@@ -71,7 +71,10 @@ fn test_case(target: &str, requirement: &RequirementReport) -> TestCase {
     let mut case = TestCase::new(format!("{} {}", requirement.id, requirement.title), status);
     case.set_classname(target);
     if requirement.verdict == Verdict::Warn {
-        case.set_system_out(format!("warning: {}\n{details}", first_problem.unwrap_or_default()));
+        case.set_system_out(format!(
+            "warning: {}\n{details}",
+            first_problem.unwrap_or_default()
+        ));
     }
     case
 }
@@ -97,7 +100,10 @@ fn details(requirement: &RequirementReport) -> String {
             text.push_str(&format!("  reproduce: {curl}\n"));
         }
     }
-    text.push_str(&format!("clause: \"{}\" ({})\n", requirement.clause, requirement.source));
+    text.push_str(&format!(
+        "clause: \"{}\" ({})\n",
+        requirement.clause, requirement.source
+    ));
     text
 }
 

@@ -9,7 +9,13 @@ use crate::engine::{Exchange, RunReport, TargetReport};
 const MASK: &str = "***";
 
 /// Header names whose values are credentials.
-const SECRET_HEADERS: [&str; 5] = ["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"];
+const SECRET_HEADERS: [&str; 5] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+];
 
 /// Replaces known secret values and credential-shaped fields.
 #[derive(Debug, Clone)]
@@ -85,7 +91,9 @@ fn mask_fields(value: &mut Value) {
         Value::Object(map) => {
             for (key, field) in map.iter_mut() {
                 let key = key.to_ascii_lowercase();
-                if (key.contains("password") || key.contains("token") || key.contains("secret")) && field.is_string() {
+                if (key.contains("password") || key.contains("token") || key.contains("secret"))
+                    && field.is_string()
+                {
                     *field = Value::String(MASK.to_owned());
                 } else {
                     mask_fields(field);
@@ -104,9 +112,13 @@ pub fn prepare_target(target: &TargetReport, show_secrets: bool) -> TargetReport
     for requirement in &mut target.requirements {
         for finding in &mut requirement.findings {
             if !show_secrets {
-                for text in [&mut finding.expected, &mut finding.actual, &mut finding.note]
-                    .into_iter()
-                    .flatten()
+                for text in [
+                    &mut finding.expected,
+                    &mut finding.actual,
+                    &mut finding.note,
+                ]
+                .into_iter()
+                .flatten()
                 {
                     *text = redactor.text(text);
                 }
@@ -114,7 +126,10 @@ pub fn prepare_target(target: &TargetReport, show_secrets: bool) -> TargetReport
                     redactor.exchange(exchange);
                 }
             }
-            finding.curl = finding.exchange.as_ref().map(|e| curl::reproduce(&e.request));
+            finding.curl = finding
+                .exchange
+                .as_ref()
+                .map(|e| curl::reproduce(&e.request));
         }
     }
     if !show_secrets {
@@ -167,7 +182,10 @@ mod tests {
             exchange.request.body.as_deref(),
             Some(r#"{"username":"a@example.com","password":"***"}"#)
         );
-        assert_eq!(exchange.response.unwrap().body, r#"{"token":"***","echo":"was ***"}"#);
+        assert_eq!(
+            exchange.response.unwrap().body,
+            r#"{"token":"***","echo":"was ***"}"#
+        );
     }
 
     #[test]

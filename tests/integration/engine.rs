@@ -4,8 +4,8 @@
 use authconform::config::ClockMode;
 use authconform::engine::{self, EngineError, RunPlan, Selection, TargetPlan, Verdict};
 use authconform_scenario::model::{
-    Capability, JsonTemplate, JsonType, JwtExpectation, Matcher, StatusPattern, StatusSet, Tally, Wait, WindowName,
-    Within,
+    Capability, JsonTemplate, JsonType, JwtExpectation, Matcher, StatusPattern, StatusSet, Tally,
+    Wait, WindowName, Within,
 };
 use authconform_scenario::template::{Expr, LimitName, Part, UserField};
 use serde_json::json;
@@ -27,8 +27,14 @@ async fn answering(status: u16, body: serde_json::Value) -> MockServer {
 fn sign_in(covers: &[&str]) -> authconform_scenario::model::RequestStep {
     let mut request = request("POST", "/user/auth");
     request.request.body = json_body(vec![
-        ("username", JsonTemplate::String(expr(user("alice", UserField::Username)))),
-        ("password", JsonTemplate::String(expr(user("alice", UserField::Password)))),
+        (
+            "username",
+            JsonTemplate::String(expr(user("alice", UserField::Username))),
+        ),
+        (
+            "password",
+            JsonTemplate::String(expr(user("alice", UserField::Password))),
+        ),
     ]);
     let _ = covers;
     request
@@ -41,8 +47,16 @@ fn user(name: &str, field: UserField) -> Expr {
     }
 }
 
-fn one_step(name: &str, covers: &[&str], request: authconform_scenario::model::RequestStep) -> authconform_scenario::model::Suite {
-    suite(vec![scenario(name, covers, vec![step("the step", covers, request)])])
+fn one_step(
+    name: &str,
+    covers: &[&str],
+    request: authconform_scenario::model::RequestStep,
+) -> authconform_scenario::model::Suite {
+    suite(vec![scenario(
+        name,
+        covers,
+        vec![step("the step", covers, request)],
+    )])
 }
 
 #[tokio::test]
@@ -63,8 +77,14 @@ async fn status_passes_and_fails_with_the_requirement_id() {
     assert!(!report.passed());
     let finding = &requirement.findings[0];
     assert_eq!(finding.expected.as_deref(), Some("status 200"));
-    assert!(finding.actual.as_deref().unwrap().starts_with("status 500"), "{finding:?}");
-    let exchange = finding.exchange.as_ref().expect("the failing exchange is recorded");
+    assert!(
+        finding.actual.as_deref().unwrap().starts_with("status 500"),
+        "{finding:?}"
+    );
+    let exchange = finding
+        .exchange
+        .as_ref()
+        .expect("the failing exchange is recorded");
     assert_eq!(exchange.request.method, "POST");
     assert!(exchange.request.url.ends_with("/user/auth"));
     assert_eq!(exchange.response.as_ref().unwrap().status, 500);
@@ -93,14 +113,27 @@ async fn json_matchers_check_types_and_values() {
     let suite = one_step("json", &[MUST], step);
 
     let good = answering(200, json!({ "token": "t", "user": { "scope": ["user"] } })).await;
-    assert_eq!(verdict(&run(&suite, target(&good.uri(), ClockMode::Real)).await, MUST), Verdict::Pass);
+    assert_eq!(
+        verdict(
+            &run(&suite, target(&good.uri(), ClockMode::Real)).await,
+            MUST
+        ),
+        Verdict::Pass
+    );
 
     let bad = answering(200, json!({ "token": 5, "user": { "scope": ["admin"] } })).await;
     let report = run(&suite, target(&bad.uri(), ClockMode::Real)).await;
     let requirement = requirement_report(&report, MUST);
     assert_eq!(requirement.verdict, Verdict::Fail);
-    let actual: Vec<&str> = requirement.findings.iter().filter_map(|f| f.actual.as_deref()).collect();
-    assert_eq!(actual, vec!["`token` is number 5", "`user.scope` is array [\"admin\"]"]);
+    let actual: Vec<&str> = requirement
+        .findings
+        .iter()
+        .filter_map(|f| f.actual.as_deref())
+        .collect();
+    assert_eq!(
+        actual,
+        vec!["`token` is number 5", "`user.scope` is array [\"admin\"]"]
+    );
 }
 
 #[tokio::test]
@@ -110,7 +143,11 @@ async fn a_message_in_json_passes_and_as_plain_text_warns() {
     step.expect.message = Some(lit(message));
     let suite = one_step("message", &[MUST], step);
 
-    let json_server = answering(429, json!({ "statusCode": 429, "error": "Too Many Requests", "message": message })).await;
+    let json_server = answering(
+        429,
+        json!({ "statusCode": 429, "error": "Too Many Requests", "message": message }),
+    )
+    .await;
     let report = run(&suite, target(&json_server.uri(), ClockMode::Real)).await;
     assert_eq!(verdict(&report, MUST), Verdict::Pass);
     assert!(
@@ -153,17 +190,29 @@ async fn headers_are_matched_case_insensitively() {
         .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "60"))
         .mount(&good)
         .await;
-    assert_eq!(verdict(&run(&suite, target(&good.uri(), ClockMode::Real)).await, MUST), Verdict::Pass);
+    assert_eq!(
+        verdict(
+            &run(&suite, target(&good.uri(), ClockMode::Real)).await,
+            MUST
+        ),
+        Verdict::Pass
+    );
 
     let bad = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT"),
+        )
         .mount(&bad)
         .await;
     let report = run(&suite, target(&bad.uri(), ClockMode::Real)).await;
     assert_eq!(verdict(&report, MUST), Verdict::Fail);
     let finding = &requirement_report(&report, MUST).findings[0];
-    assert_eq!(finding.expected.as_deref(), Some("header `retry-after`: an integer in [0, 86400]"));
+    assert_eq!(
+        finding.expected.as_deref(),
+        Some("header `retry-after`: an integer in [0, 86400]")
+    );
 }
 
 #[tokio::test]
@@ -173,12 +222,20 @@ async fn body_excludes_catches_an_echoed_password() {
     let suite = one_step("no-echo", &[SHOULD], step);
 
     let good = answering(401, json!({ "message": "Invalid credentials" })).await;
-    assert_eq!(verdict(&run(&suite, target(&good.uri(), ClockMode::Real)).await, SHOULD), Verdict::Pass);
+    assert_eq!(
+        verdict(
+            &run(&suite, target(&good.uri(), ClockMode::Real)).await,
+            SHOULD
+        ),
+        Verdict::Pass
+    );
 
     // Echo the request body back, password and all.
     let echo = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(|request: &wiremock::Request| ResponseTemplate::new(400).set_body_bytes(request.body.clone()))
+        .respond_with(|request: &wiremock::Request| {
+            ResponseTemplate::new(400).set_body_bytes(request.body.clone())
+        })
         .mount(&echo)
         .await;
     let report = run(&suite, target(&echo.uri(), ClockMode::Real)).await;
@@ -203,20 +260,36 @@ async fn same_as_compares_status_and_body() {
         .respond_with(ResponseTemplate::new(401).set_body_json(json!({ "message": "no" })))
         .mount(&same)
         .await;
-    assert_eq!(verdict(&run(&suite, target(&same.uri(), ClockMode::Real)).await, SHOULD), Verdict::Pass);
+    assert_eq!(
+        verdict(
+            &run(&suite, target(&same.uri(), ClockMode::Real)).await,
+            SHOULD
+        ),
+        Verdict::Pass
+    );
 
     let different = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/user/auth"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({ "message": "wrong password" })))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(json!({ "message": "wrong password" })),
+        )
         .mount(&different)
         .await;
     Mock::given(method("POST"))
         .and(path("/other"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(json!({ "message": "no such user" })))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(json!({ "message": "no such user" })),
+        )
         .mount(&different)
         .await;
-    assert_eq!(verdict(&run(&suite, target(&different.uri(), ClockMode::Real)).await, SHOULD), Verdict::Warn);
+    assert_eq!(
+        verdict(
+            &run(&suite, target(&different.uri(), ClockMode::Real)).await,
+            SHOULD
+        ),
+        Verdict::Warn
+    );
 }
 
 #[tokio::test]
@@ -239,12 +312,23 @@ async fn jwt_expectations_decode_the_token_and_report_its_lifetime() {
     };
     let server = answering(200, json!({ "token": token })).await;
 
-    let report = run(&expectation("HS256"), target(&server.uri(), ClockMode::Real)).await;
+    let report = run(
+        &expectation("HS256"),
+        target(&server.uri(), ClockMode::Real),
+    )
+    .await;
     assert_eq!(verdict(&report, SHOULD), Verdict::Pass);
     let observation = &report.targets[0].observations[0];
-    assert!(observation.detail.contains("lifetime 3600 s (exp − iat)"), "{observation:?}");
+    assert!(
+        observation.detail.contains("lifetime 3600 s (exp − iat)"),
+        "{observation:?}"
+    );
 
-    let report = run(&expectation("RS256"), target(&server.uri(), ClockMode::Real)).await;
+    let report = run(
+        &expectation("RS256"),
+        target(&server.uri(), ClockMode::Real),
+    )
+    .await;
     let finding = &requirement_report(&report, SHOULD).findings[0];
     assert_eq!(finding.actual.as_deref(), Some("alg HS256"));
 }
@@ -288,7 +372,10 @@ async fn tallies_count_statuses_across_concurrent_repeats() {
         .await;
     let report = run(&tally_of(30), target(&server.uri(), ClockMode::Real)).await;
     let finding = &requirement_report(&report, MUST).findings[0];
-    assert_eq!(finding.actual.as_deref(), Some("31 of 40 responses had status 401"));
+    assert_eq!(
+        finding.actual.as_deref(),
+        Some("31 of 40 responses had status 401")
+    );
 }
 
 #[tokio::test]
@@ -304,7 +391,10 @@ async fn a_should_tier_mismatch_is_a_warning_and_the_scenario_goes_on() {
     let suite = suite(vec![scenario(
         "tiers",
         &[MUST, MUST_2],
-        vec![step("first", &[MUST], first), step("second", &[MUST_2], second)],
+        vec![
+            step("first", &[MUST], first),
+            step("second", &[MUST_2], second),
+        ],
     )]);
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -329,7 +419,10 @@ async fn a_must_failure_stops_the_scenario_and_later_requirements_are_not_reache
     let suite = suite(vec![scenario(
         "stops",
         &[MUST, MUST_2],
-        vec![step("first", &[MUST], first), step("second", &[MUST_2], second)],
+        vec![
+            step("first", &[MUST], first),
+            step("second", &[MUST_2], second),
+        ],
     )]);
     let server = answering(500, json!({})).await;
     let get_user = Mock::given(method("GET"))
@@ -341,7 +434,10 @@ async fn a_must_failure_stops_the_scenario_and_later_requirements_are_not_reache
     assert_eq!(verdict(&report, MUST), Verdict::Fail);
     let later = requirement_report(&report, MUST_2);
     assert_eq!(later.verdict, Verdict::Inconclusive);
-    assert_eq!(later.findings[0].note.as_deref(), Some("not reached: step 1 `first` failed"));
+    assert_eq!(
+        later.findings[0].note.as_deref(),
+        Some("not reached: step 1 `first` failed")
+    );
 }
 
 #[tokio::test]
@@ -353,7 +449,10 @@ async fn a_failed_setup_step_makes_the_scenario_inconclusive() {
     let suite = suite(vec![scenario(
         "setup",
         &[MUST],
-        vec![step("create the user", &[], setup), step("sign in", &[MUST], check)],
+        vec![
+            step("create the user", &[], setup),
+            step("sign in", &[MUST], check),
+        ],
     )]);
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -364,7 +463,13 @@ async fn a_failed_setup_step_makes_the_scenario_inconclusive() {
     let report = run(&suite, target(&server.uri(), ClockMode::Real)).await;
     let requirement = requirement_report(&report, MUST);
     assert_eq!(requirement.verdict, Verdict::Inconclusive);
-    assert!(requirement.findings[0].note.as_deref().unwrap().starts_with("setup step 1 `create the user` failed"));
+    assert!(
+        requirement.findings[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .starts_with("setup step 1 `create the user` failed")
+    );
     assert!(report.passed(), "inconclusive is not a failure");
 }
 
@@ -375,7 +480,10 @@ async fn captures_feed_later_templates() {
     let mut me = request("GET", "/user");
     me.request.headers = vec![(
         "Authorization".into(),
-        parts(vec![Part::Literal("Bearer ".into()), Part::Expr(Expr::Captured("token".into()))]),
+        parts(vec![
+            Part::Literal("Bearer ".into()),
+            Part::Expr(Expr::Captured("token".into())),
+        ]),
     )];
     me.expect.status = Some(status(&[200]));
     let suite = suite(vec![scenario(
@@ -391,7 +499,13 @@ async fn captures_feed_later_templates() {
         .expect(1)
         .mount(&server)
         .await;
-    assert_eq!(verdict(&run(&suite, target(&server.uri(), ClockMode::Real)).await, MUST), Verdict::Pass);
+    assert_eq!(
+        verdict(
+            &run(&suite, target(&server.uri(), ClockMode::Real)).await,
+            MUST
+        ),
+        Verdict::Pass
+    );
 }
 
 fn windowed_suite(minus_slack: bool) -> authconform_scenario::model::Suite {
@@ -428,18 +542,26 @@ async fn control_clock_waits_advance_the_target_clock() {
     let server = answering(401, json!({})).await;
     Mock::given(method("GET"))
         .and(path("/_authconform/clock"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "now_ms": 1, "offset_ms": 0 })))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({ "now_ms": 1, "offset_ms": 0 })),
+        )
         .mount(&server)
         .await;
     Mock::given(method("POST"))
         .and(path("/_authconform/clock"))
         .and(body_json(json!({ "advance_ms": 119_000 })))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "now_ms": 2, "offset_ms": 119_000 })))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({ "now_ms": 2, "offset_ms": 119_000 })),
+        )
         .expect(1)
         .mount(&server)
         .await;
     // Waiting to just before the window's end (less the slack) and then failing is a real failure...
-    let report = run(&windowed_suite(true), target(&server.uri(), ClockMode::Control)).await;
+    let report = run(
+        &windowed_suite(true),
+        target(&server.uri(), ClockMode::Control),
+    )
+    .await;
     let requirement = requirement_report(&report, MUST);
     assert!(
         matches!(requirement.verdict, Verdict::Fail | Verdict::Inconclusive),
@@ -452,21 +574,32 @@ async fn a_failure_after_the_window_has_passed_is_inconclusive() {
     let server = answering(401, json!({})).await;
     Mock::given(method("GET"))
         .and(path("/_authconform/clock"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "now_ms": 1, "offset_ms": 0 })))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({ "now_ms": 1, "offset_ms": 0 })),
+        )
         .mount(&server)
         .await;
     Mock::given(method("POST"))
         .and(path("/_authconform/clock"))
         .and(body_json(json!({ "advance_ms": 121_000 })))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "now_ms": 2, "offset_ms": 121_000 })))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({ "now_ms": 2, "offset_ms": 121_000 })),
+        )
         .expect(1)
         .mount(&server)
         .await;
-    let report = run(&windowed_suite(false), target(&server.uri(), ClockMode::Control)).await;
+    let report = run(
+        &windowed_suite(false),
+        target(&server.uri(), ClockMode::Control),
+    )
+    .await;
     let requirement = requirement_report(&report, MUST);
     assert_eq!(requirement.verdict, Verdict::Inconclusive);
     let note = requirement.findings[0].note.as_deref().unwrap();
-    assert!(note.contains("since mark `first`") && note.contains("too late to tell"), "{note}");
+    assert!(
+        note.contains("since mark `first`") && note.contains("too late to tell"),
+        "{note}"
+    );
 }
 
 #[tokio::test]
@@ -476,7 +609,10 @@ async fn real_waits_sleep_and_report_progress() {
     let suite = suite(vec![scenario(
         "real-wait",
         &[MUST],
-        vec![wait_step("a short wait", Wait::Millis(30)), step("check", &[MUST], check)],
+        vec![
+            wait_step("a short wait", Wait::Millis(30)),
+            step("check", &[MUST], check),
+        ],
     )]);
     let server = MockServer::start().await;
     Mock::given(method("GET"))
@@ -503,7 +639,11 @@ async fn real_waits_sleep_and_report_progress() {
 
 #[tokio::test]
 async fn unmet_capabilities_and_other_profiles_are_skipped_with_reasons() {
-    let mut clocked = scenario("needs-clock", &[MUST], vec![step("s", &[MUST], request("GET", "/"))]);
+    let mut clocked = scenario(
+        "needs-clock",
+        &[MUST],
+        vec![step("s", &[MUST], request("GET", "/"))],
+    );
     clocked.requires = vec![Capability::ClockControl];
     let suite = suite(vec![clocked]);
     let server = MockServer::start().await;
@@ -515,7 +655,10 @@ async fn unmet_capabilities_and_other_profiles_are_skipped_with_reasons() {
         vec!["needs-clock: needs clock-control; the target's clock is real".to_owned()]
     );
     let cloud = requirement_report(&report, CLOUD_ONLY);
-    assert_eq!(cloud.skip_reasons, vec!["not applicable to appmixer-6".to_owned()]);
+    assert_eq!(
+        cloud.skip_reasons,
+        vec!["not applicable to appmixer-6".to_owned()]
+    );
 }
 
 #[tokio::test]
@@ -524,11 +667,16 @@ async fn an_unreachable_target_is_an_error_not_a_verdict() {
     let address = listener.local_addr().unwrap();
     drop(listener);
     let plan = RunPlan {
-        targets: vec![TargetPlan::new(target(&format!("http://{address}"), ClockMode::Real))],
+        targets: vec![TargetPlan::new(target(
+            &format!("http://{address}"),
+            ClockMode::Real,
+        ))],
         selection: Selection::all(),
         strict: false,
     };
-    let err = engine::run(&suite(vec![]), &plan, &mut |_| {}).await.unwrap_err();
+    let err = engine::run(&suite(vec![]), &plan, &mut |_| {})
+        .await
+        .unwrap_err();
     assert!(matches!(err, EngineError::Unreachable { .. }), "{err}");
     assert!(err.to_string().contains("connection refused"), "{err}");
 }
@@ -541,7 +689,9 @@ async fn a_control_clock_target_without_the_protocol_is_a_description_error() {
         selection: Selection::all(),
         strict: false,
     };
-    let err = engine::run(&suite(vec![]), &plan, &mut |_| {}).await.unwrap_err();
+    let err = engine::run(&suite(vec![]), &plan, &mut |_| {})
+        .await
+        .unwrap_err();
     assert!(matches!(err, EngineError::ClockProtocol { .. }), "{err}");
 }
 
@@ -559,7 +709,9 @@ async fn a_dropped_connection_mid_scenario_fails_the_requirement() {
             if !answered {
                 answered = true;
                 let _ = socket
-                    .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .write_all(
+                        b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                    )
                     .await;
             }
         }
@@ -567,11 +719,19 @@ async fn a_dropped_connection_mid_scenario_fails_the_requirement() {
     let mut step = sign_in(&[MUST]);
     step.expect.status = Some(status(&[401]));
     let suite = one_step("dropped", &[MUST], step);
-    let report = run(&suite, target(&format!("http://{address}"), ClockMode::Real)).await;
+    let report = run(
+        &suite,
+        target(&format!("http://{address}"), ClockMode::Real),
+    )
+    .await;
     let requirement = requirement_report(&report, MUST);
     assert_eq!(requirement.verdict, Verdict::Fail);
     assert!(
-        requirement.findings[0].actual.as_deref().unwrap().starts_with("no response"),
+        requirement.findings[0]
+            .actual
+            .as_deref()
+            .unwrap()
+            .starts_with("no response"),
         "{:?}",
         requirement.findings[0]
     );

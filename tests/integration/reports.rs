@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use authconform::config::ClockMode;
 use authconform::engine::{
-    EngineEvent, Exchange, Finding, Observation, ObservationKind, ReadingSeen, RecordedRequest, RecordedResponse,
-    RequirementReport, RunReport, ScenarioReport, Summary, TargetReport, Verdict,
+    EngineEvent, Exchange, Finding, Observation, ObservationKind, ReadingSeen, RecordedRequest,
+    RecordedResponse, RequirementReport, RunReport, ScenarioReport, Summary, TargetReport, Verdict,
 };
 use authconform::report::{HumanReporter, JsonReporter, JunitReporter, Reporter, ReporterSet};
 use authconform_scenario::model::{Level, Profile};
@@ -57,7 +57,10 @@ fn exchange() -> Exchange {
             method: "POST".into(),
             url: "http://127.0.0.1:8080/user".into(),
             headers: vec![
-                ("authorization".into(), "Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig".into()),
+                (
+                    "authorization".into(),
+                    "Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig".into(),
+                ),
                 ("content-type".into(), "application/json".into()),
             ],
             body: Some(format!(
@@ -93,7 +96,8 @@ fn finding(severity: Verdict, expected: &str, actual: &str, note: Option<&str>) 
 fn report() -> RunReport {
     let pass = requirement("AM-SIGNUP-01", Level::Must, Verdict::Pass);
     let mut fail = requirement("AM-SIGNUP-RL-01", Level::Must, Verdict::Fail);
-    fail.findings.push(finding(Verdict::Fail, "status 429", "status 200", None));
+    fail.findings
+        .push(finding(Verdict::Fail, "status 429", "status 200", None));
     fail.readings.push(ReadingSeen {
         scenario: "signup-email-limit".into(),
         step: "one attempt more is refused".into(),
@@ -124,7 +128,13 @@ fn report() -> RunReport {
         .push("signup-create-scope: needs create-scope; no user_create_scope is configured".into());
 
     let mut summary = Summary::default();
-    for verdict in [Verdict::Pass, Verdict::Fail, Verdict::Warn, Verdict::Inconclusive, Verdict::Skip] {
+    for verdict in [
+        Verdict::Pass,
+        Verdict::Fail,
+        Verdict::Warn,
+        Verdict::Inconclusive,
+        Verdict::Skip,
+    ] {
         summary.count(verdict);
     }
     let target = TargetReport {
@@ -168,7 +178,10 @@ fn report() -> RunReport {
 }
 
 /// Sends a target's and the run's final events through a reporter set (which redacts), returning the output.
-fn render(make: impl FnOnce(Box<dyn std::io::Write>) -> Box<dyn Reporter>, show_secrets: bool) -> String {
+fn render(
+    make: impl FnOnce(Box<dyn std::io::Write>) -> Box<dyn Reporter>,
+    show_secrets: bool,
+) -> String {
     let captured = Captured::default();
     let mut set = ReporterSet::new(show_secrets);
     set.add(make(Box::new(captured.clone())));
@@ -205,25 +218,34 @@ fn json_report() {
 fn junit_report() {
     let text = render(|out| Box::new(JunitReporter::new(out)), false);
     assert!(!text.contains(PASSWORD));
-    let text = regex::Regex::new(r#"time="[0-9.]+""#).unwrap().replace_all(&text, r#"time="[t]""#);
+    let text = regex::Regex::new(r#"time="[0-9.]+""#)
+        .unwrap()
+        .replace_all(&text, r#"time="[t]""#);
     insta::assert_snapshot!(text);
 }
 
 #[test]
 fn the_json_report_matches_its_schema() {
-    let schema: Value =
-        serde_json::from_str(include_str!("../../docs/report.schema.json")).expect("the schema is JSON");
-    let report: Value = serde_json::from_str(&render(|out| Box::new(JsonReporter::new(out)), false)).unwrap();
+    let schema: Value = serde_json::from_str(include_str!("../../docs/report.schema.json"))
+        .expect("the schema is JSON");
+    let report: Value =
+        serde_json::from_str(&render(|out| Box::new(JsonReporter::new(out)), false)).unwrap();
     let mut problems = Vec::new();
     validate(&schema, &schema, &report, "$", &mut problems);
     assert!(problems.is_empty(), "{problems:#?}");
 
     // And the check can fail: a report missing a required key is caught.
     let mut broken = report.clone();
-    broken["targets"][0]["requirements"][0].as_object_mut().unwrap().remove("verdict");
+    broken["targets"][0]["requirements"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("verdict");
     let mut problems = Vec::new();
     validate(&schema, &schema, &broken, "$", &mut problems);
-    assert_eq!(problems, vec!["$.targets[0].requirements[0]: missing `verdict`".to_owned()]);
+    assert_eq!(
+        problems,
+        vec!["$.targets[0].requirements[0]: missing `verdict`".to_owned()]
+    );
 }
 
 /// The subset of JSON Schema the report schema uses: `$ref`, `type`, `required`, `properties`,
@@ -281,7 +303,12 @@ fn validate(root: &Value, schema: &Value, value: &Value, at: &str, problems: &mu
         problems.push(format!("{at}: {value} is not {constant}"));
     }
     if let Value::Object(map) = value {
-        for key in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
+        for key in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(key) = key.as_str()
                 && !map.contains_key(key)
             {
@@ -291,7 +318,9 @@ fn validate(root: &Value, schema: &Value, value: &Value, at: &str, problems: &mu
         let properties = schema.get("properties").and_then(Value::as_object);
         for (key, field) in map {
             match properties.and_then(|p| p.get(key)) {
-                Some(field_schema) => validate(root, field_schema, field, &format!("{at}.{key}"), problems),
+                Some(field_schema) => {
+                    validate(root, field_schema, field, &format!("{at}.{key}"), problems)
+                }
                 None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
                     problems.push(format!("{at}: unexpected `{key}`"));
                 }

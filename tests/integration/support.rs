@@ -4,10 +4,12 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use authconform::config::{ClockMode, TargetDescription};
-use authconform::engine::{self, RequirementReport, RunPlan, RunReport, Selection, TargetPlan, Verdict};
+use authconform::engine::{
+    self, RequirementReport, RunPlan, RunReport, Selection, TargetPlan, Verdict,
+};
 use authconform_scenario::model::{
-    Action, Body, Catalogue, Expectations, JsonTemplate, Level, Origin, Phase, Profile, RequestSpec, RequestStep,
-    Requirement, Scenario, StatusPattern, StatusSet, Step, Suite, Wait,
+    Action, Body, Catalogue, Expectations, JsonTemplate, Level, Origin, Phase, Profile,
+    RequestSpec, RequestStep, Requirement, Scenario, StatusPattern, StatusSet, Step, Suite, Wait,
 };
 use authconform_scenario::template::{Expr, Part, Template};
 
@@ -138,7 +140,10 @@ pub fn suite(scenarios: Vec<Scenario>) -> Suite {
 }
 
 pub fn target(uri: &str, clock: ClockMode) -> TargetDescription {
-    let mut target = TargetDescription::new(uri.parse().expect("mock server URI"), vec![Profile::Appmixer6]);
+    let mut target = TargetDescription::new(
+        uri.parse().expect("mock server URI"),
+        vec![Profile::Appmixer6],
+    );
     target.clock = clock;
     target.timeout_ms = 5_000;
     target
@@ -154,7 +159,9 @@ pub async fn run_plan(suite: &Suite, target: TargetDescription, strict: bool) ->
         selection: Selection::all(),
         strict,
     };
-    engine::run(suite, &plan, &mut |_| {}).await.expect("the run completes")
+    engine::run(suite, &plan, &mut |_| {})
+        .await
+        .expect("the run completes")
 }
 
 pub fn requirement_report<'r>(report: &'r RunReport, id: &str) -> &'r RequirementReport {
