@@ -1,1 +1,18 @@
-fn main() {}
+//! The `authconform` binary: parses the command line and reports errors; everything else is the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = authconform::cli::Cli::parse();
+    match authconform::commands::execute(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(err) => {
+            let code = err.exit_code();
+            eprintln!("error: {:#}", anyhow::Error::from(err));
+            ExitCode::from(code)
+        }
+    }
+}

@@ -1,0 +1,289 @@
+//! The command line: every flag, its help, and the examples that teach it. Parsing only; [`crate::commands`]
+//! carries the commands out.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use clap::builder::PossibleValuesParser;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{ClockMode, TargetFlags};
+
+const ABOUT: &str = "Checks HTTP authentication APIs against their documented behaviour, citing a requirement id \
+                     for every verdict";
+
+const EXAMPLES: &str = "\
+Examples:
+  authconform run                                  check the bundled reference server, every profile
+  authconform run --target http://127.0.0.1:8080 --profile appmixer-6
+  authconform run --target-file staging.toml --format junit=report.xml --format human
+  authconform run --target-file staging.toml --only 'CS-*' --skip lockout
+  authconform requirements --format json
+  authconform check-scenarios vendor-scenarios/
+
+Exit codes: 0 every required check passed, 1 a requirement failed (or warned under --strict),
+2 usage, target description or scenario error, 3 target unreachable or runtime failure.";
+
+const RUN_EXAMPLES: &str = "\
+Examples:
+  authconform run
+      Start the bundled reference server in-process (test clock on) once per Appmixer profile and check
+      each with the whole suite.
+  authconform run --target http://127.0.0.1:8080 --profile appmixer-cloud --clock control \\
+      --admin admin@example.com:secret
+      Check a server that speaks the test-clock protocol; waits advance its clock instead of sleeping.
+  authconform run --target-file staging.toml --strict --format json=report.json
+      Check the target described in staging.toml (see docs/target.md); warnings fail the run.
+  authconform run --target-file staging.toml --only 'AM-SIGNIN-*' --skip rate-limit
+      Only the sign-in requirements, without rate-limit scenarios (globs match ids, names and tags).
+
+Without --target or --target-file the embedded reference server is checked.
+Exit codes: 0 pass, 1 a requirement failed (or warned under --strict), 2 usage or scenario error,
+3 target unreachable.";
+
+#[derive(Debug, Parser)]
+#[command(name = "authconform", version, about = ABOUT, after_help = EXAMPLES, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a target (or the embedded reference server) against the conformance suite
+    #[command(after_help = RUN_EXAMPLES)]
+    Run(Box<RunArgs>),
+    /// Run the bundled reference server
+    #[command(after_help = "Example:\n  authconform serve --profile appmixer-cloud --test-clock")]
+    Serve(ServeArgs),
+    /// List every requirement with the scenarios that cover it
+    #[command(
+        after_help = "Examples:\n  authconform requirements\n  authconform requirements --format json"
+    )]
+    Requirements(RequirementsArgs),
+    /// Validate scenario files and print their diagnostics
+    #[command(
+        after_help = "Example:\n  authconform check-scenarios vendor-scenarios/\n\n\
+                            Files are checked against the directory's own requirements.toml if it has one, \
+                            else against the built-in catalogue. Exit code 2 when a file has errors."
+    )]
+    CheckScenarios(CheckScenariosArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Add the scenario files (*.toml) of DIR to the built-in suite
+    #[arg(long = "scenarios", value_name = "DIR", help_heading = "Selection")]
+    pub scenarios: Vec<PathBuf>,
+    /// Run only scenarios whose name, covered requirement id or tag matches GLOB
+    #[arg(long, value_name = "GLOB", help_heading = "Selection")]
+    pub only: Vec<String>,
+    /// Leave out scenarios whose name, covered requirement id or tag matches GLOB
+    #[arg(long, value_name = "GLOB", help_heading = "Selection")]
+    pub skip: Vec<String>,
+    /// Treat warnings (SHOULD requirements, should-tier expectations) as failures
+    #[arg(long, help_heading = "Selection")]
+    pub strict: bool,
+
+    /// Report format, optionally to a file (`-` is stdout); repeatable [default: human]
+    #[arg(long = "format", value_name = "FORMAT[=PATH]", help_heading = "Output")]
+    pub formats: Vec<FormatSpec>,
+    /// Show passwords, tokens and Authorization values in reports instead of `***`
+    #[arg(long, help_heading = "Output")]
+    pub show_secrets: bool,
+    /// When to colour the human report
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Output")]
+    pub color: ColorChoice,
+}
+
+/// The target to check; flags override the target file.
+#[derive(Debug, Default, Args)]
+#[command(next_help_heading = "Target")]
+pub struct TargetArgs {
+    /// Base URL of the target
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+    /// Target description (TOML, see docs/target.md)
+    #[arg(long, value_name = "FILE")]
+    pub target_file: Option<PathBuf>,
+    /// A profile the target implements (repeatable)
+    #[arg(long = "profile", value_name = "PROFILE",
+          value_parser = PossibleValuesParser::new(["appmixer-5.1", "appmixer-6", "appmixer-cloud", "creditsafe-connect"]))]
+    pub profiles: Vec<String>,
+    /// `control`: advance the target's test clock; `real`: really wait out windows [default: real]
+    #[arg(long, value_enum)]
+    pub clock: Option<ClockMode>,
+    /// Accept invalid TLS certificates
+    #[arg(long)]
+    pub insecure: bool,
+    /// Per-request timeout in milliseconds [default: 10000]
+    #[arg(long, value_name = "MS")]
+    pub timeout_ms: Option<u64>,
+    /// Timing slack around windows in milliseconds [default: 1000]
+    #[arg(long, value_name = "MS")]
+    pub slack_ms: Option<u64>,
+    /// The target trusts X-Forwarded-For: each scenario gets its own client address
+    #[arg(long)]
+    pub forwarded_for: bool,
+    /// A header sent with every request (repeatable)
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// A limit the target is configured with, e.g. signup_email=3 (repeatable)
+    #[arg(long = "limit", value_name = "NAME=VALUE")]
+    pub limits: Vec<String>,
+    /// An account with the admin scope
+    #[arg(long, value_name = "USER:PASSWORD")]
+    pub admin: Option<String>,
+    /// A valid Creditsafe Connect account
+    #[arg(long, value_name = "USER:PASSWORD")]
+    pub creditsafe: Option<String>,
+    /// The scope the target requires to create users (API_USER_CREATE_SCOPE)
+    #[arg(long, value_name = "SCOPE")]
+    pub user_create_scope: Option<String>,
+}
+
+impl TargetArgs {
+    /// Whether any flag describes a target.
+    pub fn names_a_target(&self) -> bool {
+        self.target.is_some() || self.target_file.is_some()
+    }
+
+    /// The first target flag given, for the error when no target is.
+    pub fn first_target_flag(&self) -> Option<&'static str> {
+        [
+            (!self.profiles.is_empty(), "--profile"),
+            (self.clock.is_some(), "--clock"),
+            (self.insecure, "--insecure"),
+            (self.timeout_ms.is_some(), "--timeout-ms"),
+            (self.slack_ms.is_some(), "--slack-ms"),
+            (self.forwarded_for, "--forwarded-for"),
+            (!self.headers.is_empty(), "--header"),
+            (!self.limits.is_empty(), "--limit"),
+            (self.admin.is_some(), "--admin"),
+            (self.creditsafe.is_some(), "--creditsafe"),
+            (self.user_create_scope.is_some(), "--user-create-scope"),
+        ]
+        .into_iter()
+        .find_map(|(given, flag)| given.then_some(flag))
+    }
+
+    pub fn flags(&self) -> TargetFlags {
+        TargetFlags {
+            base_url: self.target.clone(),
+            profiles: self.profiles.clone(),
+            clock: self.clock,
+            insecure: self.insecure,
+            timeout_ms: self.timeout_ms,
+            slack_ms: self.slack_ms,
+            forwarded_for: self.forwarded_for,
+            headers: self.headers.clone(),
+            limits: self.limits.clone(),
+            admin: self.admin.clone(),
+            creditsafe: self.creditsafe.clone(),
+            user_create_scope: self.user_create_scope.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Human,
+    Json,
+    Junit,
+}
+
+/// `FORMAT[=PATH]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormatSpec {
+    pub format: ReportFormat,
+    /// `None` is stdout.
+    pub path: Option<PathBuf>,
+}
+
+impl FromStr for FormatSpec {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (name, path) = match text.split_once('=') {
+            Some((name, path)) => (name, Some(path)),
+            None => (text, None),
+        };
+        let format = ReportFormat::from_str(name, true)
+            .map_err(|_| format!("unknown format `{name}` (known: human, json, junit)"))?;
+        let path = match path {
+            None | Some("-") => None,
+            Some("") => {
+                return Err(format!(
+                    "`{text}` has an empty path (use `{name}=-` for stdout)"
+                ));
+            }
+            Some(path) => Some(PathBuf::from(path)),
+        };
+        Ok(FormatSpec { format, path })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RequirementsArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
+    /// Count the scenarios of DIR as well (repeatable)
+    #[arg(long = "scenarios", value_name = "DIR")]
+    pub scenarios: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckScenariosArgs {
+    /// Directory of scenario files (*.toml)
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_specs_parse() {
+        assert_eq!(
+            "json=out.json".parse::<FormatSpec>().unwrap(),
+            FormatSpec {
+                format: ReportFormat::Json,
+                path: Some("out.json".into())
+            }
+        );
+        assert_eq!("junit=-".parse::<FormatSpec>().unwrap().path, None);
+        assert!(
+            "yaml"
+                .parse::<FormatSpec>()
+                .unwrap_err()
+                .contains("unknown format `yaml`")
+        );
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,278 @@
+//! Carrying out each command: build the suite and targets, run the engine with the chosen reporters, and
+//! map the outcome to an exit code.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::cli::{
+    CheckScenariosArgs, Cli, ColorChoice, Command, FormatSpec, ListFormat, ReportFormat,
+    RequirementsArgs, RunArgs, ServeArgs,
+};
+use crate::config::{self, ConfigError};
+use crate::embedded::{EmbeddedError, EmbeddedServers};
+use crate::engine::{self, EngineError, RunPlan, Selection, SelectionError, TargetPlan};
+use crate::report::{HumanReporter, JsonReporter, JunitReporter, Reporter, ReporterSet};
+use crate::suite::{self, SuiteError};
+
+/// Exit codes, fixed by cause.
+pub mod exit {
+    pub const PASSED: u8 = 0;
+    pub const FAILED: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const RUNTIME: u8 = 3;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Selection(#[from] SelectionError),
+    #[error(transparent)]
+    Suite(#[from] SuiteError),
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Embedded(#[from] EmbeddedError),
+    #[error("could not create {}", path.display())]
+    CreateOutput {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("could not write the report")]
+    Write(#[source] io::Error),
+    #[error("could not start the async runtime")]
+    Runtime(#[source] io::Error),
+    #[error("the reference server failed")]
+    Serve(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl CommandError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CommandError::Config(_)
+            | CommandError::Selection(_)
+            | CommandError::Suite(_)
+            | CommandError::Usage(_)
+            | CommandError::CreateOutput { .. }
+            | CommandError::Engine(EngineError::ClockProtocol { .. }) => exit::USAGE,
+            CommandError::Engine(_)
+            | CommandError::Embedded(_)
+            | CommandError::Write(_)
+            | CommandError::Runtime(_)
+            | CommandError::Serve(_) => exit::RUNTIME,
+        }
+    }
+
+    /// Stdout was closed early (`authconform run | head`): not worth an error.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, CommandError::Write(err) if err.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+/// Runs a parsed command line; `Ok` carries the exit code.
+pub fn execute(cli: Cli) -> Result<u8, CommandError> {
+    match cli.command {
+        Command::Run(args) => run(&args),
+        Command::Serve(args) => serve(args),
+        Command::Requirements(args) => requirements(&args),
+        Command::CheckScenarios(args) => check_scenarios(&args),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(CommandError::Runtime)
+}
+
+fn run(args: &RunArgs) -> Result<u8, CommandError> {
+    let selection = Selection::new(&args.only, &args.skip)?;
+    let explicit_target = if args.target.names_a_target() {
+        Some(config::load(
+            args.target.target_file.as_deref(),
+            &args.target.flags(),
+        )?)
+    } else if let Some(flag) = args.target.first_target_flag() {
+        return Err(CommandError::Usage(format!(
+            "{flag} describes a target, but none is given: add --target URL or --target-file FILE"
+        )));
+    } else {
+        None
+    };
+    let suite = suite::load(&args.scenarios)?;
+    let mut reporters = reporters(args)?;
+
+    let runtime = runtime()?;
+    let report = runtime.block_on(async {
+        let (targets, servers) = match explicit_target {
+            Some(description) => (vec![TargetPlan::new(description)], None),
+            None => {
+                let servers = EmbeddedServers::start().await?;
+                (servers.targets.clone(), Some(servers))
+            }
+        };
+        let plan = RunPlan {
+            targets,
+            selection,
+            strict: args.strict,
+        };
+        let result = engine::run(&suite, &plan, &mut |event| reporters.handle(event)).await;
+        if let Some(servers) = servers {
+            servers.shutdown().await;
+        }
+        result.map_err(CommandError::from)
+    })?;
+    reporters.finish().map_err(CommandError::Write)?;
+    Ok(if report.passed() {
+        exit::PASSED
+    } else {
+        exit::FAILED
+    })
+}
+
+fn reporters(args: &RunArgs) -> Result<ReporterSet, CommandError> {
+    let default = [FormatSpec {
+        format: ReportFormat::Human,
+        path: None,
+    }];
+    let specs: &[FormatSpec] = if args.formats.is_empty() {
+        &default
+    } else {
+        &args.formats
+    };
+    if specs.iter().filter(|spec| spec.path.is_none()).count() > 1 {
+        return Err(CommandError::Usage(
+            "--format: more than one format writes to stdout; give all but one a path (`json=report.json`)".into(),
+        ));
+    }
+    let mut set = ReporterSet::new(args.show_secrets);
+    for spec in specs {
+        let (out, is_terminal): (Box<dyn Write>, bool) = match &spec.path {
+            None => (Box::new(io::stdout()), io::stdout().is_terminal()),
+            Some(path) => {
+                let file = File::create(path).map_err(|source| CommandError::CreateOutput {
+                    path: path.clone(),
+                    source,
+                })?;
+                (Box::new(BufWriter::new(file)), false)
+            }
+        };
+        let reporter: Box<dyn Reporter> = match spec.format {
+            ReportFormat::Human => {
+                let color = match args.color {
+                    ColorChoice::Always => true,
+                    ColorChoice::Never => false,
+                    ColorChoice::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none(),
+                };
+                Box::new(HumanReporter::new(out, color, io::stderr().is_terminal()))
+            }
+            ReportFormat::Json => Box::new(JsonReporter::new(out)),
+            ReportFormat::Junit => Box::new(JunitReporter::new(out)),
+        };
+        set.add(reporter);
+    }
+    Ok(set)
+}
+
+fn serve(_args: ServeArgs) -> Result<u8, CommandError> {
+    Err(CommandError::Embedded(EmbeddedError::Unavailable))
+}
+
+#[derive(Debug, Serialize)]
+struct RequirementListing<'a> {
+    id: &'a str,
+    level: authconform_scenario::model::Level,
+    profiles: &'a [authconform_scenario::model::Profile],
+    title: &'a str,
+    clause: &'a str,
+    source: &'a str,
+    scenarios: Vec<&'a str>,
+}
+
+fn requirements(args: &RequirementsArgs) -> Result<u8, CommandError> {
+    let suite = suite::load(&args.scenarios)?;
+    let listings: Vec<RequirementListing<'_>> = suite
+        .catalogue
+        .requirements
+        .iter()
+        .map(|r| RequirementListing {
+            id: &r.id,
+            level: r.level,
+            profiles: &r.profiles,
+            title: &r.requirement,
+            clause: &r.clause,
+            source: &r.source,
+            scenarios: suite
+                .scenarios
+                .iter()
+                .filter(|s| s.covers.contains(&r.id))
+                .map(|s| s.name.as_str())
+                .collect(),
+        })
+        .collect();
+    let mut out = io::stdout().lock();
+    let written = match args.format {
+        ListFormat::Json => serde_json::to_writer_pretty(&mut out, &listings)
+            .map_err(io::Error::from)
+            .and_then(|()| writeln!(out)),
+        ListFormat::Human => write_requirements(&mut out, &listings),
+    };
+    written
+        .and_then(|()| out.flush())
+        .map_err(CommandError::Write)?;
+    Ok(exit::PASSED)
+}
+
+fn write_requirements(out: &mut dyn Write, listings: &[RequirementListing<'_>]) -> io::Result<()> {
+    let uncovered = listings.iter().filter(|l| l.scenarios.is_empty()).count();
+    for listing in listings {
+        let level = match listing.level {
+            authconform_scenario::model::Level::Must => "must",
+            authconform_scenario::model::Level::Should => "should",
+        };
+        let profiles: Vec<&str> = listing.profiles.iter().map(|p| p.as_str()).collect();
+        writeln!(out, "{:<16} {level:<6} {}", listing.id, listing.title)?;
+        writeln!(out, "{:<23} profiles: {}", "", profiles.join(", "))?;
+        if listing.scenarios.is_empty() {
+            writeln!(out, "{:<23} scenarios: (none)", "")?;
+        } else {
+            writeln!(
+                out,
+                "{:<23} scenarios: {}",
+                "",
+                listing.scenarios.join(", ")
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "{} requirements, {} covered by no scenario",
+        listings.len(),
+        uncovered
+    )
+}
+
+fn check_scenarios(args: &CheckScenariosArgs) -> Result<u8, CommandError> {
+    let suite = suite::check_dir(&args.dir)?;
+    let files: std::collections::BTreeSet<_> =
+        suite.scenarios.iter().map(|s| &s.origin.file).collect();
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "ok: {} scenarios in {} files, {} requirements",
+        suite.scenarios.len(),
+        files.len(),
+        suite.catalogue.requirements.len()
+    )
+    .and_then(|()| out.flush())
+    .map_err(CommandError::Write)?;
+    Ok(exit::PASSED)
+}
