@@ -66,3 +66,57 @@ fn build(flag: &'static str, patterns: &[String]) -> Result<Option<GlobSet>, Sel
         source,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use authconform_scenario::model::{Origin, Phase, Scenario};
+
+    use super::*;
+
+    fn scenario(name: &str, covers: &[&str], tags: &[&str]) -> Scenario {
+        Scenario {
+            name: name.into(),
+            title: String::new(),
+            covers: covers.iter().map(|c| (*c).to_owned()).collect(),
+            profiles: Vec::new(),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            requires: Vec::new(),
+            phase: Phase::Normal,
+            steps: Vec::new(),
+            origin: Origin {
+                file: PathBuf::new(),
+                line: 1,
+                column: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn globs_match_names_ids_and_tags() {
+        let lockout = scenario(
+            "creditsafe-lockout-after-threshold",
+            &["CS-LOCKOUT-01"],
+            &["lockout"],
+        );
+        let signin = scenario("signin-valid", &["AM-SIGNIN-01"], &[]);
+        let only_cs = Selection::new(&["CS-*".into()], &[]).unwrap();
+        assert!(only_cs.selects(&lockout) && !only_cs.selects(&signin));
+        let skip_tag = Selection::new(&[], &["lockout".into()]).unwrap();
+        assert!(!skip_tag.selects(&lockout) && skip_tag.selects(&signin));
+        let by_name = Selection::new(&["signin-*".into()], &[]).unwrap();
+        assert!(by_name.selects(&signin) && !by_name.selects(&lockout));
+        assert!(Selection::all().selects(&lockout) && !Selection::all().is_narrowed());
+    }
+
+    #[test]
+    fn a_bad_glob_names_its_flag() {
+        let err = Selection::new(&["[".into()], &[]).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("--only `[` is not a valid glob"),
+            "{err}"
+        );
+    }
+}
