@@ -27,15 +27,16 @@ Exit codes: 0 every required check passed, 1 a requirement failed (or warned und
 const RUN_EXAMPLES: &str = "\
 Examples:
   authconform run
-      Start the bundled reference server in-process (test clock on) once per Appmixer profile and check
-      each with the whole suite.
+      Start the bundled reference server in-process (test clock on), once per Appmixer
+      profile, and check each instance with the whole suite.
   authconform run --target http://127.0.0.1:8080 --profile appmixer-cloud --clock control \\
       --admin admin@example.com:secret
-      Check a server that speaks the test-clock protocol; waits advance its clock instead of sleeping.
+      Check a server that speaks the test-clock protocol: waits advance its clock.
   authconform run --target-file staging.toml --strict --format json=report.json
       Check the target described in staging.toml (see docs/target.md); warnings fail the run.
   authconform run --target-file staging.toml --only 'AM-SIGNIN-*' --skip rate-limit
-      Only the sign-in requirements, without rate-limit scenarios (globs match ids, names and tags).
+      Only the sign-in requirements, without rate-limit scenarios (globs match ids, names
+      and tags).
 
 Without --target or --target-file the embedded reference server is checked.
 Exit codes: 0 pass, 1 a requirement failed (or warned under --strict), 2 usage or scenario error,

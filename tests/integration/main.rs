@@ -1,6 +1,7 @@
 //! End-to-end tests of the `authconform` runner: the engine against mock targets, the reporters on a fixed
 //! report, and the command line.
 
+mod cli;
 mod engine;
 mod reports;
 mod support;

@@ -1,0 +1,88 @@
+//! The `authconform` binary's command line: help text, and messages that name the flag or file:line:col.
+
+use std::process::{Command, Output, Stdio};
+
+pub(crate) fn authconform(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_authconform"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs")
+}
+
+pub(crate) fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub(crate) fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn help_teaches_with_examples() {
+    let output = authconform(&["--help"]);
+    assert!(output.status.success());
+    insta::assert_snapshot!("help", stdout(&output));
+    let output = authconform(&["run", "--help"]);
+    assert!(output.status.success());
+    insta::assert_snapshot!("run_help", stdout(&output));
+}
+
+#[test]
+fn a_bad_flag_exits_2_naming_it() {
+    let output = authconform(&["run", "--format", "yaml"]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.contains("--format") && err.contains("unknown format `yaml`"),
+        "{err}"
+    );
+
+    let output = authconform(&[
+        "run",
+        "--target",
+        "http://127.0.0.1:1",
+        "--profile",
+        "appmixer-6",
+        "--limit",
+        "x",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).starts_with("error: --limit: `x` is not `NAME=VALUE`"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = authconform(&["run", "--profile", "appmixer-6"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("--profile describes a target"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_bad_target_file_exits_2_with_its_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("target.toml");
+    std::fs::write(
+        &file,
+        "base_url = \"http://127.0.0.1:1\"\nprofiles = [\"appmixer-7\"]\n",
+    )
+    .unwrap();
+    let output = authconform(&["run", "--target-file", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.contains(&format!(
+            "{}:2:13: unknown profile `appmixer-7`",
+            file.display()
+        )),
+        "{err}"
+    );
+}
