@@ -1,0 +1,134 @@
+//! The HTTP surface: routes, the JSON fallbacks for unknown paths and methods, timeouts, panics turned into
+//! JSON 500s, and serving with graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::errors::Boom;
+use crate::state::AppState;
+use crate::{appmixer, creditsafe, test_clock};
+
+/// The router for one server instance.
+pub fn app(state: AppState) -> Router {
+    let mut router = Router::new()
+        .route("/user/auth", post(appmixer::sign_in))
+        .route("/user", post(appmixer::create_user).get(appmixer::get_user))
+        .route("/authenticate", post(creditsafe::authenticate))
+        .route("/.well-known/jwks.json", get(creditsafe::jwks))
+        .route("/healthz", get(healthz));
+    if state.config.test_clock {
+        router = router.route(
+            "/_authconform/clock",
+            get(test_clock::read).post(test_clock::advance),
+        );
+    }
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), time_limit))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// A server running on a task (the embedded default and tests use it).
+#[derive(Debug)]
+pub struct RunningServer {
+    pub address: SocketAddr,
+    pub state: AppState,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Binds `address` (port 0 for any free port) and serves on a new task.
+    pub async fn start(address: SocketAddr, state: AppState) -> std::io::Result<RunningServer> {
+        let listener = TcpListener::bind(address).await?;
+        let address = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(serve(listener, state.clone(), async move {
+            let _ = stopped.await;
+        }));
+        Ok(RunningServer {
+            address,
+            state,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    /// `http://ADDRESS`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Stops accepting, finishes what is in flight.
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match (&mut self.task).await {
+            Ok(result) => result,
+            Err(error) => Err(std::io::Error::other(error)),
+        }
+    }
+}
+
+async fn healthz() -> Response {
+    axum::Json(json!({ "status": "ok" })).into_response()
+}
+
+async fn not_found() -> Boom {
+    Boom::new(StatusCode::NOT_FOUND, "Not Found")
+}
+
+async fn method_not_allowed() -> Boom {
+    Boom::new(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+}
+
+async fn time_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let limit = Duration::from_millis(state.config.request_timeout_ms);
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => Boom::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The request took too long and was abandoned",
+        )
+        .into_response(),
+    }
+}
+
+fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    Boom::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "An internal server error occurred",
+    )
+    .into_response()
+}

@@ -1,0 +1,300 @@
+//! The Appmixer user API: `POST /user/auth` (sign in), `POST /user` (create user, with the cloud's signup
+//! rate limits and `API_USER_CREATE_SCOPE`) and `GET /user`, answering as the configured profile.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use crate::body::{self, BodyError};
+use crate::client::client_address;
+use crate::config::AppmixerProfile;
+use crate::errors::{BAD_CREDENTIALS_MESSAGE, Boom, EMAIL_LIMIT_MESSAGE, IP_LIMIT_MESSAGE};
+use crate::limiter::Decision;
+use crate::state::AppState;
+use crate::store::{LoginField, StoreError, User, new_id};
+use crate::tokens::AppmixerClaims;
+
+impl From<BodyError> for Boom {
+    fn from(error: BodyError) -> Boom {
+        Boom::new(error.status(), error.to_string())
+    }
+}
+
+/// `POST /user/auth`.
+pub async fn sign_in(State(state): State<AppState>, request: Request) -> Result<Response, Boom> {
+    let (parts, body) = request.into_parts();
+    let bytes = body::read_limited(&parts.headers, body, state.config.body_limit_bytes).await?;
+    let object = body::json_object(&parts.headers, &bytes)?;
+    let password = required_string(&object, "password")?;
+    let (field, login) = match state.config.profile {
+        AppmixerProfile::Appmixer51 => {
+            let username = required_string(&object, "username")?;
+            if !looks_like_email(username) {
+                return Err(Boom::bad_request("\"username\" must be a valid email"));
+            }
+            (LoginField::Username, username)
+        }
+        AppmixerProfile::Appmixer6 | AppmixerProfile::AppmixerCloud => {
+            let username = non_empty_string(&object, "username")?;
+            let email = non_empty_string(&object, "email")?;
+            match (username, email) {
+                (Some(username), _) => (LoginField::Username, username),
+                (None, Some(email)) => (LoginField::Email, email),
+                (None, None) => {
+                    return Err(Boom::bad_request(
+                        "\"value\" must contain at least one of [username, email]",
+                    ));
+                }
+            }
+        }
+    };
+    let user = state.store.find(field, login);
+    let verified = state
+        .hasher
+        .verify(password, user.as_ref().map(|user| &user.password))
+        .await
+        .map_err(|_| unavailable())?;
+    let Some(user) = user.filter(|_| verified) else {
+        return Err(Boom::unauthorized(BAD_CREDENTIALS_MESSAGE));
+    };
+    let token = issue_token(&state, &user)?;
+    Ok(
+        axum::Json(json!({ "user": user_json(state.config.profile, &user), "token": token }))
+            .into_response(),
+    )
+}
+
+/// `POST /user`.
+pub async fn create_user(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Response, Boom> {
+    let (parts, body) = request.into_parts();
+    let bytes = body::read_limited(&parts.headers, body, state.config.body_limit_bytes).await?;
+    let object = body::json_object(&parts.headers, &bytes)?;
+    let caller = match bearer_token(&parts.headers)? {
+        Some(token) => Some(authenticate(&state, token)?),
+        None => None,
+    };
+    if let Some(required) = &state.config.user_create_scope {
+        match &caller {
+            None => return Err(Boom::unauthorized("Missing authentication")),
+            Some(claims) if !claims.scope.iter().any(|scope| scope == required) => {
+                return Err(Boom::new(StatusCode::FORBIDDEN, "Insufficient scope"));
+            }
+            Some(_) => {}
+        }
+    }
+    let is_admin = caller
+        .as_ref()
+        .is_some_and(|claims| claims.scope.iter().any(|scope| scope == "admin"));
+
+    let password = required_string(&object, "password")?;
+    let (username, email) = match state.config.profile {
+        AppmixerProfile::Appmixer51 => {
+            let username = non_empty_string(&object, "username")?;
+            let email = non_empty_string(&object, "email")?;
+            for (field, value) in [("username", username), ("email", email)] {
+                if value.is_some_and(|value| !looks_like_email(value)) {
+                    return Err(Boom::bad_request(format!(
+                        "\"{field}\" must be a valid email"
+                    )));
+                }
+            }
+            let username = username.or(email).unwrap_or_default();
+            let email = email.unwrap_or(username);
+            (username, email)
+        }
+        AppmixerProfile::Appmixer6 | AppmixerProfile::AppmixerCloud => {
+            let username = required_string(&object, "username")?;
+            let email = required_string(&object, "email")?;
+            if !looks_like_email(email) {
+                return Err(Boom::bad_request("\"email\" must be a valid email"));
+            }
+            (username, email)
+        }
+    };
+
+    if state.config.profile == AppmixerProfile::AppmixerCloud && !is_admin {
+        let now_ms = state.clock.now_ms();
+        let client = client_address(&parts, state.config.trust_forwarded_for);
+        if let Decision::Limited { retry_after_ms } = state.signup_by_ip.attempt(&client, now_ms) {
+            return Err(Boom::too_many_requests(IP_LIMIT_MESSAGE, retry_after_ms));
+        }
+        if let Decision::Limited { retry_after_ms } = state.signup_by_email.attempt(email, now_ms) {
+            return Err(Boom::too_many_requests(EMAIL_LIMIT_MESSAGE, retry_after_ms));
+        }
+    }
+
+    // Refuse duplicates before paying for a hash; the insert below re-checks atomically.
+    if !username.is_empty() && state.store.find(LoginField::Username, username).is_some() {
+        return Err(conflict(StoreError::Taken("username")));
+    }
+    if !email.is_empty() && state.store.find(LoginField::Email, email).is_some() {
+        return Err(conflict(StoreError::Taken("email")));
+    }
+    let digest = state
+        .hasher
+        .digest(password)
+        .await
+        .map_err(|_| unavailable())?;
+    let user = state
+        .store
+        .insert(User {
+            id: new_id(state.clock.now_s()),
+            username: username.to_owned(),
+            email: email.to_owned(),
+            password: digest,
+            is_active: false,
+            plan: "free".into(),
+            vendor: None,
+            scope: vec!["user".into()],
+        })
+        .map_err(conflict)?;
+    let token = issue_token(&state, &user)?;
+    let body = match state.config.profile {
+        AppmixerProfile::Appmixer51 => json!({ "token": token }),
+        profile => json!({ "token": token, "user": user_json(profile, &user) }),
+    };
+    Ok(axum::Json(body).into_response())
+}
+
+/// `GET /user`.
+pub async fn get_user(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Boom> {
+    let Some(token) = bearer_token(&headers)? else {
+        return Err(Boom::unauthorized("Missing authentication"));
+    };
+    let claims = authenticate(&state, token)?;
+    let user = state
+        .store
+        .get(&claims.id)
+        .ok_or_else(|| Boom::unauthorized("Invalid token"))?;
+    Ok(axum::Json(json!({
+        "id": user.id,
+        "username": user.username,
+        "isActive": user.is_active,
+        "email": user.email,
+        "scope": user.scope,
+        "plan": user.plan,
+    }))
+    .into_response())
+}
+
+fn user_json(profile: AppmixerProfile, user: &User) -> Value {
+    let mut body = json!({
+        "id": user.id,
+        "username": user.username,
+        "isActive": user.is_active,
+        "email": user.email,
+        "plan": user.plan,
+    });
+    if profile == AppmixerProfile::Appmixer6
+        && let Some(object) = body.as_object_mut()
+    {
+        object.insert(
+            "vendor".into(),
+            user.vendor.clone().map_or(Value::Null, Value::String),
+        );
+    }
+    body
+}
+
+fn issue_token(state: &AppState, user: &User) -> Result<String, Boom> {
+    state
+        .appmixer_tokens
+        .issue(&user.id, &user.scope, state.clock.now_s())
+        .map_err(|_| unavailable())
+}
+
+fn authenticate(state: &AppState, token: &str) -> Result<AppmixerClaims, Boom> {
+    let claims = state
+        .appmixer_tokens
+        .verify(token, state.clock.now_s())
+        .map_err(|rejection| match rejection {
+            crate::tokens::TokenRejection::Expired => Boom::unauthorized("Token expired"),
+            crate::tokens::TokenRejection::Invalid => Boom::unauthorized("Invalid token"),
+        })?;
+    if state.store.get(&claims.id).is_none() {
+        return Err(Boom::unauthorized("Invalid token"));
+    }
+    Ok(claims)
+}
+
+/// The token of an `Authorization: Bearer …` header; `Ok(None)` without the header, 401 for another scheme.
+fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, Boom> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| Boom::unauthorized("Invalid token"))?;
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(Boom::unauthorized("Missing authentication"));
+    }
+    Ok(Some(token.trim()))
+}
+
+fn required_string<'a>(object: &'a Map<String, Value>, field: &str) -> Result<&'a str, Boom> {
+    non_empty_string(object, field)?
+        .ok_or_else(|| Boom::bad_request(format!("\"{field}\" is required")))
+}
+
+fn non_empty_string<'a>(
+    object: &'a Map<String, Value>,
+    field: &str,
+) -> Result<Option<&'a str>, Boom> {
+    match body::optional_string(object, field).map_err(Boom::bad_request)? {
+        Some("") => Err(Boom::bad_request(format!(
+            "\"{field}\" is not allowed to be empty"
+        ))),
+        other => Ok(other),
+    }
+}
+
+/// A plain e-mail shape check: one `@`, something before it, a dotted domain after it, no spaces.
+pub fn looks_like_email(value: &str) -> bool {
+    let Some((local, domain)) = value.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !value.chars().any(char::is_whitespace)
+        && value.len() <= 254
+}
+
+fn conflict(error: StoreError) -> Boom {
+    match error {
+        StoreError::Taken(field) => Boom::new(
+            StatusCode::CONFLICT,
+            format!("A user with this {field} already exists"),
+        ),
+        StoreError::Full => unavailable(),
+    }
+}
+
+fn unavailable() -> Boom {
+    Boom::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The service is temporarily unable to handle the request",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_email;
+
+    #[test]
+    fn email_shapes() {
+        assert!(looks_like_email("abc@example.com"));
+        assert!(!looks_like_email("abc"));
+        assert!(!looks_like_email("@example.com"));
+        assert!(!looks_like_email("a@b"));
+        assert!(!looks_like_email("a b@example.com"));
+        assert!(!looks_like_email("a@@example.com"));
+    }
+}

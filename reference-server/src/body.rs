@@ -1,0 +1,209 @@
+//! Reading request bodies: the size limit (413), the JSON content type (415) and JSON syntax (400), each
+//! answered with a JSON error rather than a plain-text rejection.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, StatusCode, header};
+use bytes::Bytes;
+use serde_json::{Map, Value};
+
+/// Why a body was refused, with the status it is answered with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    #[error("The request body is larger than {limit} bytes.")]
+    TooLarge { limit: usize },
+    #[error("The request body must be sent with Content-Type: application/json.")]
+    NotJson,
+    #[error("The request body is not valid JSON: {0}.")]
+    Malformed(String),
+    #[error("The request body must be a JSON object.")]
+    NotAnObject,
+    #[error("The request body could not be read.")]
+    Unreadable,
+}
+
+impl BodyError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            BodyError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            BodyError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            BodyError::Malformed(_) | BodyError::NotAnObject | BodyError::Unreadable => {
+                StatusCode::BAD_REQUEST
+            }
+        }
+    }
+}
+
+/// Reads at most `limit` bytes of body.
+pub async fn read_limited(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Bytes, BodyError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(BodyError::TooLarge { limit });
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|error| {
+        let too_large = std::error::Error::source(&error)
+            .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+        if too_large || error.to_string().contains("length limit") {
+            BodyError::TooLarge { limit }
+        } else {
+            BodyError::Unreadable
+        }
+    })
+}
+
+/// Whether the content type is JSON (`application/json` or `application/*+json`, any parameters).
+pub fn is_json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses a JSON object body (the content type must say JSON).
+pub fn json_object(headers: &HeaderMap, bytes: &[u8]) -> Result<Map<String, Value>, BodyError> {
+    if !is_json_content_type(headers) {
+        return Err(BodyError::NotJson);
+    }
+    parse_object(bytes)
+}
+
+/// Parses a JSON object, whatever the content type.
+pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, BodyError> {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(BodyError::NotAnObject),
+        Err(error) => Err(BodyError::Malformed(describe_json_error(&error))),
+    }
+}
+
+fn describe_json_error(error: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match error.classify() {
+        Category::Eof => "it ends too early",
+        Category::Syntax => "syntax error",
+        Category::Data | Category::Io => "unexpected data",
+    };
+    format!("{what} at line {} column {}", error.line(), error.column())
+}
+
+/// A string field: `Ok(None)` when absent, an error naming the field when present but not a string.
+pub fn optional_string<'a>(
+    object: &'a Map<String, Value>,
+    field: &str,
+) -> Result<Option<&'a str>, String> {
+    match object.get(field) {
+        None => Ok(None),
+        Some(Value::String(value)) => Ok(Some(value)),
+        Some(Value::Null) => Err(format!("\"{field}\" must be a string, not null.")),
+        Some(other) => Err(format!(
+            "\"{field}\" must be a string, not {}.",
+            kind_of(other)
+        )),
+    }
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(content_type: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, content_type.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn json_content_types_are_recognised() {
+        assert!(is_json_content_type(&headers("application/json")));
+        assert!(is_json_content_type(&headers(
+            "Application/JSON; charset=utf-8"
+        )));
+        assert!(is_json_content_type(&headers("application/problem+json")));
+        assert!(!is_json_content_type(&headers("text/plain")));
+        assert!(!is_json_content_type(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn bodies_are_parsed_into_objects_or_refused_with_a_reason() {
+        let json = headers("application/json");
+        assert!(json_object(&json, br#"{"a":1}"#).is_ok());
+        assert_eq!(json_object(&json, b"[1]"), Err(BodyError::NotAnObject));
+        assert!(matches!(
+            json_object(&json, b"{\"a\":"),
+            Err(BodyError::Malformed(_))
+        ));
+        assert_eq!(
+            json_object(&headers("text/plain"), b"{}"),
+            Err(BodyError::NotJson)
+        );
+    }
+
+    #[test]
+    fn string_fields_name_the_offending_type() {
+        let object = parse_object(br#"{"a":"x","b":1,"c":null,"d":[]}"#).unwrap();
+        assert_eq!(optional_string(&object, "a"), Ok(Some("x")));
+        assert_eq!(optional_string(&object, "z"), Ok(None));
+        assert!(
+            optional_string(&object, "b")
+                .unwrap_err()
+                .contains("a number")
+        );
+        assert!(optional_string(&object, "c").unwrap_err().contains("null"));
+        assert!(
+            optional_string(&object, "d")
+                .unwrap_err()
+                .contains("an array")
+        );
+    }
+
+    #[tokio::test]
+    async fn oversized_bodies_are_refused_whether_declared_or_not() {
+        let big = vec![b'x'; 100];
+        let declared = {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_LENGTH, "100".parse().unwrap());
+            headers
+        };
+        assert_eq!(
+            read_limited(&declared, Body::from(big.clone()), 10).await,
+            Err(BodyError::TooLarge { limit: 10 })
+        );
+        assert_eq!(
+            read_limited(&HeaderMap::new(), Body::from(big), 10).await,
+            Err(BodyError::TooLarge { limit: 10 })
+        );
+        assert_eq!(
+            read_limited(&HeaderMap::new(), Body::from("ok"), 10)
+                .await
+                .unwrap(),
+            Bytes::from("ok")
+        );
+    }
+}

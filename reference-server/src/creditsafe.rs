@@ -1,0 +1,121 @@
+//! Creditsafe Connect: `POST /authenticate` with its two limits (5 identical invalid requests per window,
+//! then 429; more than 10,000 requests per window, then a lockout that 429s count toward) and the JWK set.
+
+use std::net::IpAddr;
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::body::{self, BodyError};
+use crate::client::client_address;
+use crate::config::LockoutScope;
+use crate::errors::{
+    CONNECT_INVALID_CREDENTIALS, CONNECT_LOCKED_OUT, CONNECT_TOO_MANY_INVALID, ConnectError,
+};
+use crate::limiter::Decision;
+use crate::state::AppState;
+
+impl From<BodyError> for ConnectError {
+    fn from(error: BodyError) -> ConnectError {
+        ConnectError::new(error.status(), error.to_string())
+    }
+}
+
+/// `POST /authenticate`.
+pub async fn authenticate(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Response, ConnectError> {
+    let (parts, body) = request.into_parts();
+    let client = client_address(&parts, state.config.trust_forwarded_for);
+    // Read the body first so a refused connection can be kept alive.
+    let bytes = body::read_limited(&parts.headers, body, state.config.body_limit_bytes).await;
+    let now_ms = state.clock.now_ms();
+
+    // Every request counts toward the overall threshold, refused ones included.
+    let lockout_key: Option<IpAddr> = match state.config.cs_lockout_scope {
+        LockoutScope::Client => Some(client),
+        LockoutScope::Endpoint => None,
+    };
+    if let Decision::Limited { retry_after_ms } =
+        state.connect_overall.attempt(&lockout_key, now_ms)
+    {
+        return Err(ConnectError::limited(CONNECT_LOCKED_OUT, retry_after_ms));
+    }
+
+    let bytes = bytes?;
+    // The body is optional: no body means no credentials, which is an invalid request like any other.
+    let (username, password, identity) = if bytes.iter().all(u8::is_ascii_whitespace) {
+        (None, None, Vec::new())
+    } else {
+        let object = body::json_object(&parts.headers, &bytes)?;
+        let username = body::optional_string(&object, "username")
+            .map_err(|message| ConnectError::new(StatusCode::BAD_REQUEST, message))?
+            .map(str::to_owned);
+        let password = body::optional_string(&object, "password")
+            .map_err(|message| ConnectError::new(StatusCode::BAD_REQUEST, message))?
+            .map(str::to_owned);
+        // "Identical" ignores whitespace: key on the re-serialised JSON.
+        let identity = serde_json::to_vec(&object).unwrap_or_else(|_| bytes.to_vec());
+        (username, password, identity)
+    };
+
+    // Count this request as invalid up front (exact under concurrency); give it back if it was valid.
+    let ticket = match state
+        .connect_identical_invalid
+        .attempt(&(client, identity.as_slice()), now_ms)
+    {
+        Decision::Limited { retry_after_ms } => {
+            return Err(ConnectError::limited(
+                CONNECT_TOO_MANY_INVALID,
+                retry_after_ms,
+            ));
+        }
+        Decision::Allowed { ticket, .. } => ticket,
+    };
+
+    let account = &state.connect_account;
+    let known = username.as_deref() == Some(account.username.as_str());
+    let verified = state
+        .hasher
+        .verify(
+            password.as_deref().unwrap_or(""),
+            known.then_some(&account.password),
+        )
+        .await
+        .map_err(|_| {
+            ConnectError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service is temporarily unable to handle the request.",
+            )
+        })?;
+    if !(verified && password.is_some()) {
+        return Err(ConnectError::new(
+            StatusCode::UNAUTHORIZED,
+            CONNECT_INVALID_CREDENTIALS,
+        ));
+    }
+    state.connect_identical_invalid.give_back(ticket);
+    let token = state
+        .creditsafe_tokens
+        .issue(
+            &account.id,
+            &account.username,
+            account.email.as_deref(),
+            state.clock.now_s(),
+        )
+        .map_err(|_| {
+            ConnectError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service is temporarily unable to handle the request.",
+            )
+        })?;
+    Ok(axum::Json(json!({ "token": token })).into_response())
+}
+
+/// `GET /.well-known/jwks.json`: the key that verifies Creditsafe tokens.
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    axum::Json(state.creditsafe_tokens.jwks().clone()).into_response()
+}

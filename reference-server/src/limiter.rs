@@ -1,0 +1,384 @@
+//! Window rate limiting: "N per window, then refused until the window passes", exact under concurrency
+//! (each decision checks and counts under one lock) and bounded (entries expire with their windows).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, RandomState};
+
+use parking_lot::Mutex;
+
+const SHARDS: usize = 32;
+const FIRST_SWEEP_AT: usize = 1024;
+
+/// What happens once a key has used up its window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnExceed {
+    /// Refused until the window that counted `limit` attempts has passed; refused attempts do not count.
+    Refuse,
+    /// Every attempt counts, refused ones too; attempt `limit + 1` starts a lockout of this length, during
+    /// which everything is refused. A lockout is not extended by attempts made during it.
+    LockOut { for_ms: u64 },
+}
+
+/// The rule a limiter enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    pub limit: u64,
+    pub window_ms: u64,
+    pub on_exceed: OnExceed,
+}
+
+/// The outcome of one attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Let through; `ticket` can give a tentatively counted attempt back.
+    Allowed { count: u64, ticket: Ticket },
+    /// Refused; the key is free again in `retry_after_ms`.
+    Limited { retry_after_ms: u64 },
+}
+
+impl Decision {
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, Decision::Allowed { .. })
+    }
+}
+
+/// Identifies one counted attempt so it can be given back ([`WindowLimiter::give_back`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ticket {
+    key: u64,
+    window_start_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    window_start_ms: u64,
+    count: u64,
+    locked_until_ms: u64,
+}
+
+#[derive(Debug, Default)]
+struct Shard {
+    entries: HashMap<u64, Entry>,
+    sweep_at_len: usize,
+    last_sweep_ms: u64,
+}
+
+/// A keyed window counter. Keys are hashed with a per-process secret, so an entry costs a few dozen bytes
+/// whatever the key, and nobody can aim collisions at it.
+#[derive(Debug)]
+pub struct WindowLimiter {
+    rule: Rule,
+    max_keys_per_shard: usize,
+    hasher: RandomState,
+    shards: Box<[Mutex<Shard>]>,
+}
+
+impl WindowLimiter {
+    /// `max_keys` bounds memory: beyond it (after expired entries are swept), new keys are refused.
+    pub fn new(rule: Rule, max_keys: usize) -> WindowLimiter {
+        WindowLimiter {
+            rule,
+            max_keys_per_shard: max_keys.div_ceil(SHARDS).max(1),
+            hasher: RandomState::new(),
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+        }
+    }
+
+    pub fn rule(&self) -> Rule {
+        self.rule
+    }
+
+    /// Counts one attempt for `key` at `now_ms` and decides it, atomically.
+    pub fn attempt<K: Hash + ?Sized>(&self, key: &K, now_ms: u64) -> Decision {
+        let hashed = self.hasher.hash_one(key);
+        let rule = self.rule;
+        let mut shard = self.shards[shard_of(hashed)].lock();
+        if !shard.entries.contains_key(&hashed) && !self.make_room(&mut shard, now_ms) {
+            return Decision::Limited {
+                retry_after_ms: rule.window_ms,
+            };
+        }
+        let entry = shard.entries.entry(hashed).or_insert(Entry {
+            window_start_ms: now_ms,
+            count: 0,
+            locked_until_ms: 0,
+        });
+        if now_ms < entry.locked_until_ms {
+            entry.count = entry.count.saturating_add(1);
+            return Decision::Limited {
+                retry_after_ms: entry.locked_until_ms - now_ms,
+            };
+        }
+        if now_ms >= entry.window_start_ms.saturating_add(rule.window_ms)
+            || entry.locked_until_ms != 0
+        {
+            *entry = Entry {
+                window_start_ms: now_ms,
+                count: 0,
+                locked_until_ms: 0,
+            };
+        }
+        let window_end_ms = entry.window_start_ms.saturating_add(rule.window_ms);
+        match rule.on_exceed {
+            OnExceed::Refuse if entry.count >= rule.limit => Decision::Limited {
+                retry_after_ms: window_end_ms - now_ms,
+            },
+            OnExceed::LockOut { for_ms } if entry.count >= rule.limit => {
+                entry.count = entry.count.saturating_add(1);
+                entry.locked_until_ms = now_ms.saturating_add(for_ms).max(now_ms + 1);
+                Decision::Limited {
+                    retry_after_ms: entry.locked_until_ms - now_ms,
+                }
+            }
+            _ => {
+                entry.count += 1;
+                Decision::Allowed {
+                    count: entry.count,
+                    ticket: Ticket {
+                        key: hashed,
+                        window_start_ms: entry.window_start_ms,
+                    },
+                }
+            }
+        }
+    }
+
+    /// Whether `key` would be refused at `now_ms`, without counting anything.
+    pub fn would_refuse<K: Hash + ?Sized>(&self, key: &K, now_ms: u64) -> bool {
+        let hashed = self.hasher.hash_one(key);
+        let shard = self.shards[shard_of(hashed)].lock();
+        shard.entries.get(&hashed).is_some_and(|entry| {
+            now_ms < entry.locked_until_ms
+                || (now_ms < entry.window_start_ms.saturating_add(self.rule.window_ms)
+                    && entry.count >= self.rule.limit)
+        })
+    }
+
+    /// Gives back an attempt counted by [`attempt`](Self::attempt) that turned out not to count (e.g. the
+    /// credentials were valid after all). Does nothing once that window has passed.
+    pub fn give_back(&self, ticket: Ticket) {
+        let mut shard = self.shards[shard_of(ticket.key)].lock();
+        if let Some(entry) = shard.entries.get_mut(&ticket.key)
+            && entry.window_start_ms == ticket.window_start_ms
+            && entry.locked_until_ms == 0
+        {
+            entry.count = entry.count.saturating_sub(1);
+        }
+    }
+
+    /// The number of keys currently tracked (expired ones included until the next sweep).
+    pub fn tracked_keys(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|shard| shard.lock().entries.len())
+            .sum()
+    }
+
+    /// Drops every expired entry now.
+    pub fn sweep(&self, now_ms: u64) {
+        for shard in self.shards.iter() {
+            let mut shard = shard.lock();
+            self.sweep_shard(&mut shard, now_ms);
+        }
+    }
+
+    /// Sweeps expired entries when the shard has grown enough since the last sweep; false when the shard
+    /// is full of live entries.
+    fn make_room(&self, shard: &mut Shard, now_ms: u64) -> bool {
+        let len = shard.entries.len();
+        let grown = len >= shard.sweep_at_len.max(FIRST_SWEEP_AT);
+        // A full shard is swept at most a few times per window, so a flood of new keys stays cheap.
+        let full_and_due = len >= self.max_keys_per_shard
+            && now_ms >= shard.last_sweep_ms.saturating_add(self.rule.window_ms / 8);
+        if grown || full_and_due {
+            self.sweep_shard(shard, now_ms);
+        }
+        shard.entries.len() < self.max_keys_per_shard
+    }
+
+    fn sweep_shard(&self, shard: &mut Shard, now_ms: u64) {
+        let window_ms = self.rule.window_ms;
+        shard.entries.retain(|_, entry| {
+            now_ms < entry.window_start_ms.saturating_add(window_ms)
+                || now_ms < entry.locked_until_ms
+        });
+        shard.entries.shrink_to(shard.entries.len() * 2);
+        shard.sweep_at_len = (shard.entries.len() * 2).max(FIRST_SWEEP_AT);
+        shard.last_sweep_ms = now_ms;
+    }
+}
+
+fn shard_of(hashed: u64) -> usize {
+    (hashed >> 59) as usize % SHARDS
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use super::*;
+
+    fn refuse(limit: u64, window_ms: u64) -> WindowLimiter {
+        WindowLimiter::new(
+            Rule {
+                limit,
+                window_ms,
+                on_exceed: OnExceed::Refuse,
+            },
+            1_000_000,
+        )
+    }
+
+    fn lockout(limit: u64, window_ms: u64) -> WindowLimiter {
+        WindowLimiter::new(
+            Rule {
+                limit,
+                window_ms,
+                on_exceed: OnExceed::LockOut { for_ms: window_ms },
+            },
+            1_000_000,
+        )
+    }
+
+    #[test]
+    fn the_limit_is_allowed_and_the_next_attempt_refused_until_the_window_passes() {
+        let limiter = refuse(3, 1_000);
+        for n in 1..=3 {
+            assert!(
+                matches!(limiter.attempt("a", 100), Decision::Allowed { count, .. } if count == n)
+            );
+        }
+        assert_eq!(
+            limiter.attempt("a", 100),
+            Decision::Limited {
+                retry_after_ms: 1_000
+            }
+        );
+        assert_eq!(
+            limiter.attempt("a", 1_099),
+            Decision::Limited { retry_after_ms: 1 }
+        );
+        assert!(limiter.attempt("a", 1_100).is_allowed());
+        assert!(
+            limiter.attempt("b", 100).is_allowed(),
+            "keys are independent"
+        );
+    }
+
+    #[test]
+    fn a_given_back_attempt_does_not_count() {
+        let limiter = refuse(1, 1_000);
+        let Decision::Allowed { ticket, .. } = limiter.attempt("a", 0) else {
+            panic!("first attempt refused")
+        };
+        limiter.give_back(ticket);
+        assert!(limiter.attempt("a", 1).is_allowed());
+        assert!(!limiter.attempt("a", 2).is_allowed());
+    }
+
+    #[test]
+    fn a_ticket_from_a_past_window_changes_nothing() {
+        let limiter = refuse(1, 1_000);
+        let Decision::Allowed { ticket, .. } = limiter.attempt("a", 0) else {
+            panic!("first attempt refused")
+        };
+        assert!(limiter.attempt("a", 1_000).is_allowed());
+        limiter.give_back(ticket);
+        assert!(!limiter.attempt("a", 1_001).is_allowed());
+    }
+
+    #[test]
+    fn a_lockout_counts_refusals_and_lasts_its_full_length_from_the_trigger() {
+        let limiter = lockout(2, 1_000);
+        assert!(limiter.attempt("ip", 0).is_allowed());
+        assert!(limiter.attempt("ip", 10).is_allowed());
+        assert_eq!(
+            limiter.attempt("ip", 500),
+            Decision::Limited {
+                retry_after_ms: 1_000
+            }
+        );
+        // The window the attempts were counted in has passed, the lockout has not.
+        assert!(!limiter.attempt("ip", 1_200).is_allowed());
+        assert!(!limiter.attempt("ip", 1_499).is_allowed());
+        assert!(limiter.attempt("ip", 1_500).is_allowed());
+        assert!(limiter.attempt("ip", 1_501).is_allowed());
+        assert!(!limiter.attempt("ip", 1_502).is_allowed());
+    }
+
+    #[test]
+    fn would_refuse_counts_nothing() {
+        let limiter = refuse(1, 1_000);
+        assert!(!limiter.would_refuse("a", 0));
+        assert!(limiter.attempt("a", 0).is_allowed());
+        assert!(limiter.would_refuse("a", 0));
+        assert!(!limiter.would_refuse("a", 1_000));
+    }
+
+    #[test]
+    fn exact_under_concurrency() {
+        let limiter = Arc::new(lockout(10_000, 300_000));
+        let allowed = Arc::new(AtomicU64::new(0));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let limiter = limiter.clone();
+                let allowed = allowed.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..1_300 {
+                        if limiter.attempt("endpoint", 5).is_allowed() {
+                            allowed.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        assert_eq!(allowed.load(Ordering::Relaxed), 10_000);
+    }
+
+    #[test]
+    fn expired_entries_are_swept_so_memory_stays_bounded() {
+        let limiter = refuse(1, 1_000);
+        for round in 0..10u64 {
+            let now = round * 1_000;
+            for key in 0..100_000u64 {
+                limiter.attempt(&(round, key), now);
+            }
+        }
+        // Only the last round's keys (and whatever a shard had not yet swept) remain.
+        assert!(
+            limiter.tracked_keys() < 300_000,
+            "{} keys tracked",
+            limiter.tracked_keys()
+        );
+        limiter.sweep(20_000);
+        assert_eq!(limiter.tracked_keys(), 0);
+    }
+
+    #[test]
+    fn beyond_max_keys_new_keys_are_refused_and_old_ones_still_work() {
+        let limiter = WindowLimiter::new(
+            Rule {
+                limit: 5,
+                window_ms: 1_000,
+                on_exceed: OnExceed::Refuse,
+            },
+            SHARDS * 4,
+        );
+        let mut refused = 0;
+        for key in 0..10_000u64 {
+            if !limiter.attempt(&key, 0).is_allowed() {
+                refused += 1;
+            }
+        }
+        assert!(refused > 0);
+        assert!(limiter.tracked_keys() <= SHARDS * 4);
+        assert!(
+            limiter.attempt(&0u64, 2_000).is_allowed(),
+            "after the window, room again"
+        );
+    }
+}

@@ -1,0 +1,147 @@
+//! The shared state every handler reads: configuration, clock, store, hasher, token keys and limiters.
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::limiter::{OnExceed, Rule, WindowLimiter};
+use crate::passwords::{HashError, PasswordDigest, PasswordHasher};
+use crate::store::{MemoryStore, StoreError, User, UserStore, new_id};
+use crate::tokens::{AppmixerTokens, CreditsafeTokens, KeyError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("could not seed the admin account: {0}")]
+    Seed(#[from] StoreError),
+}
+
+/// The seeded Creditsafe Connect account.
+#[derive(Debug)]
+pub struct ConnectAccount {
+    pub id: String,
+    pub username: String,
+    pub email: Option<String>,
+    pub password: PasswordDigest,
+}
+
+/// Everything the handlers share (cheap to clone).
+#[derive(Debug, Clone)]
+pub struct AppState {
+    inner: Arc<Shared>,
+}
+
+#[derive(Debug)]
+pub struct Shared {
+    pub config: Config,
+    pub clock: Clock,
+    pub store: Arc<dyn UserStore>,
+    pub hasher: PasswordHasher,
+    pub appmixer_tokens: AppmixerTokens,
+    pub creditsafe_tokens: CreditsafeTokens,
+    pub signup_by_email: WindowLimiter,
+    pub signup_by_ip: WindowLimiter,
+    pub connect_identical_invalid: WindowLimiter,
+    pub connect_overall: WindowLimiter,
+    pub connect_account: ConnectAccount,
+    pub admin_id: String,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.inner
+    }
+}
+
+impl AppState {
+    /// State on the system clock (advanceable when `config.test_clock` is on).
+    pub fn new(config: Config) -> Result<AppState, StartError> {
+        AppState::with_clock(config, Clock::system())
+    }
+
+    /// State on a given clock, e.g. [`Clock::manual`] in tests. Seeding hashes two passwords (blocking).
+    pub fn with_clock(config: Config, clock: Clock) -> Result<AppState, StartError> {
+        let store: Arc<dyn UserStore> = Arc::new(MemoryStore::new(config.max_users));
+        let hasher = PasswordHasher::new(config.hash_concurrency)?;
+        let now_s = clock.now_s();
+        let admin_id = new_id(now_s);
+        store.insert(User {
+            id: admin_id.clone(),
+            username: config.admin.username.clone(),
+            email: config
+                .admin
+                .email
+                .clone()
+                .unwrap_or_else(|| config.admin.username.clone()),
+            password: hasher.digest_blocking(&config.admin.password)?,
+            is_active: true,
+            plan: "free".into(),
+            vendor: None,
+            scope: vec!["user".into(), "admin".into()],
+        })?;
+        let connect_account = ConnectAccount {
+            id: format!("{}", 101_000_000 + (now_s % 1_000_000)),
+            username: config.creditsafe_account.username.clone(),
+            email: config.creditsafe_account.email.clone(),
+            password: hasher.digest_blocking(&config.creditsafe_account.password)?,
+        };
+        let refuse = |limit, window_ms| {
+            WindowLimiter::new(
+                Rule {
+                    limit,
+                    window_ms,
+                    on_exceed: OnExceed::Refuse,
+                },
+                config.limiter_max_keys,
+            )
+        };
+        let signup_by_email = refuse(
+            config.signup_rate_limit_email,
+            config.signup_rate_limit_email_window_ms,
+        );
+        let signup_by_ip = refuse(
+            config.signup_rate_limit_ip,
+            config.signup_rate_limit_ip_window_ms,
+        );
+        let connect_identical_invalid = refuse(
+            config.cs_identical_invalid_limit,
+            config.cs_identical_invalid_window_ms,
+        );
+        let connect_overall = WindowLimiter::new(
+            Rule {
+                limit: config.cs_overall_threshold,
+                window_ms: config.cs_overall_window_ms,
+                on_exceed: OnExceed::LockOut {
+                    for_ms: config.cs_overall_window_ms,
+                },
+            },
+            config.limiter_max_keys,
+        );
+        Ok(AppState {
+            inner: Arc::new(Shared {
+                appmixer_tokens: AppmixerTokens::new(
+                    config.appmixer_jwt_secret.as_deref(),
+                    config.appmixer_token_lifetime_s,
+                ),
+                creditsafe_tokens: CreditsafeTokens::new(
+                    config.creditsafe_signing_key_pem.as_deref(),
+                    config.creditsafe_token_lifetime_s,
+                )?,
+                config,
+                clock,
+                store,
+                hasher,
+                signup_by_email,
+                signup_by_ip,
+                connect_identical_invalid,
+                connect_overall,
+                connect_account,
+                admin_id,
+            }),
+        })
+    }
+}
