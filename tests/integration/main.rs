@@ -3,5 +3,6 @@
 
 mod cli;
 mod engine;
+mod reference_server;
 mod reports;
 mod support;
