@@ -258,7 +258,10 @@ pub struct CheckScenariosArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ServeArgs {}
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub server: authconform_reference_server::ServerArgs,
+}
 
 #[cfg(test)]
 mod tests {

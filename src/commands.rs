@@ -182,8 +182,64 @@ fn reporters(args: &RunArgs) -> Result<ReporterSet, CommandError> {
     Ok(set)
 }
 
-fn serve(_args: ServeArgs) -> Result<u8, CommandError> {
-    Err(CommandError::Embedded(EmbeddedError::Unavailable))
+fn serve(args: ServeArgs) -> Result<u8, CommandError> {
+    let listen = args.server.listen;
+    let generated_admin = args.server.admin_password.is_none() && args.server.accounts.is_none();
+    let generated_creditsafe =
+        args.server.creditsafe_password.is_none() && args.server.accounts.is_none();
+    let config = args
+        .server
+        .into_config()
+        .map_err(|error| CommandError::Usage(error.to_string()))?;
+    let accounts = authconform_reference_server::describe_accounts(
+        &config,
+        generated_admin,
+        generated_creditsafe,
+    );
+    let runtime = runtime()?;
+    runtime.block_on(async move {
+        let state = tokio::task::spawn_blocking(move || {
+            authconform_reference_server::AppState::new(config)
+        })
+        .await
+        .map_err(|error| CommandError::Serve(error.to_string().into()))?
+        .map_err(|error| CommandError::Serve(Box::new(error)))?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|error| CommandError::Usage(format!("--listen {listen}: {error}")))?;
+        let address = listener
+            .local_addr()
+            .map_err(|error| CommandError::Serve(Box::new(error)))?;
+        println!("listening on http://{address}");
+        for line in accounts {
+            eprintln!("{line}");
+        }
+        authconform_reference_server::serve(listener, state, shutdown_signal())
+            .await
+            .map_err(|error| CommandError::Serve(Box::new(error)))
+    })?;
+    Ok(exit::PASSED)
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
 }
 
 #[derive(Debug, Serialize)]
