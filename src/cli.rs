@@ -56,7 +56,7 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Run the bundled reference server
     #[command(after_help = "Example:\n  authconform serve --profile appmixer-cloud --test-clock")]
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// List every requirement with the scenarios that cover it
     #[command(
         after_help = "Examples:\n  authconform requirements\n  authconform requirements --format json"

@@ -80,7 +80,7 @@ impl CommandError {
 pub fn execute(cli: Cli) -> Result<u8, CommandError> {
     match cli.command {
         Command::Run(args) => run(&args),
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(*args),
         Command::Requirements(args) => requirements(&args),
         Command::CheckScenarios(args) => check_scenarios(&args),
     }

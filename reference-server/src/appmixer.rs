@@ -1,6 +1,8 @@
 //! The Appmixer user API: `POST /user/auth` (sign in), `POST /user` (create user, with the cloud's signup
 //! rate limits and `API_USER_CREATE_SCOPE`) and `GET /user`, answering as the configured profile.
 
+use std::sync::Arc;
+
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -74,7 +76,7 @@ pub async fn create_user(
     let bytes = body::read_limited(&parts.headers, body, state.config.body_limit_bytes).await?;
     let object = body::json_object(&parts.headers, &bytes)?;
     let caller = match bearer_token(&parts.headers)? {
-        Some(token) => Some(authenticate(&state, token)?),
+        Some(token) => Some(authenticate(&state, token)?.0),
         None => None,
     };
     if let Some(required) = &state.config.user_create_scope {
@@ -165,11 +167,7 @@ pub async fn get_user(State(state): State<AppState>, headers: HeaderMap) -> Resu
     let Some(token) = bearer_token(&headers)? else {
         return Err(Boom::unauthorized("Missing authentication"));
     };
-    let claims = authenticate(&state, token)?;
-    let user = state
-        .store
-        .get(&claims.id)
-        .ok_or_else(|| Boom::unauthorized("Invalid token"))?;
+    let (_, user) = authenticate(&state, token)?;
     Ok(axum::Json(json!({
         "id": user.id,
         "username": user.username,
@@ -207,7 +205,8 @@ fn issue_token(state: &AppState, user: &User) -> Result<String, Boom> {
         .map_err(|_| unavailable())
 }
 
-fn authenticate(state: &AppState, token: &str) -> Result<AppmixerClaims, Boom> {
+/// The claims of a valid token and the user it names.
+fn authenticate(state: &AppState, token: &str) -> Result<(AppmixerClaims, Arc<User>), Boom> {
     let claims = state
         .appmixer_tokens
         .verify(token, state.clock.now_s())
@@ -215,10 +214,11 @@ fn authenticate(state: &AppState, token: &str) -> Result<AppmixerClaims, Boom> {
             crate::tokens::TokenRejection::Expired => Boom::unauthorized("Token expired"),
             crate::tokens::TokenRejection::Invalid => Boom::unauthorized("Invalid token"),
         })?;
-    if state.store.get(&claims.id).is_none() {
-        return Err(Boom::unauthorized("Invalid token"));
-    }
-    Ok(claims)
+    let user = state
+        .store
+        .get(&claims.id)
+        .ok_or_else(|| Boom::unauthorized("Invalid token"))?;
+    Ok((claims, user))
 }
 
 /// The token of an `Authorization: Bearer …` header; `Ok(None)` without the header, 401 for another scheme.

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Benchmarks the reference server against a bare axum hello-world in one run, on 127.0.0.1 only, and prints
+# requests/s for each path, the ratios the project targets, and the server's peak memory under sign-in load.
+#
+#   scripts/bench-server.sh            # 5-second runs (DURATION=10 scripts/bench-server.sh for longer)
+#
+# Needs wrk (apt-get install -y wrk), curl and jq. Targets: the lockout 429 path and GET /user at least
+# 0.6 × hello-world; valid sign-in at least 0.9 × (cores ÷ one verify's time) with 256 connections and a
+# peak RSS under 256 MiB.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION="${DURATION:-5}"
+THREADS="${THREADS:-2}"
+CONNECTIONS="${CONNECTIONS:-64}"
+for tool in wrk curl jq; do
+  command -v "$tool" >/dev/null || { echo "error: $tool is required (apt-get install -y $tool)" >&2; exit 2; }
+done
+
+cargo build --release --quiet -p authconform-reference-server --bin authconform-reference-server \
+  --example hello --example verify_time
+BIN=target/release
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+# Starts a server in the background; sets ADDRESS from its "listening on" line and PID.
+start() {
+  local log="$WORK/$1.log"; shift
+  "$@" >"$log" 2>"$log.err" &
+  PID=$!
+  PIDS+=("$PID")
+  for _ in $(seq 1 100); do
+    if grep -q "listening on" "$log"; then ADDRESS="$(sed -n 's/^listening on //p' "$log")"; return; fi
+    sleep 0.1
+  done
+  echo "error: $1 did not start: $(cat "$log.err")" >&2; exit 3
+}
+
+# Runs wrk and prints requests/s.
+rps() {
+  wrk -t"$THREADS" -c"$1" -d"${DURATION}s" --latency -s "$WORK/$2.lua" "$3" >"$WORK/$2.out"
+  awk '/^Requests\/sec/ { print $2 }' "$WORK/$2.out"
+}
+
+non_2xx() { awk '/Non-2xx/ { print $NF }' "$WORK/$1.out"; }
+total() { awk '/requests in/ { print $1 }' "$WORK/$1.out"; }
+
+start hello "$BIN/examples/hello" 127.0.0.1:0
+HELLO="$ADDRESS"
+echo 'wrk.method = "GET"' >"$WORK/hello.lua"
+
+PASSWORD="bench-admin-password"
+start server "$BIN/authconform-reference-server" --listen 127.0.0.1:0 --profile appmixer-cloud \
+  --admin-password "$PASSWORD" --creditsafe-password "bench-connect-password" \
+  --creditsafe-overall-threshold 1
+SERVER="$ADDRESS"
+SERVER_PID="$PID"
+
+TOKEN="$(curl -sf -H 'content-type: application/json' \
+  -d "{\"username\":\"admin@example.com\",\"password\":\"$PASSWORD\"}" "$SERVER/user/auth" | jq -r .token)"
+# Use up the overall threshold (1) so every further /authenticate is a lockout 429.
+for _ in 1 2; do
+  curl -s -o /dev/null -H 'content-type: application/json' -d '{"username":"x","password":"y"}' "$SERVER/authenticate"
+done
+
+cat >"$WORK/lockout.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"username":"x","password":"y"}'
+LUA
+cat >"$WORK/me.lua" <<LUA
+wrk.method = "GET"
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+LUA
+cat >"$WORK/signin.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"username":"admin@example.com","password":"$PASSWORD"}'
+LUA
+
+hello_rps="$(rps "$CONNECTIONS" hello "$HELLO/")"
+lockout_rps="$(rps "$CONNECTIONS" lockout "$SERVER/authenticate")"
+me_rps="$(rps "$CONNECTIONS" me "$SERVER/user")"
+signin_rps="$(rps 256 signin "$SERVER/user/auth")"
+peak_kib="$(awk '/^VmHWM/ { print $2 }' "/proc/$SERVER_PID/status")"
+cores="$(nproc)"
+verify_ms="$("$BIN/examples/verify_time" 20 | awk '{ print $2 }')"
+
+lockout_refused="$(non_2xx lockout)"; lockout_total="$(total lockout)"; me_wrong="$(non_2xx me)"; signin_wrong="$(non_2xx signin)"
+awk -v hello="$hello_rps" -v lockout="$lockout_rps" -v me="$me_rps" -v signin="$signin_rps" \
+    -v peak="$peak_kib" -v cores="$cores" -v verify="$verify_ms" -v dur="$DURATION" -v conns="$CONNECTIONS" \
+    -v lr="${lockout_refused:-0}" -v lt="${lockout_total:-0}" -v mw="${me_wrong:-0}" -v sw="${signin_wrong:-0}" 'BEGIN {
+  ceiling = cores / (verify / 1000)
+  printf "reference server benchmark: %ss per path, %s connections (sign-in: 256), %s cores\n", dur, conns, cores
+  printf "%-34s %10.0f req/s\n", "bare axum hello-world", hello
+  printf "%-34s %10.0f req/s  %.2f x hello (target >= 0.60)  refused: %s of %s\n", "(a) lockout 429, POST /authenticate", lockout, lockout / hello, lr, lt
+  printf "%-34s %10.0f req/s  %.2f x hello (target >= 0.60)  non-2xx: %s\n", "(b) GET /user, valid token", me, me / hello, mw
+  printf "%-34s %10.0f req/s  %.2f x ceiling %.1f (target >= 0.90)  non-2xx: %s\n", "(c) POST /user/auth, valid", signin, signin / ceiling, ceiling, sw
+  printf "one argon2id verify: %.2f ms; server peak RSS: %.1f MiB (target < 256)\n", verify, peak / 1024
+}'
