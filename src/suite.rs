@@ -37,7 +37,8 @@ pub fn builtin_catalogue() -> Result<Catalogue, SuiteError> {
         .ok_or_else(|| {
             SuiteError::Invalid(format!("the built-in suite has no {CATALOGUE_FILE}"))
         })?;
-    interim::parse_catalogue(Path::new(path), text).map_err(|d| SuiteError::Invalid(d.to_string()))
+    authconform_scenario::parse_catalogue(Path::new(path), text)
+        .map_err(|d| SuiteError::Invalid(d.to_string()))
 }
 
 /// The built-in scenario files (the catalogue excluded).
@@ -60,7 +61,8 @@ pub fn load(vendor_dirs: &[PathBuf]) -> Result<Suite, SuiteError> {
         }
         files.extend(vendor);
     }
-    interim::assemble_suite(catalogue, files).map_err(|d| SuiteError::Invalid(d.to_string()))
+    authconform_scenario::assemble_suite(catalogue, files)
+        .map_err(|d| SuiteError::Invalid(d.to_string()))
 }
 
 /// Validates a directory of scenario files: against its own `requirements.toml` when it has one, else
@@ -72,7 +74,7 @@ pub fn check_dir(dir: &Path) -> Result<Suite, SuiteError> {
             path: own_catalogue.clone(),
             source,
         })?;
-        interim::parse_catalogue(&own_catalogue, &text)
+        authconform_scenario::parse_catalogue(&own_catalogue, &text)
             .map_err(|d| SuiteError::Invalid(d.to_string()))?
     } else {
         builtin_catalogue()?
@@ -83,7 +85,8 @@ pub fn check_dir(dir: &Path) -> Result<Suite, SuiteError> {
             path: dir.to_owned(),
         });
     }
-    interim::assemble_suite(catalogue, files).map_err(|d| SuiteError::Invalid(d.to_string()))
+    authconform_scenario::assemble_suite(catalogue, files)
+        .map_err(|d| SuiteError::Invalid(d.to_string()))
 }
 
 /// Every `*.toml` file of a directory except the catalogue, by file name.
@@ -109,21 +112,4 @@ fn read_dir(dir: &Path) -> Result<Vec<(PathBuf, String)>, SuiteError> {
             Err(source) => Err(SuiteError::Read { path, source }),
         })
         .collect()
-}
-
-mod interim {
-    use std::path::{Path, PathBuf};
-
-    use authconform_scenario::model::{Catalogue, Suite};
-
-    pub(super) fn parse_catalogue(_path: &Path, _text: &str) -> Result<Catalogue, String> {
-        Err("scenario parsing is not built in".into())
-    }
-
-    pub(super) fn assemble_suite(
-        _catalogue: Catalogue,
-        _files: Vec<(PathBuf, String)>,
-    ) -> Result<Suite, String> {
-        Err("scenario parsing is not built in".into())
-    }
 }

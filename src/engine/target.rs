@@ -57,8 +57,10 @@ pub(crate) struct TargetRun<'a> {
     pub(crate) client: TargetClient,
     pub(crate) ids: &'a RunIds,
     pub(crate) clock: VirtualClock,
-    /// Signed in once, on first need.
+    /// Signed in on first need, and again once half its lifetime has passed in virtual time (waits can
+    /// move the target's clock by weeks).
     pub(crate) admin_token: Option<Result<String, String>>,
+    admin_token_at_ms: u64,
     scenarios_started: u32,
     pub(crate) secrets: Vec<String>,
     pub(crate) observations: Vec<Observation>,
@@ -82,6 +84,7 @@ impl<'a> TargetRun<'a> {
             ids,
             clock: VirtualClock::new(),
             admin_token: None,
+            admin_token_at_ms: 0,
             scenarios_started: 0,
             secrets,
             observations: Vec::new(),
@@ -161,11 +164,21 @@ impl<'a> TargetRun<'a> {
         Some((HeaderName::from_static("x-forwarded-for"), value))
     }
 
-    /// Signs the admin account in once, on first need.
+    /// Signs the admin account in on first need, and again when the token may have expired since.
     pub(crate) async fn ensure_admin_token(&mut self) {
-        if self.admin_token.is_some() {
+        let half_life_ms = self
+            .target
+            .limits
+            .appmixer_token_lifetime_s
+            .saturating_mul(500);
+        let fresh = self.clock.now_ms().saturating_sub(self.admin_token_at_ms) < half_life_ms;
+        if matches!(self.admin_token, Some(Ok(_))) && fresh {
             return;
         }
+        if matches!(self.admin_token, Some(Err(_))) {
+            return;
+        }
+        self.admin_token_at_ms = self.clock.now_ms();
         let Some(admin) = &self.target.admin else {
             return;
         };

@@ -2,7 +2,9 @@
 //! report, and the command line.
 
 mod cli;
+mod embedded;
 mod engine;
 mod reference_server;
 mod reports;
+mod runs;
 mod support;
