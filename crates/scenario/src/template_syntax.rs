@@ -447,7 +447,7 @@ mod tests {
                 },
                 CapturedRef {
                     name: "bb".into(),
-                    span: 33..35
+                    span: 34..36
                 },
             ]
         );
