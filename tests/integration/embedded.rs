@@ -75,3 +75,96 @@ async fn the_reference_server_passes_the_built_in_suite() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert_eq!(report.summary.failed, 0);
 }
+
+/// A reference server on the system clock with windows of a second and a threshold of 200, checked in real
+/// mode: the runner really waits every window out, and every requirement still passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_real_mode_a_reference_server_with_short_windows_passes() {
+    use authconform::config::{Account, ClockMode, Limits, TargetDescription};
+    use authconform::engine::TargetPlan;
+    use authconform_reference_server::{
+        AppState, AppmixerProfile, Config, RunningServer, SeedAccount,
+    };
+    use authconform_scenario::model::Profile;
+
+    let admin = SeedAccount {
+        username: "admin@example.com".into(),
+        email: Some("admin@example.com".into()),
+        password: "real-mode-admin".into(),
+    };
+    let connect = SeedAccount {
+        username: "connect-user@example.com".into(),
+        email: None,
+        password: "real-mode-connect".into(),
+    };
+    let config = Config {
+        profile: AppmixerProfile::AppmixerCloud,
+        signup_rate_limit_email: 3,
+        signup_rate_limit_email_window_ms: 1_000,
+        signup_rate_limit_ip: 6,
+        signup_rate_limit_ip_window_ms: 1_000,
+        cs_identical_invalid_window_ms: 1_000,
+        cs_overall_threshold: 200,
+        cs_overall_window_ms: 1_500,
+        admin: admin.clone(),
+        creditsafe_account: connect.clone(),
+        appmixer_jwt_secret: Some("real-mode-secret".into()),
+        trust_forwarded_for: true,
+        ..Config::default()
+    };
+    let state = tokio::task::spawn_blocking(move || AppState::new(config))
+        .await
+        .unwrap()
+        .unwrap();
+    let server = RunningServer::start(([127, 0, 0, 1], 0).into(), state)
+        .await
+        .unwrap();
+    let mut target = TargetDescription::new(
+        server.base_url().parse().unwrap(),
+        vec![Profile::AppmixerCloud, Profile::CreditsafeConnect],
+    );
+    target.clock = ClockMode::Real;
+    target.slack_ms = 300;
+    target.forwarded_for = true;
+    target.limits = Limits {
+        signup_email: 3,
+        signup_email_window_ms: 1_000,
+        signup_ip: 6,
+        signup_ip_window_ms: 1_000,
+        cs_invalid_window_ms: 1_000,
+        cs_overall_threshold: 200,
+        cs_overall_window_ms: 1_500,
+        ..Limits::default()
+    };
+    let account = |seed: SeedAccount| Account {
+        username: seed.username,
+        email: seed.email,
+        password: seed.password,
+    };
+    target.admin = Some(account(admin));
+    target.creditsafe = Some(account(connect));
+    target.appmixer_jwt_secret = Some("real-mode-secret".into());
+
+    let suite = suite::load(&[]).unwrap();
+    let plan = RunPlan {
+        targets: vec![TargetPlan::new(target)],
+        selection: Selection::all(),
+        strict: true,
+    };
+    let report = engine::run(&suite, &plan, &mut |_| {}).await.unwrap();
+    server.shutdown().await.unwrap();
+    let target = &report.targets[0];
+    let problems: Vec<String> = target
+        .requirements
+        .iter()
+        .filter(|r| !matches!(r.verdict, Verdict::Pass | Verdict::Skip))
+        .map(|r| format!("{} {}: {:#?}", r.id, r.verdict, r.findings))
+        .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let passed = target
+        .requirements
+        .iter()
+        .filter(|r| r.verdict == Verdict::Pass)
+        .count();
+    assert!(passed >= 34, "only {passed} requirements passed");
+}
