@@ -34,6 +34,17 @@ pub fn app(state: AppState) -> Router {
             get(test_clock::read).post(test_clock::advance),
         );
     }
+    if crate::fault!(state.config, JsonAsTextPlain) {
+        router = router.layer(middleware::map_response(
+            |mut response: Response| async move {
+                response.headers_mut().insert(
+                    axum::http::header::CONTENT_TYPE,
+                    axum::http::HeaderValue::from_static("text/plain"),
+                );
+                response
+            },
+        ));
+    }
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -27,9 +27,18 @@ impl From<BodyError> for Boom {
 pub async fn sign_in(State(state): State<AppState>, request: Request) -> Result<Response, Boom> {
     let (parts, body) = request.into_parts();
     let bytes = body::read_limited(&parts.headers, body, state.config.body_limit_bytes).await?;
-    let object = body::json_object(&parts.headers, &bytes)?;
-    let password = required_string(&object, "password")?;
+    let object =
+        body::json_object(&parts.headers, &bytes).map_err(|error| body_error(&state, error))?;
+    let password = match required_string(&object, "password") {
+        Err(_) if fault!(state.config, SignInWithoutPasswordCrashes) => return Err(crash()),
+        other => other?,
+    };
     let (field, login) = match state.config.profile {
+        AppmixerProfile::Appmixer51
+            if fault!(state.config, SignIn51ByEmail) && !object.contains_key("username") =>
+        {
+            (LoginField::Email, required_string(&object, "email")?)
+        }
         AppmixerProfile::Appmixer51 => {
             let username = required_string(&object, "username")?;
             if !looks_like_email(username) {
@@ -42,7 +51,13 @@ pub async fn sign_in(State(state): State<AppState>, request: Request) -> Result<
             let email = non_empty_string(&object, "email")?;
             match (username, email) {
                 (Some(username), _) => (LoginField::Username, username),
+                (None, Some(_)) if fault!(state.config, SignInByEmailRefused) => {
+                    return Err(Boom::bad_request("\"username\" is required"));
+                }
                 (None, Some(email)) => (LoginField::Email, email),
+                (None, None) if fault!(state.config, SignInWithoutIdentityCrashes) => {
+                    return Err(crash());
+                }
                 (None, None) => {
                     return Err(Boom::bad_request(
                         "\"value\" must contain at least one of [username, email]",
@@ -51,20 +66,42 @@ pub async fn sign_in(State(state): State<AppState>, request: Request) -> Result<
             }
         }
     };
+    if fault!(state.config, SignInRateLimited)
+        && state.config.profile == AppmixerProfile::AppmixerCloud
+    {
+        let client = client_address(&parts, state.config.trust_forwarded_for);
+        if let Decision::Limited { retry_after_ms } =
+            state.signup_by_ip.attempt(&client, state.clock.now_ms())
+        {
+            return Err(Boom::too_many_requests(IP_LIMIT_MESSAGE, retry_after_ms));
+        }
+    }
     let user = state.store.find(field, login);
+    if user.is_none() && fault!(state.config, SignInUnknownUserDiffers) {
+        return Err(Boom::new(StatusCode::NOT_FOUND, "User not found"));
+    }
     let verified = state
         .hasher
         .verify(password, user.as_ref().map(|user| &user.password))
         .await
         .map_err(|_| unavailable())?;
     let Some(user) = user.filter(|_| verified) else {
+        if fault!(state.config, PasswordEchoed) {
+            return Err(Boom::unauthorized(format!("Invalid password `{password}`")));
+        }
         return Err(Boom::unauthorized(BAD_CREDENTIALS_MESSAGE));
     };
     let token = issue_token(&state, &user)?;
-    Ok(
-        axum::Json(json!({ "user": user_json(state.config.profile, &user), "token": token }))
-            .into_response(),
-    )
+    let mut user_body = user_json(state.config.profile, &user);
+    if fault!(state.config, SignInUserWithoutPlan)
+        && let Some(object) = user_body.as_object_mut()
+    {
+        object.remove("plan");
+    }
+    if fault!(state.config, SignInWithoutToken) {
+        return Ok(axum::Json(json!({ "user": user_body })).into_response());
+    }
+    Ok(axum::Json(json!({ "user": user_body, "token": token })).into_response())
 }
 
 /// `POST /user`.
@@ -74,12 +111,21 @@ pub async fn create_user(
 ) -> Result<Response, Boom> {
     let (parts, body) = request.into_parts();
     let bytes = body::read_limited(&parts.headers, body, state.config.body_limit_bytes).await?;
-    let object = body::json_object(&parts.headers, &bytes)?;
+    let object =
+        body::json_object(&parts.headers, &bytes).map_err(|error| body_error(&state, error))?;
+    if fault!(state.config, SignupNeedsToken) && bearer_token(&parts.headers)?.is_none() {
+        return Err(Boom::unauthorized("Missing authentication"));
+    }
     let caller = match bearer_token(&parts.headers)? {
         Some(token) => Some(authenticate(&state, token)?.0),
         None => None,
     };
-    if let Some(required) = &state.config.user_create_scope {
+    if let Some(required) = state
+        .config
+        .user_create_scope
+        .as_ref()
+        .filter(|_| !fault!(state.config, CreateScopeIgnored))
+    {
         match &caller {
             None => return Err(Boom::unauthorized("Missing authentication")),
             Some(claims) if !claims.scope.iter().any(|scope| scope == required) => {
@@ -90,7 +136,8 @@ pub async fn create_user(
     }
     let is_admin = caller
         .as_ref()
-        .is_some_and(|claims| claims.scope.iter().any(|scope| scope == "admin"));
+        .is_some_and(|claims| claims.scope.iter().any(|scope| scope == "admin"))
+        && !fault!(state.config, AdminRateLimited);
 
     let password = required_string(&object, "password")?;
     let (username, email) = match state.config.profile {
@@ -110,8 +157,11 @@ pub async fn create_user(
         }
         AppmixerProfile::Appmixer6 | AppmixerProfile::AppmixerCloud => {
             let username = required_string(&object, "username")?;
-            let email = required_string(&object, "email")?;
-            if !looks_like_email(email) {
+            let email = match required_string(&object, "email") {
+                Err(_) if fault!(state.config, SignupEmailOptional) => username,
+                other => other?,
+            };
+            if !looks_like_email(email) && !fault!(state.config, SignupEmailOptional) {
                 return Err(Boom::bad_request("\"email\" must be a valid email"));
             }
             (username, email)
@@ -122,13 +172,41 @@ pub async fn create_user(
         let now_ms = state.clock.now_ms();
         let client = client_address(&parts, state.config.trust_forwarded_for);
         if let Decision::Limited { retry_after_ms } = state.signup_by_ip.attempt(&client, now_ms) {
-            return Err(Boom::too_many_requests(IP_LIMIT_MESSAGE, retry_after_ms));
+            let mut refusal = Boom::too_many_requests(IP_LIMIT_MESSAGE, retry_after_ms);
+            if fault!(state.config, IpLimitAnswers403) {
+                refusal.status = StatusCode::FORBIDDEN;
+            }
+            return signup_refusal(&state, refusal);
         }
-        if let Decision::Limited { retry_after_ms } = state.signup_by_email.attempt(email, now_ms) {
-            return Err(Boom::too_many_requests(EMAIL_LIMIT_MESSAGE, retry_after_ms));
+        let email_key = if fault!(state.config, EmailLimitGlobal) {
+            ""
+        } else {
+            email
+        };
+        if let Decision::Limited { retry_after_ms } =
+            state.signup_by_email.attempt(email_key, now_ms)
+        {
+            let message = if fault!(state.config, EmailLimitMessageOneWordOff) {
+                "Too many signup attempts for this e-mail address. Please try again later."
+            } else {
+                EMAIL_LIMIT_MESSAGE
+            };
+            return signup_refusal(&state, Boom::too_many_requests(message, retry_after_ms));
         }
     }
 
+    if fault!(state.config, SignupDuplicatesAllowed)
+        && let Some(existing) = state
+            .store
+            .find(LoginField::Username, username)
+            .or_else(|| state.store.find(LoginField::Email, email))
+    {
+        let token = issue_token(&state, &existing)?;
+        return Ok(axum::Json(
+            json!({ "token": token, "user": user_json(state.config.profile, &existing) }),
+        )
+        .into_response());
+    }
     // Refuse duplicates before paying for a hash; the insert below re-checks atomically.
     if !username.is_empty() && state.store.find(LoginField::Username, username).is_some() {
         return Err(conflict(StoreError::Taken("username")));
@@ -154,11 +232,22 @@ pub async fn create_user(
             scope: vec!["user".into()],
         })
         .map_err(conflict)?;
-    let token = issue_token(&state, &user)?;
-    let body = match state.config.profile {
+    let token = if fault!(state.config, SignupTokenUnusable) {
+        crate::tokens::AppmixerTokens::new(None, state.config.appmixer_token_lifetime_s)
+            .issue(&user.id, &user.scope, state.clock.now_s())
+            .map_err(|_| unavailable())?
+    } else {
+        issue_token(&state, &user)?
+    };
+    let mut body = match state.config.profile {
         AppmixerProfile::Appmixer51 => json!({ "token": token }),
         profile => json!({ "token": token, "user": user_json(profile, &user) }),
     };
+    if fault!(state.config, SignupAnswersWithoutToken)
+        && let Some(object) = body.as_object_mut()
+    {
+        object.remove("token");
+    }
     Ok(axum::Json(body).into_response())
 }
 
@@ -168,15 +257,20 @@ pub async fn get_user(State(state): State<AppState>, headers: HeaderMap) -> Resu
         return Err(Boom::unauthorized("Missing authentication"));
     };
     let (_, user) = authenticate(&state, token)?;
-    Ok(axum::Json(json!({
+    let mut body = json!({
         "id": user.id,
         "username": user.username,
         "isActive": user.is_active,
         "email": user.email,
         "scope": user.scope,
         "plan": user.plan,
-    }))
-    .into_response())
+    });
+    if fault!(state.config, MeWithoutScope)
+        && let Some(object) = body.as_object_mut()
+    {
+        object.remove("scope");
+    }
+    Ok(axum::Json(body).into_response())
 }
 
 fn user_json(profile: AppmixerProfile, user: &User) -> Value {
@@ -199,17 +293,27 @@ fn user_json(profile: AppmixerProfile, user: &User) -> Value {
 }
 
 fn issue_token(state: &AppState, user: &User) -> Result<String, Boom> {
-    state
-        .appmixer_tokens
-        .issue(&user.id, &user.scope, state.clock.now_s())
-        .map_err(|_| unavailable())
+    let issued = if fault!(state.config, TokenWithoutIat) {
+        state
+            .appmixer_tokens
+            .issue_without_iat(&user.id, &user.scope, state.clock.now_s())
+    } else {
+        state
+            .appmixer_tokens
+            .issue(&user.id, &user.scope, state.clock.now_s())
+    };
+    issued.map_err(|_| unavailable())
 }
 
 /// The claims of a valid token and the user it names.
 fn authenticate(state: &AppState, token: &str) -> Result<(AppmixerClaims, Arc<User>), Boom> {
+    let lenience = crate::tokens::Lenience {
+        accept_expired: fault!(state.config, ExpiredTokensAccepted),
+        accept_unsigned: fault!(state.config, AlgNoneAccepted),
+    };
     let claims = state
         .appmixer_tokens
-        .verify(token, state.clock.now_s())
+        .verify_with(token, state.clock.now_s(), lenience)
         .map_err(|rejection| match rejection {
             crate::tokens::TokenRejection::Expired => Boom::unauthorized("Token expired"),
             crate::tokens::TokenRejection::Invalid => Boom::unauthorized("Invalid token"),
@@ -265,6 +369,28 @@ pub fn looks_like_email(value: &str) -> bool {
         && !domain.ends_with('.')
         && !value.chars().any(char::is_whitespace)
         && value.len() <= 254
+}
+
+fn body_error(state: &AppState, error: BodyError) -> Boom {
+    if matches!(error, BodyError::Malformed(_)) && fault!(state.config, MalformedJsonCrashes) {
+        return crash();
+    }
+    Boom::from(error)
+}
+
+/// A signup refusal as sent (plain text under the `SignupLimitPlainText` fault).
+fn signup_refusal(state: &AppState, boom: Boom) -> Result<Response, Boom> {
+    if fault!(state.config, SignupLimitPlainText) {
+        return Ok((boom.status, boom.message).into_response());
+    }
+    Err(boom)
+}
+
+fn crash() -> Boom {
+    Boom::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "An internal server error occurred",
+    )
 }
 
 fn conflict(error: StoreError) -> Boom {

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use serde::Deserialize;
 
+pub use crate::limiter::WindowKind;
+
 /// Which documented Appmixer API the server answers as (`POST /authenticate` is always on).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum AppmixerProfile {
@@ -74,6 +76,12 @@ pub struct Config {
     /// The overall window, which is also the lockout's length (default 300,000 ms).
     pub cs_overall_window_ms: u64,
     pub cs_lockout_scope: LockoutScope,
+    /// Whether requests during a lockout restart it (the documents allow either reading).
+    pub cs_lockout_extends: bool,
+    /// The status of a lockout answer: 429 (expected), or 403 / 503 (accepted with a warning).
+    pub cs_lockout_status: u16,
+    /// Fixed or sliding windows, for every limit.
+    pub window_kind: WindowKind,
     /// The seeded Appmixer account with the `admin` scope.
     pub admin: SeedAccount,
     /// The seeded Creditsafe Connect account.
@@ -100,6 +108,9 @@ pub struct Config {
     pub limiter_max_keys: usize,
     /// Largest number of users the store holds; beyond it, signups get 503.
     pub max_users: usize,
+    /// Deliberate non-conformances (test builds only).
+    #[cfg(feature = "faults")]
+    pub faults: Vec<crate::faults::Fault>,
 }
 
 pub const DEFAULT_ADMIN_USERNAME: &str = "admin@example.com";
@@ -119,6 +130,9 @@ impl Default for Config {
             cs_overall_threshold: 10_000,
             cs_overall_window_ms: 300_000,
             cs_lockout_scope: LockoutScope::Client,
+            cs_lockout_extends: false,
+            cs_lockout_status: 429,
+            window_kind: WindowKind::Fixed,
             admin: SeedAccount {
                 username: DEFAULT_ADMIN_USERNAME.into(),
                 email: Some(DEFAULT_ADMIN_USERNAME.into()),
@@ -140,6 +154,8 @@ impl Default for Config {
             hash_concurrency: default_hash_concurrency(),
             limiter_max_keys: 1_000_000,
             max_users: 1_000_000,
+            #[cfg(feature = "faults")]
+            faults: Vec::new(),
         }
     }
 }
@@ -249,6 +265,18 @@ pub struct ServerArgs {
     /// What a lockout is keyed on: each client address, or the whole endpoint.
     #[arg(long, env = "CREDITSAFE_LOCKOUT_SCOPE", value_enum, default_value_t = LockoutScope::Client)]
     pub creditsafe_lockout_scope: LockoutScope,
+
+    /// Requests during a lockout restart it (by default a lockout runs a full window from its trigger).
+    #[arg(long, env = "CREDITSAFE_LOCKOUT_EXTENDS")]
+    pub creditsafe_lockout_extends: bool,
+
+    /// The status a lockout is answered with: 429 (documented), or 403 or 503 (readings a checker warns on).
+    #[arg(long, env = "CREDITSAFE_LOCKOUT_STATUS", default_value_t = 429, value_parser = lockout_status)]
+    pub creditsafe_lockout_status: u16,
+
+    /// Fixed windows (opened by a key's first attempt) or sliding windows (the last window's attempts).
+    #[arg(long, env = "AUTHCONFORM_WINDOW_KIND", value_enum, default_value_t = WindowKind::Fixed)]
+    pub window_kind: WindowKind,
 
     /// A TOML file with `[admin]` and `[creditsafe]` accounts (username, email, password), e.g.
     /// `fixtures/accounts.toml`. The flags below override it.
@@ -381,6 +409,9 @@ impl ServerArgs {
             cs_overall_threshold: self.creditsafe_overall_threshold,
             cs_overall_window_ms: self.creditsafe_overall_window_ms,
             cs_lockout_scope: self.creditsafe_lockout_scope,
+            cs_lockout_extends: self.creditsafe_lockout_extends,
+            cs_lockout_status: self.creditsafe_lockout_status,
+            window_kind: self.window_kind,
             admin,
             creditsafe_account,
             appmixer_jwt_secret: self.appmixer_jwt_secret,
@@ -392,6 +423,13 @@ impl ServerArgs {
             hash_concurrency: self.hash_concurrency.unwrap_or(defaults.hash_concurrency),
             ..defaults
         })
+    }
+}
+
+fn lockout_status(value: &str) -> Result<u16, String> {
+    match value {
+        "429" | "403" | "503" => value.parse().map_err(|_| "not a number".to_owned()),
+        _ => Err(format!("`{value}` is not one of 429, 403, 503")),
     }
 }
 

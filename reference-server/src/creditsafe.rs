@@ -39,18 +39,47 @@ pub async fn authenticate(
         LockoutScope::Client => Some(client),
         LockoutScope::Endpoint => None,
     };
-    if let Decision::Limited { retry_after_ms } =
-        state.connect_overall.attempt(&lockout_key, now_ms)
-    {
-        return Err(ConnectError::limited(CONNECT_LOCKED_OUT, retry_after_ms));
+    let overall = if fault!(state.config, NoLockout | RefusalsNotCounted) {
+        None
+    } else if fault!(state.config, CounterNotAtomic) {
+        // Check, yield, then count: concurrent requests all pass the check before any of them counts.
+        let refused = state.connect_overall.would_refuse(&lockout_key, now_ms);
+        tokio::task::yield_now().await;
+        let decision = state.connect_overall.attempt(&lockout_key, now_ms);
+        refused.then_some(decision)
+    } else {
+        Some(state.connect_overall.attempt(&lockout_key, now_ms))
+    };
+    if let Some(Decision::Limited { retry_after_ms }) = overall {
+        let mut refusal = ConnectError::limited(CONNECT_LOCKED_OUT, retry_after_ms);
+        refusal.status = StatusCode::from_u16(state.config.cs_lockout_status)
+            .unwrap_or(StatusCode::TOO_MANY_REQUESTS);
+        return Err(refusal);
     }
 
     let bytes = bytes?;
+    if fault!(state.config, ConnectMissingBodyCrashes) && bytes.is_empty() {
+        return Err(ConnectError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "An internal server error occurred.",
+        ));
+    }
     // The body is optional: no body means no credentials, which is an invalid request like any other.
     let (username, password, identity) = if bytes.iter().all(u8::is_ascii_whitespace) {
         (None, None, Vec::new())
     } else {
-        let object = body::json_object(&parts.headers, &bytes)?;
+        let object = body::json_object(&parts.headers, &bytes).map_err(|error| {
+            if matches!(error, BodyError::Malformed(_))
+                && fault!(state.config, MalformedJsonCrashes)
+            {
+                ConnectError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "An internal server error occurred.",
+                )
+            } else {
+                ConnectError::from(error)
+            }
+        })?;
         let username = body::optional_string(&object, "username")
             .map_err(|message| ConnectError::new(StatusCode::BAD_REQUEST, message))?
             .map(str::to_owned);
@@ -63,9 +92,23 @@ pub async fn authenticate(
     };
 
     // Count this request as invalid up front (exact under concurrency); give it back if it was valid.
+    let identity: &[u8] = if fault!(state.config, InvalidLimitPerClient) {
+        &[]
+    } else {
+        &identity
+    };
+    if fault!(state.config, RefusalsNotCounted)
+        && !state
+            .connect_identical_invalid
+            .would_refuse(&(client, identity), now_ms)
+        && let Decision::Limited { retry_after_ms } =
+            state.connect_overall.attempt(&lockout_key, now_ms)
+    {
+        return Err(ConnectError::limited(CONNECT_LOCKED_OUT, retry_after_ms));
+    }
     let ticket = match state
         .connect_identical_invalid
-        .attempt(&(client, identity.as_slice()), now_ms)
+        .attempt(&(client, identity), now_ms)
     {
         Decision::Limited { retry_after_ms } => {
             return Err(ConnectError::limited(
@@ -103,6 +146,13 @@ pub async fn authenticate(
         ));
     }
     state.connect_identical_invalid.give_back(ticket);
+    if fault!(state.config, ConnectTokenHs256) {
+        let token = state
+            .appmixer_tokens
+            .issue(&account.id, &[], state.clock.now_s())
+            .map_err(|_| ConnectError::new(StatusCode::SERVICE_UNAVAILABLE, "Unavailable."))?;
+        return Ok(axum::Json(json!({ "token": token })).into_response());
+    }
     let token = state
         .creditsafe_tokens
         .issue(
@@ -117,6 +167,9 @@ pub async fn authenticate(
                 "The service is temporarily unable to handle the request.",
             )
         })?;
+    if fault!(state.config, ConnectTokenRenamed) {
+        return Ok(axum::Json(json!({ "access_token": token })).into_response());
+    }
     Ok(axum::Json(json!({ "token": token })).into_response())
 }
 

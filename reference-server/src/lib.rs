@@ -4,6 +4,26 @@
 //! Build a [`Config`] (or parse [`ServerArgs`]), make an [`AppState`], then [`app`] gives the router and
 //! [`serve`] / [`RunningServer`] run it.
 
+/// Whether the server runs with any of the named faults switched on (always false without the `faults`
+/// feature), e.g. `fault!(state.config, NoLockout | RefusalsNotCounted)`.
+#[macro_export]
+macro_rules! fault {
+    ($config:expr, $($fault:ident)|+) => {{
+        #[cfg(feature = "faults")]
+        let on = false $(|| $config.faults.contains(&$crate::faults::Fault::$fault))+;
+        #[cfg(not(feature = "faults"))]
+        let on = $crate::no_fault(&$config, stringify!($($fault)|+));
+        on
+    }};
+}
+
+/// What [`fault!`] is without the `faults` feature: never on.
+#[doc(hidden)]
+#[inline(always)]
+pub fn no_fault<T>(_config: &T, _faults: &str) -> bool {
+    false
+}
+
 pub mod app;
 pub mod appmixer;
 pub mod body;
@@ -12,6 +32,8 @@ pub mod clock;
 pub mod config;
 pub mod creditsafe;
 pub mod errors;
+#[cfg(feature = "faults")]
+pub mod faults;
 pub mod limiter;
 pub mod passwords;
 pub mod state;

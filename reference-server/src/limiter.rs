@@ -1,7 +1,7 @@
 //! Window rate limiting: "N per window, then refused until the window passes", exact under concurrency
 //! (each decision checks and counts under one lock) and bounded (entries expire with their windows).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, Hash, RandomState};
 
 use parking_lot::Mutex;
@@ -19,12 +19,50 @@ pub enum OnExceed {
     LockOut { for_ms: u64 },
 }
 
+/// How attempts are grouped in time (the documents allow either reading).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum WindowKind {
+    /// A window opens at a key's first counted attempt and closes `window_ms` later.
+    #[default]
+    Fixed,
+    /// At any moment, the attempts of the last `window_ms` count.
+    Sliding,
+}
+
 /// The rule a limiter enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rule {
     pub limit: u64,
     pub window_ms: u64,
     pub on_exceed: OnExceed,
+    pub kind: WindowKind,
+    /// For lockouts: every attempt during a lockout restarts it.
+    pub lockout_extends: bool,
+}
+
+impl Rule {
+    /// A fixed window that refuses once `limit` attempts are used.
+    pub fn refuse(limit: u64, window_ms: u64) -> Rule {
+        Rule {
+            limit,
+            window_ms,
+            on_exceed: OnExceed::Refuse,
+            kind: WindowKind::Fixed,
+            lockout_extends: false,
+        }
+    }
+
+    /// A fixed window whose attempt `limit + 1` starts a lockout of `for_ms`.
+    pub fn lock_out(limit: u64, window_ms: u64, for_ms: u64) -> Rule {
+        Rule {
+            on_exceed: OnExceed::LockOut { for_ms },
+            ..Rule::refuse(limit, window_ms)
+        }
+    }
+
+    pub fn with_kind(self, kind: WindowKind) -> Rule {
+        Rule { kind, ..self }
+    }
 }
 
 /// The outcome of one attempt.
@@ -49,11 +87,16 @@ pub struct Ticket {
     window_start_ms: u64,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Entry {
+    /// Fixed windows: when the window opened. Sliding windows: the latest attempt.
     window_start_ms: u64,
     count: u64,
     locked_until_ms: u64,
+    /// Sliding windows only: the times of the attempts that still count (at most `limit + 1`).
+    // Boxed so fixed-window entries (the default, and the many) stay small.
+    #[allow(clippy::box_collection)]
+    recent: Option<Box<VecDeque<u64>>>,
 }
 
 #[derive(Debug, Default)]
@@ -102,44 +145,11 @@ impl WindowLimiter {
             window_start_ms: now_ms,
             count: 0,
             locked_until_ms: 0,
+            recent: None,
         });
-        if now_ms < entry.locked_until_ms {
-            entry.count = entry.count.saturating_add(1);
-            return Decision::Limited {
-                retry_after_ms: entry.locked_until_ms - now_ms,
-            };
-        }
-        if now_ms >= entry.window_start_ms.saturating_add(rule.window_ms)
-            || entry.locked_until_ms != 0
-        {
-            *entry = Entry {
-                window_start_ms: now_ms,
-                count: 0,
-                locked_until_ms: 0,
-            };
-        }
-        let window_end_ms = entry.window_start_ms.saturating_add(rule.window_ms);
-        match rule.on_exceed {
-            OnExceed::Refuse if entry.count >= rule.limit => Decision::Limited {
-                retry_after_ms: window_end_ms - now_ms,
-            },
-            OnExceed::LockOut { for_ms } if entry.count >= rule.limit => {
-                entry.count = entry.count.saturating_add(1);
-                entry.locked_until_ms = now_ms.saturating_add(for_ms).max(now_ms + 1);
-                Decision::Limited {
-                    retry_after_ms: entry.locked_until_ms - now_ms,
-                }
-            }
-            _ => {
-                entry.count += 1;
-                Decision::Allowed {
-                    count: entry.count,
-                    ticket: Ticket {
-                        key: hashed,
-                        window_start_ms: entry.window_start_ms,
-                    },
-                }
-            }
+        match rule.kind {
+            WindowKind::Fixed => fixed_attempt(rule, entry, hashed, now_ms),
+            WindowKind::Sliding => sliding_attempt(rule, entry, hashed, now_ms),
         }
     }
 
@@ -147,10 +157,24 @@ impl WindowLimiter {
     pub fn would_refuse<K: Hash + ?Sized>(&self, key: &K, now_ms: u64) -> bool {
         let hashed = self.hasher.hash_one(key);
         let shard = self.shards[shard_of(hashed)].lock();
+        let rule = self.rule;
         shard.entries.get(&hashed).is_some_and(|entry| {
-            now_ms < entry.locked_until_ms
-                || (now_ms < entry.window_start_ms.saturating_add(self.rule.window_ms)
-                    && entry.count >= self.rule.limit)
+            if now_ms < entry.locked_until_ms {
+                return true;
+            }
+            match (&entry.recent, rule.kind) {
+                (Some(recent), WindowKind::Sliding) => {
+                    let counting = recent
+                        .iter()
+                        .filter(|&&at| now_ms < at.saturating_add(rule.window_ms))
+                        .count();
+                    counting as u64 >= rule.limit
+                }
+                _ => {
+                    now_ms < entry.window_start_ms.saturating_add(rule.window_ms)
+                        && entry.count >= rule.limit
+                }
+            }
         })
     }
 
@@ -158,11 +182,22 @@ impl WindowLimiter {
     /// credentials were valid after all). Does nothing once that window has passed.
     pub fn give_back(&self, ticket: Ticket) {
         let mut shard = self.shards[shard_of(ticket.key)].lock();
-        if let Some(entry) = shard.entries.get_mut(&ticket.key)
-            && entry.window_start_ms == ticket.window_start_ms
-            && entry.locked_until_ms == 0
-        {
-            entry.count = entry.count.saturating_sub(1);
+        let Some(entry) = shard.entries.get_mut(&ticket.key) else {
+            return;
+        };
+        if entry.locked_until_ms != 0 {
+            return;
+        }
+        match &mut entry.recent {
+            Some(recent) => {
+                if let Some(at) = recent.iter().rposition(|&at| at == ticket.window_start_ms) {
+                    recent.remove(at);
+                }
+            }
+            None if entry.window_start_ms == ticket.window_start_ms => {
+                entry.count = entry.count.saturating_sub(1);
+            }
+            None => {}
         }
     }
 
@@ -208,6 +243,109 @@ impl WindowLimiter {
     }
 }
 
+fn fixed_attempt(rule: Rule, entry: &mut Entry, key: u64, now_ms: u64) -> Decision {
+    if now_ms < entry.locked_until_ms {
+        entry.count = entry.count.saturating_add(1);
+        if rule.lockout_extends
+            && let OnExceed::LockOut { for_ms } = rule.on_exceed
+        {
+            entry.locked_until_ms = now_ms.saturating_add(for_ms);
+        }
+        return Decision::Limited {
+            retry_after_ms: entry.locked_until_ms - now_ms,
+        };
+    }
+    if now_ms >= entry.window_start_ms.saturating_add(rule.window_ms) || entry.locked_until_ms != 0
+    {
+        *entry = Entry {
+            window_start_ms: now_ms,
+            count: 0,
+            locked_until_ms: 0,
+            recent: None,
+        };
+    }
+    let window_end_ms = entry.window_start_ms.saturating_add(rule.window_ms);
+    match rule.on_exceed {
+        OnExceed::Refuse if entry.count >= rule.limit => Decision::Limited {
+            retry_after_ms: window_end_ms - now_ms,
+        },
+        OnExceed::LockOut { for_ms } if entry.count >= rule.limit => {
+            entry.count = entry.count.saturating_add(1);
+            entry.locked_until_ms = now_ms.saturating_add(for_ms).max(now_ms + 1);
+            Decision::Limited {
+                retry_after_ms: entry.locked_until_ms - now_ms,
+            }
+        }
+        _ => {
+            entry.count += 1;
+            Decision::Allowed {
+                count: entry.count,
+                ticket: Ticket {
+                    key,
+                    window_start_ms: entry.window_start_ms,
+                },
+            }
+        }
+    }
+}
+
+fn sliding_attempt(rule: Rule, entry: &mut Entry, key: u64, now_ms: u64) -> Decision {
+    let capacity = usize::try_from(rule.limit.saturating_add(1)).unwrap_or(usize::MAX);
+    let recent = entry
+        .recent
+        .get_or_insert_with(|| Box::new(VecDeque::with_capacity(capacity.min(64))));
+    while recent
+        .front()
+        .is_some_and(|&at| now_ms >= at.saturating_add(rule.window_ms))
+    {
+        recent.pop_front();
+    }
+    entry.window_start_ms = now_ms;
+    if now_ms < entry.locked_until_ms {
+        if rule.lockout_extends
+            && let OnExceed::LockOut { for_ms } = rule.on_exceed
+        {
+            entry.locked_until_ms = now_ms.saturating_add(for_ms);
+        }
+        return Decision::Limited {
+            retry_after_ms: entry.locked_until_ms - now_ms,
+        };
+    }
+    if entry.locked_until_ms != 0 {
+        // A lockout has just ended: start from nothing.
+        entry.locked_until_ms = 0;
+        recent.clear();
+    }
+    let used = recent.len() as u64;
+    match rule.on_exceed {
+        OnExceed::Refuse if used >= rule.limit => Decision::Limited {
+            retry_after_ms: recent.front().map_or(rule.window_ms, |&at| {
+                at.saturating_add(rule.window_ms) - now_ms
+            }),
+        },
+        OnExceed::LockOut { for_ms } if used >= rule.limit => {
+            entry.locked_until_ms = now_ms.saturating_add(for_ms).max(now_ms + 1);
+            Decision::Limited {
+                retry_after_ms: entry.locked_until_ms - now_ms,
+            }
+        }
+        _ => {
+            recent.push_back(now_ms);
+            if recent.len() > capacity {
+                recent.pop_front();
+            }
+            entry.count = recent.len() as u64;
+            Decision::Allowed {
+                count: entry.count,
+                ticket: Ticket {
+                    key,
+                    window_start_ms: now_ms,
+                },
+            }
+        }
+    }
+}
+
 fn shard_of(hashed: u64) -> usize {
     (hashed >> 59) as usize % SHARDS
 }
@@ -220,25 +358,11 @@ mod tests {
     use super::*;
 
     fn refuse(limit: u64, window_ms: u64) -> WindowLimiter {
-        WindowLimiter::new(
-            Rule {
-                limit,
-                window_ms,
-                on_exceed: OnExceed::Refuse,
-            },
-            1_000_000,
-        )
+        WindowLimiter::new(Rule::refuse(limit, window_ms), 1_000_000)
     }
 
     fn lockout(limit: u64, window_ms: u64) -> WindowLimiter {
-        WindowLimiter::new(
-            Rule {
-                limit,
-                window_ms,
-                on_exceed: OnExceed::LockOut { for_ms: window_ms },
-            },
-            1_000_000,
-        )
+        WindowLimiter::new(Rule::lock_out(limit, window_ms, window_ms), 1_000_000)
     }
 
     #[test]
@@ -360,14 +484,7 @@ mod tests {
 
     #[test]
     fn beyond_max_keys_new_keys_are_refused_and_old_ones_still_work() {
-        let limiter = WindowLimiter::new(
-            Rule {
-                limit: 5,
-                window_ms: 1_000,
-                on_exceed: OnExceed::Refuse,
-            },
-            SHARDS * 4,
-        );
+        let limiter = WindowLimiter::new(Rule::refuse(5, 1_000), SHARDS * 4);
         let mut refused = 0;
         for key in 0..10_000u64 {
             if !limiter.attempt(&key, 0).is_allowed() {
@@ -380,5 +497,70 @@ mod tests {
             limiter.attempt(&0u64, 2_000).is_allowed(),
             "after the window, room again"
         );
+    }
+
+    #[test]
+    fn a_sliding_window_counts_the_attempts_of_the_last_window() {
+        let limiter =
+            WindowLimiter::new(Rule::refuse(2, 1_000).with_kind(WindowKind::Sliding), 1_000);
+        assert!(limiter.attempt("a", 0).is_allowed());
+        assert!(limiter.attempt("a", 600).is_allowed());
+        assert_eq!(
+            limiter.attempt("a", 700),
+            Decision::Limited {
+                retry_after_ms: 300
+            }
+        );
+        // The first attempt has left the window; the second has not.
+        assert!(limiter.attempt("a", 1_000).is_allowed());
+        assert!(!limiter.attempt("a", 1_100).is_allowed());
+        assert!(limiter.attempt("a", 1_600).is_allowed());
+    }
+
+    #[test]
+    fn a_sliding_lockout_is_exact_and_lasts_its_length() {
+        let limiter = WindowLimiter::new(
+            Rule::lock_out(3, 1_000, 1_000).with_kind(WindowKind::Sliding),
+            1_000,
+        );
+        for at in [0, 10, 20] {
+            assert!(limiter.attempt("ip", at).is_allowed());
+        }
+        assert_eq!(
+            limiter.attempt("ip", 30),
+            Decision::Limited {
+                retry_after_ms: 1_000
+            }
+        );
+        assert!(!limiter.attempt("ip", 1_029).is_allowed());
+        assert!(limiter.attempt("ip", 1_030).is_allowed());
+    }
+
+    #[test]
+    fn an_extending_lockout_restarts_with_every_attempt_during_it() {
+        let rule = Rule {
+            lockout_extends: true,
+            ..Rule::lock_out(1, 1_000, 1_000)
+        };
+        let limiter = WindowLimiter::new(rule, 1_000);
+        assert!(limiter.attempt("ip", 0).is_allowed());
+        assert!(!limiter.attempt("ip", 10).is_allowed());
+        assert!(!limiter.attempt("ip", 900).is_allowed());
+        assert!(
+            !limiter.attempt("ip", 1_500).is_allowed(),
+            "extended to 1,900"
+        );
+        assert!(limiter.attempt("ip", 2_500).is_allowed());
+    }
+
+    #[test]
+    fn a_sliding_ticket_gives_back_its_own_attempt() {
+        let limiter =
+            WindowLimiter::new(Rule::refuse(1, 1_000).with_kind(WindowKind::Sliding), 1_000);
+        let Decision::Allowed { ticket, .. } = limiter.attempt("a", 5) else {
+            panic!("refused")
+        };
+        limiter.give_back(ticket);
+        assert!(limiter.attempt("a", 6).is_allowed());
     }
 }

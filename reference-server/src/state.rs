@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::limiter::{OnExceed, Rule, WindowLimiter};
+use crate::limiter::{Rule, WindowLimiter};
 use crate::passwords::{HashError, PasswordDigest, PasswordHasher};
 use crate::store::{MemoryStore, StoreError, User, UserStore, new_id};
 use crate::tokens::{AppmixerTokens, CreditsafeTokens, KeyError};
@@ -89,35 +89,49 @@ impl AppState {
             email: config.creditsafe_account.email.clone(),
             password: hasher.digest_blocking(&config.creditsafe_account.password)?,
         };
+        let kind = config.window_kind;
+        let mut email_limit = config.signup_rate_limit_email;
+        let mut ip_limit = config.signup_rate_limit_ip;
+        let mut email_window_ms = config.signup_rate_limit_email_window_ms;
+        let mut ip_window_ms = config.signup_rate_limit_ip_window_ms;
+        let mut invalid_limit = config.cs_identical_invalid_limit;
+        let mut invalid_window_ms = config.cs_identical_invalid_window_ms;
+        let mut threshold = config.cs_overall_threshold;
+        let mut lockout_ms = config.cs_overall_window_ms;
+        if fault!(config, SignupLimitsIgnoreConfiguration) {
+            (email_limit, ip_limit) = (10, 50);
+        }
+        if fault!(config, EmailLimitOffByOne) {
+            email_limit += 1;
+        }
+        if fault!(config, SignupWindowNeverResets) {
+            (email_window_ms, ip_window_ms) = (u64::MAX / 4, u64::MAX / 4);
+        }
+        if fault!(config, IdenticalInvalidOffByOne) {
+            invalid_limit += 1;
+        }
+        if fault!(config, IdenticalInvalidNeverResets) {
+            invalid_window_ms = u64::MAX / 4;
+        }
+        if fault!(config, LockoutOneEarly) {
+            threshold = threshold.saturating_sub(1);
+        }
+        if fault!(config, LockoutEndsEarly) {
+            lockout_ms = lockout_ms * 4 / 5;
+        }
         let refuse = |limit, window_ms| {
             WindowLimiter::new(
-                Rule {
-                    limit,
-                    window_ms,
-                    on_exceed: OnExceed::Refuse,
-                },
+                Rule::refuse(limit, window_ms).with_kind(kind),
                 config.limiter_max_keys,
             )
         };
-        let signup_by_email = refuse(
-            config.signup_rate_limit_email,
-            config.signup_rate_limit_email_window_ms,
-        );
-        let signup_by_ip = refuse(
-            config.signup_rate_limit_ip,
-            config.signup_rate_limit_ip_window_ms,
-        );
-        let connect_identical_invalid = refuse(
-            config.cs_identical_invalid_limit,
-            config.cs_identical_invalid_window_ms,
-        );
+        let signup_by_email = refuse(email_limit, email_window_ms);
+        let signup_by_ip = refuse(ip_limit, ip_window_ms);
+        let connect_identical_invalid = refuse(invalid_limit, invalid_window_ms);
         let connect_overall = WindowLimiter::new(
             Rule {
-                limit: config.cs_overall_threshold,
-                window_ms: config.cs_overall_window_ms,
-                on_exceed: OnExceed::LockOut {
-                    for_ms: config.cs_overall_window_ms,
-                },
+                lockout_extends: config.cs_lockout_extends,
+                ..Rule::lock_out(threshold, config.cs_overall_window_ms, lockout_ms).with_kind(kind)
             },
             config.limiter_max_keys,
         );

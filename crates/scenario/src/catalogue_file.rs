@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Related, SourceFile, suggest};
 use crate::model::{Catalogue, Level, Profile, Requirement};
-use crate::reader::{Reader, get, key_span};
+use crate::reader::{Reader, get};
 
 const REQUIREMENT_FIELDS: &[&str] = &[
     "id",
@@ -40,6 +40,7 @@ pub fn parse_catalogue(path: &Path, text: &str) -> Result<Catalogue, Diagnostics
             "the catalogue has no `[[requirement]]` entries",
             Some("add one `[[requirement]]` table per requirement id".into()),
         );
+        reader.diagnostics.sort_by_position();
         return Err(reader.diagnostics);
     };
     let mut seen: HashMap<String, Range<usize>> = HashMap::new();
@@ -54,7 +55,7 @@ pub fn parse_catalogue(path: &Path, text: &str) -> Result<Catalogue, Diagnostics
                     Some(value) => reader.string(value, &format!("`{key}`")),
                     None => {
                         reader.error(
-                            entry.span(),
+                            reader.first_line(&entry.span()),
                             format!("this requirement has no `{key}`"),
                             None,
                         );
@@ -84,7 +85,11 @@ pub fn parse_catalogue(path: &Path, text: &str) -> Result<Catalogue, Diagnostics
             let profiles = match get(table, "profiles") {
                 Some(value) => parse_profiles(&mut reader, value),
                 None => {
-                    reader.error(entry.span(), "this requirement has no `profiles`", None);
+                    reader.error(
+                        reader.first_line(&entry.span()),
+                        "this requirement has no `profiles`",
+                        None,
+                    );
                     None
                 }
             };
@@ -138,7 +143,7 @@ pub fn parse_catalogue(path: &Path, text: &str) -> Result<Catalogue, Diagnostics
             }
         }
     }
-    let _ = key_span;
+    reader.diagnostics.sort_by_position();
     if reader.diagnostics.is_empty() {
         Ok(catalogue)
     } else {
@@ -151,6 +156,15 @@ pub(crate) fn parse_profiles(
     reader: &mut Reader,
     value: &crate::reader::Value<'_>,
 ) -> Option<Vec<Profile>> {
+    parse_profiles_spanned(reader, value)
+        .map(|profiles| profiles.into_iter().map(|(profile, _)| profile).collect())
+}
+
+/// [`parse_profiles`], keeping where each profile is written.
+pub(crate) fn parse_profiles_spanned(
+    reader: &mut Reader,
+    value: &crate::reader::Value<'_>,
+) -> Option<Vec<(Profile, Range<usize>)>> {
     let names = reader.strings(value, "`profiles`")?;
     if names.is_empty() {
         reader.error(
@@ -160,11 +174,13 @@ pub(crate) fn parse_profiles(
         );
         return None;
     }
-    let mut profiles = Vec::new();
+    let mut profiles: Vec<(Profile, Range<usize>)> = Vec::new();
     let mut ok = true;
     for (name, span) in names {
         match Profile::parse(&name) {
-            Some(profile) if !profiles.contains(&profile) => profiles.push(profile),
+            Some(profile) if !profiles.iter().any(|(p, _)| *p == profile) => {
+                profiles.push((profile, span));
+            }
             Some(_) => {
                 reader.error(span, format!("profile `{name}` is listed twice"), None);
                 ok = false;

@@ -96,6 +96,11 @@ impl Diagnostic {
         self
     }
 
+    /// The file the diagnostic points into, as given to the parser.
+    pub fn path(&self) -> &Path {
+        &self.file.path
+    }
+
     /// `path:line:col`.
     pub fn location(&self) -> String {
         format!(
@@ -172,8 +177,9 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// Every problem found, across files.
-#[derive(Debug, Clone, Default)]
+/// Every problem found, across files. Displays as every diagnostic rendered without colour, then a count.
+#[derive(Debug, Clone, Default, thiserror::Error)]
+#[error("{}", self.render(false))]
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl Diagnostics {
@@ -191,6 +197,11 @@ impl Diagnostics {
 
     pub fn push(&mut self, diagnostic: Diagnostic) {
         self.0.push(diagnostic);
+    }
+
+    /// Orders the diagnostics of one file by where they point (stable: equal positions keep their order).
+    pub fn sort_by_position(&mut self) {
+        self.0.sort_by_key(|diagnostic| diagnostic.span.start);
     }
 
     pub fn extend(&mut self, other: Diagnostics) {
@@ -212,14 +223,6 @@ impl Diagnostics {
         out
     }
 }
-
-impl fmt::Display for Diagnostics {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.render(false))
-    }
-}
-
-impl std::error::Error for Diagnostics {}
 
 impl IntoIterator for Diagnostics {
     type Item = Diagnostic;
@@ -243,7 +246,7 @@ pub fn did_you_mean<'a>(
 }
 
 /// "did you mean `x`?" or, failing that, the list of what is allowed.
-pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> String {
+pub fn suggest(word: &str, candidates: &[&str]) -> String {
     did_you_mean(word, candidates.iter().copied()).unwrap_or_else(|| {
         let list: Vec<String> = candidates.iter().map(|c| format!("`{c}`")).collect();
         format!("expected one of {}", list.join(", "))

@@ -29,28 +29,54 @@ impl Reader {
         self.diagnostics.push(diagnostic);
     }
 
+    /// The part of `span` on its first line: a table's header rather than the whole table.
+    pub fn first_line(&self, span: &Range<usize>) -> Range<usize> {
+        let end = self
+            .file
+            .text
+            .get(span.clone())
+            .and_then(|text| text.find('\n'))
+            .map_or(span.end, |newline| span.start + newline);
+        span.start..end.max(span.start)
+    }
+
     pub fn push(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
     }
 
-    /// Parses the file; a syntax error becomes a diagnostic.
+    /// Parses the file; a syntax error becomes a diagnostic, and then there is no tree to validate. Only the
+    /// first syntax error in the file is reported: the ones after it are mostly echoes of it.
     pub fn parse<'i>(&mut self, text: &'i str) -> Option<Spanned<DeTable<'i>>> {
-        match DeTable::parse(text) {
-            Ok(table) => Some(table),
-            Err(error) => {
-                let span = error.span().unwrap_or(0..0);
-                let message = error.message().trim().to_owned();
-                self.error(span, format!("invalid TOML: {message}"), None);
-                None
-            }
-        }
+        let (table, errors) = DeTable::parse_recoverable(text);
+        let Some(error) = errors
+            .iter()
+            .min_by_key(|error| error.span().map_or(usize::MAX, |span| span.start))
+        else {
+            return Some(table);
+        };
+        let span = error.span().unwrap_or(0..0);
+        let message = error.message().trim();
+        let message = message.strip_suffix('.').unwrap_or(message);
+        self.error(span, format!("invalid TOML: {message}"), None);
+        None
     }
 
     /// Reports every key of `table` not in `known`, with a did-you-mean.
     pub fn check_keys(&mut self, table: &DeTable<'_>, known: &[&str], what: &str) {
+        self.check_keys_except(table, known, what, &[]);
+    }
+
+    /// [`Reader::check_keys`], leaving alone the keys in `reported` (they have a diagnostic of their own).
+    pub fn check_keys_except(
+        &mut self,
+        table: &DeTable<'_>,
+        known: &[&str],
+        what: &str,
+        reported: &[&str],
+    ) {
         for key in table.keys() {
             let name: &str = key.get_ref();
-            if !known.contains(&name) {
+            if !known.contains(&name) && !reported.contains(&name) {
                 self.error(
                     key.span(),
                     format!("unknown {what} field `{name}`"),
@@ -112,7 +138,18 @@ impl Reader {
         match value.get_ref() {
             DeValue::Array(items) => Some(&items[..]),
             other => {
-                self.type_error(value.span(), what, "an array", other);
+                // A single value where a list is expected: show it as a one-element list.
+                let hint = self
+                    .file
+                    .text
+                    .get(value.span())
+                    .filter(|raw| !raw.contains('\n') && !matches!(other, DeValue::Table(_)))
+                    .map(|raw| format!("for a list of one, write `[{raw}]`"));
+                self.error(
+                    value.span(),
+                    format!("{what} must be an array, not {}", describe(other)),
+                    hint,
+                );
                 None
             }
         }
@@ -140,24 +177,112 @@ impl Reader {
         );
     }
 
-    /// Where the text of a string value starts inside the file, when it can be mapped byte for byte (no
-    /// escapes); used to point at a position inside a template.
-    pub fn string_content_offset(&self, value: &Value<'_>) -> Option<usize> {
-        let span = value.span();
-        let raw = self.file.text.get(span.clone())?;
+    /// Maps byte offsets inside a string value's text to offsets in the file, so that a diagnostic can point
+    /// inside the string even when the file spells it with escapes. `None` when the value is not a string.
+    pub fn string_map(&self, value: &Value<'_>) -> Option<StringMap> {
         let DeValue::String(text) = value.get_ref() else {
             return None;
         };
-        for quote in ["\"\"\"", "'''", "\"", "'"] {
-            if raw.len() >= 2 * quote.len() && raw.starts_with(quote) && raw.ends_with(quote) {
-                let inner = &raw[quote.len()..raw.len() - quote.len()];
-                if inner == text.as_ref() {
-                    return Some(span.start + quote.len());
+        let span = value.span();
+        let raw = self.file.text.get(span.clone())?;
+        StringMap::new(raw, text, span.start)
+    }
+}
+
+/// Where each byte of a string value's text is written in the file.
+#[derive(Debug)]
+pub(crate) struct StringMap {
+    /// `offsets[i]`: the file offset where the text's byte `i` is written; one more entry for the end.
+    offsets: Vec<usize>,
+}
+
+type Chars<'a> = std::iter::Peekable<std::str::CharIndices<'a>>;
+
+impl StringMap {
+    /// Maps `text` (the decoded value) onto `raw` (the string as written, quotes included, at `base`).
+    /// `None` when the two do not agree, e.g. for a string spelled in a way this does not know.
+    fn new(raw: &str, text: &str, base: usize) -> Option<StringMap> {
+        let quote = ["\"\"\"", "'''", "\"", "'"]
+            .into_iter()
+            .find(|quote| raw.len() >= 2 * quote.len() && raw.starts_with(quote))?;
+        let basic = quote.starts_with('"');
+        let multi_line = quote.len() == 3;
+        let inner = raw.get(quote.len()..raw.len() - quote.len())?;
+        let mut start = base + quote.len();
+        let mut body = inner;
+        if multi_line {
+            // A newline right after the opening delimiter is not part of the string.
+            for newline in ["\r\n", "\n"] {
+                if let Some(rest) = body.strip_prefix(newline) {
+                    start += newline.len();
+                    body = rest;
+                    break;
                 }
             }
         }
-        None
+        let mut decoded = String::with_capacity(body.len());
+        let mut offsets = Vec::with_capacity(body.len() + 1);
+        let mut chars: Chars<'_> = body.char_indices().peekable();
+        while let Some((at, c)) = chars.next() {
+            let here = start + at;
+            if !(basic && c == '\\') {
+                let crlf = c == '\r' && chars.peek().is_some_and(|(_, next)| *next == '\n');
+                let kept = text
+                    .get(decoded.len()..)
+                    .is_some_and(|rest| rest.starts_with('\r'));
+                if multi_line && crlf && !kept {
+                    // The newline was read as a plain `\n`.
+                    continue;
+                }
+                decoded.push(c);
+                offsets.extend((0..c.len_utf8()).map(|k| here + k));
+                continue;
+            }
+            let (_, escape) = chars.next()?;
+            let decoded_char = match escape {
+                'b' => '\u{8}',
+                't' => '\t',
+                'n' => '\n',
+                'f' => '\u{c}',
+                'r' => '\r',
+                'e' => '\u{1b}',
+                '"' => '"',
+                '\\' => '\\',
+                'x' => hex(&mut chars, 2)?,
+                'u' => hex(&mut chars, 4)?,
+                'U' => hex(&mut chars, 8)?,
+                c if c.is_whitespace() && multi_line => {
+                    // A line-ending backslash: the whitespace up to the next non-whitespace is dropped.
+                    while chars.peek().is_some_and(|(_, next)| next.is_whitespace()) {
+                        chars.next();
+                    }
+                    continue;
+                }
+                _ => return None,
+            };
+            decoded.push(decoded_char);
+            offsets.extend(std::iter::repeat_n(here, decoded_char.len_utf8()));
+        }
+        offsets.push(start + body.len());
+        (decoded == text).then_some(StringMap { offsets })
     }
+
+    /// The file span of a byte range of the text (clamped to the text).
+    pub fn span(&self, range: Range<usize>) -> Range<usize> {
+        let last = self.offsets.len() - 1;
+        let start = self.offsets[range.start.min(last)];
+        let end = self.offsets[range.end.clamp(range.start.min(last), last)];
+        start..end.max(start)
+    }
+}
+
+fn hex(chars: &mut Chars<'_>, digits: usize) -> Option<char> {
+    let mut value = 0u32;
+    for _ in 0..digits {
+        let (_, digit) = chars.next()?;
+        value = value * 16 + digit.to_digit(16)?;
+    }
+    char::from_u32(value)
 }
 
 pub(crate) fn describe(value: &DeValue<'_>) -> &'static str {
@@ -177,7 +302,32 @@ pub(crate) fn get<'t, 'i>(table: &'t DeTable<'i>, key: &str) -> Option<&'t Value
     table.get(key)
 }
 
-/// The span of `key` itself (for "missing" errors pointing at the parent, use the table's span instead).
-pub(crate) fn key_span(table: &DeTable<'_>, key: &str) -> Option<Range<usize>> {
-    table.get_key_value(key).map(|(key, _)| key.span())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The file text a byte range of the decoded string maps to.
+    fn mapped<'t>(raw: &'t str, decoded: &str, range: Range<usize>) -> Option<&'t str> {
+        let map = StringMap::new(raw, decoded, 0)?;
+        raw.get(map.span(range))
+    }
+
+    #[test]
+    fn string_maps_point_through_escapes_and_delimiters() {
+        assert_eq!(mapped(r#""a{{x}}b""#, "a{{x}}b", 3..4), Some("x"));
+        assert_eq!(mapped(r#"'a\{{x}}'"#, r"a\{{x}}", 4..5), Some("x"));
+        let raw = r#""\"q\" \u00e9 {{x}}""#;
+        assert_eq!(mapped(raw, "\"q\" é {{x}}", 9..10), Some("x"));
+        // A decoded character maps to its whole escape.
+        assert_eq!(mapped(raw, "\"q\" é {{x}}", 0..1), Some("\\\""));
+        let raw = "\"\"\"\n  one \\\n    {{x}}\"\"\"";
+        assert_eq!(mapped(raw, "  one {{x}}", 8..9), Some("x"));
+        let raw = "'''\r\nline\r\n{{x}}'''";
+        assert_eq!(mapped(raw, "line\n{{x}}", 7..8), Some("x"));
+        assert_eq!(mapped(raw, "line\r\n{{x}}", 8..9), Some("x"));
+        // Out-of-range ends are clamped; a mismatch gives no map.
+        assert_eq!(mapped(r#""ab""#, "ab", 1..99), Some("b"));
+        assert!(StringMap::new(r#""ab""#, "abc", 0).is_none());
+        assert!(StringMap::new(r#""\q""#, "q", 0).is_none());
+    }
 }

@@ -6,16 +6,16 @@ use std::path::{Path, PathBuf};
 
 use toml::de::{DeTable, DeValue};
 
-use crate::catalogue_file::parse_profiles;
+use crate::catalogue_file::parse_profiles_spanned;
 use crate::diagnostics::{Diagnostic, Diagnostics, Related, SourceFile, did_you_mean, suggest};
 use crate::model::{
     Action, Body, Capability, Catalogue, Expectations, JsonTemplate, JsonType, JwtExpectation,
-    Level, Matcher, Origin, Phase, Profile, RequestSpec, RequestStep, Scenario, StatusPattern,
-    StatusSet, Step, Suite, Tally, Wait, WindowName, Within,
+    Level, Matcher, Origin, Phase, Profile, RequestSpec, RequestStep, Requirement, Scenario,
+    StatusPattern, StatusSet, Step, Suite, Tally, Wait, WindowName, Within,
 };
 use crate::reader::{Reader, Value, describe, get};
 use crate::template::Template;
-use crate::template_syntax::{CapturedRef, parse_template_with_refs};
+use crate::template_syntax::{CapturedRef, may_be_integer, parse_template_with_refs};
 
 const SCENARIO_FIELDS: &[&str] = &[
     "name", "title", "covers", "profiles", "level", "tags", "requires", "phase", "step",
@@ -70,7 +70,7 @@ const TYPES: &[&str] = &[
     "string", "number", "integer", "boolean", "null", "array", "object", "present", "absent",
 ];
 /// Upper bounds that keep a scenario from asking for something absurd.
-pub const MAX_REPEAT: i64 = 100_000;
+pub const MAX_REPEAT: i64 = 20_000;
 pub const MAX_CONCURRENCY: i64 = 1024;
 
 /// Per-scenario names defined so far, for forward-reference checks.
@@ -89,8 +89,12 @@ pub fn parse_scenario_file(
 ) -> Result<Vec<Scenario>, Diagnostics> {
     let mut reader = Reader::new(SourceFile::new(path, text));
     let scenarios = read_file(&mut reader, text, catalogue);
+    reader.diagnostics.sort_by_position();
     if reader.diagnostics.is_empty() {
-        Ok(scenarios)
+        Ok(scenarios
+            .into_iter()
+            .map(|(scenario, _)| scenario)
+            .collect())
     } else {
         Err(reader.diagnostics)
     }
@@ -107,10 +111,10 @@ pub fn assemble_suite(
     for (path, text) in &files {
         let mut reader = Reader::new(SourceFile::new(path, text));
         let scenarios = read_file(&mut reader, text, &catalogue);
-        for scenario in scenarios {
-            let span = name_span(&reader.file, &scenario);
-            all.push((scenario, reader.file.clone(), span));
+        for (scenario, name_span) in scenarios {
+            all.push((scenario, reader.file.clone(), name_span));
         }
+        reader.diagnostics.sort_by_position();
         diagnostics.extend(reader.diagnostics);
     }
     let mut first: HashMap<String, (SourceFile, Range<usize>)> = HashMap::new();
@@ -151,33 +155,12 @@ pub fn assemble_suite(
     })
 }
 
-/// The span of a scenario's `name` value (found again from its origin line).
-fn name_span(file: &SourceFile, scenario: &Scenario) -> Range<usize> {
-    let quoted = format!("\"{}\"", scenario.name);
-    let start_line = scenario.origin.line.saturating_sub(1);
-    let mut offset = 0;
-    for (index, line) in file.text.split_inclusive('\n').enumerate() {
-        if index >= start_line
-            && let Some(at) = line.find(&quoted)
-            && line.trim_start().starts_with("name")
-        {
-            return offset + at..offset + at + quoted.len();
-        }
-        offset += line.len();
-    }
-    let start = line_offset(file, scenario.origin.line);
-    start..start
-}
-
-fn line_offset(file: &SourceFile, line: usize) -> usize {
-    file.text
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum()
-}
-
-fn read_file(reader: &mut Reader, text: &str, catalogue: &Catalogue) -> Vec<Scenario> {
+/// Every valid scenario of a file, each with the span of its `name` value.
+fn read_file(
+    reader: &mut Reader,
+    text: &str,
+    catalogue: &Catalogue,
+) -> Vec<(Scenario, Range<usize>)> {
     let Some(root) = reader.parse(text) else {
         return Vec::new();
     };
@@ -218,11 +201,8 @@ fn required<'t, 'i>(
 ) -> Option<&'t Value<'i>> {
     let value = get(table, key);
     if value.is_none() {
-        reader.error(
-            span.start..span.start,
-            format!("{what} has no `{key}`"),
-            None,
-        );
+        let span = reader.first_line(span);
+        reader.error(span, format!("{what} has no `{key}`"), None);
     }
     value
 }
@@ -231,7 +211,7 @@ fn read_scenario(
     reader: &mut Reader,
     value: &Value<'_>,
     catalogue: &Catalogue,
-) -> Option<Scenario> {
+) -> Option<(Scenario, Range<usize>)> {
     let span = value.span();
     let table = reader.table(value, "each `[[scenario]]`")?;
     let errors_before = reader.diagnostics.len();
@@ -262,8 +242,9 @@ fn read_scenario(
         .and_then(|v| reader.string(v, "`title`"));
     let covers = required(reader, table, "covers", &span, "this scenario")
         .and_then(|v| read_covers(reader, v, catalogue, None));
-    if let (Some(covers), Some(value)) = (&covers, get(table, "covers"))
-        && covers.is_empty()
+    if let Some(value) = get(table, "covers")
+        && let DeValue::Array(items) = value.get_ref()
+        && items.is_empty()
     {
         reader.error(
             value.span(),
@@ -275,8 +256,7 @@ fn read_scenario(
         );
     }
     let covers = covers.unwrap_or_default();
-    let covered: Vec<&crate::model::Requirement> =
-        covers.iter().filter_map(|id| catalogue.get(id)).collect();
+    let covered: Vec<&Requirement> = covers.iter().filter_map(|id| catalogue.get(id)).collect();
     let mut allowed_profiles: Vec<Profile> = Vec::new();
     for requirement in &covered {
         for profile in &requirement.profiles {
@@ -288,21 +268,9 @@ fn read_scenario(
     allowed_profiles.sort();
     let profiles = match get(table, "profiles") {
         Some(value) => {
-            let profiles = parse_profiles(reader, value).unwrap_or_default();
-            for profile in &profiles {
-                if !covered.is_empty() && !allowed_profiles.contains(profile) {
-                    let allowed: Vec<&str> = allowed_profiles.iter().map(|p| p.as_str()).collect();
-                    reader.error(
-                        value.span(),
-                        format!("profile `{profile}` is not a profile of the covered requirements"),
-                        Some(format!(
-                            "the covered requirements apply to {}",
-                            allowed.join(", ")
-                        )),
-                    );
-                }
-            }
-            profiles
+            let profiles = parse_profiles_spanned(reader, value).unwrap_or_default();
+            check_scenario_profiles(reader, value, &profiles, &covered, &allowed_profiles);
+            profiles.into_iter().map(|(profile, _)| profile).collect()
         }
         None => allowed_profiles.clone(),
     };
@@ -390,7 +358,8 @@ fn read_scenario(
     if reader.diagnostics.len() > errors_before {
         return None;
     }
-    Some(Scenario {
+    let name_span = get(table, "name").map_or(span.start..span.start, |v| v.span());
+    let scenario = Scenario {
         name: name?,
         title: title?,
         covers,
@@ -400,7 +369,63 @@ fn read_scenario(
         phase,
         steps,
         origin: origin(reader, &span),
-    })
+    };
+    Some((scenario, name_span))
+}
+
+/// A scenario's own `profiles` must be profiles of its requirements (a subset of their union) and must
+/// leave every covered requirement at least one profile to be judged on.
+fn check_scenario_profiles(
+    reader: &mut Reader,
+    value: &Value<'_>,
+    profiles: &[(Profile, Range<usize>)],
+    covered: &[&Requirement],
+    allowed: &[Profile],
+) {
+    if covered.is_empty() || profiles.is_empty() {
+        return;
+    }
+    let names = |list: &mut dyn Iterator<Item = Profile>| -> String {
+        list.map(|p| format!("`{p}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut outside = false;
+    for (profile, span) in profiles {
+        if !allowed.contains(profile) {
+            outside = true;
+            reader.error(
+                span.clone(),
+                format!("profile `{profile}` is not a profile of the covered requirements"),
+                Some(format!(
+                    "the covered requirements apply to {}",
+                    names(&mut allowed.iter().copied())
+                )),
+            );
+        }
+    }
+    if outside {
+        return;
+    }
+    for requirement in covered {
+        if !profiles
+            .iter()
+            .any(|(profile, _)| requirement.profiles.contains(profile))
+        {
+            reader.error(
+                value.span(),
+                format!(
+                    "`{}` applies to none of this scenario's profiles",
+                    requirement.id
+                ),
+                Some(format!(
+                    "`{}` applies to {}; add one of them or cover it in another scenario",
+                    requirement.id,
+                    names(&mut requirement.profiles.iter().copied())
+                )),
+            );
+        }
+    }
 }
 
 fn level_name(level: Level) -> &'static str {
@@ -530,8 +555,16 @@ fn read_step(
         (Some(request), None) => read_request_step(reader, table, request, names)
             .map(|step| Action::Request(Box::new(step))),
         (None, None) => {
+            // A misspelt `request` or `wait` already has its diagnostic.
+            let misspelt = table.keys().any(|key| {
+                !STEP_FIELDS.contains(&key.get_ref().as_ref())
+                    && did_you_mean(key.get_ref(), ["request", "wait"]).is_some()
+            });
+            if misspelt {
+                return None;
+            }
             reader.error(
-                span.start..span.start,
+                reader.first_line(&span),
                 "this step has neither `request` nor `wait`",
                 Some("add `request.method` and `request.path`, or `wait.window`".into()),
             );
@@ -610,6 +643,14 @@ fn read_wait(reader: &mut Reader, value: &Value<'_>) -> Option<Wait> {
             None
         }
         (None, None) => {
+            // A misspelt `request` or `wait` already has its diagnostic.
+            let misspelt = table.keys().any(|key| {
+                !STEP_FIELDS.contains(&key.get_ref().as_ref())
+                    && did_you_mean(key.get_ref(), ["request", "wait"]).is_some()
+            });
+            if misspelt {
+                return None;
+            }
             reader.error(
                 value.span(),
                 "`wait` needs `window` or `ms`",
@@ -632,9 +673,9 @@ fn template_from(
     text: &str,
     names: &Names,
 ) -> Option<Template> {
-    let base = reader.string_content_offset(value);
-    let locate = |range: Range<usize>| match base {
-        Some(base) => base + range.start..base + range.end.max(range.start),
+    let map = reader.string_map(value);
+    let locate = |range: Range<usize>| match &map {
+        Some(map) => map.span(range),
         None => value.span(),
     };
     match parse_template_with_refs(text) {
@@ -689,9 +730,7 @@ fn check_captured(
 
 fn json_template(reader: &mut Reader, value: &Value<'_>, names: &Names) -> Option<JsonTemplate> {
     Some(match value.get_ref() {
-        DeValue::String(text) => {
-            JsonTemplate::String(template_from(reader, value, &text.to_string(), names)?)
-        }
+        DeValue::String(text) => JsonTemplate::String(template_from(reader, value, text, names)?),
         DeValue::Integer(_) => JsonTemplate::Number(reader.integer(value, "a number")?.into()),
         DeValue::Float(float) => {
             let number = float
@@ -737,22 +776,22 @@ fn json_template(reader: &mut Reader, value: &Value<'_>, names: &Names) -> Optio
     })
 }
 
-fn read_request_step(
-    reader: &mut Reader,
-    step: &DeTable<'_>,
-    request: &Value<'_>,
-    names: &mut Names,
-) -> Option<RequestStep> {
+/// An HTTP token (method or header name).
+fn is_token(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c))
+}
+
+/// The `request` table. `None` after a diagnostic.
+fn read_request(reader: &mut Reader, request: &Value<'_>, names: &Names) -> Option<RequestSpec> {
     let table = reader.table(request, "`request`")?;
     reader.check_keys(table, REQUEST_FIELDS, "request");
     let span = request.span();
     let method = required(reader, table, "method", &span, "`request`").and_then(|v| {
         let method = reader.string(v, "`request.method`")?;
-        let token = !method.is_empty()
-            && method
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c));
-        if !token {
+        if !is_token(&method) {
             reader.error(
                 v.span(),
                 format!("`{method}` is not an HTTP method"),
@@ -774,34 +813,23 @@ fn read_request_step(
         }
         template_from(reader, v, &text, names)
     });
-    let headers = match get(table, "headers") {
-        Some(value) => {
-            let mut headers = Vec::new();
-            if let Some(map) = reader.table(value, "`request.headers`") {
-                for (key, header) in map {
-                    let name = key.get_ref().to_string();
-                    if name.is_empty()
-                        || !name
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c))
-                    {
-                        reader.error(key.span(), format!("`{name}` is not a header name"), None);
-                        continue;
-                    }
-                    if let Some(template) =
-                        template(reader, header, &format!("header `{name}`"), names)
-                    {
-                        headers.push((name, template));
-                    }
-                }
+    let mut headers = Vec::new();
+    if let Some(value) = get(table, "headers")
+        && let Some(map) = reader.table(value, "`request.headers`")
+    {
+        for (key, header) in map {
+            let name = key.get_ref().to_string();
+            if !is_token(&name) {
+                reader.error(key.span(), format!("`{name}` is not a header name"), None);
+                continue;
             }
-            headers
+            if let Some(template) = template(reader, header, &format!("header `{name}`"), names) {
+                headers.push((name, template));
+            }
         }
-        None => Vec::new(),
-    };
+    }
     let body = match (get(table, "json"), get(table, "body")) {
-        (Some(json), Some(raw)) => {
-            let _ = json;
+        (Some(_), Some(raw)) => {
             reader.error(
                 raw.span(),
                 "give `request.json` or `request.body`, not both",
@@ -817,164 +845,220 @@ fn read_request_step(
     };
     let content_type =
         get(table, "content_type").and_then(|v| reader.string(v, "`request.content_type`"));
+    Some(RequestSpec {
+        method: method?,
+        path: path?,
+        headers,
+        body,
+        content_type,
+    })
+}
 
-    let repeat = match get(step, "repeat") {
-        Some(value) => match value.get_ref() {
-            DeValue::Integer(_) => {
-                let count = reader.integer(value, "`repeat`")?;
-                if !(1..=MAX_REPEAT).contains(&count) {
-                    reader.error(
-                        value.span(),
-                        format!("`repeat` must be from 1 to {MAX_REPEAT}"),
-                        None,
-                    );
-                    return None;
-                }
-                Some(Template::literal(count.to_string()))
-            }
-            DeValue::String(_) => {
-                let template = template(reader, value, "`repeat`", names)?;
-                if template.single_expression().is_none() {
-                    reader.error(
-                        value.span(),
-                        "`repeat` must be a number or exactly one `{{ expression }}`",
-                        Some("e.g. `repeat = \"{{limits.signup_email}}\"`".into()),
-                    );
-                    return None;
-                }
-                Some(template)
-            }
-            other => {
+/// `repeat`: a literal count in range or exactly one template expression. `None` after a diagnostic.
+fn read_repeat(reader: &mut Reader, value: &Value<'_>, names: &Names) -> Option<Template> {
+    match value.get_ref() {
+        DeValue::Integer(_) => {
+            let count = reader.integer(value, "`repeat`")?;
+            if !(1..=MAX_REPEAT).contains(&count) {
                 reader.error(
                     value.span(),
-                    format!(
-                        "`repeat` must be an integer or a template, not {}",
-                        describe(other)
-                    ),
-                    None,
+                    format!("`repeat` must be from 1 to {MAX_REPEAT}"),
+                    Some("to send no request, leave the step out".into()).filter(|_| count == 0),
                 );
                 return None;
             }
-        },
-        None => None,
-    };
-    let concurrency = match get(step, "concurrency") {
-        Some(value) => {
-            let n = reader.integer(value, "`concurrency`")?;
-            if !(1..=MAX_CONCURRENCY).contains(&n) {
+            Some(Template::literal(count.to_string()))
+        }
+        DeValue::String(_) => {
+            let template = template(reader, value, "`repeat`", names)?;
+            if !template.single_expression().is_some_and(may_be_integer) {
                 reader.error(
                     value.span(),
-                    format!("`concurrency` must be from 1 to {MAX_CONCURRENCY}"),
-                    None,
+                    "`repeat` must be a number or exactly one numeric `{{ expression }}`",
+                    Some("e.g. `repeat = \"{{limits.signup_email}}\"`".into()),
                 );
                 return None;
             }
-            u32::try_from(n).ok()?
+            Some(template)
         }
-        None => 1,
-    };
-    let mark = get(step, "mark").and_then(|v| reader.string(v, "`mark`"));
-    let within = match get(step, "within") {
-        Some(value) => {
-            let table = reader.table(value, "`within`")?;
-            reader.check_keys(table, &["since", "window"], "within");
-            let span = value.span();
-            let since_value = required(reader, table, "since", &span, "`within`");
-            let window_value = required(reader, table, "window", &span, "`within`");
-            let since = since_value.and_then(|v| {
-                let since = reader.string(v, "`within.since`")?;
-                let defined =
-                    names.marks.contains(&since) || mark.as_deref() == Some(since.as_str());
-                if !defined {
-                    let hint = did_you_mean(&since, names.marks.iter().map(String::as_str))
-                        .unwrap_or_else(|| "set `mark = \"NAME\"` on an earlier step".into());
-                    reader.error(
-                        v.span(),
-                        format!("no earlier step is marked `{since}`"),
-                        Some(hint),
-                    );
-                    return None;
-                }
-                Some(since)
-            });
-            let window = window_value.and_then(|v| window(reader, v, "`within.window`"));
-            Some(Within {
-                since: since?,
-                window: window?,
-            })
+        other => {
+            reader.error(
+                value.span(),
+                format!(
+                    "`repeat` must be an integer or a template, not {}",
+                    describe(other)
+                ),
+                None,
+            );
+            None
         }
-        None => None,
-    };
-    let expect = match get(step, "expect") {
-        Some(value) => read_expectations(reader, value, names, true)?,
-        None => Expectations::default(),
-    };
+    }
+}
+
+/// `concurrency`, in range. `None` after a diagnostic.
+fn read_concurrency(reader: &mut Reader, value: &Value<'_>) -> Option<u32> {
+    let n = reader.integer(value, "`concurrency`")?;
+    if !(1..=MAX_CONCURRENCY).contains(&n) {
+        reader.error(
+            value.span(),
+            format!("`concurrency` must be from 1 to {MAX_CONCURRENCY}"),
+            None,
+        );
+        return None;
+    }
+    u32::try_from(n).ok()
+}
+
+/// `within = { since, window }`; `since` names a mark of an earlier step or of this one.
+fn read_within(
+    reader: &mut Reader,
+    value: &Value<'_>,
+    names: &Names,
+    own_mark: Option<&str>,
+) -> Option<Within> {
+    let table = reader.table(value, "`within`")?;
+    reader.check_keys(table, &["since", "window"], "within");
+    let span = value.span();
+    let since_value = required(reader, table, "since", &span, "`within`");
+    let window_value = required(reader, table, "window", &span, "`within`");
+    let since = since_value.and_then(|v| {
+        let since = reader.string(v, "`within.since`")?;
+        let defined = names.marks.contains(&since) || own_mark == Some(since.as_str());
+        if !defined {
+            let hint = did_you_mean(&since, names.marks.iter().map(String::as_str))
+                .unwrap_or_else(|| "set `mark = \"NAME\"` on an earlier step".into());
+            reader.error(
+                v.span(),
+                format!("no earlier step is marked `{since}`"),
+                Some(hint),
+            );
+            return None;
+        }
+        Some(since)
+    });
+    let window = window_value.and_then(|v| window(reader, v, "`within.window`"));
+    Some(Within {
+        since: since?,
+        window: window?,
+    })
+}
+
+/// `capture = { NAME = "json.path" }`.
+fn read_capture(reader: &mut Reader, value: &Value<'_>) -> BTreeMap<String, String> {
     let mut capture = BTreeMap::new();
-    if let Some(value) = get(step, "capture")
-        && let Some(map) = reader.table(value, "`capture`")
-    {
-        for (key, path) in map {
-            let name = key.get_ref().to_string();
-            if !is_identifier(&name) {
+    let Some(map) = reader.table(value, "`capture`") else {
+        return capture;
+    };
+    for (key, path) in map {
+        let name = key.get_ref().to_string();
+        if !is_identifier(&name) {
+            reader.error(
+                key.span(),
+                format!("`{name}` is not a capture name"),
+                Some("use letters, digits and `_`".into()),
+            );
+            continue;
+        }
+        if let Some(text) = reader.string(path, &format!("`capture.{name}`")) {
+            if text.is_empty() || text.split('.').any(str::is_empty) {
                 reader.error(
-                    key.span(),
-                    format!("`{name}` is not a capture name"),
-                    Some("use letters, digits and `_`".into()),
+                    path.span(),
+                    format!("`{text}` is not a JSON path"),
+                    Some(
+                        "a dotted path into the response body, e.g. `user.id` or `scope.0`".into(),
+                    ),
                 );
                 continue;
             }
-            if let Some(path) = reader.string(path, &format!("`capture.{name}`")) {
-                capture.insert(name, path);
-            }
+            capture.insert(name, text);
         }
     }
+    capture
+}
+
+/// `reading = { "STATUS" = "NAME" }`; each status must be one `expect.status` allows.
+fn read_reading(
+    reader: &mut Reader,
+    value: &Value<'_>,
+    expected: Option<&StatusSet>,
+) -> BTreeMap<u16, String> {
+    let mut reading = BTreeMap::new();
+    let Some(map) = reader.table(value, "`reading`") else {
+        return reading;
+    };
+    for (key, name) in map {
+        let status = key
+            .get_ref()
+            .parse::<u16>()
+            .ok()
+            .filter(|s| (100..=599).contains(s));
+        match status {
+            Some(status) if expected.is_some_and(|set| !set.matches(status)) => reader.error(
+                key.span(),
+                format!(
+                    "`expect.status` does not allow {status}, so no response can show this reading"
+                ),
+                expected.map(|set| format!("`expect.status` allows {set}")),
+            ),
+            Some(status) => {
+                if let Some(name) = reader.string(name, "a reading") {
+                    reading.insert(status, name);
+                }
+            }
+            None => reader.error(
+                key.span(),
+                format!("`{}` is not a status code", key.get_ref()),
+                Some("reading keys are status codes, e.g. `\"429\" = \"sliding window\"`".into()),
+            ),
+        }
+    }
+    reading
+}
+
+/// An optional field: `Some(None)` when absent, `None` when present but wrong.
+fn optional<T>(field: Option<Option<T>>) -> Option<Option<T>> {
+    match field {
+        None => Some(None),
+        Some(value) => value.map(Some),
+    }
+}
+
+/// A request step. Every field is checked even when an earlier one is wrong; `None` after a diagnostic.
+fn read_request_step(
+    reader: &mut Reader,
+    step: &DeTable<'_>,
+    request: &Value<'_>,
+    names: &mut Names,
+) -> Option<RequestStep> {
+    let request = read_request(reader, request, names);
+    let repeat = get(step, "repeat").map(|value| read_repeat(reader, value, names));
+    let concurrency = get(step, "concurrency").map(|value| read_concurrency(reader, value));
+    let mark = get(step, "mark").and_then(|v| reader.string(v, "`mark`"));
+    let within =
+        get(step, "within").map(|value| read_within(reader, value, names, mark.as_deref()));
+    let expect = get(step, "expect").map(|value| read_expectations(reader, value, names, true));
+    let capture = get(step, "capture")
+        .map(|value| read_capture(reader, value))
+        .unwrap_or_default();
     let capture_response =
         get(step, "capture_response").and_then(|v| reader.string(v, "`capture_response`"));
-    let mut reading = BTreeMap::new();
-    if let Some(value) = get(step, "reading")
-        && let Some(map) = reader.table(value, "`reading`")
-    {
-        for (key, name) in map {
-            let status = key
-                .get_ref()
-                .parse::<u16>()
-                .ok()
-                .filter(|s| (100..=599).contains(s));
-            match status {
-                Some(status) => {
-                    if let Some(name) = reader.string(name, "a reading") {
-                        reading.insert(status, name);
-                    }
-                }
-                None => reader.error(
-                    key.span(),
-                    format!("`{}` is not a status code", key.get_ref()),
-                    Some(
-                        "reading keys are status codes, e.g. `\"429\" = \"sliding window\"`".into(),
-                    ),
-                ),
-            }
-        }
-    }
-    // Names this step defines are visible to later steps.
+    let expected_status = expect.as_ref().and_then(|e| e.as_ref()?.status.as_ref());
+    let reading = get(step, "reading")
+        .map(|value| read_reading(reader, value, expected_status))
+        .unwrap_or_default();
+    // Names this step defines are visible to later steps, even when the step itself is wrong.
     names.captures.extend(capture.keys().cloned());
     names.responses.extend(capture_response.iter().cloned());
     names.marks.extend(mark.iter().cloned());
     Some(RequestStep {
-        request: RequestSpec {
-            method: method?,
-            path: path?,
-            headers,
-            body,
-            content_type,
-        },
-        repeat,
-        concurrency,
-        expect,
+        request: request?,
+        repeat: optional(repeat)?,
+        concurrency: optional(concurrency)?.unwrap_or(1),
+        expect: optional(expect)?.unwrap_or_default(),
         capture,
         capture_response,
         mark,
-        within,
+        within: optional(within)?,
         reading,
     })
 }
@@ -997,20 +1081,25 @@ fn read_expectations(
             "`expect.should`"
         },
     )?;
+    if !allow_should && let Some((key, _)) = table.get_key_value("should") {
+        reader.error(
+            key.span(),
+            "`expect.should` cannot hold another `should`",
+            Some("put every warning-only expectation directly under `expect.should`".into()),
+        );
+    }
     let known: Vec<&str> = EXPECT_FIELDS
         .iter()
         .copied()
         .filter(|k| allow_should || *k != "should")
         .collect();
-    reader.check_keys(
-        table,
-        &known,
-        if allow_should {
-            "expect"
-        } else {
-            "expect.should"
-        },
-    );
+    let what = if allow_should {
+        "expect"
+    } else {
+        "expect.should"
+    };
+    // A nested `should` has its own message (above).
+    reader.check_keys_except(table, &known, what, &["should"]);
     let mut expect = Expectations::default();
     if let Some(value) = get(table, "status") {
         expect.status = status_set(reader, value);
@@ -1082,7 +1171,18 @@ fn read_expectations(
                     DeValue::Integer(_) => reader
                         .integer(v, "`count`")
                         .map(|n| Template::literal(n.to_string())),
-                    _ => template(reader, v, "`count`", names),
+                    _ => {
+                        let count = template(reader, v, "`count`", names)?;
+                        if !count.single_expression().is_some_and(may_be_integer) {
+                            reader.error(
+                                v.span(),
+                                "a tally `count` must be a number or exactly one `{{ expression }}`",
+                                Some("e.g. `count = \"{{limits.cs_overall_threshold}}\"`".into()),
+                            );
+                            return None;
+                        }
+                        Some(count)
+                    }
                 }
             });
             if let (Some(status), Some(count)) = (status, count) {
@@ -1302,4 +1402,387 @@ fn read_jwt(reader: &mut Reader, value: &Value<'_>) -> Option<JwtExpectation> {
         claims,
         header,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse_catalogue;
+
+    const CATALOGUE: &str = r#"
+[[requirement]]
+id = "XY-ONE-01"
+level = "must"
+profiles = ["appmixer-6", "appmixer-cloud"]
+requirement = "One."
+clause = "One."
+source = "Doc"
+
+[[requirement]]
+id = "XY-TWO-01"
+level = "should"
+profiles = ["creditsafe-connect"]
+requirement = "Two."
+clause = "Two."
+source = "Doc"
+"#;
+
+    fn catalogue() -> Catalogue {
+        parse_catalogue(Path::new("requirements.toml"), CATALOGUE).unwrap()
+    }
+
+    /// A one-scenario file: the given scenario lines, then the given step lines.
+    fn file(scenario: &str, steps: &str) -> String {
+        format!(
+            "[[scenario]]\nname = \"a-scenario\"\ntitle = \"A\"\ncovers = [\"XY-ONE-01\"]\n{scenario}\n{steps}"
+        )
+    }
+
+    const REQUEST: &str = "[[scenario.step]]\nrequest.method = \"GET\"\nrequest.path = \"/user\"\n";
+
+    /// `line:col message` of each diagnostic.
+    fn errors(text: &str) -> Vec<String> {
+        match parse_scenario_file(Path::new("s.toml"), text, &catalogue()) {
+            Ok(_) => Vec::new(),
+            Err(diagnostics) => diagnostics
+                .iter()
+                .map(|d| format!("{}:{} {}", d.line, d.col, d.message))
+                .collect(),
+        }
+    }
+
+    fn parse(text: &str) -> Vec<Scenario> {
+        match parse_scenario_file(Path::new("s.toml"), text, &catalogue()) {
+            Ok(scenarios) => scenarios,
+            Err(diagnostics) => panic!("{diagnostics}"),
+        }
+    }
+
+    #[test]
+    fn a_minimal_scenario_gets_defaults() {
+        let scenarios = parse(&file("", REQUEST));
+        let [scenario] = scenarios.as_slice() else {
+            panic!("one scenario")
+        };
+        assert_eq!(
+            scenario.profiles,
+            vec![Profile::Appmixer6, Profile::AppmixerCloud]
+        );
+        assert_eq!(scenario.phase, Phase::Normal);
+        assert_eq!(scenario.origin.line, 1);
+        let [step] = scenario.steps.as_slice() else {
+            panic!("one step")
+        };
+        assert_eq!(step.name, "step 1");
+        assert_eq!(step.covers, vec!["XY-ONE-01".to_owned()]);
+        assert_eq!(step.origin.line, 6);
+        let Action::Request(request) = &step.action else {
+            panic!("a request step")
+        };
+        assert_eq!(request.concurrency, 1);
+        assert!(request.repeat.is_none());
+        assert!(matches!(request.request.body, Body::None));
+    }
+
+    #[test]
+    fn missing_fields_point_at_their_table() {
+        assert_eq!(
+            errors("[[scenario]]\nname = \"x\"\n"),
+            vec![
+                "1:1 this scenario has no `title`",
+                "1:1 this scenario has no `covers`",
+                "1:1 this scenario has no `step`",
+            ]
+        );
+        assert_eq!(
+            errors(&file("", "[[scenario.step]]\nrequest.path = \"/\"\n")),
+            vec!["7:1 `request` has no `method`"]
+        );
+    }
+
+    #[test]
+    fn a_step_is_a_request_or_a_wait() {
+        assert_eq!(
+            errors(&file(
+                "",
+                &format!("{REQUEST}wait.window = \"cs_invalid_window\"\n")
+            )),
+            vec!["9:1 a step is a request or a wait, not both"]
+        );
+        assert_eq!(
+            errors(&file(
+                "",
+                "[[scenario.step]]\nwait.ms = 10\nexpect.status = 200\n"
+            )),
+            vec!["8:1 `expect` belongs to a request step, not a wait"]
+        );
+        let scenarios = parse(&file(
+            "",
+            "[[scenario.step]]\nwait.window = \"cs_invalid_window\"\nwait.offset_ms = -500\n",
+        ));
+        let Action::Wait(Wait::Window {
+            window, offset_ms, ..
+        }) = &scenarios[0].steps[0].action
+        else {
+            panic!("a window wait")
+        };
+        assert_eq!(*window, WindowName::CsInvalidWindow);
+        assert_eq!(*offset_ms, -500);
+    }
+
+    #[test]
+    fn statuses() {
+        let status = |pattern: &str| {
+            let text = file("", &format!("{REQUEST}expect.status = {pattern}\n"));
+            match parse_scenario_file(Path::new("s.toml"), &text, &catalogue()) {
+                Ok(scenarios) => match &scenarios[0].steps[0].action {
+                    Action::Request(step) => Ok(step.expect.status.clone()),
+                    Action::Wait(_) => Err(Vec::new()),
+                },
+                Err(diagnostics) => Err(diagnostics.iter().map(|d| d.message.clone()).collect()),
+            }
+        };
+        assert_eq!(
+            status("429"),
+            Ok(Some(StatusSet(vec![StatusPattern::Code(429)])))
+        );
+        assert_eq!(
+            status("\"4xx\""),
+            Ok(Some(StatusSet(vec![StatusPattern::Class(4)])))
+        );
+        assert_eq!(
+            status("[401, 403]"),
+            Ok(Some(StatusSet(vec![
+                StatusPattern::Code(401),
+                StatusPattern::Code(403)
+            ])))
+        );
+        assert!(status("600").is_err());
+        assert!(status("\"6xx\"").is_err());
+        assert!(status("[]").is_err());
+        assert!(status("true").is_err());
+    }
+
+    #[test]
+    fn names_must_be_defined_by_an_earlier_step() {
+        let capture =
+            "capture = { token = \"token\" }\ncapture_response = \"first\"\nmark = \"start\"\n";
+        let later = "[[scenario.step]]\nrequest.method = \"GET\"\nrequest.path = \"/user/{{captured.token}}\"\nexpect.same_as = \"first\"\nwithin = { since = \"start\", window = \"cs_invalid_window\" }\n";
+        assert!(parse(&file("", &format!("{REQUEST}{capture}\n{later}"))).len() == 1);
+        let errors = errors(&file(
+            "",
+            &format!("{REQUEST}\n{later}\n{REQUEST}{capture}"),
+        ));
+        assert_eq!(
+            errors,
+            vec![
+                "12:34 `captured.token` is not captured by an earlier step",
+                "13:18 no earlier step captured a response named `first`",
+                "14:20 no earlier step is marked `start`",
+            ]
+        );
+    }
+
+    #[test]
+    fn step_covers_are_a_subset_of_the_scenario_covers() {
+        let text = file(
+            "",
+            "[[scenario.step]]\ncovers = [\"XY-TWO-01\"]\nrequest.method = \"GET\"\nrequest.path = \"/\"\n",
+        );
+        assert_eq!(
+            errors(&text),
+            vec!["7:11 `XY-TWO-01` is not among the scenario's `covers`"]
+        );
+        let setup = file(
+            "",
+            "[[scenario.step]]\ncovers = []\nrequest.method = \"GET\"\nrequest.path = \"/\"\n",
+        );
+        assert!(parse(&setup)[0].steps[0].covers.is_empty());
+    }
+
+    #[test]
+    fn readings_name_statuses_the_expectation_allows() {
+        let step = |extra: &str| file("", &format!("{REQUEST}{extra}\n"));
+        assert!(
+            errors(&step(
+                "expect.status = [401, 429]\nreading = { \"401\" = \"fixed\", \"429\" = \"sliding\" }"
+            ))
+            .is_empty()
+        );
+        assert_eq!(
+            errors(&step(
+                "expect.status = 401\nreading = { \"401\" = \"fixed\", \"429\" = \"sliding\" }"
+            )),
+            vec!["10:30 `expect.status` does not allow 429, so no response can show this reading"]
+        );
+        assert_eq!(
+            errors(&step("reading = { \"4xx\" = \"any\" }")),
+            vec!["9:13 `4xx` is not a status code"]
+        );
+    }
+
+    #[test]
+    fn repeat_and_concurrency_are_bounded() {
+        let step = |extra: &str| file("", &format!("{REQUEST}{extra}\n"));
+        assert!(errors(&step("repeat = 20000\nconcurrency = 1024")).is_empty());
+        assert_eq!(
+            errors(&step("repeat = 20001")),
+            vec!["9:10 `repeat` must be from 1 to 20000"]
+        );
+        assert_eq!(
+            errors(&step("concurrency = 0")),
+            vec!["9:15 `concurrency` must be from 1 to 1024"]
+        );
+        assert_eq!(
+            errors(&step("repeat = \"x{{limits.signup_ip}}\"")),
+            vec!["9:10 `repeat` must be a number or exactly one numeric `{{ expression }}`"]
+        );
+        assert!(errors(&step("repeat = \"{{limits.signup_ip + 1}}\"")).is_empty());
+        assert_eq!(
+            errors(&step("repeat = \"{{unique}}\"")),
+            vec!["9:10 `repeat` must be a number or exactly one numeric `{{ expression }}`"]
+        );
+    }
+
+    #[test]
+    fn matchers() {
+        let text = file(
+            "",
+            &format!(
+                "{REQUEST}expect.json = {{ a = \"null|string\", b = {{ equals = 3, optional = true }}, c = {{ matches = \"^x+$\" }} }}\n"
+            ),
+        );
+        let scenarios = parse(&text);
+        let Action::Request(step) = &scenarios[0].steps[0].action else {
+            panic!("a request step")
+        };
+        assert_eq!(step.expect.json.len(), 3);
+        assert_eq!(
+            step.expect.json[0].1.types,
+            vec![JsonType::Null, JsonType::String]
+        );
+        assert!(step.expect.json[1].1.optional);
+        assert_eq!(
+            errors(&file(
+                "",
+                &format!("{REQUEST}expect.json = {{ a = \"strng\" }}\n")
+            )),
+            vec!["9:21 unknown type `strng`"]
+        );
+        assert_eq!(
+            errors(&file(
+                "",
+                &format!("{REQUEST}expect.json = {{ a = {{ matches = \"(\" }} }}\n")
+            )),
+            vec!["9:33 not a valid regular expression"]
+        );
+    }
+
+    #[test]
+    fn level_and_profiles_follow_the_catalogue() {
+        assert!(
+            errors(&file(
+                "level = \"must\"\nprofiles = [\"appmixer-6\"]",
+                REQUEST
+            ))
+            .is_empty()
+        );
+        assert_eq!(
+            errors(&file("level = \"should\"", REQUEST)),
+            vec!["5:9 `XY-ONE-01` is a MUST requirement"]
+        );
+        assert_eq!(
+            errors(&file("level = \"mst\"", REQUEST)),
+            vec!["5:9 unknown level `mst`"]
+        );
+        assert_eq!(
+            errors(&file("profiles = []", REQUEST)),
+            vec!["5:12 `profiles` must name at least one profile"]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_everywhere_get_a_suggestion() {
+        let text = file(
+            "tgas = []",
+            &format!("{REQUEST}expect.shuold.status = 200\nrequest.jsn = {{}}\n"),
+        );
+        let diagnostics =
+            parse_scenario_file(Path::new("s.toml"), &text, &catalogue()).unwrap_err();
+        let found: Vec<(String, Option<String>)> = diagnostics
+            .iter()
+            .map(|d| (d.message.clone(), d.hint.clone()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (
+                    "unknown scenario field `tgas`".into(),
+                    Some("did you mean `tags`?".into())
+                ),
+                (
+                    "unknown expect field `shuold`".into(),
+                    Some("did you mean `should`?".into())
+                ),
+                (
+                    "unknown request field `jsn`".into(),
+                    Some("did you mean `json`?".into())
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn expect_should_is_parsed_once() {
+        let text = file(
+            "",
+            &format!("{REQUEST}expect.status = \"4xx\"\nexpect.should.status = 400\n"),
+        );
+        let scenarios = parse(&text);
+        let Action::Request(step) = &scenarios[0].steps[0].action else {
+            panic!("a request step")
+        };
+        let should = step.expect.should.as_ref().expect("expect.should");
+        assert_eq!(
+            should.status,
+            Some(StatusSet(vec![StatusPattern::Code(400)]))
+        );
+        assert!(should.should.is_none());
+    }
+
+    #[test]
+    fn suites_order_lockout_scenarios_last_and_collect_every_file() {
+        let lockout = "[[scenario]]\nname = \"z-lockout\"\ntitle = \"L\"\ncovers = [\"XY-ONE-01\"]\nphase = \"lockout\"\n[[scenario.step]]\nrequest.method = \"GET\"\nrequest.path = \"/\"\n";
+        let normal = file("", REQUEST);
+        let suite = assemble_suite(
+            catalogue(),
+            vec![
+                (PathBuf::from("a.toml"), lockout.to_owned()),
+                (PathBuf::from("b.toml"), normal.clone()),
+            ],
+        )
+        .unwrap();
+        let names: Vec<&str> = suite.scenarios.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, vec!["a-scenario", "z-lockout"]);
+
+        let broken = assemble_suite(
+            catalogue(),
+            vec![
+                (
+                    PathBuf::from("a.toml"),
+                    "[[scenario]]\nnme = 1\n".to_owned(),
+                ),
+                (PathBuf::from("b.toml"), "x = ".to_owned()),
+                (PathBuf::from("c.toml"), normal),
+            ],
+        )
+        .unwrap_err();
+        let files: Vec<String> = broken
+            .iter()
+            .map(|d| d.path().display().to_string())
+            .collect();
+        assert!(files.contains(&"a.toml".to_owned()));
+        assert!(files.contains(&"b.toml".to_owned()));
+        assert!(!files.contains(&"c.toml".to_owned()));
+    }
 }

@@ -116,6 +116,14 @@ impl ExprParser<'_, '_> {
         self.text[self.pos..self.end].chars().next()
     }
 
+    /// The end of the character at `at` (for a one-character span), or `at` at the end of the expression.
+    fn char_end(&self, at: usize) -> usize {
+        self.text
+            .get(at..self.end)
+            .and_then(|rest| rest.chars().next())
+            .map_or(at, |c| at + c.len_utf8())
+    }
+
     fn skip_spaces(&mut self) {
         while self.peek().is_some_and(char::is_whitespace) {
             self.pos += self.peek().map_or(1, char::len_utf8);
@@ -137,7 +145,9 @@ impl ExprParser<'_, '_> {
 
     fn expression(&mut self) -> Result<Expr, TemplateError> {
         self.skip_spaces();
+        let term_start = self.pos;
         let mut expr = self.term()?;
+        let term_end = self.pos;
         loop {
             self.skip_spaces();
             let sign = match self.peek() {
@@ -145,13 +155,23 @@ impl ExprParser<'_, '_> {
                 Some('-') => -1,
                 _ => return Ok(expr),
             };
+            if !may_be_integer(&expr) {
+                return Err(self.error(
+                    term_start..term_end,
+                    "only a number can take `+` or `-`",
+                    Some(
+                        "numbers are integers, `limits.NAME`, `repeat.index` and `captured.NAME`"
+                            .into(),
+                    ),
+                ));
+            }
             self.pos += 1;
             self.skip_spaces();
             let start = self.pos;
             let digits = self.take_while(|c| c.is_ascii_digit());
             let value: i64 = digits.parse().map_err(|_| {
                 self.error(
-                    start..self.pos.max(start + 1).min(self.end.max(start)),
+                    start..self.pos.max(self.char_end(start)),
                     "expected a whole number after `+` or `-`",
                     None,
                 )
@@ -183,7 +203,7 @@ impl ExprParser<'_, '_> {
             }
             Some(c) if c.is_ascii_alphabetic() || c == '_' => self.path_or_call(start),
             _ => Err(self.error(
-                start..(start + 1).min(self.end.max(start)),
+                start..self.char_end(start),
                 "expected an expression",
                 Some(format!("start with one of {}", ROOTS.join(", "))),
             )),
@@ -220,7 +240,7 @@ impl ExprParser<'_, '_> {
             self.skip_spaces();
             if self.peek() != Some(')') {
                 return Err(self.error(
-                    self.pos..(self.pos + 1).min(self.end).max(self.pos),
+                    self.pos..self.char_end(self.pos),
                     format!("`{head}(` is never closed"),
                     Some("close the call with `)`".into()),
                 ));
@@ -228,7 +248,7 @@ impl ExprParser<'_, '_> {
             let argument_span = argument_start..self.pos;
             self.pos += 1;
             check_argument(function, &argument)
-                .map_err(|message| self.error(argument_span, message, None))?;
+                .map_err(|(message, hint)| self.error(argument_span, message, Some(hint)))?;
             return Ok(Expr::Call(function, Box::new(argument)));
         }
         let mut segments = vec![(head, head_span)];
@@ -293,8 +313,8 @@ impl ExprParser<'_, '_> {
                 };
                 let field = match (account, *field) {
                     (_, "username") => AccountField::Username,
-                    (_, "email") => AccountField::Email,
                     (_, "password") => AccountField::Password,
+                    (AccountName::Admin, "email") => AccountField::Email,
                     (AccountName::Admin, "token") => AccountField::Token,
                     (AccountName::Admin, _) => {
                         return Err(missing(
@@ -304,11 +324,7 @@ impl ExprParser<'_, '_> {
                         ));
                     }
                     (AccountName::Creditsafe, _) => {
-                        return Err(missing(
-                            2,
-                            "account field",
-                            &["username", "email", "password"],
-                        ));
+                        return Err(missing(2, "account field", &["username", "password"]));
                     }
                 };
                 Ok(Expr::Account { account, field })
@@ -353,22 +369,44 @@ impl ExprParser<'_, '_> {
     }
 }
 
-fn check_argument(function: Function, argument: &Expr) -> Result<(), String> {
-    let integer = matches!(
-        argument,
-        Expr::Integer(_) | Expr::Limit(_) | Expr::RepeatIndex
-    ) || matches!(argument, Expr::Offset(inner, _) if matches!(**inner, Expr::Integer(_) | Expr::Limit(_) | Expr::RepeatIndex));
+/// Whether an expression can evaluate to an integer (a captured value may be one).
+pub(crate) fn may_be_integer(expr: &Expr) -> bool {
+    match expr {
+        Expr::Integer(_) | Expr::Limit(_) | Expr::RepeatIndex | Expr::Captured(_) => true,
+        Expr::Offset(inner, _) => may_be_integer(inner),
+        _ => false,
+    }
+}
+
+/// Whether a function accepts its argument: `Err((message, hint))` when it does not.
+fn check_argument(function: Function, argument: &Expr) -> Result<(), (String, String)> {
+    fn known_integer(expr: &Expr) -> bool {
+        match expr {
+            Expr::Integer(_) | Expr::Limit(_) | Expr::RepeatIndex => true,
+            Expr::Offset(inner, _) => known_integer(inner),
+            _ => false,
+        }
+    }
+    let integer = known_integer(argument);
     match function {
         Function::LongString => match argument {
-            Expr::Integer(n) if *n < 0 || *n > 10_000_000 => {
-                Err("`long_string` takes a length from 0 to 10,000,000".into())
-            }
+            Expr::Integer(n) if *n < 0 || *n > 10_000_000 => Err((
+                "`long_string` takes a length from 0 to 10,000,000".into(),
+                "e.g. `long_string(70000)`".into(),
+            )),
             _ if integer => Ok(()),
-            _ => Err("`long_string` takes a length, e.g. `long_string(70000)`".into()),
+            _ => Err((
+                "`long_string` takes a length".into(),
+                "a whole number, `limits.NAME` or `repeat.index`, e.g. `long_string(70000)`".into(),
+            )),
         },
-        Function::Tamper | Function::AlgNone | Function::ExpiredToken if integer => {
-            Err("this function takes a token or a value, not a number".into())
-        }
+        Function::Tamper | Function::AlgNone | Function::ExpiredToken if integer => Err((
+            "this function takes a token or a value, not a number".into(),
+            match function {
+                Function::ExpiredToken => "e.g. `expired_token(captured.user_id)`".into(),
+                _ => "e.g. `tamper(captured.token)`".into(),
+            },
+        )),
         _ => Ok(()),
     }
 }
@@ -430,8 +468,19 @@ mod tests {
         assert!(parse_template("{{ unique").is_err());
         assert!(parse_template("{{ long_string(captured.x) }}").is_err());
         assert!(parse_template("{{ account.creditsafe.token }}").is_err());
+        assert!(parse_template("{{ account.creditsafe.email }}").is_err());
+        assert!(parse_template("{{ account.admin.email }}").is_ok());
         assert!(parse_template("{{ unique + }}").is_err());
         assert!(parse_template("{{ }}").is_err());
+        let error = parse_template("{{ user.a.email + 1 }}").unwrap_err();
+        assert_eq!(error.span, 3..15);
+        assert!(parse_template("{{ captured.n - 1 + 2 }}").is_ok());
+        for text in ["{{é}}", "{{ unique + é }}", "{{ tamper(unique é) }}"] {
+            let error = parse_template(text).unwrap_err();
+            assert!(text.is_char_boundary(error.span.start), "{text}");
+            assert!(text.is_char_boundary(error.span.end), "{text}");
+            assert!(!error.span.is_empty(), "{text}");
+        }
     }
 
     #[test]
