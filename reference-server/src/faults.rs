@@ -22,7 +22,7 @@ pub enum Fault {
     EmailLimitOffByOne,
     EmailLimitMessageOneWordOff,
     IpLimitAnswers403,
-    SignupWindowNeverResets,
+    SignupWindowTooLong,
     AdminRateLimited,
     SignupLimitsIgnoreConfiguration,
     SignupLimitPlainText,
@@ -66,7 +66,7 @@ impl Fault {
         Fault::EmailLimitOffByOne,
         Fault::EmailLimitMessageOneWordOff,
         Fault::IpLimitAnswers403,
-        Fault::SignupWindowNeverResets,
+        Fault::SignupWindowTooLong,
         Fault::AdminRateLimited,
         Fault::SignupLimitsIgnoreConfiguration,
         Fault::SignupLimitPlainText,
@@ -150,7 +150,10 @@ impl Fault {
             Fault::IpLimitAnswers403 => {
                 ("AM-SIGNUP-RL-02", "the IP limit answers 403 instead of 429")
             }
-            Fault::SignupWindowNeverResets => ("AM-SIGNUP-RL-03", "signup windows never reset"),
+            Fault::SignupWindowTooLong => (
+                "AM-SIGNUP-RL-03",
+                "signup windows do not reset when they end (they last four)",
+            ),
             Fault::AdminRateLimited => {
                 ("AM-SIGNUP-RL-04", "an authenticated admin is rate limited")
             }

@@ -104,8 +104,8 @@ impl AppState {
         if fault!(config, EmailLimitOffByOne) {
             email_limit += 1;
         }
-        if fault!(config, SignupWindowNeverResets) {
-            (email_window_ms, ip_window_ms) = (u64::MAX / 4, u64::MAX / 4);
+        if fault!(config, SignupWindowTooLong) {
+            (email_window_ms, ip_window_ms) = (email_window_ms * 4, ip_window_ms * 4);
         }
         if fault!(config, IdenticalInvalidOffByOne) {
             invalid_limit += 1;

@@ -173,9 +173,14 @@ impl Scope<'_> {
                 .cloned()
                 .ok_or_else(|| RenderError::NotCaptured(name.clone()))?,
             Expr::RepeatIndex => Value::from(self.repeat_index),
-            Expr::SignupAuth => match &self.target.admin {
-                Some(_) => Value::String(format!("Bearer {}", self.admin_token()?)),
-                None => Value::String(String::new()),
+            Expr::SignupAuth => match (&self.target.admin, self.admin_token) {
+                (None, _) => Value::String(String::new()),
+                (Some(_), Some(Ok(token))) => Value::String(format!("Bearer {token}")),
+                // Signup is open: without an admin token the setup signs up anonymously instead.
+                (Some(_), _) if self.target.user_create_scope.is_none() => {
+                    Value::String(String::new())
+                }
+                (Some(_), _) => Value::String(format!("Bearer {}", self.admin_token()?)),
             },
             Expr::Integer(n) => Value::from(*n),
             Expr::Offset(inner, by) => {

@@ -19,8 +19,10 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub enum Verdict {
     Skip,
     Pass,
-    Warn,
+    /// Undetermined (a setup step failed, or the timing margin was lost). A definite warning or failure
+    /// elsewhere outranks it: it is evidence, this is its absence.
     Inconclusive,
+    Warn,
     Fail,
 }
 

@@ -258,7 +258,9 @@ impl<'a> TargetRun<'a> {
             } => {
                 let window_ms = self.target.limits.window_ms(*window);
                 if *minus_slack {
-                    window_ms.saturating_sub(self.target.slack_ms)
+                    // Twice the slack: the requests since the step's mark took some of the window
+                    // already, and the probe after this wait must stay inside its `within` margin.
+                    window_ms.saturating_sub(self.target.slack_ms.saturating_mul(2))
                 } else {
                     window_ms.saturating_add_signed(*offset_ms)
                 }

@@ -549,14 +549,14 @@ async fn control_clock_waits_advance_the_target_clock() {
         .await;
     Mock::given(method("POST"))
         .and(path("/_authconform/clock"))
-        .and(body_json(json!({ "advance_ms": 119_000 })))
+        .and(body_json(json!({ "advance_ms": 118_000 })))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({ "now_ms": 2, "offset_ms": 119_000 })),
+            ResponseTemplate::new(200).set_body_json(json!({ "now_ms": 2, "offset_ms": 118_000 })),
         )
         .expect(1)
         .mount(&server)
         .await;
-    // Waiting to just before the window's end (less the slack) and then failing is a real failure...
+    // Waiting to just before the window's end (less twice the slack) and then failing is a real failure...
     let report = run(
         &windowed_suite(true),
         target(&server.uri(), ClockMode::Control),

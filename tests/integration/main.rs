@@ -4,6 +4,7 @@
 mod cli;
 mod embedded;
 mod engine;
+mod mutants;
 mod reference_server;
 mod reports;
 mod runs;
