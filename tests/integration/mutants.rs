@@ -29,7 +29,19 @@ fn limits() -> Limits {
 
 /// Where a requirement is checked: the server's Appmixer profile, the profiles the runner checks, and
 /// whether the server requires an admin token to create users.
-fn placement(id: &str) -> (AppmixerProfile, Vec<Profile>, bool) {
+type Placement = (AppmixerProfile, Vec<Profile>, bool);
+
+/// One reading of an ambiguity: its name, the server variant, where it is checked, the selection, and the
+/// reading the report must name (when the suite can tell).
+type Reading = (
+    &'static str,
+    Variant,
+    Placement,
+    &'static str,
+    Option<&'static str>,
+);
+
+fn placement(id: &str) -> Placement {
     match id {
         _ if id.starts_with("CS-") => (
             AppmixerProfile::Appmixer51,
@@ -73,7 +85,7 @@ struct Variant {
 async fn check(
     suite: &Suite,
     variant: Variant,
-    placement: (AppmixerProfile, Vec<Profile>, bool),
+    placement: Placement,
     only: &[String],
 ) -> RunReport {
     let (appmixer, profiles, create_scope) = placement;
@@ -256,13 +268,7 @@ async fn every_reading_of_every_ambiguity_passes_and_is_named() {
     let suite = suite::load(&[]).unwrap();
     let cs = || placement("CS-AUTH-01");
     let signup = || placement("AM-SIGNUP-RL-01");
-    let readings: Vec<(
-        &str,
-        Variant,
-        (AppmixerProfile, Vec<Profile>, bool),
-        &str,
-        Option<&str>,
-    )> = vec![
+    let readings: Vec<Reading> = vec![
         (
             "fixed windows",
             Variant::default(),
