@@ -33,28 +33,46 @@ impl BodyError {
     }
 }
 
-/// Reads at most `limit` bytes of body.
+/// How much of an oversized body is read and discarded before answering 413, so the client, still sending,
+/// gets the answer instead of a reset connection. Past this, the connection is closed after the answer.
+pub const DRAIN_LIMIT: usize = 2 * 1024 * 1024;
+
+/// Reads at most `limit` bytes of body. An oversized body is drained (up to [`DRAIN_LIMIT`]) so the
+/// 413 reaches a client that is still sending.
 pub async fn read_limited(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
 ) -> Result<Bytes, BodyError> {
+    use http_body_util::BodyExt;
+
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit as u64) {
+    if declared.is_some_and(|length| length > DRAIN_LIMIT as u64) {
         return Err(BodyError::TooLarge { limit });
     }
-    axum::body::to_bytes(body, limit).await.map_err(|error| {
-        let too_large = std::error::Error::source(&error)
-            .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
-        if too_large || error.to_string().contains("length limit") {
-            BodyError::TooLarge { limit }
-        } else {
-            BodyError::Unreadable
+    let mut body = body;
+    let mut collected = bytes::BytesMut::new();
+    let mut seen: usize = 0;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| BodyError::Unreadable)?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        seen = seen.saturating_add(data.len());
+        if seen > DRAIN_LIMIT {
+            return Err(BodyError::TooLarge { limit });
         }
-    })
+        if seen <= limit {
+            collected.extend_from_slice(&data);
+        }
+    }
+    if seen > limit {
+        return Err(BodyError::TooLarge { limit });
+    }
+    Ok(collected.freeze())
 }
 
 /// Whether the content type is JSON (`application/json` or `application/*+json`, any parameters).
