@@ -57,6 +57,9 @@ pub enum Command {
     /// Run the bundled reference server
     #[command(after_help = "Example:\n  authconform serve --profile appmixer-cloud --test-clock")]
     Serve(Box<ServeArgs>),
+    /// Drive the load profiles with goose: the 10,000-request lockout, sign-in and signup benchmarks
+    #[command(after_help = LOAD_EXAMPLES)]
+    Load(Box<LoadArgs>),
     /// List every requirement with the scenarios that cover it
     #[command(
         after_help = "Examples:\n  authconform requirements\n  authconform requirements --format json"
@@ -69,6 +72,56 @@ pub enum Command {
                             else against the built-in catalogue. Exit code 2 when a file has errors."
     )]
     CheckScenarios(CheckScenariosArgs),
+}
+
+const LOAD_EXAMPLES: &str = "\
+Examples:
+  authconform load
+      The lockout profile against the bundled reference server (test clock on): cross the
+      10,000-request threshold with 64 concurrent users and verify CS-LOCKOUT-01 to 05.
+  authconform load lockout --target-file staging.toml --users 128 --report-dir reports/load
+      The same against a staging target, with goose's HTML, JSON and Markdown reports.
+  authconform load signin --target-file staging.toml --requests 5000 --threshold 'p95<200ms'
+      Sign-in throughput and latency; exit 1 when the 95th percentile is 200 ms or more.
+
+Exit codes: 0 every check and threshold held, 1 one failed, 2 usage or target description error,
+3 target unreachable.";
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// lockout (Creditsafe POST /authenticate), signin or signup (Appmixer benchmarks)
+    #[arg(value_enum, default_value_t = crate::load::LoadProfile::Lockout)]
+    pub profile: crate::load::LoadProfile,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Concurrent users (requests in flight)
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096), help_heading = "Load")]
+    pub users: u16,
+
+    /// lockout: requests beyond the threshold (default 200); signin/signup: requests in all (default 2000)
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000_000), help_heading = "Load")]
+    pub requests: Option<u64>,
+
+    /// At most this many requests per second (default: as fast as the target answers)
+    #[arg(long, value_name = "PER_SECOND", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Load")]
+    pub rate: Option<u64>,
+
+    /// Write goose's HTML, JSON and Markdown reports into DIR
+    #[arg(long, value_name = "DIR", help_heading = "Load")]
+    pub report_dir: Option<PathBuf>,
+
+    /// Fail (exit 1) unless the run meets it: `p95<200ms`, `p99<1s`, `rps>1000`, `errors<1%` (repeatable)
+    #[arg(long = "threshold", value_name = "EXPR", help_heading = "Load")]
+    pub thresholds: Vec<crate::load::Threshold>,
+
+    /// Treat warnings (e.g. a lockout answered 403) as failures
+    #[arg(long, help_heading = "Load")]
+    pub strict: bool,
+
+    #[arg(long = "format", value_name = "FORMAT[=PATH]", help_heading = "Output")]
+    pub formats: Vec<FormatSpec>,
 }
 
 #[derive(Debug, Args)]

@@ -49,6 +49,8 @@ pub enum CommandError {
     Write(#[source] io::Error),
     #[error("could not start the async runtime")]
     Runtime(#[source] io::Error),
+    #[error(transparent)]
+    Load(#[from] crate::load::LoadError),
     #[error("the reference server failed")]
     Serve(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -61,12 +63,14 @@ impl CommandError {
             | CommandError::Suite(_)
             | CommandError::Usage(_)
             | CommandError::CreateOutput { .. }
-            | CommandError::Engine(EngineError::ClockProtocol { .. }) => exit::USAGE,
+            | CommandError::Engine(EngineError::ClockProtocol { .. })
+            | CommandError::Load(crate::load::LoadError::Missing { .. }) => exit::USAGE,
             CommandError::Engine(_)
             | CommandError::Embedded(_)
             | CommandError::Write(_)
             | CommandError::Runtime(_)
-            | CommandError::Serve(_) => exit::RUNTIME,
+            | CommandError::Serve(_)
+            | CommandError::Load(_) => exit::RUNTIME,
         }
     }
 
@@ -81,6 +85,7 @@ pub fn execute(cli: Cli) -> Result<u8, CommandError> {
     match cli.command {
         Command::Run(args) => run(&args),
         Command::Serve(args) => serve(*args),
+        Command::Load(args) => load(&args),
         Command::Requirements(args) => requirements(&args),
         Command::CheckScenarios(args) => check_scenarios(&args),
     }
@@ -180,6 +185,101 @@ fn reporters(args: &RunArgs) -> Result<ReporterSet, CommandError> {
         set.add(reporter);
     }
     Ok(set)
+}
+
+fn load(args: &crate::cli::LoadArgs) -> Result<u8, CommandError> {
+    use crate::load::{self, LoadOptions, LoadProfile};
+    use authconform_scenario::model::Profile;
+
+    let explicit_target = if args.target.names_a_target() {
+        Some(config::load(
+            args.target.target_file.as_deref(),
+            &args.target.flags(),
+        )?)
+    } else if let Some(flag) = args.target.first_target_flag() {
+        return Err(CommandError::Usage(format!(
+            "{flag} describes a target, but none is given: add --target URL or --target-file FILE"
+        )));
+    } else {
+        None
+    };
+    let specs: Vec<FormatSpec> = if args.formats.is_empty() {
+        vec![FormatSpec {
+            format: ReportFormat::Human,
+            path: None,
+        }]
+    } else {
+        args.formats.clone()
+    };
+    if specs.iter().filter(|spec| spec.path.is_none()).count() > 1 {
+        return Err(CommandError::Usage(
+            "--format: more than one format writes to stdout; give all but one a path (`json=load.json`)".into(),
+        ));
+    }
+    let options = LoadOptions {
+        profile: args.profile,
+        users: usize::from(args.users),
+        requests: args.requests,
+        rate: args
+            .rate
+            .map(|rate| usize::try_from(rate).unwrap_or(usize::MAX)),
+        report_dir: args.report_dir.clone(),
+        thresholds: args.thresholds.clone(),
+    };
+    let runtime = runtime()?;
+    let report = runtime.block_on(async {
+        let (target, servers) = match explicit_target {
+            Some(description) => (description, None),
+            None => {
+                let servers = EmbeddedServers::start().await?;
+                let wanted = match args.profile {
+                    LoadProfile::Lockout => Profile::CreditsafeConnect,
+                    LoadProfile::Signin | LoadProfile::Signup => Profile::Appmixer6,
+                };
+                let target = servers
+                    .targets
+                    .iter()
+                    .find(|plan| plan.description.profiles.contains(&wanted))
+                    .map(|plan| plan.description.clone())
+                    .ok_or_else(|| {
+                        CommandError::Usage(format!("no embedded instance serves {wanted}"))
+                    })?;
+                (target, Some(servers))
+            }
+        };
+        // goose prints progress lines on stdout; keep stdout for the report.
+        let quiet_stdout = gag::Redirect::stdout(io::stderr()).ok();
+        let result = load::run(&target, &options).await;
+        drop(quiet_stdout);
+        if let Some(servers) = servers {
+            servers.shutdown().await;
+        }
+        result.map_err(CommandError::from)
+    })?;
+    for spec in &specs {
+        let mut out: Box<dyn Write> = match &spec.path {
+            None => Box::new(io::stdout()),
+            Some(path) => Box::new(BufWriter::new(File::create(path).map_err(|source| {
+                CommandError::CreateOutput {
+                    path: path.clone(),
+                    source,
+                }
+            })?)),
+        };
+        let written = match spec.format {
+            ReportFormat::Human => report.write_human(&mut out),
+            ReportFormat::Json => report.write_json(&mut out),
+            ReportFormat::Junit => report.write_junit(&mut out),
+        };
+        written
+            .and_then(|()| out.flush())
+            .map_err(CommandError::Write)?;
+    }
+    Ok(if report.passed(args.strict) {
+        exit::PASSED
+    } else {
+        exit::FAILED
+    })
 }
 
 fn serve(args: ServeArgs) -> Result<u8, CommandError> {

@@ -10,5 +10,6 @@ pub mod commands;
 pub mod config;
 pub mod embedded;
 pub mod engine;
+pub mod load;
 pub mod report;
 pub mod suite;

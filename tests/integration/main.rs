@@ -4,6 +4,7 @@
 mod cli;
 mod embedded;
 mod engine;
+mod load;
 mod mutants;
 mod reference_server;
 mod reports;

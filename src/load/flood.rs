@@ -1,0 +1,258 @@
+//! One flood of requests driven by goose: `total` requests to one path at `users` concurrency, each
+//! answer's status and latency recorded. Expected statuses (429s included) count as goose successes.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use goose::config::GooseConfiguration;
+use goose::goose::{
+    GooseMethod, GooseRequest, GooseUser, Scenario, Transaction, TransactionResult,
+};
+use goose::{GooseAttack, GooseError};
+use parking_lot::Mutex;
+use serde_json::Value;
+
+use crate::config::TargetDescription;
+
+/// Builds the JSON body of request number `n`.
+pub type BodyFn = Arc<dyn Fn(u64) -> Value + Send + Sync>;
+
+/// What to send.
+#[derive(Clone)]
+pub struct FloodPlan {
+    pub path: String,
+    pub total: u64,
+    pub users: usize,
+    pub rate: Option<usize>,
+    pub report_dir: Option<PathBuf>,
+    /// Sent as `X-Forwarded-For` with every request.
+    pub forwarded_for: Option<String>,
+    pub authorization: Option<String>,
+    /// Statuses that count as goose successes.
+    pub expected: Vec<u16>,
+    pub body: BodyFn,
+}
+
+/// What came back.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct FloodStats {
+    pub sent: u64,
+    pub statuses: BTreeMap<u16, u64>,
+    pub transport_errors: u64,
+    pub duration_ms: u64,
+    #[serde(skip)]
+    pub latencies_us: Vec<u64>,
+    /// When the first answer with one of these statuses arrived (lockout checks use it).
+    #[serde(skip)]
+    pub first_refusal: Option<Instant>,
+    #[serde(skip)]
+    pub refusal_statuses: Vec<u16>,
+}
+
+impl FloodStats {
+    pub fn count(&self, statuses: &[u16]) -> u64 {
+        statuses
+            .iter()
+            .map(|s| self.statuses.get(s).copied().unwrap_or(0))
+            .sum()
+    }
+
+    pub fn rps(&self) -> f64 {
+        if self.duration_ms == 0 {
+            return 0.0;
+        }
+        self.sent as f64 * 1000.0 / self.duration_ms as f64
+    }
+
+    /// The latency at percentile `p` (0–100), in milliseconds.
+    pub fn percentile_ms(&self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return 0.0;
+        }
+        let mut sorted = self.latencies_us.clone();
+        sorted.sort_unstable();
+        let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+        sorted[rank.clamp(1, sorted.len()) - 1] as f64 / 1000.0
+    }
+
+    /// Transport errors and 5xx answers, as a percentage.
+    pub fn error_percent(&self) -> f64 {
+        if self.sent == 0 {
+            return 0.0;
+        }
+        let server_errors: u64 = self.statuses.range(500..600).map(|(_, n)| n).sum();
+        (server_errors + self.transport_errors) as f64 * 100.0 / self.sent as f64
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FloodError {
+    #[error("goose: {0}")]
+    Goose(String),
+    #[error("the flood needs at least one user and one request")]
+    Empty,
+}
+
+impl From<GooseError> for FloodError {
+    fn from(error: GooseError) -> FloodError {
+        FloodError::Goose(error.to_string())
+    }
+}
+
+struct Shared {
+    plan: FloodPlan,
+    next: AtomicU64,
+    stats: Mutex<FloodStats>,
+}
+
+/// A short random id that keeps one run's identities apart from another's.
+pub fn run_id() -> String {
+    use rand::Rng;
+    let n: u32 = rand::rng().random();
+    format!("{n:08x}")
+}
+
+/// Sends the flood and waits for every answer.
+pub async fn run(target: &TargetDescription, plan: FloodPlan) -> Result<FloodStats, FloodError> {
+    if plan.users == 0 || plan.total == 0 {
+        return Err(FloodError::Empty);
+    }
+    let users = plan
+        .users
+        .min(usize::try_from(plan.total).unwrap_or(usize::MAX));
+    let iterations = usize::try_from(plan.total.div_ceil(users as u64)).unwrap_or(usize::MAX);
+    let refusal_statuses = vec![429, 403, 503];
+    let shared = Arc::new(Shared {
+        next: AtomicU64::new(0),
+        stats: Mutex::new(FloodStats {
+            refusal_statuses: refusal_statuses.clone(),
+            latencies_us: Vec::with_capacity(usize::try_from(plan.total).unwrap_or(0).min(1 << 20)),
+            ..FloodStats::default()
+        }),
+        plan: plan.clone(),
+    });
+
+    let mut configuration = GooseConfiguration::default();
+    configuration.host = Some(target.base_url.as_str().trim_end_matches('/').to_owned());
+    configuration.users = Some(users);
+    configuration.increase_rate = Some(users.to_string());
+    configuration.iterations = Some(iterations);
+    configuration.quiet = 1;
+    configuration.no_print_metrics = true;
+    configuration.no_error_summary = true;
+    configuration.no_telnet = true;
+    configuration.no_autostart = false;
+    configuration.throttle_requests = plan.rate;
+    configuration.timeout = Some(format!("{}", target.timeout_ms.div_ceil(1000).max(1)));
+    configuration.accept_invalid_certs = target.insecure;
+    if let Some(dir) = &plan.report_dir {
+        let _ = std::fs::create_dir_all(dir);
+        configuration.report_file = ["html", "json", "md"]
+            .iter()
+            .map(|ext| {
+                dir.join(format!("goose-report.{ext}"))
+                    .display()
+                    .to_string()
+            })
+            .collect();
+    }
+
+    let transaction_state = shared.clone();
+    let transaction = Transaction::new(Arc::new(move |user: &mut GooseUser| {
+        let shared = transaction_state.clone();
+        Box::pin(async move { one_request(user, &shared).await })
+    }))
+    .set_name("request");
+    let progress = progress_bar(plan.total);
+    let ticker = {
+        let shared = shared.clone();
+        let progress = progress.clone();
+        tokio::spawn(async move {
+            loop {
+                progress.set_position(shared.next.load(Ordering::Relaxed).min(shared.plan.total));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let started = Instant::now();
+    let attack = GooseAttack::initialize_with_config(configuration)?
+        .register_scenario(Scenario::new("flood").register_transaction(transaction));
+    let result = attack.execute().await;
+    let elapsed = started.elapsed();
+    ticker.abort();
+    progress.finish_and_clear();
+    result?;
+    let mut stats = std::mem::take(&mut *shared.stats.lock());
+    stats.duration_ms = u64::try_from(elapsed.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1);
+    Ok(stats)
+}
+
+fn progress_bar(total: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} {pos}/{len} requests {per_sec} {wide_bar}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+async fn one_request(user: &mut GooseUser, shared: &Shared) -> TransactionResult {
+    let n = shared.next.fetch_add(1, Ordering::Relaxed);
+    if n >= shared.plan.total {
+        return Ok(());
+    }
+    let plan = &shared.plan;
+    let mut builder = user
+        .get_request_builder(&GooseMethod::Post, &plan.path)?
+        .json(&(plan.body)(n));
+    if let Some(address) = &plan.forwarded_for {
+        builder = builder.header("x-forwarded-for", address);
+    }
+    if let Some(authorization) = &plan.authorization {
+        builder = builder.header("authorization", authorization);
+    }
+    let request = GooseRequest::builder()
+        .method(GooseMethod::Post)
+        .path(plan.path.as_str())
+        .set_request_builder(builder)
+        .expect_status_code(200)
+        .build();
+    let started = Instant::now();
+    let mut answer = user.request(request).await?;
+    let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let status = match &answer.response {
+        Ok(response) => Some(response.status().as_u16()),
+        Err(_) => None,
+    };
+    {
+        let mut stats = shared.stats.lock();
+        stats.sent += 1;
+        stats.latencies_us.push(latency_us);
+        match status {
+            Some(status) => {
+                *stats.statuses.entry(status).or_insert(0) += 1;
+                if stats.refusal_statuses.contains(&status) && stats.first_refusal.is_none() {
+                    stats.first_refusal = Some(Instant::now());
+                }
+            }
+            None => stats.transport_errors += 1,
+        }
+    }
+    if let Some(status) = status
+        && plan.expected.contains(&status)
+    {
+        // Goose records an unexpected status as an error and keeps it even after set_success: clear it.
+        answer.request.error.clear();
+        user.set_success(&mut answer.request)?;
+    }
+    Ok(())
+}

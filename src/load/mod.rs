@@ -1,0 +1,179 @@
+//! The load profiles: goose drives many concurrent requests at a target — the Creditsafe 10,000-request
+//! lockout (verified requirement by requirement), and Appmixer sign-in and signup benchmarks — and the
+//! results come back as a [`LoadReport`] with rates, latency percentiles and threshold verdicts.
+
+pub mod flood;
+pub mod lockout;
+pub mod report;
+pub mod threshold;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::json;
+
+pub use flood::{FloodError, FloodPlan, FloodStats};
+pub use report::{LoadReport, LoadVerdict};
+pub use threshold::{Threshold, ThresholdError};
+
+use crate::config::TargetDescription;
+use crate::engine::Verdict;
+
+/// What a load run does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoadProfile {
+    /// Creditsafe `POST /authenticate`: cross the overall threshold under concurrency and verify
+    /// CS-LOCKOUT-01 to 05.
+    Lockout,
+    /// Appmixer `POST /user/auth` with the admin account: sign-in throughput and latency.
+    Signin,
+    /// Appmixer `POST /user` with fresh identities: signup throughput and latency.
+    Signup,
+}
+
+impl LoadProfile {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoadProfile::Lockout => "lockout",
+            LoadProfile::Signin => "signin",
+            LoadProfile::Signup => "signup",
+        }
+    }
+}
+
+/// How hard and how long to push.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub profile: LoadProfile,
+    /// Concurrent goose users (requests in flight).
+    pub users: usize,
+    /// Requests to send: for `lockout`, how many beyond the threshold (default 200); for the benchmarks,
+    /// the total (default 2,000).
+    pub requests: Option<u64>,
+    /// At most this many requests per second (goose's throttle); unlimited when `None`.
+    pub rate: Option<usize>,
+    /// Where goose writes its HTML, JSON and Markdown reports.
+    pub report_dir: Option<PathBuf>,
+    pub thresholds: Vec<Threshold>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Flood(#[from] FloodError),
+    #[error("{0}")]
+    Target(String),
+    #[error("the {profile} profile needs {what} in the target description")]
+    Missing {
+        profile: &'static str,
+        what: &'static str,
+    },
+}
+
+/// Runs one load profile against a target.
+pub async fn run(
+    target: &TargetDescription,
+    options: &LoadOptions,
+) -> Result<LoadReport, LoadError> {
+    let mut report = match options.profile {
+        LoadProfile::Lockout => lockout::run(target, options).await?,
+        LoadProfile::Signin => benchmark_signin(target, options).await?,
+        LoadProfile::Signup => benchmark_signup(target, options).await?,
+    };
+    for threshold in &options.thresholds {
+        report.thresholds.push(threshold.evaluate(&report.stats));
+    }
+    Ok(report)
+}
+
+async fn benchmark_signin(
+    target: &TargetDescription,
+    options: &LoadOptions,
+) -> Result<LoadReport, LoadError> {
+    let Some(admin) = target.admin.clone() else {
+        return Err(LoadError::Missing {
+            profile: "signin",
+            what: "an admin account ([accounts.admin] or --admin)",
+        });
+    };
+    let body = json!({ "username": admin.username, "password": admin.password });
+    let plan = FloodPlan {
+        path: "/user/auth".into(),
+        total: options.requests.unwrap_or(2_000),
+        users: options.users,
+        rate: options.rate,
+        report_dir: options.report_dir.clone(),
+        forwarded_for: None,
+        authorization: None,
+        expected: vec![200],
+        body: Arc::new(move |_| body.clone()),
+    };
+    let stats = flood::run(target, plan).await?;
+    Ok(benchmark_report(target, options, stats, &[200]))
+}
+
+async fn benchmark_signup(
+    target: &TargetDescription,
+    options: &LoadOptions,
+) -> Result<LoadReport, LoadError> {
+    // Admin signups bypass the rate limits; without an admin, each request comes from its own address
+    // when the target trusts X-Forwarded-For.
+    let authorization = match &target.admin {
+        Some(admin) => Some(format!(
+            "Bearer {}",
+            lockout::sign_in(target, &admin.username, &admin.password).await?
+        )),
+        None => None,
+    };
+    let run_id = flood::run_id();
+    let plan = FloodPlan {
+        path: "/user".into(),
+        total: options.requests.unwrap_or(2_000),
+        users: options.users,
+        rate: options.rate,
+        report_dir: options.report_dir.clone(),
+        forwarded_for: None,
+        authorization,
+        expected: vec![200],
+        body: Arc::new(move |n| {
+            let name = format!("load.{run_id}.{n}@example.com");
+            json!({ "username": name, "email": name, "password": format!("pw-{run_id}-{n}") })
+        }),
+    };
+    let stats = flood::run(target, plan).await?;
+    Ok(benchmark_report(target, options, stats, &[200]))
+}
+
+fn benchmark_report(
+    target: &TargetDescription,
+    options: &LoadOptions,
+    stats: FloodStats,
+    ok: &[u16],
+) -> LoadReport {
+    let unexpected: u64 = stats
+        .statuses
+        .iter()
+        .filter(|(status, _)| !ok.contains(status))
+        .map(|(_, count)| count)
+        .sum::<u64>()
+        + stats.transport_errors;
+    let verdict = LoadVerdict {
+        id: format!("{}-answers", options.profile.as_str()),
+        verdict: if unexpected == 0 {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        },
+        expected: format!(
+            "every answer {}",
+            ok.iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+        actual: format!("{unexpected} other answers of {}", stats.sent),
+        note: None,
+    };
+    LoadReport::new(target, options, stats, vec![verdict])
+}

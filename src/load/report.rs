@@ -1,0 +1,234 @@
+//! The load report: verdicts per requirement, rates, latency percentiles and thresholds, written for people
+//! (human), machines (JSON) and CI (JUnit).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::LoadOptions;
+use super::flood::FloodStats;
+use super::threshold::ThresholdResult;
+use crate::config::TargetDescription;
+use crate::engine::Verdict;
+
+pub const LOAD_REPORT_VERSION: u32 = 1;
+
+/// One requirement's verdict from a load run.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadVerdict {
+    pub id: String,
+    pub verdict: Verdict,
+    pub expected: String,
+    pub actual: String,
+    pub note: Option<String>,
+}
+
+impl LoadVerdict {
+    pub fn pass(id: &str, expected: impl Into<String>, actual: impl Into<String>) -> LoadVerdict {
+        LoadVerdict {
+            id: id.into(),
+            verdict: Verdict::Pass,
+            expected: expected.into(),
+            actual: actual.into(),
+            note: None,
+        }
+    }
+
+    pub fn fail(id: &str, expected: impl Into<String>, actual: impl Into<String>) -> LoadVerdict {
+        LoadVerdict {
+            id: id.into(),
+            verdict: Verdict::Fail,
+            expected: expected.into(),
+            actual: actual.into(),
+            note: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Latency {
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadReport {
+    pub version: u32,
+    pub target: String,
+    pub profile: &'static str,
+    pub users: usize,
+    pub requests: u64,
+    pub duration_ms: u64,
+    pub requests_per_second: f64,
+    pub latency: Latency,
+    pub statuses: BTreeMap<u16, u64>,
+    pub transport_errors: u64,
+    pub requirements: Vec<LoadVerdict>,
+    pub thresholds: Vec<ThresholdResult>,
+    /// goose's own reports (HTML, JSON, Markdown), when a report directory was given.
+    pub goose_reports: Vec<String>,
+    #[serde(skip)]
+    pub stats: FloodStats,
+}
+
+impl LoadReport {
+    pub fn new(
+        target: &TargetDescription,
+        options: &LoadOptions,
+        stats: FloodStats,
+        requirements: Vec<LoadVerdict>,
+    ) -> LoadReport {
+        let latency = Latency {
+            p50_ms: stats.percentile_ms(50.0),
+            p90_ms: stats.percentile_ms(90.0),
+            p95_ms: stats.percentile_ms(95.0),
+            p99_ms: stats.percentile_ms(99.0),
+            max_ms: stats.percentile_ms(100.0),
+        };
+        let goose_reports = options
+            .report_dir
+            .iter()
+            .flat_map(|dir| {
+                ["html", "json", "md"].map(|ext| {
+                    dir.join(format!("goose-report.{ext}"))
+                        .display()
+                        .to_string()
+                })
+            })
+            .collect();
+        LoadReport {
+            version: LOAD_REPORT_VERSION,
+            target: target.base_url.to_string(),
+            profile: options.profile.as_str(),
+            users: options.users,
+            requests: stats.sent,
+            duration_ms: stats.duration_ms,
+            requests_per_second: stats.rps(),
+            latency,
+            statuses: stats.statuses.clone(),
+            transport_errors: stats.transport_errors,
+            requirements,
+            thresholds: Vec::new(),
+            goose_reports,
+            stats,
+        }
+    }
+
+    /// Every requirement passed (warnings allowed unless `strict`) and every threshold held.
+    pub fn passed(&self, strict: bool) -> bool {
+        self.requirements.iter().all(|v| match v.verdict {
+            Verdict::Pass | Verdict::Skip => true,
+            Verdict::Warn => !strict,
+            Verdict::Inconclusive | Verdict::Fail => false,
+        }) && self.thresholds.iter().all(|t| t.passed)
+    }
+
+    pub fn write_human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(out, "load profile {} against {}", self.profile, self.target)?;
+        writeln!(
+            out,
+            "  {} requests from {} users in {:.2} s: {:.0} req/s; latency p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            self.requests,
+            self.users,
+            self.duration_ms as f64 / 1000.0,
+            self.requests_per_second,
+            self.latency.p50_ms,
+            self.latency.p95_ms,
+            self.latency.p99_ms,
+            self.latency.max_ms
+        )?;
+        let statuses: Vec<String> = self
+            .statuses
+            .iter()
+            .map(|(s, n)| format!("{s}: {n}"))
+            .collect();
+        writeln!(
+            out,
+            "  statuses: {}; transport errors: {}",
+            statuses.join(", "),
+            self.transport_errors
+        )?;
+        for verdict in &self.requirements {
+            writeln!(
+                out,
+                "  {} {}",
+                verdict.verdict.as_str().to_uppercase(),
+                verdict.id
+            )?;
+            writeln!(out, "       expected: {}", verdict.expected)?;
+            writeln!(out, "       actual:   {}", verdict.actual)?;
+            if let Some(note) = &verdict.note {
+                writeln!(out, "       note:     {note}")?;
+            }
+        }
+        for threshold in &self.thresholds {
+            writeln!(
+                out,
+                "  {} threshold {} (actual {:.2})",
+                if threshold.passed { "PASS" } else { "FAIL" },
+                threshold.threshold,
+                threshold.actual
+            )?;
+        }
+        for path in &self.goose_reports {
+            writeln!(out, "  goose report: {path}")?;
+        }
+        let failed = self
+            .requirements
+            .iter()
+            .filter(|v| v.verdict == Verdict::Fail)
+            .count()
+            + self.thresholds.iter().filter(|t| !t.passed).count();
+        writeln!(
+            out,
+            "{} checks, {failed} failed",
+            self.requirements.len() + self.thresholds.len()
+        )
+    }
+
+    pub fn write_json(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, self).map_err(std::io::Error::other)?;
+        writeln!(out)
+    }
+
+    pub fn write_junit(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+        let mut suite = TestSuite::new(format!("authconform load {}", self.profile));
+        for verdict in &self.requirements {
+            let status = match verdict.verdict {
+                Verdict::Pass | Verdict::Warn => TestCaseStatus::success(),
+                Verdict::Skip => TestCaseStatus::skipped(),
+                Verdict::Inconclusive | Verdict::Fail => {
+                    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    status.set_message(format!(
+                        "expected {}; actual {}",
+                        verdict.expected, verdict.actual
+                    ));
+                    status
+                }
+            };
+            suite.add_test_case(TestCase::new(verdict.id.clone(), status));
+        }
+        for threshold in &self.thresholds {
+            let status = if threshold.passed {
+                TestCaseStatus::success()
+            } else {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status.set_message(format!("actual {:.2}", threshold.actual));
+                status
+            };
+            suite.add_test_case(TestCase::new(
+                format!("threshold {}", threshold.threshold),
+                status,
+            ));
+        }
+        let mut report = Report::new("authconform load");
+        report.add_test_suite(suite);
+        let xml = report.to_string().map_err(std::io::Error::other)?;
+        out.write_all(xml.as_bytes())
+    }
+}
