@@ -98,20 +98,27 @@ fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
         .map_err(CommandError::Runtime)
 }
 
+/// The target the flags describe; `None` when they describe none (the embedded default).
+fn explicit_target(
+    target: &crate::cli::TargetArgs,
+) -> Result<Option<config::TargetDescription>, CommandError> {
+    if target.names_a_target() {
+        Ok(Some(config::load(
+            target.target_file.as_deref(),
+            &target.flags(),
+        )?))
+    } else if let Some(flag) = target.first_target_flag() {
+        Err(CommandError::Usage(format!(
+            "{flag} describes a target, but none is given: add --target URL or --target-file FILE"
+        )))
+    } else {
+        Ok(None)
+    }
+}
+
 fn run(args: &RunArgs) -> Result<u8, CommandError> {
     let selection = Selection::new(&args.only, &args.skip)?;
-    let explicit_target = if args.target.names_a_target() {
-        Some(config::load(
-            args.target.target_file.as_deref(),
-            &args.target.flags(),
-        )?)
-    } else if let Some(flag) = args.target.first_target_flag() {
-        return Err(CommandError::Usage(format!(
-            "{flag} describes a target, but none is given: add --target URL or --target-file FILE"
-        )));
-    } else {
-        None
-    };
+    let explicit_target = explicit_target(&args.target)?;
     let suite = suite::load(&args.scenarios)?;
     let mut reporters = reporters(args)?;
 
@@ -191,18 +198,7 @@ fn load(args: &crate::cli::LoadArgs) -> Result<u8, CommandError> {
     use crate::load::{self, LoadOptions, LoadProfile};
     use authconform_scenario::model::Profile;
 
-    let explicit_target = if args.target.names_a_target() {
-        Some(config::load(
-            args.target.target_file.as_deref(),
-            &args.target.flags(),
-        )?)
-    } else if let Some(flag) = args.target.first_target_flag() {
-        return Err(CommandError::Usage(format!(
-            "{flag} describes a target, but none is given: add --target URL or --target-file FILE"
-        )));
-    } else {
-        None
-    };
+    let explicit_target = explicit_target(&args.target)?;
     let specs: Vec<FormatSpec> = if args.formats.is_empty() {
         vec![FormatSpec {
             format: ReportFormat::Human,
@@ -314,32 +310,15 @@ fn serve(args: ServeArgs) -> Result<u8, CommandError> {
         for line in accounts {
             eprintln!("{line}");
         }
-        authconform_reference_server::serve(listener, state, shutdown_signal())
-            .await
-            .map_err(|error| CommandError::Serve(Box::new(error)))
+        authconform_reference_server::serve(
+            listener,
+            state,
+            authconform_reference_server::shutdown_signal(),
+        )
+        .await
+        .map_err(|error| CommandError::Serve(Box::new(error)))
     })?;
     Ok(exit::PASSED)
-}
-
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
 }
 
 #[derive(Debug, Serialize)]

@@ -2,7 +2,9 @@
 
 use std::process::ExitCode;
 
-use authconform_reference_server::{AppState, ServerArgs, describe_accounts, serve};
+use authconform_reference_server::{
+    AppState, ServerArgs, describe_accounts, serve, shutdown_signal,
+};
 use clap::Parser;
 
 #[derive(Debug, Parser)]
@@ -84,26 +86,5 @@ async fn run(args: ServerArgs) -> ExitCode {
             eprintln!("error: {error}");
             ExitCode::from(3)
         }
-    }
-}
-
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
     }
 }

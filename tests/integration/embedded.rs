@@ -80,11 +80,9 @@ async fn the_reference_server_passes_the_built_in_suite() {
 /// mode: the runner really waits every window out, and every requirement still passes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_real_mode_a_reference_server_with_short_windows_passes() {
-    use authconform::config::{Account, ClockMode, Limits, TargetDescription};
+    use authconform::config::{ClockMode, Limits, TargetDescription};
     use authconform::engine::TargetPlan;
-    use authconform_reference_server::{
-        AppState, AppmixerProfile, Config, RunningServer, SeedAccount,
-    };
+    use authconform_reference_server::{AppmixerProfile, Config, SeedAccount};
     use authconform_scenario::model::Profile;
 
     let admin = SeedAccount {
@@ -112,13 +110,7 @@ async fn in_real_mode_a_reference_server_with_short_windows_passes() {
         trust_forwarded_for: true,
         ..Config::default()
     };
-    let state = tokio::task::spawn_blocking(move || AppState::new(config))
-        .await
-        .unwrap()
-        .unwrap();
-    let server = RunningServer::start(([127, 0, 0, 1], 0).into(), state)
-        .await
-        .unwrap();
+    let server = crate::support::start_reference(config).await;
     let mut target = TargetDescription::new(
         server.base_url().parse().unwrap(),
         vec![Profile::AppmixerCloud, Profile::CreditsafeConnect],
@@ -136,13 +128,8 @@ async fn in_real_mode_a_reference_server_with_short_windows_passes() {
         cs_overall_window_ms: 1_500,
         ..Limits::default()
     };
-    let account = |seed: SeedAccount| Account {
-        username: seed.username,
-        email: seed.email,
-        password: seed.password,
-    };
-    target.admin = Some(account(admin));
-    target.creditsafe = Some(account(connect));
+    target.admin = Some(crate::support::runner_account(&admin));
+    target.creditsafe = Some(crate::support::runner_account(&connect));
     target.appmixer_jwt_secret = Some("real-mode-secret".into());
 
     let suite = suite::load(&[]).unwrap();

@@ -6,7 +6,7 @@ use authconform::config::{Account, ClockMode, Limits, TargetDescription};
 use authconform::engine::Verdict;
 use authconform::load::{self, LoadOptions, LoadProfile, LoadReport};
 use authconform_reference_server::faults::Fault;
-use authconform_reference_server::{AppState, AppmixerProfile, Config, RunningServer, SeedAccount};
+use authconform_reference_server::{AppmixerProfile, Config, SeedAccount};
 use authconform_scenario::model::Profile;
 
 const THRESHOLD: u64 = 2_000;
@@ -25,13 +25,7 @@ async fn lockout_run(faults: Vec<Fault>, options: LoadOptions) -> LoadReport {
         faults,
         ..Config::default()
     };
-    let state = tokio::task::spawn_blocking(move || AppState::new(config))
-        .await
-        .unwrap()
-        .unwrap();
-    let server = RunningServer::start(([127, 0, 0, 1], 0).into(), state)
-        .await
-        .unwrap();
+    let server = crate::support::start_reference(config).await;
     let mut target = TargetDescription::new(
         server.base_url().parse().unwrap(),
         vec![Profile::CreditsafeConnect, Profile::Appmixer6],

@@ -5,14 +5,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use authconform::config::{Account, ClockMode, Limits, TargetDescription};
+use authconform::config::{ClockMode, Limits, TargetDescription};
 use authconform::engine::{self, RunPlan, RunReport, Selection, TargetPlan, Verdict};
 use authconform::suite;
 use authconform_reference_server::faults::Fault;
 use authconform_reference_server::limiter::WindowKind;
-use authconform_reference_server::{
-    AppState, AppmixerProfile, Config, LockoutScope, RunningServer, SeedAccount,
-};
+use authconform_reference_server::{AppmixerProfile, Config, LockoutScope, SeedAccount};
 use authconform_scenario::model::{Profile, Suite};
 use tokio::sync::Semaphore;
 
@@ -119,25 +117,14 @@ async fn check(
         faults: variant.faults,
         ..Config::default()
     };
-    let state = tokio::task::spawn_blocking(move || AppState::new(config))
-        .await
-        .unwrap()
-        .unwrap();
-    let server = RunningServer::start(([127, 0, 0, 1], 0).into(), state)
-        .await
-        .unwrap();
+    let server = crate::support::start_reference(config).await;
     let mut target = TargetDescription::new(server.base_url().parse().unwrap(), profiles);
     target.clock = ClockMode::Control;
     target.forwarded_for = true;
     target.limits = limits;
     target.user_create_scope = create_scope.then(|| "admin".to_owned());
-    let account = |seed: SeedAccount| Account {
-        username: seed.username,
-        email: seed.email,
-        password: seed.password,
-    };
-    target.admin = Some(account(admin));
-    target.creditsafe = Some(account(connect));
+    target.admin = Some(crate::support::runner_account(&admin));
+    target.creditsafe = Some(crate::support::runner_account(&connect));
     target.appmixer_jwt_secret = Some("mutant-secret".into());
     let plan = RunPlan {
         targets: vec![TargetPlan::new(target)],

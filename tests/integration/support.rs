@@ -175,3 +175,28 @@ pub fn requirement_report<'r>(report: &'r RunReport, id: &str) -> &'r Requiremen
 pub fn verdict(report: &RunReport, id: &str) -> Verdict {
     requirement_report(report, id).verdict
 }
+
+/// A reference server on 127.0.0.1 with a free port (seeding hashes passwords: off the runtime).
+pub async fn start_reference(
+    config: authconform_reference_server::Config,
+) -> authconform_reference_server::RunningServer {
+    let state =
+        tokio::task::spawn_blocking(move || authconform_reference_server::AppState::new(config))
+            .await
+            .expect("the state task completes")
+            .expect("the reference server's state builds");
+    authconform_reference_server::RunningServer::start(([127, 0, 0, 1], 0).into(), state)
+        .await
+        .expect("the reference server binds")
+}
+
+/// The runner's view of an account the reference server was seeded with.
+pub fn runner_account(
+    seed: &authconform_reference_server::SeedAccount,
+) -> authconform::config::Account {
+    authconform::config::Account {
+        username: seed.username.clone(),
+        email: seed.email.clone(),
+        password: seed.password.clone(),
+    }
+}
