@@ -3,12 +3,10 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Request, State};
 use axum::http::StatusCode;
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
@@ -48,7 +46,6 @@ pub fn app(state: AppState) -> Router {
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(state.clone(), time_limit))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
         ))
@@ -122,18 +119,6 @@ async fn not_found() -> Boom {
 
 async fn method_not_allowed() -> Boom {
     Boom::new(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
-}
-
-async fn time_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let limit = Duration::from_millis(state.config.request_timeout_ms);
-    match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => Boom::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The request took too long and was abandoned",
-        )
-        .into_response(),
-    }
 }
 
 fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {

@@ -26,7 +26,13 @@ impl From<BodyError> for Boom {
 /// `POST /user/auth`.
 pub async fn sign_in(State(state): State<AppState>, request: Request) -> Result<Response, Boom> {
     let (parts, body) = request.into_parts();
-    let bytes = body::read_limited(&parts.headers, body, state.config.body_limit_bytes).await?;
+    let bytes = body::read_limited_within(
+        &parts.headers,
+        body,
+        state.config.body_limit_bytes,
+        state.request_timeout(),
+    )
+    .await?;
     let object =
         body::json_object(&parts.headers, &bytes).map_err(|error| body_error(&state, error))?;
     let password = match required_string(&object, "password") {
@@ -110,7 +116,13 @@ pub async fn create_user(
     request: Request,
 ) -> Result<Response, Boom> {
     let (parts, body) = request.into_parts();
-    let bytes = body::read_limited(&parts.headers, body, state.config.body_limit_bytes).await?;
+    let bytes = body::read_limited_within(
+        &parts.headers,
+        body,
+        state.config.body_limit_bytes,
+        state.request_timeout(),
+    )
+    .await?;
     let object =
         body::json_object(&parts.headers, &bytes).map_err(|error| body_error(&state, error))?;
     if fault!(state.config, SignupNeedsToken) && bearer_token(&parts.headers)?.is_none() {
@@ -252,25 +264,34 @@ pub async fn create_user(
 }
 
 /// `GET /user`.
-pub async fn get_user(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Boom> {
-    let Some(token) = bearer_token(&headers)? else {
+pub async fn get_user(State(state): State<AppState>, request: Request) -> Result<Response, Boom> {
+    let Some(token) = bearer_token(request.headers())? else {
         return Err(Boom::unauthorized("Missing authentication"));
     };
     let (_, user) = authenticate(&state, token)?;
-    let mut body = json!({
-        "id": user.id,
-        "username": user.username,
-        "isActive": user.is_active,
-        "email": user.email,
-        "scope": user.scope,
-        "plan": user.plan,
-    });
-    if fault!(state.config, MeWithoutScope)
-        && let Some(object) = body.as_object_mut()
-    {
-        object.remove("scope");
-    }
-    Ok(axum::Json(body).into_response())
+    let scope = (!fault!(state.config, MeWithoutScope)).then_some(user.scope.as_slice());
+    Ok(axum::Json(Me {
+        id: &user.id,
+        username: &user.username,
+        is_active: user.is_active,
+        email: &user.email,
+        scope,
+        plan: &user.plan,
+    })
+    .into_response())
+}
+
+/// The `GET /user` answer, serialised straight from the user (the hot path: no intermediate JSON tree).
+#[derive(serde::Serialize)]
+struct Me<'a> {
+    id: &'a str,
+    username: &'a str,
+    #[serde(rename = "isActive")]
+    is_active: bool,
+    email: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'a [String]>,
+    plan: &'a str,
 }
 
 fn user_json(profile: AppmixerProfile, user: &User) -> Value {

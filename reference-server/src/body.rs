@@ -19,6 +19,8 @@ pub enum BodyError {
     NotAnObject,
     #[error("The request body could not be read.")]
     Unreadable,
+    #[error("The request body arrived too slowly.")]
+    TooSlow,
 }
 
 impl BodyError {
@@ -26,6 +28,7 @@ impl BodyError {
         match self {
             BodyError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             BodyError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            BodyError::TooSlow => StatusCode::REQUEST_TIMEOUT,
             BodyError::Malformed(_) | BodyError::NotAnObject | BodyError::Unreadable => {
                 StatusCode::BAD_REQUEST
             }
@@ -36,6 +39,19 @@ impl BodyError {
 /// How much of an oversized body is read and discarded before answering 413, so the client, still sending,
 /// gets the answer instead of a reset connection. Past this, the connection is closed after the answer.
 pub const DRAIN_LIMIT: usize = 2 * 1024 * 1024;
+
+/// Reads at most `limit` bytes of body within `timeout`. An oversized body is drained (up to
+/// [`DRAIN_LIMIT`]) so the 413 reaches a client that is still sending.
+pub async fn read_limited_within(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    timeout: std::time::Duration,
+) -> Result<Bytes, BodyError> {
+    tokio::time::timeout(timeout, read_limited(headers, body, limit))
+        .await
+        .unwrap_or(Err(BodyError::TooSlow))
+}
 
 /// Reads at most `limit` bytes of body. An oversized body is drained (up to [`DRAIN_LIMIT`]) so the
 /// 413 reaches a client that is still sending.

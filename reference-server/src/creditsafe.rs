@@ -31,7 +31,13 @@ pub async fn authenticate(
     let (parts, body) = request.into_parts();
     let client = client_address(&parts, state.config.trust_forwarded_for);
     // Read the body first so a refused connection can be kept alive.
-    let bytes = body::read_limited(&parts.headers, body, state.config.body_limit_bytes).await;
+    let bytes = body::read_limited_within(
+        &parts.headers,
+        body,
+        state.config.body_limit_bytes,
+        state.request_timeout(),
+    )
+    .await;
     let now_ms = state.clock.now_ms();
 
     // Every request counts toward the overall threshold, refused ones included.

@@ -33,6 +33,8 @@ impl std::fmt::Debug for PasswordDigest {
 pub enum HashError {
     #[error("the password hashing pool has shut down")]
     Closed,
+    #[error("every password hasher stayed busy for longer than the request timeout")]
+    Busy,
     #[error("password hashing failed: {0}")]
     Argon2(argon2::Error),
 }
@@ -46,6 +48,8 @@ pub struct PasswordHasher {
 struct HasherInner {
     argon2: Argon2<'static>,
     permits: Semaphore,
+    /// The longest a hash may wait for a free hasher before the request is refused (503).
+    max_wait: std::time::Duration,
     /// One argon2 working area per permit, reused between hashes.
     memory: Mutex<Vec<Vec<Block>>>,
     /// What an unknown user's password is checked against, so that costs the same as a wrong password.
@@ -63,6 +67,15 @@ impl std::fmt::Debug for PasswordHasher {
 impl PasswordHasher {
     /// At most `concurrency` hashes run at once.
     pub fn new(concurrency: usize) -> Result<PasswordHasher, HashError> {
+        PasswordHasher::with_max_wait(concurrency, std::time::Duration::from_secs(30))
+    }
+
+    /// At most `concurrency` hashes run at once; a hash that waits longer than `max_wait` for its turn
+    /// fails with [`HashError::Busy`].
+    pub fn with_max_wait(
+        concurrency: usize,
+        max_wait: std::time::Duration,
+    ) -> Result<PasswordHasher, HashError> {
         let params =
             Params::new(MEMORY_KIB, PASSES, LANES, Some(HASH_LEN)).map_err(HashError::Argon2)?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
@@ -74,6 +87,7 @@ impl PasswordHasher {
             inner: Arc::new(HasherInner {
                 argon2,
                 permits: Semaphore::new(concurrency.max(1)),
+                max_wait,
                 memory: Mutex::new(vec![decoy_memory]),
                 decoy,
             }),
@@ -122,11 +136,9 @@ impl PasswordHasher {
         T: Send + 'static,
         F: FnOnce(&Argon2<'static>, &mut [Block]) -> Result<T, HashError> + Send + 'static,
     {
-        let _permit = self
-            .inner
-            .permits
-            .acquire()
+        let _permit = tokio::time::timeout(self.inner.max_wait, self.inner.permits.acquire())
             .await
+            .map_err(|_| HashError::Busy)?
             .map_err(|_| HashError::Closed)?;
         let inner = self.inner.clone();
         let this = self.clone();

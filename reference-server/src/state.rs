@@ -58,6 +58,11 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
+    /// The longest a request may wait on a slow body or a busy hasher.
+    pub fn request_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.config.request_timeout_ms)
+    }
+
     /// State on the system clock (advanceable when `config.test_clock` is on).
     pub fn new(config: Config) -> Result<AppState, StartError> {
         AppState::with_clock(config, Clock::system())
@@ -66,7 +71,10 @@ impl AppState {
     /// State on a given clock, e.g. [`Clock::manual`] in tests. Seeding hashes two passwords (blocking).
     pub fn with_clock(config: Config, clock: Clock) -> Result<AppState, StartError> {
         let store: Arc<dyn UserStore> = Arc::new(MemoryStore::new(config.max_users));
-        let hasher = PasswordHasher::new(config.hash_concurrency)?;
+        let hasher = PasswordHasher::with_max_wait(
+            config.hash_concurrency,
+            std::time::Duration::from_millis(config.request_timeout_ms),
+        )?;
         let now_s = clock.now_s();
         let admin_id = new_id(now_s);
         store.insert(User {

@@ -47,12 +47,18 @@ pub struct AppmixerClaims {
     pub exp: u64,
 }
 
+/// How many verified tokens are remembered (clients reuse a token for every request).
+const VERIFIED_CACHE_SIZE: usize = 4096;
+
 /// Issues and checks Appmixer tokens.
 pub struct AppmixerTokens {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
     lifetime_s: u64,
+    /// Tokens whose signature has verified, with their claims: a token is immutable, so a second check of
+    /// the same string only needs the expiry compared with the clock again. Bounded; cleared when full.
+    verified: parking_lot::Mutex<std::collections::HashMap<Box<str>, AppmixerClaims>>,
 }
 
 impl std::fmt::Debug for AppmixerTokens {
@@ -83,6 +89,7 @@ impl AppmixerTokens {
             decoding: DecodingKey::from_secret(&secret),
             validation,
             lifetime_s,
+            verified: parking_lot::Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -111,14 +118,28 @@ impl AppmixerTokens {
         now_s: u64,
         lenience: Lenience,
     ) -> Result<AppmixerClaims, TokenRejection> {
-        let claims =
-            match jsonwebtoken::decode::<AppmixerClaims>(token, &self.decoding, &self.validation) {
-                Ok(data) => data.claims,
+        let cached = self.verified.lock().get(token).cloned();
+        let claims = match cached {
+            Some(claims) => claims,
+            None => match jsonwebtoken::decode::<AppmixerClaims>(
+                token,
+                &self.decoding,
+                &self.validation,
+            ) {
+                Ok(data) => {
+                    let mut verified = self.verified.lock();
+                    if verified.len() >= VERIFIED_CACHE_SIZE {
+                        verified.clear();
+                    }
+                    verified.insert(token.into(), data.claims.clone());
+                    data.claims
+                }
                 Err(_) if lenience.accept_unsigned => {
                     unverified_claims(token).ok_or(TokenRejection::Invalid)?
                 }
                 Err(_) => return Err(TokenRejection::Invalid),
-            };
+            },
+        };
         if now_s >= claims.exp && !lenience.accept_expired {
             return Err(TokenRejection::Expired);
         }
@@ -365,5 +386,19 @@ mod tests {
             ),
             Err(KeyError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn a_cached_token_still_expires_and_a_tampered_one_is_still_refused() {
+        let tokens = AppmixerTokens::new(Some("secret"), 100);
+        let token = tokens.issue("abc", &["user".into()], 1_000).unwrap();
+        assert!(tokens.verify(&token, 1_000).is_ok());
+        assert!(tokens.verify(&token, 1_050).is_ok(), "from the cache");
+        assert_eq!(tokens.verify(&token, 1_100), Err(TokenRejection::Expired));
+        let tampered = format!("{}x", &token[..token.len() - 1]);
+        assert_eq!(
+            tokens.verify(&tampered, 1_000),
+            Err(TokenRejection::Invalid)
+        );
     }
 }
