@@ -310,3 +310,29 @@ fn bad_server_flags_are_refused_naming_the_flag() {
         "{not_a_number}"
     );
 }
+
+/// reference-server/README.md documents every flag and its environment variable.
+#[test]
+fn every_server_flag_and_variable_is_documented() {
+    use clap::CommandFactory;
+    let readme = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/reference-server/README.md"
+    ))
+    .unwrap();
+    let command = Flags::command();
+    for arg in command.get_arguments() {
+        let Some(long) = arg.get_long() else { continue };
+        if matches!(long, "help" | "version") {
+            continue;
+        }
+        assert!(
+            readme.contains(&format!("`--{long}`")),
+            "README lacks `--{long}`"
+        );
+        if let Some(env) = arg.get_env() {
+            let env = env.to_string_lossy();
+            assert!(readme.contains(&format!("`{env}`")), "README lacks `{env}`");
+        }
+    }
+}
