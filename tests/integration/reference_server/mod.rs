@@ -1,6 +1,7 @@
 //! The reference server over HTTP, requirement by requirement, on an injected clock.
 
 mod appmixer;
+mod bad_input;
 mod creditsafe;
 mod general;
 mod signup_limits;
