@@ -10,3 +10,4 @@ mod reference_server;
 mod reports;
 mod runs;
 mod support;
+mod target_file_fuzz;
