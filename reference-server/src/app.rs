@@ -25,7 +25,8 @@ pub fn app(state: AppState) -> Router {
         .route("/user", post(appmixer::create_user).get(appmixer::get_user))
         .route("/authenticate", post(creditsafe::authenticate))
         .route("/.well-known/jwks.json", get(creditsafe::jwks))
-        .route("/healthz", get(healthz));
+        .route("/healthz", get(healthz))
+        .route("/openapi.json", get(openapi));
     if state.config.test_clock {
         router = router.route(
             "/_authconform/clock",
@@ -111,6 +112,17 @@ impl RunningServer {
 
 async fn healthz() -> Response {
     axum::Json(json!({ "status": "ok" })).into_response()
+}
+
+/// The OpenAPI 3.1 description of every endpoint, profile difference and error body.
+pub const OPENAPI: &str = include_str!("../openapi/openapi.json");
+
+async fn openapi() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
+        .into_response()
 }
 
 async fn not_found() -> Boom {

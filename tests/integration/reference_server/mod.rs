@@ -4,6 +4,7 @@ mod appmixer;
 mod bad_input;
 mod creditsafe;
 mod general;
+mod openapi;
 mod signup_limits;
 
 use std::net::SocketAddr;
