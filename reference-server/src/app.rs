@@ -59,12 +59,30 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    let sweeper = tokio::spawn(sweep_periodically(state.clone()));
+    let served = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    sweeper.abort();
+    served
+}
+
+/// How often expired limiter entries are dropped, so memory falls back once windows pass even when no new
+/// keys arrive.
+pub const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+async fn sweep_periodically(state: AppState) {
+    let mut ticks = tokio::time::interval(SWEEP_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let state = state.clone();
+        // Sweeping a large table takes a while: keep it off the request workers.
+        let _ = tokio::task::spawn_blocking(move || state.sweep_limiters()).await;
+    }
 }
 
 /// A server running on a task (the embedded default and tests use it).
@@ -110,8 +128,13 @@ impl RunningServer {
     }
 }
 
-async fn healthz() -> Response {
-    axum::Json(json!({ "status": "ok" })).into_response()
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    axum::Json(json!({
+        "status": "ok",
+        "users": state.store.len(),
+        "limiter_keys": state.tracked_keys(),
+    }))
+    .into_response()
 }
 
 /// The OpenAPI 3.1 description of every endpoint, profile difference and error body.

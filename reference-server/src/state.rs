@@ -58,6 +58,32 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
+    /// Drops every limiter entry whose window has passed (the background sweeper calls this).
+    pub fn sweep_limiters(&self) {
+        let now_ms = self.clock.now_ms();
+        for limiter in [
+            &self.signup_by_email,
+            &self.signup_by_ip,
+            &self.connect_identical_invalid,
+            &self.connect_overall,
+        ] {
+            limiter.sweep(now_ms);
+        }
+    }
+
+    /// How many keys the limiters track in all.
+    pub fn tracked_keys(&self) -> usize {
+        [
+            &self.signup_by_email,
+            &self.signup_by_ip,
+            &self.connect_identical_invalid,
+            &self.connect_overall,
+        ]
+        .iter()
+        .map(|limiter| limiter.tracked_keys())
+        .sum()
+    }
+
     /// The longest a request may wait on a slow body or a busy hasher.
     pub fn request_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_millis(self.config.request_timeout_ms)
