@@ -53,21 +53,78 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` completes, then finishes the requests in flight.
+/// How long a client may take to send its request line and headers before its connection is closed, so
+/// slow (slowloris) clients cannot hold connections open; bodies have their own timeout.
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How long requests in flight may take to finish after shutdown begins.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Serves until `shutdown` completes, then finishes the requests in flight (for up to [`SHUTDOWN_GRACE`]).
+/// Clients that are slow to send their headers are cut off after [`HEADER_READ_TIMEOUT`].
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with_header_timeout(listener, state, shutdown, HEADER_READ_TIMEOUT).await
+}
+
+/// [`serve`] with a chosen header read timeout.
+pub async fn serve_with_header_timeout(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    header_read_timeout: std::time::Duration,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+    use tower::ServiceExt;
+
     let sweeper = tokio::spawn(sweep_periodically(state.clone()));
-    let served = axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let router = app(state);
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors and the like: wait a moment rather than spin.
+                Err(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = router.clone().map_request(
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(remote));
+                request
+            },
+        );
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
     sweeper.abort();
-    served
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+    Ok(())
 }
 
 /// How often expired limiter entries are dropped, so memory falls back once windows pass even when no new
@@ -97,12 +154,27 @@ pub struct RunningServer {
 impl RunningServer {
     /// Binds `address` (port 0 for any free port) and serves on a new task.
     pub async fn start(address: SocketAddr, state: AppState) -> std::io::Result<RunningServer> {
+        RunningServer::start_with_header_timeout(address, state, HEADER_READ_TIMEOUT).await
+    }
+
+    /// [`start`](Self::start) with a chosen header read timeout.
+    pub async fn start_with_header_timeout(
+        address: SocketAddr,
+        state: AppState,
+        header_read_timeout: std::time::Duration,
+    ) -> std::io::Result<RunningServer> {
         let listener = TcpListener::bind(address).await?;
         let address = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, state.clone(), async move {
+        let shutdown = async move {
             let _ = stopped.await;
-        }));
+        };
+        let task = tokio::spawn(serve_with_header_timeout(
+            listener,
+            state.clone(),
+            shutdown,
+            header_read_timeout,
+        ));
         Ok(RunningServer {
             address,
             state,

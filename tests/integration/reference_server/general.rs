@@ -244,3 +244,61 @@ async fn shutdown_is_graceful() {
     assert_eq!(server.get("/healthz", None).await.status, 200);
     server.running.shutdown().await.expect("a clean shutdown");
 }
+
+/// Slow clients (headers trickling in, slowloris-style) neither stall other clients nor keep their
+/// connections: the server closes them after its header read timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_do_not_stall_others_and_are_cut_off() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let config = super::config(AppmixerCloud);
+    let state =
+        tokio::task::spawn_blocking(move || authconform_reference_server::AppState::new(config))
+            .await
+            .unwrap()
+            .unwrap();
+    let running = authconform_reference_server::RunningServer::start_with_header_timeout(
+        ([127, 0, 0, 1], 0).into(),
+        state,
+        Duration::from_millis(500),
+    )
+    .await
+    .unwrap();
+    let mut slow = Vec::new();
+    for _ in 0..200 {
+        let mut stream = tokio::net::TcpStream::connect(running.address)
+            .await
+            .unwrap();
+        stream
+            .write_all(b"POST /authenticate HTTP/1.1\r\nHost: slow\r\nContent-Type: app")
+            .await
+            .unwrap();
+        slow.push(stream);
+    }
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let answer = client
+        .get(format!("{}/healthz", running.base_url()))
+        .send()
+        .await
+        .expect("a normal client is answered while 200 slow ones wait");
+    assert_eq!(answer.status(), 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let mut closed = 0;
+    for stream in &mut slow {
+        let mut buffer = [0u8; 512];
+        match tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buffer)).await {
+            // Closed (0 bytes), or answered (e.g. 408) and then closed: either way the server let go.
+            Ok(Ok(_)) | Ok(Err(_)) => closed += 1,
+            Err(_) => {}
+        }
+    }
+    assert_eq!(closed, slow.len(), "every slow connection is cut off");
+    running.shutdown().await.unwrap();
+}
