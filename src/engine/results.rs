@@ -57,8 +57,9 @@ pub struct RunReport {
 
 impl RunReport {
     /// Whether every required check passed (warnings count as failures under `--strict`, already folded in).
+    /// A check that could not be concluded did not pass: a gate must not go green on it.
     pub fn passed(&self) -> bool {
-        self.summary.failed == 0
+        self.summary.failed == 0 && self.summary.inconclusive == 0
     }
 }
 

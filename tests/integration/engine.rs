@@ -470,7 +470,10 @@ async fn a_failed_setup_step_makes_the_scenario_inconclusive() {
             .unwrap()
             .starts_with("setup step 1 `create the user` failed")
     );
-    assert!(report.passed(), "inconclusive is not a failure");
+    assert!(
+        !report.passed(),
+        "an inconclusive check does not pass the gate"
+    );
 }
 
 #[tokio::test]

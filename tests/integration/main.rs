@@ -5,6 +5,7 @@ mod cli;
 mod embedded;
 mod engine;
 mod load;
+mod misbehaving;
 mod mutants;
 mod reference_server;
 mod reports;
