@@ -26,15 +26,7 @@ impl From<BodyError> for Boom {
 /// `POST /user/auth`.
 pub async fn sign_in(State(state): State<AppState>, request: Request) -> Result<Response, Boom> {
     let (parts, body) = request.into_parts();
-    let bytes = body::read_limited_within(
-        &parts.headers,
-        body,
-        state.config.body_limit_bytes,
-        state.request_timeout(),
-    )
-    .await?;
-    let object =
-        body::json_object(&parts.headers, &bytes).map_err(|error| body_error(&state, error))?;
+    let object = json_request_body(&state, &parts, body).await?;
     let password = match required_string(&object, "password") {
         Err(_) if fault!(state.config, SignInWithoutPasswordCrashes) => return Err(crash()),
         other => other?,
@@ -116,15 +108,7 @@ pub async fn create_user(
     request: Request,
 ) -> Result<Response, Boom> {
     let (parts, body) = request.into_parts();
-    let bytes = body::read_limited_within(
-        &parts.headers,
-        body,
-        state.config.body_limit_bytes,
-        state.request_timeout(),
-    )
-    .await?;
-    let object =
-        body::json_object(&parts.headers, &bytes).map_err(|error| body_error(&state, error))?;
+    let object = json_request_body(&state, &parts, body).await?;
     if fault!(state.config, SignupNeedsToken) && bearer_token(&parts.headers)?.is_none() {
         return Err(Boom::unauthorized("Missing authentication"));
     }
@@ -390,6 +374,22 @@ pub fn looks_like_email(value: &str) -> bool {
         && !domain.ends_with('.')
         && !value.chars().any(char::is_whitespace)
         && value.len() <= 254
+}
+
+/// The request's JSON object body: read within the limits, then parsed (413, 415 and 400 otherwise).
+async fn json_request_body(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    body: axum::body::Body,
+) -> Result<Map<String, Value>, Boom> {
+    let bytes = body::read_limited_within(
+        &parts.headers,
+        body,
+        state.config.body_limit_bytes,
+        state.request_timeout(),
+    )
+    .await?;
+    body::json_object(&parts.headers, &bytes).map_err(|error| body_error(state, error))
 }
 
 fn body_error(state: &AppState, error: BodyError) -> Boom {
