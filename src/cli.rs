@@ -60,6 +60,12 @@ pub enum Command {
     /// Drive the load profiles with goose: the 10,000-request lockout, sign-in and signup benchmarks
     #[command(after_help = LOAD_EXAMPLES)]
     Load(Box<LoadArgs>),
+    /// Probe a target and report which documented profiles it matches, with the evidence
+    #[command(
+        after_help = "Examples:\n  authconform detect --target http://127.0.0.1:8080\n  authconform detect --target-file staging.toml --format json\n\n\
+                            The probes are harmless but not silent: one user with a fresh identity is created."
+    )]
+    Detect(Box<DetectArgs>),
     /// List every requirement with the scenarios that cover it
     #[command(
         after_help = "Examples:\n  authconform requirements\n  authconform requirements --format json"
@@ -86,6 +92,16 @@ Examples:
 
 Exit codes: 0 every check and threshold held, 1 one failed, 2 usage or target description error,
 3 target unreachable.";
+
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// `human` (default) or `json`
+    #[arg(long, value_parser = ["human", "json"], default_value = "human", help_heading = "Output")]
+    pub format: String,
+}
 
 #[derive(Debug, Args)]
 pub struct LoadArgs {

@@ -86,6 +86,7 @@ pub fn execute(cli: Cli) -> Result<u8, CommandError> {
         Command::Run(args) => run(&args),
         Command::Serve(args) => serve(*args),
         Command::Load(args) => load(&args),
+        Command::Detect(args) => detect(&args),
         Command::Requirements(args) => requirements(&args),
         Command::CheckScenarios(args) => check_scenarios(&args),
     }
@@ -275,6 +276,39 @@ fn load(args: &crate::cli::LoadArgs) -> Result<u8, CommandError> {
         exit::PASSED
     } else {
         exit::FAILED
+    })
+}
+
+fn detect(args: &crate::cli::DetectArgs) -> Result<u8, CommandError> {
+    if !args.target.names_a_target() {
+        return Err(CommandError::Usage(
+            "detect needs a target: add --target URL or --target-file FILE".into(),
+        ));
+    }
+    // Detection is what tells the profiles: any placeholder satisfies the description's loader.
+    let mut flags = args.target.flags();
+    if flags.profiles.is_empty() {
+        flags.profiles.push("creditsafe-connect".into());
+    }
+    let target = config::load(args.target.target_file.as_deref(), &flags)?;
+    let runtime = runtime()?;
+    let detection = runtime
+        .block_on(crate::detect::detect(&target))
+        .map_err(|error| CommandError::Usage(error.to_string()))?;
+    let mut out = io::stdout();
+    if args.format == "json" {
+        serde_json::to_writer_pretty(&mut out, &detection)
+            .map_err(|error| CommandError::Write(io::Error::other(error)))?;
+        writeln!(out).map_err(CommandError::Write)?;
+    } else {
+        detection
+            .write_human(&mut out)
+            .map_err(CommandError::Write)?;
+    }
+    Ok(if detection.profiles().is_empty() {
+        exit::FAILED
+    } else {
+        exit::PASSED
     })
 }
 

@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod detect;
 pub mod embedded;
 pub mod engine;
 pub mod load;

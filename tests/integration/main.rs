@@ -2,6 +2,7 @@
 //! report, and the command line.
 
 mod cli;
+mod detect;
 mod embedded;
 mod engine;
 mod load;
