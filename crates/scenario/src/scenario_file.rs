@@ -556,11 +556,7 @@ fn read_step(
             .map(|step| Action::Request(Box::new(step))),
         (None, None) => {
             // A misspelt `request` or `wait` already has its diagnostic.
-            let misspelt = table.keys().any(|key| {
-                !STEP_FIELDS.contains(&key.get_ref().as_ref())
-                    && did_you_mean(key.get_ref(), ["request", "wait"]).is_some()
-            });
-            if misspelt {
+            if has_misspelt(table, STEP_FIELDS, &["request", "wait"]) {
                 return None;
             }
             reader.error(
@@ -579,6 +575,15 @@ fn read_step(
         covers,
         action: action?,
         origin: origin(reader, &span),
+    })
+}
+
+/// Whether `table` has an unknown key that is a misspelling of one of `wanted` (already reported by
+/// `check_keys`, so a "missing" diagnostic would only repeat it).
+fn has_misspelt(table: &DeTable<'_>, known: &[&str], wanted: &[&str]) -> bool {
+    table.keys().any(|key| {
+        !known.contains(&key.get_ref().as_ref())
+            && did_you_mean(key.get_ref(), wanted.iter().copied()).is_some()
     })
 }
 
@@ -643,12 +648,8 @@ fn read_wait(reader: &mut Reader, value: &Value<'_>) -> Option<Wait> {
             None
         }
         (None, None) => {
-            // A misspelt `request` or `wait` already has its diagnostic.
-            let misspelt = table.keys().any(|key| {
-                !STEP_FIELDS.contains(&key.get_ref().as_ref())
-                    && did_you_mean(key.get_ref(), ["request", "wait"]).is_some()
-            });
-            if misspelt {
+            // A misspelt `window` or `ms` already has its diagnostic.
+            if has_misspelt(table, WAIT_FIELDS, &["window", "ms"]) {
                 return None;
             }
             reader.error(
