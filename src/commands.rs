@@ -313,45 +313,16 @@ fn detect(args: &crate::cli::DetectArgs) -> Result<u8, CommandError> {
 }
 
 fn serve(args: ServeArgs) -> Result<u8, CommandError> {
-    let listen = args.server.listen;
-    let generated_admin = args.server.admin_password.is_none() && args.server.accounts.is_none();
-    let generated_creditsafe =
-        args.server.creditsafe_password.is_none() && args.server.accounts.is_none();
-    let config = args
-        .server
-        .into_config()
-        .map_err(|error| CommandError::Usage(error.to_string()))?;
-    let accounts = authconform_reference_server::describe_accounts(
-        &config,
-        generated_admin,
-        generated_creditsafe,
-    );
+    use authconform_reference_server::RunError;
     let runtime = runtime()?;
-    runtime.block_on(async move {
-        let state = tokio::task::spawn_blocking(move || {
-            authconform_reference_server::AppState::new(config)
-        })
-        .await
-        .map_err(|error| CommandError::Serve(error.to_string().into()))?
-        .map_err(|error| CommandError::Serve(Box::new(error)))?;
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .map_err(|error| CommandError::Usage(format!("--listen {listen}: {error}")))?;
-        let address = listener
-            .local_addr()
-            .map_err(|error| CommandError::Serve(Box::new(error)))?;
-        println!("listening on http://{address}");
-        for line in accounts {
-            eprintln!("{line}");
-        }
-        authconform_reference_server::serve(
-            listener,
-            state,
-            authconform_reference_server::shutdown_signal(),
-        )
-        .await
-        .map_err(|error| CommandError::Serve(Box::new(error)))
-    })?;
+    runtime
+        .block_on(authconform_reference_server::run(args.server))
+        .map_err(|error| match error {
+            RunError::Config(_) | RunError::Bind { .. } => CommandError::Usage(error.to_string()),
+            RunError::Task(message) => CommandError::Serve(message.into()),
+            RunError::Start(error) => CommandError::Serve(Box::new(error)),
+            RunError::Serve(error) => CommandError::Serve(Box::new(error)),
+        })?;
     Ok(exit::PASSED)
 }
 

@@ -183,44 +183,26 @@ pub async fn detect(target: &TargetDescription) -> Result<Detection, DetectError
     let body = json!({ "username": name, "email": name, "password": format!("Detect-{id}-pw") });
     let request = "POST /user {username, email, password}".to_owned();
     let (status, answer) = prober.send(post.clone(), "/user", Some(body)).await;
-    let appmixer = match (status, &answer) {
-        (Some(200), answer)
-            if answer
-                .get("user")
-                .is_some_and(|u| u.get("vendor").is_some()) =>
-        {
-            prober.note(request, status, "created; the user has `vendor`");
-            Some("appmixer-6")
-        }
-        (Some(200), answer) if answer.get("user").is_some() => {
-            prober.note(request, status, "created; the user has no `vendor`");
-            Some(if email_sign_in {
-                "appmixer-cloud"
-            } else {
-                "appmixer-5.1"
-            })
-        }
-        (Some(200), _) => {
-            prober.note(request, status, "created; the answer is only a token");
-            Some(if email_sign_in {
-                "appmixer-cloud"
-            } else {
-                "appmixer-5.1"
-            })
-        }
-        (status, _) => {
-            prober.note(
-                request,
-                status,
-                "not created (a create scope or a limit): judged by sign-in alone",
-            );
-            Some(if email_sign_in {
-                "appmixer-cloud"
-            } else {
-                "appmixer-5.1"
-            })
-        }
+    // Without `vendor`, sign-in by e-mail separates cloud from 5.1.
+    let by_sign_in = if email_sign_in {
+        "appmixer-cloud"
+    } else {
+        "appmixer-5.1"
     };
+    let user = answer.get("user");
+    let (profile, observation) = match status {
+        Some(200) if user.is_some_and(|u| u.get("vendor").is_some()) => {
+            ("appmixer-6", "created; the user has `vendor`")
+        }
+        Some(200) if user.is_some() => (by_sign_in, "created; the user has no `vendor`"),
+        Some(200) => (by_sign_in, "created; the answer is only a token"),
+        _ => (
+            by_sign_in,
+            "not created (a create scope or a limit): judged by sign-in alone",
+        ),
+    };
+    prober.note(request, status, observation);
+    let appmixer = Some(profile);
     Ok(Detection {
         target: target.base_url.to_string(),
         appmixer,

@@ -257,3 +257,47 @@ pub async fn shutdown_signal() {
         () = terminate => {}
     }
 }
+
+/// Why [`run`] stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Start(#[from] crate::state::StartError),
+    #[error("the server's start-up task failed: {0}")]
+    Task(String),
+    #[error("--listen {listen}: {source}")]
+    Bind {
+        listen: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Serve(std::io::Error),
+}
+
+/// Runs the server the flags describe until SIGINT or SIGTERM: prints the bound address on one line of
+/// standard output (so scripts can read it, e.g. with port 0), and the profile and any generated passwords
+/// on standard error.
+pub async fn run(args: crate::config::ServerArgs) -> Result<(), RunError> {
+    let listen = args.listen;
+    let (generated_admin, generated_creditsafe) = args.generated_passwords();
+    let config = args.into_config()?;
+    let accounts = crate::describe_accounts(&config, generated_admin, generated_creditsafe);
+    let profile = config.profile;
+    let state = tokio::task::spawn_blocking(move || AppState::new(config))
+        .await
+        .map_err(|error| RunError::Task(error.to_string()))??;
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|source| RunError::Bind { listen, source })?;
+    let address = listener.local_addr().map_err(RunError::Serve)?;
+    println!("listening on http://{address}");
+    eprintln!("profile {} (and creditsafe-connect)", profile.as_str());
+    for line in accounts {
+        eprintln!("{line}");
+    }
+    serve(listener, state, shutdown_signal())
+        .await
+        .map_err(RunError::Serve)
+}

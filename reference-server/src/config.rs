@@ -330,6 +330,15 @@ pub struct ServerArgs {
 }
 
 impl ServerArgs {
+    /// Whether the admin and the Creditsafe passwords will be generated (neither a flag nor a file gives
+    /// them), so the operator must be told them.
+    pub fn generated_passwords(&self) -> (bool, bool) {
+        (
+            self.admin_password.is_none() && self.accounts.is_none(),
+            self.creditsafe_password.is_none() && self.accounts.is_none(),
+        )
+    }
+
     /// Resolves the flags, the environment and the accounts file into a configuration.
     pub fn into_config(self) -> Result<Config, ConfigError> {
         let defaults = Config::default();

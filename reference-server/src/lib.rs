@@ -41,7 +41,7 @@ pub mod store;
 pub mod test_clock;
 pub mod tokens;
 
-pub use app::{RunningServer, app, serve, shutdown_signal};
+pub use app::{RunError, RunningServer, app, run, serve, shutdown_signal};
 pub use clock::Clock;
 pub use config::{AppmixerProfile, Config, ConfigError, LockoutScope, SeedAccount, ServerArgs};
 pub use state::{AppState, StartError};

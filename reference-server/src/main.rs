@@ -2,9 +2,7 @@
 
 use std::process::ExitCode;
 
-use authconform_reference_server::{
-    AppState, ServerArgs, describe_accounts, serve, shutdown_signal,
-};
+use authconform_reference_server::{RunError, ServerArgs};
 use clap::Parser;
 
 #[derive(Debug, Parser)]
@@ -37,54 +35,14 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: ServerArgs) -> ExitCode {
-    let listen = args.listen;
-    let generated_admin = args.admin_password.is_none() && args.accounts.is_none();
-    let generated_creditsafe = args.creditsafe_password.is_none() && args.accounts.is_none();
-    let config = match args.into_config() {
-        Ok(config) => config,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    let accounts = describe_accounts(&config, generated_admin, generated_creditsafe);
-    let profile = config.profile;
-    let state = match tokio::task::spawn_blocking(move || AppState::new(config)).await {
-        Ok(Ok(state)) => state,
-        Ok(Err(error)) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(3);
-        }
-    };
-    let listener = match tokio::net::TcpListener::bind(listen).await {
-        Ok(listener) => listener,
-        Err(error) => {
-            eprintln!("error: --listen {listen}: {error}");
-            return ExitCode::from(3);
-        }
-    };
-    let address = match listener.local_addr() {
-        Ok(address) => address,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(3);
-        }
-    };
-    // One line on stdout, so a script can read the bound address (e.g. with port 0).
-    println!("listening on http://{address}");
-    eprintln!("profile {} (and creditsafe-connect)", profile.as_str());
-    for line in accounts {
-        eprintln!("{line}");
-    }
-    match serve(listener, state, shutdown_signal()).await {
+    match authconform_reference_server::run(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
-            ExitCode::from(3)
+            match error {
+                RunError::Config(_) | RunError::Start(_) => ExitCode::from(2),
+                RunError::Task(_) | RunError::Bind { .. } | RunError::Serve(_) => ExitCode::from(3),
+            }
         }
     }
 }

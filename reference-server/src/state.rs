@@ -61,27 +61,26 @@ impl AppState {
     /// Drops every limiter entry whose window has passed (the background sweeper calls this).
     pub fn sweep_limiters(&self) {
         let now_ms = self.clock.now_ms();
-        for limiter in [
-            &self.signup_by_email,
-            &self.signup_by_ip,
-            &self.connect_identical_invalid,
-            &self.connect_overall,
-        ] {
+        for limiter in self.limiters() {
             limiter.sweep(now_ms);
         }
     }
 
     /// How many keys the limiters track in all.
     pub fn tracked_keys(&self) -> usize {
+        self.limiters()
+            .iter()
+            .map(|limiter| limiter.tracked_keys())
+            .sum()
+    }
+
+    fn limiters(&self) -> [&WindowLimiter; 4] {
         [
             &self.signup_by_email,
             &self.signup_by_ip,
             &self.connect_identical_invalid,
             &self.connect_overall,
         ]
-        .iter()
-        .map(|limiter| limiter.tracked_keys())
-        .sum()
     }
 
     /// The longest a request may wait on a slow body or a busy hasher.
