@@ -7,14 +7,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+use goose::client::GooseClientBuilder;
 use goose::config::GooseConfiguration;
 use goose::goose::{
-    GooseMethod, GooseRequest, GooseUser, Scenario, Transaction, TransactionResult,
+    GooseMethod, GooseRequest, GooseResponse, GooseUser, Scenario, Transaction, TransactionResult,
 };
 use goose::{GooseAttack, GooseError};
 use parking_lot::Mutex;
+use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::Value;
 
+use super::transport::{PreparedRequest, UserConnection};
 use crate::config::TargetDescription;
 
 /// Builds the JSON body of request number `n`.
@@ -94,6 +98,12 @@ pub enum FloodError {
     Goose(String),
     #[error("the flood needs at least one user and one request")]
     Empty,
+    #[error("cannot join the path {0:?} to the target's base URL: {1}")]
+    Url(String, String),
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+    #[error("the header {0:?} is not a valid HTTP header")]
+    Header(String),
 }
 
 impl From<GooseError> for FloodError {
@@ -111,8 +121,105 @@ impl From<GooseError> for FloodError {
 
 struct Shared {
     plan: FloodPlan,
+    transport: Transport,
     next: AtomicU64,
     stats: Mutex<FloodStats>,
+}
+
+/// How the flood's requests travel (see [`super::transport`]).
+enum Transport {
+    /// Plain HTTP: one lean keep-alive connection per goose user, indexed by the user's number; each
+    /// answer is recorded in goose's metrics as a custom request.
+    Http1 {
+        request: PreparedRequest,
+        connections: Vec<tokio::sync::Mutex<UserConnection>>,
+    },
+    /// HTTPS: every user sends through one shared reqwest client (one pool, root certificates loaded once).
+    Reqwest {
+        url: reqwest::Url,
+        headers: Vec<(HeaderName, HeaderValue)>,
+        client: reqwest::Client,
+    },
+}
+
+impl Transport {
+    fn new(
+        target: &TargetDescription,
+        plan: &FloodPlan,
+        users: usize,
+    ) -> Result<Transport, FloodError> {
+        let url = target
+            .base_url
+            .join(plan.path.trim_start_matches('/'))
+            .map_err(|error| FloodError::Url(plan.path.clone(), error.to_string()))?;
+        let headers = request_headers(target, plan)?;
+        let timeout = Duration::from_millis(target.timeout_ms.max(1));
+        if url.scheme() == "http" {
+            let host = url.host_str().unwrap_or_default();
+            let port = url.port_or_known_default().unwrap_or(80);
+            let authority = if host.contains(':') && !host.starts_with('[') {
+                format!("[{host}]:{port}")
+            } else {
+                format!("{host}:{port}")
+            };
+            let path_and_query = match url.query() {
+                Some(query) => format!("{}?{query}", url.path()),
+                None => url.path().to_owned(),
+            };
+            return Ok(Transport::Http1 {
+                request: PreparedRequest {
+                    authority,
+                    path_and_query,
+                    headers,
+                    timeout,
+                },
+                connections: (0..users).map(|_| Default::default()).collect(),
+            });
+        }
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .tcp_nodelay(true)
+            .pool_max_idle_per_host(users)
+            .timeout(timeout)
+            .danger_accept_invalid_certs(target.insecure)
+            .build()?;
+        Ok(Transport::Reqwest {
+            url,
+            headers,
+            client,
+        })
+    }
+}
+
+/// The headers every request of the flood carries: the target's own, then the plan's.
+fn request_headers(
+    target: &TargetDescription,
+    plan: &FloodPlan,
+) -> Result<Vec<(HeaderName, HeaderValue)>, FloodError> {
+    let mut pairs: Vec<(&str, &str)> = vec![
+        ("content-type", "application/json"),
+        (
+            "user-agent",
+            concat!("authconform/", env!("CARGO_PKG_VERSION")),
+        ),
+    ];
+    pairs.extend(target.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    if let Some(address) = &plan.forwarded_for {
+        pairs.push(("x-forwarded-for", address));
+    }
+    if let Some(authorization) = &plan.authorization {
+        pairs.push(("authorization", authorization));
+    }
+    pairs
+        .into_iter()
+        .map(|(name, value)| {
+            let header = || FloodError::Header(name.to_owned());
+            Ok((
+                HeaderName::from_bytes(name.as_bytes()).map_err(|_| header())?,
+                HeaderValue::from_str(value).map_err(|_| header())?,
+            ))
+        })
+        .collect()
 }
 
 /// A short random id that keeps one run's identities apart from another's.
@@ -133,6 +240,7 @@ pub async fn run(target: &TargetDescription, plan: FloodPlan) -> Result<FloodSta
     let iterations = usize::try_from(plan.total.div_ceil(users as u64)).unwrap_or(usize::MAX);
     let refusal_statuses = vec![429, 403, 503];
     let shared = Arc::new(Shared {
+        transport: Transport::new(target, &plan, users)?,
         next: AtomicU64::new(0),
         stats: Mutex::new(FloodStats {
             refusal_statuses: refusal_statuses.clone(),
@@ -179,6 +287,16 @@ pub async fn run(target: &TargetDescription, plan: FloodPlan) -> Result<FloodSta
         Box::pin(async move { one_request(user, &shared).await })
     }))
     .set_name("request");
+    // Over HTTPS every user sends through the flood's one reqwest client.
+    let client_state = shared.clone();
+    let use_flood_client = Transaction::new(Arc::new(move |user: &mut GooseUser| {
+        if let Transport::Reqwest { client, .. } = &client_state.transport {
+            user.client = client.clone();
+        }
+        Box::pin(async move { Ok(()) })
+    }))
+    .set_name("client")
+    .set_on_start();
     let progress = progress_bar(plan.total);
     let ticker = {
         let shared = shared.clone();
@@ -191,8 +309,15 @@ pub async fn run(target: &TargetDescription, plan: FloodPlan) -> Result<FloodSta
         })
     };
     let started = Instant::now();
+    // goose would otherwise build a client (root certificates and all) per user before the flood starts.
+    let placeholder_client = GooseClientBuilder::new().without_cookies().gzip(false);
     let attack = GooseAttack::initialize_with_config(configuration)?
-        .register_scenario(Scenario::new("flood").register_transaction(transaction));
+        .set_client_builder_without_cookies(placeholder_client)?
+        .register_scenario(
+            Scenario::new("flood")
+                .register_transaction(use_flood_client)
+                .register_transaction(transaction),
+        );
     let result = attack.execute().await;
     let elapsed = started.elapsed();
     ticker.abort();
@@ -224,50 +349,82 @@ async fn one_request(user: &mut GooseUser, shared: &Shared) -> TransactionResult
         return Ok(());
     }
     let plan = &shared.plan;
-    let mut builder = user
-        .get_request_builder(&GooseMethod::Post, &plan.path)?
-        .json(&(plan.body)(n));
-    if let Some(address) = &plan.forwarded_for {
-        builder = builder.header("x-forwarded-for", address);
-    }
-    if let Some(authorization) = &plan.authorization {
-        builder = builder.header("authorization", authorization);
-    }
-    let request = GooseRequest::builder()
-        .method(GooseMethod::Post)
-        .path(plan.path.as_str())
-        .set_request_builder(builder)
-        .expect_status_code(200)
-        .build();
+    let body = (plan.body)(n);
     let started = Instant::now();
-    let mut answer = user.request(request).await?;
-    let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    let status = match &answer.response {
-        Ok(response) => Some(response.status().as_u16()),
-        Err(_) => None,
-    };
-    {
-        let mut stats = shared.stats.lock();
-        stats.sent += 1;
-        stats.latencies_us.push(latency_us);
-        match status {
-            Some(status) => {
-                *stats.statuses.entry(status).or_insert(0) += 1;
-                if stats.refusal_statuses.contains(&status) && stats.first_refusal.is_none() {
-                    stats.first_refusal = Some(Instant::now());
-                }
+    let status = match &shared.transport {
+        Transport::Http1 {
+            request,
+            connections,
+        } => {
+            let body = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
+            let slot = &connections[user.weighted_users_index % connections.len()];
+            let outcome = slot.lock().await.post(request, body).await;
+            let elapsed = started.elapsed();
+            let status = outcome.as_ref().ok().map(|(status, _)| *status);
+            if plan.report_dir.is_some() {
+                let success = status.is_some_and(|status| plan.expected.contains(&status));
+                let error = match &outcome {
+                    Ok((status, _)) => format!("unexpected status {status}"),
+                    Err(error) => error.to_string(),
+                };
+                user.record_custom_request_duration(
+                    "POST",
+                    &plan.path,
+                    elapsed,
+                    success,
+                    status,
+                    (!success).then_some(error.as_str()),
+                )
+                .await?;
             }
-            None => stats.transport_errors += 1,
+            status
         }
-    }
-    // With goose's metrics off (no reports asked for) there is nothing to correct.
-    if let Some(status) = status
-        && plan.report_dir.is_some()
-        && plan.expected.contains(&status)
-    {
-        // Goose records an unexpected status as an error and keeps it even after set_success: clear it.
-        answer.request.error.clear();
-        user.set_success(&mut answer.request)?;
+        Transport::Reqwest { url, headers, .. } => {
+            let mut builder = user.client.post(url.clone()).json(&body);
+            for (name, value) in headers {
+                builder = builder.header(name, value);
+            }
+            let request = GooseRequest::builder()
+                .method(GooseMethod::Post)
+                .path(plan.path.as_str())
+                .set_request_builder(builder)
+                .expect_status_code(200)
+                .build();
+            let GooseResponse {
+                request: mut metric,
+                response,
+            } = user.request(request).await?;
+            let status = match response {
+                // Reading the body to its end hands the keep-alive connection back to the pool.
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    response.bytes().await.ok().map(|_| status)
+                }
+                Err(_) => None,
+            };
+            if let Some(status) = status
+                && plan.report_dir.is_some()
+                && plan.expected.contains(&status)
+            {
+                // Goose records an unexpected status as an error and keeps it even after set_success.
+                metric.error.clear();
+                user.set_success(&mut metric)?;
+            }
+            status
+        }
+    };
+    let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let mut stats = shared.stats.lock();
+    stats.sent += 1;
+    stats.latencies_us.push(latency_us);
+    match status {
+        Some(status) => {
+            *stats.statuses.entry(status).or_insert(0) += 1;
+            if stats.refusal_statuses.contains(&status) && stats.first_refusal.is_none() {
+                stats.first_refusal = Some(Instant::now());
+            }
+        }
+        None => stats.transport_errors += 1,
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ pub mod flood;
 pub mod lockout;
 pub mod report;
 pub mod threshold;
+pub mod transport;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -168,3 +168,46 @@ async fn the_signin_benchmark_reports_rates_and_writes_goose_reports() {
     report.write_junit(&mut junit).unwrap();
     assert!(String::from_utf8(junit).unwrap().contains("signin-answers"));
 }
+
+/// The flood's own HTTP/1.1 transport: the target's headers reach the server, and a server that closes
+/// every connection after one answer is still answered in full (each user reconnects).
+#[tokio::test]
+async fn the_flood_sends_the_targets_headers_and_survives_closed_connections() {
+    use wiremock::matchers::{header, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/authenticate"))
+        .and(header("x-tenant", "demo"))
+        .and(header("content-type", "application/json"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .insert_header("connection", "close")
+                .set_body_json(serde_json::json!({"message": "no"})),
+        )
+        .mount(&server)
+        .await;
+    let mut target = TargetDescription::new(
+        format!("{}/api/", server.uri()).parse().unwrap(),
+        vec![Profile::CreditsafeConnect],
+    );
+    target.headers = vec![("x-tenant".into(), "demo".into())];
+    let plan = load::FloodPlan {
+        path: "/authenticate".into(),
+        total: 300,
+        users: 8,
+        rate: None,
+        report_dir: None,
+        forwarded_for: None,
+        authorization: None,
+        expected: vec![401],
+        body: std::sync::Arc::new(|n| serde_json::json!({ "username": format!("u{n}") })),
+    };
+    let stats = load::flood::run(&target, plan)
+        .await
+        .expect("the flood runs");
+    assert_eq!(stats.sent, 300);
+    assert_eq!(stats.transport_errors, 0, "{stats:?}");
+    assert_eq!(stats.count(&[401]), 300, "{stats:?}");
+}
