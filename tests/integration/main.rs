@@ -11,5 +11,6 @@ mod mutants;
 mod reference_server;
 mod reports;
 mod runs;
+mod secrets;
 mod support;
 mod target_file_fuzz;

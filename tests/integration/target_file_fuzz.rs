@@ -9,7 +9,11 @@ use proptest::prelude::*;
 const VALID: &str = include_str!("../../fixtures/targets/reference-short-windows.toml");
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    // PROPTEST_CASES (scripts/fuzz.sh) runs a longer campaign; 400 cases otherwise.
+    #![proptest_config(ProptestConfig {
+        cases: if std::env::var_os("PROPTEST_CASES").is_some() { ProptestConfig::default().cases } else { 400 },
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn arbitrary_text_never_panics(text in "\\PC{0,400}") {

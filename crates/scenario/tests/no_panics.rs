@@ -65,7 +65,11 @@ fn render<T>(result: Result<T, authconform_scenario::Diagnostics>) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    // PROPTEST_CASES (scripts/fuzz.sh) runs a longer campaign; 256 cases otherwise.
+    #![proptest_config(ProptestConfig {
+        cases: if std::env::var_os("PROPTEST_CASES").is_some() { ProptestConfig::default().cases } else { 256 },
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn templates_never_panic(pieces in proptest::collection::vec(fragment(), 0..6)) {
