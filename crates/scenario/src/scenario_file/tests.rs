@@ -1,0 +1,380 @@
+//! Tests of scenario-file parsing: every field's diagnostics and the assembled suite.
+
+use super::*;
+use crate::parse_catalogue;
+
+const CATALOGUE: &str = r#"
+[[requirement]]
+id = "XY-ONE-01"
+level = "must"
+profiles = ["appmixer-6", "appmixer-cloud"]
+requirement = "One."
+clause = "One."
+source = "Doc"
+
+[[requirement]]
+id = "XY-TWO-01"
+level = "should"
+profiles = ["creditsafe-connect"]
+requirement = "Two."
+clause = "Two."
+source = "Doc"
+"#;
+
+fn catalogue() -> Catalogue {
+    parse_catalogue(Path::new("requirements.toml"), CATALOGUE).unwrap()
+}
+
+/// A one-scenario file: the given scenario lines, then the given step lines.
+fn file(scenario: &str, steps: &str) -> String {
+    format!(
+        "[[scenario]]\nname = \"a-scenario\"\ntitle = \"A\"\ncovers = [\"XY-ONE-01\"]\n{scenario}\n{steps}"
+    )
+}
+
+const REQUEST: &str = "[[scenario.step]]\nrequest.method = \"GET\"\nrequest.path = \"/user\"\n";
+
+/// `line:col message` of each diagnostic.
+fn errors(text: &str) -> Vec<String> {
+    match parse_scenario_file(Path::new("s.toml"), text, &catalogue()) {
+        Ok(_) => Vec::new(),
+        Err(diagnostics) => diagnostics
+            .iter()
+            .map(|d| format!("{}:{} {}", d.line, d.col, d.message))
+            .collect(),
+    }
+}
+
+fn parse(text: &str) -> Vec<Scenario> {
+    match parse_scenario_file(Path::new("s.toml"), text, &catalogue()) {
+        Ok(scenarios) => scenarios,
+        Err(diagnostics) => panic!("{diagnostics}"),
+    }
+}
+
+#[test]
+fn a_minimal_scenario_gets_defaults() {
+    let scenarios = parse(&file("", REQUEST));
+    let [scenario] = scenarios.as_slice() else {
+        panic!("one scenario")
+    };
+    assert_eq!(
+        scenario.profiles,
+        vec![Profile::Appmixer6, Profile::AppmixerCloud]
+    );
+    assert_eq!(scenario.phase, Phase::Normal);
+    assert_eq!(scenario.origin.line, 1);
+    let [step] = scenario.steps.as_slice() else {
+        panic!("one step")
+    };
+    assert_eq!(step.name, "step 1");
+    assert_eq!(step.covers, vec!["XY-ONE-01".to_owned()]);
+    assert_eq!(step.origin.line, 6);
+    let Action::Request(request) = &step.action else {
+        panic!("a request step")
+    };
+    assert_eq!(request.concurrency, 1);
+    assert!(request.repeat.is_none());
+    assert!(matches!(request.request.body, Body::None));
+}
+
+#[test]
+fn missing_fields_point_at_their_table() {
+    assert_eq!(
+        errors("[[scenario]]\nname = \"x\"\n"),
+        vec![
+            "1:1 this scenario has no `title`",
+            "1:1 this scenario has no `covers`",
+            "1:1 this scenario has no `step`",
+        ]
+    );
+    assert_eq!(
+        errors(&file("", "[[scenario.step]]\nrequest.path = \"/\"\n")),
+        vec!["7:1 `request` has no `method`"]
+    );
+}
+
+#[test]
+fn a_step_is_a_request_or_a_wait() {
+    assert_eq!(
+        errors(&file(
+            "",
+            &format!("{REQUEST}wait.window = \"cs_invalid_window\"\n")
+        )),
+        vec!["9:1 a step is a request or a wait, not both"]
+    );
+    assert_eq!(
+        errors(&file(
+            "",
+            "[[scenario.step]]\nwait.ms = 10\nexpect.status = 200\n"
+        )),
+        vec!["8:1 `expect` belongs to a request step, not a wait"]
+    );
+    let scenarios = parse(&file(
+        "",
+        "[[scenario.step]]\nwait.window = \"cs_invalid_window\"\nwait.offset_ms = -500\n",
+    ));
+    let Action::Wait(Wait::Window {
+        window, offset_ms, ..
+    }) = &scenarios[0].steps[0].action
+    else {
+        panic!("a window wait")
+    };
+    assert_eq!(*window, WindowName::CsInvalidWindow);
+    assert_eq!(*offset_ms, -500);
+}
+
+#[test]
+fn statuses() {
+    let status = |pattern: &str| {
+        let text = file("", &format!("{REQUEST}expect.status = {pattern}\n"));
+        match parse_scenario_file(Path::new("s.toml"), &text, &catalogue()) {
+            Ok(scenarios) => match &scenarios[0].steps[0].action {
+                Action::Request(step) => Ok(step.expect.status.clone()),
+                Action::Wait(_) => Err(Vec::new()),
+            },
+            Err(diagnostics) => Err(diagnostics.iter().map(|d| d.message.clone()).collect()),
+        }
+    };
+    assert_eq!(
+        status("429"),
+        Ok(Some(StatusSet(vec![StatusPattern::Code(429)])))
+    );
+    assert_eq!(
+        status("\"4xx\""),
+        Ok(Some(StatusSet(vec![StatusPattern::Class(4)])))
+    );
+    assert_eq!(
+        status("[401, 403]"),
+        Ok(Some(StatusSet(vec![
+            StatusPattern::Code(401),
+            StatusPattern::Code(403)
+        ])))
+    );
+    assert!(status("600").is_err());
+    assert!(status("\"6xx\"").is_err());
+    assert!(status("[]").is_err());
+    assert!(status("true").is_err());
+}
+
+#[test]
+fn names_must_be_defined_by_an_earlier_step() {
+    let capture =
+        "capture = { token = \"token\" }\ncapture_response = \"first\"\nmark = \"start\"\n";
+    let later = "[[scenario.step]]\nrequest.method = \"GET\"\nrequest.path = \"/user/{{captured.token}}\"\nexpect.same_as = \"first\"\nwithin = { since = \"start\", window = \"cs_invalid_window\" }\n";
+    assert!(parse(&file("", &format!("{REQUEST}{capture}\n{later}"))).len() == 1);
+    let errors = errors(&file(
+        "",
+        &format!("{REQUEST}\n{later}\n{REQUEST}{capture}"),
+    ));
+    assert_eq!(
+        errors,
+        vec![
+            "12:34 `captured.token` is not captured by an earlier step",
+            "13:18 no earlier step captured a response named `first`",
+            "14:20 no earlier step is marked `start`",
+        ]
+    );
+}
+
+#[test]
+fn step_covers_are_a_subset_of_the_scenario_covers() {
+    let text = file(
+        "",
+        "[[scenario.step]]\ncovers = [\"XY-TWO-01\"]\nrequest.method = \"GET\"\nrequest.path = \"/\"\n",
+    );
+    assert_eq!(
+        errors(&text),
+        vec!["7:11 `XY-TWO-01` is not among the scenario's `covers`"]
+    );
+    let setup = file(
+        "",
+        "[[scenario.step]]\ncovers = []\nrequest.method = \"GET\"\nrequest.path = \"/\"\n",
+    );
+    assert!(parse(&setup)[0].steps[0].covers.is_empty());
+}
+
+#[test]
+fn readings_name_statuses_the_expectation_allows() {
+    let step = |extra: &str| file("", &format!("{REQUEST}{extra}\n"));
+    assert!(
+        errors(&step(
+            "expect.status = [401, 429]\nreading = { \"401\" = \"fixed\", \"429\" = \"sliding\" }"
+        ))
+        .is_empty()
+    );
+    assert_eq!(
+        errors(&step(
+            "expect.status = 401\nreading = { \"401\" = \"fixed\", \"429\" = \"sliding\" }"
+        )),
+        vec!["10:30 `expect.status` does not allow 429, so no response can show this reading"]
+    );
+    assert_eq!(
+        errors(&step("reading = { \"4xx\" = \"any\" }")),
+        vec!["9:13 `4xx` is not a status code"]
+    );
+}
+
+#[test]
+fn repeat_and_concurrency_are_bounded() {
+    let step = |extra: &str| file("", &format!("{REQUEST}{extra}\n"));
+    assert!(errors(&step("repeat = 20000\nconcurrency = 1024")).is_empty());
+    assert_eq!(
+        errors(&step("repeat = 20001")),
+        vec!["9:10 `repeat` must be from 1 to 20000"]
+    );
+    assert_eq!(
+        errors(&step("concurrency = 0")),
+        vec!["9:15 `concurrency` must be from 1 to 1024"]
+    );
+    assert_eq!(
+        errors(&step("repeat = \"x{{limits.signup_ip}}\"")),
+        vec!["9:10 `repeat` must be a number or exactly one numeric `{{ expression }}`"]
+    );
+    assert!(errors(&step("repeat = \"{{limits.signup_ip + 1}}\"")).is_empty());
+    assert_eq!(
+        errors(&step("repeat = \"{{unique}}\"")),
+        vec!["9:10 `repeat` must be a number or exactly one numeric `{{ expression }}`"]
+    );
+}
+
+#[test]
+fn matchers() {
+    let text = file(
+        "",
+        &format!(
+            "{REQUEST}expect.json = {{ a = \"null|string\", b = {{ equals = 3, optional = true }}, c = {{ matches = \"^x+$\" }} }}\n"
+        ),
+    );
+    let scenarios = parse(&text);
+    let Action::Request(step) = &scenarios[0].steps[0].action else {
+        panic!("a request step")
+    };
+    assert_eq!(step.expect.json.len(), 3);
+    assert_eq!(
+        step.expect.json[0].1.types,
+        vec![JsonType::Null, JsonType::String]
+    );
+    assert!(step.expect.json[1].1.optional);
+    assert_eq!(
+        errors(&file(
+            "",
+            &format!("{REQUEST}expect.json = {{ a = \"strng\" }}\n")
+        )),
+        vec!["9:21 unknown type `strng`"]
+    );
+    assert_eq!(
+        errors(&file(
+            "",
+            &format!("{REQUEST}expect.json = {{ a = {{ matches = \"(\" }} }}\n")
+        )),
+        vec!["9:33 not a valid regular expression"]
+    );
+}
+
+#[test]
+fn level_and_profiles_follow_the_catalogue() {
+    assert!(
+        errors(&file(
+            "level = \"must\"\nprofiles = [\"appmixer-6\"]",
+            REQUEST
+        ))
+        .is_empty()
+    );
+    assert_eq!(
+        errors(&file("level = \"should\"", REQUEST)),
+        vec!["5:9 `XY-ONE-01` is a MUST requirement"]
+    );
+    assert_eq!(
+        errors(&file("level = \"mst\"", REQUEST)),
+        vec!["5:9 unknown level `mst`"]
+    );
+    assert_eq!(
+        errors(&file("profiles = []", REQUEST)),
+        vec!["5:12 `profiles` must name at least one profile"]
+    );
+}
+
+#[test]
+fn unknown_keys_everywhere_get_a_suggestion() {
+    let text = file(
+        "tgas = []",
+        &format!("{REQUEST}expect.shuold.status = 200\nrequest.jsn = {{}}\n"),
+    );
+    let diagnostics = parse_scenario_file(Path::new("s.toml"), &text, &catalogue()).unwrap_err();
+    let found: Vec<(String, Option<String>)> = diagnostics
+        .iter()
+        .map(|d| (d.message.clone(), d.hint.clone()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (
+                "unknown scenario field `tgas`".into(),
+                Some("did you mean `tags`?".into())
+            ),
+            (
+                "unknown expect field `shuold`".into(),
+                Some("did you mean `should`?".into())
+            ),
+            (
+                "unknown request field `jsn`".into(),
+                Some("did you mean `json`?".into())
+            ),
+        ]
+    );
+}
+
+#[test]
+fn expect_should_is_parsed_once() {
+    let text = file(
+        "",
+        &format!("{REQUEST}expect.status = \"4xx\"\nexpect.should.status = 400\n"),
+    );
+    let scenarios = parse(&text);
+    let Action::Request(step) = &scenarios[0].steps[0].action else {
+        panic!("a request step")
+    };
+    let should = step.expect.should.as_ref().expect("expect.should");
+    assert_eq!(
+        should.status,
+        Some(StatusSet(vec![StatusPattern::Code(400)]))
+    );
+    assert!(should.should.is_none());
+}
+
+#[test]
+fn suites_order_lockout_scenarios_last_and_collect_every_file() {
+    let lockout = "[[scenario]]\nname = \"z-lockout\"\ntitle = \"L\"\ncovers = [\"XY-ONE-01\"]\nphase = \"lockout\"\n[[scenario.step]]\nrequest.method = \"GET\"\nrequest.path = \"/\"\n";
+    let normal = file("", REQUEST);
+    let suite = assemble_suite(
+        catalogue(),
+        vec![
+            (PathBuf::from("a.toml"), lockout.to_owned()),
+            (PathBuf::from("b.toml"), normal.clone()),
+        ],
+    )
+    .unwrap();
+    let names: Vec<&str> = suite.scenarios.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, vec!["a-scenario", "z-lockout"]);
+
+    let broken = assemble_suite(
+        catalogue(),
+        vec![
+            (
+                PathBuf::from("a.toml"),
+                "[[scenario]]\nnme = 1\n".to_owned(),
+            ),
+            (PathBuf::from("b.toml"), "x = ".to_owned()),
+            (PathBuf::from("c.toml"), normal),
+        ],
+    )
+    .unwrap_err();
+    let files: Vec<String> = broken
+        .iter()
+        .map(|d| d.path().display().to_string())
+        .collect();
+    assert!(files.contains(&"a.toml".to_owned()));
+    assert!(files.contains(&"b.toml".to_owned()));
+    assert!(!files.contains(&"c.toml".to_owned()));
+}
