@@ -1,10 +1,11 @@
 //! End-to-end tests of the `authconform` runner: the engine against mock targets, the reporters on a fixed
-//! report, and the command line.
+//! report and on real runs (the HTML report also in a browser), and the command line.
 
 mod cli;
 mod detect;
 mod embedded;
 mod engine;
+mod html_report;
 mod load;
 mod misbehaving;
 mod mutants;
