@@ -165,48 +165,29 @@ fn summary(report: &RunReport) -> Markup {
     }
 }
 
-/// Every requirement against every target, each cell linking to its section.
+/// Every requirement of every target as a chip coloured by its verdict, linking to its section.
 fn glance(report: &RunReport) -> Markup {
-    let mut ids: Vec<(&str, Level, &str)> = Vec::new();
-    for requirement in report.targets.iter().flat_map(|t| &t.requirements) {
-        if !ids.iter().any(|(id, _, _)| *id == requirement.id) {
-            ids.push((&requirement.id, requirement.level, &requirement.title));
-        }
-    }
     html! {
         h3 { "Requirements at a glance" }
-        div.scroll { table.glance {
-            thead {
-                tr {
-                    th { "requirement" }
-                    @for (index, target) in report.targets.iter().enumerate() {
-                        th { a href={ "#" (target_anchor(index)) } { (target.name) } }
-                    }
-                }
-            }
-            tbody {
-                @for (id, level, title) in &ids {
-                    tr {
-                        th title=(title) { (id) " " span.level.(level_class(*level)) { (level_word(*level)) } }
-                        @for (index, target) in report.targets.iter().enumerate() {
-                            @match target.requirements.iter().find(|r| r.id == *id) {
-                                Some(requirement) => {
-                                    td {
-                                        a.badge.(requirement.verdict.as_str())
-                                            href={ "#" (requirement_anchor(index, id)) } {
-                                            (requirement.verdict.as_str())
-                                        }
-                                    }
-                                }
-                                None => {
-                                    td.not-run { "not selected" }
-                                }
-                            }
+        @for (index, target) in report.targets.iter().enumerate() {
+            div.glance {
+                a.glance-target href={ "#" (target_anchor(index)) } { (target.name) }
+                div.chips {
+                    @for requirement in &target.requirements {
+                        a.chip.(requirement.verdict.as_str())
+                            href={ "#" (requirement_anchor(index, &requirement.id)) }
+                            title={ (requirement.verdict.as_str()) " (" (level_word(requirement.level)) "): " (requirement.title) } {
+                            (requirement.id)
                         }
                     }
                 }
             }
-        } }
+        }
+        p.legend {
+            @for verdict in VERDICTS {
+                span.chip.(verdict.as_str()) { (verdict.as_str()) }
+            }
+        }
     }
 }
 
@@ -567,11 +548,18 @@ td.pass { color: var(--pass); } td.skip { color: var(--skip); }
 .count.warn strong { color: var(--warn); } .count.inconclusive strong { color: var(--inconclusive); }
 .count.skip strong { color: var(--skip); }
 .exit-meaning { color: var(--muted); }
-.scroll { overflow-x: auto; }
-.glance tbody th { font-weight: normal; white-space: nowrap; }
-.glance thead th { font-weight: 600; min-width: 90px; max-width: 220px; vertical-align: bottom; }
-.glance td { text-align: center; }
-.glance td.not-run { color: #afb8c1; font-size: 12px; }
+.glance { display: grid; grid-template-columns: 220px 1fr; gap: 8px; margin: 6px 0 10px; align-items: start; }
+.glance-target { font-weight: 600; }
+.chips { display: flex; flex-wrap: wrap; gap: 4px; }
+.chip { display: inline-block; padding: 0 6px; border-radius: 4px; font-size: 12px; line-height: 20px;
+  font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; text-decoration: none;
+  border: 1px solid; }
+.chip.pass { background: #dafbe1; color: #116329; border-color: #aceebb; }
+.chip.fail { background: #ffebe9; color: #a40e26; border-color: #ff8182; font-weight: 700; }
+.chip.warn { background: #fff8c5; color: #7d4e00; border-color: #eac54f; }
+.chip.inconclusive { background: #fbefff; color: #6639ba; border-color: #d8b9ff; }
+.chip.skip { background: #f6f8fa; color: #6e7781; border-color: #d0d7de; }
+.legend { font-size: 12px; color: var(--muted); display: flex; gap: 6px; }
 .badge { display: inline-block; min-width: 44px; text-align: center; padding: 0 6px; border-radius: 10px;
   font-size: 12px; font-weight: 600; text-transform: uppercase; color: #fff; text-decoration: none; line-height: 20px; }
 .badge.pass { background: var(--pass); } .badge.fail { background: var(--fail); }
@@ -618,13 +606,21 @@ body.hide-pass .requirement.pass, body.hide-fail .requirement.fail, body.hide-wa
 body.hide-inconclusive .requirement.inconclusive, body.hide-skip .requirement.skip { display: none; }
 "#;
 
-/// Filtering by verdict and opening every exchange at once; without the script the page shows everything.
+/// Filtering by verdict (also from the address: `report.html#show=fail,warn`) and opening every exchange at
+/// once; without the script the page shows everything.
 const SCRIPT: &str = r#"
 (function () {
-  document.querySelectorAll('input[data-verdict-filter]').forEach(function (box) {
-    box.addEventListener('change', function () {
-      document.body.classList.toggle('hide-' + box.dataset.verdictFilter, !box.checked);
-    });
+  var boxes = document.querySelectorAll('input[data-verdict-filter]');
+  function apply(box) {
+    document.body.classList.toggle('hide-' + box.dataset.verdictFilter, !box.checked);
+  }
+  var shown = /(?:^#|&)show=([a-z,]+)/.exec(location.hash);
+  boxes.forEach(function (box) {
+    if (shown) {
+      box.checked = shown[1].split(',').indexOf(box.dataset.verdictFilter) >= 0;
+      apply(box);
+    }
+    box.addEventListener('change', function () { apply(box); });
   });
   document.querySelectorAll('button[data-expand]').forEach(function (button) {
     button.addEventListener('click', function () {

@@ -333,9 +333,9 @@ fn chromium() -> Option<PathBuf> {
         .find(|path| path.exists())
 }
 
-/// Renders a page in headless Chromium (a fresh profile, no network use of its own, bounded in time) and
-/// returns the DOM after its script ran.
-async fn rendered_dom(chromium: &Path, page: &Path) -> String {
+/// Renders a page (with an address fragment, possibly empty) in headless Chromium (a fresh profile, no network
+/// use of its own, bounded in time) and returns the DOM after its script ran.
+async fn rendered_dom(chromium: &Path, page: &Path, fragment: &str) -> String {
     let profile = tempfile::tempdir().unwrap();
     let mut command = tokio::process::Command::new(chromium);
     command
@@ -351,7 +351,7 @@ async fn rendered_dom(chromium: &Path, page: &Path) -> String {
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg("--dump-dom")
-        .arg(format!("file://{}", page.display()))
+        .arg(format!("file://{}{fragment}", page.display()))
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -390,7 +390,7 @@ async fn chromium_renders_every_requirement_and_the_summary() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.html");
     let (suite, report) = reference_run_to_html(Vec::new(), &path).await;
-    let dom = rendered_dom(&chromium, &path).await;
+    let dom = rendered_dom(&chromium, &path, "").await;
 
     // The inline script ran (the page's policy allows inline code only), so this is the live page.
     assert!(
@@ -428,6 +428,14 @@ async fn chromium_renders_every_requirement_and_the_summary() {
             requirement.id
         );
     }
+
+    // The address can open it filtered: passes and skips hidden.
+    let filtered = rendered_dom(&chromium, &path, "#show=fail,warn,inconclusive").await;
+    assert!(
+        filtered.contains("<body class=\"hide-pass hide-skip\">"),
+        "{}",
+        &filtered[filtered.find("<body").unwrap_or(0)..][..200]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
