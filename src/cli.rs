@@ -34,6 +34,9 @@ Examples:
       Check a server that speaks the test-clock protocol: waits advance its clock.
   authconform run --target-file staging.toml --strict --format json=report.json
       Check the target described in staging.toml (see docs/target.md); warnings fail the run.
+  authconform run --format human --format html=reports/report.html
+      Also write a self-contained HTML report: every requirement with its verdict, the quoted
+      clause, the requests and responses (secrets hidden) and curl commands to replay them.
   authconform run --target-file staging.toml --only 'AM-SIGNIN-*' --skip rate-limit
       Only the sign-in requirements, without rate-limit scenarios (globs match ids, names
       and tags).
@@ -158,7 +161,8 @@ pub struct RunArgs {
     #[arg(long, help_heading = "Selection")]
     pub strict: bool,
 
-    /// Report format, optionally to a file (`-` is stdout); repeatable [default: human]
+    /// Report format (human, json, junit or html), optionally to a file (`-` is stdout); repeatable
+    /// [default: human]
     #[arg(long = "format", value_name = "FORMAT[=PATH]", help_heading = "Output")]
     pub formats: Vec<FormatSpec>,
     /// Show passwords, tokens and Authorization values in reports instead of `***`
@@ -270,6 +274,8 @@ pub enum ReportFormat {
     Human,
     Json,
     Junit,
+    /// A self-contained page (`run` only): summary, then every requirement with its exchanges.
+    Html,
 }
 
 /// `FORMAT[=PATH]`
@@ -289,7 +295,7 @@ impl FromStr for FormatSpec {
             None => (text, None),
         };
         let format = ReportFormat::from_str(name, true)
-            .map_err(|_| format!("unknown format `{name}` (known: human, json, junit)"))?;
+            .map_err(|_| format!("unknown format `{name}` (known: human, json, junit, html)"))?;
         let path = match path {
             None | Some("-") => None,
             Some("") => {

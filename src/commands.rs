@@ -14,7 +14,9 @@ use crate::cli::{
 use crate::config::{self, ConfigError};
 use crate::embedded::{EmbeddedError, EmbeddedServers};
 use crate::engine::{self, EngineError, RunPlan, Selection, SelectionError, TargetPlan};
-use crate::report::{HumanReporter, JsonReporter, JunitReporter, Reporter, ReporterSet};
+use crate::report::{
+    HtmlReporter, HumanReporter, JsonReporter, JunitReporter, Reporter, ReporterSet,
+};
 use crate::suite::{self, SuiteError};
 
 /// Exit codes, fixed by cause.
@@ -189,6 +191,7 @@ fn reporters(args: &RunArgs) -> Result<ReporterSet, CommandError> {
             }
             ReportFormat::Json => Box::new(JsonReporter::new(out)),
             ReportFormat::Junit => Box::new(JunitReporter::new(out)),
+            ReportFormat::Html => Box::new(HtmlReporter::new(out, args.show_secrets)),
         };
         set.add(reporter);
     }
@@ -211,6 +214,11 @@ fn load(args: &crate::cli::LoadArgs) -> Result<u8, CommandError> {
     if specs.iter().filter(|spec| spec.path.is_none()).count() > 1 {
         return Err(CommandError::Usage(
             "--format: more than one format writes to stdout; give all but one a path (`json=load.json`)".into(),
+        ));
+    }
+    if specs.iter().any(|spec| spec.format == ReportFormat::Html) {
+        return Err(CommandError::Usage(
+            "--format html is a report of `run`; for load, --report-dir DIR keeps goose's own HTML report".into(),
         ));
     }
     let options = LoadOptions {
@@ -267,6 +275,7 @@ fn load(args: &crate::cli::LoadArgs) -> Result<u8, CommandError> {
             ReportFormat::Human => report.write_human(&mut out),
             ReportFormat::Json => report.write_json(&mut out),
             ReportFormat::Junit => report.write_junit(&mut out),
+            ReportFormat::Html => unreachable!("refused before the run"),
         };
         written
             .and_then(|()| out.flush())

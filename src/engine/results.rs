@@ -124,6 +124,8 @@ pub struct RequirementReport {
     /// Scenarios that ran and judged it.
     pub scenarios: Vec<String>,
     pub findings: Vec<Finding>,
+    /// Every step that judged it, passed or not, with what it sent and what came back.
+    pub checks: Vec<Check>,
     /// Why it (or one of its scenarios) was skipped.
     pub skip_reasons: Vec<String>,
     pub readings: Vec<ReadingSeen>,
@@ -144,6 +146,33 @@ pub struct Finding {
     /// Why the finding is inconclusive, or what else to know.
     pub note: Option<String>,
     pub exchange: Option<Exchange>,
+    /// A `curl` command reproducing the request; filled in by the reporters.
+    pub curl: Option<String>,
+}
+
+/// One step that judged a requirement, whatever its verdict: the evidence a reader checks a pass against.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub scenario: String,
+    /// 1-based.
+    pub step_number: usize,
+    pub step: String,
+    /// `file:line` of the step.
+    pub location: String,
+    /// The worst finding of this step about this requirement, or pass.
+    pub verdict: Verdict,
+    /// Requests the step sent.
+    pub requests: u64,
+    /// The step's first exchange and, when it sent more than one request, its last.
+    pub exchanges: Vec<SampleExchange>,
+}
+
+/// One recorded exchange of a step, numbered within the step.
+#[derive(Debug, Clone, Serialize)]
+pub struct SampleExchange {
+    /// 1-based position of the request within the step (its repeat number).
+    pub request_number: u64,
+    pub exchange: Exchange,
     /// A `curl` command reproducing the request; filled in by the reporters.
     pub curl: Option<String>,
 }

@@ -9,8 +9,8 @@ use super::EngineError;
 use super::events::EngineEvent;
 use super::render::RunIds;
 use super::results::{
-    Finding, ReadingSeen, RequirementReport, RunReport, SCHEMA_VERSION, ScenarioReport, Summary,
-    TargetReport, Verdict,
+    Check, Finding, ReadingSeen, RequirementReport, RunReport, SCHEMA_VERSION, ScenarioReport,
+    Summary, TargetReport, Verdict,
 };
 use super::scenario::run_scenario;
 use super::selection::Selection;
@@ -107,6 +107,7 @@ struct Judgement {
     verdict: Option<Verdict>,
     scenarios: Vec<String>,
     findings: Vec<Finding>,
+    checks: Vec<Check>,
     skip_reasons: Vec<String>,
     readings: Vec<ReadingSeen>,
 }
@@ -201,6 +202,9 @@ async fn run_target(
             judgement.raise(finding.severity);
             judgement.judged_by(&scenario.name);
             judgement.findings.push(finding);
+        }
+        for (id, check) in outcome.checks {
+            judgements.entry(id).or_default().checks.push(check);
         }
         for (id, reading) in outcome.readings {
             let judgement = judgements.entry(id.clone()).or_default();
@@ -304,6 +308,7 @@ fn requirement_report(
         verdict,
         scenarios: judgement.scenarios,
         findings: judgement.findings,
+        checks: judgement.checks,
         skip_reasons: judgement.skip_reasons,
         readings: judgement.readings,
     }

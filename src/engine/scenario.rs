@@ -18,7 +18,9 @@ use super::render::{
     CapturedResponse, RenderError, ScenarioVars, Scope, for_each_template, needs_admin_token,
     template_any, varies_per_evaluation,
 };
-use super::results::{Exchange, Finding, Observation, ObservationKind, ReadingSeen, Verdict};
+use super::results::{
+    Check, Exchange, Finding, Observation, ObservationKind, ReadingSeen, SampleExchange, Verdict,
+};
 use super::target::TargetRun;
 
 /// What a scenario found, per requirement.
@@ -27,6 +29,8 @@ pub(crate) struct ScenarioOutcome {
     /// Requirements a step judged with nothing wrong.
     pub(crate) passes: Vec<String>,
     pub(crate) findings: Vec<(String, Finding)>,
+    /// Every judging step, per requirement, with its sample exchanges.
+    pub(crate) checks: Vec<(String, Check)>,
     pub(crate) readings: Vec<(String, ReadingSeen)>,
     pub(crate) steps_run: usize,
     pub(crate) requests: u64,
@@ -67,6 +71,8 @@ struct StepResult {
     total: u64,
     statuses: BTreeSet<u16>,
     observations: Vec<(ObservationKind, String)>,
+    /// The first exchange and, when there were more, the last (by repeat number).
+    samples: Vec<SampleExchange>,
 }
 
 impl StepResult {
@@ -266,13 +272,13 @@ async fn run_request(
             next_index += 1;
         }
         match in_flight.join_next().await {
-            Some(Ok((index, request, outcome))) => collector.add(&client, index, &request, outcome),
+            Some(Ok((index, request, outcome))) => collector.add(&client, index, request, outcome),
             Some(Err(err)) => return StepResult::blocked(format!("a request task failed: {err}")),
             None => break,
         }
     }
 
-    let (mut result, last) = collector.finish();
+    let (mut result, last) = collector.finish(&client);
     let vars = scope.vars;
     capture(step, last.as_ref(), vars, &mut result);
     result
@@ -335,13 +341,19 @@ fn prepare(
     })
 }
 
-/// Gathers every response of a step into aggregated mismatches, tallies and the last response.
+/// Gathers every response of a step into aggregated mismatches, tallies, the last response and the sample
+/// exchanges reports show.
 struct Collector<'e> {
     must: &'e RenderedExpectations,
     should: Option<&'e RenderedExpectations>,
     result: StepResult,
     tally_counts: Vec<u64>,
-    last: Option<(u64, Response)>,
+    /// The exchange of the step's first request (repeat number 1), recorded when it completes.
+    first: Option<Exchange>,
+    /// The answered request with the highest repeat index, kept whole for captures.
+    last: Option<(u64, Arc<PreparedRequest>, Response)>,
+    /// The unanswered request with the highest repeat index.
+    last_unanswered: Option<(u64, Arc<PreparedRequest>, NoResponse)>,
     scratch: Vec<Mismatch>,
 }
 
@@ -355,7 +367,9 @@ impl<'e> Collector<'e> {
             should,
             result: StepResult::default(),
             tally_counts: vec![0; must.tally.len()],
+            first: None,
             last: None,
+            last_unanswered: None,
             scratch: Vec::new(),
         }
     }
@@ -364,10 +378,13 @@ impl<'e> Collector<'e> {
         &mut self,
         client: &TargetClient,
         index: u64,
-        request: &PreparedRequest,
+        request: Arc<PreparedRequest>,
         outcome: Result<Response, NoResponse>,
     ) {
         self.result.total += 1;
+        if index == 0 {
+            self.first = Some(record(client, &request, outcome.as_ref()));
+        }
         let response = match outcome {
             Ok(response) => response,
             Err(no) => {
@@ -377,8 +394,15 @@ impl<'e> Collector<'e> {
                     warning_only: false,
                 };
                 self.note(Tier::Must, mismatch, index, || {
-                    record(client, request, Err(&no))
+                    record(client, &request, Err(&no))
                 });
+                if self
+                    .last_unanswered
+                    .as_ref()
+                    .is_none_or(|(last, _, _)| index >= *last)
+                {
+                    self.last_unanswered = Some((index, request, no));
+                }
                 return;
             }
         };
@@ -402,14 +426,14 @@ impl<'e> Collector<'e> {
             expectations.check(&response, &mut scratch, &mut observe);
             for mismatch in scratch.drain(..) {
                 self.note(tier, mismatch, index, || {
-                    record(client, request, Ok(&response))
+                    record(client, &request, Ok(&response))
                 });
             }
         }
         self.scratch = scratch;
         self.result.observations = observations;
-        if self.last.as_ref().is_none_or(|(last, _)| index >= *last) {
-            self.last = Some((index, response));
+        if self.last.as_ref().is_none_or(|(last, _, _)| index >= *last) {
+            self.last = Some((index, request, response));
         }
     }
 
@@ -437,7 +461,33 @@ impl<'e> Collector<'e> {
         }
     }
 
-    fn finish(mut self) -> (StepResult, Option<Response>) {
+    fn finish(mut self, client: &TargetClient) -> (StepResult, Option<Response>) {
+        if let Some(first) = self.first.take() {
+            self.result.samples.push(SampleExchange {
+                request_number: 1,
+                exchange: first,
+                curl: None,
+            });
+        }
+        let answered = self
+            .last
+            .as_ref()
+            .map(|(index, request, response)| (*index, record(client, request, Ok(response))));
+        let unanswered = self
+            .last_unanswered
+            .as_ref()
+            .map(|(index, request, no)| (*index, record(client, request, Err(no))));
+        let latest = match (answered, unanswered) {
+            (Some(a), Some(u)) => Some(if a.0 >= u.0 { a } else { u }),
+            (a, u) => a.or(u),
+        };
+        if let Some((index, exchange)) = latest.filter(|(index, _)| *index > 0) {
+            self.result.samples.push(SampleExchange {
+                request_number: index + 1,
+                exchange,
+                curl: None,
+            });
+        }
         for ((status, expected), counted) in self.must.tally.iter().zip(&self.tally_counts) {
             if counted != expected {
                 self.result.aggregates.push(Aggregate {
@@ -456,7 +506,7 @@ impl<'e> Collector<'e> {
                 });
             }
         }
-        (self.result, self.last.map(|(_, response)| response))
+        (self.result, self.last.map(|(_, _, response)| response))
     }
 }
 
@@ -631,6 +681,7 @@ fn judge(
     for id in judged(run, step) {
         let level = run.level(id);
         let mut any = false;
+        let mut worst = Verdict::Pass;
         for aggregate in &result.aggregates {
             let severity = match (aggregate.mismatch.warning_only, aggregate.tier, level) {
                 (true, _, _) | (false, Tier::Should, _) | (false, Tier::Must, Level::Should) => {
@@ -644,12 +695,14 @@ fn judge(
                 }
                 _ => (severity, None),
             };
+            worst = worst.max(severity);
             outcome
                 .findings
                 .push((id.clone(), finding(severity, Some(aggregate), note)));
             any = true;
         }
         if let Some(reason) = &result.blocked {
+            worst = worst.max(Verdict::Inconclusive);
             outcome.findings.push((
                 id.clone(),
                 finding(Verdict::Inconclusive, None, Some(reason.clone())),
@@ -659,6 +712,18 @@ fn judge(
         if !any {
             outcome.passes.push(id.clone());
         }
+        outcome.checks.push((
+            id.clone(),
+            Check {
+                scenario: scenario.name.clone(),
+                step_number: number,
+                step: step.name.clone(),
+                location: location.clone(),
+                verdict: worst,
+                requests: result.total,
+                exchanges: result.samples.clone(),
+            },
+        ));
     }
     must_failed
 }

@@ -1,6 +1,7 @@
-//! Reporters: turn engine events into human, JSON and JUnit output. Each writes to a `dyn Write`.
+//! Reporters: turn engine events into human, JSON, JUnit and HTML output. Each writes to a `dyn Write`.
 
 mod curl;
+mod html;
 mod human;
 mod json;
 mod junit;
@@ -8,6 +9,7 @@ mod redact;
 mod sink;
 
 pub use curl::reproduce as curl_command;
+pub use html::HtmlReporter;
 pub use human::HumanReporter;
 pub use json::JsonReporter;
 pub use junit::JunitReporter;

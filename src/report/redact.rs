@@ -1,5 +1,5 @@
 //! Hiding secrets from reports (passwords, tokens, Authorization values become `***`) unless
-//! `--show-secrets`, and adding the `curl` reproduction of each failing request.
+//! `--show-secrets`, and adding the `curl` reproduction of each recorded request.
 
 use serde_json::Value;
 
@@ -130,6 +130,16 @@ pub fn prepare_target(target: &TargetReport, show_secrets: bool) -> TargetReport
                 .exchange
                 .as_ref()
                 .map(|e| curl::reproduce(&e.request));
+        }
+        for sample in requirement
+            .checks
+            .iter_mut()
+            .flat_map(|check| &mut check.exchanges)
+        {
+            if !show_secrets {
+                redactor.exchange(&mut sample.exchange);
+            }
+            sample.curl = Some(curl::reproduce(&sample.exchange.request));
         }
     }
     if !show_secrets {

@@ -767,3 +767,36 @@ async fn forwarded_for_gives_each_scenario_its_own_address() {
     assert_eq!(verdict(&report, MUST), Verdict::Pass);
     assert_eq!(verdict(&report, MUST_2), Verdict::Pass);
 }
+
+#[tokio::test]
+async fn a_passing_step_keeps_its_first_and_last_exchange_as_evidence() {
+    let mut repeated = sign_in(&[MUST]);
+    repeated.expect.status = Some(status(&[200]));
+    repeated.repeat = Some(lit("3"));
+    let suite = one_step("signin", &[MUST], repeated);
+
+    let good = answering(200, json!({ "token": "t" })).await;
+    let report = run(&suite, target(&good.uri(), ClockMode::Real)).await;
+    let requirement = requirement_report(&report, MUST);
+    assert_eq!(requirement.verdict, Verdict::Pass);
+    assert!(requirement.findings.is_empty());
+    let [check] = requirement.checks.as_slice() else {
+        panic!("one check: {:#?}", requirement.checks);
+    };
+    assert_eq!(
+        (check.verdict, check.requests, check.step_number),
+        (Verdict::Pass, 3, 1)
+    );
+    let numbers: Vec<u64> = check.exchanges.iter().map(|s| s.request_number).collect();
+    assert_eq!(numbers, vec![1, 3], "the first and the last request");
+    let exchange = &check.exchanges[0].exchange;
+    assert_eq!(exchange.request.method, "POST");
+    assert_eq!(exchange.response.as_ref().map(|r| r.status), Some(200));
+
+    // A failing step is a check too, with the verdict of its findings.
+    let bad = answering(500, json!({ "error": "boom" })).await;
+    let report = run(&suite, target(&bad.uri(), ClockMode::Real)).await;
+    let check = &requirement_report(&report, MUST).checks[0];
+    assert_eq!(check.verdict, Verdict::Fail);
+    assert_eq!(check.exchanges.len(), 2);
+}

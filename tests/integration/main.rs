@@ -1,10 +1,13 @@
 //! End-to-end tests of the `authconform` runner: the engine against mock targets, the reporters on a fixed
-//! report, and the command line.
+//! report and on real runs (the HTML report also in a browser), the command line, and a real client (the
+//! Appmixer CLI) against the reference server.
 
+mod appmixer_cli;
 mod cli;
 mod detect;
 mod embedded;
 mod engine;
+mod html_report;
 mod load;
 mod misbehaving;
 mod mutants;

@@ -5,8 +5,9 @@ use std::sync::{Arc, Mutex};
 
 use authconform::config::ClockMode;
 use authconform::engine::{
-    EngineEvent, Exchange, Finding, Observation, ObservationKind, ReadingSeen, RecordedRequest,
-    RecordedResponse, RequirementReport, RunReport, ScenarioReport, Summary, TargetReport, Verdict,
+    Check, EngineEvent, Exchange, Finding, Observation, ObservationKind, ReadingSeen,
+    RecordedRequest, RecordedResponse, RequirementReport, RunReport, SampleExchange,
+    ScenarioReport, Summary, TargetReport, Verdict,
 };
 use authconform::report::{HumanReporter, JsonReporter, JunitReporter, Reporter, ReporterSet};
 use authconform_scenario::model::{Level, Profile};
@@ -32,7 +33,9 @@ impl Captured {
     }
 }
 
-const PASSWORD: &str = "Pw-s3cretPassw0rd";
+pub const PASSWORD: &str = "Pw-s3cretPassw0rd";
+/// The token the passing sign-in of the fixed report got back.
+pub const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.eyJpZCI6IjEifQ.c2lnbmF0dXJl";
 
 fn requirement(id: &str, level: Level, verdict: Verdict) -> RequirementReport {
     RequirementReport {
@@ -46,6 +49,7 @@ fn requirement(id: &str, level: Level, verdict: Verdict) -> RequirementReport {
         verdict,
         scenarios: vec!["a-scenario".into()],
         findings: Vec::new(),
+        checks: Vec::new(),
         skip_reasons: Vec::new(),
         readings: Vec::new(),
     }
@@ -93,8 +97,45 @@ fn finding(severity: Verdict, expected: &str, actual: &str, note: Option<&str>) 
     }
 }
 
-fn report() -> RunReport {
-    let pass = requirement("AM-SIGNUP-01", Level::Must, Verdict::Pass);
+/// A passing sign-in, recorded as a check's sample exchange: the token in its answer is a secret.
+fn passing_check() -> Check {
+    Check {
+        scenario: "appmixer-signin-valid".into(),
+        step_number: 2,
+        step: "sign in with the new account".into(),
+        location: "scenarios/appmixer-signin.toml:12".into(),
+        verdict: Verdict::Pass,
+        requests: 1,
+        exchanges: vec![SampleExchange {
+            request_number: 1,
+            exchange: Exchange {
+                request: RecordedRequest {
+                    method: "POST".into(),
+                    url: "http://127.0.0.1:8080/user/auth".into(),
+                    headers: vec![("content-type".into(), "application/json".into())],
+                    body: Some(format!(
+                        r#"{{"email":"alice.run1.1@mail.example.com","password":"{PASSWORD}"}}"#
+                    )),
+                    body_bytes: 70,
+                },
+                response: Some(RecordedResponse {
+                    status: 200,
+                    headers: vec![("content-type".into(), "application/json".into())],
+                    body: format!(
+                        r#"{{"user":{{"id":"1","username":"alice"}},"token":"{TOKEN}"}}"#
+                    ),
+                    body_bytes: 90,
+                }),
+                error: None,
+            },
+            curl: None,
+        }],
+    }
+}
+
+pub fn report() -> RunReport {
+    let mut pass = requirement("AM-SIGNUP-01", Level::Must, Verdict::Pass);
+    pass.checks.push(passing_check());
     let mut fail = requirement("AM-SIGNUP-RL-01", Level::Must, Verdict::Fail);
     fail.findings
         .push(finding(Verdict::Fail, "status 429", "status 200", None));
@@ -178,7 +219,7 @@ fn report() -> RunReport {
 }
 
 /// Sends a target's and the run's final events through a reporter set (which redacts), returning the output.
-fn render(
+pub fn render(
     make: impl FnOnce(Box<dyn std::io::Write>) -> Box<dyn Reporter>,
     show_secrets: bool,
 ) -> String {

@@ -10,7 +10,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::cli::{authconform, stderr, stdout};
 
 /// A vendor scenario directory with one scenario: `GET /user` without a token must be 401 (AM-ME-02).
-fn vendor_scenarios(dir: &Path) {
+pub(crate) fn vendor_scenarios(dir: &Path) {
     std::fs::write(
         dir.join("vendor.toml"),
         r#"[[scenario]]
