@@ -1,5 +1,5 @@
 //! The secrets audit: a whole run against a reference server that fails several checks and echoes passwords
-//! leaves no password, signing secret or token in any report (human, JSON, JUnit, goose's) or in anything
+//! leaves no password, signing secret or token in any report (human, JSON, JUnit, HTML, goose's) or in anything
 //! the runner printed, unless `--show-secrets` asks for them.
 
 use std::path::Path;
@@ -63,6 +63,7 @@ fn leaks(texts: &[(String, String)]) -> Vec<String> {
 fn run_with_reports(target_file: &Path, dir: &Path, extra: &[&str]) -> Output {
     let json = format!("json={}", dir.join("report.json").display());
     let junit = format!("junit={}", dir.join("report.xml").display());
+    let html = format!("html={}", dir.join("report.html").display());
     let mut args = vec![
         "run",
         "--target-file",
@@ -73,6 +74,8 @@ fn run_with_reports(target_file: &Path, dir: &Path, extra: &[&str]) -> Output {
         &json,
         "--format",
         &junit,
+        "--format",
+        &html,
     ];
     args.extend_from_slice(extra);
     authconform(&args)
