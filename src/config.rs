@@ -717,9 +717,10 @@ mod tests {
             twice.to_string(),
             "target.toml:1:36: `http://127.0.0.1:1/` is listed twice"
         );
-        let not_a_url =
-            file("base_urls = [\"http://127.0.0.1:1\", \"ftp://x\"]\nprofiles = [\"appmixer-6\"]\n")
-                .unwrap_err();
+        let not_a_url = file(
+            "base_urls = [\"http://127.0.0.1:1\", \"ftp://x\"]\nprofiles = [\"appmixer-6\"]\n",
+        )
+        .unwrap_err();
         assert_eq!(
             not_a_url.to_string(),
             "target.toml:1:36: `ftp://x` has scheme `ftp`; use http or https"

@@ -8,6 +8,8 @@ mod engine;
 mod load;
 mod misbehaving;
 mod mutants;
+mod redis_server;
+mod redis_store;
 mod reference_server;
 mod reports;
 mod runs;
