@@ -489,6 +489,11 @@ fn store_location(value: &str) -> Result<StoreLocation, String> {
     if value == "memory" {
         return Ok(StoreLocation::Memory);
     }
+    if value.starts_with("rediss://") || value.starts_with("redis+unix://") {
+        return Err(format!(
+            "`{value}`: only plain `redis://HOST:PORT/DB` is supported (no TLS, no Unix sockets)"
+        ));
+    }
     if !value.starts_with("redis://") {
         return Err(format!(
             "`{value}` is neither `memory` nor a `redis://HOST:PORT/DB` URL"
