@@ -209,7 +209,7 @@ async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) ->
         "memory"
     };
     let users = match state.store_health().await {
-        Ok(()) => state.store.len().await.map_err(|error| error.to_string()),
+        Ok(()) => state.store.count().await.map_err(|error| error.to_string()),
         Err(error) => Err(error.to_string()),
     };
     match users {

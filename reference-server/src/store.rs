@@ -73,10 +73,11 @@ impl Users {
         }
     }
 
-    pub async fn len(&self) -> Result<usize, StoreError> {
+    /// How many users there are.
+    pub async fn count(&self) -> Result<usize, StoreError> {
         match self {
             Users::Memory(store) => Ok(store.len()),
-            Users::Redis(store) => store.len().await,
+            Users::Redis(store) => store.count().await,
         }
     }
 }

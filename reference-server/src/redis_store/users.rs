@@ -84,7 +84,8 @@ impl RedisUsers {
         user_from(record)
     }
 
-    pub async fn len(&self) -> Result<usize, StoreError> {
+    /// How many users there are.
+    pub async fn count(&self) -> Result<usize, StoreError> {
         let count: Option<usize> = self
             .store
             .query(redis::cmd("GET").arg(self.store.key("users")))
