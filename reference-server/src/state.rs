@@ -10,7 +10,8 @@ use crate::limiter::{Rule, WindowLimiter};
 use crate::limits::Limiter;
 use crate::passwords::{HashError, PasswordDigest, PasswordHasher};
 use crate::redis_store::{
-    RedisLimiter, RedisStore, RedisUsers, SharedConnectAccount, SharedSeeds, Unavailable,
+    RedisLimiter, RedisStore, RedisUsers, SharedClock, SharedConnectAccount, SharedSeeds,
+    Unavailable,
 };
 use crate::store::{LoginField, MemoryStore, StoreError, User, Users, new_id};
 use crate::tokens::{AppmixerTokens, CreditsafeTokens, KeyError};
@@ -54,7 +55,7 @@ pub struct Shared {
     /// With a Redis store: the connection, for health checks.
     pub redis: Option<RedisStore>,
     /// With a Redis store and the test clock: the offset every instance adds to its clock.
-    pub shared_clock: Option<SharedSeeds>,
+    pub shared_clock: Option<SharedClock>,
     pub hasher: PasswordHasher,
     pub appmixer_tokens: AppmixerTokens,
     pub creditsafe_tokens: CreditsafeTokens,
@@ -130,7 +131,7 @@ impl LimiterRules {
 struct Stored {
     store: Users,
     redis: Option<RedisStore>,
-    shared_clock: Option<SharedSeeds>,
+    shared_clock: Option<SharedClock>,
     limiters: [Limiter; 4],
     appmixer_tokens: AppmixerTokens,
     creditsafe_tokens: CreditsafeTokens,
@@ -178,7 +179,7 @@ impl AppState {
             Some(shared) => Ok(self
                 .clock
                 .now_ms()
-                .saturating_add(shared.clock_offset_ms().await?)),
+                .saturating_add(shared.offset_ms().await?)),
         }
     }
 
@@ -189,7 +190,7 @@ impl AppState {
             Some(shared) => Ok(self
                 .clock
                 .offset_ms()
-                .saturating_add(shared.clock_offset_ms().await?)),
+                .saturating_add(shared.offset_ms().await?)),
         }
     }
 
@@ -200,7 +201,7 @@ impl AppState {
                 self.clock.advance_ms(by_ms);
                 Ok(())
             }
-            Some(shared) => shared.advance_clock_ms(by_ms).await.map(|_| ()),
+            Some(shared) => shared.advance_ms(by_ms).await.map(|_| ()),
         }
     }
 
@@ -366,7 +367,7 @@ impl AppState {
         let stored = Stored {
             store: Users::Redis(users),
             redis: Some(redis.clone()),
-            shared_clock: config.test_clock.then_some(seeds),
+            shared_clock: config.test_clock.then(|| SharedClock::new(redis.clone())),
             limiters: [
                 in_redis("signup-email", rules.signup_by_email),
                 in_redis("signup-ip", rules.signup_by_ip),

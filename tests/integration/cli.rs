@@ -86,3 +86,37 @@ fn a_bad_target_file_exits_2_with_its_location() {
         "{err}"
     );
 }
+
+#[test]
+fn several_target_urls_are_checked_and_load_refuses_them() {
+    let twice = authconform(&[
+        "run",
+        "--target",
+        "http://127.0.0.1:1",
+        "--target",
+        "http://127.0.0.1:1/",
+        "--profile",
+        "appmixer-6",
+    ]);
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(
+        stderr(&twice).contains("--target: `http://127.0.0.1:1/` is given twice"),
+        "{}",
+        stderr(&twice)
+    );
+    let load = authconform(&[
+        "load",
+        "--target",
+        "http://127.0.0.1:1",
+        "--target",
+        "http://127.0.0.1:2",
+        "--profile",
+        "creditsafe-connect",
+    ]);
+    assert_eq!(load.status.code(), Some(2));
+    assert!(
+        stderr(&load).contains("authconform load drives one base URL, but 2 are given"),
+        "{}",
+        stderr(&load)
+    );
+}

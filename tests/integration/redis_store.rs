@@ -729,3 +729,37 @@ async fn the_redis_limiter_decides_as_the_memory_limiter_does() {
         }
     }
 }
+
+/// Several base URLs in control mode need one shared clock: instances with clocks of their own are caught
+/// after the first advance, and the checks after it are inconclusive rather than passed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_without_one_shared_test_clock_make_waits_inconclusive() {
+    use authconform_scenario::model::Wait;
+
+    use crate::support::{MUST, request, run, scenario, step, wait_step};
+    let config = Config {
+        profile: AppmixerProfile::Appmixer6,
+        test_clock: true,
+        ..Config::default()
+    };
+    let servers = vec![
+        crate::support::start_reference(config.clone()).await,
+        crate::support::start_reference(config).await,
+    ];
+    let mut target = target_of(&servers, vec![Profile::Appmixer6]);
+    target.timeout_ms = 5_000;
+    let suite = crate::support::suite(vec![scenario(
+        "waits-on-two-clocks",
+        &[MUST],
+        vec![
+            wait_step("a minute passes", Wait::Millis(60_000)),
+            step("after the wait", &[MUST], request("GET", "/healthz")),
+        ],
+    )]);
+    let report = run(&suite, target).await;
+    shutdown(servers).await;
+    let requirement = crate::support::requirement_report(&report, MUST);
+    assert_eq!(requirement.verdict, Verdict::Inconclusive);
+    let note = requirement.findings[0].note.clone().unwrap_or_default();
+    assert!(note.contains("do not share one test clock"), "{note}");
+}

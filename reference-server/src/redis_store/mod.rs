@@ -9,5 +9,5 @@ mod users;
 
 pub use connection::{RedisStore, Unavailable};
 pub use limits::{RedisLimiter, RedisTicket};
-pub use seeds::{SharedConnectAccount, SharedSeeds};
+pub use seeds::{SharedClock, SharedConnectAccount, SharedSeeds};
 pub use users::RedisUsers;

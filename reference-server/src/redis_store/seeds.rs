@@ -1,6 +1,7 @@
-//! What every instance on one Redis must agree on, decided once by whichever starts first: the Appmixer
-//! token secret, the Creditsafe signing key and the seeded Creditsafe account (all kept in the hash
-//! `PREFIX seed`, each field set only when absent), and the test-clock offset (`PREFIX clock:offset-ms`).
+//! What every instance on one Redis must agree on: the Appmixer token secret, the Creditsafe signing key
+//! and the seeded Creditsafe account, decided once by whichever instance starts first (kept in the hash
+//! `PREFIX seed`, each field set only when absent); and the test-clock offset (`PREFIX clock:offset-ms`),
+//! which any instance may advance for all.
 
 use serde::{Deserialize, Serialize};
 
@@ -67,9 +68,21 @@ impl SharedSeeds {
             reason: format!("the stored creditsafe account is unreadable: {error}"),
         })
     }
+}
 
-    /// The test-clock offset every instance adds to its clock.
-    pub async fn clock_offset_ms(&self) -> Result<u64, Unavailable> {
+/// The test-clock offset every instance on one Redis adds to its clock.
+#[derive(Debug, Clone)]
+pub struct SharedClock {
+    store: RedisStore,
+}
+
+impl SharedClock {
+    pub fn new(store: RedisStore) -> SharedClock {
+        SharedClock { store }
+    }
+
+    /// How far the clock has been advanced in all.
+    pub async fn offset_ms(&self) -> Result<u64, Unavailable> {
         let offset: Option<u64> = self
             .store
             .query(redis::cmd("GET").arg(self.store.key("clock:offset-ms")))
@@ -78,7 +91,7 @@ impl SharedSeeds {
     }
 
     /// Moves every instance's clock forward; returns the offset afterwards.
-    pub async fn advance_clock_ms(&self, by_ms: u64) -> Result<u64, Unavailable> {
+    pub async fn advance_ms(&self, by_ms: u64) -> Result<u64, Unavailable> {
         self.store
             .query(
                 redis::cmd("INCRBY")
