@@ -97,7 +97,8 @@ impl Limiter {
                     Decision::Limited { retry_after_ms }
                 }
             }),
-            Limiter::Redis(limiter) => limiter.attempt(&key.shared_bytes(), now_ms).await,
+            // Boxed so the Redis future's size does not weigh on every handler's future in memory mode.
+            Limiter::Redis(limiter) => Box::pin(limiter.attempt(&key.shared_bytes(), now_ms)).await,
         }
     }
 
@@ -109,7 +110,9 @@ impl Limiter {
     ) -> Result<bool, Unavailable> {
         match self {
             Limiter::Memory(limiter) => Ok(limiter.would_refuse(key, now_ms)),
-            Limiter::Redis(limiter) => limiter.would_refuse(&key.shared_bytes(), now_ms).await,
+            Limiter::Redis(limiter) => {
+                Box::pin(limiter.would_refuse(&key.shared_bytes(), now_ms)).await
+            }
         }
     }
 
@@ -120,7 +123,9 @@ impl Limiter {
                 limiter.give_back(ticket);
                 Ok(())
             }
-            (Limiter::Redis(limiter), Ticket::Redis(ticket)) => limiter.give_back(ticket).await,
+            (Limiter::Redis(limiter), Ticket::Redis(ticket)) => {
+                Box::pin(limiter.give_back(ticket)).await
+            }
             // A ticket always comes from the limiter it is given back to.
             _ => Ok(()),
         }

@@ -176,10 +176,11 @@ impl AppState {
     pub async fn now_ms(&self) -> Result<u64, Unavailable> {
         match &self.shared_clock {
             None => Ok(self.clock.now_ms()),
+            // Boxed: the memory path's futures stay small.
             Some(shared) => Ok(self
                 .clock
                 .now_ms()
-                .saturating_add(shared.offset_ms().await?)),
+                .saturating_add(Box::pin(shared.offset_ms()).await?)),
         }
     }
 

@@ -40,7 +40,8 @@ pub enum StoreError {
     Unavailable(#[from] Unavailable),
 }
 
-/// The users, in memory or in Redis. Inserting checks uniqueness and inserts atomically.
+/// The users, in memory or in Redis. Inserting checks uniqueness and inserts atomically. The Redis
+/// futures are boxed, so their size does not weigh on every handler's future in memory mode.
 #[derive(Debug)]
 pub enum Users {
     Memory(MemoryStore),
@@ -51,7 +52,7 @@ impl Users {
     pub async fn insert(&self, user: User) -> Result<Arc<User>, StoreError> {
         match self {
             Users::Memory(store) => store.insert(user),
-            Users::Redis(store) => store.insert(user).await,
+            Users::Redis(store) => Box::pin(store.insert(user)).await,
         }
     }
 
@@ -62,14 +63,14 @@ impl Users {
     ) -> Result<Option<Arc<User>>, StoreError> {
         match self {
             Users::Memory(store) => Ok(store.find(field, value)),
-            Users::Redis(store) => store.find(field, value).await,
+            Users::Redis(store) => Box::pin(store.find(field, value)).await,
         }
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<Arc<User>>, StoreError> {
         match self {
             Users::Memory(store) => Ok(store.get(id)),
-            Users::Redis(store) => store.get(id).await,
+            Users::Redis(store) => Box::pin(store.get(id)).await,
         }
     }
 
@@ -77,7 +78,7 @@ impl Users {
     pub async fn count(&self) -> Result<usize, StoreError> {
         match self {
             Users::Memory(store) => Ok(store.len()),
-            Users::Redis(store) => store.count().await,
+            Users::Redis(store) => Box::pin(store.count()).await,
         }
     }
 }
