@@ -200,15 +200,6 @@ fn load(args: &crate::cli::LoadArgs) -> Result<u8, CommandError> {
     use authconform_scenario::model::Profile;
 
     let explicit_target = explicit_target(&args.target)?;
-    if let Some(target) = &explicit_target
-        && !target.other_base_urls.is_empty()
-    {
-        return Err(CommandError::Usage(format!(
-            "authconform load drives one base URL, but {} are given: give --target once (to check limits \
-             across instances, use `authconform run` with every URL)",
-            target.other_base_urls.len() + 1
-        )));
-    }
     let specs: Vec<FormatSpec> = if args.formats.is_empty() {
         vec![FormatSpec {
             format: ReportFormat::Human,

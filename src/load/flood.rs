@@ -1,5 +1,6 @@
-//! One flood of requests driven by goose: `total` requests to one path at `users` concurrency, each
-//! answer's status and latency recorded. Expected statuses (429s included) count as goose successes.
+//! One flood of requests driven by goose: `total` requests to one path at `users` concurrency, spread
+//! round-robin over the target's base URLs, each answer's status and latency recorded. Expected statuses
+//! (429s included) count as goose successes.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -111,6 +112,8 @@ impl From<GooseError> for FloodError {
 
 struct Shared {
     plan: FloodPlan,
+    /// With several base URLs: the absolute URL of the path on each (request `n` goes to `n mod len`).
+    urls: Vec<String>,
     next: AtomicU64,
     stats: Mutex<FloodStats>,
 }
@@ -132,7 +135,16 @@ pub async fn run(target: &TargetDescription, plan: FloodPlan) -> Result<FloodSta
         .min(usize::try_from(plan.total).unwrap_or(usize::MAX));
     let iterations = usize::try_from(plan.total.div_ceil(users as u64)).unwrap_or(usize::MAX);
     let refusal_statuses = vec![429, 403, 503];
+    let urls = if target.other_base_urls.is_empty() {
+        Vec::new()
+    } else {
+        target
+            .all_base_urls()
+            .map(|base| format!("{}{}", base.as_str().trim_end_matches('/'), plan.path))
+            .collect()
+    };
     let shared = Arc::new(Shared {
+        urls,
         next: AtomicU64::new(0),
         stats: Mutex::new(FloodStats {
             refusal_statuses: refusal_statuses.clone(),
@@ -224,8 +236,13 @@ async fn one_request(user: &mut GooseUser, shared: &Shared) -> TransactionResult
         return Ok(());
     }
     let plan = &shared.plan;
+    // goose sends a path with a host as is, and names the request by the path alone.
+    let url = match shared.urls.len() {
+        0 => plan.path.as_str(),
+        len => shared.urls[usize::try_from(n % len as u64).unwrap_or(0)].as_str(),
+    };
     let mut builder = user
-        .get_request_builder(&GooseMethod::Post, &plan.path)?
+        .get_request_builder(&GooseMethod::Post, url)?
         .json(&(plan.body)(n));
     if let Some(address) = &plan.forwarded_for {
         builder = builder.header("x-forwarded-for", address);
@@ -235,7 +252,8 @@ async fn one_request(user: &mut GooseUser, shared: &Shared) -> TransactionResult
     }
     let request = GooseRequest::builder()
         .method(GooseMethod::Post)
-        .path(plan.path.as_str())
+        .path(url)
+        .name(plan.path.as_str())
         .set_request_builder(builder)
         .expect_status_code(200)
         .build();

@@ -88,7 +88,7 @@ fn a_bad_target_file_exits_2_with_its_location() {
 }
 
 #[test]
-fn several_target_urls_are_checked_and_load_refuses_them() {
+fn one_target_url_given_twice_is_refused() {
     let twice = authconform(&[
         "run",
         "--target",
@@ -103,20 +103,5 @@ fn several_target_urls_are_checked_and_load_refuses_them() {
         stderr(&twice).contains("--target: `http://127.0.0.1:1/` is given twice"),
         "{}",
         stderr(&twice)
-    );
-    let load = authconform(&[
-        "load",
-        "--target",
-        "http://127.0.0.1:1",
-        "--target",
-        "http://127.0.0.1:2",
-        "--profile",
-        "creditsafe-connect",
-    ]);
-    assert_eq!(load.status.code(), Some(2));
-    assert!(
-        stderr(&load).contains("authconform load drives one base URL, but 2 are given"),
-        "{}",
-        stderr(&load)
     );
 }

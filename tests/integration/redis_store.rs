@@ -763,3 +763,100 @@ async fn instances_without_one_shared_test_clock_make_waits_inconclusive() {
     let note = requirement.findings[0].note.clone().unwrap_or_default();
     assert!(note.contains("do not share one test clock"), "{note}");
 }
+
+/// `authconform load lockout` against three instances on one Redis: goose's flood is spread over the three
+/// URLs at 64 concurrent users, and CS-LOCKOUT-01 to 05 hold (exactly the threshold answered normally).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_load_lockout_profile_spread_over_three_instances_passes() {
+    use authconform::load::{self, LoadOptions, LoadProfile};
+    let Some(redis) = RedisServer::start(Persistence::None) else {
+        return;
+    };
+    let config = on_redis(&redis, "load:", Config::default());
+    let servers = start_instances(&config, 3).await;
+    let target = target_of(
+        &servers,
+        vec![Profile::CreditsafeConnect, Profile::AppmixerCloud],
+    );
+    let options = LoadOptions {
+        profile: LoadProfile::Lockout,
+        users: 64,
+        requests: Some(200),
+        rate: None,
+        report_dir: None,
+        thresholds: Vec::new(),
+    };
+    let started = Instant::now();
+    let report = load::run(&target, &options)
+        .await
+        .expect("the load run completes");
+    println!(
+        "load lockout over 3 instances: {:.2}s",
+        started.elapsed().as_secs_f64()
+    );
+    shutdown(servers).await;
+    for id in [
+        "CS-LOCKOUT-01",
+        "CS-LOCKOUT-02",
+        "CS-LOCKOUT-03",
+        "CS-LOCKOUT-04",
+        "CS-LOCKOUT-05",
+    ] {
+        let verdict = report
+            .requirements
+            .iter()
+            .find(|v| v.id == id)
+            .map_or(Verdict::Skip, |v| v.verdict);
+        assert_eq!(verdict, Verdict::Pass, "{id}: {:#?}", report.requirements);
+    }
+}
+
+/// The same load profile over three in-memory instances fails: each counts only its share of the flood, so
+/// far more than the threshold is answered normally. This proves the flood is spread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_load_lockout_profile_fails_instances_whose_counts_are_not_global() {
+    use authconform::load::{self, LoadOptions, LoadProfile};
+    let config = Config {
+        cs_overall_threshold: 900,
+        admin: admin(),
+        creditsafe_account: connect(),
+        appmixer_jwt_secret: Some("per-instance-but-equal".into()),
+        test_clock: true,
+        trust_forwarded_for: true,
+        ..Config::default()
+    };
+    let mut servers = Vec::new();
+    for _ in 0..3 {
+        servers.push(crate::support::start_reference(config.clone()).await);
+    }
+    let mut target = target_of(
+        &servers,
+        vec![Profile::CreditsafeConnect, Profile::AppmixerCloud],
+    );
+    target.limits.cs_overall_threshold = 900;
+    let options = LoadOptions {
+        profile: LoadProfile::Lockout,
+        users: 64,
+        requests: Some(200),
+        rate: None,
+        report_dir: None,
+        thresholds: Vec::new(),
+    };
+    let report = load::run(&target, &options)
+        .await
+        .expect("the load run completes");
+    shutdown(servers).await;
+    let verdict = |id: &str| {
+        report
+            .requirements
+            .iter()
+            .find(|v| v.id == id)
+            .map_or(Verdict::Skip, |v| v.verdict)
+    };
+    assert_eq!(
+        verdict("CS-LOCKOUT-02"),
+        Verdict::Fail,
+        "{:#?}",
+        report.requirements
+    );
+}
