@@ -860,3 +860,54 @@ async fn the_load_lockout_profile_fails_instances_whose_counts_are_not_global() 
         report.requirements
     );
 }
+
+/// `--store` takes `memory` or a plain `redis://` URL, and names the flag for anything else.
+#[test]
+fn the_store_flag_takes_memory_or_a_redis_url() {
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Flags {
+        #[command(flatten)]
+        server: authconform_reference_server::ServerArgs,
+    }
+    let config = |args: &[&str]| {
+        let mut all = vec!["server"];
+        all.extend_from_slice(args);
+        Flags::try_parse_from(all).map(|flags| flags.server.into_config().unwrap())
+    };
+    let default = config(&[]).unwrap();
+    assert_eq!(default.store, StoreLocation::Memory);
+    assert_eq!(default.store_prefix, "authconform:");
+    let redis = config(&[
+        "--store",
+        "redis://127.0.0.1:6390/2",
+        "--store-prefix",
+        "staging:",
+    ])
+    .unwrap();
+    assert_eq!(
+        redis.store,
+        StoreLocation::Redis {
+            url: "redis://127.0.0.1:6390/2".into()
+        }
+    );
+    assert_eq!(redis.store_prefix, "staging:");
+    for (value, says) in [
+        (
+            "postgres://db",
+            "neither `memory` nor a `redis://HOST:PORT/DB` URL",
+        ),
+        ("rediss://127.0.0.1:6390/0", "no TLS"),
+        ("redis://127.0.0.1:6390/notadb", "not a usable Redis URL"),
+    ] {
+        let error = config(&["--store", value]).unwrap_err().to_string();
+        assert!(error.contains("--store") && error.contains(says), "{error}");
+    }
+    let zero = Flags::try_parse_from(["server", "--store-timeout-ms", "0"])
+        .unwrap()
+        .server
+        .into_config()
+        .unwrap_err();
+    assert!(zero.to_string().contains("--store-timeout-ms"), "{zero}");
+}
