@@ -40,6 +40,10 @@ Examples:
   authconform run --target-file staging.toml --only 'AM-SIGNIN-*' --skip rate-limit
       Only the sign-in requirements, without rate-limit scenarios (globs match ids, names
       and tags).
+  authconform run --target http://127.0.0.1:8081 --target http://127.0.0.1:8082 \\
+      --target http://127.0.0.1:8083 --profile appmixer-cloud --clock control
+      Three instances of one target (e.g. sharing one Redis): requests go to each in turn,
+      so the limits are checked as global.
 
 Without --target or --target-file the embedded reference server is checked.
 Exit codes: 0 pass, 1 a requirement failed (or warned under --strict), 2 usage or scenario error,
@@ -177,9 +181,10 @@ pub struct RunArgs {
 #[derive(Debug, Default, Args)]
 #[command(next_help_heading = "Target")]
 pub struct TargetArgs {
-    /// Base URL of the target
+    /// Base URL of the target; repeat it for several instances of one target (requests are spread
+    /// round-robin over them; the test clock is advanced through the first)
     #[arg(long, value_name = "URL")]
-    pub target: Option<String>,
+    pub target: Vec<String>,
     /// Target description (TOML, see docs/target.md)
     #[arg(long, value_name = "FILE")]
     pub target_file: Option<PathBuf>,
@@ -222,7 +227,7 @@ pub struct TargetArgs {
 impl TargetArgs {
     /// Whether any flag describes a target.
     pub fn names_a_target(&self) -> bool {
-        self.target.is_some() || self.target_file.is_some()
+        !self.target.is_empty() || self.target_file.is_some()
     }
 
     /// The first target flag given, for the error when no target is.
@@ -246,7 +251,7 @@ impl TargetArgs {
 
     pub fn flags(&self) -> TargetFlags {
         TargetFlags {
-            base_url: self.target.clone(),
+            base_urls: self.target.clone(),
             profiles: self.profiles.clone(),
             clock: self.clock,
             insecure: self.insecure,

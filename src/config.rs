@@ -142,7 +142,11 @@ impl Account {
 pub struct TargetDescription {
     /// How reports name the target.
     pub name: String,
+    /// The (first) base URL: where the test clock is advanced, and what reports name the target by.
     pub base_url: reqwest::Url,
+    /// Further base URLs of the same logical target, e.g. several instances sharing one store: requests
+    /// are spread round-robin over `base_url` and these, so checks of global limits see every instance.
+    pub other_base_urls: Vec<reqwest::Url>,
     pub profiles: Vec<Profile>,
     pub clock: ClockMode,
     pub slack_ms: u64,
@@ -164,6 +168,7 @@ impl TargetDescription {
         TargetDescription {
             name: base_url.to_string(),
             base_url,
+            other_base_urls: Vec::new(),
             profiles,
             clock: ClockMode::Real,
             slack_ms: 1000,
@@ -178,12 +183,37 @@ impl TargetDescription {
             appmixer_jwt_secret: None,
         }
     }
+
+    /// A description of several instances of one target: requests go round-robin to each URL in turn.
+    /// `None` when `base_urls` is empty.
+    pub fn spread_over(
+        base_urls: Vec<reqwest::Url>,
+        profiles: Vec<Profile>,
+    ) -> Option<TargetDescription> {
+        let mut urls = base_urls.into_iter();
+        let mut target = TargetDescription::new(urls.next()?, profiles);
+        target.other_base_urls = urls.collect();
+        if !target.other_base_urls.is_empty() {
+            target.name = format!(
+                "{} (and {} more)",
+                target.base_url,
+                target.other_base_urls.len()
+            );
+        }
+        Some(target)
+    }
+
+    /// Every base URL, the first first.
+    pub fn all_base_urls(&self) -> impl Iterator<Item = &reqwest::Url> {
+        std::iter::once(&self.base_url).chain(&self.other_base_urls)
+    }
 }
 
 /// Target settings given as flags; each overrides the file.
 #[derive(Debug, Clone, Default)]
 pub struct TargetFlags {
-    pub base_url: Option<String>,
+    /// `--target`, once per base URL.
+    pub base_urls: Vec<String>,
     pub profiles: Vec<String>,
     pub clock: Option<ClockMode>,
     pub insecure: bool,
@@ -226,6 +256,7 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields)]
 struct TargetFile {
     base_url: Option<Spanned<String>>,
+    base_urls: Option<Spanned<Vec<Spanned<String>>>>,
     profiles: Option<Vec<Spanned<String>>>,
     clock: Option<ClockMode>,
     slack_ms: Option<u64>,
@@ -293,30 +324,19 @@ pub fn resolve(
         }
     };
 
-    let base_url = match (&flags.base_url, &parsed) {
-        (Some(url), _) => parse_url(url).map_err(|message| ConfigError::Flag {
-            flag: "--target",
-            message,
-        })?,
-        (
-            None,
-            Some((
-                path,
-                text,
-                TargetFile {
-                    base_url: Some(url),
-                    ..
-                },
-            )),
-        ) => {
-            parse_url(url.get_ref()).map_err(|message| located(path, text, url.span(), message))?
+    let base_urls = if flags.base_urls.is_empty() {
+        match &parsed {
+            Some((path, text, file)) => file_base_urls(path, text, file)?,
+            None => Vec::new(),
         }
-        (None, _) => {
-            return Err(ConfigError::Missing(
-                "no target URL: give --target URL or `base_url` in the target file".into(),
-            ));
-        }
+    } else {
+        flag_base_urls(&flags.base_urls)?
     };
+    if base_urls.is_empty() {
+        return Err(ConfigError::Missing(
+            "no target URL: give --target URL (once per instance) or `base_url` / `base_urls` in the target file".into(),
+        ));
+    }
 
     let profiles = if !flags.profiles.is_empty() {
         flags
@@ -355,7 +375,8 @@ pub fn resolve(
         )));
     }
 
-    let mut target = TargetDescription::new(base_url, dedup(profiles));
+    let mut target = TargetDescription::spread_over(base_urls, dedup(profiles))
+        .ok_or_else(|| ConfigError::Missing("no target URL".into()))?;
     if let Some((_, _, file)) = parsed {
         target.clock = file.clock.unwrap_or(target.clock);
         target.slack_ms = file.slack_ms.unwrap_or(target.slack_ms);
@@ -445,6 +466,78 @@ fn parse_file(path: &Path, text: &str) -> Result<TargetFile, ConfigError> {
             message: err.message().trim().to_owned(),
         }
     })
+}
+
+/// The `--target` URLs: each a valid http(s) URL, none given twice.
+fn flag_base_urls(texts: &[String]) -> Result<Vec<reqwest::Url>, ConfigError> {
+    let mut urls: Vec<reqwest::Url> = Vec::with_capacity(texts.len());
+    for text in texts {
+        let url = parse_url(text).map_err(|message| ConfigError::Flag {
+            flag: "--target",
+            message,
+        })?;
+        if urls.iter().any(|seen| same_base(seen, &url)) {
+            return Err(ConfigError::Flag {
+                flag: "--target",
+                message: format!("`{text}` is given twice"),
+            });
+        }
+        urls.push(url);
+    }
+    Ok(urls)
+}
+
+/// `base_url`, or the list `base_urls` (not both), each located in the file when it is wrong.
+fn file_base_urls(
+    path: &Path,
+    text: &str,
+    file: &TargetFile,
+) -> Result<Vec<reqwest::Url>, ConfigError> {
+    let located = |span: std::ops::Range<usize>, message: String| {
+        let (line, column) = line_column(text, span.start);
+        ConfigError::InFile {
+            path: path.to_owned(),
+            line,
+            column,
+            message,
+        }
+    };
+    match (&file.base_url, &file.base_urls) {
+        (Some(_), Some(list)) => Err(located(
+            list.span(),
+            "give either `base_url` or `base_urls`, not both".into(),
+        )),
+        (Some(url), None) => Ok(vec![
+            parse_url(url.get_ref()).map_err(|message| located(url.span(), message))?,
+        ]),
+        (None, Some(list)) => {
+            if list.get_ref().is_empty() {
+                return Err(located(
+                    list.span(),
+                    "`base_urls` is empty: list at least one URL".into(),
+                ));
+            }
+            let mut urls: Vec<reqwest::Url> = Vec::with_capacity(list.get_ref().len());
+            for entry in list.get_ref() {
+                let url =
+                    parse_url(entry.get_ref()).map_err(|message| located(entry.span(), message))?;
+                if urls.iter().any(|seen| same_base(seen, &url)) {
+                    return Err(located(
+                        entry.span(),
+                        format!("`{}` is listed twice", entry.get_ref()),
+                    ));
+                }
+                urls.push(url);
+            }
+            Ok(urls)
+        }
+        (None, None) => Ok(Vec::new()),
+    }
+}
+
+/// Whether two base URLs name the same place (a trailing `/` aside).
+fn same_base(a: &reqwest::Url, b: &reqwest::Url) -> bool {
+    a.as_str().trim_end_matches('/') == b.as_str().trim_end_matches('/')
 }
 
 fn parse_url(text: &str) -> Result<reqwest::Url, String> {
@@ -569,7 +662,7 @@ mod tests {
     #[test]
     fn bad_flags_name_the_flag() {
         let flags = TargetFlags {
-            base_url: Some("http://127.0.0.1:1".into()),
+            base_urls: vec!["http://127.0.0.1:1".into()],
             profiles: vec!["appmixer-6".into()],
             limits: vec!["signup_mail=3".into()],
             ..TargetFlags::default()
@@ -578,6 +671,68 @@ mod tests {
         assert!(
             err.starts_with("--limit: unknown limit `signup_mail`"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn several_base_urls_spread_one_target() {
+        let target = file(
+            "base_urls = [\"http://127.0.0.1:1\", \"http://127.0.0.1:2/\"]\nprofiles = [\"appmixer-6\"]\n",
+        )
+        .unwrap();
+        assert_eq!(target.base_url.as_str(), "http://127.0.0.1:1/");
+        let all: Vec<&str> = target.all_base_urls().map(reqwest::Url::as_str).collect();
+        assert_eq!(all, ["http://127.0.0.1:1/", "http://127.0.0.1:2/"]);
+        assert_eq!(target.name, "http://127.0.0.1:1/ (and 1 more)");
+
+        let flags = TargetFlags {
+            base_urls: vec!["http://127.0.0.1:3".into(), "http://127.0.0.1:4".into()],
+            profiles: vec!["appmixer-6".into()],
+            ..TargetFlags::default()
+        };
+        let target = resolve(None, &flags).unwrap();
+        assert_eq!(target.other_base_urls.len(), 1);
+    }
+
+    #[test]
+    fn bad_base_url_lists_are_located() {
+        let both = file(
+            "base_url = \"http://127.0.0.1:1\"\nbase_urls = [\"http://127.0.0.1:2\"]\nprofiles = [\"appmixer-6\"]\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            both.to_string(),
+            "target.toml:2:13: give either `base_url` or `base_urls`, not both"
+        );
+        let empty = file("base_urls = []\nprofiles = [\"appmixer-6\"]\n").unwrap_err();
+        assert_eq!(
+            empty.to_string(),
+            "target.toml:1:13: `base_urls` is empty: list at least one URL"
+        );
+        let twice = file(
+            "base_urls = [\"http://127.0.0.1:1\", \"http://127.0.0.1:1/\"]\nprofiles = [\"appmixer-6\"]\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            twice.to_string(),
+            "target.toml:1:36: `http://127.0.0.1:1/` is listed twice"
+        );
+        let not_a_url = file(
+            "base_urls = [\"http://127.0.0.1:1\", \"ftp://x\"]\nprofiles = [\"appmixer-6\"]\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            not_a_url.to_string(),
+            "target.toml:1:36: `ftp://x` has scheme `ftp`; use http or https"
+        );
+        let flags = TargetFlags {
+            base_urls: vec!["http://127.0.0.1:3".into(), "http://127.0.0.1:3/".into()],
+            profiles: vec!["appmixer-6".into()],
+            ..TargetFlags::default()
+        };
+        assert_eq!(
+            resolve(None, &flags).unwrap_err().to_string(),
+            "--target: `http://127.0.0.1:3/` is given twice"
         );
     }
 

@@ -200,13 +200,44 @@ impl RunningServer {
     }
 }
 
+/// Liveness and the store's health: 200 with the user count (and, in memory, the limiter keys), or 503
+/// with the reason while Redis does not answer.
 async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
-    axum::Json(json!({
-        "status": "ok",
-        "users": state.store.len(),
-        "limiter_keys": state.tracked_keys(),
-    }))
-    .into_response()
+    let store = if state.redis.is_some() {
+        "redis"
+    } else {
+        "memory"
+    };
+    let users = match state.store_health().await {
+        Ok(()) => state.store.count().await.map_err(|error| error.to_string()),
+        Err(error) => Err(error.to_string()),
+    };
+    match users {
+        Ok(users) => {
+            let mut body = json!({ "status": "ok", "store": store, "users": users });
+            if let Some(keys) = state.tracked_keys() {
+                body["limiter_keys"] = json!(keys);
+            }
+            axum::Json(body).into_response()
+        }
+        Err(reason) => {
+            let mut response = (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(json!({
+                    "status": "unavailable",
+                    "store": store,
+                    "message": crate::errors::STORE_UNAVAILABLE_MESSAGE,
+                    "reason": reason,
+                })),
+            )
+                .into_response();
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(crate::errors::STORE_RETRY_AFTER_S),
+            );
+            response
+        }
+    }
 }
 
 /// The OpenAPI 3.1 description of every endpoint, profile difference and error body.
@@ -285,15 +316,17 @@ pub async fn run(args: crate::config::ServerArgs) -> Result<(), RunError> {
     let config = args.into_config()?;
     let accounts = crate::describe_accounts(&config, generated_admin, generated_creditsafe);
     let profile = config.profile;
-    let state = tokio::task::spawn_blocking(move || AppState::new(config))
-        .await
-        .map_err(|error| RunError::Task(error.to_string()))??;
+    let store = config.store.describe().to_owned();
+    let state = AppState::open(config, crate::Clock::system()).await?;
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|source| RunError::Bind { listen, source })?;
     let address = listener.local_addr().map_err(RunError::Serve)?;
     println!("listening on http://{address}");
-    eprintln!("profile {} (and creditsafe-connect)", profile.as_str());
+    eprintln!(
+        "profile {} (and creditsafe-connect), store {store}",
+        profile.as_str()
+    );
     for line in accounts {
         eprintln!("{line}");
     }

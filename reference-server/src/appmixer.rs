@@ -12,7 +12,7 @@ use crate::body::{self, BodyError};
 use crate::client::client_address;
 use crate::config::AppmixerProfile;
 use crate::errors::{BAD_CREDENTIALS_MESSAGE, Boom, EMAIL_LIMIT_MESSAGE, IP_LIMIT_MESSAGE};
-use crate::limiter::Decision;
+use crate::limits::Decision;
 use crate::state::AppState;
 use crate::store::{LoginField, StoreError, User, new_id};
 use crate::tokens::AppmixerClaims;
@@ -64,17 +64,18 @@ pub async fn sign_in(State(state): State<AppState>, request: Request) -> Result<
             }
         }
     };
+    let now_ms = state.now_ms().await?;
     if fault!(state.config, SignInRateLimited)
         && state.config.profile == AppmixerProfile::AppmixerCloud
     {
         let client = client_address(&parts, state.config.trust_forwarded_for);
         if let Decision::Limited { retry_after_ms } =
-            state.signup_by_ip.attempt(&client, state.clock.now_ms())
+            state.signup_by_ip.attempt(&client, now_ms).await?
         {
             return Err(Boom::too_many_requests(IP_LIMIT_MESSAGE, retry_after_ms));
         }
     }
-    let user = state.store.find(field, login);
+    let user = state.store.find(field, login).await.map_err(store_error)?;
     if user.is_none() && fault!(state.config, SignInUnknownUserDiffers) {
         return Err(Boom::new(StatusCode::NOT_FOUND, "User not found"));
     }
@@ -89,7 +90,7 @@ pub async fn sign_in(State(state): State<AppState>, request: Request) -> Result<
         }
         return Err(Boom::unauthorized(BAD_CREDENTIALS_MESSAGE));
     };
-    let token = issue_token(&state, &user)?;
+    let token = issue_token(&state, &user, now_ms)?;
     let mut user_body = user_json(state.config.profile, &user);
     if fault!(state.config, SignInUserWithoutPlan)
         && let Some(object) = user_body.as_object_mut()
@@ -112,8 +113,9 @@ pub async fn create_user(
     if fault!(state.config, SignupNeedsToken) && bearer_token(&parts.headers)?.is_none() {
         return Err(Boom::unauthorized("Missing authentication"));
     }
+    let now_ms = state.now_ms().await?;
     let caller = match bearer_token(&parts.headers)? {
-        Some(token) => Some(authenticate(&state, token)?.0),
+        Some(token) => Some(authenticate(&state, token, now_ms).await?.0),
         None => None,
     };
     if let Some(required) = state
@@ -165,9 +167,10 @@ pub async fn create_user(
     };
 
     if state.config.profile == AppmixerProfile::AppmixerCloud && !is_admin {
-        let now_ms = state.clock.now_ms();
         let client = client_address(&parts, state.config.trust_forwarded_for);
-        if let Decision::Limited { retry_after_ms } = state.signup_by_ip.attempt(&client, now_ms) {
+        if let Decision::Limited { retry_after_ms } =
+            state.signup_by_ip.attempt(&client, now_ms).await?
+        {
             let mut refusal = Boom::too_many_requests(IP_LIMIT_MESSAGE, retry_after_ms);
             if fault!(state.config, IpLimitAnswers403) {
                 refusal.status = StatusCode::FORBIDDEN;
@@ -180,7 +183,7 @@ pub async fn create_user(
             email
         };
         if let Decision::Limited { retry_after_ms } =
-            state.signup_by_email.attempt(email_key, now_ms)
+            state.signup_by_email.attempt(email_key, now_ms).await?
         {
             let message = if fault!(state.config, EmailLimitMessageOneWordOff) {
                 "Too many signup attempts for this e-mail address. Please try again later."
@@ -191,24 +194,43 @@ pub async fn create_user(
         }
     }
 
-    if fault!(state.config, SignupDuplicatesAllowed)
-        && let Some(existing) = state
+    if fault!(state.config, SignupDuplicatesAllowed) {
+        let existing = match state
             .store
             .find(LoginField::Username, username)
-            .or_else(|| state.store.find(LoginField::Email, email))
-    {
-        let token = issue_token(&state, &existing)?;
-        return Ok(axum::Json(
-            json!({ "token": token, "user": user_json(state.config.profile, &existing) }),
-        )
-        .into_response());
+            .await
+            .map_err(store_error)?
+        {
+            Some(existing) => Some(existing),
+            None => state
+                .store
+                .find(LoginField::Email, email)
+                .await
+                .map_err(store_error)?,
+        };
+        if let Some(existing) = existing {
+            let token = issue_token(&state, &existing, now_ms)?;
+            return Ok(axum::Json(
+                json!({ "token": token, "user": user_json(state.config.profile, &existing) }),
+            )
+            .into_response());
+        }
     }
     // Refuse duplicates before paying for a hash; the insert below re-checks atomically.
-    if !username.is_empty() && state.store.find(LoginField::Username, username).is_some() {
-        return Err(conflict(StoreError::Taken("username")));
-    }
-    if !email.is_empty() && state.store.find(LoginField::Email, email).is_some() {
-        return Err(conflict(StoreError::Taken("email")));
+    for (field, value, name) in [
+        (LoginField::Username, username, "username"),
+        (LoginField::Email, email, "email"),
+    ] {
+        if !value.is_empty()
+            && state
+                .store
+                .find(field, value)
+                .await
+                .map_err(store_error)?
+                .is_some()
+        {
+            return Err(store_error(StoreError::Taken(name)));
+        }
     }
     let digest = state
         .hasher
@@ -218,7 +240,7 @@ pub async fn create_user(
     let user = state
         .store
         .insert(User {
-            id: new_id(state.clock.now_s()),
+            id: new_id(now_ms / 1000),
             username: username.to_owned(),
             email: email.to_owned(),
             password: digest,
@@ -227,13 +249,14 @@ pub async fn create_user(
             vendor: None,
             scope: vec!["user".into()],
         })
-        .map_err(conflict)?;
+        .await
+        .map_err(store_error)?;
     let token = if fault!(state.config, SignupTokenUnusable) {
         crate::tokens::AppmixerTokens::new(None, state.config.appmixer_token_lifetime_s)
-            .issue(&user.id, &user.scope, state.clock.now_s())
+            .issue(&user.id, &user.scope, now_ms / 1000)
             .map_err(|_| unavailable())?
     } else {
-        issue_token(&state, &user)?
+        issue_token(&state, &user, now_ms)?
     };
     let mut body = match state.config.profile {
         AppmixerProfile::Appmixer51 => json!({ "token": token }),
@@ -252,7 +275,8 @@ pub async fn get_user(State(state): State<AppState>, request: Request) -> Result
     let Some(token) = bearer_token(request.headers())? else {
         return Err(Boom::unauthorized("Missing authentication"));
     };
-    let (_, user) = authenticate(&state, token)?;
+    let now_ms = state.now_ms().await?;
+    let (_, user) = authenticate(&state, token, now_ms).await?;
     let scope = (!fault!(state.config, MeWithoutScope)).then_some(user.scope.as_slice());
     Ok(axum::Json(Me {
         id: &user.id,
@@ -297,28 +321,31 @@ fn user_json(profile: AppmixerProfile, user: &User) -> Value {
     body
 }
 
-fn issue_token(state: &AppState, user: &User) -> Result<String, Boom> {
+fn issue_token(state: &AppState, user: &User, now_ms: u64) -> Result<String, Boom> {
+    let now_s = now_ms / 1000;
     let issued = if fault!(state.config, TokenWithoutIat) {
         state
             .appmixer_tokens
-            .issue_without_iat(&user.id, &user.scope, state.clock.now_s())
+            .issue_without_iat(&user.id, &user.scope, now_s)
     } else {
-        state
-            .appmixer_tokens
-            .issue(&user.id, &user.scope, state.clock.now_s())
+        state.appmixer_tokens.issue(&user.id, &user.scope, now_s)
     };
     issued.map_err(|_| unavailable())
 }
 
 /// The claims of a valid token and the user it names.
-fn authenticate(state: &AppState, token: &str) -> Result<(AppmixerClaims, Arc<User>), Boom> {
+async fn authenticate(
+    state: &AppState,
+    token: &str,
+    now_ms: u64,
+) -> Result<(AppmixerClaims, Arc<User>), Boom> {
     let lenience = crate::tokens::Lenience {
         accept_expired: fault!(state.config, ExpiredTokensAccepted),
         accept_unsigned: fault!(state.config, AlgNoneAccepted),
     };
     let claims = state
         .appmixer_tokens
-        .verify_with(token, state.clock.now_s(), lenience)
+        .verify_with(token, now_ms / 1000, lenience)
         .map_err(|rejection| match rejection {
             crate::tokens::TokenRejection::Expired => Boom::unauthorized("Token expired"),
             crate::tokens::TokenRejection::Invalid => Boom::unauthorized("Invalid token"),
@@ -326,6 +353,8 @@ fn authenticate(state: &AppState, token: &str) -> Result<(AppmixerClaims, Arc<Us
     let user = state
         .store
         .get(&claims.id)
+        .await
+        .map_err(store_error)?
         .ok_or_else(|| Boom::unauthorized("Invalid token"))?;
     Ok((claims, user))
 }
@@ -414,13 +443,15 @@ fn crash() -> Boom {
     )
 }
 
-fn conflict(error: StoreError) -> Boom {
+/// The answer to a store error: 409 for a taken name, 503 for a full or unreachable store.
+fn store_error(error: StoreError) -> Boom {
     match error {
         StoreError::Taken(field) => Boom::new(
             StatusCode::CONFLICT,
             format!("A user with this {field} already exists"),
         ),
         StoreError::Full => unavailable(),
+        StoreError::Unavailable(error) => Boom::from(error),
     }
 }
 

@@ -43,6 +43,27 @@ pub enum LockoutScope {
     Endpoint,
 }
 
+/// Where users, limiter counts, lockouts and (with `--test-clock`) the clock offset live.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum StoreLocation {
+    /// In this process: the fastest, but every instance has its own users and limits.
+    #[default]
+    Memory,
+    /// In Redis (`redis://HOST:PORT/DB`): every instance on the same Redis and prefix shares users and
+    /// enforces one global set of limits.
+    Redis { url: String },
+}
+
+impl StoreLocation {
+    /// `memory`, or the Redis URL as given.
+    pub fn describe(&self) -> &str {
+        match self {
+            StoreLocation::Memory => "memory",
+            StoreLocation::Redis { url } => url,
+        }
+    }
+}
+
 /// A seeded account: credentials the server knows at start.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -108,6 +129,12 @@ pub struct Config {
     pub limiter_max_keys: usize,
     /// Largest number of users the store holds; beyond it, signups get 503.
     pub max_users: usize,
+    /// Where the state lives (memory by default).
+    pub store: StoreLocation,
+    /// What every Redis key starts with, so several deployments can share one Redis.
+    pub store_prefix: String,
+    /// The longest one Redis operation may take before the request is answered 503.
+    pub store_timeout_ms: u64,
     /// Deliberate non-conformances (test builds only).
     #[cfg(feature = "faults")]
     pub faults: Vec<crate::faults::Fault>,
@@ -115,6 +142,7 @@ pub struct Config {
 
 pub const DEFAULT_ADMIN_USERNAME: &str = "admin@example.com";
 pub const DEFAULT_CREDITSAFE_USERNAME: &str = "connect-user@example.com";
+pub const DEFAULT_STORE_PREFIX: &str = "authconform:";
 
 impl Default for Config {
     fn default() -> Self {
@@ -154,6 +182,9 @@ impl Default for Config {
             hash_concurrency: default_hash_concurrency(),
             limiter_max_keys: 1_000_000,
             max_users: 1_000_000,
+            store: StoreLocation::Memory,
+            store_prefix: DEFAULT_STORE_PREFIX.into(),
+            store_timeout_ms: 1_000,
             #[cfg(feature = "faults")]
             faults: Vec::new(),
         }
@@ -327,6 +358,19 @@ pub struct ServerArgs {
     /// Concurrent password hash operations (default: the number of cores).
     #[arg(long, env = "AUTHCONFORM_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,
+
+    /// Where users and limiter state live: `memory`, or `redis://HOST:PORT/DB` so that several instances
+    /// share users and enforce one global set of limits.
+    #[arg(long, env = "AUTHCONFORM_STORE", default_value = "memory", value_parser = store_location)]
+    pub store: StoreLocation,
+
+    /// What every Redis key starts with (instances on one Redis and prefix share everything).
+    #[arg(long, env = "AUTHCONFORM_STORE_PREFIX", default_value = DEFAULT_STORE_PREFIX)]
+    pub store_prefix: String,
+
+    /// Longest one Redis operation may take, in milliseconds, before the request is answered 503.
+    #[arg(long, env = "AUTHCONFORM_STORE_TIMEOUT_MS", default_value_t = 1_000)]
+    pub store_timeout_ms: u64,
 }
 
 impl ServerArgs {
@@ -394,6 +438,7 @@ impl ServerArgs {
                 self.creditsafe_overall_window_ms,
             ),
             ("--request-timeout-ms", self.request_timeout_ms),
+            ("--store-timeout-ms", self.store_timeout_ms),
             ("--body-limit", self.body_limit as u64),
         ];
         for (flag, value) in positive {
@@ -430,9 +475,36 @@ impl ServerArgs {
             body_limit_bytes: self.body_limit,
             request_timeout_ms: self.request_timeout_ms,
             hash_concurrency: self.hash_concurrency.unwrap_or(defaults.hash_concurrency),
+            store: self.store,
+            store_prefix: self.store_prefix,
+            store_timeout_ms: self.store_timeout_ms,
             ..defaults
         })
     }
+}
+
+/// `memory`, or a `redis://` URL the Redis client accepts (no TLS, no Unix sockets).
+fn store_location(value: &str) -> Result<StoreLocation, String> {
+    use redis::IntoConnectionInfo;
+    if value == "memory" {
+        return Ok(StoreLocation::Memory);
+    }
+    if value.starts_with("rediss://") || value.starts_with("redis+unix://") {
+        return Err(format!(
+            "`{value}`: only plain `redis://HOST:PORT/DB` is supported (no TLS, no Unix sockets)"
+        ));
+    }
+    if !value.starts_with("redis://") {
+        return Err(format!(
+            "`{value}` is neither `memory` nor a `redis://HOST:PORT/DB` URL"
+        ));
+    }
+    value
+        .into_connection_info()
+        .map_err(|error| format!("`{value}` is not a usable Redis URL: {error}"))?;
+    Ok(StoreLocation::Redis {
+        url: value.to_owned(),
+    })
 }
 
 fn lockout_status(value: &str) -> Result<u16, String> {

@@ -14,7 +14,7 @@ use crate::config::LockoutScope;
 use crate::errors::{
     CONNECT_INVALID_CREDENTIALS, CONNECT_LOCKED_OUT, CONNECT_TOO_MANY_INVALID, ConnectError,
 };
-use crate::limiter::Decision;
+use crate::limits::Decision;
 use crate::state::AppState;
 
 impl From<BodyError> for ConnectError {
@@ -38,7 +38,7 @@ pub async fn authenticate(
         state.request_timeout(),
     )
     .await;
-    let now_ms = state.clock.now_ms();
+    let now_ms = state.now_ms().await?;
 
     // Every request counts toward the overall threshold, refused ones included.
     let lockout_key: Option<IpAddr> = match state.config.cs_lockout_scope {
@@ -49,12 +49,15 @@ pub async fn authenticate(
         None
     } else if fault!(state.config, CounterNotAtomic) {
         // Check, yield, then count: concurrent requests all pass the check before any of them counts.
-        let refused = state.connect_overall.would_refuse(&lockout_key, now_ms);
+        let refused = state
+            .connect_overall
+            .would_refuse(&lockout_key, now_ms)
+            .await?;
         tokio::task::yield_now().await;
-        let decision = state.connect_overall.attempt(&lockout_key, now_ms);
+        let decision = state.connect_overall.attempt(&lockout_key, now_ms).await?;
         refused.then_some(decision)
     } else {
-        Some(state.connect_overall.attempt(&lockout_key, now_ms))
+        Some(state.connect_overall.attempt(&lockout_key, now_ms).await?)
     };
     if let Some(Decision::Limited { retry_after_ms }) = overall {
         let mut refusal = ConnectError::limited(CONNECT_LOCKED_OUT, retry_after_ms);
@@ -107,14 +110,16 @@ pub async fn authenticate(
         && !state
             .connect_identical_invalid
             .would_refuse(&(client, identity), now_ms)
+            .await?
         && let Decision::Limited { retry_after_ms } =
-            state.connect_overall.attempt(&lockout_key, now_ms)
+            state.connect_overall.attempt(&lockout_key, now_ms).await?
     {
         return Err(ConnectError::limited(CONNECT_LOCKED_OUT, retry_after_ms));
     }
     let ticket = match state
         .connect_identical_invalid
         .attempt(&(client, identity), now_ms)
+        .await?
     {
         Decision::Limited { retry_after_ms } => {
             return Err(ConnectError::limited(
@@ -151,11 +156,11 @@ pub async fn authenticate(
             CONNECT_INVALID_CREDENTIALS,
         ));
     }
-    state.connect_identical_invalid.give_back(ticket);
+    state.connect_identical_invalid.give_back(ticket).await?;
     if fault!(state.config, ConnectTokenHs256) {
         let token = state
             .appmixer_tokens
-            .issue(&account.id, &[], state.clock.now_s())
+            .issue(&account.id, &[], now_ms / 1000)
             .map_err(|_| ConnectError::new(StatusCode::SERVICE_UNAVAILABLE, "Unavailable."))?;
         return Ok(axum::Json(json!({ "token": token })).into_response());
     }
@@ -165,7 +170,7 @@ pub async fn authenticate(
             &account.id,
             &account.username,
             account.email.as_deref(),
-            state.clock.now_s(),
+            now_ms / 1000,
         )
         .map_err(|_| {
             ConnectError::new(

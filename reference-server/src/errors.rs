@@ -13,6 +13,34 @@ pub const IP_LIMIT_MESSAGE: &str =
 /// The one answer to a failed sign-in, whether the user exists or not.
 pub const BAD_CREDENTIALS_MESSAGE: &str = "Invalid username or password.";
 
+/// The message of a 503 while the shared store (Redis) does not answer.
+pub const STORE_UNAVAILABLE_MESSAGE: &str =
+    "The service is temporarily unable to reach its data store. Please try again shortly.";
+/// The `Retry-After` of that 503, in seconds.
+pub const STORE_RETRY_AFTER_S: u64 = 1;
+
+impl From<crate::redis_store::Unavailable> for Boom {
+    fn from(error: crate::redis_store::Unavailable) -> Boom {
+        tracing::warn!(reason = %error.reason, "answering 503: the store is unavailable");
+        Boom {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: STORE_UNAVAILABLE_MESSAGE.to_owned(),
+            retry_after_s: Some(STORE_RETRY_AFTER_S),
+        }
+    }
+}
+
+impl From<crate::redis_store::Unavailable> for ConnectError {
+    fn from(error: crate::redis_store::Unavailable) -> ConnectError {
+        tracing::warn!(reason = %error.reason, "answering 503: the store is unavailable");
+        ConnectError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: STORE_UNAVAILABLE_MESSAGE.into(),
+            retry_after_s: Some(STORE_RETRY_AFTER_S),
+        }
+    }
+}
+
 /// An Appmixer error: `{"statusCode", "error", "message"}` (`error` is the reason phrase).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Boom {

@@ -2,7 +2,8 @@
 //! Connect) implemented exactly, with limits that stay exact under concurrency and an injectable clock.
 //!
 //! Build a [`Config`] (or parse [`ServerArgs`]), make an [`AppState`], then [`app`] gives the router and
-//! [`serve`] / [`RunningServer`] run it.
+//! [`serve`] / [`RunningServer`] run it. State lives in memory, or with `--store redis://…` in Redis so that
+//! several instances share users and one global set of limits.
 
 /// Whether the server runs with any of the named faults switched on (always false without the `faults`
 /// feature), e.g. `fault!(state.config, NoLockout | RefusalsNotCounted)`.
@@ -35,7 +36,9 @@ pub mod errors;
 #[cfg(feature = "faults")]
 pub mod faults;
 pub mod limiter;
+pub mod limits;
 pub mod passwords;
+pub mod redis_store;
 pub mod state;
 pub mod store;
 pub mod test_clock;
@@ -43,7 +46,9 @@ pub mod tokens;
 
 pub use app::{RunError, RunningServer, app, run, serve, shutdown_signal};
 pub use clock::Clock;
-pub use config::{AppmixerProfile, Config, ConfigError, LockoutScope, SeedAccount, ServerArgs};
+pub use config::{
+    AppmixerProfile, Config, ConfigError, LockoutScope, SeedAccount, ServerArgs, StoreLocation,
+};
 pub use state::{AppState, StartError};
 
 /// Lines describing seeded accounts whose passwords were generated, for the operator.

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use authconform_reference_server::{RunError, ServerArgs};
+use authconform_reference_server::{RunError, ServerArgs, StartError};
 use clap::Parser;
 
 #[derive(Debug, Parser)]
@@ -40,6 +40,8 @@ async fn run(args: ServerArgs) -> ExitCode {
         Err(error) => {
             eprintln!("error: {error}");
             match error {
+                // A Redis store that does not answer is the environment's failure, not the flags'.
+                RunError::Start(StartError::Store { .. }) => ExitCode::from(3),
                 RunError::Config(_) | RunError::Start(_) => ExitCode::from(2),
                 RunError::Task(_) | RunError::Bind { .. } | RunError::Serve(_) => ExitCode::from(3),
             }

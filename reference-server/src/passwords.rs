@@ -29,6 +29,32 @@ impl std::fmt::Debug for PasswordDigest {
     }
 }
 
+impl PasswordDigest {
+    /// The digest as kept in a shared store: base64 of the salt followed by the hash.
+    pub fn to_stored(&self) -> String {
+        use base64::Engine;
+        let mut bytes = [0u8; SALT_LEN + HASH_LEN];
+        bytes[..SALT_LEN].copy_from_slice(&self.salt);
+        bytes[SALT_LEN..].copy_from_slice(&self.hash);
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    /// Reads [`to_stored`](Self::to_stored)'s form back; `None` when it is not one.
+    pub fn from_stored(text: &str) -> Option<PasswordDigest> {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .ok()?;
+        if bytes.len() != SALT_LEN + HASH_LEN {
+            return None;
+        }
+        Some(PasswordDigest {
+            salt: bytes[..SALT_LEN].try_into().ok()?,
+            hash: bytes[SALT_LEN..].try_into().ok()?,
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
     #[error("the password hashing pool has shut down")]
@@ -187,6 +213,17 @@ mod tests {
         assert!(!hasher.verify("correct horsf", Some(&stored)).await.unwrap());
         assert!(!hasher.verify("", Some(&stored)).await.unwrap());
         assert!(!hasher.verify("correct horse", None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_stored_digest_reads_back_and_still_verifies() {
+        let hasher = PasswordHasher::new(1).unwrap();
+        let digest = hasher.digest("kept").await.unwrap();
+        let read_back = PasswordDigest::from_stored(&digest.to_stored()).unwrap();
+        assert_eq!(read_back, digest);
+        assert!(hasher.verify("kept", Some(&read_back)).await.unwrap());
+        assert!(PasswordDigest::from_stored("not base64!").is_none());
+        assert!(PasswordDigest::from_stored("c2hvcnQ=").is_none());
     }
 
     #[tokio::test]

@@ -1,12 +1,19 @@
-//! The shared state every handler reads: configuration, clock, store, hasher, token keys and limiters.
+//! The shared state every handler reads: configuration, clock, users, hasher, token keys and limiters, kept
+//! in this process or, with `--store redis://…`, in Redis so that several instances act as one server.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, StoreLocation};
 use crate::limiter::{Rule, WindowLimiter};
+use crate::limits::Limiter;
 use crate::passwords::{HashError, PasswordDigest, PasswordHasher};
-use crate::store::{MemoryStore, StoreError, User, UserStore, new_id};
+use crate::redis_store::{
+    RedisLimiter, RedisStore, RedisUsers, SharedClock, SharedConnectAccount, SharedSeeds,
+    Unavailable,
+};
+use crate::store::{LoginField, MemoryStore, StoreError, User, Users, new_id};
 use crate::tokens::{AppmixerTokens, CreditsafeTokens, KeyError};
 
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +24,12 @@ pub enum StartError {
     Key(#[from] KeyError),
     #[error("could not seed the admin account: {0}")]
     Seed(#[from] StoreError),
+    #[error("--store {url}: {source}")]
+    Store { url: String, source: Unavailable },
+    #[error("a Redis store needs the async runtime: build the state with AppState::open")]
+    NeedsRuntime,
+    #[error("the start-up task failed: {0}")]
+    Task(String),
 }
 
 /// The seeded Creditsafe Connect account.
@@ -38,14 +51,18 @@ pub struct AppState {
 pub struct Shared {
     pub config: Config,
     pub clock: Clock,
-    pub store: Arc<dyn UserStore>,
+    pub store: Users,
+    /// With a Redis store: the connection, for health checks.
+    pub redis: Option<RedisStore>,
+    /// With a Redis store and the test clock: the offset every instance adds to its clock.
+    pub shared_clock: Option<SharedClock>,
     pub hasher: PasswordHasher,
     pub appmixer_tokens: AppmixerTokens,
     pub creditsafe_tokens: CreditsafeTokens,
-    pub signup_by_email: WindowLimiter,
-    pub signup_by_ip: WindowLimiter,
-    pub connect_identical_invalid: WindowLimiter,
-    pub connect_overall: WindowLimiter,
+    pub signup_by_email: Limiter,
+    pub signup_by_ip: Limiter,
+    pub connect_identical_invalid: Limiter,
+    pub connect_overall: Limiter,
     pub connect_account: ConnectAccount,
     pub admin_id: String,
 }
@@ -57,71 +74,16 @@ impl std::ops::Deref for AppState {
     }
 }
 
-impl AppState {
-    /// Drops every limiter entry whose window has passed (the background sweeper calls this).
-    pub fn sweep_limiters(&self) {
-        let now_ms = self.clock.now_ms();
-        for limiter in self.limiters() {
-            limiter.sweep(now_ms);
-        }
-    }
+/// The four limiters' rules, as configured (and as any deliberate fault bends them).
+struct LimiterRules {
+    signup_by_email: Rule,
+    signup_by_ip: Rule,
+    connect_identical_invalid: Rule,
+    connect_overall: Rule,
+}
 
-    /// How many keys the limiters track in all.
-    pub fn tracked_keys(&self) -> usize {
-        self.limiters()
-            .iter()
-            .map(|limiter| limiter.tracked_keys())
-            .sum()
-    }
-
-    fn limiters(&self) -> [&WindowLimiter; 4] {
-        [
-            &self.signup_by_email,
-            &self.signup_by_ip,
-            &self.connect_identical_invalid,
-            &self.connect_overall,
-        ]
-    }
-
-    /// The longest a request may wait on a slow body or a busy hasher.
-    pub fn request_timeout(&self) -> std::time::Duration {
-        std::time::Duration::from_millis(self.config.request_timeout_ms)
-    }
-
-    /// State on the system clock (advanceable when `config.test_clock` is on).
-    pub fn new(config: Config) -> Result<AppState, StartError> {
-        AppState::with_clock(config, Clock::system())
-    }
-
-    /// State on a given clock, e.g. [`Clock::manual`] in tests. Seeding hashes two passwords (blocking).
-    pub fn with_clock(config: Config, clock: Clock) -> Result<AppState, StartError> {
-        let store: Arc<dyn UserStore> = Arc::new(MemoryStore::new(config.max_users));
-        let hasher = PasswordHasher::with_max_wait(
-            config.hash_concurrency,
-            std::time::Duration::from_millis(config.request_timeout_ms),
-        )?;
-        let now_s = clock.now_s();
-        let admin_id = new_id(now_s);
-        store.insert(User {
-            id: admin_id.clone(),
-            username: config.admin.username.clone(),
-            email: config
-                .admin
-                .email
-                .clone()
-                .unwrap_or_else(|| config.admin.username.clone()),
-            password: hasher.digest_blocking(&config.admin.password)?,
-            is_active: true,
-            plan: "free".into(),
-            vendor: None,
-            scope: vec!["user".into(), "admin".into()],
-        })?;
-        let connect_account = ConnectAccount {
-            id: format!("{}", 101_000_000 + (now_s % 1_000_000)),
-            username: config.creditsafe_account.username.clone(),
-            email: config.creditsafe_account.email.clone(),
-            password: hasher.digest_blocking(&config.creditsafe_account.password)?,
-        };
+impl LimiterRules {
+    fn from_config(config: &Config) -> LimiterRules {
         let kind = config.window_kind;
         let mut email_limit = config.signup_rate_limit_email;
         let mut ip_limit = config.signup_rate_limit_ip;
@@ -152,43 +114,361 @@ impl AppState {
         if fault!(config, LockoutEndsEarly) {
             lockout_ms = lockout_ms * 4 / 5;
         }
-        let refuse = |limit, window_ms| {
-            WindowLimiter::new(
-                Rule::refuse(limit, window_ms).with_kind(kind),
-                config.limiter_max_keys,
-            )
-        };
-        let signup_by_email = refuse(email_limit, email_window_ms);
-        let signup_by_ip = refuse(ip_limit, ip_window_ms);
-        let connect_identical_invalid = refuse(invalid_limit, invalid_window_ms);
-        let connect_overall = WindowLimiter::new(
-            Rule {
+        LimiterRules {
+            signup_by_email: Rule::refuse(email_limit, email_window_ms).with_kind(kind),
+            signup_by_ip: Rule::refuse(ip_limit, ip_window_ms).with_kind(kind),
+            connect_identical_invalid: Rule::refuse(invalid_limit, invalid_window_ms)
+                .with_kind(kind),
+            connect_overall: Rule {
                 lockout_extends: config.cs_lockout_extends,
                 ..Rule::lock_out(threshold, config.cs_overall_window_ms, lockout_ms).with_kind(kind)
             },
-            config.limiter_max_keys,
-        );
-        Ok(AppState {
+        }
+    }
+}
+
+/// What differs between the stores once the state is built.
+struct Stored {
+    store: Users,
+    redis: Option<RedisStore>,
+    shared_clock: Option<SharedClock>,
+    limiters: [Limiter; 4],
+    appmixer_tokens: AppmixerTokens,
+    creditsafe_tokens: CreditsafeTokens,
+    connect_account: ConnectAccount,
+    admin_id: String,
+}
+
+impl AppState {
+    /// Drops every expired in-memory limiter entry (the background sweeper calls this; Redis keys expire
+    /// by themselves).
+    pub fn sweep_limiters(&self) {
+        let now_ms = self.clock.now_ms();
+        for limiter in self.limiters() {
+            limiter.sweep(now_ms);
+        }
+    }
+
+    /// How many keys the in-memory limiters track in all; `None` with a Redis store.
+    pub fn tracked_keys(&self) -> Option<usize> {
+        self.limiters()
+            .iter()
+            .map(|limiter| limiter.tracked_keys())
+            .sum()
+    }
+
+    fn limiters(&self) -> [&Limiter; 4] {
+        [
+            &self.signup_by_email,
+            &self.signup_by_ip,
+            &self.connect_identical_invalid,
+            &self.connect_overall,
+        ]
+    }
+
+    /// The longest a request may wait on a slow body or a busy hasher.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.config.request_timeout_ms)
+    }
+
+    /// The server's time, in Unix milliseconds: the clock, plus (Redis store and test clock) the offset
+    /// every instance shares, so advancing the clock through one instance advances them all.
+    pub async fn now_ms(&self) -> Result<u64, Unavailable> {
+        match &self.shared_clock {
+            None => Ok(self.clock.now_ms()),
+            // Boxed: the memory path's futures stay small.
+            Some(shared) => Ok(self
+                .clock
+                .now_ms()
+                .saturating_add(Box::pin(shared.offset_ms()).await?)),
+        }
+    }
+
+    /// How far the test clock has been advanced in all.
+    pub async fn clock_offset_ms(&self) -> Result<u64, Unavailable> {
+        match &self.shared_clock {
+            None => Ok(self.clock.offset_ms()),
+            Some(shared) => Ok(self
+                .clock
+                .offset_ms()
+                .saturating_add(shared.offset_ms().await?)),
+        }
+    }
+
+    /// Moves the test clock forward (every instance's, with a Redis store).
+    pub async fn advance_clock_ms(&self, by_ms: u64) -> Result<(), Unavailable> {
+        match &self.shared_clock {
+            None => {
+                self.clock.advance_ms(by_ms);
+                Ok(())
+            }
+            Some(shared) => shared.advance_ms(by_ms).await.map(|_| ()),
+        }
+    }
+
+    /// Whether the store answers (always, in memory).
+    pub async fn store_health(&self) -> Result<(), Unavailable> {
+        match &self.redis {
+            None => Ok(()),
+            Some(redis) => redis.ping().await,
+        }
+    }
+
+    /// In-memory state on the system clock (advanceable when `config.test_clock` is on).
+    pub fn new(config: Config) -> Result<AppState, StartError> {
+        AppState::with_clock(config, Clock::system())
+    }
+
+    /// In-memory state on a given clock, e.g. [`Clock::manual`] in tests. Seeding hashes two passwords
+    /// (blocking). A Redis store needs [`AppState::open`].
+    pub fn with_clock(config: Config, clock: Clock) -> Result<AppState, StartError> {
+        if config.store != StoreLocation::Memory {
+            return Err(StartError::NeedsRuntime);
+        }
+        let hasher = hasher(&config)?;
+        let now_s = clock.now_s();
+        let store = MemoryStore::new(config.max_users);
+        let admin_id = new_id(now_s);
+        store.insert(admin_user(
+            &config,
+            admin_id.clone(),
+            hasher.digest_blocking(&config.admin.password)?,
+        ))?;
+        let connect_account = ConnectAccount {
+            id: connect_account_id(now_s),
+            username: config.creditsafe_account.username.clone(),
+            email: config.creditsafe_account.email.clone(),
+            password: hasher.digest_blocking(&config.creditsafe_account.password)?,
+        };
+        let rules = LimiterRules::from_config(&config);
+        let max_keys = config.limiter_max_keys;
+        let in_memory = |rule| Limiter::Memory(WindowLimiter::new(rule, max_keys));
+        let stored = Stored {
+            store: Users::Memory(store),
+            redis: None,
+            shared_clock: None,
+            limiters: [
+                in_memory(rules.signup_by_email),
+                in_memory(rules.signup_by_ip),
+                in_memory(rules.connect_identical_invalid),
+                in_memory(rules.connect_overall),
+            ],
+            appmixer_tokens: AppmixerTokens::new(
+                config.appmixer_jwt_secret.as_deref(),
+                config.appmixer_token_lifetime_s,
+            ),
+            creditsafe_tokens: CreditsafeTokens::new(
+                config.creditsafe_signing_key_pem.as_deref(),
+                config.creditsafe_token_lifetime_s,
+            )?,
+            connect_account,
+            admin_id,
+        };
+        Ok(AppState::assemble(config, clock, hasher, stored))
+    }
+
+    /// State for any store. In Redis, the token secret, the signing key and the seeded accounts are
+    /// decided by the first instance to start and read back by the others, so every instance accepts
+    /// every other's tokens.
+    pub async fn open(config: Config, clock: Clock) -> Result<AppState, StartError> {
+        match config.store.clone() {
+            StoreLocation::Memory => {
+                tokio::task::spawn_blocking(move || AppState::with_clock(config, clock))
+                    .await
+                    .map_err(|error| StartError::Task(error.to_string()))?
+            }
+            StoreLocation::Redis { url } => AppState::open_redis(config, clock, url).await,
+        }
+    }
+
+    async fn open_redis(config: Config, clock: Clock, url: String) -> Result<AppState, StartError> {
+        let unavailable = |source| StartError::Store {
+            url: url.clone(),
+            source,
+        };
+        let redis = RedisStore::connect(
+            &url,
+            &config.store_prefix,
+            Duration::from_millis(config.store_timeout_ms),
+        )
+        .await
+        .map_err(unavailable)?;
+        let seeds = SharedSeeds::new(redis.clone());
+
+        let secret = match &config.appmixer_jwt_secret {
+            Some(secret) => secret.clone(),
+            None => match seeds.stored("appmixer-jwt-secret").await {
+                Ok(Some(secret)) => secret,
+                Ok(None) => seeds
+                    .agree("appmixer-jwt-secret", &crate::config::random_password())
+                    .await
+                    .map_err(unavailable)?,
+                Err(source) => return Err(unavailable(source)),
+            },
+        };
+        let pem = match &config.creditsafe_signing_key_pem {
+            Some(pem) => pem.clone(),
+            None => match seeds.stored("creditsafe-signing-key").await {
+                Ok(Some(pem)) => pem,
+                Ok(None) => {
+                    let generated = blocking(CreditsafeTokens::generate_pem).await??;
+                    seeds
+                        .agree("creditsafe-signing-key", &generated)
+                        .await
+                        .map_err(unavailable)?
+                }
+                Err(source) => return Err(unavailable(source)),
+            },
+        };
+        let creditsafe_tokens =
+            CreditsafeTokens::new(Some(&pem), config.creditsafe_token_lifetime_s)?;
+
+        let hasher = hasher(&config)?;
+        let (admin_password, connect_password) = {
+            let hasher = hasher.clone();
+            let admin = config.admin.password.clone();
+            let connect = config.creditsafe_account.password.clone();
+            blocking(move || -> Result<_, HashError> {
+                Ok((
+                    hasher.digest_blocking(&admin)?,
+                    hasher.digest_blocking(&connect)?,
+                ))
+            })
+            .await??
+        };
+
+        let users = RedisUsers::new(redis.clone(), config.max_users);
+        let now_s = clock.now_s();
+        let admin_id = match users
+            .insert(admin_user(&config, new_id(now_s), admin_password))
+            .await
+        {
+            Ok(admin) => admin.id.clone(),
+            // Seeded by an earlier start or another instance: everyone uses that account.
+            Err(StoreError::Taken(_)) => seeded_admin_id(&users, &config).await?,
+            Err(error) => return Err(error.into()),
+        };
+        let connect_account = seeds
+            .connect_account(SharedConnectAccount {
+                id: connect_account_id(now_s),
+                username: config.creditsafe_account.username.clone(),
+                email: config.creditsafe_account.email.clone(),
+                password: connect_password.to_stored(),
+            })
+            .await
+            .map_err(unavailable)?;
+        let connect_password = connect_account.password_digest().ok_or_else(|| {
+            unavailable(Unavailable {
+                reason: "the stored creditsafe account has no readable password".into(),
+            })
+        })?;
+
+        let rules = LimiterRules::from_config(&config);
+        let in_redis = |name, rule| Limiter::Redis(RedisLimiter::new(redis.clone(), name, rule));
+        let stored = Stored {
+            store: Users::Redis(users),
+            redis: Some(redis.clone()),
+            shared_clock: config.test_clock.then(|| SharedClock::new(redis.clone())),
+            limiters: [
+                in_redis("signup-email", rules.signup_by_email),
+                in_redis("signup-ip", rules.signup_by_ip),
+                in_redis("identical-invalid", rules.connect_identical_invalid),
+                in_redis("overall", rules.connect_overall),
+            ],
+            appmixer_tokens: AppmixerTokens::new(Some(&secret), config.appmixer_token_lifetime_s),
+            creditsafe_tokens,
+            connect_account: ConnectAccount {
+                id: connect_account.id,
+                username: connect_account.username,
+                email: connect_account.email,
+                password: connect_password,
+            },
+            admin_id,
+        };
+        Ok(AppState::assemble(config, clock, hasher, stored))
+    }
+
+    fn assemble(config: Config, clock: Clock, hasher: PasswordHasher, stored: Stored) -> AppState {
+        let [
+            signup_by_email,
+            signup_by_ip,
+            connect_identical_invalid,
+            connect_overall,
+        ] = stored.limiters;
+        AppState {
             inner: Arc::new(Shared {
-                appmixer_tokens: AppmixerTokens::new(
-                    config.appmixer_jwt_secret.as_deref(),
-                    config.appmixer_token_lifetime_s,
-                ),
-                creditsafe_tokens: CreditsafeTokens::new(
-                    config.creditsafe_signing_key_pem.as_deref(),
-                    config.creditsafe_token_lifetime_s,
-                )?,
                 config,
                 clock,
-                store,
+                store: stored.store,
+                redis: stored.redis,
+                shared_clock: stored.shared_clock,
                 hasher,
+                appmixer_tokens: stored.appmixer_tokens,
+                creditsafe_tokens: stored.creditsafe_tokens,
                 signup_by_email,
                 signup_by_ip,
                 connect_identical_invalid,
                 connect_overall,
-                connect_account,
-                admin_id,
+                connect_account: stored.connect_account,
+                admin_id: stored.admin_id,
             }),
-        })
+        }
     }
+}
+
+fn hasher(config: &Config) -> Result<PasswordHasher, HashError> {
+    PasswordHasher::with_max_wait(
+        config.hash_concurrency,
+        Duration::from_millis(config.request_timeout_ms),
+    )
+}
+
+/// The seeded admin: scopes `user` and `admin`.
+fn admin_user(config: &Config, id: String, password: PasswordDigest) -> User {
+    User {
+        id,
+        username: config.admin.username.clone(),
+        email: config
+            .admin
+            .email
+            .clone()
+            .unwrap_or_else(|| config.admin.username.clone()),
+        password,
+        is_active: true,
+        plan: "free".into(),
+        vendor: None,
+        scope: vec!["user".into(), "admin".into()],
+    }
+}
+
+/// The id of the admin an earlier start (or another instance) seeded.
+async fn seeded_admin_id(users: &RedisUsers, config: &Config) -> Result<String, StartError> {
+    if let Some(admin) = users
+        .find(LoginField::Username, &config.admin.username)
+        .await?
+    {
+        return Ok(admin.id.clone());
+    }
+    let email = config
+        .admin
+        .email
+        .as_deref()
+        .unwrap_or(&config.admin.username);
+    match users.find(LoginField::Email, email).await? {
+        Some(admin) => Ok(admin.id.clone()),
+        None => Err(StartError::Seed(StoreError::Taken("username"))),
+    }
+}
+
+fn connect_account_id(now_s: u64) -> String {
+    format!("{}", 101_000_000 + (now_s % 1_000_000))
+}
+
+/// Runs slow start-up work (hashing, key generation) on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, StartError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| StartError::Task(error.to_string()))
 }

@@ -1,4 +1,4 @@
-//! Where users live: the [`UserStore`] trait and its in-memory implementation.
+//! Where users live: [`Users`], in this process ([`MemoryStore`]) or in Redis, shared by every instance.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,6 +8,7 @@ use parking_lot::RwLock;
 use rand::RngCore;
 
 use crate::passwords::PasswordDigest;
+use crate::redis_store::{RedisUsers, Unavailable};
 
 /// One Appmixer user.
 #[derive(Debug, Clone)]
@@ -35,16 +36,50 @@ pub enum StoreError {
     Taken(&'static str),
     #[error("the user store is full")]
     Full,
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
 }
 
-/// A user store. Inserting checks uniqueness and inserts atomically.
-pub trait UserStore: Send + Sync + std::fmt::Debug + 'static {
-    fn insert(&self, user: User) -> Result<Arc<User>, StoreError>;
-    fn find(&self, field: LoginField, value: &str) -> Option<Arc<User>>;
-    fn get(&self, id: &str) -> Option<Arc<User>>;
-    fn len(&self) -> usize;
-    fn is_empty(&self) -> bool {
-        self.len() == 0
+/// The users, in memory or in Redis. Inserting checks uniqueness and inserts atomically. The Redis
+/// futures are boxed, so their size does not weigh on every handler's future in memory mode.
+#[derive(Debug)]
+pub enum Users {
+    Memory(MemoryStore),
+    Redis(RedisUsers),
+}
+
+impl Users {
+    pub async fn insert(&self, user: User) -> Result<Arc<User>, StoreError> {
+        match self {
+            Users::Memory(store) => store.insert(user),
+            Users::Redis(store) => Box::pin(store.insert(user)).await,
+        }
+    }
+
+    pub async fn find(
+        &self,
+        field: LoginField,
+        value: &str,
+    ) -> Result<Option<Arc<User>>, StoreError> {
+        match self {
+            Users::Memory(store) => Ok(store.find(field, value)),
+            Users::Redis(store) => Box::pin(store.find(field, value)).await,
+        }
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Option<Arc<User>>, StoreError> {
+        match self {
+            Users::Memory(store) => Ok(store.get(id)),
+            Users::Redis(store) => Box::pin(store.get(id)).await,
+        }
+    }
+
+    /// How many users there are.
+    pub async fn count(&self) -> Result<usize, StoreError> {
+        match self {
+            Users::Memory(store) => Ok(store.len()),
+            Users::Redis(store) => Box::pin(store.count()).await,
+        }
     }
 }
 
@@ -69,10 +104,8 @@ impl MemoryStore {
             inner: RwLock::new(Indexes::default()),
         }
     }
-}
 
-impl UserStore for MemoryStore {
-    fn insert(&self, user: User) -> Result<Arc<User>, StoreError> {
+    pub fn insert(&self, user: User) -> Result<Arc<User>, StoreError> {
         let mut indexes = self.inner.write();
         if !user.username.is_empty() && indexes.by_username.contains_key(&user.username) {
             return Err(StoreError::Taken("username"));
@@ -96,7 +129,7 @@ impl UserStore for MemoryStore {
         Ok(user)
     }
 
-    fn find(&self, field: LoginField, value: &str) -> Option<Arc<User>> {
+    pub fn find(&self, field: LoginField, value: &str) -> Option<Arc<User>> {
         let indexes = self.inner.read();
         let index = match field {
             LoginField::Username => &indexes.by_username,
@@ -108,12 +141,16 @@ impl UserStore for MemoryStore {
             .cloned()
     }
 
-    fn get(&self, id: &str) -> Option<Arc<User>> {
+    pub fn get(&self, id: &str) -> Option<Arc<User>> {
         self.inner.read().by_id.get(id).cloned()
     }
 
-    fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.inner.read().by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 

@@ -1,4 +1,5 @@
-//! The test-clock protocol (`GET`/`POST /_authconform/clock`), served only with `--test-clock`.
+//! The test-clock protocol (`GET`/`POST /_authconform/clock`), served only with `--test-clock`. With a
+//! Redis store the offset is shared: advancing through one instance advances every instance.
 
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -12,8 +13,8 @@ use crate::state::AppState;
 /// The furthest one request may move the clock (about 100 years).
 pub const MAX_ADVANCE_MS: u64 = 100 * 365 * 24 * 3600 * 1000;
 
-pub async fn read(State(state): State<AppState>) -> Response {
-    now(&state)
+pub async fn read(State(state): State<AppState>) -> Result<Response, ConnectError> {
+    now(&state).await
 }
 
 pub async fn advance(
@@ -38,11 +39,12 @@ pub async fn advance(
     if advance_ms > MAX_ADVANCE_MS {
         return Err(bad("\"advance_ms\" is too large (at most 100 years)."));
     }
-    state.clock.advance_ms(advance_ms);
-    Ok(now(&state))
+    state.advance_clock_ms(advance_ms).await?;
+    now(&state).await
 }
 
-fn now(state: &AppState) -> Response {
-    axum::Json(json!({ "now_ms": state.clock.now_ms(), "offset_ms": state.clock.offset_ms() }))
-        .into_response()
+async fn now(state: &AppState) -> Result<Response, ConnectError> {
+    let now_ms = state.now_ms().await?;
+    let offset_ms = state.clock_offset_ms().await?;
+    Ok(axum::Json(json!({ "now_ms": now_ms, "offset_ms": offset_ms })).into_response())
 }

@@ -215,6 +215,15 @@ impl std::fmt::Debug for CreditsafeTokens {
 }
 
 impl CreditsafeTokens {
+    /// A fresh RSA-2048 key as PKCS#8 PEM (for instances that must share one key).
+    pub fn generate_pem() -> Result<String, KeyError> {
+        use aws_lc_rs::encoding::AsDer;
+        let key_pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+            .map_err(|_| KeyError::Generate)?;
+        let der = key_pair.as_der().map_err(|_| KeyError::Generate)?;
+        Ok(to_pem("PRIVATE KEY", der.as_ref()))
+    }
+
     /// With `pem = None`, a fresh RSA-2048 key.
     pub fn new(pem: Option<&str>, lifetime_s: u64) -> Result<CreditsafeTokens, KeyError> {
         use aws_lc_rs::encoding::AsDer;

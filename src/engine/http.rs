@@ -1,7 +1,9 @@
-//! HTTP to the target: one client per target, requests as sent, responses with capped bodies, and the
-//! record of both that reports show.
+//! HTTP to the target: one client per target, requests spread round-robin over the target's base URLs
+//! (several instances of one logical target), responses with capped bodies and the URL that answered, and
+//! the record of both that reports show.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -26,16 +28,20 @@ pub enum ClientError {
 #[derive(Debug, Clone)]
 pub(crate) struct TargetClient {
     client: reqwest::Client,
-    base: Arc<str>,
+    /// Every base URL of the target without its trailing `/`; the first is where the test clock is moved.
+    bases: Arc<[Box<str>]>,
+    /// Which base the next request goes to (shared by clones, so concurrent requests spread too).
+    next_base: Arc<AtomicUsize>,
     headers: Arc<HeaderMap>,
     timeout_ms: u64,
 }
 
-/// A request, fully rendered, ready to send any number of times.
+/// A request, fully rendered, ready to send any number of times (to any of the target's base URLs).
 #[derive(Debug, Clone)]
 pub(crate) struct PreparedRequest {
     pub(crate) method: Method,
-    pub(crate) url: Url,
+    /// The path and query, starting with `/`.
+    pub(crate) path: String,
     /// In addition to the target's headers.
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     pub(crate) body: Option<Arc<[u8]>>,
@@ -44,6 +50,8 @@ pub(crate) struct PreparedRequest {
 /// A response with its body read (up to [`RESPONSE_BODY_LIMIT`]).
 #[derive(Debug, Clone)]
 pub(crate) struct Response {
+    /// The URL the request was sent to (which of the target's base URLs answered).
+    pub(crate) url: Url,
     pub(crate) status: u16,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Vec<u8>,
@@ -62,6 +70,8 @@ impl Response {
 /// Why no response arrived.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct NoResponse {
+    /// The URL the request was sent to.
+    pub(crate) url: Url,
     /// `no response: connection reset`, `no response: timed out after 10000 ms`, ...
     pub(crate) summary: String,
     pub(crate) detail: String,
@@ -91,22 +101,64 @@ impl TargetClient {
         }
         Ok(TargetClient {
             client,
-            base: target.base_url.as_str().trim_end_matches('/').into(),
+            bases: target
+                .all_base_urls()
+                .map(|url| url.as_str().trim_end_matches('/').into())
+                .collect(),
+            next_base: Arc::new(AtomicUsize::new(0)),
             headers: Arc::new(headers),
             timeout_ms: target.timeout_ms,
         })
     }
 
-    /// The URL of a path (which starts with `/`) on the target.
-    pub(crate) fn url(&self, path: &str) -> Result<Url, String> {
-        let joined = format!("{}{}", self.base, path);
+    /// How many base URLs the target has.
+    pub(crate) fn base_count(&self) -> usize {
+        self.bases.len()
+    }
+
+    /// The URL of a path (which starts with `/`) on the target's base URL number `base`.
+    pub(crate) fn url_at(&self, base: usize, path: &str) -> Result<Url, String> {
+        let joined = format!("{}{}", self.bases[base % self.bases.len()], path);
         Url::parse(&joined).map_err(|err| format!("`{joined}` is not a valid URL: {err}"))
     }
 
+    /// Checks that a path (which starts with `/`) makes a valid URL on the target; `Ok` gives it back.
+    pub(crate) fn path(&self, path: &str) -> Result<String, String> {
+        self.url_at(0, path).map(|_| path.to_owned())
+    }
+
+    /// Sends to the next base URL in turn.
     pub(crate) async fn send(&self, request: &PreparedRequest) -> Result<Response, NoResponse> {
+        let base = if self.bases.len() == 1 {
+            0
+        } else {
+            self.next_base.fetch_add(1, Ordering::Relaxed) % self.bases.len()
+        };
+        self.send_to(base, request).await
+    }
+
+    /// Sends to base URL number `base` (the first, for the test clock).
+    pub(crate) async fn send_to(
+        &self,
+        base: usize,
+        request: &PreparedRequest,
+    ) -> Result<Response, NoResponse> {
+        let url = match self.url_at(base, &request.path) {
+            Ok(url) => url,
+            Err(detail) => {
+                return Err(NoResponse {
+                    url: self.url_at(0, "/").unwrap_or_else(|_| {
+                        Url::parse("http://invalid.invalid/").expect("a literal URL")
+                    }),
+                    summary: "no response: invalid URL".to_owned(),
+                    detail,
+                    unreachable: true,
+                });
+            }
+        };
         let mut builder = self
             .client
-            .request(request.method.clone(), request.url.clone())
+            .request(request.method.clone(), url.clone())
             .headers((*self.headers).clone());
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
@@ -114,7 +166,10 @@ impl TargetClient {
         if let Some(body) = &request.body {
             builder = builder.body(body.to_vec());
         }
-        let mut response = builder.send().await.map_err(|err| self.describe(&err))?;
+        let mut response = builder
+            .send()
+            .await
+            .map_err(|err| self.describe(&url, &err))?;
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
         let mut body = Vec::new();
@@ -128,17 +183,18 @@ impl TargetClient {
                     }
                 }
                 Ok(None) => break,
-                Err(err) => return Err(self.describe(&err)),
+                Err(err) => return Err(self.describe(&url, &err)),
             }
         }
         Ok(Response {
+            url,
             status,
             headers,
             body,
         })
     }
 
-    fn describe(&self, err: &reqwest::Error) -> NoResponse {
+    fn describe(&self, url: &Url, err: &reqwest::Error) -> NoResponse {
         let detail = error_chain(err);
         let lower = detail.to_lowercase();
         let (summary, unreachable) = if err.is_timeout() {
@@ -161,6 +217,7 @@ impl TargetClient {
             ("no response: connection reset".to_owned(), false)
         };
         NoResponse {
+            url: url.clone(),
             summary,
             detail,
             unreachable,
@@ -187,8 +244,12 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-/// Records a request as sent (target headers first), for reports.
-pub(crate) fn record_request(client: &TargetClient, request: &PreparedRequest) -> RecordedRequest {
+/// Records a request as sent to `url` (target headers first), for reports.
+pub(crate) fn record_request(
+    client: &TargetClient,
+    request: &PreparedRequest,
+    url: &Url,
+) -> RecordedRequest {
     let headers: Vec<(String, String)> = client
         .default_headers()
         .iter()
@@ -202,7 +263,7 @@ pub(crate) fn record_request(client: &TargetClient, request: &PreparedRequest) -
         .collect();
     RecordedRequest {
         method: request.method.to_string(),
-        url: request.url.to_string(),
+        url: url.to_string(),
         headers,
         body: request.body.as_deref().map(body_excerpt),
         body_bytes: request.body.as_deref().map_or(0, <[u8]>::len),
@@ -232,8 +293,12 @@ pub(crate) fn record(
     request: &PreparedRequest,
     outcome: Result<&Response, &NoResponse>,
 ) -> Exchange {
+    let url = match outcome {
+        Ok(response) => &response.url,
+        Err(no) => &no.url,
+    };
     Exchange {
-        request: record_request(client, request),
+        request: record_request(client, request, url),
         response: outcome.ok().map(record_response),
         error: outcome
             .err()

@@ -96,6 +96,9 @@ impl Summary {
 pub struct TargetReport {
     pub name: String,
     pub base_url: String,
+    /// The target's further base URLs, when requests were spread over several instances.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_base_urls: Vec<String>,
     pub profiles: Vec<Profile>,
     pub clock: ClockMode,
     /// Set when only the scenarios needing one capability ran on this target.

@@ -251,6 +251,11 @@ async fn run_target(
     Ok(TargetReport {
         name: target.name.clone(),
         base_url: target.base_url.to_string(),
+        other_base_urls: target
+            .other_base_urls
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
         profiles: target.profiles.clone(),
         clock: target.clock,
         only_requiring: target_plan

@@ -295,7 +295,7 @@ fn prepare(
     let method = Method::from_bytes(spec.method.as_bytes())
         .map_err(|_| format!("`{}` is not a valid HTTP method", spec.method))?;
     let path = scope.render_string(&spec.path).map_err(fail)?;
-    let url = client.url(&path)?;
+    let path = client.path(&path)?;
     let mut headers = Vec::with_capacity(spec.headers.len() + 2);
     for (name, template) in &spec.headers {
         let value = scope.render_string(template).map_err(fail)?;
@@ -335,7 +335,7 @@ fn prepare(
     }
     Ok(PreparedRequest {
         method,
-        url,
+        path,
         headers,
         body,
     })

@@ -91,31 +91,27 @@ impl<'a> TargetRun<'a> {
         })
     }
 
-    /// Checks the target answers at all (and speaks the clock protocol in `control` mode).
+    /// Checks every base URL of the target answers (and speaks the clock protocol in `control` mode).
     pub(crate) async fn probe(&self) -> Result<(), EngineError> {
         let path = match self.target.clock {
             ClockMode::Control => CLOCK_PATH,
             ClockMode::Real => "/",
         };
         let request = self.prepare(Method::GET, path, None)?;
-        let response = self
-            .client
-            .send(&request)
-            .await
-            .map_err(|no| EngineError::Unreachable {
-                target: self.target.name.clone(),
-                url: request.url.to_string(),
-                reason: format!("{}: {}", no.summary, no.detail),
+        for base in 0..self.client.base_count() {
+            let response = self.client.send_to(base, &request).await.map_err(|no| {
+                EngineError::Unreachable {
+                    target: self.target.name.clone(),
+                    url: no.url.to_string(),
+                    reason: format!("{}: {}", no.summary, no.detail),
+                }
             })?;
-        if self.target.clock == ClockMode::Control {
-            let now = response
-                .json()
-                .and_then(|body| body.get("now_ms").and_then(Value::as_u64));
-            if response.status != 200 || now.is_none() {
+            if self.target.clock == ClockMode::Control && clock_reading(&response).is_none() {
                 return Err(EngineError::ClockProtocol {
                     target: self.target.name.clone(),
                     problem: format!(
-                        "GET {CLOCK_PATH} answered {} {}",
+                        "GET {} answered {} {}",
+                        response.url,
                         response.status,
                         super::expect::excerpt(&response.body)
                     ),
@@ -131,9 +127,9 @@ impl<'a> TargetRun<'a> {
         path: &str,
         json: Option<&Value>,
     ) -> Result<PreparedRequest, EngineError> {
-        let url = self
+        let path = self
             .client
-            .url(path)
+            .path(path)
             .map_err(|reason| EngineError::Unreachable {
                 target: self.target.name.clone(),
                 url: path.to_owned(),
@@ -146,7 +142,7 @@ impl<'a> TargetRun<'a> {
         });
         Ok(PreparedRequest {
             method,
-            url,
+            path,
             headers,
             body,
         })
@@ -268,15 +264,20 @@ impl<'a> TargetRun<'a> {
         }
     }
 
+    /// Advances the target's test clock once, through its first base URL; with several base URLs, checks
+    /// that every other instance's clock moved with it (they must share one clock, docs/target.md).
     async fn advance(&mut self, advance_ms: u64) -> Result<(), String> {
         let body = json!({ "advance_ms": advance_ms });
         let request = self
             .prepare(Method::POST, CLOCK_PATH, Some(&body))
             .map_err(|err| err.to_string())?;
-        match self.client.send(&request).await {
+        match self.client.send_to(0, &request).await {
             Ok(response) if response.status == 200 => {
                 self.clock.advanced_ms = self.clock.advanced_ms.saturating_add(advance_ms);
-                Ok(())
+                match clock_reading(&response) {
+                    Some((_, offset_ms)) => self.check_clocks_agree(&response.url, offset_ms).await,
+                    None => Ok(()),
+                }
             }
             Ok(response) => Err(format!(
                 "could not advance the target's clock: POST {CLOCK_PATH} answered {} {}",
@@ -288,6 +289,43 @@ impl<'a> TargetRun<'a> {
                 no.summary
             )),
         }
+    }
+
+    /// With several base URLs: whether every instance reports the clock offset the first one reported.
+    async fn check_clocks_agree(&self, first: &reqwest::Url, offset_ms: u64) -> Result<(), String> {
+        let request = self
+            .prepare(Method::GET, CLOCK_PATH, None)
+            .map_err(|err| err.to_string())?;
+        for base in 1..self.client.base_count() {
+            let reading = match self.client.send_to(base, &request).await {
+                Ok(response) => clock_reading(&response),
+                Err(no) => {
+                    return Err(format!(
+                        "could not read the clock at {}: {}",
+                        no.url, no.summary
+                    ));
+                }
+            };
+            match reading {
+                Some((_, other_offset_ms)) if other_offset_ms == offset_ms => {}
+                other => {
+                    let url = self
+                        .client
+                        .url_at(base, CLOCK_PATH)
+                        .map_or_else(|_| format!("base URL {}", base + 1), |url| url.to_string());
+                    return Err(format!(
+                        "the target's instances do not share one test clock: after advancing it through \
+                         {first} (offset {offset_ms} ms there), {url} reports {} (docs/target.md: \
+                         several base URLs need one shared clock)",
+                        other.map_or_else(
+                            || "no clock".to_owned(),
+                            |(_, offset)| format!("offset {offset} ms")
+                        )
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Why the target lacks a capability, or `None` when it has it.
@@ -336,4 +374,15 @@ impl<'a> TargetRun<'a> {
             .get(requirement)
             .map_or(Level::Must, |r| r.level)
     }
+}
+
+/// `(now_ms, offset_ms)` from a 200 answer of the clock protocol (`offset_ms` 0 when absent).
+fn clock_reading(response: &super::http::Response) -> Option<(u64, u64)> {
+    if response.status != 200 {
+        return None;
+    }
+    let body = response.json()?;
+    let now_ms = body.get("now_ms")?.as_u64()?;
+    let offset_ms = body.get("offset_ms").and_then(Value::as_u64).unwrap_or(0);
+    Some((now_ms, offset_ms))
 }

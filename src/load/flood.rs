@@ -1,5 +1,6 @@
-//! One flood of requests driven by goose: `total` requests to one path at `users` concurrency, each
-//! answer's status and latency recorded. Expected statuses (429s included) count as goose successes.
+//! One flood of requests driven by goose: `total` requests to one path at `users` concurrency, spread
+//! round-robin over the target's base URLs, each answer's status and latency recorded. Expected statuses
+//! (429s included) count as goose successes.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -126,17 +127,17 @@ struct Shared {
     stats: Mutex<FloodStats>,
 }
 
-/// How the flood's requests travel (see [`super::transport`]).
+/// How the flood's requests travel (see [`super::transport`]). Request `n` goes to base URL `n mod len`.
 enum Transport {
-    /// Plain HTTP: one lean keep-alive connection per goose user, indexed by the user's number; each
-    /// answer is recorded in goose's metrics as a custom request.
+    /// Plain HTTP: each goose user keeps one lean keep-alive connection per base URL (indexed by the user's
+    /// number); each answer is recorded in goose's metrics as a custom request.
     Http1 {
-        request: PreparedRequest,
-        connections: Vec<tokio::sync::Mutex<UserConnection>>,
+        requests: Vec<PreparedRequest>,
+        connections: Vec<tokio::sync::Mutex<Vec<UserConnection>>>,
     },
     /// HTTPS: every user sends through one shared reqwest client (one pool, root certificates loaded once).
     Reqwest {
-        url: reqwest::Url,
+        urls: Vec<reqwest::Url>,
         headers: Vec<(HeaderName, HeaderValue)>,
         client: reqwest::Client,
     },
@@ -148,32 +149,30 @@ impl Transport {
         plan: &FloodPlan,
         users: usize,
     ) -> Result<Transport, FloodError> {
-        let url = target
-            .base_url
-            .join(plan.path.trim_start_matches('/'))
-            .map_err(|error| FloodError::Url(plan.path.clone(), error.to_string()))?;
+        let urls = target
+            .all_base_urls()
+            .map(|base| {
+                base.join(plan.path.trim_start_matches('/'))
+                    .map_err(|error| FloodError::Url(plan.path.clone(), error.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let headers = request_headers(target, plan)?;
         let timeout = Duration::from_millis(target.timeout_ms.max(1));
-        if url.scheme() == "http" {
-            let host = url.host_str().unwrap_or_default();
-            let port = url.port_or_known_default().unwrap_or(80);
-            let authority = if host.contains(':') && !host.starts_with('[') {
-                format!("[{host}]:{port}")
-            } else {
-                format!("{host}:{port}")
-            };
-            let path_and_query = match url.query() {
-                Some(query) => format!("{}?{query}", url.path()),
-                None => url.path().to_owned(),
+        if urls.iter().all(|url| url.scheme() == "http") {
+            let requests: Vec<PreparedRequest> = urls
+                .iter()
+                .map(|url| plain_http_request(url, &headers, timeout))
+                .collect();
+            let per_user = || {
+                (0..requests.len())
+                    .map(|_| UserConnection::default())
+                    .collect()
             };
             return Ok(Transport::Http1 {
-                request: PreparedRequest {
-                    authority,
-                    path_and_query,
-                    headers,
-                    timeout,
-                },
-                connections: (0..users).map(|_| Default::default()).collect(),
+                connections: (0..users)
+                    .map(|_| tokio::sync::Mutex::new(per_user()))
+                    .collect(),
+                requests,
             });
         }
         let client = reqwest::Client::builder()
@@ -184,10 +183,35 @@ impl Transport {
             .danger_accept_invalid_certs(target.insecure)
             .build()?;
         Ok(Transport::Reqwest {
-            url,
+            urls,
             headers,
             client,
         })
+    }
+}
+
+/// A request to a plain-http `url`, with the flood's headers.
+fn plain_http_request(
+    url: &reqwest::Url,
+    headers: &[(HeaderName, HeaderValue)],
+    timeout: Duration,
+) -> PreparedRequest {
+    let host = url.host_str().unwrap_or_default();
+    let port = url.port_or_known_default().unwrap_or(80);
+    let authority = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let path_and_query = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    };
+    PreparedRequest {
+        authority,
+        path_and_query,
+        headers: headers.to_vec(),
+        timeout,
     }
 }
 
@@ -343,6 +367,11 @@ fn progress_bar(total: u64) -> indicatif::ProgressBar {
     bar
 }
 
+/// Which base URL request `n` goes to.
+fn url_index(n: u64, urls: usize) -> usize {
+    usize::try_from(n % urls.max(1) as u64).unwrap_or(0)
+}
+
 async fn one_request(user: &mut GooseUser, shared: &Shared) -> TransactionResult {
     let n = shared.next.fetch_add(1, Ordering::Relaxed);
     if n >= shared.plan.total {
@@ -353,12 +382,16 @@ async fn one_request(user: &mut GooseUser, shared: &Shared) -> TransactionResult
     let started = Instant::now();
     let status = match &shared.transport {
         Transport::Http1 {
-            request,
+            requests,
             connections,
         } => {
             let body = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
-            let slot = &connections[user.weighted_users_index % connections.len()];
-            let outcome = slot.lock().await.post(request, body).await;
+            let which = url_index(n, requests.len());
+            let mut own = connections[user.weighted_users_index % connections.len()]
+                .lock()
+                .await;
+            let outcome = own[which].post(&requests[which], body).await;
+            drop(own);
             let elapsed = started.elapsed();
             let status = outcome.as_ref().ok().map(|(status, _)| *status);
             if plan.report_dir.is_some() {
@@ -379,8 +412,9 @@ async fn one_request(user: &mut GooseUser, shared: &Shared) -> TransactionResult
             }
             status
         }
-        Transport::Reqwest { url, headers, .. } => {
-            let mut builder = user.client.post(url.clone()).json(&body);
+        Transport::Reqwest { urls, headers, .. } => {
+            let url = urls[url_index(n, urls.len())].clone();
+            let mut builder = user.client.post(url).json(&body);
             for (name, value) in headers {
                 builder = builder.header(name, value);
             }

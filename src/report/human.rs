@@ -46,7 +46,12 @@ impl HumanReporter {
         if let Some(capability) = &target.only_requiring {
             context.push_str(&format!("; only scenarios needing {capability}"));
         }
-        writeln!(self.out, "{heading}  {}  [{context}]", target.base_url)?;
+        let mut urls = target.base_url.clone();
+        for other in &target.other_base_urls {
+            urls.push_str(", ");
+            urls.push_str(other);
+        }
+        writeln!(self.out, "{heading}  {urls}  [{context}]")?;
         for requirement in &target.requirements {
             self.requirement(requirement)?;
         }

@@ -86,3 +86,22 @@ fn a_bad_target_file_exits_2_with_its_location() {
         "{err}"
     );
 }
+
+#[test]
+fn one_target_url_given_twice_is_refused() {
+    let twice = authconform(&[
+        "run",
+        "--target",
+        "http://127.0.0.1:1",
+        "--target",
+        "http://127.0.0.1:1/",
+        "--profile",
+        "appmixer-6",
+    ]);
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(
+        stderr(&twice).contains("--target: `http://127.0.0.1:1/` is given twice"),
+        "{}",
+        stderr(&twice)
+    );
+}

@@ -11,6 +11,8 @@ mod html_report;
 mod load;
 mod misbehaving;
 mod mutants;
+mod redis_server;
+mod redis_store;
 mod reference_server;
 mod reports;
 mod runs;

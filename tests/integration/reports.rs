@@ -181,6 +181,7 @@ pub fn report() -> RunReport {
     let target = TargetReport {
         name: "staging".into(),
         base_url: "http://127.0.0.1:8080/".into(),
+        other_base_urls: Vec::new(),
         profiles: vec![Profile::AppmixerCloud],
         clock: ClockMode::Control,
         only_requiring: None,

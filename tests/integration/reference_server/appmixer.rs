@@ -195,7 +195,11 @@ async fn am_signup_05_duplicates_are_409_and_create_nothing() {
     assert_eq!(same_name.status, 409, "{}", same_name.text);
     let same_email = server.create_user("other", "fay@example.com", "pw").await;
     assert_eq!(same_email.status, 409);
-    assert_eq!(server.running.state.store.len(), 2, "the admin and fay");
+    assert_eq!(
+        server.running.state.store.count().await.unwrap(),
+        2,
+        "the admin and fay"
+    );
 }
 
 #[tokio::test]
