@@ -314,15 +314,6 @@ pub fn resolve(
         Some((path, text)) => Some((path, text, parse_file(path, text)?)),
         None => None,
     };
-    let located = |path: &Path, text: &str, span: std::ops::Range<usize>, message: String| {
-        let (line, column) = line_column(text, span.start);
-        ConfigError::InFile {
-            path: path.to_owned(),
-            line,
-            column,
-            message,
-        }
-    };
 
     let base_urls = if flags.base_urls.is_empty() {
         match &parsed {
@@ -487,32 +478,35 @@ fn flag_base_urls(texts: &[String]) -> Result<Vec<reqwest::Url>, ConfigError> {
     Ok(urls)
 }
 
+/// A mistake in the target file at `span`, with its line and column.
+fn located(path: &Path, text: &str, span: std::ops::Range<usize>, message: String) -> ConfigError {
+    let (line, column) = line_column(text, span.start);
+    ConfigError::InFile {
+        path: path.to_owned(),
+        line,
+        column,
+        message,
+    }
+}
+
 /// `base_url`, or the list `base_urls` (not both), each located in the file when it is wrong.
 fn file_base_urls(
     path: &Path,
     text: &str,
     file: &TargetFile,
 ) -> Result<Vec<reqwest::Url>, ConfigError> {
-    let located = |span: std::ops::Range<usize>, message: String| {
-        let (line, column) = line_column(text, span.start);
-        ConfigError::InFile {
-            path: path.to_owned(),
-            line,
-            column,
-            message,
-        }
-    };
+    let at = |span: std::ops::Range<usize>, message: String| located(path, text, span, message);
     match (&file.base_url, &file.base_urls) {
-        (Some(_), Some(list)) => Err(located(
+        (Some(_), Some(list)) => Err(at(
             list.span(),
             "give either `base_url` or `base_urls`, not both".into(),
         )),
         (Some(url), None) => Ok(vec![
-            parse_url(url.get_ref()).map_err(|message| located(url.span(), message))?,
+            parse_url(url.get_ref()).map_err(|message| at(url.span(), message))?,
         ]),
         (None, Some(list)) => {
             if list.get_ref().is_empty() {
-                return Err(located(
+                return Err(at(
                     list.span(),
                     "`base_urls` is empty: list at least one URL".into(),
                 ));
@@ -520,9 +514,9 @@ fn file_base_urls(
             let mut urls: Vec<reqwest::Url> = Vec::with_capacity(list.get_ref().len());
             for entry in list.get_ref() {
                 let url =
-                    parse_url(entry.get_ref()).map_err(|message| located(entry.span(), message))?;
+                    parse_url(entry.get_ref()).map_err(|message| at(entry.span(), message))?;
                 if urls.iter().any(|seen| same_base(seen, &url)) {
-                    return Err(located(
+                    return Err(at(
                         entry.span(),
                         format!("`{}` is listed twice", entry.get_ref()),
                     ));
