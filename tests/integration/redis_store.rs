@@ -593,7 +593,7 @@ async fn instances_whose_limits_are_not_global_fail_the_global_limit_checks() {
         trust_forwarded_for: true,
         ..Config::default()
     };
-    let servers = three_memory_instances(&config).await;
+    let servers = start_instances(&config, 3).await;
     let mut target = target_of(
         &servers,
         vec![Profile::AppmixerCloud, Profile::CreditsafeConnect],
@@ -822,7 +822,7 @@ async fn the_load_lockout_profile_fails_instances_whose_counts_are_not_global() 
         trust_forwarded_for: true,
         ..Config::default()
     };
-    let servers = three_memory_instances(&config).await;
+    let servers = start_instances(&config, 3).await;
     let mut target = target_of(
         &servers,
         vec![Profile::CreditsafeConnect, Profile::AppmixerCloud],
@@ -904,15 +904,4 @@ fn the_store_flag_takes_memory_or_a_redis_url() {
         .into_config()
         .unwrap_err();
     assert!(zero.to_string().contains("--store-timeout-ms"), "{zero}");
-}
-
-/// Three reference servers with the in-memory store: each keeps limits of its own.
-async fn three_memory_instances(
-    config: &Config,
-) -> Vec<authconform_reference_server::RunningServer> {
-    let mut servers = Vec::new();
-    for _ in 0..3 {
-        servers.push(crate::support::start_reference(config.clone()).await);
-    }
-    servers
 }
