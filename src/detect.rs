@@ -1,12 +1,11 @@
 //! Profile detection: a few harmless probes tell which documented profiles a target matches (appmixer-5.1,
 //! appmixer-6, appmixer-cloud; Creditsafe Connect present or not), with the evidence for each conclusion.
 
-use std::time::Duration;
-
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::config::TargetDescription;
+use crate::engine::{PreparedRequest, TargetClient};
 
 /// One probe and what it showed.
 #[derive(Debug, Clone, Serialize)]
@@ -61,35 +60,25 @@ pub enum DetectError {
     Client(String),
 }
 
-struct Prober<'a> {
-    target: &'a TargetDescription,
-    client: reqwest::Client,
+/// The probes, sent to the target's first base URL, and what each showed.
+struct Prober {
+    client: TargetClient,
     evidence: Vec<Evidence>,
 }
 
-impl Prober<'_> {
+impl Prober {
     async fn send(
         &mut self,
         method: reqwest::Method,
         path: &str,
         body: Option<Value>,
     ) -> (Option<u16>, Value) {
-        let Ok(url) = self.target.base_url.join(path) else {
-            return (None, Value::Null);
-        };
-        let mut request = self.client.request(method.clone(), url);
-        for (name, value) in &self.target.headers {
-            request = request.header(name, value);
-        }
-        if let Some(body) = &body {
-            request = request.json(body);
-        }
-        match request.send().await {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let json = response.json::<Value>().await.unwrap_or(Value::Null);
-                (Some(status), json)
-            }
+        let request = PreparedRequest::json(method, path, body.as_ref());
+        match self.client.send_to(0, &request).await {
+            Ok(response) => (
+                Some(response.status),
+                response.json().unwrap_or(Value::Null),
+            ),
             Err(_) => (None, Value::Null),
         }
     }
@@ -105,15 +94,9 @@ impl Prober<'_> {
 
 /// Probes a target. Creates one user with a fresh identity (to read the shape of the create-user answer).
 pub async fn detect(target: &TargetDescription) -> Result<Detection, DetectError> {
-    let client = reqwest::Client::builder()
-        .danger_accept_invalid_certs(target.insecure)
-        .timeout(Duration::from_millis(target.timeout_ms))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|error| DetectError::Client(error.to_string()))?;
     let mut prober = Prober {
-        target,
-        client,
+        client: TargetClient::new(target)
+            .map_err(|error| DetectError::Client(error.to_string()))?,
         evidence: Vec::new(),
     };
     let post = reqwest::Method::POST;

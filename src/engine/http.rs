@@ -47,6 +47,26 @@ pub(crate) struct PreparedRequest {
     pub(crate) body: Option<Arc<[u8]>>,
 }
 
+impl PreparedRequest {
+    /// A request with a JSON body (and its `Content-Type`), or with none.
+    pub(crate) fn json(method: Method, path: &str, body: Option<&Value>) -> PreparedRequest {
+        PreparedRequest {
+            method,
+            path: path.to_owned(),
+            headers: body
+                .map(|_| {
+                    (
+                        reqwest::header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/json"),
+                    )
+                })
+                .into_iter()
+                .collect(),
+            body: body.map(|body| Arc::from(serde_json::to_vec(body).unwrap_or_default())),
+        }
+    }
+}
+
 /// A response with its body read (up to [`RESPONSE_BODY_LIMIT`]).
 #[derive(Debug, Clone)]
 pub(crate) struct Response {

@@ -14,6 +14,7 @@ mod target;
 
 pub use events::EngineEvent;
 pub use http::ClientError;
+pub(crate) use http::{PreparedRequest, TargetClient};
 pub use results::*;
 pub use run::{RunPlan, TargetPlan, run};
 pub use selection::{Selection, SelectionError};

@@ -13,43 +13,40 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use reqwest::Method;
+use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
 use super::flood::{self, FloodPlan, FloodStats};
 use super::report::{LoadReport, LoadVerdict};
 use super::{LoadError, LoadOptions};
 use crate::config::{ClockMode, TargetDescription};
-use crate::engine::Verdict;
+use crate::engine::{PreparedRequest, TargetClient, Verdict};
 
 const NORMAL: [u16; 3] = [200, 400, 401];
 const REFUSED: [u16; 3] = [429, 403, 503];
 
-/// A client for the sequential requests around the flood.
+/// The sequential requests around the flood, to the target's first base URL (where its clock is moved).
 struct Probe<'a> {
     target: &'a TargetDescription,
-    client: reqwest::Client,
-    forwarded_for: Option<String>,
+    client: TargetClient,
+    forwarded_for: Option<HeaderValue>,
 }
 
 impl Probe<'_> {
     async fn post(&self, path: &str, body: &Value) -> Result<u16, LoadError> {
-        let url = self
-            .target
-            .base_url
-            .join(path)
-            .map_err(|error| LoadError::Target(error.to_string()))?;
-        let mut request = self.client.post(url).json(body);
-        for (name, value) in &self.target.headers {
-            request = request.header(name, value);
-        }
+        let mut request = PreparedRequest::json(Method::POST, path, Some(body));
         if let Some(address) = &self.forwarded_for {
-            request = request.header("x-forwarded-for", address);
+            request
+                .headers
+                .push((HeaderName::from_static("x-forwarded-for"), address.clone()));
         }
-        let response = request
-            .send()
+        let response = self
+            .client
+            .send_to(0, &request)
             .await
-            .map_err(|error| LoadError::Target(format!("POST {path}: {error}")))?;
-        Ok(response.status().as_u16())
+            .map_err(|none| LoadError::Target(format!("POST {path}: {}", none.detail)))?;
+        Ok(response.status)
     }
 
     /// Moves the target's time forward: the test clock, or a real wait with a progress bar.
@@ -98,25 +95,26 @@ pub async fn sign_in(
     username: &str,
     password: &str,
 ) -> Result<String, LoadError> {
-    let url = target
-        .base_url
-        .join("/user/auth")
-        .map_err(|error| LoadError::Target(error.to_string()))?;
-    let response = reqwest::Client::new()
-        .post(url)
-        .json(&json!({ "username": username, "password": password }))
-        .send()
+    let client = TargetClient::new(target).map_err(|error| LoadError::Target(error.to_string()))?;
+    let body = json!({ "username": username, "password": password });
+    let response = client
+        .send_to(
+            0,
+            &PreparedRequest::json(Method::POST, "/user/auth", Some(&body)),
+        )
         .await
-        .map_err(|error| LoadError::Target(format!("POST /user/auth: {error}")))?;
-    let body: Value = response
+        .map_err(|none| LoadError::Target(format!("POST /user/auth: {}", none.detail)))?;
+    response
         .json()
-        .await
-        .map_err(|error| LoadError::Target(format!("POST /user/auth: {error}")))?;
-    body.get("token")
+        .as_ref()
+        .and_then(|body| body.get("token"))
         .and_then(Value::as_str)
         .map(str::to_owned)
         .ok_or_else(|| {
-            LoadError::Target("POST /user/auth gave no token for the admin account".into())
+            LoadError::Target(format!(
+                "POST /user/auth answered {} with no token for the admin account",
+                response.status
+            ))
         })
 }
 
@@ -132,15 +130,12 @@ pub async fn run(
         let octet = u8::from_str_radix(&run_id[..2], 16).unwrap_or(1).max(1);
         format!("198.51.100.{octet}")
     });
-    let client = reqwest::Client::builder()
-        .danger_accept_invalid_certs(target.insecure)
-        .timeout(Duration::from_millis(target.timeout_ms))
-        .build()
-        .map_err(|error| LoadError::Target(error.to_string()))?;
     let probe = Probe {
         target,
-        client,
-        forwarded_for: forwarded_for.clone(),
+        client: TargetClient::new(target).map_err(|error| LoadError::Target(error.to_string()))?,
+        forwarded_for: forwarded_for
+            .as_deref()
+            .and_then(|address| HeaderValue::from_str(address).ok()),
     };
     let mut verdicts = Vec::new();
 
