@@ -307,13 +307,26 @@ fn sorted_findings(findings: &[Finding]) -> Vec<&Finding> {
     sorted
 }
 
+/// The verdict badge, then which scenario step it is and where that step is written.
+fn step_heading(
+    verdict: Verdict,
+    scenario: &str,
+    step_number: usize,
+    step: &str,
+    location: &str,
+) -> Markup {
+    html! {
+        span.badge.(verdict.as_str()) { (verdict.as_str()) }
+        " " (scenario) ", step " (step_number) " “" (step) "” "
+        span.location { (location) }
+    }
+}
+
 fn finding_block(finding: &Finding) -> Markup {
     html! {
         div.finding.(finding.severity.as_str()) {
             p.where {
-                span.badge.(finding.severity.as_str()) { (finding.severity.as_str()) }
-                " " (finding.scenario) ", step " (finding.step_number) " “" (finding.step) "” "
-                span.location { (finding.location) }
+                (step_heading(finding.severity, &finding.scenario, finding.step_number, &finding.step, &finding.location))
             }
             dl {
                 @if let Some(expected) = &finding.expected { dt { "expected" } dd { (expected) } }
@@ -331,9 +344,7 @@ fn check_block(check: &Check) -> Markup {
     html! {
         div.check.(check.verdict.as_str()) {
             p.where {
-                span.badge.(check.verdict.as_str()) { (check.verdict.as_str()) }
-                " " (check.scenario) ", step " (check.step_number) " “" (check.step) "” "
-                span.location { (check.location) }
+                (step_heading(check.verdict, &check.scenario, check.step_number, &check.step, &check.location))
                 " · " (check.requests) " request" (plural(usize::try_from(check.requests).unwrap_or(usize::MAX)))
             }
             @for sample in &check.exchanges { (sample_block(check, sample)) }
