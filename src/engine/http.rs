@@ -24,6 +24,19 @@ pub enum ClientError {
     Header(String),
 }
 
+/// The headers the target description says to send with every request.
+pub(crate) fn target_headers(target: &TargetDescription) -> Result<HeaderMap, ClientError> {
+    let mut headers = HeaderMap::new();
+    for (name, value) in &target.headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| ClientError::Header(name.clone()))?;
+        let value =
+            HeaderValue::from_str(value).map_err(|_| ClientError::Header(name.to_string()))?;
+        headers.append(name, value);
+    }
+    Ok(headers)
+}
+
 /// The client for one target.
 #[derive(Debug, Clone)]
 pub(crate) struct TargetClient {
@@ -111,14 +124,7 @@ impl TargetClient {
             .pool_max_idle_per_host(128)
             .build()
             .map_err(ClientError::Build)?;
-        let mut headers = HeaderMap::new();
-        for (name, value) in &target.headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| ClientError::Header(name.clone()))?;
-            let value =
-                HeaderValue::from_str(value).map_err(|_| ClientError::Header(name.to_string()))?;
-            headers.append(name, value);
-        }
+        let headers = target_headers(target)?;
         Ok(TargetClient {
             client,
             bases: target

@@ -14,7 +14,7 @@ mod target;
 
 pub use events::EngineEvent;
 pub use http::ClientError;
-pub(crate) use http::{PreparedRequest, TargetClient};
+pub(crate) use http::{PreparedRequest, TargetClient, target_headers};
 pub use results::*;
 pub use run::{RunPlan, TargetPlan, run};
 pub use selection::{Selection, SelectionError};

@@ -16,11 +16,12 @@ use goose::goose::{
 };
 use goose::{GooseAttack, GooseError};
 use parking_lot::Mutex;
-use reqwest::header::{HeaderName, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
 use serde_json::Value;
 
 use super::transport::{PreparedRequest, UserConnection};
 use crate::config::TargetDescription;
+use crate::engine::target_headers;
 
 /// Builds the JSON body of request number `n`.
 pub type BodyFn = Arc<dyn Fn(u64) -> Value + Send + Sync>;
@@ -105,6 +106,8 @@ pub enum FloodError {
     Client(#[from] reqwest::Error),
     #[error("the header {0:?} is not a valid HTTP header")]
     Header(String),
+    #[error(transparent)]
+    TargetHeader(#[from] crate::engine::ClientError),
 }
 
 impl From<GooseError> for FloodError {
@@ -220,30 +223,30 @@ fn request_headers(
     target: &TargetDescription,
     plan: &FloodPlan,
 ) -> Result<Vec<(HeaderName, HeaderValue)>, FloodError> {
-    let mut pairs: Vec<(&str, &str)> = vec![
-        ("content-type", "application/json"),
+    let mut headers = vec![
+        (CONTENT_TYPE, HeaderValue::from_static("application/json")),
         (
-            "user-agent",
-            concat!("authconform/", env!("CARGO_PKG_VERSION")),
+            USER_AGENT,
+            HeaderValue::from_static(concat!("authconform/", env!("CARGO_PKG_VERSION"))),
         ),
     ];
-    pairs.extend(target.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
-    if let Some(address) = &plan.forwarded_for {
-        pairs.push(("x-forwarded-for", address));
+    headers.extend(
+        target_headers(target)?
+            .iter()
+            .map(|(name, value)| (name.clone(), value.clone())),
+    );
+    let plan_headers = [
+        ("x-forwarded-for", &plan.forwarded_for),
+        ("authorization", &plan.authorization),
+    ];
+    for (name, value) in plan_headers {
+        if let Some(value) = value {
+            let value =
+                HeaderValue::from_str(value).map_err(|_| FloodError::Header(name.to_owned()))?;
+            headers.push((HeaderName::from_static(name), value));
+        }
     }
-    if let Some(authorization) = &plan.authorization {
-        pairs.push(("authorization", authorization));
-    }
-    pairs
-        .into_iter()
-        .map(|(name, value)| {
-            let header = || FloodError::Header(name.to_owned());
-            Ok((
-                HeaderName::from_bytes(name.as_bytes()).map_err(|_| header())?,
-                HeaderValue::from_str(value).map_err(|_| header())?,
-            ))
-        })
-        .collect()
+    Ok(headers)
 }
 
 /// A short random id that keeps one run's identities apart from another's.
@@ -396,17 +399,18 @@ async fn one_request(user: &mut GooseUser, shared: &Shared) -> TransactionResult
             let status = outcome.as_ref().ok().map(|(status, _)| *status);
             if plan.report_dir.is_some() {
                 let success = status.is_some_and(|status| plan.expected.contains(&status));
-                let error = match &outcome {
+                // Described only for a failure: successes are the hot path.
+                let error = (!success).then(|| match &outcome {
                     Ok((status, _)) => format!("unexpected status {status}"),
                     Err(error) => error.to_string(),
-                };
+                });
                 user.record_custom_request_duration(
                     "POST",
                     &plan.path,
                     elapsed,
                     success,
                     status,
-                    (!success).then_some(error.as_str()),
+                    error.as_deref(),
                 )
                 .await?;
             }
