@@ -3,7 +3,9 @@
 //! Templates inside expectations are rendered once per step ([`RenderedExpectations`]); each response is
 //! then checked without further allocation unless something is wrong.
 
-use authconform_scenario::model::{Expectations, JsonType, JwtExpectation, Matcher, StatusSet};
+use authconform_scenario::model::{
+    Expectations, JsonType, JwtExpectation, Matcher, StatusSet, WindowName,
+};
 use regex::Regex;
 use serde_json::Value;
 
@@ -12,13 +14,11 @@ use super::jwt;
 use super::render::{CapturedResponse, RenderError, Scope};
 use super::results::ObservationKind;
 
-/// One expectation that did not hold (or held with a warning).
+/// One expectation that did not hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Mismatch {
     pub(crate) expected: String,
     pub(crate) actual: String,
-    /// The response passes, with a warning (e.g. the message came as plain text).
-    pub(crate) warning_only: bool,
 }
 
 impl Mismatch {
@@ -26,7 +26,6 @@ impl Mismatch {
         Mismatch {
             expected: expected.into(),
             actual: actual.into(),
-            warning_only: false,
         }
     }
 }
@@ -53,6 +52,8 @@ pub(crate) struct RenderedExpectations {
     same_as: Option<(String, CapturedResponse)>,
     jwt: Option<JwtExpectation>,
     pub(crate) tally: Vec<(StatusSet, u64)>,
+    /// The window whose length bounds a 429's `Retry-After`, with that length.
+    retry_after: Option<(WindowName, u64)>,
 }
 
 impl RenderedExpectations {
@@ -97,6 +98,9 @@ impl RenderedExpectations {
                 .map(|t| scope.render_string(t))
                 .transpose()?,
             jwt: expect.jwt.clone(),
+            retry_after: expect
+                .retry_after
+                .map(|window| (window, scope.target.limits.window_ms(window))),
             ..RenderedExpectations::default()
         };
         for (path, m) in &expect.json {
@@ -197,6 +201,11 @@ impl RenderedExpectations {
         if let Some(expect) = &self.jwt {
             check_jwt(expect, json.as_ref(), out, observe);
         }
+        if let Some((window, window_ms)) = self.retry_after
+            && response.status == 429
+        {
+            check_rate_limit_fields(response, window, window_ms, out, observe);
+        }
     }
 
     fn check_message(
@@ -228,18 +237,15 @@ impl RenderedExpectations {
             None => {
                 let text = String::from_utf8_lossy(&response.body);
                 if text.trim() == message {
+                    // Whether the message belongs in a JSON body is AM-SIGNUP-RL-06's question; a
+                    // step judging the message judges only its text.
                     observe(
                         ObservationKind::MessageShape,
-                        "the message is a plain-text body".into(),
-                    );
-                    out.push(Mismatch {
-                        expected: format!("{expected} as `message` in a JSON body"),
-                        actual: format!(
-                            "a plain-text body (content-type {})",
+                        format!(
+                            "the message is a plain-text body (content-type {})",
                             response.header("content-type").unwrap_or("none")
                         ),
-                        warning_only: true,
-                    });
+                    );
                 } else {
                     out.push(Mismatch::new(
                         expected,
@@ -314,6 +320,85 @@ fn check_jwt(
             format!("missing {}", missing.join(", ")),
         ));
     }
+}
+
+/// GEN-04 on one 429: its `Retry-After` is whole seconds or an HTTP-date, not negative, and no longer than
+/// the window that caused the refusal plus a second; `RateLimit`/`RateLimit-Policy` fields parse as
+/// structured fields. What was sent (or not) is observed.
+fn check_rate_limit_fields(
+    response: &Response,
+    window: WindowName,
+    window_ms: u64,
+    out: &mut Vec<Mismatch>,
+    observe: &mut dyn FnMut(ObservationKind, String),
+) {
+    let bound_s = window_ms.div_ceil(1000) + 1;
+    let expected = || {
+        format!(
+            "`Retry-After` in whole seconds or an HTTP-date, from 0 to {bound_s} s ({} plus 1 s)",
+            window.as_str()
+        )
+    };
+    match response.header("retry-after").map(str::trim) {
+        None => observe(
+            ObservationKind::RateLimitFields,
+            "a 429 without `Retry-After`".into(),
+        ),
+        Some(value) => {
+            observe(
+                ObservationKind::RateLimitFields,
+                format!("a 429 with `Retry-After: {value}`"),
+            );
+            match retry_after_seconds(value, response.header("date")) {
+                Ok(Some(seconds)) if seconds > bound_s => out.push(Mismatch::new(
+                    expected(),
+                    format!("`Retry-After: {value}` is {seconds} s"),
+                )),
+                Ok(_) => {}
+                Err(problem) => out.push(Mismatch::new(
+                    expected(),
+                    format!("`Retry-After: {value}` {problem}"),
+                )),
+            }
+        }
+    }
+    for name in ["ratelimit", "ratelimit-policy"] {
+        let Some(value) = response.header(name) else {
+            continue;
+        };
+        let parses = sfv::Parser::new(value).parse::<sfv::List>().is_ok()
+            || sfv::Parser::new(value).parse::<sfv::Dictionary>().is_ok();
+        if parses {
+            observe(
+                ObservationKind::RateLimitFields,
+                format!("a 429 with `{name}: {value}`"),
+            );
+        } else {
+            out.push(Mismatch::new(
+                format!("`{name}` a structured field (a list or a dictionary, RFC 9651)"),
+                format!("`{name}: {value}` does not parse"),
+            ));
+        }
+    }
+}
+
+/// The seconds a `Retry-After` asks for: `Ok(None)` for an HTTP-date when the response has no `Date` to
+/// measure it from (the target's clock may be a test clock), `Err` when it is neither form or negative.
+fn retry_after_seconds(value: &str, date: Option<&str>) -> Result<Option<u64>, &'static str> {
+    if value.starts_with('-') {
+        return Err("is negative");
+    }
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return value.parse().map(Some).map_err(|_| "is too large");
+    }
+    let until = httpdate::parse_http_date(value)
+        .map_err(|_| "is neither whole seconds nor an HTTP-date")?;
+    let Some(now) = date.and_then(|date| httpdate::parse_http_date(date).ok()) else {
+        return Ok(None);
+    };
+    Ok(Some(
+        until.duration_since(now).map_or(0, |left| left.as_secs()),
+    ))
 }
 
 impl RenderedMatcher {
@@ -556,6 +641,20 @@ mod tests {
         let mut s = matcher(vec![]);
         s.contains = Some(json!("json"));
         assert_eq!(s.check(Some(&json!("application/json"))), None);
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_or_a_date() {
+        assert_eq!(retry_after_seconds("120", None), Ok(Some(120)));
+        assert_eq!(retry_after_seconds("-5", None), Err("is negative"));
+        assert!(retry_after_seconds("1.5", None).is_err());
+        assert!(retry_after_seconds("soon", None).is_err());
+        let date = "Wed, 21 Oct 2015 07:28:00 GMT";
+        assert_eq!(retry_after_seconds(date, None), Ok(None));
+        assert_eq!(
+            retry_after_seconds("Wed, 21 Oct 2015 07:30:00 GMT", Some(date)),
+            Ok(Some(120))
+        );
     }
 
     #[test]

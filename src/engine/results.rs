@@ -148,6 +148,8 @@ pub struct Finding {
     pub actual: Option<String>,
     /// Why the finding is inconclusive, or what else to know.
     pub note: Option<String>,
+    /// For an inconclusive finding: the requirement whose breach kept this one from being judged.
+    pub blocked_by: Option<String>,
     pub exchange: Option<Exchange>,
     /// A `curl` command reproducing the request; filled in by the reporters.
     pub curl: Option<String>,
@@ -218,6 +220,8 @@ pub enum ObservationKind {
     Reading,
     Jwt,
     MessageShape,
+    /// A 429's `Retry-After` (or its absence) and any `RateLimit`/`RateLimit-Policy` fields.
+    RateLimitFields,
 }
 
 /// A request and what came back, as sent and received.

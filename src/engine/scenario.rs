@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use authconform_scenario::model::{
-    Action, Body, Level, RequestSpec, RequestStep, Scenario, Step, Within,
+    Action, Blame, Body, Level, RequestSpec, RequestStep, Scenario, Step, Within,
 };
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
@@ -50,6 +50,8 @@ impl ScenarioOutcome {
 enum Tier {
     Must,
     Should,
+    /// Expectations that only make the step's check meaningful (`precondition`).
+    Precondition,
 }
 
 /// Mismatches of one kind across all of a step's responses.
@@ -68,6 +70,8 @@ struct StepResult {
     aggregates: Vec<Aggregate>,
     /// The step could not be carried out (a template, the clock): its requirements are inconclusive.
     blocked: Option<String>,
+    /// The step failed, and its `blame` probe put the failure on another requirement: (that id, why).
+    blamed: Option<(String, String)>,
     total: u64,
     statuses: BTreeSet<u16>,
     observations: Vec<(ObservationKind, String)>,
@@ -84,11 +88,14 @@ impl StepResult {
     }
 
     fn must_failed(&self) -> bool {
-        self.blocked.is_some()
-            || self
-                .aggregates
-                .iter()
-                .any(|a| a.tier == Tier::Must && !a.mismatch.warning_only)
+        self.blocked.is_some() || self.aggregates.iter().any(|a| a.tier == Tier::Must)
+    }
+
+    /// The first expectation of the step's `precondition` that did not hold.
+    fn precondition_failed(&self) -> Option<&Aggregate> {
+        self.aggregates
+            .iter()
+            .find(|a| a.tier == Tier::Precondition)
     }
 }
 
@@ -146,8 +153,8 @@ pub(crate) async fn run_scenario(
             verdict: step_verdict,
             requests: result.total,
         });
-        if stop {
-            not_reached(run, scenario, number, step, &mut outcome);
+        if let Some(blocker) = stop {
+            not_reached(run, scenario, number, step, blocker, &mut outcome);
             break;
         }
     }
@@ -155,7 +162,10 @@ pub(crate) async fn run_scenario(
 }
 
 fn step_verdict(result: &StepResult, overtime: bool) -> Verdict {
-    if result.blocked.is_some() || (overtime && result.must_failed()) {
+    let undecided = result.blocked.is_some()
+        || result.blamed.is_some()
+        || result.precondition_failed().is_some();
+    if undecided || (overtime && result.must_failed()) {
         Verdict::Inconclusive
     } else if result.must_failed() {
         Verdict::Fail
@@ -227,9 +237,14 @@ async fn run_request(
             .as_deref()
             .map(|should| RenderedExpectations::render(should, &mut scope))
             .transpose()?;
-        Ok((repeat, must, should))
+        let precondition = step
+            .precondition
+            .as_ref()
+            .map(|precondition| RenderedExpectations::render(&precondition.expect, &mut scope))
+            .transpose()?;
+        Ok((repeat, must, should, precondition))
     })();
-    let (repeat, must, should) = match rendered {
+    let (repeat, must, should, precondition) = match rendered {
         Ok(rendered) => rendered,
         Err(err) => return StepResult::blocked(format!("could not render the step: {err}")),
     };
@@ -243,7 +258,7 @@ async fn run_request(
             Err(reason) => return StepResult::blocked(reason),
         }
     };
-    let mut collector = Collector::new(&must, should.as_ref());
+    let mut collector = Collector::new(&must, should.as_ref(), precondition.as_ref());
     let concurrency = usize::try_from(step.concurrency.max(1)).unwrap_or(1);
     let mut next_index = 0;
     let mut in_flight: JoinSet<(u64, Arc<PreparedRequest>, Result<Response, NoResponse>)> =
@@ -279,9 +294,43 @@ async fn run_request(
     }
 
     let (mut result, last) = collector.finish(&client);
+    if let Some(blame) = &step.blame
+        && result.must_failed()
+        && result.blocked.is_none()
+        && result.precondition_failed().is_none()
+    {
+        result.blamed = probe_blame(&client, blame, &mut scope, forwarded_for).await;
+    }
     let vars = scope.vars;
     capture(step, last.as_ref(), vars, &mut result);
     result
+}
+
+/// Sends a failed step's `blame` probe once: when its expectations hold, the failure is put on the probe's
+/// requirement (its id and why). A probe that cannot be sent or does not hold leaves the failure standing.
+async fn probe_blame(
+    client: &TargetClient,
+    blame: &Blame,
+    scope: &mut Scope<'_>,
+    forwarded_for: Option<&(HeaderName, HeaderValue)>,
+) -> Option<(String, String)> {
+    let expect = RenderedExpectations::render(&blame.expect, scope).ok()?;
+    let request = prepare(client, &blame.request, scope, forwarded_for).ok()?;
+    let response = client.send(&request).await.ok()?;
+    let mut mismatches = Vec::new();
+    expect.check(&response, &mut mismatches, &mut |_, _| {});
+    mismatches.is_empty().then(|| {
+        (
+            blame.requirement.clone(),
+            format!(
+                "a probe ({} {}) answered {}, so the failure comes from {}, which this check needs",
+                request.method,
+                request.path,
+                response.status,
+                blame.requirement
+            ),
+        )
+    })
 }
 
 /// Renders a request. `Err` says why it cannot be sent.
@@ -346,6 +395,7 @@ fn prepare(
 struct Collector<'e> {
     must: &'e RenderedExpectations,
     should: Option<&'e RenderedExpectations>,
+    precondition: Option<&'e RenderedExpectations>,
     result: StepResult,
     tally_counts: Vec<u64>,
     /// The exchange of the step's first request (repeat number 1), recorded when it completes.
@@ -361,10 +411,12 @@ impl<'e> Collector<'e> {
     fn new(
         must: &'e RenderedExpectations,
         should: Option<&'e RenderedExpectations>,
+        precondition: Option<&'e RenderedExpectations>,
     ) -> Collector<'e> {
         Collector {
             must,
             should,
+            precondition,
             result: StepResult::default(),
             tally_counts: vec![0; must.tally.len()],
             first: None,
@@ -391,7 +443,6 @@ impl<'e> Collector<'e> {
                 let mismatch = Mismatch {
                     expected: "a response (the connection kept)".into(),
                     actual: no.summary.clone(),
-                    warning_only: false,
                 };
                 self.note(Tier::Must, mismatch, index, || {
                     record(client, &request, Err(&no))
@@ -419,7 +470,12 @@ impl<'e> Collector<'e> {
             }
         };
         let mut scratch = std::mem::take(&mut self.scratch);
-        for (tier, expectations) in [(Tier::Must, Some(self.must)), (Tier::Should, self.should)] {
+        let tiers = [
+            (Tier::Precondition, self.precondition),
+            (Tier::Must, Some(self.must)),
+            (Tier::Should, self.should),
+        ];
+        for (tier, expectations) in tiers {
             let Some(expectations) = expectations else {
                 continue;
             };
@@ -498,7 +554,6 @@ impl<'e> Collector<'e> {
                             "{counted} of {} responses had status {status}",
                             self.result.total
                         ),
-                        warning_only: false,
                     },
                     count: 1,
                     first_index: 0,
@@ -543,7 +598,6 @@ fn capture(
                         response.status,
                         super::expect::excerpt(&response.body)
                     ),
-                    warning_only: false,
                 },
                 count: 1,
                 first_index: 0,
@@ -622,7 +676,10 @@ fn record_readings(
     }
 }
 
-/// Turns a step's result into findings and passes. Returns whether the scenario must stop here.
+/// Why a scenario stopped at a step: the requirement whose breach blocked it, when one is known.
+type Stop = Option<String>;
+
+/// Turns a step's result into findings and passes. `Some` when the scenario must stop here.
 fn judge(
     run: &TargetRun<'_>,
     scenario: &Scenario,
@@ -631,31 +688,92 @@ fn judge(
     result: &StepResult,
     overtime: Option<&str>,
     outcome: &mut ScenarioOutcome,
-) -> bool {
+) -> Option<Stop> {
     let location = format!("{}:{}", step.origin.file.display(), step.origin.line);
-    let finding =
-        |severity: Verdict, aggregate: Option<&Aggregate>, note: Option<String>| Finding {
-            severity,
-            scenario: scenario.name.clone(),
-            step_number: number,
-            step: step.name.clone(),
-            location: location.clone(),
-            expected: aggregate.map(|a| a.mismatch.expected.clone()),
-            actual: aggregate.map(|a| describe_actual(a, result.total)),
-            note,
-            exchange: aggregate.and_then(|a| a.exchange.clone()),
-            curl: None,
-        };
-    let must_failed = result.must_failed();
+    let finding = |severity: Verdict,
+                   aggregate: Option<&Aggregate>,
+                   note: Option<String>,
+                   blocked_by: Option<String>| Finding {
+        severity,
+        scenario: scenario.name.clone(),
+        step_number: number,
+        step: step.name.clone(),
+        location: location.clone(),
+        expected: aggregate.map(|a| a.mismatch.expected.clone()),
+        actual: aggregate.map(|a| describe_actual(a, result.total)),
+        note,
+        blocked_by,
+        exchange: aggregate.and_then(|a| a.exchange.clone()),
+        curl: None,
+    };
     let is_wait = matches!(step.action, Action::Wait(_));
+    let setup = step.covers.is_empty() || is_wait;
+    // The requirements a step that cannot judge leaves undetermined: its own, or for a setup step (or a
+    // wait) every requirement of the scenario.
+    let undetermined = if setup {
+        scenario_covers(run, scenario)
+    } else {
+        judged(run, step)
+    };
 
-    if step.covers.is_empty() || is_wait {
+    let precondition = match (&step.action, result.precondition_failed()) {
+        (Action::Request(request), Some(aggregate)) => request
+            .precondition
+            .as_ref()
+            .map(|p| (aggregate, p.requirement.clone())),
+        _ => None,
+    };
+    if let Some((aggregate, requirement)) = precondition {
+        // Too late to tell says nothing about the requirement the precondition belongs to.
+        let blocker = requirement.filter(|_| overtime.is_none());
+        let note = overtime.map_or_else(
+            || match &blocker {
+                Some(id) => format!(
+                    "step {number} `{}`: a precondition of this check, part of {id}, did not hold",
+                    step.name
+                ),
+                None => format!(
+                    "step {number} `{}`: a precondition of this check did not hold",
+                    step.name
+                ),
+            },
+            str::to_owned,
+        );
+        for id in undetermined {
+            outcome.findings.push((
+                id.clone(),
+                finding(
+                    Verdict::Inconclusive,
+                    Some(aggregate),
+                    Some(note.clone()),
+                    blocker.clone(),
+                ),
+            ));
+        }
+        return Some(blocker);
+    }
+
+    if let Some((blocker, why)) = &result.blamed {
+        let first = result.aggregates.iter().find(|a| a.tier == Tier::Must);
+        for id in undetermined {
+            outcome.findings.push((
+                id.clone(),
+                finding(
+                    Verdict::Inconclusive,
+                    first,
+                    Some(why.clone()),
+                    Some(blocker.clone()),
+                ),
+            ));
+        }
+        return Some(Some(blocker.clone()));
+    }
+
+    let must_failed = result.must_failed();
+    if setup {
         // A setup step (or a wait) judges nothing itself; when it fails, nothing after it can be judged.
         if must_failed {
-            let first = result
-                .aggregates
-                .iter()
-                .find(|a| a.tier == Tier::Must && !a.mismatch.warning_only);
+            let first = result.aggregates.iter().find(|a| a.tier == Tier::Must);
             let why = result
                 .blocked
                 .clone()
@@ -668,14 +786,14 @@ fn judge(
                     step.name
                 )
             };
-            for id in scenario_covers(run, scenario) {
+            for id in undetermined {
                 outcome.findings.push((
                     id.clone(),
-                    finding(Verdict::Inconclusive, first, Some(note.clone())),
+                    finding(Verdict::Inconclusive, first, Some(note.clone()), None),
                 ));
             }
         }
-        return must_failed;
+        return must_failed.then_some(None);
     }
 
     for id in judged(run, step) {
@@ -683,29 +801,25 @@ fn judge(
         let mut any = false;
         let mut worst = Verdict::Pass;
         for aggregate in &result.aggregates {
-            let severity = match (aggregate.mismatch.warning_only, aggregate.tier, level) {
-                (true, _, _) | (false, Tier::Should, _) | (false, Tier::Must, Level::Should) => {
-                    Verdict::Warn
-                }
-                (false, Tier::Must, Level::Must) => Verdict::Fail,
+            let severity = match (aggregate.tier, level) {
+                (Tier::Must, Level::Must) => Verdict::Fail,
+                _ => Verdict::Warn,
             };
             let (severity, note) = match overtime {
-                Some(note) if !aggregate.mismatch.warning_only => {
-                    (Verdict::Inconclusive, Some(note.to_owned()))
-                }
-                _ => (severity, None),
+                Some(note) => (Verdict::Inconclusive, Some(note.to_owned())),
+                None => (severity, None),
             };
             worst = worst.max(severity);
             outcome
                 .findings
-                .push((id.clone(), finding(severity, Some(aggregate), note)));
+                .push((id.clone(), finding(severity, Some(aggregate), note, None)));
             any = true;
         }
         if let Some(reason) = &result.blocked {
             worst = worst.max(Verdict::Inconclusive);
             outcome.findings.push((
                 id.clone(),
-                finding(Verdict::Inconclusive, None, Some(reason.clone())),
+                finding(Verdict::Inconclusive, None, Some(reason.clone()), None),
             ));
             any = true;
         }
@@ -725,15 +839,17 @@ fn judge(
             },
         ));
     }
-    must_failed
+    must_failed.then_some(None)
 }
 
-/// After a step stopped the scenario: what later steps would have judged is inconclusive.
+/// After a step stopped the scenario: what later steps would have judged is inconclusive, blocked by the
+/// requirement that stopped it when one is known.
 fn not_reached(
     run: &TargetRun<'_>,
     scenario: &Scenario,
     number: usize,
     step: &Step,
+    blocker: Stop,
     outcome: &mut ScenarioOutcome,
 ) {
     let mut seen: BTreeSet<&String> = BTreeSet::new();
@@ -755,6 +871,7 @@ fn not_reached(
                         expected: None,
                         actual: None,
                         note: Some(format!("not reached: step {number} `{}` failed", step.name)),
+                        blocked_by: blocker.clone(),
                         exchange: None,
                         curl: None,
                     },

@@ -358,6 +358,9 @@ impl<'a> TargetRun<'a> {
             Capability::ForwardedFor => (!target.forwarded_for).then(|| {
                 "the target does not trust X-Forwarded-For (forwarded_for = false)".to_owned()
             }),
+            Capability::UntrustedForwardedFor => target.forwarded_for.then(|| {
+                "the target is declared to trust X-Forwarded-For (forwarded_for = true)".to_owned()
+            }),
         }?;
         Some(format!("needs {}; {why}", capability.as_str()))
     }

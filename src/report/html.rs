@@ -332,6 +332,7 @@ fn finding_block(finding: &Finding) -> Markup {
                 @if let Some(expected) = &finding.expected { dt { "expected" } dd { (expected) } }
                 @if let Some(actual) = &finding.actual { dt { "actual" } dd { (actual) } }
                 @if let Some(note) = &finding.note { dt { "note" } dd { (note) } }
+                @if let Some(blocker) = &finding.blocked_by { dt { "blocked by" } dd { (blocker) } }
             }
             @if let Some(exchange) = &finding.exchange {
                 (exchange_block("the request that showed it", exchange, finding.curl.as_deref(), true))

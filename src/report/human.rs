@@ -117,6 +117,9 @@ impl HumanReporter {
                     if let Some(note) = &finding.note {
                         writeln!(self.out, "{pad}  note:     {note}")?;
                     }
+                    if let Some(blocker) = &finding.blocked_by {
+                        writeln!(self.out, "{pad}  blocked by: {blocker}")?;
+                    }
                     if let Some(curl) = &finding.curl {
                         writeln!(self.out, "{pad}  reproduce: {}", self.paint(dim(), curl))?;
                     }

@@ -96,6 +96,9 @@ fn details(requirement: &RequirementReport) -> String {
         if let Some(note) = &finding.note {
             text.push_str(&format!("  note:     {note}\n"));
         }
+        if let Some(blocker) = &finding.blocked_by {
+            text.push_str(&format!("  blocked by: {blocker}\n"));
+        }
         if let Some(curl) = &finding.curl {
             text.push_str(&format!("  reproduce: {curl}\n"));
         }

@@ -11,6 +11,7 @@ mod html_report;
 mod load;
 mod misbehaving;
 mod mutants;
+mod precision;
 mod redis_server;
 mod redis_store;
 mod reference_server;

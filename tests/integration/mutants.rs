@@ -25,9 +25,10 @@ fn limits() -> Limits {
     }
 }
 
-/// Where a requirement is checked: the server's Appmixer profile, the profiles the runner checks, and
-/// whether the server requires an admin token to create users.
-type Placement = (AppmixerProfile, Vec<Profile>, bool);
+/// Where a requirement is checked: the server's Appmixer profile, the profiles the runner checks, whether
+/// the server requires an admin token to create users, and whether the server trusts `X-Forwarded-For`
+/// (and the target is declared to: the runner then gives each scenario its own client address).
+pub(crate) type Placement = (AppmixerProfile, Vec<Profile>, bool, bool);
 
 /// One reading of an ambiguity: its name, the server variant, where it is checked, the selection, and the
 /// reading the report must name (when the suite can tell).
@@ -39,8 +40,10 @@ type Reading = (
     Option<&'static str>,
 );
 
-fn placement(id: &str) -> Placement {
-    match id {
+pub(crate) fn placement(id: &str) -> Placement {
+    // Forged client addresses can only be checked on a target that does not trust them.
+    let trusts_forwarded_for = !matches!(id, "AM-SIGNUP-RL-08" | "CS-LOCKOUT-06");
+    let (appmixer, profiles, create_scope) = match id {
         _ if id.starts_with("CS-") => (
             AppmixerProfile::Appmixer51,
             vec![Profile::CreditsafeConnect],
@@ -61,32 +64,39 @@ fn placement(id: &str) -> Placement {
             vec![Profile::AppmixerCloud],
             false,
         ),
+        // Rate-limit answers (GEN-04) come from both the signup limits and Creditsafe's.
+        "GEN-04" => (
+            AppmixerProfile::AppmixerCloud,
+            vec![Profile::AppmixerCloud, Profile::CreditsafeConnect],
+            false,
+        ),
         _ if id.starts_with("GEN-") => (
             AppmixerProfile::Appmixer6,
             vec![Profile::Appmixer6, Profile::CreditsafeConnect],
             false,
         ),
         _ => (AppmixerProfile::Appmixer6, vec![Profile::Appmixer6], false),
-    }
+    };
+    (appmixer, profiles, create_scope, trusts_forwarded_for)
 }
 
 /// A server variant: faults switched on, or a reading of an ambiguity.
 #[derive(Clone, Default)]
-struct Variant {
-    faults: Vec<Fault>,
-    window_kind: WindowKind,
-    lockout_scope: LockoutScope,
-    lockout_status: Option<u16>,
-    lockout_extends: bool,
+pub(crate) struct Variant {
+    pub(crate) faults: Vec<Fault>,
+    pub(crate) window_kind: WindowKind,
+    pub(crate) lockout_scope: LockoutScope,
+    pub(crate) lockout_status: Option<u16>,
+    pub(crate) lockout_extends: bool,
 }
 
-async fn check(
+pub(crate) async fn check(
     suite: &Suite,
     variant: Variant,
     placement: Placement,
     only: &[String],
 ) -> RunReport {
-    let (appmixer, profiles, create_scope) = placement;
+    let (appmixer, profiles, create_scope, trusts_forwarded_for) = placement;
     let limits = limits();
     let admin = SeedAccount {
         username: "admin@example.com".into(),
@@ -108,7 +118,7 @@ async fn check(
         creditsafe_account: connect.clone(),
         appmixer_jwt_secret: Some("mutant-secret".into()),
         test_clock: true,
-        trust_forwarded_for: true,
+        trust_forwarded_for: trusts_forwarded_for,
         window_kind: variant.window_kind,
         cs_lockout_scope: variant.lockout_scope,
         cs_lockout_status: variant.lockout_status.unwrap_or(429),
@@ -120,7 +130,7 @@ async fn check(
     let server = crate::support::start_reference(config).await;
     let mut target = TargetDescription::new(server.base_url().parse().unwrap(), profiles);
     target.clock = ClockMode::Control;
-    target.forwarded_for = true;
+    target.forwarded_for = trusts_forwarded_for;
     target.limits = limits;
     target.user_create_scope = create_scope.then(|| "admin".to_owned());
     target.admin = Some(crate::support::runner_account(&admin));
@@ -137,7 +147,7 @@ async fn check(
 }
 
 /// Why a requirement got its verdict: the first few findings, one line each.
-fn explain(report: &RunReport, id: &str) -> String {
+pub(crate) fn explain(report: &RunReport, id: &str) -> String {
     report.targets[0]
         .requirements
         .iter()
@@ -153,7 +163,7 @@ fn explain(report: &RunReport, id: &str) -> String {
         .collect()
 }
 
-fn verdicts(report: &RunReport) -> BTreeMap<String, Verdict> {
+pub(crate) fn verdicts(report: &RunReport) -> BTreeMap<String, Verdict> {
     report.targets[0]
         .requirements
         .iter()
@@ -229,9 +239,9 @@ async fn the_correct_server_passes_wherever_a_fault_is_checked() {
     placements.dedup();
     let mut by_placement: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for id in placements {
-        let (appmixer, profiles, scope) = placement(id);
+        let (appmixer, profiles, scope, trusted) = placement(id);
         by_placement
-            .entry(format!("{appmixer:?}/{profiles:?}/{scope}"))
+            .entry(format!("{appmixer:?}/{profiles:?}/{scope}/{trusted}"))
             .or_default()
             .push(id.to_owned());
     }

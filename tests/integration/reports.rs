@@ -92,6 +92,7 @@ fn finding(severity: Verdict, expected: &str, actual: &str, note: Option<&str>) 
         expected: Some(expected.into()),
         actual: Some(actual.into()),
         note: note.map(str::to_owned),
+        blocked_by: None,
         exchange: Some(exchange()),
         curl: None,
     }
@@ -161,6 +162,7 @@ pub fn report() -> RunReport {
         actual: None,
         exchange: None,
         note: Some("not reached: step 3 `one attempt more is refused` failed".into()),
+        blocked_by: Some("AM-SIGNUP-RL-01".into()),
         ..finding(Verdict::Inconclusive, "", "", None)
     });
     let mut skip = requirement("AM-SIGNUP-06", Level::Must, Verdict::Skip);

@@ -90,6 +90,8 @@ pub fn request(method: &str, path: &str) -> RequestStep {
         mark: None,
         within: None,
         reading: BTreeMap::new(),
+        precondition: None,
+        blame: None,
     }
 }
 

@@ -106,6 +106,8 @@ pub enum Capability {
     CreditsafeAccount,
     TokenSecret,
     ForwardedFor,
+    /// The target is not declared to trust `X-Forwarded-For`, so a client-sent one must not change its address.
+    UntrustedForwardedFor,
 }
 
 impl Capability {
@@ -118,6 +120,7 @@ impl Capability {
             Capability::CreditsafeAccount => "creditsafe-account",
             Capability::TokenSecret => "token-secret",
             Capability::ForwardedFor => "forwarded-for",
+            Capability::UntrustedForwardedFor => "untrusted-forwarded-for",
         }
     }
 }
@@ -178,6 +181,29 @@ pub struct RequestStep {
     pub within: Option<Within>,
     /// Status code → reading name.
     pub reading: BTreeMap<u16, String>,
+    /// What must hold of every response before the step's own expectations mean anything; when it does
+    /// not, the step's requirements are inconclusive, blocked by the precondition's requirement.
+    pub precondition: Option<Precondition>,
+    /// A request sent only when the step's expectations failed: when its expectations hold, the failure
+    /// is another requirement's, and the step's requirements are inconclusive, blocked by it.
+    pub blame: Option<Blame>,
+}
+
+/// Expectations that are only a precondition of a step's check, and the requirement they belong to.
+#[derive(Debug, Clone, Serialize)]
+pub struct Precondition {
+    /// The requirement whose breach they reveal; `None` when no single requirement is to blame.
+    pub requirement: Option<String>,
+    pub expect: Expectations,
+}
+
+/// A probe that tells whether a failed step failed because of another requirement.
+#[derive(Debug, Clone, Serialize)]
+pub struct Blame {
+    /// The requirement blamed when the probe's expectations hold.
+    pub requirement: String,
+    pub request: RequestSpec,
+    pub expect: Expectations,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -363,6 +389,10 @@ pub struct Expectations {
     pub same_as: Option<String>,
     pub jwt: Option<JwtExpectation>,
     pub tally: Vec<Tally>,
+    /// On a 429: a `Retry-After`, if sent, is whole seconds or an HTTP-date, not negative, and no longer
+    /// than this window plus a second; `RateLimit`/`RateLimit-Policy` fields, if sent, parse as structured
+    /// fields. Both are reported as observations.
+    pub retry_after: Option<WindowName>,
     /// Warnings instead of failures. Never nested further.
     pub should: Option<Box<Expectations>>,
 }

@@ -3,37 +3,52 @@
 use super::steps::{json_template, template};
 use super::*;
 
+/// Which table holds expectations: they differ only in the keys they allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ExpectTable {
+    Expect,
+    Should,
+    Precondition,
+    Blame,
+}
+
+impl ExpectTable {
+    fn name(self) -> &'static str {
+        match self {
+            ExpectTable::Expect => "expect",
+            ExpectTable::Should => "expect.should",
+            ExpectTable::Precondition => "precondition",
+            ExpectTable::Blame => "blame.expect",
+        }
+    }
+}
+
 pub(super) fn read_expectations(
     reader: &mut Reader,
     value: &Value<'_>,
     names: &Names,
-    allow_should: bool,
+    kind: ExpectTable,
 ) -> Option<Expectations> {
-    let table = reader.table(
-        value,
-        if allow_should {
-            "`expect`"
-        } else {
-            "`expect.should`"
-        },
-    )?;
-    if !allow_should && let Some((key, _)) = table.get_key_value("should") {
+    let what = kind.name();
+    let table = reader.table(value, &format!("`{what}`"))?;
+    let allow_should = kind == ExpectTable::Expect;
+    if kind == ExpectTable::Should
+        && let Some((key, _)) = table.get_key_value("should")
+    {
         reader.error(
             key.span(),
             "`expect.should` cannot hold another `should`",
             Some("put every warning-only expectation directly under `expect.should`".into()),
         );
     }
-    let known: Vec<&str> = EXPECT_FIELDS
+    let mut known: Vec<&str> = EXPECT_FIELDS
         .iter()
         .copied()
         .filter(|k| allow_should || *k != "should")
         .collect();
-    let what = if allow_should {
-        "expect"
-    } else {
-        "expect.should"
-    };
+    if kind == ExpectTable::Precondition {
+        known.push("requirement");
+    }
     // A nested `should` has its own message (above).
     reader.check_keys_except(table, &known, what, &["should"]);
     let mut expect = Expectations::default();
@@ -136,8 +151,11 @@ pub(super) fn read_expectations(
             Some("the only one is `\"kept\"` (and it is implied)".into()),
         );
     }
+    if let Some(value) = get(table, "retry_after") {
+        expect.retry_after = super::steps::window(reader, value, "`expect.retry_after`");
+    }
     if allow_should && let Some(value) = get(table, "should") {
-        expect.should = read_expectations(reader, value, names, false).map(Box::new);
+        expect.should = read_expectations(reader, value, names, ExpectTable::Should).map(Box::new);
     }
     Some(expect)
 }

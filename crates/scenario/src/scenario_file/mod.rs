@@ -15,8 +15,8 @@ use toml::de::{DeTable, DeValue};
 use crate::catalogue_file::parse_profiles_spanned;
 use crate::diagnostics::{Diagnostic, Diagnostics, Related, SourceFile, did_you_mean, suggest};
 use crate::model::{
-    Action, Body, Capability, Catalogue, Expectations, JsonTemplate, JsonType, JwtExpectation,
-    Level, Matcher, Origin, Phase, Profile, RequestSpec, RequestStep, Requirement, Scenario,
+    Action, Blame, Body, Capability, Catalogue, Expectations, JsonTemplate, JsonType, JwtExpectation,
+    Level, Matcher, Origin, Phase, Precondition, Profile, RequestSpec, RequestStep, Requirement, Scenario,
     StatusPattern, StatusSet, Step, Suite, Tally, Wait, WindowName, Within,
 };
 use crate::reader::{Reader, Value, describe, get};
@@ -39,6 +39,8 @@ const STEP_FIELDS: &[&str] = &[
     "mark",
     "within",
     "reading",
+    "precondition",
+    "blame",
     "wait",
 ];
 const REQUEST_FIELDS: &[&str] = &["method", "path", "headers", "json", "body", "content_type"];
@@ -52,6 +54,7 @@ const EXPECT_FIELDS: &[&str] = &[
     "jwt",
     "tally",
     "connection",
+    "retry_after",
     "should",
 ];
 const MATCHER_FIELDS: &[&str] = &[
@@ -72,6 +75,7 @@ const CAPABILITIES: &[&str] = &[
     "creditsafe-account",
     "token-secret",
     "forwarded-for",
+    "untrusted-forwarded-for",
 ];
 const TYPES: &[&str] = &[
     "string", "number", "integer", "boolean", "null", "array", "object", "present", "absent",
@@ -451,8 +455,32 @@ fn capability(name: &str) -> Option<Capability> {
         "creditsafe-account" => Capability::CreditsafeAccount,
         "token-secret" => Capability::TokenSecret,
         "forwarded-for" => Capability::ForwardedFor,
+        "untrusted-forwarded-for" => Capability::UntrustedForwardedFor,
         _ => return None,
     })
+}
+
+/// One requirement id from the catalogue (`precondition.requirement`, `blame.requirement`).
+fn read_requirement_id(
+    reader: &mut Reader,
+    value: &Value<'_>,
+    catalogue: &Catalogue,
+    what: &str,
+) -> Option<String> {
+    let id = reader.string(value, what)?;
+    if catalogue.get(&id).is_some() {
+        return Some(id);
+    }
+    let known = catalogue.requirements.iter().map(|r| r.id.as_str());
+    reader.error(
+        value.span(),
+        format!("unknown requirement id `{id}`"),
+        Some(
+            did_you_mean(&id, known)
+                .unwrap_or_else(|| "see `authconform requirements` for every id".into()),
+        ),
+    );
+    None
 }
 
 /// Requirement ids, each in the catalogue (and, for a step, among the scenario's).

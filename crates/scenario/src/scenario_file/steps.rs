@@ -1,7 +1,7 @@
 //! The steps of a scenario: requests (with their templates, repeat, concurrency, captures and readings)
 //! and waits.
 
-use super::expectations::read_expectations;
+use super::expectations::{ExpectTable, read_expectations};
 use super::*;
 
 pub(super) fn read_step(
@@ -46,6 +46,8 @@ pub(super) fn read_step(
                 "capture_response",
                 "within",
                 "reading",
+                "precondition",
+                "blame",
             ] {
                 if let Some((key_value, _)) = table.get_key_value(key) {
                     reader.error(
@@ -65,7 +67,7 @@ pub(super) fn read_step(
             }
             read_wait(reader, wait).map(Action::Wait)
         }
-        (Some(request), None) => read_request_step(reader, table, request, names)
+        (Some(request), None) => read_request_step(reader, table, request, catalogue, names)
             .map(|step| Action::Request(Box::new(step))),
         (None, None) => {
             // A misspelt `request` or `wait` already has its diagnostic.
@@ -559,6 +561,7 @@ pub(super) fn read_request_step(
     reader: &mut Reader,
     step: &DeTable<'_>,
     request: &Value<'_>,
+    catalogue: &Catalogue,
     names: &mut Names,
 ) -> Option<RequestStep> {
     let request = read_request(reader, request, names);
@@ -567,7 +570,10 @@ pub(super) fn read_request_step(
     let mark = get(step, "mark").and_then(|v| reader.string(v, "`mark`"));
     let within =
         get(step, "within").map(|value| read_within(reader, value, names, mark.as_deref()));
-    let expect = get(step, "expect").map(|value| read_expectations(reader, value, names, true));
+    let expect = get(step, "expect").map(|value| read_expectations(reader, value, names, ExpectTable::Expect));
+    let precondition =
+        get(step, "precondition").map(|value| read_precondition(reader, value, catalogue, names));
+    let blame = get(step, "blame").map(|value| read_blame(reader, value, catalogue, names));
     let capture = get(step, "capture")
         .map(|value| read_capture(reader, value))
         .unwrap_or_default();
@@ -591,6 +597,56 @@ pub(super) fn read_request_step(
         mark,
         within: optional(within)?,
         reading,
+        precondition: optional(precondition)?,
+        blame: optional(blame)?,
+    })
+}
+
+/// `precondition = { requirement = "ID", status = ..., ... }`: expectation keys (no `should`) plus the
+/// requirement they belong to. `None` after a diagnostic.
+fn read_precondition(
+    reader: &mut Reader,
+    value: &Value<'_>,
+    catalogue: &Catalogue,
+    names: &Names,
+) -> Option<Precondition> {
+    let table = reader.table(value, "`precondition`")?;
+    let requirement = match get(table, "requirement") {
+        Some(id) => Some(read_requirement_id(
+            reader,
+            id,
+            catalogue,
+            "`precondition.requirement`",
+        )?),
+        None => None,
+    };
+    let expect = read_expectations(reader, value, names, ExpectTable::Precondition)?;
+    Some(Precondition {
+        requirement,
+        expect,
+    })
+}
+
+/// `blame = { requirement = "ID", request = {...}, expect = {...} }`. `None` after a diagnostic.
+fn read_blame(
+    reader: &mut Reader,
+    value: &Value<'_>,
+    catalogue: &Catalogue,
+    names: &Names,
+) -> Option<Blame> {
+    let table = reader.table(value, "`blame`")?;
+    reader.check_keys(table, &["requirement", "request", "expect"], "blame");
+    let span = value.span();
+    let requirement = required(reader, table, "requirement", &span, "`blame`")
+        .and_then(|id| read_requirement_id(reader, id, catalogue, "`blame.requirement`"));
+    let request = required(reader, table, "request", &span, "`blame`")
+        .and_then(|request| read_request(reader, request, names));
+    let expect = required(reader, table, "expect", &span, "`blame`")
+        .and_then(|expect| read_expectations(reader, expect, names, ExpectTable::Blame));
+    Some(Blame {
+        requirement: requirement?,
+        request: request?,
+        expect: expect?,
     })
 }
 
