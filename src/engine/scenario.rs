@@ -72,6 +72,8 @@ struct StepResult {
     blocked: Option<String>,
     /// The step failed, and its `blame` probe put the failure on another requirement: (that id, why).
     blamed: Option<(String, String)>,
+    /// The first response that failed a must expectation, for a `blame` without a probe.
+    first_failure: Option<Response>,
     total: u64,
     statuses: BTreeSet<u16>,
     observations: Vec<(ObservationKind, String)>,
@@ -299,34 +301,54 @@ async fn run_request(
         && result.blocked.is_none()
         && result.precondition_failed().is_none()
     {
-        result.blamed = probe_blame(&client, blame, &mut scope, forwarded_for).await;
+        result.blamed = probe_blame(
+            &client,
+            blame,
+            result.first_failure.as_ref(),
+            &mut scope,
+            forwarded_for,
+        )
+        .await;
     }
     let vars = scope.vars;
     capture(step, last.as_ref(), vars, &mut result);
     result
 }
 
-/// Sends a failed step's `blame` probe once: when its expectations hold, the failure is put on the probe's
-/// requirement (its id and why). A probe that cannot be sent or does not hold leaves the failure standing.
+/// Decides a failed step's `blame`: its probe is sent once (or, without one, the first failing response is
+/// looked at again); when the blame's expectations hold, the failure is put on its requirement (the id and
+/// why). A probe that cannot be sent or does not hold leaves the failure standing.
 async fn probe_blame(
     client: &TargetClient,
     blame: &Blame,
+    failed: Option<&Response>,
     scope: &mut Scope<'_>,
     forwarded_for: Option<&(HeaderName, HeaderValue)>,
 ) -> Option<(String, String)> {
     let expect = RenderedExpectations::render(&blame.expect, scope).ok()?;
-    let request = prepare(client, &blame.request, scope, forwarded_for).ok()?;
-    let response = client.send(&request).await.ok()?;
+    let (response, what) = match &blame.request {
+        Some(spec) => {
+            let request = prepare(client, spec, scope, forwarded_for).ok()?;
+            let response = client.send(&request).await.ok()?;
+            let what = format!(
+                "a probe ({} {}) answered {}",
+                request.method, request.path, response.status
+            );
+            (response, what)
+        }
+        None => {
+            let response = failed?.clone();
+            let what = format!("the failing answer ({})", response.status);
+            (response, what)
+        }
+    };
     let mut mismatches = Vec::new();
     expect.check(&response, &mut mismatches, &mut |_, _| {});
     mismatches.is_empty().then(|| {
         (
             blame.requirement.clone(),
             format!(
-                "a probe ({} {}) answered {}, so the failure comes from {}, which this check needs",
-                request.method,
-                request.path,
-                response.status,
+                "{what} shows a breach of {}, which this check needs",
                 blame.requirement
             ),
         )
@@ -480,6 +502,9 @@ impl<'e> Collector<'e> {
                 continue;
             };
             expectations.check(&response, &mut scratch, &mut observe);
+            if tier == Tier::Must && !scratch.is_empty() && self.result.first_failure.is_none() {
+                self.result.first_failure = Some(response.clone());
+            }
             for mismatch in scratch.drain(..) {
                 self.note(tier, mismatch, index, || {
                     record(client, &request, Ok(&response))
@@ -796,7 +821,14 @@ fn judge(
         return must_failed.then_some(None);
     }
 
-    for id in judged(run, step) {
+    let ids = judged(run, step);
+    // A failure stops the scenario; what it leaves unjudged is blocked by the step's requirement when the
+    // step judges only one.
+    let blocker = match (ids.as_slice(), overtime) {
+        ([only], None) => Some((*only).clone()),
+        _ => None,
+    };
+    for id in ids {
         let level = run.level(id);
         let mut any = false;
         let mut worst = Verdict::Pass;
@@ -839,7 +871,7 @@ fn judge(
             },
         ));
     }
-    must_failed.then_some(None)
+    must_failed.then_some(blocker)
 }
 
 /// After a step stopped the scenario: what later steps would have judged is inconclusive, blocked by the

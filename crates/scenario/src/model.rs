@@ -197,12 +197,13 @@ pub struct Precondition {
     pub expect: Expectations,
 }
 
-/// A probe that tells whether a failed step failed because of another requirement.
+/// What tells whether a failed step failed because of another requirement: a probe request, or (without
+/// one) the step's first failing response itself.
 #[derive(Debug, Clone, Serialize)]
 pub struct Blame {
-    /// The requirement blamed when the probe's expectations hold.
+    /// The requirement blamed when the expectations hold.
     pub requirement: String,
-    pub request: RequestSpec,
+    pub request: Option<RequestSpec>,
     pub expect: Expectations,
 }
 

@@ -50,7 +50,12 @@ pub(super) fn read_expectations(
         known.push("requirement");
     }
     // A nested `should` has its own message (above).
-    reader.check_keys_except(table, &known, what, &["should"]);
+    let except: &[&str] = if kind == ExpectTable::Should {
+        &["should"]
+    } else {
+        &[]
+    };
+    reader.check_keys_except(table, &known, what, except);
     let mut expect = Expectations::default();
     if let Some(value) = get(table, "status") {
         expect.status = status_set(reader, value);

@@ -15,9 +15,9 @@ use toml::de::{DeTable, DeValue};
 use crate::catalogue_file::parse_profiles_spanned;
 use crate::diagnostics::{Diagnostic, Diagnostics, Related, SourceFile, did_you_mean, suggest};
 use crate::model::{
-    Action, Blame, Body, Capability, Catalogue, Expectations, JsonTemplate, JsonType, JwtExpectation,
-    Level, Matcher, Origin, Phase, Precondition, Profile, RequestSpec, RequestStep, Requirement, Scenario,
-    StatusPattern, StatusSet, Step, Suite, Tally, Wait, WindowName, Within,
+    Action, Blame, Body, Capability, Catalogue, Expectations, JsonTemplate, JsonType,
+    JwtExpectation, Level, Matcher, Origin, Phase, Precondition, Profile, RequestSpec, RequestStep,
+    Requirement, Scenario, StatusPattern, StatusSet, Step, Suite, Tally, Wait, WindowName, Within,
 };
 use crate::reader::{Reader, Value, describe, get};
 use crate::template::Template;

@@ -570,7 +570,8 @@ pub(super) fn read_request_step(
     let mark = get(step, "mark").and_then(|v| reader.string(v, "`mark`"));
     let within =
         get(step, "within").map(|value| read_within(reader, value, names, mark.as_deref()));
-    let expect = get(step, "expect").map(|value| read_expectations(reader, value, names, ExpectTable::Expect));
+    let expect = get(step, "expect")
+        .map(|value| read_expectations(reader, value, names, ExpectTable::Expect));
     let precondition =
         get(step, "precondition").map(|value| read_precondition(reader, value, catalogue, names));
     let blame = get(step, "blame").map(|value| read_blame(reader, value, catalogue, names));
@@ -627,7 +628,8 @@ fn read_precondition(
     })
 }
 
-/// `blame = { requirement = "ID", request = {...}, expect = {...} }`. `None` after a diagnostic.
+/// `blame = { requirement = "ID", request = {...}, expect = {...} }`, `request` optional. `None` after a
+/// diagnostic.
 fn read_blame(
     reader: &mut Reader,
     value: &Value<'_>,
@@ -639,13 +641,12 @@ fn read_blame(
     let span = value.span();
     let requirement = required(reader, table, "requirement", &span, "`blame`")
         .and_then(|id| read_requirement_id(reader, id, catalogue, "`blame.requirement`"));
-    let request = required(reader, table, "request", &span, "`blame`")
-        .and_then(|request| read_request(reader, request, names));
+    let request = get(table, "request").map(|request| read_request(reader, request, names));
     let expect = required(reader, table, "expect", &span, "`blame`")
         .and_then(|expect| read_expectations(reader, expect, names, ExpectTable::Blame));
     Some(Blame {
         requirement: requirement?,
-        request: request?,
+        request: optional(request)?,
         expect: expect?,
     })
 }

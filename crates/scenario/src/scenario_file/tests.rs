@@ -378,3 +378,51 @@ fn suites_order_lockout_scenarios_last_and_collect_every_file() {
     assert!(files.contains(&"b.toml".to_owned()));
     assert!(!files.contains(&"c.toml".to_owned()));
 }
+
+#[test]
+fn a_precondition_names_a_catalogued_requirement() {
+    let steps = format!(
+        "{REQUEST}precondition = {{ requirement = \"XY-TWO-01\", status = 429 }}\nexpect.status = 200\n"
+    );
+    let scenarios = parse(&file("", &steps));
+    let Action::Request(step) = &scenarios[0].steps[0].action else {
+        panic!("a request step")
+    };
+    let precondition = step.precondition.as_ref().unwrap();
+    assert_eq!(precondition.requirement.as_deref(), Some("XY-TWO-01"));
+    assert!(precondition.expect.status.is_some());
+
+    let unknown =
+        format!("{REQUEST}precondition = {{ requirement = \"XY-TWO-1\", status = 429 }}\n");
+    assert_eq!(
+        errors(&file("", &unknown)),
+        vec!["9:32 unknown requirement id `XY-TWO-1`"]
+    );
+    let nested =
+        format!("{REQUEST}precondition = {{ status = 429, should = {{ status = 429 }} }}\n");
+    assert_eq!(
+        errors(&file("", &nested)),
+        vec!["9:32 unknown precondition field `should`"]
+    );
+}
+
+#[test]
+fn a_blame_needs_a_requirement_and_expectations() {
+    let steps = format!(
+        "{REQUEST}expect.status = 200\nblame = {{ requirement = \"XY-TWO-01\", expect = {{ status = 429 }} }}\n"
+    );
+    let scenarios = parse(&file("", &steps));
+    let Action::Request(step) = &scenarios[0].steps[0].action else {
+        panic!("a request step")
+    };
+    let blame = step.blame.as_ref().unwrap();
+    assert_eq!(blame.requirement, "XY-TWO-01");
+    assert!(blame.request.is_none());
+
+    let missing = format!("{REQUEST}blame = {{ expect = {{ status = 429 }} }}\n");
+    let found = errors(&file("", &missing));
+    assert!(
+        found.iter().any(|e| e.contains("`requirement`")),
+        "{found:?}"
+    );
+}
