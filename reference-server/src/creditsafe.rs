@@ -29,7 +29,15 @@ pub async fn authenticate(
     request: Request,
 ) -> Result<Response, ConnectError> {
     let (parts, body) = request.into_parts();
-    let client = client_address(&parts, state.config.trust_forwarded_for);
+    let trusted = state.config.trust_forwarded_for;
+    let lockout_client = client_address(
+        &parts,
+        trusted || fault!(state.config, LockoutTrustsForwardedFor),
+    );
+    let client = client_address(
+        &parts,
+        trusted || fault!(state.config, InvalidLimitTrustsForwardedFor),
+    );
     // Read the body first so a refused connection can be kept alive.
     let bytes = body::read_limited_within(
         &parts.headers,
@@ -42,7 +50,7 @@ pub async fn authenticate(
 
     // Every request counts toward the overall threshold, refused ones included.
     let lockout_key: Option<IpAddr> = match state.config.cs_lockout_scope {
-        LockoutScope::Client => Some(client),
+        LockoutScope::Client => Some(lockout_client),
         LockoutScope::Endpoint => None,
     };
     let overall = if fault!(state.config, NoLockout | RefusalsNotCounted) {
@@ -122,6 +130,14 @@ pub async fn authenticate(
         .await?
     {
         Decision::Limited { retry_after_ms } => {
+            let retry_after_ms = if fault!(state.config, RetryAfterBeyondWindow) {
+                state
+                    .config
+                    .cs_identical_invalid_window_ms
+                    .saturating_mul(30)
+            } else {
+                retry_after_ms
+            };
             return Err(ConnectError::limited(
                 CONNECT_TOO_MANY_INVALID,
                 retry_after_ms,

@@ -45,10 +45,15 @@ pub enum Fault {
     JsonAsTextPlain,
     MalformedJsonCrashes,
     PasswordEchoed,
+    EmailLimitCaseSensitive,
+    IpLimitTrustsForwardedFor,
+    InvalidLimitTrustsForwardedFor,
+    LockoutTrustsForwardedFor,
+    RetryAfterBeyondWindow,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 40] = [
+    pub const ALL: [Fault; 45] = [
         Fault::SignInWithoutToken,
         Fault::SignInUserWithoutPlan,
         Fault::SignInByEmailRefused,
@@ -89,6 +94,11 @@ impl Fault {
         Fault::JsonAsTextPlain,
         Fault::MalformedJsonCrashes,
         Fault::PasswordEchoed,
+        Fault::EmailLimitCaseSensitive,
+        Fault::IpLimitTrustsForwardedFor,
+        Fault::InvalidLimitTrustsForwardedFor,
+        Fault::LockoutTrustsForwardedFor,
+        Fault::RetryAfterBeyondWindow,
     ];
 
     /// The requirement this fault breaks, and what it does.
@@ -214,6 +224,26 @@ impl Fault {
             Fault::JsonAsTextPlain => ("GEN-01", "JSON answers say `Content-Type: text/plain`"),
             Fault::MalformedJsonCrashes => ("GEN-02", "malformed JSON answers 500"),
             Fault::PasswordEchoed => ("GEN-03", "a failed sign-in echoes the password"),
+            Fault::EmailLimitCaseSensitive => (
+                "AM-SIGNUP-RL-09",
+                "the e-mail limit counts an address as sent, so a change of case or spaces escapes it",
+            ),
+            Fault::IpLimitTrustsForwardedFor => (
+                "AM-SIGNUP-RL-08",
+                "the per-IP signup limit keys on a client-sent `X-Forwarded-For` although it is not trusted",
+            ),
+            Fault::InvalidLimitTrustsForwardedFor => (
+                "CS-LOCKOUT-06",
+                "the identical-invalid block keys on a client-sent `X-Forwarded-For` although it is not trusted",
+            ),
+            Fault::LockoutTrustsForwardedFor => (
+                "CS-LOCKOUT-06",
+                "a per-client lockout keys on a client-sent `X-Forwarded-For` although it is not trusted",
+            ),
+            Fault::RetryAfterBeyondWindow => (
+                "GEN-04",
+                "the identical-invalid 429 says `Retry-After` thirty times its window",
+            ),
         }
     }
 
