@@ -173,13 +173,6 @@ pub async fn authenticate(
         ));
     }
     state.connect_identical_invalid.give_back(ticket).await?;
-    if fault!(state.config, ConnectTokenHs256) {
-        let token = state
-            .appmixer_tokens
-            .issue(&account.id, &[], now_ms / 1000)
-            .map_err(|_| ConnectError::new(StatusCode::SERVICE_UNAVAILABLE, "Unavailable."))?;
-        return Ok(axum::Json(json!({ "token": token })).into_response());
-    }
     let token = state
         .creditsafe_tokens
         .issue(
@@ -194,10 +187,22 @@ pub async fn authenticate(
                 "The service is temporarily unable to handle the request.",
             )
         })?;
+    if fault!(state.config, ConnectTokenAlgNone) {
+        return Ok(axum::Json(json!({ "token": unsigned(&token) })).into_response());
+    }
     if fault!(state.config, ConnectTokenRenamed) {
         return Ok(axum::Json(json!({ "access_token": token })).into_response());
     }
     Ok(axum::Json(json!({ "token": token })).into_response())
+}
+
+/// The same claims under an `alg: none` header, without a signature (a deliberate fault).
+fn unsigned(token: &str) -> String {
+    use base64::Engine;
+    let header =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+    let claims = token.split('.').nth(1).unwrap_or_default();
+    format!("{header}.{claims}.")
 }
 
 /// `GET /.well-known/jwks.json`: the key that verifies Creditsafe tokens.

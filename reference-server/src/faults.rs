@@ -41,7 +41,7 @@ pub enum Fault {
     RefusalsNotCounted,
     LockoutEndsEarly,
     CounterNotAtomic,
-    ConnectTokenHs256,
+    ConnectTokenAlgNone,
     JsonAsTextPlain,
     MalformedJsonCrashes,
     PasswordEchoed,
@@ -90,7 +90,7 @@ impl Fault {
         Fault::RefusalsNotCounted,
         Fault::LockoutEndsEarly,
         Fault::CounterNotAtomic,
-        Fault::ConnectTokenHs256,
+        Fault::ConnectTokenAlgNone,
         Fault::JsonAsTextPlain,
         Fault::MalformedJsonCrashes,
         Fault::PasswordEchoed,
@@ -218,8 +218,8 @@ impl Fault {
                 "CS-LOCKOUT-05",
                 "the threshold is checked and counted in two steps, so concurrent requests slip through",
             ),
-            Fault::ConnectTokenHs256 => {
-                ("CS-TOKEN-01", "Creditsafe tokens are HS256 without a `kid`")
+            Fault::ConnectTokenAlgNone => {
+                ("CS-TOKEN-01", "Creditsafe tokens are `alg: none`, unsigned")
             }
             Fault::JsonAsTextPlain => ("GEN-01", "JSON answers say `Content-Type: text/plain`"),
             Fault::MalformedJsonCrashes => ("GEN-02", "malformed JSON answers 500"),

@@ -93,3 +93,24 @@ async fn retry_after_beyond_window_announces_thirty_windows() {
     assert_eq!(blocked.status, 429);
     assert_eq!(blocked.headers["retry-after"], "3600");
 }
+
+#[tokio::test]
+async fn connect_token_alg_none_is_unsigned() {
+    let server = start(with(
+        Fault::ConnectTokenAlgNone,
+        super::config(AppmixerCloud),
+    ))
+    .await;
+    let answer = server
+        .post(
+            "/authenticate",
+            json!({ "username": super::CONNECT_USERNAME, "password": super::CONNECT_PASSWORD }),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let token = answer.json["token"].as_str().unwrap();
+    let (header, claims) = super::jwt_parts(token);
+    assert_eq!(header["alg"], "none");
+    assert_eq!(claims["username"], super::CONNECT_USERNAME);
+    assert!(token.ends_with('.'), "no signature: {token}");
+}
