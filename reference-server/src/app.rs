@@ -5,6 +5,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use axum::Router;
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
@@ -47,6 +48,10 @@ pub fn app(state: AppState) -> Router {
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            discard_bodies_nobody_reads,
+        ))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
         ))
@@ -83,7 +88,7 @@ pub async fn serve_with_header_timeout(
     use hyper_util::service::TowerToHyperService;
     use tower::ServiceExt;
 
-    let sweeper = tokio::spawn(sweep_periodically(state.clone()));
+    let sweeper = tokio::spawn(upkeep(state.clone()));
     let router = app(state);
     let mut builder = Builder::new(TokioExecutor::new());
     builder
@@ -130,6 +135,33 @@ pub async fn serve_with_header_timeout(
 /// How often expired limiter entries are dropped, so memory falls back once windows pass even when no new
 /// keys arrive.
 pub const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How often an instance on Redis checks its connection, so a connection Redis dropped (a restart) is
+/// re-established before a request needs it, rather than failing the first request after the outage.
+pub const STORE_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// The background work of a serving instance: sweeping expired limiter entries and keeping the store's
+/// connection up.
+async fn upkeep(state: AppState) {
+    tokio::join!(
+        sweep_periodically(state.clone()),
+        keep_store_connected(state)
+    );
+}
+
+async fn keep_store_connected(state: AppState) {
+    let Some(redis) = state.redis.clone() else {
+        return;
+    };
+    let mut ticks = tokio::time::interval(STORE_CHECK_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        // A failed check is what makes the connection reconnect; its error is the outage's, reported by
+        // the requests and `/healthz`.
+        let _ = redis.ping().await;
+    }
+}
 
 async fn sweep_periodically(state: AppState) {
     let mut ticks = tokio::time::interval(SWEEP_INTERVAL);
@@ -202,7 +234,7 @@ impl RunningServer {
 
 /// Liveness and the store's health: 200 with the user count (and, in memory, the limiter keys), or 503
 /// with the reason while Redis does not answer.
-async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+async fn healthz(State(state): State<AppState>) -> Response {
     let store = if state.redis.is_some() {
         "redis"
     } else {
@@ -251,12 +283,61 @@ async fn openapi() -> Response {
         .into_response()
 }
 
-async fn not_found() -> Boom {
-    Boom::new(StatusCode::NOT_FOUND, "Not Found")
+async fn not_found(State(state): State<AppState>, request: Request) -> Response {
+    answer_after_body(
+        &state,
+        request,
+        Boom::new(StatusCode::NOT_FOUND, "Not Found"),
+    )
+    .await
 }
 
-async fn method_not_allowed() -> Boom {
-    Boom::new(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+async fn method_not_allowed(State(state): State<AppState>, request: Request) -> Response {
+    let refusal = Boom::new(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
+    answer_after_body(&state, request, refusal).await
+}
+
+/// Only `POST` handlers read bodies: any other request's body is read and dropped before it is handled,
+/// so a `GET` or `DELETE` with a body does not leave the connection out of step.
+async fn discard_bodies_nobody_reads(
+    State(state): State<AppState>,
+    request: Request,
+    next: middleware::Next,
+) -> Response {
+    if request.method() == axum::http::Method::POST {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let drained =
+        crate::body::discard(body, state.config.body_limit_bytes, state.request_timeout()).await;
+    let response = next
+        .run(Request::from_parts(parts, axum::body::Body::empty()))
+        .await;
+    close_unless(drained, response)
+}
+
+/// `answer`, once the request's body has been read and dropped: an answer that leaves the body unread
+/// would make the server drop the connection under a client that sends its next request on it.
+async fn answer_after_body(state: &AppState, request: Request, answer: Boom) -> Response {
+    let drained = crate::body::discard(
+        request.into_body(),
+        state.config.body_limit_bytes,
+        state.request_timeout(),
+    )
+    .await;
+    close_unless(drained, answer.into_response())
+}
+
+/// Says `Connection: close` on `response` unless the body was read, so the client does not reuse a
+/// connection the server will close.
+fn close_unless(drained: bool, mut response: Response) -> Response {
+    if !drained {
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    response
 }
 
 fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {

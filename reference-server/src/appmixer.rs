@@ -137,6 +137,14 @@ pub async fn create_user(
         .is_some_and(|claims| claims.scope.iter().any(|scope| scope == "admin"))
         && !fault!(state.config, AdminRateLimited);
 
+    let limited = state.config.profile == AppmixerProfile::AppmixerCloud && !is_admin;
+    if limited && state.config.count_invalid_signups {
+        // This reading counts every attempt, valid or not: count before validating.
+        let named = body::optional_string(&object, "email").ok().flatten();
+        if let Some(refusal) = count_signup(&state, &parts, named, now_ms).await? {
+            return signup_refusal(&state, refusal);
+        }
+    }
     let password = required_string(&object, "password")?;
     let (username, email) = match state.config.profile {
         AppmixerProfile::Appmixer51 => {
@@ -157,7 +165,8 @@ pub async fn create_user(
             let username = required_string(&object, "username")?;
             let email = match required_string(&object, "email") {
                 Err(_) if fault!(state.config, SignupEmailOptional) => username,
-                other => other?,
+                // Surrounding spaces are not part of an address (as joi's `trim()` reads it).
+                other => other?.trim(),
             };
             if !looks_like_email(email) && !fault!(state.config, SignupEmailOptional) {
                 return Err(Boom::bad_request("\"email\" must be a valid email"));
@@ -165,33 +174,11 @@ pub async fn create_user(
             (username, email)
         }
     };
-
-    if state.config.profile == AppmixerProfile::AppmixerCloud && !is_admin {
-        let client = client_address(&parts, state.config.trust_forwarded_for);
-        if let Decision::Limited { retry_after_ms } =
-            state.signup_by_ip.attempt(&client, now_ms).await?
-        {
-            let mut refusal = Boom::too_many_requests(IP_LIMIT_MESSAGE, retry_after_ms);
-            if fault!(state.config, IpLimitAnswers403) {
-                refusal.status = StatusCode::FORBIDDEN;
-            }
-            return signup_refusal(&state, refusal);
-        }
-        let email_key = if fault!(state.config, EmailLimitGlobal) {
-            ""
-        } else {
-            email
-        };
-        if let Decision::Limited { retry_after_ms } =
-            state.signup_by_email.attempt(email_key, now_ms).await?
-        {
-            let message = if fault!(state.config, EmailLimitMessageOneWordOff) {
-                "Too many signup attempts for this e-mail address. Please try again later."
-            } else {
-                EMAIL_LIMIT_MESSAGE
-            };
-            return signup_refusal(&state, Boom::too_many_requests(message, retry_after_ms));
-        }
+    if limited
+        && !state.config.count_invalid_signups
+        && let Some(refusal) = count_signup(&state, &parts, Some(email), now_ms).await?
+    {
+        return signup_refusal(&state, refusal);
     }
 
     if fault!(state.config, SignupDuplicatesAllowed) {
@@ -426,6 +413,57 @@ fn body_error(state: &AppState, error: BodyError) -> Boom {
         return crash();
     }
     Boom::from(error)
+}
+
+/// Counts one signup attempt against the per-IP and the per-e-mail limits (the cloud's), and returns the
+/// refusal when either is used up. The e-mail limit counts an address however it is written
+/// (AM-SIGNUP-RL-09); an attempt that names no e-mail counts toward the IP limit only.
+async fn count_signup(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    email: Option<&str>,
+    now_ms: u64,
+) -> Result<Option<Boom>, Boom> {
+    let trust_forwarded_for =
+        state.config.trust_forwarded_for || fault!(state.config, IpLimitTrustsForwardedFor);
+    let client = client_address(parts, trust_forwarded_for);
+    if let Decision::Limited { retry_after_ms } =
+        state.signup_by_ip.attempt(&client, now_ms).await?
+    {
+        let mut refusal = Boom::too_many_requests(IP_LIMIT_MESSAGE, retry_after_ms);
+        if fault!(state.config, IpLimitAnswers403) {
+            refusal.status = StatusCode::FORBIDDEN;
+        }
+        return Ok(Some(refusal));
+    }
+    let Some(email) = email else {
+        return Ok(None);
+    };
+    let email_key = if fault!(state.config, EmailLimitGlobal) {
+        String::new()
+    } else if fault!(state.config, EmailLimitCaseSensitive) {
+        email.to_owned()
+    } else {
+        email_limit_key(email)
+    };
+    if let Decision::Limited { retry_after_ms } = state
+        .signup_by_email
+        .attempt(email_key.as_str(), now_ms)
+        .await?
+    {
+        let message = if fault!(state.config, EmailLimitMessageOneWordOff) {
+            "Too many signup attempts for this e-mail address. Please try again later."
+        } else {
+            EMAIL_LIMIT_MESSAGE
+        };
+        return Ok(Some(Boom::too_many_requests(message, retry_after_ms)));
+    }
+    Ok(None)
+}
+
+/// What the per-e-mail limit counts per: the address trimmed and lowercased.
+pub(crate) fn email_limit_key(email: &str) -> String {
+    email.trim().to_lowercase()
 }
 
 /// A signup refusal as sent (plain text under the `SignupLimitPlainText` fault).

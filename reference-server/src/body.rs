@@ -91,6 +91,35 @@ pub async fn read_limited(
     Ok(collected.freeze())
 }
 
+/// Reads and throws away a body nobody needs (a 404's, a 405's, a GET's), within `limit` bytes and
+/// `timeout`, so the connection stays in step for the client's next request. False when the body was too
+/// large, too slow or unreadable: then the answer must close the connection.
+pub async fn discard(body: Body, limit: usize, timeout: std::time::Duration) -> bool {
+    use axum::body::HttpBody;
+    use http_body_util::BodyExt;
+
+    let mut body = body;
+    if body.is_end_stream() {
+        return true;
+    }
+    let drain = async move {
+        let mut seen: usize = 0;
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else {
+                return false;
+            };
+            if let Ok(data) = frame.into_data() {
+                seen = seen.saturating_add(data.len());
+                if seen > limit {
+                    return false;
+                }
+            }
+        }
+        true
+    };
+    tokio::time::timeout(timeout, drain).await.unwrap_or(false)
+}
+
 /// Whether the content type is JSON (`application/json` or `application/*+json`, any parameters).
 pub fn is_json_content_type(headers: &HeaderMap) -> bool {
     let Some(value) = headers

@@ -88,6 +88,9 @@ pub struct Config {
     pub signup_rate_limit_ip_window_ms: u64,
     /// `API_USER_CREATE_SCOPE`: when set, `POST /user` needs a token with this scope.
     pub user_create_scope: Option<String>,
+    /// `USER_SIGNUP_COUNT_INVALID`: a signup attempt that fails validation (e.g. a JSON object naming the
+    /// e-mail but no `password`) counts toward the signup limits. The documents allow either reading.
+    pub count_invalid_signups: bool,
     /// Identical invalid `POST /authenticate` requests allowed per window (default 5).
     pub cs_identical_invalid_limit: u64,
     /// The identical-invalid window (default 120,000 ms).
@@ -153,6 +156,7 @@ impl Default for Config {
             signup_rate_limit_ip: 50,
             signup_rate_limit_ip_window_ms: 3_600_000,
             user_create_scope: None,
+            count_invalid_signups: false,
             cs_identical_invalid_limit: 5,
             cs_identical_invalid_window_ms: 120_000,
             cs_overall_threshold: 10_000,
@@ -272,6 +276,11 @@ pub struct ServerArgs {
     /// Require a token with this scope (e.g. `admin`) to create users; unset, signup is open.
     #[arg(long, env = "API_USER_CREATE_SCOPE")]
     pub api_user_create_scope: Option<String>,
+
+    /// Signup attempts that fail validation count toward the signup limits (by default only valid
+    /// attempts count; the documents allow either reading).
+    #[arg(long, env = "USER_SIGNUP_COUNT_INVALID")]
+    pub count_invalid_signups: bool,
 
     /// Identical invalid `POST /authenticate` requests answered 401 per window; the next is 429.
     #[arg(long, env = "CREDITSAFE_IDENTICAL_INVALID_LIMIT", default_value_t = 5)]
@@ -458,6 +467,7 @@ impl ServerArgs {
             signup_rate_limit_ip: self.signup_rate_limit_ip,
             signup_rate_limit_ip_window_ms: self.signup_rate_limit_ip_window_ms,
             user_create_scope: self.api_user_create_scope,
+            count_invalid_signups: self.count_invalid_signups,
             cs_identical_invalid_limit: self.creditsafe_identical_invalid_limit,
             cs_identical_invalid_window_ms: self.creditsafe_identical_invalid_window_ms,
             cs_overall_threshold: self.creditsafe_overall_threshold,

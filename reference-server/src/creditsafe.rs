@@ -29,7 +29,15 @@ pub async fn authenticate(
     request: Request,
 ) -> Result<Response, ConnectError> {
     let (parts, body) = request.into_parts();
-    let client = client_address(&parts, state.config.trust_forwarded_for);
+    let trusted = state.config.trust_forwarded_for;
+    let lockout_client = client_address(
+        &parts,
+        trusted || fault!(state.config, LockoutTrustsForwardedFor),
+    );
+    let client = client_address(
+        &parts,
+        trusted || fault!(state.config, InvalidLimitTrustsForwardedFor),
+    );
     // Read the body first so a refused connection can be kept alive.
     let bytes = body::read_limited_within(
         &parts.headers,
@@ -42,7 +50,7 @@ pub async fn authenticate(
 
     // Every request counts toward the overall threshold, refused ones included.
     let lockout_key: Option<IpAddr> = match state.config.cs_lockout_scope {
-        LockoutScope::Client => Some(client),
+        LockoutScope::Client => Some(lockout_client),
         LockoutScope::Endpoint => None,
     };
     let overall = if fault!(state.config, NoLockout | RefusalsNotCounted) {
@@ -122,6 +130,14 @@ pub async fn authenticate(
         .await?
     {
         Decision::Limited { retry_after_ms } => {
+            let retry_after_ms = if fault!(state.config, RetryAfterBeyondWindow) {
+                state
+                    .config
+                    .cs_identical_invalid_window_ms
+                    .saturating_mul(30)
+            } else {
+                retry_after_ms
+            };
             return Err(ConnectError::limited(
                 CONNECT_TOO_MANY_INVALID,
                 retry_after_ms,
@@ -157,13 +173,6 @@ pub async fn authenticate(
         ));
     }
     state.connect_identical_invalid.give_back(ticket).await?;
-    if fault!(state.config, ConnectTokenHs256) {
-        let token = state
-            .appmixer_tokens
-            .issue(&account.id, &[], now_ms / 1000)
-            .map_err(|_| ConnectError::new(StatusCode::SERVICE_UNAVAILABLE, "Unavailable."))?;
-        return Ok(axum::Json(json!({ "token": token })).into_response());
-    }
     let token = state
         .creditsafe_tokens
         .issue(
@@ -178,10 +187,22 @@ pub async fn authenticate(
                 "The service is temporarily unable to handle the request.",
             )
         })?;
+    if fault!(state.config, ConnectTokenAlgNone) {
+        return Ok(axum::Json(json!({ "token": unsigned(&token) })).into_response());
+    }
     if fault!(state.config, ConnectTokenRenamed) {
         return Ok(axum::Json(json!({ "access_token": token })).into_response());
     }
     Ok(axum::Json(json!({ "token": token })).into_response())
+}
+
+/// The same claims under an `alg: none` header, without a signature (a deliberate fault).
+fn unsigned(token: &str) -> String {
+    use base64::Engine;
+    let header =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+    let claims = token.split('.').nth(1).unwrap_or_default();
+    format!("{header}.{claims}.")
 }
 
 /// `GET /.well-known/jwks.json`: the key that verifies Creditsafe tokens.

@@ -38,6 +38,9 @@ pub struct Rule {
     pub kind: WindowKind,
     /// For lockouts: every attempt during a lockout restarts it.
     pub lockout_extends: bool,
+    /// The longest wait a refusal announces (`Retry-After`): the configured window or lockout, even when a
+    /// deliberate fault makes the real one longer, so that fault breaks only the requirement it names.
+    pub announced_ms: u64,
 }
 
 impl Rule {
@@ -49,6 +52,7 @@ impl Rule {
             on_exceed: OnExceed::Refuse,
             kind: WindowKind::Fixed,
             lockout_extends: false,
+            announced_ms: window_ms,
         }
     }
 
@@ -56,12 +60,21 @@ impl Rule {
     pub fn lock_out(limit: u64, window_ms: u64, for_ms: u64) -> Rule {
         Rule {
             on_exceed: OnExceed::LockOut { for_ms },
+            announced_ms: for_ms,
             ..Rule::refuse(limit, window_ms)
         }
     }
 
     pub fn with_kind(self, kind: WindowKind) -> Rule {
         Rule { kind, ..self }
+    }
+
+    /// The same rule, announcing at most `announced_ms` of wait.
+    pub fn announcing(self, announced_ms: u64) -> Rule {
+        Rule {
+            announced_ms,
+            ..self
+        }
     }
 }
 

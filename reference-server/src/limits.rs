@@ -88,18 +88,26 @@ impl Limiter {
         key: &K,
         now_ms: u64,
     ) -> Result<Decision, Unavailable> {
-        match self {
-            Limiter::Memory(limiter) => Ok(match limiter.attempt(key, now_ms) {
+        let decision = match self {
+            Limiter::Memory(limiter) => match limiter.attempt(key, now_ms) {
                 limiter::Decision::Allowed { ticket, .. } => Decision::Allowed {
                     ticket: Ticket::Memory(ticket),
                 },
                 limiter::Decision::Limited { retry_after_ms } => {
                     Decision::Limited { retry_after_ms }
                 }
-            }),
+            },
             // Boxed so the Redis future's size does not weigh on every handler's future in memory mode.
-            Limiter::Redis(limiter) => Box::pin(limiter.attempt(&key.shared_bytes(), now_ms)).await,
-        }
+            Limiter::Redis(limiter) => {
+                Box::pin(limiter.attempt(&key.shared_bytes(), now_ms)).await?
+            }
+        };
+        Ok(match decision {
+            Decision::Limited { retry_after_ms } => Decision::Limited {
+                retry_after_ms: retry_after_ms.min(self.rule().announced_ms),
+            },
+            allowed => allowed,
+        })
     }
 
     /// Whether `key` would be refused at `now_ms`, without counting anything.

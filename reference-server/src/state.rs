@@ -114,14 +114,22 @@ impl LimiterRules {
         if fault!(config, LockoutEndsEarly) {
             lockout_ms = lockout_ms * 4 / 5;
         }
+        // A refusal announces at most the configured wait, whatever a fault does to the real one.
         LimiterRules {
-            signup_by_email: Rule::refuse(email_limit, email_window_ms).with_kind(kind),
-            signup_by_ip: Rule::refuse(ip_limit, ip_window_ms).with_kind(kind),
+            signup_by_email: Rule::refuse(email_limit, email_window_ms)
+                .with_kind(kind)
+                .announcing(config.signup_rate_limit_email_window_ms),
+            signup_by_ip: Rule::refuse(ip_limit, ip_window_ms)
+                .with_kind(kind)
+                .announcing(config.signup_rate_limit_ip_window_ms),
             connect_identical_invalid: Rule::refuse(invalid_limit, invalid_window_ms)
-                .with_kind(kind),
+                .with_kind(kind)
+                .announcing(config.cs_identical_invalid_window_ms),
             connect_overall: Rule {
                 lockout_extends: config.cs_lockout_extends,
-                ..Rule::lock_out(threshold, config.cs_overall_window_ms, lockout_ms).with_kind(kind)
+                ..Rule::lock_out(threshold, config.cs_overall_window_ms, lockout_ms)
+                    .with_kind(kind)
+                    .announcing(config.cs_overall_window_ms)
             },
         }
     }

@@ -223,6 +223,172 @@ async fn forwarded_for_is_ignored_unless_trusted() {
     assert_eq!(second.status, 429, "both came from 127.0.0.1");
 }
 
+/// CS-LOCKOUT-06: without trust, a forged `X-Forwarded-For` escapes neither the identical-invalid block nor
+/// a per-client lockout.
+#[tokio::test]
+async fn forwarded_for_escapes_neither_the_invalid_block_nor_the_lockout_unless_trusted() {
+    let server = start(Config {
+        trust_forwarded_for: false,
+        cs_overall_threshold: 8,
+        ..super::config(AppmixerCloud)
+    })
+    .await;
+    let invalid = json!({ "username": "x", "password": "forged" });
+    let mut statuses = Vec::new();
+    for n in 0..6 {
+        let forged = format!("10.9.1.{n}");
+        statuses.push(
+            server
+                .post_from(&forged, "/authenticate", invalid.clone())
+                .await
+                .status,
+        );
+    }
+    assert_eq!(
+        statuses,
+        [401, 401, 401, 401, 401, 429],
+        "one block for 127.0.0.1"
+    );
+    let mut statuses = Vec::new();
+    for n in 0..3 {
+        let forged = format!("10.9.2.{n}");
+        let other = json!({ "username": "x", "password": format!("other{n}") });
+        statuses.push(
+            server
+                .post_from(&forged, "/authenticate", other)
+                .await
+                .status,
+        );
+    }
+    assert_eq!(statuses, [401, 401, 429], "the ninth request is locked out");
+    let answer = server.post_from("10.9.3.1", "/authenticate", invalid).await;
+    assert_eq!(answer.message(), LOCKED_OUT);
+}
+
+const LOCKED_OUT: &str =
+    "Too many requests to the authenticate endpoint. Please wait 5 minutes before trying again.";
+
+/// GEN-04: every 429 says a whole number of seconds to wait, at least 1 and no more than the window that
+/// caused it (rounded up).
+#[tokio::test]
+async fn gen_04_every_429_says_a_retry_after_within_its_window() {
+    let server = start(Config {
+        signup_rate_limit_email: 1,
+        signup_rate_limit_email_window_ms: 1_500,
+        signup_rate_limit_ip: 2,
+        signup_rate_limit_ip_window_ms: 30_000,
+        cs_identical_invalid_window_ms: 2_000,
+        cs_overall_threshold: 8,
+        cs_overall_window_ms: 5_000,
+        ..super::config(AppmixerCloud)
+    })
+    .await;
+    let retry_after = |answer: &super::Answer| -> u64 {
+        assert_eq!(answer.status, 429, "{}", answer.text);
+        answer.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let signup = |username: &str, email: &str| json!({ "username": username, "email": email, "password": "pw" });
+    server
+        .post_from("10.8.0.1", "/user", signup("r1", "r@example.com"))
+        .await;
+    let email = server
+        .post_from("10.8.0.1", "/user", signup("r2", "r@example.com"))
+        .await;
+    assert_eq!(retry_after(&email), 2, "1.5 s rounded up");
+    let ip = server
+        .post_from("10.8.0.1", "/user", signup("r3", "s@example.com"))
+        .await;
+    assert_eq!(retry_after(&ip), 30);
+    server.advance_ms(10_000);
+    let ip = server
+        .post_from("10.8.0.1", "/user", signup("r4", "t@example.com"))
+        .await;
+    assert_eq!(retry_after(&ip), 20);
+    let invalid = json!({ "username": "x", "password": "y" });
+    for _ in 0..5 {
+        server
+            .post_from("10.8.0.2", "/authenticate", invalid.clone())
+            .await;
+    }
+    let blocked = server
+        .post_from("10.8.0.2", "/authenticate", invalid.clone())
+        .await;
+    assert_eq!(retry_after(&blocked), 2);
+    for _ in 0..2 {
+        server
+            .post_from("10.8.0.2", "/authenticate", invalid.clone())
+            .await;
+    }
+    let locked = server.post_from("10.8.0.2", "/authenticate", invalid).await;
+    assert_eq!(locked.message(), LOCKED_OUT);
+    assert_eq!(retry_after(&locked), 5);
+}
+
+/// A 404 or 405 answered without reading the request's body must not cost the connection: 1,000 pairs of
+/// `POST /nope` with a body (sent after its headers, as clients do) and `DELETE /user`, on one connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unread_bodies_of_404s_and_405s_keep_the_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
+
+    let server = start_profile(Appmixer6).await;
+    let stream = tokio::net::TcpStream::connect(server.running.address)
+        .await
+        .unwrap();
+    stream.set_nodelay(true).unwrap();
+    let (read, mut write) = stream.into_split();
+    let mut read = BufReader::new(read);
+    let mut statuses = std::collections::BTreeMap::<u16, u32>::new();
+    for pair in 0..1_000 {
+        write
+            .write_all(b"POST /nope HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n")
+            .await
+            .unwrap();
+        write.flush().await.unwrap();
+        tokio::task::yield_now().await;
+        write.write_all(b"{}").await.unwrap();
+        let first = read_response(&mut read).await;
+        write
+            .write_all(b"DELETE /user HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+            .await
+            .unwrap_or_else(|error| panic!("pair {pair}: the connection was dropped: {error}"));
+        let second = read_response(&mut read).await;
+        for (status, close) in [first, second] {
+            assert!(!close, "pair {pair}: the server closes the connection");
+            *statuses.entry(status).or_default() += 1;
+        }
+    }
+    assert_eq!(statuses, [(404, 1_000), (405, 1_000)].into());
+
+    /// One response's status and whether it says `Connection: close`, its body read to the end.
+    async fn read_response(read: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> (u16, bool) {
+        use tokio::io::AsyncBufReadExt;
+        let mut status_line = String::new();
+        let n = read.read_line(&mut status_line).await.unwrap();
+        assert!(n > 0, "the connection was dropped");
+        let status = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+        let (mut length, mut close) = (0usize, false);
+        loop {
+            let mut line = String::new();
+            read.read_line(&mut line).await.unwrap();
+            let line = line.trim_end().to_ascii_lowercase();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(value) = line.strip_prefix("content-length:") {
+                length = value.trim().parse().unwrap();
+            }
+            close |= line == "connection: close";
+        }
+        let mut body = vec![0; length];
+        read.read_exact(&mut body).await.unwrap();
+        (status, close)
+    }
+}
+
 #[tokio::test]
 async fn unknown_paths_and_methods_get_json_errors_and_health_answers() {
     let server = start_profile(Appmixer6).await;

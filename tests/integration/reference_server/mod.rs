@@ -3,9 +3,11 @@
 mod appmixer;
 mod bad_input;
 mod creditsafe;
+mod faults;
 mod general;
 mod openapi;
 mod signup_limits;
+mod store_outage;
 
 use std::net::SocketAddr;
 
@@ -62,11 +64,9 @@ pub fn config(profile: AppmixerProfile) -> Config {
 }
 
 pub async fn start(config: Config) -> Server {
-    let state =
-        tokio::task::spawn_blocking(move || AppState::with_clock(config, Clock::manual(START_MS)))
-            .await
-            .unwrap()
-            .expect("the state builds");
+    let state = AppState::open(config, Clock::manual(START_MS))
+        .await
+        .expect("the state builds");
     let running = RunningServer::start(SocketAddr::from(([127, 0, 0, 1], 0)), state)
         .await
         .expect("the server binds");

@@ -12,7 +12,7 @@ const EMAIL_LIMIT: &str =
     "Too many signup attempts for this email address. Please try again later.";
 const IP_LIMIT: &str = "Too many signup attempts from your IP address. Please try again later.";
 
-fn limited(profile: AppmixerProfile, email: u64, ip: u64) -> Config {
+pub(super) fn limited(profile: AppmixerProfile, email: u64, ip: u64) -> Config {
     Config {
         signup_rate_limit_email: email,
         signup_rate_limit_email_window_ms: 60_000,
@@ -335,4 +335,93 @@ fn every_server_flag_and_variable_is_documented() {
             assert!(readme.contains(&format!("`{env}`")), "README lacks `{env}`");
         }
     }
+}
+
+#[tokio::test]
+async fn am_signup_rl_09_the_email_limit_counts_an_address_however_it_is_written() {
+    the_email_limit_counts_an_address_however_it_is_written(limited(AppmixerCloud, 3, 50)).await;
+}
+
+/// AM-SIGNUP-RL-09 on a server built from `config` (e-mail limit 3).
+pub(super) async fn the_email_limit_counts_an_address_however_it_is_written(config: Config) {
+    let server = start(config).await;
+    let spellings = [
+        "alice@example.com",
+        "Alice@Example.COM ",
+        " ALICE@EXAMPLE.COM",
+    ];
+    for (n, email) in spellings.into_iter().enumerate() {
+        let answer = signup(&server, "10.0.1.1", &format!("alice{n}"), email).await;
+        assert_ne!(
+            answer.status, 429,
+            "attempt {n} ({email:?}): {}",
+            answer.text
+        );
+    }
+    let answer = signup(&server, "10.0.1.1", "alice9", "aLiCe@example.com").await;
+    assert_eq!(answer.status, 429, "{}", answer.text);
+    assert_eq!(answer.message(), EMAIL_LIMIT);
+}
+
+#[tokio::test]
+async fn surrounding_spaces_are_not_part_of_a_signup_email() {
+    let server = start(limited(AppmixerCloud, 10, 50)).await;
+    let answer = signup(&server, "10.0.1.2", "spaced", "  spaced@example.com ").await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.json["user"]["email"], "spaced@example.com");
+}
+
+/// Both readings of "does an attempt that fails validation count": by default only valid attempts count;
+/// with `count_invalid_signups` every attempt does, toward the e-mail limit when it names one.
+#[tokio::test]
+async fn an_invalid_signup_counts_only_in_the_reading_that_counts_it() {
+    an_invalid_signup_counts_only_when_counted(|| limited(AppmixerCloud, 2, 3)).await;
+}
+
+/// Both readings on servers built from `config` (e-mail limit 2, IP limit 3).
+pub(super) async fn an_invalid_signup_counts_only_when_counted(config: impl Fn() -> Config) {
+    let without_password =
+        |n: u32| json!({ "username": format!("i{n}"), "email": "inv@example.com" });
+    for count_invalid in [false, true] {
+        let server = start(Config {
+            count_invalid_signups: count_invalid,
+            ..config()
+        })
+        .await;
+        for n in 0..2 {
+            let answer = server
+                .post_from("10.0.2.1", "/user", without_password(n))
+                .await;
+            assert_eq!(answer.status, 400, "{}", answer.text);
+        }
+        let valid = signup(&server, "10.0.2.1", "valid", "inv@example.com").await;
+        if count_invalid {
+            assert_eq!(valid.status, 429, "{}", valid.text);
+            assert_eq!(valid.message(), EMAIL_LIMIT);
+        } else {
+            assert_eq!(valid.status, 200, "{}", valid.text);
+        }
+        // The per-IP limit (3) counts them too in that reading: two invalid and one refused attempt.
+        let other = signup(&server, "10.0.2.1", "other", "other@example.com").await;
+        let expected = if count_invalid { 429 } else { 200 };
+        assert_eq!(other.status, expected, "{}", other.text);
+    }
+}
+
+#[test]
+fn the_invalid_signup_reading_has_a_flag_and_a_variable() {
+    use clap::CommandFactory;
+    let default = Flags::try_parse_from(["server"]).unwrap().server;
+    assert!(!default.into_config().unwrap().count_invalid_signups);
+    let on = Flags::try_parse_from(["server", "--count-invalid-signups"])
+        .unwrap()
+        .server;
+    assert!(on.into_config().unwrap().count_invalid_signups);
+    let command = Flags::command();
+    let env = command
+        .get_arguments()
+        .find(|arg| arg.get_id() == "count_invalid_signups")
+        .and_then(|arg| arg.get_env())
+        .map(|env| env.to_string_lossy().into_owned());
+    assert_eq!(env.as_deref(), Some("USER_SIGNUP_COUNT_INVALID"));
 }
