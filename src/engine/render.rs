@@ -191,6 +191,18 @@ impl Scope<'_> {
                 })?;
                 Value::from(base.saturating_add(*by))
             }
+            Expr::Sum(left, sign, right) => {
+                let mut integer = |expr: &Expr| -> Result<i64, RenderError> {
+                    let value = self.eval(expr)?;
+                    as_integer(&value).ok_or_else(|| RenderError::NotInteger {
+                        expr: describe(expr),
+                        value: value.to_string(),
+                    })
+                };
+                let left = integer(left)?;
+                let right = integer(right)?;
+                Value::from(left.saturating_add(sign.saturating_mul(right)))
+            }
             Expr::Call(function, argument) => {
                 let argument = self.eval(argument)?;
                 self.call(*function, &argument)?
@@ -260,6 +272,7 @@ impl Scope<'_> {
                 self.vars.secrets.push(token.clone());
                 token
             }
+            Function::Respell => format!(" {} ", text.to_uppercase()),
             Function::LongString => {
                 let n = as_integer(argument).ok_or_else(|| RenderError::NotInteger {
                     expr: "long_string argument".into(),
@@ -354,6 +367,7 @@ pub(crate) fn expr_any(expr: &Expr, predicate: &dyn Fn(&Expr) -> bool) -> bool {
     predicate(expr)
         || match expr {
             Expr::Offset(inner, _) | Expr::Call(_, inner) => expr_any(inner, predicate),
+            Expr::Sum(left, _, right) => expr_any(left, predicate) || expr_any(right, predicate),
             _ => false,
         }
 }

@@ -1,6 +1,6 @@
 //! A whole run: every target in turn, every selected scenario on it, and the verdict per (target, requirement).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use authconform_scenario::model::{Capability, Profile, Requirement, Scenario, Suite};
@@ -247,6 +247,7 @@ async fn run_target(
         summary.count(report.verdict);
         requirements.push(report);
     }
+    trace_blockers(&mut requirements);
 
     Ok(TargetReport {
         name: target.name.clone(),
@@ -316,6 +317,48 @@ fn requirement_report(
         checks: judgement.checks,
         skip_reasons: judgement.skip_reasons,
         readings: judgement.readings,
+    }
+}
+
+/// Follows chains of blockers to the requirement that really broke: a finding blocked by a requirement that
+/// is itself only inconclusive, every such finding of it blocked by one other requirement, is blocked by that
+/// one (the note keeps the link it went through).
+fn trace_blockers(requirements: &mut [RequirementReport]) {
+    let sole_blocker = |report: &RequirementReport| -> Option<String> {
+        if report.verdict != Verdict::Inconclusive {
+            return None;
+        }
+        let mut blockers = report
+            .findings
+            .iter()
+            .filter(|f| f.severity == Verdict::Inconclusive)
+            .map(|f| f.blocked_by.as_deref());
+        let first = blockers.next()??;
+        blockers.all(|b| b == Some(first)).then(|| first.to_owned())
+    };
+    // Each pass shortens every chain by one link; a chain is never longer than the catalogue.
+    for _ in 0..requirements.len() {
+        let roots: BTreeMap<String, String> = requirements
+            .iter()
+            .filter_map(|r| sole_blocker(r).map(|b| (r.id.clone(), b)))
+            .filter(|(id, blocker)| id != blocker)
+            .collect();
+        let mut changed = false;
+        for finding in requirements.iter_mut().flat_map(|r| r.findings.iter_mut()) {
+            let Some(root) = finding.blocked_by.as_ref().and_then(|b| roots.get(b)) else {
+                continue;
+            };
+            let via = finding.blocked_by.replace(root.clone()).unwrap_or_default();
+            let link = format!("{via} was itself blocked by {root}");
+            finding.note = Some(match finding.note.take() {
+                Some(note) => format!("{note} ({link})"),
+                None => link,
+            });
+            changed = true;
+        }
+        if !changed {
+            break;
+        }
     }
 }
 

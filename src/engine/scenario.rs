@@ -72,6 +72,8 @@ struct StepResult {
     blocked: Option<String>,
     /// The step failed, and its `blame` probe put the failure on another requirement: (that id, why).
     blamed: Option<(String, String)>,
+    /// The step failed and its `blame` probe did not hold: the blame's requirement, cleared of the failure.
+    cleared: Option<String>,
     /// The first response that failed a must expectation, for a `blame` without a probe.
     first_failure: Option<Response>,
     total: u64,
@@ -309,15 +311,19 @@ async fn run_request(
             forwarded_for,
         )
         .await;
+        if result.blamed.is_none() {
+            result.cleared = Some(blame.requirement.clone());
+        }
     }
     let vars = scope.vars;
     capture(step, last.as_ref(), vars, &mut result);
     result
 }
 
-/// Decides a failed step's `blame`: its probe is sent once (or, without one, the first failing response is
-/// looked at again); when the blame's expectations hold, the failure is put on its requirement (the id and
-/// why). A probe that cannot be sent or does not hold leaves the failure standing.
+/// Decides a failed step's `blame`: its probe is sent (`repeat` times, default once; or, without one, the
+/// first failing response is looked at again); when the blame's expectations hold for every answer (and its
+/// tallies over them), the failure is put on its requirement (the id and why). A probe that cannot be sent
+/// or does not hold leaves the failure standing.
 async fn probe_blame(
     client: &TargetClient,
     blame: &Blame,
@@ -326,33 +332,48 @@ async fn probe_blame(
     forwarded_for: Option<&(HeaderName, HeaderValue)>,
 ) -> Option<(String, String)> {
     let expect = RenderedExpectations::render(&blame.expect, scope).ok()?;
-    let (response, what) = match &blame.request {
+    let what = match &blame.request {
         Some(spec) => {
-            let request = prepare(client, spec, scope, forwarded_for).ok()?;
-            let response = client.send(&request).await.ok()?;
-            let what = format!(
-                "a probe ({} {}) answered {}",
-                request.method, request.path, response.status
-            );
-            (response, what)
+            let repeat = match &blame.repeat {
+                Some(t) => u64::try_from(scope.render_integer(t).ok()?.max(0)).unwrap_or(0),
+                None => 1,
+            };
+            let mut collector = Collector::new(&expect, None, None);
+            let mut statuses = Vec::new();
+            for index in 0..repeat {
+                scope.repeat_index = index;
+                let request = Arc::new(prepare(client, spec, scope, forwarded_for).ok()?);
+                let outcome = client.send(&request).await;
+                if let Ok(response) = &outcome {
+                    statuses.push(response.status.to_string());
+                }
+                collector.add(client, index, request, outcome);
+            }
+            let (result, _) = collector.finish(client);
+            if repeat == 0 || result.must_failed() {
+                return None;
+            }
+            format!(
+                "a probe ({} {}, {repeat} time(s)) answered {}",
+                spec.method,
+                scope.render_string(&spec.path).unwrap_or_default(),
+                statuses.join(", ")
+            )
         }
         None => {
-            let response = failed?.clone();
-            let what = format!("the failing answer ({})", response.status);
-            (response, what)
+            let response = failed?;
+            let mut mismatches = Vec::new();
+            expect.check(response, &mut mismatches, &mut |_, _| {});
+            if !mismatches.is_empty() {
+                return None;
+            }
+            format!("the failing answer ({})", response.status)
         }
     };
-    let mut mismatches = Vec::new();
-    expect.check(&response, &mut mismatches, &mut |_, _| {});
-    mismatches.is_empty().then(|| {
-        (
-            blame.requirement.clone(),
-            format!(
-                "{what} shows a breach of {}, which this check needs",
-                blame.requirement
-            ),
-        )
-    })
+    Some((
+        blame.requirement.clone(),
+        format!("{what}: that puts the failure on {}", blame.requirement),
+    ))
 }
 
 /// Renders a request. `Err` says why it cannot be sent.
@@ -781,14 +802,19 @@ fn judge(
     if let Some((blocker, why)) = &result.blamed {
         let first = result.aggregates.iter().find(|a| a.tier == Tier::Must);
         for id in undetermined {
+            // A blame naming one of the step's own requirements puts the failure on it.
+            let (severity, blocked_by) = if id == blocker {
+                let severity = match (first.is_some(), run.level(id)) {
+                    (true, Level::Must) => Verdict::Fail,
+                    _ => Verdict::Warn,
+                };
+                (severity, None)
+            } else {
+                (Verdict::Inconclusive, Some(blocker.clone()))
+            };
             outcome.findings.push((
                 id.clone(),
-                finding(
-                    Verdict::Inconclusive,
-                    first,
-                    Some(why.clone()),
-                    Some(blocker.clone()),
-                ),
+                finding(severity, first, Some(why.clone()), blocked_by),
             ));
         }
         return Some(Some(blocker.clone()));
@@ -821,7 +847,28 @@ fn judge(
         return must_failed.then_some(None);
     }
 
-    let ids = judged(run, step);
+    let mut ids = judged(run, step);
+    // A blame that did not hold clears its requirement when the step judges one other: the failure is
+    // that one's, and the cleared requirement is inconclusive, blocked by it.
+    if let Some(cleared) = result.cleared.as_ref().filter(|_| overtime.is_none())
+        && ids.len() == 2
+        && let Some(at) = ids.iter().position(|id| *id == cleared)
+    {
+        let id = ids.remove(at);
+        let first = result.aggregates.iter().find(|a| a.tier == Tier::Must);
+        outcome.findings.push((
+            id.clone(),
+            finding(
+                Verdict::Inconclusive,
+                first,
+                Some(format!(
+                    "step {number} `{}`: its probe does not show a breach of {id}; the failure is {}'s",
+                    step.name, ids[0]
+                )),
+                Some(ids[0].clone()),
+            ),
+        ));
+    }
     // A failure stops the scenario; what it leaves unjudged is blocked by the step's requirement when the
     // step judges only one.
     let blocker = match (ids.as_slice(), overtime) {

@@ -88,6 +88,7 @@ pub(crate) struct Variant {
     pub(crate) lockout_scope: LockoutScope,
     pub(crate) lockout_status: Option<u16>,
     pub(crate) lockout_extends: bool,
+    pub(crate) count_invalid_signups: bool,
 }
 
 pub(crate) async fn check(
@@ -123,6 +124,7 @@ pub(crate) async fn check(
         cs_lockout_scope: variant.lockout_scope,
         cs_lockout_status: variant.lockout_status.unwrap_or(429),
         cs_lockout_extends: variant.lockout_extends,
+        count_invalid_signups: variant.count_invalid_signups,
         hash_concurrency: 1,
         faults: variant.faults,
         ..Config::default()
@@ -288,7 +290,17 @@ async fn every_reading_of_every_ambiguity_passes_and_is_named() {
             Variant::default(),
             signup(),
             "AM-SIGNUP-RL-*",
-            None,
+            Some("signup attempts failing validation do not count"),
+        ),
+        (
+            "signup attempts failing validation count",
+            Variant {
+                count_invalid_signups: true,
+                ..Variant::default()
+            },
+            signup(),
+            "AM-SIGNUP-RL-*",
+            Some("signup attempts failing validation count"),
         ),
         (
             "sliding signup windows",

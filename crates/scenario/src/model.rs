@@ -204,6 +204,9 @@ pub struct Blame {
     /// The requirement blamed when the expectations hold.
     pub requirement: String,
     pub request: Option<RequestSpec>,
+    /// How many times the probe is sent (default once); the expectations judge every answer, `tally`
+    /// included.
+    pub repeat: Option<Template>,
     pub expect: Expectations,
 }
 

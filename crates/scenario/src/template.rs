@@ -101,6 +101,8 @@ pub enum Function {
     ExpiredToken,
     /// A string of N characters.
     LongString,
+    /// The same address written differently: upper case, with a space before and after.
+    Respell,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -128,6 +130,8 @@ pub enum Expr {
     Integer(i64),
     /// `expr + N` or `expr - N` (N negative).
     Offset(Box<Expr>, i64),
+    /// `expr + expr` or `expr - expr`: the left, the sign of the right (`1` or `-1`), the right.
+    Sum(Box<Expr>, i64, Box<Expr>),
     /// `function(expr)`
     Call(Function, Box<Expr>),
 }

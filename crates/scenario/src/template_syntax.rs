@@ -41,8 +41,15 @@ const ROOTS: &[&str] = &[
     "alg_none",
     "expired_token",
     "long_string",
+    "respell",
 ];
-const FUNCTIONS: &[&str] = &["tamper", "alg_none", "expired_token", "long_string"];
+const FUNCTIONS: &[&str] = &[
+    "tamper",
+    "alg_none",
+    "expired_token",
+    "long_string",
+    "respell",
+];
 
 /// Parses a template string.
 pub fn parse_template(text: &str) -> Result<Template, TemplateError> {
@@ -168,6 +175,21 @@ impl ExprParser<'_, '_> {
             self.pos += 1;
             self.skip_spaces();
             let start = self.pos;
+            if self.peek().is_some_and(|c| c.is_ascii_alphabetic()) {
+                let right = self.term()?;
+                if !may_be_integer(&right) {
+                    return Err(self.error(
+                        start..self.pos,
+                        "only a number can be added or taken away",
+                        Some(
+                            "numbers are integers, `limits.NAME`, `repeat.index` and `captured.NAME`"
+                                .into(),
+                        ),
+                    ));
+                }
+                expr = Expr::Sum(Box::new(expr), sign, Box::new(right));
+                continue;
+            }
             let digits = self.take_while(|c| c.is_ascii_digit());
             let value: i64 = digits.parse().map_err(|_| {
                 self.error(
@@ -226,6 +248,7 @@ impl ExprParser<'_, '_> {
                 "alg_none" => Function::AlgNone,
                 "expired_token" => Function::ExpiredToken,
                 "long_string" => Function::LongString,
+                "respell" => Function::Respell,
                 _ => {
                     return Err(self.error(
                         head_span,
@@ -374,6 +397,7 @@ pub(crate) fn may_be_integer(expr: &Expr) -> bool {
     match expr {
         Expr::Integer(_) | Expr::Limit(_) | Expr::RepeatIndex | Expr::Captured(_) => true,
         Expr::Offset(inner, _) => may_be_integer(inner),
+        Expr::Sum(left, _, right) => may_be_integer(left) && may_be_integer(right),
         _ => false,
     }
 }
@@ -384,6 +408,7 @@ fn check_argument(function: Function, argument: &Expr) -> Result<(), (String, St
         match expr {
             Expr::Integer(_) | Expr::Limit(_) | Expr::RepeatIndex => true,
             Expr::Offset(inner, _) => known_integer(inner),
+            Expr::Sum(left, _, right) => known_integer(left) && known_integer(right),
             _ => false,
         }
     }
@@ -400,13 +425,18 @@ fn check_argument(function: Function, argument: &Expr) -> Result<(), (String, St
                 "a whole number, `limits.NAME` or `repeat.index`, e.g. `long_string(70000)`".into(),
             )),
         },
-        Function::Tamper | Function::AlgNone | Function::ExpiredToken if integer => Err((
-            "this function takes a token or a value, not a number".into(),
-            match function {
-                Function::ExpiredToken => "e.g. `expired_token(captured.user_id)`".into(),
-                _ => "e.g. `tamper(captured.token)`".into(),
-            },
-        )),
+        Function::Tamper | Function::AlgNone | Function::ExpiredToken | Function::Respell
+            if integer =>
+        {
+            Err((
+                "this function takes a token or a value, not a number".into(),
+                match function {
+                    Function::ExpiredToken => "e.g. `expired_token(captured.user_id)`".into(),
+                    Function::Respell => "e.g. `respell(user.target.email)`".into(),
+                    _ => "e.g. `tamper(captured.token)`".into(),
+                },
+            ))
+        }
         _ => Ok(()),
     }
 }
@@ -454,6 +484,20 @@ mod tests {
             ))
         );
         assert!(parse_template("{{long_string(70000)}}").is_ok());
+        let template = parse_template("{{ 10 - limits.signup_email }}").unwrap();
+        assert_eq!(
+            template.single_expression(),
+            Some(&Expr::Sum(
+                Box::new(Expr::Integer(10)),
+                -1,
+                Box::new(Expr::Limit(LimitName::SignupEmail))
+            ))
+        );
+        let template = parse_template("{{ respell(user.target.email) }}").unwrap();
+        assert!(matches!(
+            template.single_expression(),
+            Some(Expr::Call(Function::Respell, _))
+        ));
     }
 
     #[test]
@@ -467,6 +511,13 @@ mod tests {
         assert_eq!(error.hint.as_deref(), Some("did you mean `tamper`?"));
         assert!(parse_template("{{ unique").is_err());
         assert!(parse_template("{{ long_string(captured.x) }}").is_err());
+        let error = parse_template("{{ respell(limits.signup_email) }}").unwrap_err();
+        assert_eq!(
+            error.hint.as_deref(),
+            Some("e.g. `respell(user.target.email)`")
+        );
+        let error = parse_template("{{ respel(user.a.email) }}").unwrap_err();
+        assert_eq!(error.hint.as_deref(), Some("did you mean `respell`?"));
         assert!(parse_template("{{ account.creditsafe.token }}").is_err());
         assert!(parse_template("{{ account.creditsafe.email }}").is_err());
         assert!(parse_template("{{ account.admin.email }}").is_ok());
@@ -475,6 +526,9 @@ mod tests {
         let error = parse_template("{{ user.a.email + 1 }}").unwrap_err();
         assert_eq!(error.span, 3..15);
         assert!(parse_template("{{ captured.n - 1 + 2 }}").is_ok());
+        let error = parse_template("{{ 10 - user.a.email }}").unwrap_err();
+        assert_eq!(error.span, 8..20);
+        assert!(parse_template("{{ limits.signup_ip - limits.signup_email + 1 }}").is_ok());
         for text in ["{{é}}", "{{ unique + é }}", "{{ tamper(unique é) }}"] {
             let error = parse_template(text).unwrap_err();
             assert!(text.is_char_boundary(error.span.start), "{text}");

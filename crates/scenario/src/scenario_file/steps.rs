@@ -628,8 +628,8 @@ fn read_precondition(
     })
 }
 
-/// `blame = { requirement = "ID", request = {...}, expect = {...} }`, `request` optional. `None` after a
-/// diagnostic.
+/// `blame = { requirement = "ID", request = {...}, repeat = N, expect = {...} }`, `request` and `repeat`
+/// optional (`repeat` only with a `request`). `None` after a diagnostic.
 fn read_blame(
     reader: &mut Reader,
     value: &Value<'_>,
@@ -637,16 +637,32 @@ fn read_blame(
     names: &Names,
 ) -> Option<Blame> {
     let table = reader.table(value, "`blame`")?;
-    reader.check_keys(table, &["requirement", "request", "expect"], "blame");
+    reader.check_keys(
+        table,
+        &["requirement", "request", "repeat", "expect"],
+        "blame",
+    );
     let span = value.span();
     let requirement = required(reader, table, "requirement", &span, "`blame`")
         .and_then(|id| read_requirement_id(reader, id, catalogue, "`blame.requirement`"));
     let request = get(table, "request").map(|request| read_request(reader, request, names));
+    let repeat = match (get(table, "repeat"), &request) {
+        (Some(value), None) => {
+            reader.error(
+                value.span(),
+                "`blame.repeat` needs a `blame.request` to repeat",
+                Some("without a request the failing answer itself is looked at, once".into()),
+            );
+            Some(None)
+        }
+        (value, _) => value.map(|value| read_repeat(reader, value, names)),
+    };
     let expect = required(reader, table, "expect", &span, "`blame`")
         .and_then(|expect| read_expectations(reader, expect, names, ExpectTable::Blame));
     Some(Blame {
         requirement: requirement?,
         request: optional(request)?,
+        repeat: optional(repeat)?,
         expect: expect?,
     })
 }

@@ -426,3 +426,25 @@ fn a_blame_needs_a_requirement_and_expectations() {
         "{found:?}"
     );
 }
+
+#[test]
+fn a_blame_probe_may_repeat_only_with_a_request() {
+    let steps = format!(
+        "{REQUEST}expect.status = 429\nblame = {{ requirement = \"XY-TWO-01\", request = {{ method = \"GET\", path = \"/\" }}, repeat = \"{{{{10 - limits.signup_email}}}}\", expect = {{ tally = [{{ status = 429, count = 1 }}] }} }}\n"
+    );
+    let scenarios = parse(&file("", &steps));
+    let Action::Request(step) = &scenarios[0].steps[0].action else {
+        panic!("a request step")
+    };
+    let blame = step.blame.as_ref().unwrap();
+    assert!(blame.request.is_some());
+    assert!(blame.repeat.is_some());
+
+    let bare = format!(
+        "{REQUEST}blame = {{ requirement = \"XY-TWO-01\", repeat = 3, expect = {{ status = 429 }} }}\n"
+    );
+    assert_eq!(
+        errors(&file("", &bare)),
+        vec!["9:47 `blame.repeat` needs a `blame.request` to repeat"]
+    );
+}
