@@ -51,12 +51,26 @@ pub(crate) struct RenderedExpectations {
     body_excludes: Vec<String>,
     same_as: Option<(String, CapturedResponse)>,
     jwt: Option<JwtExpectation>,
-    pub(crate) tally: Vec<(StatusSet, u64)>,
+    /// The status set, the count, and whether it is a bound (`at_most`) rather than exact.
+    pub(crate) tally: Vec<(StatusSet, u64, bool)>,
     /// The window whose length bounds a 429's `Retry-After`, with that length.
     retry_after: Option<(WindowName, u64)>,
 }
 
 impl RenderedExpectations {
+    /// Whether nothing is expected of an answer.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.status.is_none()
+            && self.json.is_empty()
+            && self.message.is_none()
+            && self.headers.is_empty()
+            && self.body_excludes.is_empty()
+            && self.same_as.is_none()
+            && self.jwt.is_none()
+            && self.tally.is_empty()
+            && self.retry_after.is_none()
+    }
+
     /// Renders one tier (the `should` table is rendered separately).
     pub(crate) fn render(
         expect: &Expectations,
@@ -126,6 +140,7 @@ impl RenderedExpectations {
             rendered.tally.push((
                 tally.status.clone(),
                 u64::try_from(count.max(0)).unwrap_or(0),
+                tally.at_most,
             ));
         }
         Ok(rendered)

@@ -1,11 +1,11 @@
 //! Running one scenario on one target: steps in order, requests (repeated, concurrent), expectations,
 //! captures, marks and waits, and the judgements they give each covered requirement.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use authconform_scenario::model::{
-    Action, Blame, Body, Level, RequestSpec, RequestStep, Scenario, Step, Within,
+    Action, Blame, Body, Level, RequestSpec, RequestStep, Scenario, StatusSet, Step, Within,
 };
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
@@ -78,6 +78,8 @@ struct StepResult {
     first_failure: Option<Response>,
     total: u64,
     statuses: BTreeSet<u16>,
+    /// How many answers had each status (for tallies).
+    status_counts: BTreeMap<u16, u64>,
     observations: Vec<(ObservationKind, String)>,
     /// The first exchange and, when there were more, the last (by repeat number).
     samples: Vec<SampleExchange>,
@@ -298,20 +300,20 @@ async fn run_request(
     }
 
     let (mut result, last) = collector.finish(&client);
-    if let Some(blame) = &step.blame
+    if !step.blame.is_empty()
         && result.must_failed()
         && result.blocked.is_none()
         && result.precondition_failed().is_none()
     {
-        result.blamed = probe_blame(
-            &client,
-            blame,
-            result.first_failure.as_ref(),
-            &mut scope,
-            forwarded_for,
-        )
-        .await;
-        if result.blamed.is_none() {
+        for blame in &step.blame {
+            result.blamed = probe_blame(&client, blame, &result, &mut scope, forwarded_for).await;
+            if result.blamed.is_some() {
+                break;
+            }
+        }
+        if result.blamed.is_none()
+            && let [blame] = step.blame.as_slice()
+        {
             result.cleared = Some(blame.requirement.clone());
         }
     }
@@ -320,18 +322,19 @@ async fn run_request(
     result
 }
 
-/// Decides a failed step's `blame`: its probe is sent (`repeat` times, default once; or, without one, the
-/// first failing response is looked at again); when the blame's expectations hold for every answer (and its
-/// tallies over them), the failure is put on its requirement (the id and why). A probe that cannot be sent
-/// or does not hold leaves the failure standing.
+/// Decides one of a failed step's `blame`s: its probe is sent (`repeat` times, default once) and the
+/// expectations judge every answer and tally them; without a probe, the tallies count the step's own
+/// answers and the other expectations judge its first failing one. When they hold, the failure is put on
+/// the blame's requirement (the id and why). A probe that cannot be sent or does not hold leaves the
+/// failure standing.
 async fn probe_blame(
     client: &TargetClient,
     blame: &Blame,
-    failed: Option<&Response>,
+    step: &StepResult,
     scope: &mut Scope<'_>,
     forwarded_for: Option<&(HeaderName, HeaderValue)>,
 ) -> Option<(String, String)> {
-    let expect = RenderedExpectations::render(&blame.expect, scope).ok()?;
+    let mut expect = RenderedExpectations::render(&blame.expect, scope).ok()?;
     let what = match &blame.request {
         Some(spec) => {
             let repeat = match &blame.repeat {
@@ -361,13 +364,21 @@ async fn probe_blame(
             )
         }
         None => {
-            let response = failed?;
-            let mut mismatches = Vec::new();
-            expect.check(response, &mut mismatches, &mut |_, _| {});
+            let tally = std::mem::take(&mut expect.tally);
+            let mut mismatches = tally_mismatches(&tally, &step.status_counts, step.total);
+            let per_answer = expect;
+            let what = match &step.first_failure {
+                Some(response) => {
+                    per_answer.check(response, &mut mismatches, &mut |_, _| {});
+                    format!("the failing answer ({})", response.status)
+                }
+                None if per_answer.is_empty() => format!("the step's {} answers", step.total),
+                None => return None,
+            };
             if !mismatches.is_empty() {
                 return None;
             }
-            format!("the failing answer ({})", response.status)
+            what
         }
     };
     Some((
@@ -440,7 +451,6 @@ struct Collector<'e> {
     should: Option<&'e RenderedExpectations>,
     precondition: Option<&'e RenderedExpectations>,
     result: StepResult,
-    tally_counts: Vec<u64>,
     /// The exchange of the step's first request (repeat number 1), recorded when it completes.
     first: Option<Exchange>,
     /// The answered request with the highest repeat index, kept whole for captures.
@@ -461,7 +471,6 @@ impl<'e> Collector<'e> {
             should,
             precondition,
             result: StepResult::default(),
-            tally_counts: vec![0; must.tally.len()],
             first: None,
             last: None,
             last_unanswered: None,
@@ -501,11 +510,11 @@ impl<'e> Collector<'e> {
             }
         };
         self.result.statuses.insert(response.status);
-        for (count, (status, _)) in self.tally_counts.iter_mut().zip(&self.must.tally) {
-            if status.matches(response.status) {
-                *count += 1;
-            }
-        }
+        *self
+            .result
+            .status_counts
+            .entry(response.status)
+            .or_default() += 1;
         let mut observations = std::mem::take(&mut self.result.observations);
         let mut observe = |kind: ObservationKind, detail: String| {
             if !observations.iter().any(|(k, d)| *k == kind && *d == detail) {
@@ -590,25 +599,52 @@ impl<'e> Collector<'e> {
                 curl: None,
             });
         }
-        for ((status, expected), counted) in self.must.tally.iter().zip(&self.tally_counts) {
-            if counted != expected {
-                self.result.aggregates.push(Aggregate {
-                    tier: Tier::Must,
-                    mismatch: Mismatch {
-                        expected: format!("exactly {expected} responses with status {status}"),
-                        actual: format!(
-                            "{counted} of {} responses had status {status}",
-                            self.result.total
-                        ),
-                    },
-                    count: 1,
-                    first_index: 0,
-                    exchange: None,
-                });
-            }
+        let tallies = tally_mismatches(
+            &self.must.tally,
+            &self.result.status_counts,
+            self.result.total,
+        );
+        for mismatch in tallies {
+            self.result.aggregates.push(Aggregate {
+                tier: Tier::Must,
+                mismatch,
+                count: 1,
+                first_index: 0,
+                exchange: None,
+            });
         }
         (self.result, self.last.map(|(_, _, response)| response))
     }
+}
+
+/// The tallies that do not hold over answers counted by status.
+fn tally_mismatches(
+    tally: &[(StatusSet, u64, bool)],
+    counts: &BTreeMap<u16, u64>,
+    total: u64,
+) -> Vec<Mismatch> {
+    tally
+        .iter()
+        .filter_map(|(status, expected, at_most)| {
+            let counted: u64 = counts
+                .iter()
+                .filter(|(code, _)| status.matches(**code))
+                .map(|(_, n)| n)
+                .sum();
+            let holds = if *at_most {
+                counted <= *expected
+            } else {
+                counted == *expected
+            };
+            (!holds).then(|| Mismatch {
+                expected: format!(
+                    "{} {expected} responses with status {status}",
+                    if *at_most { "at most" } else { "exactly" }
+                ),
+                actual: format!("{counted} of {total} responses had status {status}"),
+            })
+        })
+        .collect()
 }
 
 /// Keeps values (and the whole response) from the last response, as the step asks.

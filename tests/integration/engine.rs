@@ -357,6 +357,7 @@ async fn tallies_count_statuses_across_concurrent_repeats() {
         step.expect.tally = vec![Tally {
             status: status(&[401]),
             count: expr(Expr::Integer(count)),
+            at_most: false,
         }];
         one_step("tally", &[MUST], step)
     };

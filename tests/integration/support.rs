@@ -91,7 +91,7 @@ pub fn request(method: &str, path: &str) -> RequestStep {
         within: None,
         reading: BTreeMap::new(),
         precondition: None,
-        blame: None,
+        blame: Vec::new(),
     }
 }
 

@@ -184,9 +184,9 @@ pub struct RequestStep {
     /// What must hold of every response before the step's own expectations mean anything; when it does
     /// not, the step's requirements are inconclusive, blocked by the precondition's requirement.
     pub precondition: Option<Precondition>,
-    /// A request sent only when the step's expectations failed: when its expectations hold, the failure
-    /// is another requirement's, and the step's requirements are inconclusive, blocked by it.
-    pub blame: Option<Blame>,
+    /// Looked at, in order, only when the step's expectations failed: the first whose expectations hold
+    /// puts the failure on its requirement (the step's other requirements are inconclusive, blocked by it).
+    pub blame: Vec<Blame>,
 }
 
 /// Expectations that are only a precondition of a step's check, and the requirement they belong to.
@@ -366,6 +366,8 @@ pub struct Matcher {
 pub struct Tally {
     pub status: StatusSet,
     pub count: Template,
+    /// `at_most` instead of `count`: no more than that many, rather than exactly.
+    pub at_most: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -118,11 +118,21 @@ pub(super) fn read_expectations(
             let Some(entry) = reader.table(item, "each tally") else {
                 continue;
             };
-            reader.check_keys(entry, &["status", "count"], "tally");
+            reader.check_keys(entry, &["status", "count", "at_most"], "tally");
             let span = item.span();
             let status = required(reader, entry, "status", &span, "a tally")
                 .and_then(|v| status_set(reader, v));
-            let count = required(reader, entry, "count", &span, "a tally").and_then(|v| {
+            let at_most = get(entry, "at_most").is_some();
+            let key = if at_most { "at_most" } else { "count" };
+            if at_most && let Some(both) = get(entry, "count") {
+                reader.error(
+                    both.span(),
+                    "a tally has either `count` or `at_most`, not both",
+                    None,
+                );
+                continue;
+            }
+            let count = required(reader, entry, key, &span, "a tally").and_then(|v| {
                 match v.get_ref() {
                     DeValue::Integer(_) => reader
                         .integer(v, "`count`")
@@ -142,7 +152,11 @@ pub(super) fn read_expectations(
                 }
             });
             if let (Some(status), Some(count)) = (status, count) {
-                expect.tally.push(Tally { status, count });
+                expect.tally.push(Tally {
+                    status,
+                    count,
+                    at_most,
+                });
             }
         }
     }

@@ -574,7 +574,18 @@ pub(super) fn read_request_step(
         .map(|value| read_expectations(reader, value, names, ExpectTable::Expect));
     let precondition =
         get(step, "precondition").map(|value| read_precondition(reader, value, catalogue, names));
-    let blame = get(step, "blame").map(|value| read_blame(reader, value, catalogue, names));
+    let blame = get(step, "blame").map(|value| match value.get_ref() {
+        DeValue::Array(_) => reader
+            .array(value, "`blame`")
+            .unwrap_or_default()
+            .iter()
+            .map(|item| read_blame(reader, item, catalogue, names))
+            // Every entry is read (and diagnosed) before any failure counts.
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect::<Option<Vec<Blame>>>(),
+        _ => read_blame(reader, value, catalogue, names).map(|blame| vec![blame]),
+    });
     let capture = get(step, "capture")
         .map(|value| read_capture(reader, value))
         .unwrap_or_default();
@@ -599,7 +610,7 @@ pub(super) fn read_request_step(
         within: optional(within)?,
         reading,
         precondition: optional(precondition)?,
-        blame: optional(blame)?,
+        blame: optional(blame)?.unwrap_or_default(),
     })
 }
 

@@ -448,3 +448,24 @@ fn a_blame_probe_may_repeat_only_with_a_request() {
         vec!["9:47 `blame.repeat` needs a `blame.request` to repeat"]
     );
 }
+
+#[test]
+fn blames_may_be_a_list_and_tallies_a_bound() {
+    let steps = format!(
+        "{REQUEST}expect.tally = [{{ status = 200, at_most = 3 }}]\nblame = [\n  {{ requirement = \"XY-TWO-01\", expect = {{ tally = [{{ status = 429, count = 0 }}] }} }},\n  {{ requirement = \"XY-ONE-01\", expect = {{ status = 500 }} }},\n]\n"
+    );
+    let scenarios = parse(&file("", &steps));
+    let Action::Request(step) = &scenarios[0].steps[0].action else {
+        panic!("a request step")
+    };
+    let blamed: Vec<&str> = step.blame.iter().map(|b| b.requirement.as_str()).collect();
+    assert_eq!(blamed, ["XY-TWO-01", "XY-ONE-01"]);
+    assert!(step.expect.tally[0].at_most);
+    assert!(!step.blame[0].expect.tally[0].at_most);
+
+    let both = format!("{REQUEST}expect.tally = [{{ status = 200, count = 1, at_most = 3 }}]\n");
+    assert_eq!(
+        errors(&file("", &both)),
+        vec!["9:41 a tally has either `count` or `at_most`, not both"]
+    );
+}
