@@ -415,7 +415,7 @@ fn a_blame_needs_a_requirement_and_expectations() {
     let Action::Request(step) = &scenarios[0].steps[0].action else {
         panic!("a request step")
     };
-    let blame = step.blame.as_ref().unwrap();
+    let blame = step.blame.first().unwrap();
     assert_eq!(blame.requirement, "XY-TWO-01");
     assert!(blame.request.is_none());
 
@@ -436,7 +436,7 @@ fn a_blame_probe_may_repeat_only_with_a_request() {
     let Action::Request(step) = &scenarios[0].steps[0].action else {
         panic!("a request step")
     };
-    let blame = step.blame.as_ref().unwrap();
+    let blame = step.blame.first().unwrap();
     assert!(blame.request.is_some());
     assert!(blame.repeat.is_some());
 
