@@ -77,6 +77,8 @@ struct StepResult {
     /// The first response that failed a must expectation, for a `blame` without a probe.
     first_failure: Option<Response>,
     total: u64,
+    /// When the step's own requests were done (before any `blame` probe), on the target's clock.
+    done_ms: Option<u64>,
     statuses: BTreeSet<u16>,
     /// How many answers had each status (for tallies).
     status_counts: BTreeMap<u16, u64>,
@@ -138,7 +140,7 @@ pub(crate) async fn run_scenario(
             Action::Request(request) => request
                 .within
                 .as_ref()
-                .and_then(|within| overtime(run, within, &marks)),
+                .and_then(|within| overtime(run, within, &marks, result.done_ms)),
             Action::Wait(_) => None,
         };
         let stop = judge(
@@ -183,9 +185,16 @@ fn step_verdict(result: &StepResult, overtime: bool) -> Verdict {
 }
 
 /// The note for a `within` step that completed too late to tell, or `None` when it was in time.
-fn overtime(run: &TargetRun<'_>, within: &Within, marks: &HashMap<String, u64>) -> Option<String> {
+fn overtime(
+    run: &TargetRun<'_>,
+    within: &Within,
+    marks: &HashMap<String, u64>,
+    done_ms: Option<u64>,
+) -> Option<String> {
     let since = *marks.get(&within.since)?;
-    let elapsed = run.clock.now_ms().saturating_sub(since);
+    let elapsed = done_ms
+        .unwrap_or_else(|| run.clock.now_ms())
+        .saturating_sub(since);
     let window = run.target.limits.window_ms(within.window);
     let margin = window.saturating_sub(run.target.slack_ms);
     (elapsed > margin).then(|| {
@@ -300,6 +309,7 @@ async fn run_request(
     }
 
     let (mut result, last) = collector.finish(&client);
+    result.done_ms = Some(run.clock.now_ms());
     if !step.blame.is_empty()
         && result.must_failed()
         && result.blocked.is_none()

@@ -235,7 +235,13 @@ async fn three_instances_on_one_redis_pass_the_whole_suite_across_their_urls() {
     shutdown(servers).await;
     let problems = problems(&report);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    for requirement in &suite.catalogue.requirements {
+    // The instances trust X-Forwarded-For, so the checks of forged addresses are skipped here.
+    for requirement in suite
+        .catalogue
+        .requirements
+        .iter()
+        .filter(|r| !crate::support::needs_untrusted_forwarded_for(&suite, &r.id))
+    {
         assert!(
             report
                 .targets

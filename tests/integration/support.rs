@@ -8,10 +8,20 @@ use authconform::engine::{
     self, RequirementReport, RunPlan, RunReport, Selection, TargetPlan, Verdict,
 };
 use authconform_scenario::model::{
-    Action, Body, Catalogue, Expectations, JsonTemplate, Level, Origin, Phase, Profile,
+    Action, Body, Capability, Catalogue, Expectations, JsonTemplate, Level, Origin, Phase, Profile,
     RequestSpec, RequestStep, Requirement, Scenario, StatusPattern, StatusSet, Step, Suite, Wait,
 };
 use authconform_scenario::template::{Expr, Part, Template};
+
+/// Whether every scenario covering `id` needs a target not declared to trust `X-Forwarded-For`: such a
+/// requirement is skipped where the target trusts it (the mutation suite checks it where it does not).
+pub(crate) fn needs_untrusted_forwarded_for(suite: &Suite, id: &str) -> bool {
+    suite
+        .scenarios
+        .iter()
+        .filter(|s| s.covers.iter().any(|c| c == id))
+        .all(|s| s.requires.contains(&Capability::UntrustedForwardedFor))
+}
 
 pub const MUST: &str = "T-MUST-01";
 pub const MUST_2: &str = "T-MUST-02";
