@@ -34,6 +34,14 @@ fn file(scenario: &str, steps: &str) -> String {
 
 const REQUEST: &str = "[[scenario.step]]\nrequest.method = \"GET\"\nrequest.path = \"/user\"\n";
 
+/// The first step of the first scenario, which must be a request step.
+fn first_request(text: &str) -> RequestStep {
+    match parse(text).remove(0).steps.remove(0).action {
+        Action::Request(step) => *step,
+        Action::Wait(_) => panic!("a request step"),
+    }
+}
+
 /// `line:col message` of each diagnostic.
 fn errors(text: &str) -> Vec<String> {
     match parse_scenario_file(Path::new("s.toml"), text, &catalogue()) {
@@ -246,10 +254,7 @@ fn matchers() {
             "{REQUEST}expect.json = {{ a = \"null|string\", b = {{ equals = 3, optional = true }}, c = {{ matches = \"^x+$\" }} }}\n"
         ),
     );
-    let scenarios = parse(&text);
-    let Action::Request(step) = &scenarios[0].steps[0].action else {
-        panic!("a request step")
-    };
+    let step = &first_request(&text);
     assert_eq!(step.expect.json.len(), 3);
     assert_eq!(
         step.expect.json[0].1.types,
@@ -331,10 +336,7 @@ fn expect_should_is_parsed_once() {
         "",
         &format!("{REQUEST}expect.status = \"4xx\"\nexpect.should.status = 400\n"),
     );
-    let scenarios = parse(&text);
-    let Action::Request(step) = &scenarios[0].steps[0].action else {
-        panic!("a request step")
-    };
+    let step = &first_request(&text);
     let should = step.expect.should.as_ref().expect("expect.should");
     assert_eq!(
         should.status,
@@ -384,10 +386,7 @@ fn a_precondition_names_a_catalogued_requirement() {
     let steps = format!(
         "{REQUEST}precondition = {{ requirement = \"XY-TWO-01\", status = 429 }}\nexpect.status = 200\n"
     );
-    let scenarios = parse(&file("", &steps));
-    let Action::Request(step) = &scenarios[0].steps[0].action else {
-        panic!("a request step")
-    };
+    let step = &first_request(&file("", &steps));
     let precondition = step.precondition.as_ref().unwrap();
     assert_eq!(precondition.requirement.as_deref(), Some("XY-TWO-01"));
     assert!(precondition.expect.status.is_some());
@@ -411,10 +410,7 @@ fn a_blame_needs_a_requirement_and_expectations() {
     let steps = format!(
         "{REQUEST}expect.status = 200\nblame = {{ requirement = \"XY-TWO-01\", expect = {{ status = 429 }} }}\n"
     );
-    let scenarios = parse(&file("", &steps));
-    let Action::Request(step) = &scenarios[0].steps[0].action else {
-        panic!("a request step")
-    };
+    let step = &first_request(&file("", &steps));
     let blame = step.blame.first().unwrap();
     assert_eq!(blame.requirement, "XY-TWO-01");
     assert!(blame.request.is_none());
@@ -432,10 +428,7 @@ fn a_blame_probe_may_repeat_only_with_a_request() {
     let steps = format!(
         "{REQUEST}expect.status = 429\nblame = {{ requirement = \"XY-TWO-01\", request = {{ method = \"GET\", path = \"/\" }}, repeat = \"{{{{10 - limits.signup_email}}}}\", expect = {{ tally = [{{ status = 429, count = 1 }}] }} }}\n"
     );
-    let scenarios = parse(&file("", &steps));
-    let Action::Request(step) = &scenarios[0].steps[0].action else {
-        panic!("a request step")
-    };
+    let step = &first_request(&file("", &steps));
     let blame = step.blame.first().unwrap();
     assert!(blame.request.is_some());
     assert!(blame.repeat.is_some());
@@ -454,10 +447,7 @@ fn blames_may_be_a_list_and_tallies_a_bound() {
     let steps = format!(
         "{REQUEST}expect.tally = [{{ status = 200, at_most = 3 }}]\nblame = [\n  {{ requirement = \"XY-TWO-01\", expect = {{ tally = [{{ status = 429, count = 0 }}] }} }},\n  {{ requirement = \"XY-ONE-01\", expect = {{ status = 500 }} }},\n]\n"
     );
-    let scenarios = parse(&file("", &steps));
-    let Action::Request(step) = &scenarios[0].steps[0].action else {
-        panic!("a request step")
-    };
+    let step = &first_request(&file("", &steps));
     let blamed: Vec<&str> = step.blame.iter().map(|b| b.requirement.as_str()).collect();
     assert_eq!(blamed, ["XY-TWO-01", "XY-ONE-01"]);
     assert!(step.expect.tally[0].at_most);
