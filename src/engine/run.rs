@@ -365,3 +365,107 @@ fn trace_blockers(requirements: &mut [RequirementReport]) {
 fn millis(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use authconform_scenario::model::Level;
+
+    use super::*;
+
+    fn requirement(id: &str, verdict: Verdict, blocked_by: &[Option<&str>]) -> RequirementReport {
+        RequirementReport {
+            id: id.into(),
+            level: Level::Must,
+            profiles: Vec::new(),
+            title: String::new(),
+            clause: String::new(),
+            source: String::new(),
+            accept: None,
+            verdict,
+            scenarios: Vec::new(),
+            findings: blocked_by
+                .iter()
+                .map(|blocker| Finding {
+                    severity: Verdict::Inconclusive,
+                    scenario: "s".into(),
+                    step_number: 1,
+                    step: "a step".into(),
+                    location: "s.toml:1".into(),
+                    expected: None,
+                    actual: None,
+                    note: None,
+                    blocked_by: blocker.map(str::to_owned),
+                    exchange: None,
+                    curl: None,
+                })
+                .collect(),
+            checks: Vec::new(),
+            skip_reasons: Vec::new(),
+            readings: Vec::new(),
+        }
+    }
+
+    fn blockers(requirements: &[RequirementReport], id: &str) -> Vec<Option<String>> {
+        requirements
+            .iter()
+            .find(|r| r.id == id)
+            .unwrap()
+            .findings
+            .iter()
+            .map(|f| f.blocked_by.clone())
+            .collect()
+    }
+
+    #[test]
+    fn blockers_are_followed_to_the_requirement_that_broke() {
+        // (what is blocked, its verdict, its findings' blockers) → what each finding names afterwards.
+        let cases: &[(&[(&str, Verdict, &[Option<&str>])], &str, &[Option<&str>])] = &[
+            // A chain of inconclusives ends at the one that failed.
+            (
+                &[
+                    ("C", Verdict::Inconclusive, &[Some("B")]),
+                    ("B", Verdict::Inconclusive, &[Some("A")]),
+                    ("A", Verdict::Fail, &[]),
+                ],
+                "C",
+                &[Some("A")],
+            ),
+            // A blocker that failed itself stays the blocker.
+            (
+                &[
+                    ("C", Verdict::Inconclusive, &[Some("B")]),
+                    ("B", Verdict::Fail, &[Some("A")]),
+                ],
+                "C",
+                &[Some("B")],
+            ),
+            // A blocker held up by two different requirements (or by none) is not followed.
+            (
+                &[
+                    ("C", Verdict::Inconclusive, &[Some("B")]),
+                    ("B", Verdict::Inconclusive, &[Some("A"), Some("D")]),
+                ],
+                "C",
+                &[Some("B")],
+            ),
+            (
+                &[
+                    ("C", Verdict::Inconclusive, &[Some("B")]),
+                    ("B", Verdict::Inconclusive, &[None]),
+                ],
+                "C",
+                &[Some("B")],
+            ),
+        ];
+        for (reports, id, expected) in cases {
+            let mut requirements: Vec<RequirementReport> = reports
+                .iter()
+                .map(|(id, verdict, blocked)| requirement(id, *verdict, blocked))
+                .collect();
+            trace_blockers(&mut requirements);
+            let expected: Vec<Option<String>> =
+                expected.iter().map(|b| b.map(str::to_owned)).collect();
+            assert_eq!(blockers(&requirements, id), expected, "{reports:?}");
+        }
+    }
+}
