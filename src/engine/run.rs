@@ -405,6 +405,11 @@ mod tests {
         }
     }
 
+    /// A requirement in a case: its id, its verdict, the blockers its inconclusive findings name.
+    type Given<'a> = (&'a str, Verdict, &'a [Option<&'a str>]);
+    /// A case: the requirements, the one looked at, what its findings name afterwards.
+    type Case<'a> = (&'a [Given<'a>], &'a str, &'a [Option<&'a str>]);
+
     fn blockers(requirements: &[RequirementReport], id: &str) -> Vec<Option<String>> {
         requirements
             .iter()
@@ -419,7 +424,7 @@ mod tests {
     #[test]
     fn blockers_are_followed_to_the_requirement_that_broke() {
         // (what is blocked, its verdict, its findings' blockers) → what each finding names afterwards.
-        let cases: &[(&[(&str, Verdict, &[Option<&str>])], &str, &[Option<&str>])] = &[
+        let cases: &[Case<'_>] = &[
             // A chain of inconclusives ends at the one that failed.
             (
                 &[
