@@ -11,9 +11,9 @@ mod html_report;
 mod load;
 mod misbehaving;
 mod mutants;
+#[path = "../../reference-server/tests/http/redis_server.rs"]
 mod redis_server;
 mod redis_store;
-mod reference_server;
 mod reports;
 mod runs;
 mod secrets;
