@@ -51,25 +51,3 @@ pub use config::{
 pub use faults::Fault;
 pub use server::{RunError, RunningServer, run, serve, shutdown_signal};
 pub use state::{AppState, StartError};
-
-/// Lines describing seeded accounts whose passwords were generated, for the operator.
-pub fn describe_accounts(
-    config: &Config,
-    generated_admin: bool,
-    generated_creditsafe: bool,
-) -> Vec<String> {
-    let mut lines = Vec::new();
-    if generated_admin {
-        lines.push(format!(
-            "admin account: {} / {} (generated; set --admin-password to choose)",
-            config.admin.username, config.admin.password
-        ));
-    }
-    if generated_creditsafe {
-        lines.push(format!(
-            "creditsafe account: {} / {} (generated; set --creditsafe-password to choose)",
-            config.creditsafe_account.username, config.creditsafe_account.password
-        ));
-    }
-    lines
-}

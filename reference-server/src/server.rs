@@ -232,7 +232,7 @@ pub async fn run(args: crate::config::ServerArgs) -> Result<(), RunError> {
     let listen = args.listen;
     let (generated_admin, generated_creditsafe) = args.generated_passwords();
     let config = args.into_config()?;
-    let accounts = crate::describe_accounts(&config, generated_admin, generated_creditsafe);
+    let accounts = describe_accounts(&config, generated_admin, generated_creditsafe);
     let profile = config.profile;
     let store = config.store.describe().to_owned();
     let state = AppState::open(config, crate::Clock::system()).await?;
@@ -251,4 +251,26 @@ pub async fn run(args: crate::config::ServerArgs) -> Result<(), RunError> {
     serve(listener, state, shutdown_signal())
         .await
         .map_err(RunError::Serve)
+}
+
+/// Lines describing seeded accounts whose passwords were generated, for the operator.
+fn describe_accounts(
+    config: &crate::config::Config,
+    generated_admin: bool,
+    generated_creditsafe: bool,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    if generated_admin {
+        lines.push(format!(
+            "admin account: {} / {} (generated; set --admin-password to choose)",
+            config.admin.username, config.admin.password
+        ));
+    }
+    if generated_creditsafe {
+        lines.push(format!(
+            "creditsafe account: {} / {} (generated; set --creditsafe-password to choose)",
+            config.creditsafe_account.username, config.creditsafe_account.password
+        ));
+    }
+    lines
 }
