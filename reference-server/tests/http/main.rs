@@ -8,6 +8,7 @@ mod creditsafe;
 mod faults;
 mod general;
 mod openapi;
+mod public_api;
 mod redis_server;
 mod signup_limits;
 mod store_outage;
