@@ -49,5 +49,5 @@ pub use config::{
 };
 #[cfg(feature = "faults")]
 pub use faults::Fault;
-pub use server::{RunError, RunningServer, run, serve, shutdown_signal};
+pub use server::{RunError, RunningServer, run, serve};
 pub use state::{AppState, StartError};

@@ -186,7 +186,7 @@ impl RunningServer {
 }
 
 /// Completes on SIGINT or SIGTERM: the shutdown future for [`serve`] in a binary.
-pub async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -24,7 +24,6 @@ const PUBLIC: &[&str] = &[
     "random_password",
     "run",
     "serve",
-    "shutdown_signal",
 ];
 
 #[test]
