@@ -29,7 +29,7 @@ async function createServer(config) {
         }
     });
 
-    const users = new UserStore();
+    const users = new UserStore(config.scryptCost);
     if (config.admin) {
         await users.create({ ...config.admin, scope: ['user', 'admin'] });
     }
@@ -38,6 +38,14 @@ async function createServer(config) {
     const secret = config.jwtSecret ?? Crypto.randomBytes(32).toString('hex');
     server.route(Appmixer.routes({ config, users, limiters, secret }));
     server.route(await Creditsafe.routes({ config, limiters }));
+    if (config.logRequests) {
+        server.events.on('response', (request) => {
+
+            const status = request.response?.statusCode ?? '-';
+            console.log(`${new Date().toISOString()} ${request.info.remoteAddress} ${request.method.toUpperCase()} ${request.path} ${status}`);
+        });
+    }
+
     return server;
 }
 

@@ -17,7 +17,7 @@ const schema = Joi.object({
     USER_SIGNUP_RATE_LIMIT_EMAIL_WINDOW_MS: positive.default(3600000),
     USER_SIGNUP_RATE_LIMIT_IP: positive.default(50),
     USER_SIGNUP_RATE_LIMIT_IP_WINDOW_MS: positive.default(3600000),
-    API_USER_CREATE_SCOPE: Joi.string().allow('').default(''),
+    API_USER_CREATE_SCOPE: Joi.string().empty(''),
 
     // Creditsafe Connect /authenticate limits (documented: 5 identical invalid per 2 minutes; 10,000 per 5 minutes).
     CREDITSAFE_INVALID_LIMIT: positive.default(5),
@@ -37,11 +37,22 @@ const schema = Joi.object({
     APPMIXER_TOKEN_LIFETIME_S: positive.default(30 * 24 * 3600),
     CREDITSAFE_TOKEN_LIFETIME_S: positive.default(3600),
 
+    // scrypt's CPU/memory cost for stored passwords (a power of two; lower it only for test environments).
+    PASSWORD_SCRYPT_COST: Joi.number().integer().min(2).max(1 << 20)
+        .custom((value, helpers) => {
+
+            return (value & (value - 1)) === 0 ? value : helpers.message({ custom: '{{#label}} must be a power of two' });
+        })
+        .default(16384),
+
     // Only behind a proxy that sets X-Forwarded-For may the client address be taken from it.
     TRUST_FORWARDED_FOR: Joi.boolean().truthy('1').falsy('0', '').default(false),
 
+    // One line per answered request on stdout.
+    LOG_REQUESTS: Joi.boolean().truthy('1').falsy('0', '').default(false),
+
     // A deliberately broken variant, for testing the conformance suite.
-    HAPI_TARGET_FAULT: Joi.string().valid(...FAULTS, '').default('')
+    HAPI_TARGET_FAULT: Joi.string().valid(...FAULTS).empty('')
 })
     .and('ADMIN_USERNAME', 'ADMIN_PASSWORD')
     .and('CREDITSAFE_USERNAME', 'CREDITSAFE_PASSWORD')
@@ -62,7 +73,7 @@ function load(env = process.env) {
             emailWindowMs: value.USER_SIGNUP_RATE_LIMIT_EMAIL_WINDOW_MS,
             ipLimit: value.USER_SIGNUP_RATE_LIMIT_IP,
             ipWindowMs: value.USER_SIGNUP_RATE_LIMIT_IP_WINDOW_MS,
-            createScope: value.API_USER_CREATE_SCOPE || null
+            createScope: value.API_USER_CREATE_SCOPE ?? null
         },
         creditsafe: {
             invalidLimit: value.CREDITSAFE_INVALID_LIMIT,
@@ -83,8 +94,10 @@ function load(env = process.env) {
             : null,
         jwtSecret: value.APPMIXER_JWT_SECRET || null,
         tokenLifetimeS: value.APPMIXER_TOKEN_LIFETIME_S,
+        scryptCost: value.PASSWORD_SCRYPT_COST,
         trustForwardedFor: value.TRUST_FORWARDED_FOR,
-        fault: value.HAPI_TARGET_FAULT || null
+        logRequests: value.LOG_REQUESTS,
+        fault: value.HAPI_TARGET_FAULT ?? null
     };
 }
 

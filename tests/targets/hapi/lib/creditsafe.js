@@ -9,7 +9,7 @@ const Jwt = require('jsonwebtoken');
 
 const { exceeded, tooManyRequests } = require('./limits');
 const { clientAddress, lastForwarded } = require('./client-address');
-const { hashPassword, passwordMatches } = require('./users');
+const { hashPassword, passwordMatches } = require('./passwords');
 
 // The body is optional: a missing body or missing fields are invalid credentials (401), wrong types are 400.
 const authenticateSchema = Joi.object({
@@ -44,7 +44,7 @@ async function routes({ config, limiters }) {
     const settings = config.creditsafe;
     const key = signingKey();
     const account = settings.account
-        ? { username: settings.account.username, password: await hashPassword(settings.account.password) }
+        ? { username: settings.account.username, password: await hashPassword(settings.account.password, config.scryptCost) }
         : null;
 
     const lockoutKey = (request) => {

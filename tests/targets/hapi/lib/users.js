@@ -1,33 +1,20 @@
 'use strict';
-// Appmixer users kept in memory: passwords hashed with scrypt, e-mail addresses compared trimmed and
+// Appmixer users kept in memory: passwords hashed (passwords.js), e-mail addresses compared trimmed and
 // lower-cased (one mailbox however it is written), usernames compared exactly as stored.
 
 const Crypto = require('crypto');
-const Util = require('util');
-
-const scrypt = Util.promisify(Crypto.scrypt);
+const { hashPassword, passwordMatches } = require('./passwords');
 
 function normalizeEmail(email) {
 
     return email.trim().toLowerCase();
 }
 
-async function hashPassword(password) {
-
-    const salt = Crypto.randomBytes(16);
-    const hash = await scrypt(password, salt, 32);
-    return { salt, hash };
-}
-
-async function passwordMatches(stored, password) {
-
-    const hash = await scrypt(password, stored.salt, 32);
-    return Crypto.timingSafeEqual(hash, stored.hash);
-}
-
 class UserStore {
 
-    constructor() {
+    constructor(scryptCost) {
+
+        this.scryptCost = scryptCost;
 
         this.byId = new Map();
         this.byUsername = new Map();
@@ -48,7 +35,7 @@ class UserStore {
             isActive: false,
             plan: 'free',
             scope,
-            password: await hashPassword(password)
+            password: await hashPassword(password, this.scryptCost)
         };
         // Checked again after the hash: two identical signups may have been hashing at once.
         if (this.exists(user)) {
@@ -89,4 +76,4 @@ function publicUser(user) {
     };
 }
 
-module.exports = { UserStore, normalizeEmail, publicUser, hashPassword, passwordMatches };
+module.exports = { UserStore, normalizeEmail, publicUser };
