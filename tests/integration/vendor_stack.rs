@@ -88,13 +88,7 @@ fn hapi_dir() -> PathBuf {
 
 /// Why the target cannot be started here, if it cannot.
 fn missing_prerequisite() -> Option<String> {
-    let node = std::process::Command::new("node")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !node {
+    if !crate::support::installed("node") {
         return Some("node is needed to run the hapi target (apt-get install nodejs npm)".into());
     }
     let installed = hapi_dir().join("node_modules/@hapi/hapi/package.json");
@@ -117,41 +111,29 @@ struct HapiTarget {
 impl HapiTarget {
     async fn start(variant: &Variant) -> HapiTarget {
         let limits = limits();
+        let limit_settings = [
+            ("USER_SIGNUP_RATE_LIMIT_EMAIL", limits.signup_email),
+            (
+                "USER_SIGNUP_RATE_LIMIT_EMAIL_WINDOW_MS",
+                limits.signup_email_window_ms,
+            ),
+            ("USER_SIGNUP_RATE_LIMIT_IP", limits.signup_ip),
+            (
+                "USER_SIGNUP_RATE_LIMIT_IP_WINDOW_MS",
+                limits.signup_ip_window_ms,
+            ),
+            ("CREDITSAFE_INVALID_LIMIT", limits.cs_identical_invalid),
+            ("CREDITSAFE_INVALID_WINDOW_MS", limits.cs_invalid_window_ms),
+            ("CREDITSAFE_LOCKOUT_THRESHOLD", limits.cs_overall_threshold),
+            ("CREDITSAFE_LOCKOUT_WINDOW_MS", limits.cs_overall_window_ms),
+        ];
         let mut command = Command::new("node");
         command
             .arg("server.js")
             .current_dir(hapi_dir())
             .env("HOST", "127.0.0.1")
             .env("PORT", "0")
-            .env(
-                "USER_SIGNUP_RATE_LIMIT_EMAIL",
-                limits.signup_email.to_string(),
-            )
-            .env(
-                "USER_SIGNUP_RATE_LIMIT_EMAIL_WINDOW_MS",
-                limits.signup_email_window_ms.to_string(),
-            )
-            .env("USER_SIGNUP_RATE_LIMIT_IP", limits.signup_ip.to_string())
-            .env(
-                "USER_SIGNUP_RATE_LIMIT_IP_WINDOW_MS",
-                limits.signup_ip_window_ms.to_string(),
-            )
-            .env(
-                "CREDITSAFE_INVALID_LIMIT",
-                limits.cs_identical_invalid.to_string(),
-            )
-            .env(
-                "CREDITSAFE_INVALID_WINDOW_MS",
-                limits.cs_invalid_window_ms.to_string(),
-            )
-            .env(
-                "CREDITSAFE_LOCKOUT_THRESHOLD",
-                limits.cs_overall_threshold.to_string(),
-            )
-            .env(
-                "CREDITSAFE_LOCKOUT_WINDOW_MS",
-                limits.cs_overall_window_ms.to_string(),
-            )
+            .envs(limit_settings.map(|(name, value)| (name, value.to_string())))
             .env("ADMIN_USERNAME", ADMIN.0)
             .env("ADMIN_PASSWORD", ADMIN.1)
             .env("CREDITSAFE_USERNAME", CREDITSAFE.0)
