@@ -23,3 +23,4 @@ mod runs;
 mod secrets;
 mod support;
 mod target_file_fuzz;
+mod vendor_stack;
