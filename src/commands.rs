@@ -1,9 +1,7 @@
 //! Carrying out each command: build the suite and targets, run the engine with the chosen reporters, and
 //! map the outcome to an exit code.
 
-use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::{self, IsTerminal, Write};
 
 use serde::Serialize;
 
@@ -11,13 +9,15 @@ use crate::cli::{
     CheckScenariosArgs, Cli, ColorChoice, Command, FormatSpec, ListFormat, ReportFormat,
     RequirementsArgs, RunArgs, ServeArgs,
 };
-use crate::config::{self, ConfigError};
+use crate::detect::DetectError;
 use crate::embedded::{EmbeddedError, EmbeddedServers};
 use crate::engine::{self, EngineError, RunPlan, Selection, SelectionError, TargetPlan};
+use crate::report::output::{self, OutputError};
 use crate::report::{
-    HtmlReporter, HumanReporter, JsonReporter, JunitReporter, Reporter, ReporterSet,
+    HtmlReporter, HumanReporter, JsonReporter, JunitReporter, LoadProgress, Reporter, ReporterSet,
 };
 use crate::suite::{self, SuiteError};
+use crate::target::{self, DescriptionError, TargetDescription, TargetFlags};
 
 /// Exit codes, fixed by cause.
 pub mod exit {
@@ -30,7 +30,7 @@ pub mod exit {
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
     #[error(transparent)]
-    Config(#[from] ConfigError),
+    Description(#[from] DescriptionError),
     #[error(transparent)]
     Selection(#[from] SelectionError),
     #[error(transparent)]
@@ -41,18 +41,16 @@ pub enum CommandError {
     Engine(#[from] EngineError),
     #[error(transparent)]
     Embedded(#[from] EmbeddedError),
-    #[error("could not create {}", path.display())]
-    CreateOutput {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Output(#[from] OutputError),
     #[error("could not write the report")]
     Write(#[source] io::Error),
     #[error("could not start the async runtime")]
     Runtime(#[source] io::Error),
     #[error(transparent)]
     Load(#[from] crate::load::LoadError),
+    #[error(transparent)]
+    Detect(#[from] DetectError),
     #[error("the reference server failed")]
     Serve(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -60,11 +58,11 @@ pub enum CommandError {
 impl CommandError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            CommandError::Config(_)
+            CommandError::Description(_)
             | CommandError::Selection(_)
             | CommandError::Suite(_)
             | CommandError::Usage(_)
-            | CommandError::CreateOutput { .. }
+            | CommandError::Output(_)
             | CommandError::Engine(EngineError::ClockProtocol { .. })
             | CommandError::Load(crate::load::LoadError::Missing { .. }) => exit::USAGE,
             CommandError::Engine(_)
@@ -72,7 +70,16 @@ impl CommandError {
             | CommandError::Write(_)
             | CommandError::Runtime(_)
             | CommandError::Serve(_)
-            | CommandError::Load(_) => exit::RUNTIME,
+            | CommandError::Load(_)
+            | CommandError::Detect(_) => exit::RUNTIME,
+        }
+    }
+
+    /// What to print under the message: a mistake in the target file, underlined in its text.
+    pub fn snippet(&self, styled: bool) -> Option<String> {
+        match self {
+            CommandError::Description(error) => error.snippet(styled),
+            _ => None,
         }
     }
 
@@ -102,14 +109,9 @@ fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
 }
 
 /// The target the flags describe; `None` when they describe none (the embedded default).
-fn explicit_target(
-    target: &crate::cli::TargetArgs,
-) -> Result<Option<config::TargetDescription>, CommandError> {
+fn explicit_target(target: &TargetFlags) -> Result<Option<TargetDescription>, CommandError> {
     if target.names_a_target() {
-        Ok(Some(config::load(
-            target.target_file.as_deref(),
-            &target.flags(),
-        )?))
+        Ok(Some(target::load(target)?))
     } else if let Some(flag) = target.first_target_flag() {
         Err(CommandError::Usage(format!(
             "{flag} describes a target, but none is given: add --target URL or --target-file FILE"
@@ -153,39 +155,35 @@ fn run(args: &RunArgs) -> Result<u8, CommandError> {
     })
 }
 
-fn reporters(args: &RunArgs) -> Result<ReporterSet, CommandError> {
-    let default = [FormatSpec {
-        format: ReportFormat::Human,
-        path: None,
-    }];
-    let specs: &[FormatSpec] = if args.formats.is_empty() {
-        &default
-    } else {
-        &args.formats
-    };
-    if specs.iter().filter(|spec| spec.path.is_none()).count() > 1 {
-        return Err(CommandError::Usage(
-            "--format: more than one format writes to stdout; give all but one a path (`json=report.json`)".into(),
-        ));
+/// The formats asked for (human on stdout when none), at most one of them on stdout.
+fn format_specs(given: &[FormatSpec], example: &str) -> Result<Vec<FormatSpec>, CommandError> {
+    if given.is_empty() {
+        return Ok(vec![FormatSpec {
+            format: ReportFormat::Human,
+            path: None,
+        }]);
     }
+    if given.iter().filter(|spec| spec.path.is_none()).count() > 1 {
+        return Err(CommandError::Usage(format!(
+            "--format: more than one format writes to stdout; give all but one a path (`{example}`)"
+        )));
+    }
+    Ok(given.to_vec())
+}
+
+fn reporters(args: &RunArgs) -> Result<ReporterSet, CommandError> {
     let mut set = ReporterSet::new(args.show_secrets);
-    for spec in specs {
-        let (out, is_terminal): (Box<dyn Write>, bool) = match &spec.path {
-            None => (Box::new(io::stdout()), io::stdout().is_terminal()),
-            Some(path) => {
-                let file = File::create(path).map_err(|source| CommandError::CreateOutput {
-                    path: path.clone(),
-                    source,
-                })?;
-                (Box::new(BufWriter::new(file)), false)
-            }
-        };
+    for spec in format_specs(&args.formats, "json=report.json")? {
+        let output = output::open(spec.path.as_deref())?;
+        let out = output.writer;
         let reporter: Box<dyn Reporter> = match spec.format {
             ReportFormat::Human => {
                 let color = match args.color {
                     ColorChoice::Always => true,
                     ColorChoice::Never => false,
-                    ColorChoice::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none(),
+                    ColorChoice::Auto => {
+                        output.is_terminal && std::env::var_os("NO_COLOR").is_none()
+                    }
                 };
                 Box::new(HumanReporter::new(out, color, io::stderr().is_terminal()))
             }
@@ -203,19 +201,7 @@ fn load(args: &crate::cli::LoadArgs) -> Result<u8, CommandError> {
     use authconform_scenario::model::Profile;
 
     let explicit_target = explicit_target(&args.target)?;
-    let specs: Vec<FormatSpec> = if args.formats.is_empty() {
-        vec![FormatSpec {
-            format: ReportFormat::Human,
-            path: None,
-        }]
-    } else {
-        args.formats.clone()
-    };
-    if specs.iter().filter(|spec| spec.path.is_none()).count() > 1 {
-        return Err(CommandError::Usage(
-            "--format: more than one format writes to stdout; give all but one a path (`json=load.json`)".into(),
-        ));
-    }
+    let specs = format_specs(&args.formats, "json=load.json")?;
     if specs.iter().any(|spec| spec.format == ReportFormat::Html) {
         return Err(CommandError::Usage(
             "--format html is a report of `run`; for load, --report-dir DIR keeps goose's own HTML report".into(),
@@ -254,7 +240,8 @@ fn load(args: &crate::cli::LoadArgs) -> Result<u8, CommandError> {
         };
         // goose prints progress lines on stdout; keep stdout for the report.
         let quiet_stdout = gag::Redirect::stdout(io::stderr()).ok();
-        let result = load::run(&target, &options).await;
+        let mut progress = LoadProgress::new();
+        let result = load::run(&target, &options, &mut |event| progress.handle(event)).await;
         drop(quiet_stdout);
         if let Some(servers) = servers {
             servers.shutdown().await;
@@ -262,19 +249,11 @@ fn load(args: &crate::cli::LoadArgs) -> Result<u8, CommandError> {
         result.map_err(CommandError::from)
     })?;
     for spec in &specs {
-        let mut out: Box<dyn Write> = match &spec.path {
-            None => Box::new(io::stdout()),
-            Some(path) => Box::new(BufWriter::new(File::create(path).map_err(|source| {
-                CommandError::CreateOutput {
-                    path: path.clone(),
-                    source,
-                }
-            })?)),
-        };
+        let mut out = output::open(spec.path.as_deref())?.writer;
         let written = match spec.format {
-            ReportFormat::Human => report.write_human(&mut out),
-            ReportFormat::Json => report.write_json(&mut out),
-            ReportFormat::Junit => report.write_junit(&mut out),
+            ReportFormat::Human => crate::report::load::write_human(&report, &mut out),
+            ReportFormat::Json => crate::report::load::write_json(&report, &mut out),
+            ReportFormat::Junit => crate::report::load::write_junit(&report, &mut out),
             ReportFormat::Html => unreachable!("refused before the run"),
         };
         written
@@ -295,25 +274,23 @@ fn detect(args: &crate::cli::DetectArgs) -> Result<u8, CommandError> {
         ));
     }
     // Detection is what tells the profiles: any placeholder satisfies the description's loader.
-    let mut flags = args.target.flags();
+    let mut flags = args.target.clone();
     if flags.profiles.is_empty() {
         flags.profiles.push("creditsafe-connect".into());
     }
-    let target = config::load(args.target.target_file.as_deref(), &flags)?;
+    let target = target::load(&flags)?;
     let runtime = runtime()?;
-    let detection = runtime
-        .block_on(crate::detect::detect(&target))
-        .map_err(|error| CommandError::Usage(error.to_string()))?;
-    let mut out = io::stdout();
-    if args.format == "json" {
-        serde_json::to_writer_pretty(&mut out, &detection)
-            .map_err(|error| CommandError::Write(io::Error::other(error)))?;
-        writeln!(out).map_err(CommandError::Write)?;
-    } else {
-        detection
-            .write_human(&mut out)
-            .map_err(CommandError::Write)?;
-    }
+    let detection = runtime.block_on(crate::detect::detect(&target))?;
+    let mut out = output::open(None)?.writer;
+    let written = match args.format {
+        ListFormat::Json => serde_json::to_writer_pretty(&mut out, &detection)
+            .map_err(io::Error::from)
+            .and_then(|()| writeln!(out)),
+        ListFormat::Human => detection.write_human(&mut out),
+    };
+    written
+        .and_then(|()| out.flush())
+        .map_err(CommandError::Write)?;
     Ok(if detection.profiles().is_empty() {
         exit::FAILED
     } else {

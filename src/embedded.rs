@@ -10,8 +10,8 @@ use authconform_reference_server::{
 };
 use authconform_scenario::model::{Capability, Profile};
 
-use crate::config::{Account, ClockMode, TargetDescription};
 use crate::engine::TargetPlan;
+use crate::target::{Account, ClockMode, TargetDescription};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbeddedError {

@@ -7,10 +7,10 @@ use authconform_scenario::model::{Expectations, JsonType, JwtExpectation, Matche
 use regex::Regex;
 use serde_json::Value;
 
-use super::http::Response;
 use super::jwt;
 use super::render::{CapturedResponse, RenderError, Scope};
 use super::results::ObservationKind;
+use crate::target::{Response, excerpt, truncate};
 
 /// One expectation that did not hold (or held with a warning).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -469,28 +469,12 @@ pub(crate) fn short(value: &Value) -> String {
     format!("{kind} {}", truncate(&value.to_string(), 120))
 }
 
-/// A body for a message, shortened.
-pub(crate) fn excerpt(body: &[u8]) -> String {
-    if body.is_empty() {
-        return "(empty body)".into();
-    }
-    truncate(&String::from_utf8_lossy(body), 160)
-}
-
 /// A short hint at the body to follow a status, so `status 400` also says why.
 fn body_hint(response: &Response) -> String {
     if response.body.is_empty() {
         String::new()
     } else {
         format!(", body {}", excerpt(&response.body))
-    }
-}
-
-fn truncate(text: &str, max_chars: usize) -> String {
-    let text = text.trim();
-    match text.char_indices().nth(max_chars) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
     }
 }
 

@@ -2,7 +2,6 @@
 //! target's accounts and limits.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use authconform_scenario::model::JsonTemplate;
 use authconform_scenario::template::{
@@ -13,7 +12,7 @@ use rand::distr::Alphanumeric;
 use serde_json::Value;
 
 use super::jwt;
-use crate::config::TargetDescription;
+use crate::target::{RunIds, TargetDescription};
 
 /// Why a template could not be evaluated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,35 +29,6 @@ pub enum RenderError {
     NotInteger { expr: String, value: String },
     #[error("{0}")]
     Function(String),
-}
-
-/// Values unique to one run: the run id and a counter for fresh names.
-#[derive(Debug)]
-pub(crate) struct RunIds {
-    pub(crate) run_id: String,
-    counter: AtomicU64,
-}
-
-impl RunIds {
-    pub(crate) fn new() -> RunIds {
-        let run_id: String = rand::rng()
-            .sample_iter(Alphanumeric)
-            .take(8)
-            .map(|c| char::from(c).to_ascii_lowercase())
-            .collect();
-        RunIds::with_id(run_id)
-    }
-
-    pub(crate) fn with_id(run_id: String) -> RunIds {
-        RunIds {
-            run_id,
-            counter: AtomicU64::new(0),
-        }
-    }
-
-    pub(crate) fn next(&self) -> u64 {
-        self.counter.fetch_add(1, Ordering::Relaxed) + 1
-    }
 }
 
 /// A fresh identity for `user.NAME.*`.

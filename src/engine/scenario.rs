@@ -12,8 +12,8 @@ use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use tokio::task::JoinSet;
 
 use super::events::EngineEvent;
+use super::exchange::record;
 use super::expect::{Mismatch, RenderedExpectations, lookup};
-use super::http::{NoResponse, PreparedRequest, Response, TargetClient, record};
 use super::render::{
     CapturedResponse, RenderError, ScenarioVars, Scope, for_each_template, needs_admin_token,
     template_any, varies_per_evaluation,
@@ -21,7 +21,8 @@ use super::render::{
 use super::results::{
     Check, Exchange, Finding, Observation, ObservationKind, ReadingSeen, SampleExchange, Verdict,
 };
-use super::target::TargetRun;
+use super::target::SharedTarget;
+use crate::target::{NoResponse, PreparedRequest, Response, TargetClient, excerpt};
 
 /// What a scenario found, per requirement.
 #[derive(Debug, Default)]
@@ -32,6 +33,8 @@ pub(crate) struct ScenarioOutcome {
     /// Every judging step, per requirement, with its sample exchanges.
     pub(crate) checks: Vec<(String, Check)>,
     pub(crate) readings: Vec<(String, ReadingSeen)>,
+    /// What the scenario saw besides verdicts (readings, token details), in order.
+    pub(crate) observations: Vec<Observation>,
     pub(crate) steps_run: usize,
     pub(crate) requests: u64,
 }
@@ -93,14 +96,14 @@ impl StepResult {
 }
 
 pub(crate) async fn run_scenario(
-    run: &mut TargetRun<'_>,
+    run: &SharedTarget<'_>,
     scenario: &Scenario,
     events: &mut dyn FnMut(&EngineEvent<'_>),
 ) -> ScenarioOutcome {
     let mut outcome = ScenarioOutcome::default();
     let mut vars = ScenarioVars::default();
     let mut marks: HashMap<String, u64> = HashMap::new();
-    let forwarded_for = run.next_forwarded_for();
+    let forwarded_for = run.next_client_address();
 
     for (index, step) in scenario.steps.iter().enumerate() {
         let number = index + 1;
@@ -117,7 +120,7 @@ pub(crate) async fn run_scenario(
             }
             Action::Wait(wait) => match run.wait(wait, &scenario.name, &step.name, events).await {
                 Ok(()) => StepResult::default(),
-                Err(reason) => StepResult::blocked(reason),
+                Err(reason) => StepResult::blocked(reason.to_string()),
             },
         };
         outcome.steps_run += 1;
@@ -137,7 +140,7 @@ pub(crate) async fn run_scenario(
             overtime.as_deref(),
             &mut outcome,
         );
-        run.secrets.append(&mut vars.secrets);
+        run.add_secrets(&mut vars.secrets);
         let step_verdict = step_verdict(&result, overtime.is_some());
         events(&EngineEvent::StepFinished {
             scenario: &scenario.name,
@@ -167,7 +170,11 @@ fn step_verdict(result: &StepResult, overtime: bool) -> Verdict {
 }
 
 /// The note for a `within` step that completed too late to tell, or `None` when it was in time.
-fn overtime(run: &TargetRun<'_>, within: &Within, marks: &HashMap<String, u64>) -> Option<String> {
+fn overtime(
+    run: &SharedTarget<'_>,
+    within: &Within,
+    marks: &HashMap<String, u64>,
+) -> Option<String> {
     let since = *marks.get(&within.since)?;
     let elapsed = run.clock.now_ms().saturating_sub(since);
     let window = run.target.limits.window_ms(within.window);
@@ -183,7 +190,7 @@ fn overtime(run: &TargetRun<'_>, within: &Within, marks: &HashMap<String, u64>) 
 }
 
 async fn run_request(
-    run: &mut TargetRun<'_>,
+    run: &SharedTarget<'_>,
     step: &RequestStep,
     vars: &mut ScenarioVars,
     forwarded_for: Option<&(HeaderName, HeaderValue)>,
@@ -202,15 +209,17 @@ async fn run_request(
     for_each_template(&request_templates, &mut |t| {
         varies |= template_any(t, &varies_per_evaluation)
     });
-    if needs_token {
-        run.ensure_admin_token().await;
-    }
+    let admin_token = if needs_token {
+        run.ensure_admin_token().await
+    } else {
+        run.admin_token().await
+    };
 
     let now_s = run.clock.unix_now_s();
     let mut scope = Scope {
         target: run.target,
         ids: run.ids,
-        admin_token: run.admin_token.as_ref(),
+        admin_token: admin_token.as_ref(),
         vars,
         repeat_index: 0,
         now_s,
@@ -541,7 +550,7 @@ fn capture(
                     actual: format!(
                         "status {}, body {}",
                         response.status,
-                        super::expect::excerpt(&response.body)
+                        excerpt(&response.body)
                     ),
                     warning_only: false,
                 },
@@ -563,11 +572,11 @@ fn capture(
 }
 
 /// The requirements a step judges on this target; empty for a setup step.
-fn judged<'s>(run: &TargetRun<'_>, step: &'s Step) -> Vec<&'s String> {
+fn judged<'s>(run: &SharedTarget<'_>, step: &'s Step) -> Vec<&'s String> {
     step.covers.iter().filter(|id| run.applies(id)).collect()
 }
 
-fn scenario_covers<'s>(run: &TargetRun<'_>, scenario: &'s Scenario) -> Vec<&'s String> {
+fn scenario_covers<'s>(run: &SharedTarget<'_>, scenario: &'s Scenario) -> Vec<&'s String> {
     scenario
         .covers
         .iter()
@@ -576,7 +585,7 @@ fn scenario_covers<'s>(run: &TargetRun<'_>, scenario: &'s Scenario) -> Vec<&'s S
 }
 
 fn record_readings(
-    run: &mut TargetRun<'_>,
+    run: &SharedTarget<'_>,
     scenario: &Scenario,
     step: &Step,
     request: &RequestStep,
@@ -603,7 +612,7 @@ fn record_readings(
                 },
             ));
         }
-        run.observations.push(Observation {
+        outcome.observations.push(Observation {
             scenario: scenario.name.clone(),
             step: step.name.clone(),
             requirements: covers.iter().map(|id| (*id).clone()).collect(),
@@ -612,7 +621,7 @@ fn record_readings(
         });
     }
     for (kind, detail) in &result.observations {
-        run.observations.push(Observation {
+        outcome.observations.push(Observation {
             scenario: scenario.name.clone(),
             step: step.name.clone(),
             requirements: covers.iter().map(|id| (*id).clone()).collect(),
@@ -624,7 +633,7 @@ fn record_readings(
 
 /// Turns a step's result into findings and passes. Returns whether the scenario must stop here.
 fn judge(
-    run: &TargetRun<'_>,
+    run: &SharedTarget<'_>,
     scenario: &Scenario,
     step: &Step,
     number: usize,
@@ -730,7 +739,7 @@ fn judge(
 
 /// After a step stopped the scenario: what later steps would have judged is inconclusive.
 fn not_reached(
-    run: &TargetRun<'_>,
+    run: &SharedTarget<'_>,
     scenario: &Scenario,
     number: usize,
     step: &Step,

@@ -25,7 +25,7 @@ pub enum TransportError {
 
 /// One request, ready to send on any connection to the target.
 #[derive(Debug, Clone)]
-pub struct PreparedRequest {
+pub struct WireRequest {
     /// `host:port`, as the `Host` header and the connection use it.
     pub authority: String,
     /// The path and query sent on the request line.
@@ -45,7 +45,7 @@ impl UserConnection {
     /// Sends `body` as a `POST` and reads the whole answer (status and body).
     pub async fn post(
         &mut self,
-        request: &PreparedRequest,
+        request: &WireRequest,
         body: Bytes,
     ) -> Result<(u16, Bytes), TransportError> {
         let timeout_ms = u64::try_from(request.timeout.as_millis()).unwrap_or(u64::MAX);
@@ -60,7 +60,7 @@ impl UserConnection {
 
     async fn exchange(
         &mut self,
-        request: &PreparedRequest,
+        request: &WireRequest,
         body: Bytes,
     ) -> Result<(u16, Bytes), TransportError> {
         if let Some(sender) = self.sender.as_mut()

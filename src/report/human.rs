@@ -7,8 +7,8 @@ use std::time::Duration;
 use anstyle::{AnsiColor, Effects, Style};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::config::ClockMode;
 use crate::engine::{EngineEvent, RequirementReport, RunReport, Summary, TargetReport, Verdict};
+use crate::target::ClockMode;
 
 /// How many findings to print under one requirement before summarising the rest.
 const FINDINGS_SHOWN: usize = 3;
