@@ -35,8 +35,25 @@ pub enum CommandError {
     Selection(#[from] SelectionError),
     #[error(transparent)]
     Suite(#[from] SuiteError),
+    #[error("{flag} describes a target, but none is given: add --target URL or --target-file FILE")]
+    TargetFlagWithoutTarget { flag: &'static str },
+    #[error("detect needs a target: add --target URL or --target-file FILE")]
+    DetectWithoutTarget,
+    #[error(
+        "--format: more than one format writes to stdout; give all but one a path (`{example}`)"
+    )]
+    SeveralOnStdout { example: &'static str },
+    #[error(
+        "--format html is a report of `run`; for load, --report-dir DIR keeps goose's own HTML report"
+    )]
+    HtmlForLoad,
+    #[error("no embedded instance serves {profile}")]
+    NoEmbeddedInstance {
+        profile: authconform_scenario::model::Profile,
+    },
+    /// The reference server's flags or address (its message names the flag).
     #[error("{0}")]
-    Usage(String),
+    ServeSetup(authconform_reference_server::RunError),
     #[error(transparent)]
     Engine(#[from] EngineError),
     #[error(transparent)]
@@ -61,7 +78,12 @@ impl CommandError {
             CommandError::Description(_)
             | CommandError::Selection(_)
             | CommandError::Suite(_)
-            | CommandError::Usage(_)
+            | CommandError::TargetFlagWithoutTarget { .. }
+            | CommandError::DetectWithoutTarget
+            | CommandError::SeveralOnStdout { .. }
+            | CommandError::HtmlForLoad
+            | CommandError::NoEmbeddedInstance { .. }
+            | CommandError::ServeSetup(_)
             | CommandError::Output(_)
             | CommandError::Engine(EngineError::ClockProtocol { .. })
             | CommandError::Load(crate::load::LoadError::Missing { .. }) => exit::USAGE,
@@ -113,9 +135,7 @@ fn explicit_target(target: &TargetFlags) -> Result<Option<TargetDescription>, Co
     if target.names_a_target() {
         Ok(Some(target::load(target)?))
     } else if let Some(flag) = target.first_target_flag() {
-        Err(CommandError::Usage(format!(
-            "{flag} describes a target, but none is given: add --target URL or --target-file FILE"
-        )))
+        Err(CommandError::TargetFlagWithoutTarget { flag })
     } else {
         Ok(None)
     }
@@ -156,7 +176,10 @@ fn run(args: &RunArgs) -> Result<u8, CommandError> {
 }
 
 /// The formats asked for (human on stdout when none), at most one of them on stdout.
-fn format_specs(given: &[FormatSpec], example: &str) -> Result<Vec<FormatSpec>, CommandError> {
+fn format_specs(
+    given: &[FormatSpec],
+    example: &'static str,
+) -> Result<Vec<FormatSpec>, CommandError> {
     if given.is_empty() {
         return Ok(vec![FormatSpec {
             format: ReportFormat::Human,
@@ -164,9 +187,7 @@ fn format_specs(given: &[FormatSpec], example: &str) -> Result<Vec<FormatSpec>, 
         }]);
     }
     if given.iter().filter(|spec| spec.path.is_none()).count() > 1 {
-        return Err(CommandError::Usage(format!(
-            "--format: more than one format writes to stdout; give all but one a path (`{example}`)"
-        )));
+        return Err(CommandError::SeveralOnStdout { example });
     }
     Ok(given.to_vec())
 }
@@ -203,9 +224,7 @@ fn load(args: &crate::cli::LoadArgs) -> Result<u8, CommandError> {
     let explicit_target = explicit_target(&args.target)?;
     let specs = format_specs(&args.formats, "json=load.json")?;
     if specs.iter().any(|spec| spec.format == ReportFormat::Html) {
-        return Err(CommandError::Usage(
-            "--format html is a report of `run`; for load, --report-dir DIR keeps goose's own HTML report".into(),
-        ));
+        return Err(CommandError::HtmlForLoad);
     }
     let options = LoadOptions {
         profile: args.profile,
@@ -232,9 +251,7 @@ fn load(args: &crate::cli::LoadArgs) -> Result<u8, CommandError> {
                     .iter()
                     .find(|plan| plan.description.profiles.contains(&wanted))
                     .map(|plan| plan.description.clone())
-                    .ok_or_else(|| {
-                        CommandError::Usage(format!("no embedded instance serves {wanted}"))
-                    })?;
+                    .ok_or(CommandError::NoEmbeddedInstance { profile: wanted })?;
                 (target, Some(servers))
             }
         };
@@ -269,9 +286,7 @@ fn load(args: &crate::cli::LoadArgs) -> Result<u8, CommandError> {
 
 fn detect(args: &crate::cli::DetectArgs) -> Result<u8, CommandError> {
     if !args.target.names_a_target() {
-        return Err(CommandError::Usage(
-            "detect needs a target: add --target URL or --target-file FILE".into(),
-        ));
+        return Err(CommandError::DetectWithoutTarget);
     }
     // Detection is what tells the profiles: any placeholder satisfies the description's loader.
     let mut flags = args.target.clone();
@@ -304,7 +319,7 @@ fn serve(args: ServeArgs) -> Result<u8, CommandError> {
     runtime
         .block_on(authconform_reference_server::run(args.server))
         .map_err(|error| match error {
-            RunError::Config(_) | RunError::Bind { .. } => CommandError::Usage(error.to_string()),
+            RunError::Config(_) | RunError::Bind { .. } => CommandError::ServeSetup(error),
             RunError::Task(message) => CommandError::Serve(message.into()),
             RunError::Start(error) => CommandError::Serve(Box::new(error)),
             RunError::Serve(error) => CommandError::Serve(Box::new(error)),
@@ -401,4 +416,75 @@ fn check_scenarios(args: &CheckScenariosArgs) -> Result<u8, CommandError> {
     .and_then(|()| out.flush())
     .map_err(CommandError::Write)?;
     Ok(exit::PASSED)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use super::*;
+    use crate::load::{FloodError, LoadError};
+
+    fn not_found() -> io::Error {
+        io::Error::new(io::ErrorKind::NotFound, "no such file or directory")
+    }
+
+    /// No message in the chain repeats the message of its cause (main prints the whole chain).
+    fn assert_each_cause_once(error: &(dyn Error + 'static)) {
+        let mut current = Some(error);
+        while let Some(error) = current {
+            if let Some(cause) = error.source() {
+                assert!(
+                    !error.to_string().contains(&cause.to_string()),
+                    "`{error}` repeats its cause `{cause}`"
+                );
+            }
+            current = error.source();
+        }
+    }
+
+    #[test]
+    fn a_chain_names_each_cause_once() {
+        let errors = [
+            CommandError::Description(DescriptionError::Read {
+                path: "t.toml".into(),
+                source: not_found(),
+            }),
+            CommandError::Output(OutputError {
+                path: "report.json".into(),
+                source: not_found(),
+            }),
+            CommandError::Write(not_found()),
+            CommandError::Runtime(not_found()),
+            CommandError::Embedded(EmbeddedError::Bind(not_found())),
+            CommandError::Load(LoadError::Flood(FloodError::Empty)),
+            CommandError::Serve(Box::new(not_found())),
+        ];
+        for error in &errors {
+            assert_each_cause_once(error);
+        }
+        let printed = format!(
+            "{:#}",
+            anyhow::Error::from(CommandError::Output(OutputError {
+                path: "reports/report.json".into(),
+                source: not_found(),
+            }))
+        );
+        assert_eq!(
+            printed,
+            "could not create reports/report.json: no such file or directory"
+        );
+    }
+
+    #[test]
+    fn a_client_that_cannot_be_built_is_a_runtime_failure() {
+        let error = CommandError::Detect(DetectError::Client(crate::target::ClientError::Header(
+            "X-Bad".into(),
+        )));
+        assert_eq!(error.exit_code(), exit::RUNTIME);
+        let error = CommandError::Engine(EngineError::Client(
+            crate::target::ClientError::Header("X-Bad".into()),
+        ));
+        assert_eq!(error.exit_code(), exit::RUNTIME);
+    }
 }

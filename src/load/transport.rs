@@ -10,17 +10,29 @@ use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-/// Why one request got no answer.
+/// Why one request got no answer. A leaf: each message says its cause (goose records it as one line).
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
     #[error("cannot connect to {0}: {1}")]
     Connect(String, std::io::Error),
     #[error("HTTP: {0}")]
-    Http(#[from] hyper::Error),
+    Http(hyper::Error),
     #[error("cannot build the request: {0}")]
-    Request(#[from] hyper::http::Error),
+    Request(hyper::http::Error),
     #[error("no answer within {0} ms")]
     Timeout(u64),
+}
+
+impl From<hyper::Error> for TransportError {
+    fn from(error: hyper::Error) -> TransportError {
+        TransportError::Http(error)
+    }
+}
+
+impl From<hyper::http::Error> for TransportError {
+    fn from(error: hyper::http::Error) -> TransportError {
+        TransportError::Request(error)
+    }
 }
 
 /// One request, ready to send on any connection to the target.
