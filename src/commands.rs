@@ -375,10 +375,7 @@ fn requirements(args: &RequirementsArgs) -> Result<u8, CommandError> {
 fn write_requirements(out: &mut dyn Write, listings: &[RequirementListing<'_>]) -> io::Result<()> {
     let uncovered = listings.iter().filter(|l| l.scenarios.is_empty()).count();
     for listing in listings {
-        let level = match listing.level {
-            authconform_scenario::model::Level::Must => "must",
-            authconform_scenario::model::Level::Should => "should",
-        };
+        let level = listing.level.as_str();
         let profiles: Vec<&str> = listing.profiles.iter().map(|p| p.as_str()).collect();
         writeln!(out, "{:<16} {level:<6} {}", listing.id, listing.title)?;
         writeln!(out, "{:<23} profiles: {}", "", profiles.join(", "))?;

@@ -82,7 +82,7 @@ impl HumanReporter {
             self.out,
             "  {painted} {} ({}) {}",
             requirement.id,
-            level_name(requirement.level),
+            requirement.level.as_str(),
             requirement.title
         )?;
         let pad = "       ";
@@ -217,13 +217,6 @@ fn label(verdict: Verdict) -> (&'static str, Style) {
 
 fn dim() -> Style {
     Style::new().effects(Effects::DIMMED)
-}
-
-fn level_name(level: authconform_scenario::model::Level) -> &'static str {
-    match level {
-        authconform_scenario::model::Level::Must => "must",
-        authconform_scenario::model::Level::Should => "should",
-    }
 }
 
 /// `N passed, N failed, N warned, N skipped, N inconclusive in 1.23s`

@@ -18,6 +18,24 @@ pub enum Level {
     Must,
 }
 
+impl Level {
+    /// `must` or `should`, as the catalogue and the JSON report spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Must => "must",
+            Level::Should => "should",
+        }
+    }
+
+    /// `MUST` or `SHOULD`, the requirement keyword as the documents write it (RFC 2119).
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Level::Must => "MUST",
+            Level::Should => "SHOULD",
+        }
+    }
+}
+
 /// The documented API profiles a target can implement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Profile {
