@@ -479,9 +479,9 @@ mod tests {
             "X-Bad".into(),
         )));
         assert_eq!(error.exit_code(), exit::RUNTIME);
-        let error = CommandError::Engine(EngineError::Client(
-            crate::target::ClientError::Header("X-Bad".into()),
-        ));
+        let error = CommandError::Engine(EngineError::Client(crate::target::ClientError::Header(
+            "X-Bad".into(),
+        )));
         assert_eq!(error.exit_code(), exit::RUNTIME);
     }
 }

@@ -38,8 +38,7 @@ pub fn builtin_catalogue() -> Result<Catalogue, SuiteError> {
                 .is_some_and(|name| name == CATALOGUE_FILE)
         })
         .ok_or(SuiteError::NoBuiltinCatalogue)?;
-    authconform_scenario::parse_catalogue(Path::new(path), text)
-        .map_err(SuiteError::Invalid)
+    authconform_scenario::parse_catalogue(Path::new(path), text).map_err(SuiteError::Invalid)
 }
 
 /// The built-in scenario files (the catalogue excluded).
@@ -62,8 +61,7 @@ pub fn load(vendor_dirs: &[PathBuf]) -> Result<Suite, SuiteError> {
         }
         files.extend(vendor);
     }
-    authconform_scenario::assemble_suite(catalogue, files)
-        .map_err(SuiteError::Invalid)
+    authconform_scenario::assemble_suite(catalogue, files).map_err(SuiteError::Invalid)
 }
 
 /// Validates a directory of scenario files: against its own `requirements.toml` when it has one, else
@@ -75,8 +73,7 @@ pub fn check_dir(dir: &Path) -> Result<Suite, SuiteError> {
             path: own_catalogue.clone(),
             source,
         })?;
-        authconform_scenario::parse_catalogue(&own_catalogue, &text)
-            .map_err(SuiteError::Invalid)?
+        authconform_scenario::parse_catalogue(&own_catalogue, &text).map_err(SuiteError::Invalid)?
     } else {
         builtin_catalogue()?
     };
@@ -86,8 +83,7 @@ pub fn check_dir(dir: &Path) -> Result<Suite, SuiteError> {
             path: dir.to_owned(),
         });
     }
-    authconform_scenario::assemble_suite(catalogue, files)
-        .map_err(SuiteError::Invalid)
+    authconform_scenario::assemble_suite(catalogue, files).map_err(SuiteError::Invalid)
 }
 
 /// Every `*.toml` file of a directory except the catalogue, by file name.

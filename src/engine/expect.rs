@@ -3,8 +3,9 @@
 //! Templates inside expectations are rendered once per step ([`RenderedExpectations`]); each response is
 //! then checked without further allocation unless something is wrong.
 
-use authconform_scenario::model::{Expectations, JsonType, JwtExpectation, Matcher, StatusSet};
-use regex::Regex;
+use authconform_scenario::model::{
+    Expectations, JsonType, JwtExpectation, Matcher, Pattern, StatusSet,
+};
 use serde_json::Value;
 
 use super::jwt;
@@ -37,7 +38,7 @@ pub(crate) struct RenderedMatcher {
     equals: Option<Value>,
     contains: Option<Value>,
     starts_with: Option<String>,
-    matches: Option<Regex>,
+    matches: Option<Pattern>,
     integer_range: Option<(i64, i64)>,
     optional: bool,
 }
@@ -80,11 +81,7 @@ impl RenderedExpectations {
                         .as_ref()
                         .map(|t| scope.render_string(t))
                         .transpose()?,
-                    // The parser has compiled each pattern once already, so this cannot fail.
-                    matches: m
-                        .matches
-                        .as_deref()
-                        .and_then(|pattern| Regex::new(pattern).ok()),
+                    matches: m.matches.clone(),
                     integer_range: m.integer_range,
                     optional: m.optional,
                 })

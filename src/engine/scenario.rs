@@ -14,10 +14,7 @@ use tokio::task::JoinSet;
 use super::events::EngineEvent;
 use super::exchange::record;
 use super::expect::{Mismatch, RenderedExpectations, lookup};
-use super::render::{
-    CapturedResponse, RenderError, ScenarioVars, Scope, for_each_template, needs_admin_token,
-    template_any, varies_per_evaluation,
-};
+use super::render::{CapturedResponse, RenderError, ScenarioVars, Scope};
 use super::results::{
     Check, Exchange, Finding, Observation, ObservationKind, ReadingSeen, SampleExchange, Verdict,
 };
@@ -195,21 +192,8 @@ async fn run_request(
     vars: &mut ScenarioVars,
     forwarded_for: Option<&(HeaderName, HeaderValue)>,
 ) -> StepResult {
-    let mut needs_token = false;
-    let mut varies = false;
-    let request_templates = {
-        let mut request_only = step.clone();
-        request_only.expect = Default::default();
-        request_only.repeat = None;
-        request_only
-    };
-    for_each_template(step, &mut |t| {
-        needs_token |= template_any(t, &needs_admin_token)
-    });
-    for_each_template(&request_templates, &mut |t| {
-        varies |= template_any(t, &varies_per_evaluation)
-    });
-    let admin_token = if needs_token {
+    let varies = step.request_varies();
+    let admin_token = if step.needs_admin_token() {
         run.ensure_admin_token().await
     } else {
         run.admin_token().await

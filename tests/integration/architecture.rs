@@ -49,7 +49,10 @@ fn only_the_embedded_default_and_serve_use_the_reference_server() {
     assert!(files.iter().any(|(path, _)| path == "engine/run.rs"));
     let users = mentioning(&files, "authconform_reference_server");
     let allowed = ["cli.rs", "commands.rs", "embedded.rs"];
-    let strays: Vec<&&str> = users.iter().filter(|path| !allowed.contains(path)).collect();
+    let strays: Vec<&&str> = users
+        .iter()
+        .filter(|path| !allowed.contains(path))
+        .collect();
     assert!(
         strays.is_empty(),
         "{strays:?} use the reference server's crate; the checker meets it only over HTTP"
