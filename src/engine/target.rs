@@ -261,3 +261,9 @@ impl<'a> SharedTarget<'a> {
             .map_or(Level::Must, |r| r.level)
     }
 }
+
+/// Scenarios running at the same time share the target behind `&`.
+const _: () = {
+    const fn shared_by_reference<T: Sync>() {}
+    shared_by_reference::<SharedTarget<'static>>();
+};

@@ -113,3 +113,36 @@ fn expectations(e: &Expectations, f: &mut dyn FnMut(&Template)) {
         expectations(should, f);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::template::{Expr, Function, Part, Template};
+
+    fn template(expr: Expr) -> Template {
+        Template {
+            source: "t".into(),
+            parts: vec![Part::Literal("x".into()), Part::Expr(expr)],
+        }
+    }
+
+    #[test]
+    fn analysis_looks_inside_nested_expressions() {
+        let cases = [
+            (Expr::SignupAuth, true, false),
+            (Expr::Unique, false, true),
+            (
+                Expr::Call(Function::Tamper, Box::new(Expr::UniqueEmail)),
+                false,
+                true,
+            ),
+            (Expr::Offset(Box::new(Expr::RepeatIndex), 1), false, true),
+            (Expr::Integer(3), false, false),
+        ];
+        for (expr, token, varies) in cases {
+            let t = template(expr.clone());
+            assert_eq!(t.any(&Expr::needs_admin_token), token, "{expr:?}");
+            assert_eq!(t.any(&Expr::varies_per_evaluation), varies, "{expr:?}");
+        }
+        assert!(!Template::literal("plain").any(&|_| true));
+    }
+}
