@@ -154,7 +154,7 @@ async fn run_target(
         let applicable: Vec<&String> = scenario
             .covers
             .iter()
-            .filter(|id| run.applies(id))
+            .filter(|id| run.requirements.applies(id))
             .collect();
         let missing = scenario.requires.iter().find_map(|cap| run.missing(*cap));
         if let Some(reason) = missing {
