@@ -1,14 +1,16 @@
 //! The conformance engine: runs scenarios against targets and judges requirements. It never prints; it
 //! emits [`EngineEvent`]s and returns a [`RunReport`].
 
+mod collect;
+mod dispatch;
 mod events;
 mod exchange;
 mod expect;
+mod judge;
 mod jwt;
 mod render;
 mod results;
 mod run;
-mod scenario;
 mod selection;
 mod target;
 

@@ -252,7 +252,6 @@ impl<'a> SharedTarget<'a> {
         }?;
         Some(format!("needs {}; {why}", capability.as_str()))
     }
-
 }
 
 /// Scenarios running at the same time share the target behind `&`.
