@@ -12,6 +12,8 @@ use super::render::{CapturedResponse, ScenarioVars};
 use super::results::{Exchange, ObservationKind, SampleExchange};
 use crate::target::{NoResponse, PreparedRequest, Response, TargetClient, excerpt};
 
+/// Which table of expectations a mismatch broke: `must` fails (or warns, for a SHOULD requirement), `should`
+/// only warns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Tier {
     Must,
@@ -61,17 +63,17 @@ impl StepResult {
 /// Gathers every response of a step into aggregated mismatches, tallies, the last response and the sample
 /// exchanges reports show.
 pub(super) struct Collector<'e> {
-    pub(super) must: &'e RenderedExpectations,
-    pub(super) should: Option<&'e RenderedExpectations>,
-    pub(super) result: StepResult,
-    pub(super) tally_counts: Vec<u64>,
+    must: &'e RenderedExpectations,
+    should: Option<&'e RenderedExpectations>,
+    result: StepResult,
+    tally_counts: Vec<u64>,
     /// The exchange of the step's first request (repeat number 1), recorded when it completes.
-    pub(super) first: Option<Exchange>,
+    first: Option<Exchange>,
     /// The answered request with the highest repeat index, kept whole for captures.
-    pub(super) last: Option<(u64, Arc<PreparedRequest>, Response)>,
+    last: Option<(u64, Arc<PreparedRequest>, Response)>,
     /// The unanswered request with the highest repeat index.
-    pub(super) last_unanswered: Option<(u64, Arc<PreparedRequest>, NoResponse)>,
-    pub(super) scratch: Vec<Mismatch>,
+    last_unanswered: Option<(u64, Arc<PreparedRequest>, NoResponse)>,
+    scratch: Vec<Mismatch>,
 }
 
 impl<'e> Collector<'e> {
@@ -154,7 +156,7 @@ impl<'e> Collector<'e> {
         }
     }
 
-    pub(super) fn note(
+    fn note(
         &mut self,
         tier: Tier,
         mismatch: Mismatch,
