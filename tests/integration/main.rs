@@ -20,3 +20,4 @@ mod runs;
 mod secrets;
 mod support;
 mod target_file_fuzz;
+mod vendor_stack;
