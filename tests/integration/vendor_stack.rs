@@ -12,7 +12,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use authconform::config::{Account, ClockMode, Limits, TargetDescription};
+use authconform::target::{Account, ClockMode, Limits, TargetDescription};
 use authconform::engine::{self, RunPlan, RunReport, Selection, TargetPlan, Verdict};
 use authconform::suite;
 use authconform_scenario::model::{Profile, Suite};
