@@ -1,10 +1,14 @@
-//! Reporters: turn engine events into human, JSON, JUnit and HTML output. Each writes to a `dyn Write`.
+//! Reporters: turn engine events into human, JSON, JUnit and HTML output, and a load run into human, JSON
+//! and JUnit output with its progress. Each writes to a `dyn Write`; [`output`] opens them.
 
 mod curl;
 mod html;
 mod human;
 mod json;
 mod junit;
+pub mod load;
+mod load_progress;
+pub mod output;
 mod redact;
 mod sink;
 
@@ -13,5 +17,6 @@ pub use html::HtmlReporter;
 pub use human::HumanReporter;
 pub use json::JsonReporter;
 pub use junit::JunitReporter;
+pub use load_progress::LoadProgress;
 pub use redact::{Redactor, prepare_run, prepare_target};
 pub use sink::{Reporter, ReporterSet};

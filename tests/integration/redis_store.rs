@@ -4,9 +4,9 @@
 
 use std::time::Instant;
 
-use authconform::config::{Account, ClockMode, TargetDescription};
 use authconform::engine::{self, RunPlan, RunReport, Selection, TargetPlan, Verdict};
 use authconform::suite;
+use authconform::target::{Account, ClockMode, TargetDescription};
 use authconform_reference_server::{
     AppState, AppmixerProfile, Clock, Config, RunningServer, SeedAccount, StoreLocation,
 };
@@ -204,7 +204,7 @@ async fn three_instances_on_one_redis_pass_the_whole_suite_across_their_urls() {
 /// are not shared either, so the runner waits in real time, with short windows.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instances_whose_limits_are_not_global_fail_the_global_limit_checks() {
-    use authconform::config::Limits;
+    use authconform::target::Limits;
     let config = Config {
         profile: AppmixerProfile::AppmixerCloud,
         signup_rate_limit_email: 3,
@@ -339,7 +339,7 @@ async fn the_load_lockout_profile_spread_over_three_instances_passes() {
         thresholds: Vec::new(),
     };
     let started = Instant::now();
-    let report = load::run(&target, &options)
+    let report = load::run(&target, &options, &mut |_| {})
         .await
         .expect("the load run completes");
     println!(
@@ -391,7 +391,7 @@ async fn the_load_lockout_profile_fails_instances_whose_counts_are_not_global() 
         report_dir: None,
         thresholds: Vec::new(),
     };
-    let report = load::run(&target, &options)
+    let report = load::run(&target, &options, &mut |_| {})
         .await
         .expect("the load run completes");
     shutdown(servers).await;
