@@ -3,19 +3,24 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::cli::{
-    CheckScenariosArgs, Cli, ColorChoice, Command, FormatSpec, ListFormat, ReportFormat,
-    RequirementsArgs, RunArgs, ServeArgs,
+    CheckScenariosArgs, Cli, ColorChoice, Command, CompletionsArgs, FormatSpec, InitArgs,
+    ListFormat, ManArgs, ReportFormat, RequirementsArgs, RunArgs, ServeArgs,
 };
 use crate::config::{self, ConfigError};
 use crate::embedded::{EmbeddedError, EmbeddedServers};
-use crate::engine::{self, EngineError, RunPlan, Selection, SelectionError, TargetPlan};
+use crate::engine::{
+    self, EngineError, RunPlan, RunReport, Selection, SelectionError, TargetPlan, Verdict,
+};
+use crate::expectations::{self, Expectations, ExpectationsError};
 use crate::report::{
-    HtmlReporter, HumanReporter, JsonReporter, JunitReporter, Reporter, ReporterSet,
+    GithubReporter, HtmlReporter, HumanReporter, JsonReporter, JunitReporter, Reporter,
+    ReporterSet,
 };
 use crate::suite::{self, SuiteError};
 
@@ -33,6 +38,13 @@ pub enum CommandError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Selection(#[from] SelectionError),
+    #[error(transparent)]
+    Expectations(#[from] ExpectationsError),
+    /// The selection (`--only`, `--skip`, the profiles) left nothing to check: never a green run.
+    #[error("{0}")]
+    NothingToCheck(String),
+    #[error("{} exists: add --force to overwrite it", path.display())]
+    Exists { path: PathBuf },
     #[error(transparent)]
     Suite(#[from] SuiteError),
     #[error("{0}")]
@@ -62,6 +74,9 @@ impl CommandError {
         match self {
             CommandError::Config(_)
             | CommandError::Selection(_)
+            | CommandError::Expectations(_)
+            | CommandError::NothingToCheck(_)
+            | CommandError::Exists { .. }
             | CommandError::Suite(_)
             | CommandError::Usage(_)
             | CommandError::CreateOutput { .. }
@@ -89,6 +104,9 @@ pub fn execute(cli: Cli) -> Result<u8, CommandError> {
         Command::Serve(args) => serve(*args),
         Command::Load(args) => load(&args),
         Command::Detect(args) => detect(&args),
+        Command::Init(args) => init(&args),
+        Command::Completions(args) => completions(&args),
+        Command::Man(args) => man(&args),
         Command::Requirements(args) => requirements(&args),
         Command::CheckScenarios(args) => check_scenarios(&args),
     }
@@ -123,7 +141,20 @@ fn run(args: &RunArgs) -> Result<u8, CommandError> {
     let selection = Selection::new(&args.only, &args.skip)?;
     let explicit_target = explicit_target(&args.target)?;
     let suite = suite::load(&args.scenarios)?;
+    let expectations = Arc::new(match &args.expect {
+        Some(path) => {
+            let ids: Vec<&str> = suite
+                .catalogue
+                .requirements
+                .iter()
+                .map(|r| r.id.as_str())
+                .collect();
+            expectations::load(path, &ids)?
+        }
+        None => Expectations::default(),
+    });
     let mut reporters = reporters(args)?;
+    reporters.expect(expectations.clone());
 
     let runtime = runtime()?;
     let report = runtime.block_on(async {
@@ -139,6 +170,12 @@ fn run(args: &RunArgs) -> Result<u8, CommandError> {
             selection,
             strict: args.strict,
         };
+        if let Some(why) = nothing_selected(&suite, &plan, args) {
+            if let Some(servers) = servers {
+                servers.shutdown().await;
+            }
+            return Err(CommandError::NothingToCheck(why));
+        }
         let result = engine::run(&suite, &plan, &mut |event| reporters.handle(event)).await;
         if let Some(servers) = servers {
             servers.shutdown().await;
@@ -146,11 +183,112 @@ fn run(args: &RunArgs) -> Result<u8, CommandError> {
         result.map_err(CommandError::from)
     })?;
     reporters.finish().map_err(CommandError::Write)?;
-    Ok(if report.passed() {
+    if let Some(why) = nothing_checked(&report) {
+        return Err(CommandError::NothingToCheck(why));
+    }
+    Ok(if expectations.apply_run(&report).passed() {
         exit::PASSED
     } else {
         exit::FAILED
     })
+}
+
+/// Why the plan runs no scenario on any target, when it runs none.
+fn nothing_selected(suite: &authconform_scenario::model::Suite, plan: &RunPlan, args: &RunArgs) -> Option<String> {
+    if plan
+        .targets
+        .iter()
+        .any(|target| engine::planned_scenarios(suite, plan, target).next().is_some())
+    {
+        return None;
+    }
+    let mut flags: Vec<String> = Vec::new();
+    flags.extend(args.only.iter().map(|glob| format!("--only '{glob}'")));
+    flags.extend(args.skip.iter().map(|glob| format!("--skip '{glob}'")));
+    let flags = if flags.is_empty() {
+        "the selection".to_owned()
+    } else {
+        flags.join(" ")
+    };
+    let mut profiles: Vec<&str> = Vec::new();
+    for target in &plan.targets {
+        for profile in &target.description.profiles {
+            if !profiles.contains(&profile.as_str()) {
+                profiles.push(profile.as_str());
+            }
+        }
+    }
+    let selected = suite
+        .scenarios
+        .iter()
+        .filter(|scenario| plan.selection.selects(scenario))
+        .count();
+    Some(if selected == 0 {
+        format!(
+            "nothing to check: {flags} leaves none of the {} scenarios (globs match scenario names, requirement ids and tags; `authconform requirements` lists them)",
+            suite.scenarios.len()
+        )
+    } else {
+        format!(
+            "nothing to check: {flags} selects {selected} scenario{}, but none for the profiles {} of the target",
+            if selected == 1 { "" } else { "s" },
+            profiles.join(", ")
+        )
+    })
+}
+
+/// Why no requirement was judged on any target (every selected scenario was skipped), when none was.
+fn nothing_checked(report: &RunReport) -> Option<String> {
+    let judged = report
+        .targets
+        .iter()
+        .flat_map(|target| &target.requirements)
+        .any(|requirement| requirement.verdict != Verdict::Skip);
+    if judged {
+        return None;
+    }
+    let mut reasons: Vec<&str> = Vec::new();
+    for scenario in report.targets.iter().flat_map(|target| &target.scenarios) {
+        if let Some(reason) = scenario.skip_reason.as_deref()
+            && !reasons.contains(&reason)
+        {
+            reasons.push(reason);
+        }
+    }
+    Some(if reasons.is_empty() {
+        "nothing was checked: no selected scenario judged a requirement".to_owned()
+    } else {
+        format!(
+            "nothing was checked: every selected scenario was skipped ({})",
+            reasons.join("; ")
+        )
+    })
+}
+
+/// Where the GitHub format's Markdown goes: its path, else `$GITHUB_STEP_SUMMARY`, else stdout (`None`).
+fn github_summary_path(spec: &FormatSpec) -> Option<PathBuf> {
+    spec.path.clone().or_else(|| {
+        std::env::var_os("GITHUB_STEP_SUMMARY")
+            .filter(|path| !path.is_empty())
+            .map(PathBuf::from)
+    })
+}
+
+/// Whether a format writes its report to stdout (GitHub's annotations do not count: they are lines of
+/// their own, meant to be mixed with other output).
+fn writes_to_stdout(spec: &FormatSpec) -> bool {
+    match spec.format {
+        ReportFormat::Github => github_summary_path(spec).is_none(),
+        _ => spec.path.is_none(),
+    }
+}
+
+fn create_output(path: &Path) -> Result<Box<dyn Write>, CommandError> {
+    let file = File::create(path).map_err(|source| CommandError::CreateOutput {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(Box::new(BufWriter::new(file)))
 }
 
 fn reporters(args: &RunArgs) -> Result<ReporterSet, CommandError> {
@@ -163,22 +301,31 @@ fn reporters(args: &RunArgs) -> Result<ReporterSet, CommandError> {
     } else {
         &args.formats
     };
-    if specs.iter().filter(|spec| spec.path.is_none()).count() > 1 {
+    if specs.iter().filter(|spec| writes_to_stdout(spec)).count() > 1 {
         return Err(CommandError::Usage(
             "--format: more than one format writes to stdout; give all but one a path (`json=report.json`)".into(),
         ));
     }
     let mut set = ReporterSet::new(args.show_secrets);
     for spec in specs {
+        if spec.format == ReportFormat::Github {
+            let summary: Box<dyn Write> = match github_summary_path(spec) {
+                // The job summary file is shared by the job's steps: append to it.
+                Some(path) => Box::new(
+                    File::options()
+                        .create(true)
+                        .append(true)
+                        .open(&path)
+                        .map_err(|source| CommandError::CreateOutput { path, source })?,
+                ),
+                None => Box::new(io::stdout()),
+            };
+            set.add(Box::new(GithubReporter::new(summary, Box::new(io::stdout()))));
+            continue;
+        }
         let (out, is_terminal): (Box<dyn Write>, bool) = match &spec.path {
             None => (Box::new(io::stdout()), io::stdout().is_terminal()),
-            Some(path) => {
-                let file = File::create(path).map_err(|source| CommandError::CreateOutput {
-                    path: path.clone(),
-                    source,
-                })?;
-                (Box::new(BufWriter::new(file)), false)
-            }
+            Some(path) => (create_output(path)?, false),
         };
         let reporter: Box<dyn Reporter> = match spec.format {
             ReportFormat::Human => {
@@ -187,11 +334,15 @@ fn reporters(args: &RunArgs) -> Result<ReporterSet, CommandError> {
                     ColorChoice::Never => false,
                     ColorChoice::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none(),
                 };
-                Box::new(HumanReporter::new(out, color, io::stderr().is_terminal()))
+                Box::new(
+                    HumanReporter::new(out, color, io::stderr().is_terminal())
+                        .verbose(args.verbose),
+                )
             }
             ReportFormat::Json => Box::new(JsonReporter::new(out)),
             ReportFormat::Junit => Box::new(JunitReporter::new(out)),
             ReportFormat::Html => Box::new(HtmlReporter::new(out, args.show_secrets)),
+            ReportFormat::Github => unreachable!("added above"),
         };
         set.add(reporter);
     }
@@ -216,9 +367,9 @@ fn load(args: &crate::cli::LoadArgs) -> Result<u8, CommandError> {
             "--format: more than one format writes to stdout; give all but one a path (`json=load.json`)".into(),
         ));
     }
-    if specs.iter().any(|spec| spec.format == ReportFormat::Html) {
+    if specs.iter().any(|spec| spec.format == ReportFormat::Github) {
         return Err(CommandError::Usage(
-            "--format html is a report of `run`; for load, --report-dir DIR keeps goose's own HTML report".into(),
+            "--format github is a report of `run`; for load, use junit or json".into(),
         ));
     }
     let options = LoadOptions {
@@ -261,21 +412,24 @@ fn load(args: &crate::cli::LoadArgs) -> Result<u8, CommandError> {
         }
         result.map_err(CommandError::from)
     })?;
+    // The page of charts goes beside goose's reports.
+    if let Some(dir) = &args.report_dir {
+        let mut out = create_output(&dir.join(crate::load::report::LOAD_PAGE))?;
+        crate::report::write_load_html(&mut out, &report)
+            .and_then(|()| out.flush())
+            .map_err(CommandError::Write)?;
+    }
     for spec in &specs {
         let mut out: Box<dyn Write> = match &spec.path {
             None => Box::new(io::stdout()),
-            Some(path) => Box::new(BufWriter::new(File::create(path).map_err(|source| {
-                CommandError::CreateOutput {
-                    path: path.clone(),
-                    source,
-                }
-            })?)),
+            Some(path) => create_output(path)?,
         };
         let written = match spec.format {
-            ReportFormat::Human => report.write_human(&mut out),
+            ReportFormat::Human => report.write_human(&mut out, args.verbose),
             ReportFormat::Json => report.write_json(&mut out),
             ReportFormat::Junit => report.write_junit(&mut out),
-            ReportFormat::Html => unreachable!("refused before the run"),
+            ReportFormat::Html => crate::report::write_load_html(&mut out, &report),
+            ReportFormat::Github => unreachable!("refused before the run"),
         };
         written
             .and_then(|()| out.flush())
@@ -288,18 +442,111 @@ fn load(args: &crate::cli::LoadArgs) -> Result<u8, CommandError> {
     })
 }
 
+fn init(args: &InitArgs) -> Result<u8, CommandError> {
+    if !args.target.names_a_target() {
+        return Err(CommandError::Usage(
+            "init needs a target: add --target URL (or --target-file FILE to start from)".into(),
+        ));
+    }
+    if let Some(path) = &args.output
+        && path.exists()
+        && !args.force
+    {
+        return Err(CommandError::Exists { path: path.clone() });
+    }
+    let target = detection_target(&args.target)?;
+    let runtime = runtime()?;
+    let (detection, clock) = runtime.block_on(async {
+        let detection = crate::detect::detect(&target).await;
+        let clock = crate::init::probe_test_clock(&target).await;
+        (detection, clock)
+    });
+    let detection = detection.map_err(|error| CommandError::Usage(error.to_string()))?;
+    let text = crate::init::target_file(&target, &detection, clock);
+    match &args.output {
+        Some(path) => {
+            let mut out = create_output(path)?;
+            out.write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(CommandError::Write)?;
+            eprintln!(
+                "wrote {} (matches: {}); check the limits, then: authconform run --target-file {}",
+                path.display(),
+                match detection.profiles().as_slice() {
+                    [] => "no documented profile".to_owned(),
+                    profiles => profiles.join(", "),
+                },
+                path.display()
+            );
+        }
+        None => {
+            let mut out = io::stdout().lock();
+            out.write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(CommandError::Write)?;
+        }
+    }
+    Ok(if detection.profiles().is_empty() {
+        exit::FAILED
+    } else {
+        exit::PASSED
+    })
+}
+
+fn completions(args: &CompletionsArgs) -> Result<u8, CommandError> {
+    use clap::CommandFactory;
+    let mut out = io::stdout().lock();
+    clap_complete::generate(args.shell, &mut Cli::command(), "authconform", &mut out);
+    out.flush().map_err(CommandError::Write)?;
+    Ok(exit::PASSED)
+}
+
+fn man(args: &ManArgs) -> Result<u8, CommandError> {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    match &args.dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|source| CommandError::CreateOutput {
+                path: dir.clone(),
+                source,
+            })?;
+            clap_mangen::generate_to(command, dir).map_err(|source| {
+                CommandError::CreateOutput {
+                    path: dir.clone(),
+                    source,
+                }
+            })?;
+        }
+        None => {
+            let mut out = io::stdout().lock();
+            clap_mangen::Man::new(command)
+                .render(&mut out)
+                .and_then(|()| out.flush())
+                .map_err(CommandError::Write)?;
+        }
+    }
+    Ok(exit::PASSED)
+}
+
+/// The target `detect` and `init` probe: the flags' description, with any placeholder profile (detection is
+/// what tells the profiles).
+fn detection_target(
+    target: &crate::cli::TargetArgs,
+) -> Result<config::TargetDescription, CommandError> {
+    let mut flags = target.flags();
+    if flags.profiles.is_empty() {
+        flags.profiles.push("creditsafe-connect".into());
+    }
+    Ok(config::load(target.target_file.as_deref(), &flags)?)
+}
+
 fn detect(args: &crate::cli::DetectArgs) -> Result<u8, CommandError> {
     if !args.target.names_a_target() {
         return Err(CommandError::Usage(
             "detect needs a target: add --target URL or --target-file FILE".into(),
         ));
     }
-    // Detection is what tells the profiles: any placeholder satisfies the description's loader.
-    let mut flags = args.target.flags();
-    if flags.profiles.is_empty() {
-        flags.profiles.push("creditsafe-connect".into());
-    }
-    let target = config::load(args.target.target_file.as_deref(), &flags)?;
+    let target = detection_target(&args.target)?;
     let runtime = runtime()?;
     let detection = runtime
         .block_on(crate::detect::detect(&target))

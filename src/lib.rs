@@ -11,6 +11,8 @@ pub mod config;
 pub mod detect;
 pub mod embedded;
 pub mod engine;
+pub mod expectations;
+pub mod init;
 pub mod load;
 pub mod report;
 pub mod suite;

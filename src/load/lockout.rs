@@ -18,7 +18,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
 use super::flood::{self, FloodPlan, FloodStats};
-use super::report::{LoadReport, LoadVerdict};
+use super::report::{LoadReport, LoadVerdict, LockoutTimeline, ProbeAnswer};
 use super::{LoadError, LoadOptions};
 use crate::config::{ClockMode, TargetDescription};
 use crate::engine::{PreparedRequest, TargetClient, Verdict};
@@ -147,8 +147,15 @@ pub async fn run(
     let identical =
         json!({ "username": format!("load-{run_id}-identical"), "password": "not-the-password" });
     let mut prelude_refused = 0;
+    let mut timeline = LockoutTimeline {
+        threshold,
+        window_ms,
+        ..LockoutTimeline::default()
+    };
     for _ in 0..prelude {
-        match probe.post("/authenticate", &identical).await? {
+        let status = probe.post("/authenticate", &identical).await?;
+        timeline.prelude.push(status);
+        match status {
             401 | 400 => {}
             429 => prelude_refused += 1,
             other => {
@@ -205,9 +212,19 @@ pub async fn run(
                     ClockMode::Control => 0,
                     ClockMode::Real => wait,
                 });
+        timeline.probes.push(ProbeAnswer {
+            label: "just before a window since the lockout began".into(),
+            since_lockout_ms: elapsed_ms,
+            status,
+        });
         if REFUSED.contains(&status) {
             probe.pass_time(window_ms + slack_ms).await?;
             let after = probe.post("/authenticate", &distinct("after-end")).await?;
+            timeline.probes.push(ProbeAnswer {
+                label: "a window after the last refused request".into(),
+                since_lockout_ms: elapsed_ms + window_ms + slack_ms,
+                status: after,
+            });
             verdicts.push(if NORMAL.contains(&after) {
                 LoadVerdict::pass(
                     "CS-LOCKOUT-04",
@@ -239,7 +256,9 @@ pub async fn run(
             ));
         }
     }
-    Ok(LoadReport::new(target, options, stats, verdicts))
+    let mut report = LoadReport::new(target, options, stats, verdicts);
+    report.lockout = Some(timeline);
+    Ok(report)
 }
 
 /// The verdicts the flood's answers support on their own.

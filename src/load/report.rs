@@ -14,6 +14,9 @@ use crate::engine::Verdict;
 
 pub const LOAD_REPORT_VERSION: u32 = 1;
 
+/// The load report's own page, written into the report directory beside goose's reports.
+pub const LOAD_PAGE: &str = "authconform-load.html";
+
 /// One requirement's verdict from a load run.
 #[derive(Debug, Clone, Serialize)]
 pub struct LoadVerdict {
@@ -71,8 +74,36 @@ pub struct LoadReport {
     pub thresholds: Vec<ThresholdResult>,
     /// goose's own reports (HTML, JSON, Markdown), when a report directory was given.
     pub goose_reports: Vec<String>,
+    /// This report as a page of charts, when a report directory was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub html_report: Option<String>,
     #[serde(skip)]
     pub stats: FloodStats,
+    /// The lockout profile's requests around the flood, for the report's chart.
+    #[serde(skip)]
+    pub lockout: Option<LockoutTimeline>,
+}
+
+/// What the lockout profile sent around its flood, in order.
+#[derive(Debug, Clone, Default)]
+pub struct LockoutTimeline {
+    /// Requests to `/authenticate` the target answers normally in a window.
+    pub threshold: u64,
+    pub window_ms: u64,
+    /// The answers to the identical invalid requests sent one after another before the flood.
+    pub prelude: Vec<u16>,
+    /// The probes after the flood.
+    pub probes: Vec<ProbeAnswer>,
+}
+
+/// One probe after the flood.
+#[derive(Debug, Clone)]
+pub struct ProbeAnswer {
+    /// What it checks.
+    pub label: String,
+    /// The target's time since the lockout began (its first refusal), in milliseconds.
+    pub since_lockout_ms: u64,
+    pub status: u16,
 }
 
 impl LoadReport {
@@ -114,20 +145,27 @@ impl LoadReport {
             requirements,
             thresholds: Vec::new(),
             goose_reports,
+            html_report: options
+                .report_dir
+                .as_ref()
+                .map(|dir| dir.join(LOAD_PAGE).display().to_string()),
             stats,
+            lockout: None,
         }
     }
 
     /// Every requirement passed (warnings allowed unless `strict`) and every threshold held.
     pub fn passed(&self, strict: bool) -> bool {
         self.requirements.iter().all(|v| match v.verdict {
-            Verdict::Pass | Verdict::Skip => true,
+            Verdict::Pass | Verdict::Skip | Verdict::Expected => true,
             Verdict::Warn => !strict,
             Verdict::Inconclusive | Verdict::Fail => false,
         }) && self.thresholds.iter().all(|t| t.passed)
     }
 
-    pub fn write_human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+    /// The human report. Quiet unless `verbose`: requirements and thresholds that did not pass in full,
+    /// the passes as one line of ids.
+    pub fn write_human(&self, out: &mut dyn Write, verbose: bool) -> std::io::Result<()> {
         writeln!(out, "load profile {} against {}", self.profile, self.target)?;
         writeln!(
             out,
@@ -152,7 +190,12 @@ impl LoadReport {
             statuses.join(", "),
             self.transport_errors
         )?;
+        let mut passed: Vec<&str> = Vec::new();
         for verdict in &self.requirements {
+            if !verbose && verdict.verdict == Verdict::Pass {
+                passed.push(&verdict.id);
+                continue;
+            }
             writeln!(
                 out,
                 "  {} {}",
@@ -165,6 +208,9 @@ impl LoadReport {
                 writeln!(out, "       note:     {note}")?;
             }
         }
+        if !passed.is_empty() {
+            writeln!(out, "  PASS {}", crate::report::id_ranges(&passed))?;
+        }
         for threshold in &self.thresholds {
             writeln!(
                 out,
@@ -173,6 +219,9 @@ impl LoadReport {
                 threshold.threshold,
                 threshold.actual
             )?;
+        }
+        if let Some(path) = &self.html_report {
+            writeln!(out, "  report with charts: {path}")?;
         }
         for path in &self.goose_reports {
             writeln!(out, "  goose report: {path}")?;
@@ -201,7 +250,7 @@ impl LoadReport {
         for verdict in &self.requirements {
             let status = match verdict.verdict {
                 Verdict::Pass | Verdict::Warn => TestCaseStatus::success(),
-                Verdict::Skip => TestCaseStatus::skipped(),
+                Verdict::Skip | Verdict::Expected => TestCaseStatus::skipped(),
                 Verdict::Inconclusive | Verdict::Fail => {
                     let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                     status.set_message(format!(

@@ -52,6 +52,7 @@ fn requirement(id: &str, level: Level, verdict: Verdict) -> RequirementReport {
         checks: Vec::new(),
         skip_reasons: Vec::new(),
         readings: Vec::new(),
+        expectation: None,
     }
 }
 
@@ -216,6 +217,7 @@ pub fn report() -> RunReport {
         duration_ms: 1234,
         targets: vec![target],
         summary,
+        expectation_problems: Vec::new(),
     }
 }
 
@@ -236,7 +238,10 @@ pub fn render(
 
 #[test]
 fn human_report() {
-    let text = render(|out| Box::new(HumanReporter::new(out, false, false)), false);
+    let text = render(
+        |out| Box::new(HumanReporter::new(out, false, false).verbose(true)),
+        false,
+    );
     assert!(!text.contains(PASSWORD), "the password is redacted");
     assert!(text.contains("Bearer ***"));
     insta::assert_snapshot!(text);
