@@ -88,17 +88,23 @@ pub enum Command {
     )]
     Requirements(RequirementsArgs),
     /// Write a commented target file from what `detect` finds on a target
-    #[command(after_help = "Example:\n  authconform init --target http://127.0.0.1:8080 --output staging.toml\n\n\
+    #[command(
+        after_help = "Example:\n  authconform init --target http://127.0.0.1:8080 --output staging.toml\n\n\
                             The probes of `detect` run first (one user with a fresh identity is created). \
-                            An existing file is kept unless --force.")]
+                            An existing file is kept unless --force."
+    )]
     Init(Box<InitArgs>),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
-    #[command(after_help = "Examples:\n  authconform completions bash > ~/.local/share/bash-completion/completions/authconform\n  \
+    #[command(
+        after_help = "Examples:\n  authconform completions bash > ~/.local/share/bash-completion/completions/authconform\n  \
                             authconform completions zsh > ~/.zfunc/_authconform\n  \
-                            authconform completions fish > ~/.config/fish/completions/authconform.fish")]
+                            authconform completions fish > ~/.config/fish/completions/authconform.fish"
+    )]
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write one page per command into a directory
-    #[command(after_help = "Examples:\n  authconform man | man -l -\n  authconform man --dir target/man")]
+    #[command(
+        after_help = "Examples:\n  authconform man | man -l -\n  authconform man --dir target/man"
+    )]
     Man(ManArgs),
     /// Validate scenario files and print their diagnostics
     #[command(
@@ -335,10 +341,9 @@ impl FromStr for FormatSpec {
             Some((name, path)) => (name, Some(path)),
             None => (text, None),
         };
-        let format = ReportFormat::from_str(name, true)
-            .map_err(|_| {
-                format!("unknown format `{name}` (known: human, json, junit, html, github)")
-            })?;
+        let format = ReportFormat::from_str(name, true).map_err(|_| {
+            format!("unknown format `{name}` (known: human, json, junit, html, github)")
+        })?;
         let path = match path {
             None | Some("-") => None,
             Some("") => {

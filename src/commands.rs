@@ -19,8 +19,7 @@ use crate::engine::{
 };
 use crate::expectations::{self, Expectations, ExpectationsError};
 use crate::report::{
-    GithubReporter, HtmlReporter, HumanReporter, JsonReporter, JunitReporter, Reporter,
-    ReporterSet,
+    GithubReporter, HtmlReporter, HumanReporter, JsonReporter, JunitReporter, Reporter, ReporterSet,
 };
 use crate::suite::{self, SuiteError};
 
@@ -194,12 +193,16 @@ fn run(args: &RunArgs) -> Result<u8, CommandError> {
 }
 
 /// Why the plan runs no scenario on any target, when it runs none.
-fn nothing_selected(suite: &authconform_scenario::model::Suite, plan: &RunPlan, args: &RunArgs) -> Option<String> {
-    if plan
-        .targets
-        .iter()
-        .any(|target| engine::planned_scenarios(suite, plan, target).next().is_some())
-    {
+fn nothing_selected(
+    suite: &authconform_scenario::model::Suite,
+    plan: &RunPlan,
+    args: &RunArgs,
+) -> Option<String> {
+    if plan.targets.iter().any(|target| {
+        engine::planned_scenarios(suite, plan, target)
+            .next()
+            .is_some()
+    }) {
         return None;
     }
     let mut flags: Vec<String> = Vec::new();
@@ -320,7 +323,10 @@ fn reporters(args: &RunArgs) -> Result<ReporterSet, CommandError> {
                 ),
                 None => Box::new(io::stdout()),
             };
-            set.add(Box::new(GithubReporter::new(summary, Box::new(io::stdout()))));
+            set.add(Box::new(GithubReporter::new(
+                summary,
+                Box::new(io::stdout()),
+            )));
             continue;
         }
         let (out, is_terminal): (Box<dyn Write>, bool) = match &spec.path {
@@ -495,9 +501,13 @@ fn init(args: &InitArgs) -> Result<u8, CommandError> {
 
 fn completions(args: &CompletionsArgs) -> Result<u8, CommandError> {
     use clap::CommandFactory;
+    // Generated into memory first: clap_complete panics when its writer fails (`| head`).
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut Cli::command(), "authconform", &mut script);
     let mut out = io::stdout().lock();
-    clap_complete::generate(args.shell, &mut Cli::command(), "authconform", &mut out);
-    out.flush().map_err(CommandError::Write)?;
+    out.write_all(&script)
+        .and_then(|()| out.flush())
+        .map_err(CommandError::Write)?;
     Ok(exit::PASSED)
 }
 

@@ -183,7 +183,12 @@ pub fn parse(
     for entry in file.expect {
         let pattern = entry.id.get_ref().trim().to_owned();
         let ids = Glob::new(&pattern)
-            .map_err(|err| located(entry.id.span(), format!("`id`: `{pattern}` is not a valid glob: {err}")))?
+            .map_err(|err| {
+                located(
+                    entry.id.span(),
+                    format!("`id`: `{pattern}` is not a valid glob: {err}"),
+                )
+            })?
             .compile_matcher();
         if !catalogue.iter().any(|id| ids.is_match(id)) {
             let hint = catalogue
@@ -207,7 +212,10 @@ pub fn parse(
             Some(until) => Some(day_of(until.get_ref()).ok_or_else(|| {
                 located(
                     until.span(),
-                    format!("`until`: `{}` is not a date like 2027-03-31", until.get_ref()),
+                    format!(
+                        "`until`: `{}` is not a date like 2027-03-31",
+                        until.get_ref()
+                    ),
                 )
             })?),
             None => None,
@@ -218,7 +226,10 @@ pub fn parse(
                     .map_err(|err| {
                         located(
                             target.span(),
-                            format!("`target`: `{}` is not a valid glob: {err}", target.get_ref()),
+                            format!(
+                                "`target`: `{}` is not a valid glob: {err}",
+                                target.get_ref()
+                            ),
                         )
                     })?
                     .compile_matcher(),
@@ -248,8 +259,11 @@ fn key_before(text: &str, offset: usize) -> Option<&str> {
     let line = &before[before.rfind('\n').map_or(0, |i| i + 1)..];
     let (key, _) = line.split_once('=')?;
     let key = key.trim();
-    (!key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-        .then_some(key)
+    (!key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+    .then_some(key)
 }
 
 fn day_of(datetime: &Datetime) -> Option<Day> {

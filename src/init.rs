@@ -116,10 +116,30 @@ fn limits_section(text: &mut String, target: &TargetDescription, profiles: &[&st
         let comment = if relevant { "" } else { "# " };
         let _ = writeln!(text, "{comment}{name} = {value:<10} # {what}");
     };
-    line(appmixer, "signup_email", limits.signup_email, "signups per e-mail address and window");
-    line(appmixer, "signup_email_window_ms", limits.signup_email_window_ms, "its window");
-    line(appmixer, "signup_ip", limits.signup_ip, "signups per client address and window");
-    line(appmixer, "signup_ip_window_ms", limits.signup_ip_window_ms, "its window");
+    line(
+        appmixer,
+        "signup_email",
+        limits.signup_email,
+        "signups per e-mail address and window",
+    );
+    line(
+        appmixer,
+        "signup_email_window_ms",
+        limits.signup_email_window_ms,
+        "its window",
+    );
+    line(
+        appmixer,
+        "signup_ip",
+        limits.signup_ip,
+        "signups per client address and window",
+    );
+    line(
+        appmixer,
+        "signup_ip_window_ms",
+        limits.signup_ip_window_ms,
+        "its window",
+    );
     line(
         appmixer,
         "appmixer_token_lifetime_s",
@@ -132,14 +152,24 @@ fn limits_section(text: &mut String, target: &TargetDescription, profiles: &[&st
         limits.cs_identical_invalid,
         "identical invalid requests before 429",
     );
-    line(creditsafe, "cs_invalid_window_ms", limits.cs_invalid_window_ms, "their window");
+    line(
+        creditsafe,
+        "cs_invalid_window_ms",
+        limits.cs_invalid_window_ms,
+        "their window",
+    );
     line(
         creditsafe,
         "cs_overall_threshold",
         limits.cs_overall_threshold,
         "requests to /authenticate before the lockout",
     );
-    line(creditsafe, "cs_overall_window_ms", limits.cs_overall_window_ms, "its window");
+    line(
+        creditsafe,
+        "cs_overall_window_ms",
+        limits.cs_overall_window_ms,
+        "its window",
+    );
     line(
         creditsafe,
         "creditsafe_token_lifetime_s",

@@ -478,9 +478,7 @@ async fn one_request(user: &mut GooseUser, shared: &Shared) -> TransactionResult
     if stats.samples.len() < SAMPLE_LIMIT
         && let Some(flood_started) = stats.started
     {
-        let sent_us = started
-            .saturating_duration_since(flood_started)
-            .as_micros();
+        let sent_us = started.saturating_duration_since(flood_started).as_micros();
         stats.samples.push(Sample {
             sent_us: u64::try_from(sent_us).unwrap_or(u64::MAX),
             latency_us,

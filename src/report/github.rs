@@ -32,8 +32,7 @@ impl super::Reporter for GithubReporter {
             EngineEvent::RunFinished(report) => {
                 self.summary.write_all(markdown(report).as_bytes())?;
                 self.summary.flush()?;
-                self.annotations
-                    .write_all(annotations(report).as_bytes())?;
+                self.annotations.write_all(annotations(report).as_bytes())?;
                 self.annotations.flush()
             }
             _ => Ok(()),
@@ -147,7 +146,10 @@ fn target_section(md: &mut String, target: &TargetReport) {
         );
         return;
     }
-    let _ = writeln!(md, "| verdict | requirement | level | what |\n|---|---|---|---|");
+    let _ = writeln!(
+        md,
+        "| verdict | requirement | level | what |\n|---|---|---|---|"
+    );
     for requirement in &attention {
         let verdict = match &requirement.expectation {
             Some(note) => format!("expected {}", note.outcome),
@@ -166,10 +168,7 @@ fn target_section(md: &mut String, target: &TargetReport) {
         );
     }
     md.push('\n');
-    for requirement in attention
-        .iter()
-        .filter(|r| r.verdict != Verdict::Expected)
-    {
+    for requirement in attention.iter().filter(|r| r.verdict != Verdict::Expected) {
         details(md, requirement);
     }
 }
@@ -279,7 +278,11 @@ pub fn annotations(report: &RunReport) -> String {
             .location
             .rsplit_once(':')
             .unwrap_or((problem.note.location.as_str(), "1"));
-        let title = format!("{} expectation {}", problem.kind.as_str(), problem.requirement);
+        let title = format!(
+            "{} expectation {}",
+            problem.kind.as_str(),
+            problem.requirement
+        );
         let _ = writeln!(
             out,
             "::error file={},line={},title={}::{}",

@@ -10,10 +10,7 @@ use anstyle::{AnsiColor, Effects, Style};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::ClockMode;
-use crate::engine::{
-    EngineEvent, RequirementReport, RunReport, Summary, TargetReport,
-    Verdict,
-};
+use crate::engine::{EngineEvent, RequirementReport, RunReport, Summary, TargetReport, Verdict};
 
 /// How many findings to print under one requirement before summarising the rest.
 const FINDINGS_SHOWN: usize = 3;
@@ -95,9 +92,8 @@ impl HumanReporter {
     /// What needs attention in full, then one line for the passes, one for what does not apply, and one
     /// per reason for the other skips.
     fn quiet_target(&mut self, target: &TargetReport) -> io::Result<()> {
-        let needs_attention = |r: &&RequirementReport| {
-            !matches!(r.verdict, Verdict::Pass | Verdict::Skip)
-        };
+        let needs_attention =
+            |r: &&RequirementReport| !matches!(r.verdict, Verdict::Pass | Verdict::Skip);
         for requirement in target.requirements.iter().filter(needs_attention) {
             self.requirement(requirement)?;
         }
@@ -110,7 +106,10 @@ impl HumanReporter {
         if !passed.is_empty() {
             let (name, style) = label(Verdict::Pass);
             let painted = self.paint(style, name);
-            let lines = wrapped(&format!("{} {}", passed.len(), id_ranges(&passed)), LINE_WIDTH - 7);
+            let lines = wrapped(
+                &format!("{} {}", passed.len(), id_ranges(&passed)),
+                LINE_WIDTH - 7,
+            );
             for (index, line) in lines.iter().enumerate() {
                 if index == 0 {
                     writeln!(self.out, "  {painted} {line}")?;
@@ -119,7 +118,8 @@ impl HumanReporter {
                 }
             }
         }
-        let applies = |r: &RequirementReport| r.profiles.iter().any(|p| target.profiles.contains(p));
+        let applies =
+            |r: &RequirementReport| r.profiles.iter().any(|p| target.profiles.contains(p));
         let not_applicable = target
             .requirements
             .iter()
@@ -142,14 +142,23 @@ impl HumanReporter {
             let (name, style) = label(Verdict::Skip);
             let painted = self.paint(style, name);
             let reason = self.paint(dim(), reason);
-            writeln!(self.out, "  {painted} {} {}: {reason}", ids.len(), id_ranges(ids))?;
+            writeln!(
+                self.out,
+                "  {painted} {} {}: {reason}",
+                ids.len(),
+                id_ranges(ids)
+            )?;
         }
         if not_applicable > 0 {
             let profiles: Vec<&str> = target.profiles.iter().map(|p| p.as_str()).collect();
-            let line = format!(
-                "  {not_applicable} requirements do not apply to {}",
-                profiles.join(", ")
-            );
+            let line = if not_applicable == 1 {
+                format!("  1 requirement does not apply to {}", profiles.join(", "))
+            } else {
+                format!(
+                    "  {not_applicable} requirements do not apply to {}",
+                    profiles.join(", ")
+                )
+            };
             writeln!(self.out, "{}", self.paint(dim(), &line))?;
         }
         writeln!(self.out)
@@ -293,13 +302,21 @@ impl HumanReporter {
         if report.targets.len() > 1 {
             rows.push(("all targets", &report.summary, report.duration_ms));
         }
-        let width = rows.iter().map(|(name, _, _)| name.chars().count()).max().unwrap_or(0);
+        let width = rows
+            .iter()
+            .map(|(name, _, _)| name.chars().count())
+            .max()
+            .unwrap_or(0);
         let mut header = format!("{:<width$}", "target");
         for (name, _) in COLUMNS {
             header.push_str(&format!(" {name:>4}"));
         }
         header.push_str("    time");
-        writeln!(self.out, "{}", self.paint(Style::new().effects(Effects::BOLD), &header))?;
+        writeln!(
+            self.out,
+            "{}",
+            self.paint(Style::new().effects(Effects::BOLD), &header)
+        )?;
         for (name, summary, duration_ms) in rows {
             let mut row = format!("{name:<width$}");
             for (name, verdict) in COLUMNS {

@@ -40,7 +40,10 @@ impl JunitReporter {
                     problem.requirement, problem.note.location, problem.note.reason
                 ));
                 let mut case = TestCase::new(
-                    format!("expectation {} {}", problem.requirement, problem.note.outcome),
+                    format!(
+                        "expectation {} {}",
+                        problem.requirement, problem.note.outcome
+                    ),
                     status,
                 );
                 case.set_classname("expectations");

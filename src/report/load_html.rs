@@ -272,12 +272,7 @@ fn probe_list(lockout: &LockoutTimeline) -> Markup {
 /// The 50th, 95th and 99th latency percentiles of the flood's requests, by when they were sent.
 fn latency_chart(report: &LoadReport) -> Markup {
     let samples = &report.stats.samples;
-    let span_us = samples
-        .iter()
-        .map(|s| s.sent_us)
-        .max()
-        .unwrap_or(0)
-        .max(1);
+    let span_us = samples.iter().map(|s| s.sent_us).max().unwrap_or(0).max(1);
     let buckets = 60usize.min(samples.len().max(1));
     let mut latencies: Vec<Vec<u64>> = vec![Vec::new(); buckets];
     for sample in samples {

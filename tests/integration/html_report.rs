@@ -323,7 +323,7 @@ async fn a_broken_target_shows_the_failure_with_its_curl_reproduction() {
 }
 
 /// Chromium, if installed: Debian's `chromium`, or `AUTHCONFORM_CHROMIUM`.
-fn chromium() -> Option<PathBuf> {
+pub(crate) fn chromium() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("AUTHCONFORM_CHROMIUM") {
         return Some(PathBuf::from(path));
     }
@@ -335,7 +335,7 @@ fn chromium() -> Option<PathBuf> {
 
 /// Renders a page (with an address fragment, possibly empty) in headless Chromium (a fresh profile, no network
 /// use of its own, bounded in time) and returns the DOM after its script ran.
-async fn rendered_dom(chromium: &Path, page: &Path, fragment: &str) -> String {
+pub(crate) async fn rendered_dom(chromium: &Path, page: &Path, fragment: &str) -> String {
     let profile = tempfile::tempdir().unwrap();
     let mut command = tokio::process::Command::new(chromium);
     command

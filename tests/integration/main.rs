@@ -4,6 +4,7 @@
 
 mod appmixer_cli;
 mod cli;
+mod daily_use;
 mod detect;
 mod embedded;
 mod engine;

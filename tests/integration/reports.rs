@@ -210,7 +210,7 @@ pub fn report() -> RunReport {
         secrets: vec![PASSWORD.into()],
     };
     RunReport {
-        schema_version: 1,
+        schema_version: 2,
         tool_version: "0.1.0".into(),
         run_id: "abcd1234".into(),
         strict: false,
@@ -297,7 +297,13 @@ fn the_json_report_matches_its_schema() {
 
 /// The subset of JSON Schema the report schema uses: `$ref`, `type`, `required`, `properties`,
 /// `additionalProperties: false`, `items`, `enum`, `const`, `anyOf`.
-fn validate(root: &Value, schema: &Value, value: &Value, at: &str, problems: &mut Vec<String>) {
+pub(crate) fn validate(
+    root: &Value,
+    schema: &Value,
+    value: &Value,
+    at: &str,
+    problems: &mut Vec<String>,
+) {
     if let Some(branches) = schema.get("anyOf").and_then(Value::as_array) {
         let fits = branches.iter().any(|branch| {
             let mut branch_problems = Vec::new();
