@@ -369,7 +369,8 @@ pub fn id_ranges(ids: &[&str]) -> String {
         }
     }
     let mut words = Vec::with_capacity(groups.len());
-    for (prefix, numbers) in groups {
+    for (prefix, mut numbers) in groups {
+        numbers.sort_by_key(|(text, value)| (value.is_none(), *value, *text));
         let mut parts: Vec<String> = Vec::new();
         let mut index = 0;
         while index < numbers.len() {

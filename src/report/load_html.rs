@@ -16,7 +16,7 @@ const REFUSED: [u16; 3] = [429, 403, 503];
 
 const WIDTH: f64 = 1000.0;
 const LEFT: f64 = 64.0;
-const RIGHT: f64 = 16.0;
+const RIGHT: f64 = 28.0;
 const PLOT: f64 = WIDTH - LEFT - RIGHT;
 
 /// Writes the page.
@@ -169,7 +169,7 @@ fn lockout_chart(lockout: &LockoutTimeline, samples: &[Sample]) -> Markup {
         .map(|(index, _)| index);
     let normal_total = answers.iter().filter(|k| **k == Kind::Normal).count();
 
-    let (band, top) = (70.0, 30.0);
+    let (band, top) = (70.0, 40.0);
     let axis = top + band;
     let height = axis + band + 46.0;
     let bins = total.min(500);
@@ -226,18 +226,20 @@ fn lockout_chart(lockout: &LockoutTimeline, samples: &[Sample]) -> Markup {
                 }
                 text.tick x=(LEFT + PLOT / 2.0) y=(axis + band + 36.0) text-anchor="middle" { "request number" }
                 @if threshold_inside {
-                    line.threshold x1=(threshold_x) x2=(threshold_x) y1=(top - 14.0) y2=(axis + band) {}
-                    text.threshold x=(threshold_x - 4.0) y=(top - 18.0) text-anchor="end" {
+                    line.threshold x1=(threshold_x) x2=(threshold_x) y1=(top - 30.0) y2=(axis + band) {}
+                    text.threshold x=(threshold_x - 4.0) y=(top - 20.0) text-anchor="end" {
                         "threshold: " (lockout.threshold)
                     }
                 }
                 @if let Some(began) = began {
                     line.began x1=(x_of(began as f64)) x2=(x_of(began as f64)) y1=(top - 4.0) y2=(axis + band) {}
-                    text.began x=(x_of(began as f64) + 4.0) y=(top + 6.0) {
-                        "lockout began: request " (began + 1)
-                    }
+                    (label_beside(x_of(began as f64), top - 4.0, "began", &format!("lockout began: request {}", began + 1)))
                 }
             }
+            @if let Some(began) = began {
+                (zoom(&answers, began, lockout.threshold))
+            }
+            (lockout_in_time(lockout))
             (probe_list(lockout))
             p.legend {
                 span.key.normal {} " answered normally (200, 400, 401) "
@@ -339,7 +341,7 @@ fn latency_chart(report: &LoadReport) -> Markup {
                     @if let Some(from) = refused_from {
                         @let x = x_of(from as f64 / span_us as f64);
                         rect.lockout x=(x) y=(top) width=((LEFT + PLOT - x).max(0.0)) height=(plot_height) {}
-                        text.began x=(x + 4.0) y=(top + 12.0) { "refusing (locked out)" }
+                        (label_beside(x, top + 12.0, "began", "locked out from here"))
                     }
                     @for i in 0..=4 {
                         @let ms = max_ms * f64::from(i) / 4.0;
@@ -361,6 +363,100 @@ fn latency_chart(report: &LoadReport) -> Markup {
                 p.legend {
                     span.key.p50 {} " p50 " span.key.p95 {} " p95 " span.key.p99 {} " p99"
                 }
+            }
+        }
+    }
+}
+
+/// A label at `x`: to its right, or to its left near the right edge, so it stays inside the chart.
+fn label_beside(x: f64, y: f64, class: &str, text: &str) -> Markup {
+    let left = x > LEFT + PLOT * 0.7;
+    html! {
+        text class=(class) x=(if left { x - 4.0 } else { x + 4.0 }) y=(y)
+            text-anchor=(if left { "end" } else { "start" }) { (text) }
+    }
+}
+
+/// The answers around the start of the lockout, one bar each.
+fn zoom(answers: &[Kind], began: usize, threshold: u64) -> Markup {
+    const SHOWN: usize = 400;
+    let from = began.saturating_sub(SHOWN / 2);
+    let to = (from + SHOWN).min(answers.len());
+    let from = to.saturating_sub(SHOWN);
+    let count = (to - from).max(1);
+    let (top, band) = (24.0, 40.0);
+    let axis = top + band;
+    let height = axis + band + 40.0;
+    let width = PLOT / count as f64;
+    let x_of = |index: usize| LEFT + PLOT * (index - from) as f64 / count as f64;
+    let mut bars = String::new();
+    for (index, kind) in answers.iter().enumerate().take(to).skip(from) {
+        let (y, class) = match kind {
+            Kind::Normal => (axis - band, "normal"),
+            Kind::Refused => (axis, "refused"),
+            Kind::InvalidLimit => (axis, "invalid"),
+            Kind::Other => (axis, "other"),
+        };
+        bars.push_str(&format!(
+            r#"<rect class="{class}" x="{:.2}" y="{y:.2}" width="{:.2}" height="{band:.2}"></rect>"#,
+            x_of(index),
+            (width - 0.3).max(0.5)
+        ));
+    }
+    let threshold = usize::try_from(threshold).unwrap_or(usize::MAX);
+    html! {
+        h3 { "Around the threshold: answers " (from + 1) " to " (to) ", one bar each" }
+        svg.chart viewBox=(format!("0 0 {WIDTH} {height}")) width=(WIDTH) height=(height) role="img"
+            aria-label="the answers around the start of the lockout" {
+            text.label x=(LEFT - 6.0) y=(top + band / 2.0) text-anchor="end" { "normal" }
+            text.label x=(LEFT - 6.0) y=(axis + band / 2.0) text-anchor="end" { "refused" }
+            (PreEscaped(bars))
+            line.axis x1=(LEFT) x2=(LEFT + PLOT) y1=(axis) y2=(axis) {}
+            @if (from..to).contains(&threshold) {
+                line.threshold x1=(x_of(threshold)) x2=(x_of(threshold)) y1=(top - 12.0) y2=(axis + band) {}
+                text.threshold x=(x_of(threshold) - 4.0) y=(top - 14.0) text-anchor="end" { "threshold: after request " (threshold) }
+            }
+            line.began x1=(x_of(began)) x2=(x_of(began)) y1=(top - 12.0) y2=(axis + band + 4.0) {}
+            text.began x=(x_of(began) + 4.0) y=(axis + band + 16.0) { "first refusal: request " (began + 1) }
+            @for tick in [from, from + count / 2, to - 1] {
+                text.tick x=(x_of(tick)) y=(axis + band + 32.0) text-anchor="middle" { (tick + 1) }
+            }
+        }
+    }
+}
+
+/// The lockout in the target's time: from its first refusal, the documented window, and the probes that
+/// found it still on and then over.
+fn lockout_in_time(lockout: &LockoutTimeline) -> Markup {
+    let Some(last) = lockout.probes.iter().map(|p| p.since_lockout_ms).max() else {
+        return html! {};
+    };
+    let span = (last.max(lockout.window_ms) as f64 * 1.08).max(1.0);
+    let (top, height) = (34.0, 96.0);
+    let x_of = |ms: u64| LEFT + PLOT * ms as f64 / span;
+    let ended = lockout
+        .probes
+        .iter()
+        .find(|p| !REFUSED.contains(&p.status))
+        .map(|p| p.since_lockout_ms);
+    html! {
+        h3 { "The lockout in the target's time" }
+        svg.chart viewBox=(format!("0 0 {WIDTH} {height}")) width=(WIDTH) height=(height) role="img"
+            aria-label="the lockout in time" {
+            rect.lockout-span x=(x_of(0)) y=(top) width=(x_of(lockout.window_ms) - x_of(0)) height="18" {}
+            text.began x=(x_of(0)) y=(top - 8.0) { "lockout began (first refusal)" }
+            line.threshold x1=(x_of(lockout.window_ms)) x2=(x_of(lockout.window_ms)) y1=(top - 20.0) y2=(top + 30.0) {}
+            text.threshold x=(x_of(lockout.window_ms) - 4.0) y=(top - 22.0) text-anchor="end" {
+                "documented end: one window (" (duration(lockout.window_ms)) ")"
+            }
+            @for probe in &lockout.probes {
+                @let refused = REFUSED.contains(&probe.status);
+                circle class=(if refused { "refused" } else { "normal" }) cx=(x_of(probe.since_lockout_ms)) cy=(top + 9.0) r="7" {}
+                (label_beside(x_of(probe.since_lockout_ms), top + 40.0, "tick",
+                    &format!("{}: {}", duration(probe.since_lockout_ms), if refused { "refused" } else { "answered" })))
+            }
+            @if let Some(ended) = ended {
+                (label_beside(x_of(ended), top + 56.0, "began", "lockout over"))
             }
         }
     }
@@ -406,7 +502,10 @@ rect.normal { fill: #2da44e; } rect.refused { fill: #cf222e; } rect.invalid { fi
 line.axis { stroke: #1f2328; stroke-width: 1; } line.tick { stroke: var(--muted); } line.grid { stroke: #eaeef2; }
 line.threshold { stroke: #0969da; stroke-width: 2; stroke-dasharray: 6 4; } text.threshold { fill: #0969da; font-weight: 600; }
 line.began { stroke: #1f2328; stroke-width: 1.5; } text.began { font-weight: 600; }
-rect.lockout { fill: #ffebe9; }
+rect.lockout { fill: #ffebe9; } rect.lockout-span { fill: #ffcecb; }
+circle.refused { fill: #cf222e; } circle.normal { fill: #2da44e; }
+h3 { font-size: 15px; margin: 14px 0 4px; color: #3b434b; }
+td code { white-space: nowrap; }
 polyline { fill: none; stroke-width: 2; }
 polyline.p50 { stroke: #2da44e; } polyline.p95 { stroke: #bf8700; } polyline.p99 { stroke: #cf222e; }
 .legend { font-size: 13px; color: var(--muted); }

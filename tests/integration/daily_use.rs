@@ -674,3 +674,33 @@ async fn the_load_page_draws_the_lockout_and_the_latencies() {
     );
     assert!(dom.contains("lockout began"));
 }
+
+#[test]
+fn github_format_appends_the_summary_to_the_job_summary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("step-summary.md");
+    std::fs::write(&summary, "earlier step\n").unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_authconform"))
+        .args([
+            "run",
+            "--only",
+            "AM-SIGNIN-02",
+            "--format",
+            "human",
+            "--format",
+            "github",
+        ])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let written = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        written.starts_with("earlier step\n## ✅ authconform: passed"),
+        "{written}"
+    );
+    // Human output on stdout, and no annotation for a passing run.
+    let out = stdout(&output);
+    assert!(out.contains("PASS ") && !out.contains("::error"), "{out}");
+}
