@@ -57,12 +57,17 @@ impl HumanReporter {
         if let Some(capability) = &target.only_requiring {
             context.push_str(&format!("; only scenarios needing {capability}"));
         }
-        let mut urls = target.base_url.clone();
+        // A target given by URL alone is named by its URL: say it once.
+        let mut urls = if target.name == target.base_url && target.other_base_urls.is_empty() {
+            String::new()
+        } else {
+            format!("  {}", target.base_url)
+        };
         for other in &target.other_base_urls {
             urls.push_str(", ");
             urls.push_str(other);
         }
-        writeln!(self.out, "{heading}  {urls}  [{context}]")?;
+        writeln!(self.out, "{heading}{urls}  [{context}]")?;
         if !self.verbose {
             return self.quiet_target(target);
         }
@@ -200,17 +205,35 @@ impl HumanReporter {
                 let mut findings: Vec<_> = requirement.findings.iter().collect();
                 // The worst first: that is what the verdict is about.
                 findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-                for finding in findings.iter().take(FINDINGS_SHOWN) {
-                    let (severity, _) = label(finding.severity);
-                    writeln!(
-                        self.out,
-                        "{pad}{} {}, step {} `{}` ({})",
-                        severity.to_lowercase(),
-                        finding.scenario,
-                        finding.step_number,
-                        finding.step,
-                        finding.location
-                    )?;
+                let quiet = !self.verbose;
+                if quiet && let Some(worst) = findings.first().map(|f| f.severity) {
+                    // Only what the verdict is about: a failure's "not reached" notes add nothing.
+                    findings.retain(|f| f.severity == worst);
+                }
+                let shown = &findings[..findings.len().min(FINDINGS_SHOWN)];
+                for (index, finding) in shown.iter().enumerate() {
+                    // Quietly, findings of one step and request share their heading and `curl` line.
+                    let same_step = |other: Option<&&&crate::engine::Finding>| {
+                        other.is_some_and(|other| {
+                            other.scenario == finding.scenario
+                                && other.step_number == finding.step_number
+                                && other.curl == finding.curl
+                        })
+                    };
+                    let first_of_step = !quiet || index == 0 || !same_step(shown.get(index - 1).as_ref());
+                    let last_of_step = !quiet || !same_step(shown.get(index + 1).as_ref());
+                    if first_of_step {
+                        let (severity, _) = label(finding.severity);
+                        writeln!(
+                            self.out,
+                            "{pad}{} {}, step {} `{}` ({})",
+                            severity.to_lowercase(),
+                            finding.scenario,
+                            finding.step_number,
+                            finding.step,
+                            finding.location
+                        )?;
+                    }
                     if let Some(expected) = &finding.expected {
                         writeln!(self.out, "{pad}  expected: {expected}")?;
                     }
@@ -220,7 +243,7 @@ impl HumanReporter {
                     if let Some(note) = &finding.note {
                         writeln!(self.out, "{pad}  note:     {note}")?;
                     }
-                    if let Some(curl) = &finding.curl {
+                    if last_of_step && let Some(curl) = &finding.curl {
                         writeln!(self.out, "{pad}  reproduce: {}", self.paint(dim(), curl))?;
                     }
                 }
@@ -231,11 +254,14 @@ impl HumanReporter {
                         findings.len() - FINDINGS_SHOWN
                     )?;
                 }
-                writeln!(
-                    self.out,
-                    "{pad}clause:   \"{}\" ({})",
-                    requirement.clause, requirement.source
-                )?;
+                // Quietly, an inconclusive check's note says enough; the clause is for what was judged.
+                if self.verbose || requirement.verdict != Verdict::Inconclusive {
+                    writeln!(
+                        self.out,
+                        "{pad}clause:   \"{}\" ({})",
+                        requirement.clause, requirement.source
+                    )?;
+                }
                 if let Some(accept) = &requirement.accept {
                     writeln!(self.out, "{pad}accepts:  {accept}")?;
                 }
