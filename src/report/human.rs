@@ -220,7 +220,8 @@ impl HumanReporter {
                                 && other.curl == finding.curl
                         })
                     };
-                    let first_of_step = !quiet || index == 0 || !same_step(shown.get(index - 1).as_ref());
+                    let first_of_step =
+                        !quiet || index == 0 || !same_step(shown.get(index - 1).as_ref());
                     let last_of_step = !quiet || !same_step(shown.get(index + 1).as_ref());
                     if first_of_step {
                         let (severity, _) = label(finding.severity);
@@ -382,7 +383,9 @@ fn wrapped(text: &str, width: usize) -> Vec<String> {
 /// Ids as compact ranges: `AM-SIGNIN-01..05,07 CS-AUTH-01..03`. Ids are grouped by everything before their
 /// last `-`; runs of consecutive numbers shrink to `first..last`.
 pub fn id_ranges(ids: &[&str]) -> String {
-    let mut groups: Vec<(&str, Vec<(&str, Option<u32>)>)> = Vec::new();
+    // Per prefix, its ids' numbers: as written, and as a number when they are one.
+    type Numbers<'a> = Vec<(&'a str, Option<u32>)>;
+    let mut groups: Vec<(&str, Numbers<'_>)> = Vec::new();
     for id in ids {
         let (prefix, number) = match id.rsplit_once('-') {
             Some((prefix, number)) => (prefix, number),

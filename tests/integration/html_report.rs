@@ -429,10 +429,10 @@ async fn chromium_renders_every_requirement_and_the_summary() {
         );
     }
 
-    // The address can open it filtered: passes and skips hidden.
+    // The address can open it filtered: passes, expected outcomes and skips hidden.
     let filtered = rendered_dom(&chromium, &path, "#show=fail,warn,inconclusive").await;
     assert!(
-        filtered.contains("<body class=\"hide-pass hide-skip\">"),
+        filtered.contains("<body class=\"hide-expected hide-pass hide-skip\">"),
         "{}",
         &filtered[filtered.find("<body").unwrap_or(0)..][..200]
     );
@@ -495,10 +495,10 @@ async fn the_command_line_writes_the_html_report_next_to_the_human_one() {
         "{section}"
     );
 
-    let refused = crate::cli::authconform(&["load", "--format", "html"]);
+    let refused = crate::cli::authconform(&["load", "--format", "github"]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(
-        crate::cli::stderr(&refused).contains("--format html is a report of `run`"),
+        crate::cli::stderr(&refused).contains("--format github is a report of `run`"),
         "{}",
         crate::cli::stderr(&refused)
     );
