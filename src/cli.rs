@@ -4,10 +4,9 @@
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{ClockMode, TargetFlags};
+use crate::target::TargetFlags;
 
 const ABOUT: &str = "Checks HTTP authentication APIs against their documented behaviour, citing a requirement id \
                      for every verdict";
@@ -131,11 +130,11 @@ Exit codes: 0 every check and threshold held, 1 one failed, 2 usage or target de
 #[derive(Debug, Args)]
 pub struct DetectArgs {
     #[command(flatten)]
-    pub target: TargetArgs,
+    pub target: TargetFlags,
 
     /// `human` (default) or `json`
-    #[arg(long, value_parser = ["human", "json"], default_value = "human", help_heading = "Output")]
-    pub format: String,
+    #[arg(long, value_enum, default_value_t = ListFormat::Human, help_heading = "Output")]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, Args)]
@@ -145,7 +144,7 @@ pub struct LoadArgs {
     pub profile: crate::load::LoadProfile,
 
     #[command(flatten)]
-    pub target: TargetArgs,
+    pub target: TargetFlags,
 
     /// Concurrent users (requests in flight)
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096), help_heading = "Load")]
@@ -182,7 +181,7 @@ pub struct LoadArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     #[command(flatten)]
-    pub target: TargetArgs,
+    pub target: TargetFlags,
 
     /// Add the scenario files (*.toml) of DIR to the built-in suite
     #[arg(long = "scenarios", value_name = "DIR", help_heading = "Selection")]
@@ -213,96 +212,6 @@ pub struct RunArgs {
     /// When to colour the human report
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Output")]
     pub color: ColorChoice,
-}
-
-/// The target to check; flags override the target file.
-#[derive(Debug, Default, Args)]
-#[command(next_help_heading = "Target")]
-pub struct TargetArgs {
-    /// Base URL of the target; repeat it for several instances of one target (requests are spread
-    /// round-robin over them; the test clock is advanced through the first)
-    #[arg(long, value_name = "URL")]
-    pub target: Vec<String>,
-    /// Target description (TOML, see docs/target.md)
-    #[arg(long, value_name = "FILE")]
-    pub target_file: Option<PathBuf>,
-    /// A profile the target implements (repeatable)
-    #[arg(long = "profile", value_name = "PROFILE",
-          value_parser = PossibleValuesParser::new(["appmixer-5.1", "appmixer-6", "appmixer-cloud", "creditsafe-connect"]))]
-    pub profiles: Vec<String>,
-    /// `control`: advance the target's test clock; `real`: really wait out windows [default: real]
-    #[arg(long, value_enum)]
-    pub clock: Option<ClockMode>,
-    /// Accept invalid TLS certificates
-    #[arg(long)]
-    pub insecure: bool,
-    /// Per-request timeout in milliseconds [default: 10000]
-    #[arg(long, value_name = "MS")]
-    pub timeout_ms: Option<u64>,
-    /// Timing slack around windows in milliseconds [default: 1000]
-    #[arg(long, value_name = "MS")]
-    pub slack_ms: Option<u64>,
-    /// The target trusts X-Forwarded-For: each scenario gets its own client address
-    #[arg(long)]
-    pub forwarded_for: bool,
-    /// A header sent with every request (repeatable)
-    #[arg(long = "header", value_name = "NAME: VALUE")]
-    pub headers: Vec<String>,
-    /// A limit the target is configured with, e.g. signup_email=3 (repeatable)
-    #[arg(long = "limit", value_name = "NAME=VALUE")]
-    pub limits: Vec<String>,
-    /// An account with the admin scope
-    #[arg(long, value_name = "USER:PASSWORD")]
-    pub admin: Option<String>,
-    /// A valid Creditsafe Connect account
-    #[arg(long, value_name = "USER:PASSWORD")]
-    pub creditsafe: Option<String>,
-    /// The scope the target requires to create users (API_USER_CREATE_SCOPE)
-    #[arg(long, value_name = "SCOPE")]
-    pub user_create_scope: Option<String>,
-}
-
-impl TargetArgs {
-    /// Whether any flag describes a target.
-    pub fn names_a_target(&self) -> bool {
-        !self.target.is_empty() || self.target_file.is_some()
-    }
-
-    /// The first target flag given, for the error when no target is.
-    pub fn first_target_flag(&self) -> Option<&'static str> {
-        [
-            (!self.profiles.is_empty(), "--profile"),
-            (self.clock.is_some(), "--clock"),
-            (self.insecure, "--insecure"),
-            (self.timeout_ms.is_some(), "--timeout-ms"),
-            (self.slack_ms.is_some(), "--slack-ms"),
-            (self.forwarded_for, "--forwarded-for"),
-            (!self.headers.is_empty(), "--header"),
-            (!self.limits.is_empty(), "--limit"),
-            (self.admin.is_some(), "--admin"),
-            (self.creditsafe.is_some(), "--creditsafe"),
-            (self.user_create_scope.is_some(), "--user-create-scope"),
-        ]
-        .into_iter()
-        .find_map(|(given, flag)| given.then_some(flag))
-    }
-
-    pub fn flags(&self) -> TargetFlags {
-        TargetFlags {
-            base_urls: self.target.clone(),
-            profiles: self.profiles.clone(),
-            clock: self.clock,
-            insecure: self.insecure,
-            timeout_ms: self.timeout_ms,
-            slack_ms: self.slack_ms,
-            forwarded_for: self.forwarded_for,
-            headers: self.headers.clone(),
-            limits: self.limits.clone(),
-            admin: self.admin.clone(),
-            creditsafe: self.creditsafe.clone(),
-            user_create_scope: self.user_create_scope.clone(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -376,7 +285,7 @@ pub struct RequirementsArgs {
 #[derive(Debug, Args)]
 pub struct InitArgs {
     #[command(flatten)]
-    pub target: TargetArgs,
+    pub target: TargetFlags,
 
     /// Write the target file here instead of stdout
     #[arg(long, short, value_name = "FILE", help_heading = "Output")]

@@ -10,11 +10,11 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::value::Datetime;
 
-use crate::config::line_column;
 use crate::engine::{
     ExpectationNote, ExpectationProblem, ExpectationProblemKind, RequirementReport, RunReport,
     Summary, TargetReport, Verdict,
 };
+use authconform_scenario::diagnostics::SourceFile;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExpectationsError {
@@ -161,8 +161,9 @@ pub fn parse(
     catalogue: &[&str],
     today: Day,
 ) -> Result<Expectations, ExpectationsError> {
+    let source = SourceFile::new(path, text);
     let located = |span: std::ops::Range<usize>, message: String| {
-        let (line, column) = line_column(text, span.start);
+        let (line, column) = source.line_col(span.start);
         ExpectationsError::InFile {
             path: path.to_owned(),
             line,
@@ -236,7 +237,7 @@ pub fn parse(
             ),
             None => None,
         };
-        let (line, _) = line_column(text, entry.id.span().start);
+        let (line, _) = source.line_col(entry.id.span().start);
         entries.push(Entry {
             pattern,
             ids,

@@ -6,9 +6,8 @@ use std::fmt::Write as _;
 
 use reqwest::Method;
 
-use crate::config::TargetDescription;
 use crate::detect::Detection;
-use crate::engine::{PreparedRequest, TargetClient};
+use crate::target::{PreparedRequest, TargetClient, TargetDescription};
 
 /// Whether `GET /_authconform/clock` answers 200 with the protocol's `now_ms`.
 pub async fn probe_test_clock(target: &TargetDescription) -> bool {

@@ -3,14 +3,15 @@
 //! Templates inside expectations are rendered once per step ([`RenderedExpectations`]); each response is
 //! then checked without further allocation unless something is wrong.
 
-use authconform_scenario::model::{Expectations, JsonType, JwtExpectation, Matcher, StatusSet};
-use regex::Regex;
+use authconform_scenario::model::{
+    Expectations, JsonType, JwtExpectation, Matcher, Pattern, StatusSet,
+};
 use serde_json::Value;
 
-use super::http::Response;
 use super::jwt;
 use super::render::{CapturedResponse, RenderError, Scope};
 use super::results::ObservationKind;
+use crate::target::{Response, excerpt, truncate};
 
 /// One expectation that did not hold (or held with a warning).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +38,7 @@ pub(crate) struct RenderedMatcher {
     equals: Option<Value>,
     contains: Option<Value>,
     starts_with: Option<String>,
-    matches: Option<Regex>,
+    matches: Option<Pattern>,
     integer_range: Option<(i64, i64)>,
     optional: bool,
 }
@@ -80,11 +81,7 @@ impl RenderedExpectations {
                         .as_ref()
                         .map(|t| scope.render_string(t))
                         .transpose()?,
-                    // The parser has compiled each pattern once already, so this cannot fail.
-                    matches: m
-                        .matches
-                        .as_deref()
-                        .and_then(|pattern| Regex::new(pattern).ok()),
+                    matches: m.matches.clone(),
                     integer_range: m.integer_range,
                     optional: m.optional,
                 })
@@ -469,28 +466,12 @@ pub(crate) fn short(value: &Value) -> String {
     format!("{kind} {}", truncate(&value.to_string(), 120))
 }
 
-/// A body for a message, shortened.
-pub(crate) fn excerpt(body: &[u8]) -> String {
-    if body.is_empty() {
-        return "(empty body)".into();
-    }
-    truncate(&String::from_utf8_lossy(body), 160)
-}
-
 /// A short hint at the body to follow a status, so `status 400` also says why.
 fn body_hint(response: &Response) -> String {
     if response.body.is_empty() {
         String::new()
     } else {
         format!(", body {}", excerpt(&response.body))
-    }
-}
-
-fn truncate(text: &str, max_chars: usize) -> String {
-    let text = text.trim();
-    match text.char_indices().nth(max_chars) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
     }
 }
 

@@ -2,8 +2,8 @@
 //! emits [`EngineEvent`]s and returns a [`RunReport`].
 
 mod events;
+mod exchange;
 mod expect;
-mod http;
 mod jwt;
 mod render;
 mod results;
@@ -13,8 +13,6 @@ mod selection;
 mod target;
 
 pub use events::EngineEvent;
-pub use http::ClientError;
-pub(crate) use http::{PreparedRequest, TargetClient, target_headers};
 pub use results::*;
 pub use run::{RunPlan, TargetPlan, planned_scenarios, run};
 pub use selection::{Selection, SelectionError};
@@ -33,5 +31,5 @@ pub enum EngineError {
     )]
     ClockProtocol { target: String, problem: String },
     #[error(transparent)]
-    Client(#[from] ClientError),
+    Client(#[from] crate::target::ClientError),
 }

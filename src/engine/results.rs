@@ -8,7 +8,7 @@ use std::fmt;
 use authconform_scenario::model::{Level, Profile};
 use serde::Serialize;
 
-use crate::config::ClockMode;
+use crate::target::ClockMode;
 
 /// The version of the JSON report's shape.
 pub const SCHEMA_VERSION: u32 = 2;

@@ -7,15 +7,14 @@ use authconform_scenario::model::{Capability, Profile, Requirement, Scenario, Su
 
 use super::EngineError;
 use super::events::EngineEvent;
-use super::render::RunIds;
 use super::results::{
     Check, Finding, ReadingSeen, RequirementReport, RunReport, SCHEMA_VERSION, ScenarioReport,
     Summary, TargetReport, Verdict,
 };
 use super::scenario::run_scenario;
 use super::selection::Selection;
-use super::target::TargetRun;
-use crate::config::TargetDescription;
+use super::target::SharedTarget;
+use crate::target::{RunIds, TargetDescription};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -141,11 +140,12 @@ async fn run_target(
         profiles: &target.profiles,
         clock: target.clock,
     });
-    let mut run = TargetRun::new(target, &suite.catalogue, ids)?;
+    let run = SharedTarget::new(target, &suite.catalogue, ids)?;
     run.probe().await?;
 
     let mut judgements: HashMap<String, Judgement> = HashMap::new();
     let mut scenario_reports = Vec::new();
+    let mut observations = Vec::new();
     let planned: Vec<&Scenario> = planned_scenarios(suite, plan, target_plan).collect();
     for scenario in &planned {
         let location = format!(
@@ -192,7 +192,8 @@ async fn run_target(
             title: &scenario.title,
         });
         let scenario_started = Instant::now();
-        let outcome = run_scenario(&mut run, scenario, events).await;
+        let mut outcome = run_scenario(&run, scenario, events).await;
+        observations.append(&mut outcome.observations);
         let verdict = outcome.verdict();
         for id in &outcome.passes {
             let judgement = judgements.entry(id.clone()).or_default();
@@ -267,8 +268,8 @@ async fn run_target(
         summary,
         requirements,
         scenarios: scenario_reports,
-        observations: std::mem::take(&mut run.observations),
-        secrets: std::mem::take(&mut run.secrets),
+        observations,
+        secrets: run.take_secrets(),
     })
 }
 

@@ -12,16 +12,14 @@ use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use tokio::task::JoinSet;
 
 use super::events::EngineEvent;
+use super::exchange::record;
 use super::expect::{Mismatch, RenderedExpectations, lookup};
-use super::http::{NoResponse, PreparedRequest, Response, TargetClient, record};
-use super::render::{
-    CapturedResponse, RenderError, ScenarioVars, Scope, for_each_template, needs_admin_token,
-    template_any, varies_per_evaluation,
-};
+use super::render::{CapturedResponse, RenderError, ScenarioVars, Scope};
 use super::results::{
     Check, Exchange, Finding, Observation, ObservationKind, ReadingSeen, SampleExchange, Verdict,
 };
-use super::target::TargetRun;
+use super::target::SharedTarget;
+use crate::target::{NoResponse, PreparedRequest, Response, TargetClient, excerpt};
 
 /// What a scenario found, per requirement.
 #[derive(Debug, Default)]
@@ -32,6 +30,8 @@ pub(crate) struct ScenarioOutcome {
     /// Every judging step, per requirement, with its sample exchanges.
     pub(crate) checks: Vec<(String, Check)>,
     pub(crate) readings: Vec<(String, ReadingSeen)>,
+    /// What the scenario saw besides verdicts (readings, token details), in order.
+    pub(crate) observations: Vec<Observation>,
     pub(crate) steps_run: usize,
     pub(crate) requests: u64,
 }
@@ -93,14 +93,14 @@ impl StepResult {
 }
 
 pub(crate) async fn run_scenario(
-    run: &mut TargetRun<'_>,
+    run: &SharedTarget<'_>,
     scenario: &Scenario,
     events: &mut dyn FnMut(&EngineEvent<'_>),
 ) -> ScenarioOutcome {
     let mut outcome = ScenarioOutcome::default();
     let mut vars = ScenarioVars::default();
     let mut marks: HashMap<String, u64> = HashMap::new();
-    let forwarded_for = run.next_forwarded_for();
+    let forwarded_for = run.next_client_address();
 
     for (index, step) in scenario.steps.iter().enumerate() {
         let number = index + 1;
@@ -117,7 +117,7 @@ pub(crate) async fn run_scenario(
             }
             Action::Wait(wait) => match run.wait(wait, &scenario.name, &step.name, events).await {
                 Ok(()) => StepResult::default(),
-                Err(reason) => StepResult::blocked(reason),
+                Err(reason) => StepResult::blocked(reason.to_string()),
             },
         };
         outcome.steps_run += 1;
@@ -137,7 +137,7 @@ pub(crate) async fn run_scenario(
             overtime.as_deref(),
             &mut outcome,
         );
-        run.secrets.append(&mut vars.secrets);
+        run.add_secrets(&mut vars.secrets);
         let step_verdict = step_verdict(&result, overtime.is_some());
         events(&EngineEvent::StepFinished {
             scenario: &scenario.name,
@@ -167,7 +167,11 @@ fn step_verdict(result: &StepResult, overtime: bool) -> Verdict {
 }
 
 /// The note for a `within` step that completed too late to tell, or `None` when it was in time.
-fn overtime(run: &TargetRun<'_>, within: &Within, marks: &HashMap<String, u64>) -> Option<String> {
+fn overtime(
+    run: &SharedTarget<'_>,
+    within: &Within,
+    marks: &HashMap<String, u64>,
+) -> Option<String> {
     let since = *marks.get(&within.since)?;
     let elapsed = run.clock.now_ms().saturating_sub(since);
     let window = run.target.limits.window_ms(within.window);
@@ -183,34 +187,23 @@ fn overtime(run: &TargetRun<'_>, within: &Within, marks: &HashMap<String, u64>) 
 }
 
 async fn run_request(
-    run: &mut TargetRun<'_>,
+    run: &SharedTarget<'_>,
     step: &RequestStep,
     vars: &mut ScenarioVars,
     forwarded_for: Option<&(HeaderName, HeaderValue)>,
 ) -> StepResult {
-    let mut needs_token = false;
-    let mut varies = false;
-    let request_templates = {
-        let mut request_only = step.clone();
-        request_only.expect = Default::default();
-        request_only.repeat = None;
-        request_only
+    let varies = step.request_varies();
+    let admin_token = if step.needs_admin_token() {
+        run.ensure_admin_token().await
+    } else {
+        run.admin_token().await
     };
-    for_each_template(step, &mut |t| {
-        needs_token |= template_any(t, &needs_admin_token)
-    });
-    for_each_template(&request_templates, &mut |t| {
-        varies |= template_any(t, &varies_per_evaluation)
-    });
-    if needs_token {
-        run.ensure_admin_token().await;
-    }
 
     let now_s = run.clock.unix_now_s();
     let mut scope = Scope {
         target: run.target,
         ids: run.ids,
-        admin_token: run.admin_token.as_ref(),
+        admin_token: admin_token.as_ref(),
         vars,
         repeat_index: 0,
         now_s,
@@ -541,7 +534,7 @@ fn capture(
                     actual: format!(
                         "status {}, body {}",
                         response.status,
-                        super::expect::excerpt(&response.body)
+                        excerpt(&response.body)
                     ),
                     warning_only: false,
                 },
@@ -563,11 +556,11 @@ fn capture(
 }
 
 /// The requirements a step judges on this target; empty for a setup step.
-fn judged<'s>(run: &TargetRun<'_>, step: &'s Step) -> Vec<&'s String> {
+fn judged<'s>(run: &SharedTarget<'_>, step: &'s Step) -> Vec<&'s String> {
     step.covers.iter().filter(|id| run.applies(id)).collect()
 }
 
-fn scenario_covers<'s>(run: &TargetRun<'_>, scenario: &'s Scenario) -> Vec<&'s String> {
+fn scenario_covers<'s>(run: &SharedTarget<'_>, scenario: &'s Scenario) -> Vec<&'s String> {
     scenario
         .covers
         .iter()
@@ -576,7 +569,7 @@ fn scenario_covers<'s>(run: &TargetRun<'_>, scenario: &'s Scenario) -> Vec<&'s S
 }
 
 fn record_readings(
-    run: &mut TargetRun<'_>,
+    run: &SharedTarget<'_>,
     scenario: &Scenario,
     step: &Step,
     request: &RequestStep,
@@ -603,7 +596,7 @@ fn record_readings(
                 },
             ));
         }
-        run.observations.push(Observation {
+        outcome.observations.push(Observation {
             scenario: scenario.name.clone(),
             step: step.name.clone(),
             requirements: covers.iter().map(|id| (*id).clone()).collect(),
@@ -612,7 +605,7 @@ fn record_readings(
         });
     }
     for (kind, detail) in &result.observations {
-        run.observations.push(Observation {
+        outcome.observations.push(Observation {
             scenario: scenario.name.clone(),
             step: step.name.clone(),
             requirements: covers.iter().map(|id| (*id).clone()).collect(),
@@ -624,7 +617,7 @@ fn record_readings(
 
 /// Turns a step's result into findings and passes. Returns whether the scenario must stop here.
 fn judge(
-    run: &TargetRun<'_>,
+    run: &SharedTarget<'_>,
     scenario: &Scenario,
     step: &Step,
     number: usize,
@@ -730,7 +723,7 @@ fn judge(
 
 /// After a step stopped the scenario: what later steps would have judged is inconclusive.
 fn not_reached(
-    run: &TargetRun<'_>,
+    run: &SharedTarget<'_>,
     scenario: &Scenario,
     number: usize,
     step: &Step,

@@ -163,7 +163,7 @@ fn target_section(md: &mut String, target: &TargetReport) {
             md,
             "| **{verdict}** | `{}` | {} | {} |",
             requirement.id,
-            level_word(requirement),
+            requirement.level.keyword(),
             cell(&what)
         );
     }
@@ -221,13 +221,6 @@ fn details(md: &mut String, requirement: &RequirementReport) {
         text(&requirement.clause),
         text(&requirement.source)
     );
-}
-
-fn level_word(requirement: &RequirementReport) -> &'static str {
-    match requirement.level {
-        authconform_scenario::model::Level::Must => "MUST",
-        authconform_scenario::model::Level::Should => "SHOULD",
-    }
 }
 
 /// Text that Markdown and the HTML inside it take literally.

@@ -5,7 +5,6 @@
 
 use std::io::{self, Write};
 
-use authconform_scenario::model::Level;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde_json::Value;
 
@@ -191,7 +190,7 @@ fn glance(report: &RunReport) -> Markup {
                     @for requirement in &target.requirements {
                         a.chip.(requirement.verdict.as_str())
                             href={ "#" (requirement_anchor(index, &requirement.id)) }
-                            title={ (requirement.verdict.as_str()) " (" (level_word(requirement.level)) "): " (requirement.title) } {
+                            title={ (requirement.verdict.as_str()) " (" (requirement.level.keyword()) "): " (requirement.title) } {
                             (requirement.id)
                         }
                     }
@@ -264,7 +263,7 @@ fn requirement_article(
             header {
                 span.badge.(verdict) { (verdict) }
                 h3 { (requirement.id) }
-                span.level.(level_class(requirement.level)) { (level_word(requirement.level)) }
+                span.level.(requirement.level.as_str()) { (requirement.level.keyword()) }
                 span.title { (requirement.title) }
             }
             blockquote.clause {
@@ -517,20 +516,6 @@ fn counts_text(summary: &Summary) -> String {
         .map(|v| format!("{} {}", count(summary, *v), verdict_word(*v)))
         .collect();
     parts.join(", ")
-}
-
-fn level_word(level: Level) -> &'static str {
-    match level {
-        Level::Must => "MUST",
-        Level::Should => "SHOULD",
-    }
-}
-
-fn level_class(level: Level) -> &'static str {
-    match level {
-        Level::Must => "must",
-        Level::Should => "should",
-    }
 }
 
 fn seconds(ms: u64) -> String {

@@ -9,8 +9,8 @@ use std::time::Duration;
 use anstyle::{AnsiColor, Effects, Style};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::config::ClockMode;
 use crate::engine::{EngineEvent, RequirementReport, RunReport, Summary, TargetReport, Verdict};
+use crate::target::ClockMode;
 
 /// How many findings to print under one requirement before summarising the rest.
 const FINDINGS_SHOWN: usize = 3;
@@ -179,7 +179,7 @@ impl HumanReporter {
             self.out,
             "  {painted} {} ({}) {}",
             requirement.id,
-            level_name(requirement.level),
+            requirement.level.as_str(),
             requirement.title
         )?;
         let pad = "       ";
@@ -481,13 +481,6 @@ fn label(verdict: Verdict) -> (&'static str, Style) {
 
 fn dim() -> Style {
     Style::new().effects(Effects::DIMMED)
-}
-
-fn level_name(level: authconform_scenario::model::Level) -> &'static str {
-    match level {
-        authconform_scenario::model::Level::Must => "must",
-        authconform_scenario::model::Level::Should => "should",
-    }
 }
 
 /// `N passed, N failed, N warned, N skipped, N inconclusive[, N expected] in 1.23s`

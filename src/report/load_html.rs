@@ -8,7 +8,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::engine::Verdict;
 use crate::load::flood::Sample;
-use crate::load::report::{LoadReport, LockoutTimeline};
+use crate::load::results::{LoadReport, LockoutTimeline};
 
 /// Answers the lockout profile counts as normal, and as refused.
 const NORMAL: [u16; 3] = [200, 400, 401];

@@ -6,7 +6,6 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use authconform::config::{ClockMode, Limits, TargetDescription};
 use authconform::engine::{
     self, EngineEvent, ExpectationProblemKind, RunPlan, RunReport, Selection, TargetPlan, Verdict,
 };
@@ -16,6 +15,7 @@ use authconform::report::{
     github_annotations, github_markdown, prepare_run,
 };
 use authconform::suite;
+use authconform::target::{ClockMode, Limits, TargetDescription, TargetFlags};
 use authconform_reference_server::faults::Fault;
 use authconform_reference_server::{AppmixerProfile, Config, SeedAccount};
 use authconform_scenario::model::Profile;
@@ -617,8 +617,11 @@ async fn init_writes_a_target_file_that_run_accepts() {
         "{text}"
     );
     // The file is a valid target description as written.
-    let target =
-        authconform::config::load(Some(&file), &Default::default()).expect("run accepts it");
+    let target = authconform::target::load(&TargetFlags {
+        target_file: Some(file.clone()),
+        ..TargetFlags::default()
+    })
+    .expect("run accepts it");
     assert_eq!(target.clock, ClockMode::Control);
     assert_eq!(
         target.profiles,

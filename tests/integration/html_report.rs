@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use authconform::config::{ClockMode, Limits, TargetDescription};
 use authconform::engine::{self, RunPlan, RunReport, Selection, TargetPlan, Verdict};
 use authconform::report::{HtmlReporter, ReporterSet};
 use authconform::suite;
+use authconform::target::{ClockMode, Limits, TargetDescription};
 use authconform_reference_server::faults::Fault;
 use authconform_reference_server::{AppmixerProfile, Config, SeedAccount};
 use authconform_scenario::model::{Profile, Suite};

@@ -3,6 +3,7 @@
 //! Appmixer CLI) against the reference server.
 
 mod appmixer_cli;
+mod architecture;
 mod cli;
 mod daily_use;
 mod detect;

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use authconform::config::{Account, ClockMode, TargetDescription};
 use authconform::engine::{self, RunPlan, RunReport, Selection, TargetPlan, Verdict};
 use authconform::suite;
+use authconform::target::{Account, ClockMode, TargetDescription};
 use authconform_reference_server::limiter::{Rule, WindowKind, WindowLimiter};
 use authconform_reference_server::limits::{Decision, Limiter};
 use authconform_reference_server::redis_store::{RedisLimiter, RedisStore};
@@ -577,7 +577,7 @@ async fn without_redis_requests_get_a_quick_503_and_the_instance_recovers_when_i
 /// are not shared either, so the runner waits in real time, with short windows.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instances_whose_limits_are_not_global_fail_the_global_limit_checks() {
-    use authconform::config::Limits;
+    use authconform::target::Limits;
     let config = Config {
         profile: AppmixerProfile::AppmixerCloud,
         signup_rate_limit_email: 3,
@@ -784,7 +784,7 @@ async fn the_load_lockout_profile_spread_over_three_instances_passes() {
         thresholds: Vec::new(),
     };
     let started = Instant::now();
-    let report = load::run(&target, &options)
+    let report = load::run(&target, &options, &mut |_| {})
         .await
         .expect("the load run completes");
     println!(
@@ -836,7 +836,7 @@ async fn the_load_lockout_profile_fails_instances_whose_counts_are_not_global() 
         report_dir: None,
         thresholds: Vec::new(),
     };
-    let report = load::run(&target, &options)
+    let report = load::run(&target, &options, &mut |_| {})
         .await
         .expect("the load run completes");
     shutdown(servers).await;

@@ -3,13 +3,13 @@
 
 use std::sync::{Arc, Mutex};
 
-use authconform::config::ClockMode;
 use authconform::engine::{
     Check, EngineEvent, Exchange, Finding, Observation, ObservationKind, ReadingSeen,
     RecordedRequest, RecordedResponse, RequirementReport, RunReport, SampleExchange,
     ScenarioReport, Summary, TargetReport, Verdict,
 };
 use authconform::report::{HumanReporter, JsonReporter, JunitReporter, Reporter, ReporterSet};
+use authconform::target::ClockMode;
 use authconform_scenario::model::{Level, Profile};
 use serde_json::Value;
 

@@ -2,6 +2,7 @@
 
 use super::steps::{json_template, template};
 use super::*;
+use crate::model::Pattern;
 
 pub(super) fn read_expectations(
     reader: &mut Reader,
@@ -275,8 +276,8 @@ pub(super) fn read_matcher(
             if let Some(v) = get(table, "matches")
                 && let Some(pattern) = reader.string(v, "`matches`")
             {
-                match regex::Regex::new(&pattern) {
-                    Ok(_) => matcher.matches = Some(pattern),
+                match Pattern::new(&pattern) {
+                    Ok(compiled) => matcher.matches = Some(compiled),
                     Err(error) => reader.error(
                         v.span(),
                         "not a valid regular expression",

@@ -304,7 +304,7 @@ fn read_scenario(
                         format!(
                             "`{}` is a {} requirement",
                             requirement.id,
-                            level_name(requirement.level)
+                            requirement.level.keyword()
                         ),
                         Some("drop `level` or make it match every covered requirement".into()),
                     );
@@ -432,13 +432,6 @@ fn check_scenario_profiles(
                 )),
             );
         }
-    }
-}
-
-fn level_name(level: Level) -> &'static str {
-    match level {
-        Level::Must => "MUST",
-        Level::Should => "SHOULD",
     }
 }
 

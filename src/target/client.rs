@@ -1,6 +1,6 @@
 //! HTTP to the target: one client per target, requests spread round-robin over the target's base URLs
-//! (several instances of one logical target), responses with capped bodies and the URL that answered, and
-//! the record of both that reports show.
+//! (several instances of one logical target), responses with capped bodies and the URL that answered.
+//! The engine, the load profiles and detection all send through it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,8 +10,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 use serde_json::Value;
 
-use super::results::{Exchange, RecordedRequest, RecordedResponse, body_excerpt};
-use crate::config::TargetDescription;
+use super::description::TargetDescription;
 
 /// Response bodies are read up to this many bytes; the rest is dropped.
 pub(crate) const RESPONSE_BODY_LIMIT: usize = 1 << 20;
@@ -256,6 +255,23 @@ impl TargetClient {
     }
 }
 
+/// A body for a message, shortened.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    if body.is_empty() {
+        return "(empty body)".into();
+    }
+    truncate(&String::from_utf8_lossy(body), 160)
+}
+
+/// The text trimmed, cut after `max_chars` characters with `…`.
+pub(crate) fn truncate(text: &str, max_chars: usize) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
 fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
@@ -268,66 +284,4 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     text
-}
-
-/// Records a request as sent to `url` (target headers first), for reports.
-pub(crate) fn record_request(
-    client: &TargetClient,
-    request: &PreparedRequest,
-    url: &Url,
-) -> RecordedRequest {
-    let headers: Vec<(String, String)> = client
-        .default_headers()
-        .iter()
-        .chain(request.headers.iter().map(|(n, v)| (n, v)))
-        .map(|(name, value)| {
-            (
-                name.to_string(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    RecordedRequest {
-        method: request.method.to_string(),
-        url: url.to_string(),
-        headers,
-        body: request.body.as_deref().map(body_excerpt),
-        body_bytes: request.body.as_deref().map_or(0, <[u8]>::len),
-    }
-}
-
-pub(crate) fn record_response(response: &Response) -> RecordedResponse {
-    RecordedResponse {
-        status: response.status,
-        headers: response
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.to_string(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-        body: body_excerpt(&response.body),
-        body_bytes: response.body.len(),
-    }
-}
-
-pub(crate) fn record(
-    client: &TargetClient,
-    request: &PreparedRequest,
-    outcome: Result<&Response, &NoResponse>,
-) -> Exchange {
-    let url = match outcome {
-        Ok(response) => &response.url,
-        Err(no) => &no.url,
-    };
-    Exchange {
-        request: record_request(client, request, url),
-        response: outcome.ok().map(record_response),
-        error: outcome
-            .err()
-            .map(|no| format!("{}: {}", no.summary, no.detail)),
-    }
 }

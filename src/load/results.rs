@@ -1,16 +1,15 @@
-//! The load report: verdicts per requirement, rates, latency percentiles and thresholds, written for people
-//! (human), machines (JSON) and CI (JUnit).
+//! The outcome of a load run: verdicts per requirement, rates, latency percentiles and thresholds. The
+//! writers for people, machines and CI live in `report::load`.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 
 use serde::Serialize;
 
 use super::LoadOptions;
 use super::flood::FloodStats;
 use super::threshold::ThresholdResult;
-use crate::config::TargetDescription;
 use crate::engine::Verdict;
+use crate::target::TargetDescription;
 
 pub const LOAD_REPORT_VERSION: u32 = 1;
 
@@ -161,123 +160,5 @@ impl LoadReport {
             Verdict::Warn => !strict,
             Verdict::Inconclusive | Verdict::Fail => false,
         }) && self.thresholds.iter().all(|t| t.passed)
-    }
-
-    /// The human report. Quiet unless `verbose`: requirements and thresholds that did not pass in full,
-    /// the passes as one line of ids.
-    pub fn write_human(&self, out: &mut dyn Write, verbose: bool) -> std::io::Result<()> {
-        writeln!(out, "load profile {} against {}", self.profile, self.target)?;
-        writeln!(
-            out,
-            "  {} requests from {} users in {:.2} s: {:.0} req/s; latency p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-            self.requests,
-            self.users,
-            self.duration_ms as f64 / 1000.0,
-            self.requests_per_second,
-            self.latency.p50_ms,
-            self.latency.p95_ms,
-            self.latency.p99_ms,
-            self.latency.max_ms
-        )?;
-        let statuses: Vec<String> = self
-            .statuses
-            .iter()
-            .map(|(s, n)| format!("{s}: {n}"))
-            .collect();
-        writeln!(
-            out,
-            "  statuses: {}; transport errors: {}",
-            statuses.join(", "),
-            self.transport_errors
-        )?;
-        let mut passed: Vec<&str> = Vec::new();
-        for verdict in &self.requirements {
-            if !verbose && verdict.verdict == Verdict::Pass {
-                passed.push(&verdict.id);
-                continue;
-            }
-            writeln!(
-                out,
-                "  {} {}",
-                verdict.verdict.as_str().to_uppercase(),
-                verdict.id
-            )?;
-            writeln!(out, "       expected: {}", verdict.expected)?;
-            writeln!(out, "       actual:   {}", verdict.actual)?;
-            if let Some(note) = &verdict.note {
-                writeln!(out, "       note:     {note}")?;
-            }
-        }
-        if !passed.is_empty() {
-            writeln!(out, "  PASS {}", crate::report::id_ranges(&passed))?;
-        }
-        for threshold in &self.thresholds {
-            writeln!(
-                out,
-                "  {} threshold {} (actual {:.2})",
-                if threshold.passed { "PASS" } else { "FAIL" },
-                threshold.threshold,
-                threshold.actual
-            )?;
-        }
-        if let Some(path) = &self.html_report {
-            writeln!(out, "  report with charts: {path}")?;
-        }
-        for path in &self.goose_reports {
-            writeln!(out, "  goose report: {path}")?;
-        }
-        let failed = self
-            .requirements
-            .iter()
-            .filter(|v| v.verdict == Verdict::Fail)
-            .count()
-            + self.thresholds.iter().filter(|t| !t.passed).count();
-        writeln!(
-            out,
-            "{} checks, {failed} failed",
-            self.requirements.len() + self.thresholds.len()
-        )
-    }
-
-    pub fn write_json(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, self).map_err(std::io::Error::other)?;
-        writeln!(out)
-    }
-
-    pub fn write_junit(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
-        let mut suite = TestSuite::new(format!("authconform load {}", self.profile));
-        for verdict in &self.requirements {
-            let status = match verdict.verdict {
-                Verdict::Pass | Verdict::Warn => TestCaseStatus::success(),
-                Verdict::Skip | Verdict::Expected => TestCaseStatus::skipped(),
-                Verdict::Inconclusive | Verdict::Fail => {
-                    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                    status.set_message(format!(
-                        "expected {}; actual {}",
-                        verdict.expected, verdict.actual
-                    ));
-                    status
-                }
-            };
-            suite.add_test_case(TestCase::new(verdict.id.clone(), status));
-        }
-        for threshold in &self.thresholds {
-            let status = if threshold.passed {
-                TestCaseStatus::success()
-            } else {
-                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                status.set_message(format!("actual {:.2}", threshold.actual));
-                status
-            };
-            suite.add_test_case(TestCase::new(
-                format!("threshold {}", threshold.threshold),
-                status,
-            ));
-        }
-        let mut report = Report::new("authconform load");
-        report.add_test_suite(suite);
-        let xml = report.to_string().map_err(std::io::Error::other)?;
-        out.write_all(xml.as_bytes())
     }
 }
