@@ -30,6 +30,16 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict in the order a reader cares about: what needs attention first.
+    pub const BY_ATTENTION: [Verdict; 6] = [
+        Verdict::Fail,
+        Verdict::Warn,
+        Verdict::Inconclusive,
+        Verdict::Expected,
+        Verdict::Pass,
+        Verdict::Skip,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Skip => "skip",

@@ -41,14 +41,7 @@ impl super::Reporter for GithubReporter {
 }
 
 /// Verdicts in the order of the tables' columns: what needs attention first.
-const COLUMNS: [Verdict; 6] = [
-    Verdict::Fail,
-    Verdict::Warn,
-    Verdict::Inconclusive,
-    Verdict::Expected,
-    Verdict::Pass,
-    Verdict::Skip,
-];
+const COLUMNS: [Verdict; 6] = Verdict::BY_ATTENTION;
 
 /// The job summary.
 pub fn markdown(report: &RunReport) -> String {

@@ -14,14 +14,7 @@ use crate::engine::{
 };
 
 /// Verdicts in the order a reader cares about them: what needs attention first.
-const VERDICTS: [Verdict; 6] = [
-    Verdict::Fail,
-    Verdict::Warn,
-    Verdict::Inconclusive,
-    Verdict::Expected,
-    Verdict::Pass,
-    Verdict::Skip,
-];
+const VERDICTS: [Verdict; 6] = Verdict::BY_ATTENTION;
 
 pub struct HtmlReporter {
     out: Box<dyn Write>,

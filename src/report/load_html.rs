@@ -216,10 +216,7 @@ fn lockout_chart(lockout: &LockoutTimeline, samples: &[Sample]) -> Markup {
             }
             svg.chart viewBox=(format!("0 0 {WIDTH} {height}")) width=(WIDTH) height=(height) role="img"
                 aria-label="answers in request order" {
-                text.label x=(LEFT - 6.0) y=(top + band / 2.0) text-anchor="end" { "normal" }
-                text.label x=(LEFT - 6.0) y=(axis + band / 2.0) text-anchor="end" { "refused" }
-                (PreEscaped(bars))
-                line.axis x1=(LEFT) x2=(LEFT + PLOT) y1=(axis) y2=(axis) {}
+                (bands(top, band, bars))
                 @for tick in &ticks {
                     line.tick x1=(x_of(*tick as f64)) x2=(x_of(*tick as f64)) y1=(axis + band) y2=(axis + band + 5.0) {}
                     text.tick x=(x_of(*tick as f64)) y=(axis + band + 18.0) text-anchor="middle" { (tick) }
@@ -368,6 +365,17 @@ fn latency_chart(report: &LoadReport) -> Markup {
     }
 }
 
+/// The two bands of an answers chart, normal above the axis and refused below, with their bars.
+fn bands(top: f64, band: f64, bars: String) -> Markup {
+    let axis = top + band;
+    html! {
+        text.label x=(LEFT - 6.0) y=(top + band / 2.0) text-anchor="end" { "normal" }
+        text.label x=(LEFT - 6.0) y=(axis + band / 2.0) text-anchor="end" { "refused" }
+        (PreEscaped(bars))
+        line.axis x1=(LEFT) x2=(LEFT + PLOT) y1=(axis) y2=(axis) {}
+    }
+}
+
 /// A label at `x`: to its right, or to its left near the right edge, so it stays inside the chart.
 fn label_beside(x: f64, y: f64, class: &str, text: &str) -> Markup {
     let left = x > LEFT + PLOT * 0.7;
@@ -408,10 +416,7 @@ fn zoom(answers: &[Kind], began: usize, threshold: u64) -> Markup {
         h3 { "Around the threshold: answers " (from + 1) " to " (to) ", one bar each" }
         svg.chart viewBox=(format!("0 0 {WIDTH} {height}")) width=(WIDTH) height=(height) role="img"
             aria-label="the answers around the start of the lockout" {
-            text.label x=(LEFT - 6.0) y=(top + band / 2.0) text-anchor="end" { "normal" }
-            text.label x=(LEFT - 6.0) y=(axis + band / 2.0) text-anchor="end" { "refused" }
-            (PreEscaped(bars))
-            line.axis x1=(LEFT) x2=(LEFT + PLOT) y1=(axis) y2=(axis) {}
+            (bands(top, band, bars))
             @if (from..to).contains(&threshold) {
                 line.threshold x1=(x_of(threshold)) x2=(x_of(threshold)) y1=(top - 12.0) y2=(axis + band) {}
                 text.threshold x=(x_of(threshold) - 4.0) y=(top - 14.0) text-anchor="end" { "threshold: after request " (threshold) }

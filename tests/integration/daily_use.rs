@@ -4,7 +4,7 @@
 //! and the load report's page of charts (rendered by Chromium when installed).
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use authconform::engine::{
     self, EngineEvent, ExpectationProblemKind, RunPlan, RunReport, Selection, TargetPlan, Verdict,
@@ -15,81 +15,23 @@ use authconform::report::{
     github_annotations, github_markdown, prepare_run,
 };
 use authconform::suite;
-use authconform::target::{ClockMode, Limits, TargetDescription, TargetFlags};
+use authconform::target::{ClockMode, TargetFlags};
 use authconform_reference_server::faults::Fault;
-use authconform_reference_server::{AppmixerProfile, Config, SeedAccount};
+use authconform_reference_server::{AppmixerProfile, Config};
 use authconform_scenario::model::Profile;
 use serde_json::Value;
 
 use crate::cli::{authconform, stderr, stdout};
+use crate::reports::Captured;
 
-const ADMIN_PASSWORD: &str = "daily-use-admin-password";
-const CONNECT_PASSWORD: &str = "daily-use-connect-password";
-
-/// A `Write` the test reads back.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-}
-
-fn seed(username: &str, password: &str) -> SeedAccount {
-    SeedAccount {
-        username: username.into(),
-        email: Some(username.into()),
-        password: password.into(),
-    }
-}
-
-/// The built-in suite, narrowed by `only` (empty: all), against one reference server (appmixer-cloud and
-/// Creditsafe Connect, test clock on, a lockout threshold of 200) with `faults`; every event goes to
-/// `reporters`.
+/// The built-in suite, narrowed by `only` (empty: all), against the reference server of
+/// [`crate::html_report::cloud_and_connect`] with `faults`; every event goes to `reporters`.
 async fn reference_run(
     faults: Vec<Fault>,
     only: &[&str],
     reporters: &mut ReporterSet,
 ) -> RunReport {
-    let limits = Limits {
-        cs_overall_threshold: 200,
-        ..Limits::default()
-    };
-    let admin = seed("admin@example.com", ADMIN_PASSWORD);
-    let connect = seed("connect-user@example.com", CONNECT_PASSWORD);
-    let config = Config {
-        profile: AppmixerProfile::AppmixerCloud,
-        cs_overall_threshold: limits.cs_overall_threshold,
-        admin: admin.clone(),
-        creditsafe_account: connect.clone(),
-        test_clock: true,
-        trust_forwarded_for: true,
-        faults,
-        ..Config::default()
-    };
-    let server = crate::support::start_reference(config).await;
-    let mut target = TargetDescription::new(
-        server.base_url().parse().unwrap(),
-        vec![Profile::AppmixerCloud, Profile::CreditsafeConnect],
-    );
-    target.name = "reference".into();
-    target.clock = ClockMode::Control;
-    target.forwarded_for = true;
-    target.limits = limits;
-    target.admin = Some(crate::support::runner_account(&admin));
-    target.creditsafe = Some(crate::support::runner_account(&connect));
-
+    let (server, target) = crate::html_report::cloud_and_connect(faults).await;
     let suite = suite::load(&[]).expect("the built-in suite is valid");
     let only: Vec<String> = only.iter().map(|s| (*s).to_owned()).collect();
     let plan = RunPlan {
@@ -450,6 +392,25 @@ async fn the_quiet_report_of_a_broken_server_fits_a_screen_and_names_every_failu
     assert!(text.contains("requirements do not apply to") || lines > 0);
 }
 
+/// `command` (given the base URL) run beside a reference server in `profile` with its test clock on.
+async fn against_reference<T: Send + 'static>(
+    profile: AppmixerProfile,
+    command: impl FnOnce(String) -> T + Send + 'static,
+) -> T {
+    let server = crate::support::start_reference(Config {
+        profile,
+        test_clock: true,
+        ..Config::default()
+    })
+    .await;
+    let url = server.base_url();
+    let result = tokio::task::spawn_blocking(move || command(url))
+        .await
+        .unwrap();
+    server.shutdown().await.unwrap();
+    result
+}
+
 #[test]
 fn a_selection_of_nothing_exits_2_saying_why() {
     let output = authconform(&["run", "--only", "NO-SUCH-*"]);
@@ -481,15 +442,8 @@ fn a_selection_of_nothing_exits_2_saying_why() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_selection_whose_scenarios_are_all_skipped_exits_2() {
-    let server = crate::support::start_reference(Config {
-        profile: AppmixerProfile::AppmixerCloud,
-        test_clock: true,
-        ..Config::default()
-    })
-    .await;
-    let url = server.base_url();
     // AM-SIGNUP-06 needs a create scope that this target is not described with.
-    let output = tokio::task::spawn_blocking(move || {
+    let output = against_reference(AppmixerProfile::AppmixerCloud, |url| {
         authconform(&[
             "run",
             "--target",
@@ -502,9 +456,7 @@ async fn a_selection_whose_scenarios_are_all_skipped_exits_2() {
             "AM-SIGNUP-06",
         ])
     })
-    .await
-    .unwrap();
-    server.shutdown().await.unwrap();
+    .await;
     assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
     let err = stderr(&output);
     assert!(
@@ -577,17 +529,10 @@ fn the_man_page_is_roff_and_covers_every_command() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn init_writes_a_target_file_that_run_accepts() {
-    let server = crate::support::start_reference(Config {
-        profile: AppmixerProfile::Appmixer6,
-        test_clock: true,
-        ..Config::default()
-    })
-    .await;
-    let url = server.base_url();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("staging.toml");
     let path = file.to_str().unwrap().to_owned();
-    let (first, second, forced) = tokio::task::spawn_blocking(move || {
+    let (first, second, forced) = against_reference(AppmixerProfile::Appmixer6, move |url| {
         let init = |extra: &[&str]| {
             let mut args = vec!["init", "--target", url.as_str(), "--output", path.as_str()];
             args.extend_from_slice(extra);
@@ -595,9 +540,7 @@ async fn init_writes_a_target_file_that_run_accepts() {
         };
         (init(&[]), init(&[]), init(&["--force"]))
     })
-    .await
-    .unwrap();
-    server.shutdown().await.unwrap();
+    .await;
 
     assert!(first.status.success(), "{}", stderr(&first));
     assert_eq!(second.status.code(), Some(2), "an existing file is kept");

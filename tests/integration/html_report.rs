@@ -74,10 +74,15 @@ fn seed(username: &str, email: Option<&str>, password: &str) -> SeedAccount {
     }
 }
 
-/// The whole built-in suite against one reference server (appmixer-cloud and Creditsafe Connect, test clock
-/// on, a lockout threshold of 200 so it stays quick), with the HTML reporter fed by the run's events and
-/// writing to `path`. The report returned is the engine's own, secrets included.
-async fn reference_run_to_html(faults: Vec<Fault>, path: &Path) -> (Suite, RunReport) {
+/// A reference server in the `appmixer-cloud` profile with Creditsafe Connect (test clock on, X-Forwarded-For
+/// trusted, a lockout threshold of 200 so runs stay quick, `faults` on), and the runner's description of it
+/// with both accounts and the signing secret.
+pub(crate) async fn cloud_and_connect(
+    faults: Vec<Fault>,
+) -> (
+    authconform_reference_server::RunningServer,
+    TargetDescription,
+) {
     let limits = Limits {
         cs_overall_threshold: 200,
         ..Limits::default()
@@ -112,6 +117,14 @@ async fn reference_run_to_html(faults: Vec<Fault>, path: &Path) -> (Suite, RunRe
     target.creditsafe = Some(crate::support::runner_account(&connect));
     target.appmixer_jwt_secret = Some(JWT_SECRET.into());
 
+    (server, target)
+}
+
+/// The whole built-in suite against one reference server (appmixer-cloud and Creditsafe Connect, test clock
+/// on, a lockout threshold of 200 so it stays quick), with the HTML reporter fed by the run's events and
+/// writing to `path`. The report returned is the engine's own, secrets included.
+async fn reference_run_to_html(faults: Vec<Fault>, path: &Path) -> (Suite, RunReport) {
+    let (server, target) = cloud_and_connect(faults).await;
     let suite = suite::load(&[]).expect("the built-in suite is valid");
     let plan = RunPlan {
         targets: vec![TargetPlan::new(target)],
