@@ -93,17 +93,19 @@ fn all_formats(expectations: Expectations) -> (ReporterSet, [Captured; 4]) {
     (set, outputs)
 }
 
+/// AM-SIGNIN-02's scenarios on a reference server with `faults`, reported in every format through the
+/// expectations of `text`: the engine's report, and the outputs (human, JSON, JUnit, HTML).
+async fn signin_run(faults: Vec<Fault>, text: &str) -> (RunReport, [Captured; 4]) {
+    let (mut reporters, outputs) = all_formats(expectations_of(text));
+    let report = reference_run(faults, &["AM-SIGNIN-02"], &mut reporters).await;
+    reporters.finish().unwrap();
+    (report, outputs)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expected_failure_passes_and_every_report_shows_it_as_expected() {
-    let (mut reporters, [human, json, junit, html]) =
-        all_formats(expectations_of(PLAN_MISSING_EXPECTED));
-    let report = reference_run(
-        vec![Fault::SignInUserWithoutPlan],
-        &["AM-SIGNIN-02"],
-        &mut reporters,
-    )
-    .await;
-    reporters.finish().unwrap();
+    let (report, [human, json, junit, html]) =
+        signin_run(vec![Fault::SignInUserWithoutPlan], PLAN_MISSING_EXPECTED).await;
     // The engine judged a failure; the expectations make it expected, and the run passes.
     assert_eq!(
         crate::support::verdict(&report, "AM-SIGNIN-02"),
@@ -162,11 +164,8 @@ async fn an_expected_failure_passes_and_every_report_shows_it_as_expected() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_expectation_fails_the_run() {
-    let (mut reporters, [human, json, junit, _]) =
-        all_formats(expectations_of(PLAN_MISSING_EXPECTED));
     // The correct server: the expected failure no longer happens.
-    let report = reference_run(Vec::new(), &["AM-SIGNIN-02"], &mut reporters).await;
-    reporters.finish().unwrap();
+    let (report, [human, json, junit, _]) = signin_run(Vec::new(), PLAN_MISSING_EXPECTED).await;
     assert!(report.passed(), "the engine's own verdicts pass");
     let applied = expectations_of(PLAN_MISSING_EXPECTED).apply_run(&report);
     assert!(!applied.passed(), "a stale expectation fails the run");
@@ -196,14 +195,7 @@ async fn a_stale_expectation_fails_the_run() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_expectation_fails_the_run_and_no_longer_excuses() {
     let expired = PLAN_MISSING_EXPECTED.replace("2099-12-31", "2026-11-30");
-    let (mut reporters, [human, ..]) = all_formats(expectations_of(&expired));
-    let report = reference_run(
-        vec![Fault::SignInUserWithoutPlan],
-        &["AM-SIGNIN-02"],
-        &mut reporters,
-    )
-    .await;
-    reporters.finish().unwrap();
+    let (report, [human, ..]) = signin_run(vec![Fault::SignInUserWithoutPlan], &expired).await;
     let applied = expectations_of(&expired).apply_run(&report);
     assert!(!applied.passed());
     assert_eq!(
