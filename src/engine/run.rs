@@ -6,12 +6,12 @@ use std::time::Instant;
 use authconform_scenario::model::{Capability, Profile, Requirement, Scenario, Suite};
 
 use super::EngineError;
+use super::dispatch::run_scenario;
 use super::events::EngineEvent;
 use super::results::{
     Check, Finding, ReadingSeen, RequirementReport, RunReport, SCHEMA_VERSION, ScenarioReport,
     Summary, TargetReport, Verdict,
 };
-use super::scenario::run_scenario;
 use super::selection::Selection;
 use super::target::SharedTarget;
 use crate::target::{RunIds, TargetDescription};
@@ -156,7 +156,7 @@ async fn run_target(
         let applicable: Vec<&String> = scenario
             .covers
             .iter()
-            .filter(|id| run.applies(id))
+            .filter(|id| run.requirements.applies(id))
             .collect();
         let missing = scenario.requires.iter().find_map(|cap| run.missing(*cap));
         if let Some(reason) = missing {
