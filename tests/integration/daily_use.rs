@@ -16,7 +16,7 @@ use authconform::report::{
 };
 use authconform::suite;
 use authconform::target::{ClockMode, TargetFlags};
-use authconform_reference_server::faults::Fault;
+use authconform_reference_server::Fault;
 use authconform_reference_server::{AppmixerProfile, Config};
 use authconform_scenario::model::Profile;
 use serde_json::Value;
