@@ -20,7 +20,7 @@ mod target;
 
 pub use events::EngineEvent;
 pub use results::*;
-pub use run::{RunPlan, TargetPlan, run};
+pub use run::{RunPlan, TargetPlan, planned_scenarios, run};
 pub use selection::{Selection, SelectionError};
 
 /// Why a run could not be carried out (a failed requirement is a verdict, never an error).

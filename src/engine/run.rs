@@ -80,12 +80,14 @@ pub async fn run(
         duration_ms: millis(started),
         targets,
         summary,
+        expectation_problems: Vec::new(),
     };
     events(&EngineEvent::RunFinished(&report));
     Ok(report)
 }
 
-fn planned_scenarios<'s>(
+/// The scenarios the plan runs on one target: selected, for the target's profiles, and for its capability.
+pub fn planned_scenarios<'s>(
     suite: &'s Suite,
     plan: &'s RunPlan,
     target: &'s TargetPlan,
@@ -317,6 +319,7 @@ fn requirement_report(
         checks: judgement.checks,
         skip_reasons: judgement.skip_reasons,
         readings: judgement.readings,
+        expectation: None,
     }
 }
 
