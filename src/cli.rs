@@ -4,10 +4,9 @@
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{ClockMode, TargetFlags};
+use crate::target::TargetFlags;
 
 const ABOUT: &str = "Checks HTTP authentication APIs against their documented behaviour, citing a requirement id \
                      for every verdict";
@@ -18,6 +17,8 @@ Examples:
   authconform run --target http://127.0.0.1:8080 --profile appmixer-6
   authconform run --target-file staging.toml --format junit=report.xml --format human
   authconform run --target-file staging.toml --only 'CS-*' --skip lockout
+  authconform run --target-file staging.toml --expect known-failures.toml --format github
+  authconform init --target http://127.0.0.1:8080 --output staging.toml
   authconform requirements --format json
   authconform check-scenarios vendor-scenarios/
 
@@ -39,7 +40,14 @@ Examples:
       clause, the requests and responses (secrets hidden) and curl commands to replay them.
   authconform run --target-file staging.toml --only 'AM-SIGNIN-*' --skip rate-limit
       Only the sign-in requirements, without rate-limit scenarios (globs match ids, names
-      and tags).
+      and tags). A selection that runs no check exits 2.
+  authconform run --target-file staging.toml --expect known-failures.toml
+      Known failures, warnings and inconclusive checks (ids or globs, each with a reason and
+      an optional `until` date) do not fail the run; an entry that no longer happens, or has
+      expired, does (see docs/cli.md).
+  authconform run --format human --format github
+      In a GitHub Actions job: the Markdown summary goes to $GITHUB_STEP_SUMMARY, and
+      failures and warnings become annotations.
   authconform run --target http://127.0.0.1:8081 --target http://127.0.0.1:8082 \\
       --target http://127.0.0.1:8083 --profile appmixer-cloud --clock control
       Three instances of one target (e.g. sharing one Redis): requests go to each in turn,
@@ -78,6 +86,25 @@ pub enum Command {
         after_help = "Examples:\n  authconform requirements\n  authconform requirements --format json"
     )]
     Requirements(RequirementsArgs),
+    /// Write a commented target file from what `detect` finds on a target
+    #[command(
+        after_help = "Example:\n  authconform init --target http://127.0.0.1:8080 --output staging.toml\n\n\
+                            The probes of `detect` run first (one user with a fresh identity is created). \
+                            An existing file is kept unless --force."
+    )]
+    Init(Box<InitArgs>),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    #[command(
+        after_help = "Examples:\n  authconform completions bash > ~/.local/share/bash-completion/completions/authconform\n  \
+                            authconform completions zsh > ~/.zfunc/_authconform\n  \
+                            authconform completions fish > ~/.config/fish/completions/authconform.fish"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a directory
+    #[command(
+        after_help = "Examples:\n  authconform man | man -l -\n  authconform man --dir target/man"
+    )]
+    Man(ManArgs),
     /// Validate scenario files and print their diagnostics
     #[command(
         after_help = "Example:\n  authconform check-scenarios vendor-scenarios/\n\n\
@@ -103,11 +130,11 @@ Exit codes: 0 every check and threshold held, 1 one failed, 2 usage or target de
 #[derive(Debug, Args)]
 pub struct DetectArgs {
     #[command(flatten)]
-    pub target: TargetArgs,
+    pub target: TargetFlags,
 
     /// `human` (default) or `json`
-    #[arg(long, value_parser = ["human", "json"], default_value = "human", help_heading = "Output")]
-    pub format: String,
+    #[arg(long, value_enum, default_value_t = ListFormat::Human, help_heading = "Output")]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, Args)]
@@ -117,7 +144,7 @@ pub struct LoadArgs {
     pub profile: crate::load::LoadProfile,
 
     #[command(flatten)]
-    pub target: TargetArgs,
+    pub target: TargetFlags,
 
     /// Concurrent users (requests in flight)
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096), help_heading = "Load")]
@@ -143,14 +170,18 @@ pub struct LoadArgs {
     #[arg(long, help_heading = "Load")]
     pub strict: bool,
 
+    /// human, json, junit or html, optionally to a file (`-` is stdout); repeatable [default: human]
     #[arg(long = "format", value_name = "FORMAT[=PATH]", help_heading = "Output")]
     pub formats: Vec<FormatSpec>,
+    /// The human report lists every check with its expected and actual values, passes included
+    #[arg(long, short, help_heading = "Output")]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
     #[command(flatten)]
-    pub target: TargetArgs,
+    pub target: TargetFlags,
 
     /// Add the scenario files (*.toml) of DIR to the built-in suite
     #[arg(long = "scenarios", value_name = "DIR", help_heading = "Selection")]
@@ -164,107 +195,23 @@ pub struct RunArgs {
     /// Treat warnings (SHOULD requirements, should-tier expectations) as failures
     #[arg(long, help_heading = "Selection")]
     pub strict: bool,
+    /// Known outcomes (TOML): ids or globs expected to fail, warn or be inconclusive, with a reason
+    #[arg(long, value_name = "FILE", help_heading = "Selection")]
+    pub expect: Option<PathBuf>,
 
-    /// Report format (human, json, junit or html), optionally to a file (`-` is stdout); repeatable
-    /// [default: human]
+    /// Report format (human, json, junit, html or github), optionally to a file (`-` is stdout);
+    /// repeatable [default: human]
     #[arg(long = "format", value_name = "FORMAT[=PATH]", help_heading = "Output")]
     pub formats: Vec<FormatSpec>,
+    /// The human report lists every requirement (passes, skips, readings, observations) in full
+    #[arg(long, short, help_heading = "Output")]
+    pub verbose: bool,
     /// Show passwords, tokens and Authorization values in reports instead of `***`
     #[arg(long, help_heading = "Output")]
     pub show_secrets: bool,
     /// When to colour the human report
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Output")]
     pub color: ColorChoice,
-}
-
-/// The target to check; flags override the target file.
-#[derive(Debug, Default, Args)]
-#[command(next_help_heading = "Target")]
-pub struct TargetArgs {
-    /// Base URL of the target; repeat it for several instances of one target (requests are spread
-    /// round-robin over them; the test clock is advanced through the first)
-    #[arg(long, value_name = "URL")]
-    pub target: Vec<String>,
-    /// Target description (TOML, see docs/target.md)
-    #[arg(long, value_name = "FILE")]
-    pub target_file: Option<PathBuf>,
-    /// A profile the target implements (repeatable)
-    #[arg(long = "profile", value_name = "PROFILE",
-          value_parser = PossibleValuesParser::new(["appmixer-5.1", "appmixer-6", "appmixer-cloud", "creditsafe-connect"]))]
-    pub profiles: Vec<String>,
-    /// `control`: advance the target's test clock; `real`: really wait out windows [default: real]
-    #[arg(long, value_enum)]
-    pub clock: Option<ClockMode>,
-    /// Accept invalid TLS certificates
-    #[arg(long)]
-    pub insecure: bool,
-    /// Per-request timeout in milliseconds [default: 10000]
-    #[arg(long, value_name = "MS")]
-    pub timeout_ms: Option<u64>,
-    /// Timing slack around windows in milliseconds [default: 1000]
-    #[arg(long, value_name = "MS")]
-    pub slack_ms: Option<u64>,
-    /// The target trusts X-Forwarded-For: each scenario gets its own client address
-    #[arg(long)]
-    pub forwarded_for: bool,
-    /// A header sent with every request (repeatable)
-    #[arg(long = "header", value_name = "NAME: VALUE")]
-    pub headers: Vec<String>,
-    /// A limit the target is configured with, e.g. signup_email=3 (repeatable)
-    #[arg(long = "limit", value_name = "NAME=VALUE")]
-    pub limits: Vec<String>,
-    /// An account with the admin scope
-    #[arg(long, value_name = "USER:PASSWORD")]
-    pub admin: Option<String>,
-    /// A valid Creditsafe Connect account
-    #[arg(long, value_name = "USER:PASSWORD")]
-    pub creditsafe: Option<String>,
-    /// The scope the target requires to create users (API_USER_CREATE_SCOPE)
-    #[arg(long, value_name = "SCOPE")]
-    pub user_create_scope: Option<String>,
-}
-
-impl TargetArgs {
-    /// Whether any flag describes a target.
-    pub fn names_a_target(&self) -> bool {
-        !self.target.is_empty() || self.target_file.is_some()
-    }
-
-    /// The first target flag given, for the error when no target is.
-    pub fn first_target_flag(&self) -> Option<&'static str> {
-        [
-            (!self.profiles.is_empty(), "--profile"),
-            (self.clock.is_some(), "--clock"),
-            (self.insecure, "--insecure"),
-            (self.timeout_ms.is_some(), "--timeout-ms"),
-            (self.slack_ms.is_some(), "--slack-ms"),
-            (self.forwarded_for, "--forwarded-for"),
-            (!self.headers.is_empty(), "--header"),
-            (!self.limits.is_empty(), "--limit"),
-            (self.admin.is_some(), "--admin"),
-            (self.creditsafe.is_some(), "--creditsafe"),
-            (self.user_create_scope.is_some(), "--user-create-scope"),
-        ]
-        .into_iter()
-        .find_map(|(given, flag)| given.then_some(flag))
-    }
-
-    pub fn flags(&self) -> TargetFlags {
-        TargetFlags {
-            base_urls: self.target.clone(),
-            profiles: self.profiles.clone(),
-            clock: self.clock,
-            insecure: self.insecure,
-            timeout_ms: self.timeout_ms,
-            slack_ms: self.slack_ms,
-            forwarded_for: self.forwarded_for,
-            headers: self.headers.clone(),
-            limits: self.limits.clone(),
-            admin: self.admin.clone(),
-            creditsafe: self.creditsafe.clone(),
-            user_create_scope: self.user_create_scope.clone(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -279,8 +226,12 @@ pub enum ReportFormat {
     Human,
     Json,
     Junit,
-    /// A self-contained page (`run` only): summary, then every requirement with its exchanges.
+    /// A self-contained page: summary, then every requirement with its exchanges (`run`), or the
+    /// lockout and latency charts (`load`).
     Html,
+    /// Markdown for a GitHub job summary (to PATH, else $GITHUB_STEP_SUMMARY, else stdout; appended), and
+    /// workflow annotations for failures and warnings on stdout (`run` only).
+    Github,
 }
 
 /// `FORMAT[=PATH]`
@@ -299,8 +250,9 @@ impl FromStr for FormatSpec {
             Some((name, path)) => (name, Some(path)),
             None => (text, None),
         };
-        let format = ReportFormat::from_str(name, true)
-            .map_err(|_| format!("unknown format `{name}` (known: human, json, junit, html)"))?;
+        let format = ReportFormat::from_str(name, true).map_err(|_| {
+            format!("unknown format `{name}` (known: human, json, junit, html, github)")
+        })?;
         let path = match path {
             None | Some("-") => None,
             Some("") => {
@@ -328,6 +280,33 @@ pub struct RequirementsArgs {
     /// Count the scenarios of DIR as well (repeatable)
     #[arg(long = "scenarios", value_name = "DIR")]
     pub scenarios: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub target: TargetFlags,
+
+    /// Write the target file here instead of stdout
+    #[arg(long, short, value_name = "FILE", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+    /// Overwrite FILE if it exists
+    #[arg(long, requires = "output", help_heading = "Output")]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write authconform.1 and one page per command (authconform-run.1, ...) into DIR instead
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

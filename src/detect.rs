@@ -4,8 +4,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::config::TargetDescription;
-use crate::engine::{PreparedRequest, TargetClient};
+use crate::target::{ClientError, PreparedRequest, RunIds, TargetClient, TargetDescription};
 
 /// One probe and what it showed.
 #[derive(Debug, Clone, Serialize)]
@@ -56,8 +55,8 @@ impl Detection {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DetectError {
-    #[error("could not build the HTTP client: {0}")]
-    Client(String),
+    #[error(transparent)]
+    Client(#[from] ClientError),
 }
 
 /// The probes, sent to the target's first base URL, and what each showed.
@@ -95,8 +94,7 @@ impl Prober {
 /// Probes a target. Creates one user with a fresh identity (to read the shape of the create-user answer).
 pub async fn detect(target: &TargetDescription) -> Result<Detection, DetectError> {
     let mut prober = Prober {
-        client: TargetClient::new(target)
-            .map_err(|error| DetectError::Client(error.to_string()))?,
+        client: TargetClient::new(target)?,
         evidence: Vec::new(),
     };
     let post = reqwest::Method::POST;
@@ -161,7 +159,7 @@ pub async fn detect(target: &TargetDescription) -> Result<Detection, DetectError
     );
 
     // The shape of the create-user answer separates 6 (user with vendor) from cloud.
-    let id = crate::load::flood::run_id();
+    let id = RunIds::new().run_id;
     let name = format!("detect.{id}@example.com");
     let body = json!({ "username": name, "email": name, "password": format!("Detect-{id}-pw") });
     let request = "POST /user {username, email, password}".to_owned();

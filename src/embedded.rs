@@ -5,19 +5,18 @@
 use std::net::SocketAddr;
 
 use authconform_reference_server::{
-    AppState, AppmixerProfile, Config, RunningServer, SeedAccount, StartError,
-    config::random_password,
+    AppState, AppmixerProfile, Config, RunningServer, SeedAccount, StartError, random_password,
 };
 use authconform_scenario::model::{Capability, Profile};
 
-use crate::config::{Account, ClockMode, TargetDescription};
 use crate::engine::TargetPlan;
+use crate::target::{Account, ClockMode, TargetDescription};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbeddedError {
-    #[error("the embedded reference server could not start: {0}")]
+    #[error("the embedded reference server could not start")]
     Start(#[from] StartError),
-    #[error("the embedded reference server could not listen on 127.0.0.1: {0}")]
+    #[error("the embedded reference server could not listen on 127.0.0.1")]
     Bind(#[source] std::io::Error),
     #[error("the embedded reference server's address is not a URL: {0}")]
     Url(String),

@@ -11,7 +11,11 @@ fn main() -> ExitCode {
         Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
         Err(err) => {
             let code = err.exit_code();
+            let snippet = err.snippet(std::io::IsTerminal::is_terminal(&std::io::stderr()));
             eprintln!("error: {:#}", anyhow::Error::from(err));
+            if let Some(snippet) = snippet {
+                eprintln!("{snippet}");
+            }
             ExitCode::from(code)
         }
     }

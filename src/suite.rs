@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use authconform_scenario::Diagnostics;
 use authconform_scenario::model::{Catalogue, Suite};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_suite.rs"));
@@ -22,7 +23,9 @@ pub enum SuiteError {
     Empty { path: PathBuf },
     /// Rendered diagnostics: `file:line:col` with the offending text underlined.
     #[error("invalid scenarios\n{0}")]
-    Invalid(String),
+    Invalid(Diagnostics),
+    #[error("the built-in suite has no {CATALOGUE_FILE}")]
+    NoBuiltinCatalogue,
 }
 
 /// The built-in requirement catalogue.
@@ -34,11 +37,8 @@ pub fn builtin_catalogue() -> Result<Catalogue, SuiteError> {
                 .file_name()
                 .is_some_and(|name| name == CATALOGUE_FILE)
         })
-        .ok_or_else(|| {
-            SuiteError::Invalid(format!("the built-in suite has no {CATALOGUE_FILE}"))
-        })?;
-    authconform_scenario::parse_catalogue(Path::new(path), text)
-        .map_err(|d| SuiteError::Invalid(d.to_string()))
+        .ok_or(SuiteError::NoBuiltinCatalogue)?;
+    authconform_scenario::parse_catalogue(Path::new(path), text).map_err(SuiteError::Invalid)
 }
 
 /// The built-in scenario files (the catalogue excluded).
@@ -61,8 +61,7 @@ pub fn load(vendor_dirs: &[PathBuf]) -> Result<Suite, SuiteError> {
         }
         files.extend(vendor);
     }
-    authconform_scenario::assemble_suite(catalogue, files)
-        .map_err(|d| SuiteError::Invalid(d.to_string()))
+    authconform_scenario::assemble_suite(catalogue, files).map_err(SuiteError::Invalid)
 }
 
 /// Validates a directory of scenario files: against its own `requirements.toml` when it has one, else
@@ -74,8 +73,7 @@ pub fn check_dir(dir: &Path) -> Result<Suite, SuiteError> {
             path: own_catalogue.clone(),
             source,
         })?;
-        authconform_scenario::parse_catalogue(&own_catalogue, &text)
-            .map_err(|d| SuiteError::Invalid(d.to_string()))?
+        authconform_scenario::parse_catalogue(&own_catalogue, &text).map_err(SuiteError::Invalid)?
     } else {
         builtin_catalogue()?
     };
@@ -85,8 +83,7 @@ pub fn check_dir(dir: &Path) -> Result<Suite, SuiteError> {
             path: dir.to_owned(),
         });
     }
-    authconform_scenario::assemble_suite(catalogue, files)
-        .map_err(|d| SuiteError::Invalid(d.to_string()))
+    authconform_scenario::assemble_suite(catalogue, files).map_err(SuiteError::Invalid)
 }
 
 /// Every `*.toml` file of a directory except the catalogue, by file name.

@@ -3,7 +3,7 @@
 use authconform_scenario::model::Profile;
 
 use super::results::{RunReport, TargetReport, Verdict};
-use crate::config::ClockMode;
+use crate::target::ClockMode;
 
 #[derive(Debug)]
 pub enum EngineEvent<'a> {

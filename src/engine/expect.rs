@@ -4,15 +4,14 @@
 //! then checked without further allocation unless something is wrong.
 
 use authconform_scenario::model::{
-    Expectations, JsonType, JwtExpectation, Matcher, StatusSet, WindowName,
+    Expectations, JsonType, JwtExpectation, Matcher, Pattern, StatusSet, WindowName,
 };
-use regex::Regex;
 use serde_json::Value;
 
-use super::http::Response;
 use super::jwt;
 use super::render::{CapturedResponse, RenderError, Scope};
 use super::results::ObservationKind;
+use crate::target::{Response, excerpt, truncate};
 
 /// One expectation that did not hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +35,7 @@ pub(crate) struct RenderedMatcher {
     equals: Option<Value>,
     contains: Option<Value>,
     starts_with: Option<String>,
-    matches: Option<Regex>,
+    matches: Option<Pattern>,
     integer_range: Option<(i64, i64)>,
     optional: bool,
 }
@@ -95,11 +94,7 @@ impl RenderedExpectations {
                         .as_ref()
                         .map(|t| scope.render_string(t))
                         .transpose()?,
-                    // The parser has compiled each pattern once already, so this cannot fail.
-                    matches: m
-                        .matches
-                        .as_deref()
-                        .and_then(|pattern| Regex::new(pattern).ok()),
+                    matches: m.matches.clone(),
                     integer_range: m.integer_range,
                     optional: m.optional,
                 })
@@ -569,28 +564,12 @@ pub(crate) fn short(value: &Value) -> String {
     format!("{kind} {}", truncate(&value.to_string(), 120))
 }
 
-/// A body for a message, shortened.
-pub(crate) fn excerpt(body: &[u8]) -> String {
-    if body.is_empty() {
-        return "(empty body)".into();
-    }
-    truncate(&String::from_utf8_lossy(body), 160)
-}
-
 /// A short hint at the body to follow a status, so `status 400` also says why.
 fn body_hint(response: &Response) -> String {
     if response.body.is_empty() {
         String::new()
     } else {
         format!(", body {}", excerpt(&response.body))
-    }
-}
-
-fn truncate(text: &str, max_chars: usize) -> String {
-    let text = text.trim();
-    match text.char_indices().nth(max_chars) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
     }
 }
 

@@ -1,22 +1,26 @@
 //! The conformance engine: runs scenarios against targets and judges requirements. It never prints; it
 //! emits [`EngineEvent`]s and returns a [`RunReport`].
+//!
+//! `run` walks the targets and scenarios; `target` is the state every scenario on one target shares;
+//! `dispatch` carries one scenario's steps out, `collect` folds a step's responses into its result and
+//! `judge` turns that result into verdicts per requirement.
 
+mod collect;
+mod dispatch;
 mod events;
+mod exchange;
 mod expect;
-mod http;
+mod judge;
 mod jwt;
 mod render;
 mod results;
 mod run;
-mod scenario;
 mod selection;
 mod target;
 
 pub use events::EngineEvent;
-pub use http::ClientError;
-pub(crate) use http::{PreparedRequest, TargetClient, target_headers};
 pub use results::*;
-pub use run::{RunPlan, TargetPlan, run};
+pub use run::{RunPlan, TargetPlan, planned_scenarios, run};
 pub use selection::{Selection, SelectionError};
 
 /// Why a run could not be carried out (a failed requirement is a verdict, never an error).
@@ -33,5 +37,5 @@ pub enum EngineError {
     )]
     ClockProtocol { target: String, problem: String },
     #[error(transparent)]
-    Client(#[from] ClientError),
+    Client(#[from] crate::target::ClientError),
 }

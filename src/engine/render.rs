@@ -2,7 +2,6 @@
 //! target's accounts and limits.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use authconform_scenario::model::JsonTemplate;
 use authconform_scenario::template::{
@@ -13,7 +12,7 @@ use rand::distr::Alphanumeric;
 use serde_json::Value;
 
 use super::jwt;
-use crate::config::TargetDescription;
+use crate::target::{RunIds, TargetDescription};
 
 /// Why a template could not be evaluated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,37 +27,8 @@ pub enum RenderError {
     NoSecret,
     #[error("`{expr}` is not an integer (it is {value})")]
     NotInteger { expr: String, value: String },
-    #[error("{0}")]
-    Function(String),
-}
-
-/// Values unique to one run: the run id and a counter for fresh names.
-#[derive(Debug)]
-pub(crate) struct RunIds {
-    pub(crate) run_id: String,
-    counter: AtomicU64,
-}
-
-impl RunIds {
-    pub(crate) fn new() -> RunIds {
-        let run_id: String = rand::rng()
-            .sample_iter(Alphanumeric)
-            .take(8)
-            .map(|c| char::from(c).to_ascii_lowercase())
-            .collect();
-        RunIds::with_id(run_id)
-    }
-
-    pub(crate) fn with_id(run_id: String) -> RunIds {
-        RunIds {
-            run_id,
-            counter: AtomicU64::new(0),
-        }
-    }
-
-    pub(crate) fn next(&self) -> u64 {
-        self.counter.fetch_add(1, Ordering::Relaxed) + 1
-    }
+    #[error("could not sign an expired token: {0}")]
+    SignExpiredToken(String),
 }
 
 /// A fresh identity for `user.NAME.*`.
@@ -267,8 +237,8 @@ impl Scope<'_> {
                     .appmixer_jwt_secret
                     .as_deref()
                     .ok_or(RenderError::NoSecret)?;
-                let token =
-                    jwt::expired_token(&text, secret, self.now_s).map_err(RenderError::Function)?;
+                let token = jwt::expired_token(&text, secret, self.now_s)
+                    .map_err(RenderError::SignExpiredToken)?;
                 self.vars.secrets.push(token.clone());
                 token
             }
@@ -308,93 +278,6 @@ fn describe(expr: &Expr) -> String {
         Expr::Captured(name) => format!("captured.{name}"),
         other => format!("{other:?}"),
     }
-}
-
-/// Calls `f` on every template of a request step (request, expectations, tally counts).
-pub(crate) fn for_each_template(
-    step: &authconform_scenario::model::RequestStep,
-    f: &mut dyn FnMut(&Template),
-) {
-    use authconform_scenario::model::{Body, Expectations, Matcher};
-
-    fn json(template: &JsonTemplate, f: &mut dyn FnMut(&Template)) {
-        match template {
-            JsonTemplate::String(t) => f(t),
-            JsonTemplate::Array(items) => items.iter().for_each(|item| json(item, f)),
-            JsonTemplate::Object(fields) => fields.iter().for_each(|(_, value)| json(value, f)),
-            JsonTemplate::Null | JsonTemplate::Bool(_) | JsonTemplate::Number(_) => {}
-        }
-    }
-    fn matcher(m: &Matcher, f: &mut dyn FnMut(&Template)) {
-        if let Some(t) = &m.equals {
-            json(t, f);
-        }
-        if let Some(t) = &m.contains {
-            json(t, f);
-        }
-        if let Some(t) = &m.starts_with {
-            f(t);
-        }
-    }
-    fn expectations(e: &Expectations, f: &mut dyn FnMut(&Template)) {
-        e.json.iter().for_each(|(_, m)| matcher(m, f));
-        e.headers.iter().for_each(|(_, m)| matcher(m, f));
-        if let Some(t) = &e.message {
-            f(t);
-        }
-        e.body_excludes.iter().for_each(&mut *f);
-        e.tally.iter().for_each(|tally| f(&tally.count));
-        if let Some(should) = &e.should {
-            expectations(should, f);
-        }
-    }
-
-    f(&step.request.path);
-    step.request.headers.iter().for_each(|(_, t)| f(t));
-    match &step.request.body {
-        Body::None => {}
-        Body::Json(t) => json(t, f),
-        Body::Raw(t) => f(t),
-    }
-    if let Some(repeat) = &step.repeat {
-        f(repeat);
-    }
-    expectations(&step.expect, f);
-}
-
-/// Whether an expression (or one inside it) satisfies `predicate`.
-pub(crate) fn expr_any(expr: &Expr, predicate: &dyn Fn(&Expr) -> bool) -> bool {
-    predicate(expr)
-        || match expr {
-            Expr::Offset(inner, _) | Expr::Call(_, inner) => expr_any(inner, predicate),
-            Expr::Sum(left, _, right) => expr_any(left, predicate) || expr_any(right, predicate),
-            _ => false,
-        }
-}
-
-/// Whether a template contains an expression satisfying `predicate`.
-pub(crate) fn template_any(template: &Template, predicate: &dyn Fn(&Expr) -> bool) -> bool {
-    template.parts.iter().any(|part| match part {
-        Part::Expr(expr) => expr_any(expr, predicate),
-        Part::Literal(_) => false,
-    })
-}
-
-/// Whether an expression needs the admin's token.
-pub(crate) fn needs_admin_token(expr: &Expr) -> bool {
-    matches!(
-        expr,
-        Expr::SignupAuth
-            | Expr::Account {
-                account: AccountName::Admin,
-                field: AccountField::Token
-            }
-    )
-}
-
-/// Whether an expression gives a different value on each evaluation.
-pub(crate) fn varies_per_evaluation(expr: &Expr) -> bool {
-    matches!(expr, Expr::Unique | Expr::UniqueEmail | Expr::RepeatIndex)
 }
 
 #[cfg(test)]

@@ -6,16 +6,15 @@ use std::time::Instant;
 use authconform_scenario::model::{Capability, Profile, Requirement, Scenario, Suite};
 
 use super::EngineError;
+use super::dispatch::run_scenario;
 use super::events::EngineEvent;
-use super::render::RunIds;
 use super::results::{
     Check, Finding, ReadingSeen, RequirementReport, RunReport, SCHEMA_VERSION, ScenarioReport,
     Summary, TargetReport, Verdict,
 };
-use super::scenario::run_scenario;
 use super::selection::Selection;
-use super::target::TargetRun;
-use crate::config::TargetDescription;
+use super::target::SharedTarget;
+use crate::target::{RunIds, TargetDescription};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -81,12 +80,14 @@ pub async fn run(
         duration_ms: millis(started),
         targets,
         summary,
+        expectation_problems: Vec::new(),
     };
     events(&EngineEvent::RunFinished(&report));
     Ok(report)
 }
 
-fn planned_scenarios<'s>(
+/// The scenarios the plan runs on one target: selected, for the target's profiles, and for its capability.
+pub fn planned_scenarios<'s>(
     suite: &'s Suite,
     plan: &'s RunPlan,
     target: &'s TargetPlan,
@@ -139,11 +140,12 @@ async fn run_target(
         profiles: &target.profiles,
         clock: target.clock,
     });
-    let mut run = TargetRun::new(target, &suite.catalogue, ids)?;
+    let run = SharedTarget::new(target, &suite.catalogue, ids)?;
     run.probe().await?;
 
     let mut judgements: HashMap<String, Judgement> = HashMap::new();
     let mut scenario_reports = Vec::new();
+    let mut observations = Vec::new();
     let planned: Vec<&Scenario> = planned_scenarios(suite, plan, target_plan).collect();
     for scenario in &planned {
         let location = format!(
@@ -154,7 +156,7 @@ async fn run_target(
         let applicable: Vec<&String> = scenario
             .covers
             .iter()
-            .filter(|id| run.applies(id))
+            .filter(|id| run.requirements.applies(id))
             .collect();
         let missing = scenario.requires.iter().find_map(|cap| run.missing(*cap));
         if let Some(reason) = missing {
@@ -190,7 +192,8 @@ async fn run_target(
             title: &scenario.title,
         });
         let scenario_started = Instant::now();
-        let outcome = run_scenario(&mut run, scenario, events).await;
+        let mut outcome = run_scenario(&run, scenario, events).await;
+        observations.append(&mut outcome.observations);
         let verdict = outcome.verdict();
         for id in &outcome.passes {
             let judgement = judgements.entry(id.clone()).or_default();
@@ -266,8 +269,8 @@ async fn run_target(
         summary,
         requirements,
         scenarios: scenario_reports,
-        observations: std::mem::take(&mut run.observations),
-        secrets: std::mem::take(&mut run.secrets),
+        observations,
+        secrets: run.take_secrets(),
     })
 }
 
@@ -317,6 +320,7 @@ fn requirement_report(
         checks: judgement.checks,
         skip_reasons: judgement.skip_reasons,
         readings: judgement.readings,
+        expectation: None,
     }
 }
 
@@ -402,6 +406,7 @@ mod tests {
             checks: Vec::new(),
             skip_reasons: Vec::new(),
             readings: Vec::new(),
+            expectation: None,
         }
     }
 

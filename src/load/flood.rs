@@ -19,9 +19,9 @@ use parking_lot::Mutex;
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
 use serde_json::Value;
 
-use super::transport::{PreparedRequest, UserConnection};
-use crate::config::TargetDescription;
-use crate::engine::target_headers;
+use super::LoadEvent;
+use super::transport::{UserConnection, WireRequest};
+use crate::target::{ClientError, TargetDescription, target_headers};
 
 /// Builds the JSON body of request number `n`.
 pub type BodyFn = Arc<dyn Fn(u64) -> Value + Send + Sync>;
@@ -54,8 +54,27 @@ pub struct FloodStats {
     /// When the first answer with one of these statuses arrived (lockout checks use it).
     #[serde(skip)]
     pub first_refusal: Option<Instant>,
+    /// When the flood started.
+    #[serde(skip)]
+    pub started: Option<Instant>,
     #[serde(skip)]
     pub refusal_statuses: Vec<u16>,
+    /// Every answer in the order it arrived (up to [`SAMPLE_LIMIT`]), for the load report's charts.
+    #[serde(skip)]
+    pub samples: Vec<Sample>,
+}
+
+/// How many answers a flood keeps one by one for the charts (its counts and latencies keep every answer).
+pub const SAMPLE_LIMIT: usize = 200_000;
+
+/// One answer of the flood.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    /// When the request was sent, in microseconds since the flood started.
+    pub sent_us: u64,
+    pub latency_us: u64,
+    /// `None`: no answer (a transport error).
+    pub status: Option<u16>,
 }
 
 impl FloodStats {
@@ -102,12 +121,12 @@ pub enum FloodError {
     Empty,
     #[error("cannot join the path {0:?} to the target's base URL: {1}")]
     Url(String, String),
-    #[error("cannot build the HTTP client: {0}")]
+    #[error("cannot build the HTTP client")]
     Client(#[from] reqwest::Error),
     #[error("the header {0:?} is not a valid HTTP header")]
     Header(String),
     #[error(transparent)]
-    TargetHeader(#[from] crate::engine::ClientError),
+    TargetHeader(#[from] ClientError),
 }
 
 impl From<GooseError> for FloodError {
@@ -135,7 +154,7 @@ enum Transport {
     /// Plain HTTP: each goose user keeps one lean keep-alive connection per base URL (indexed by the user's
     /// number); each answer is recorded in goose's metrics as a custom request.
     Http1 {
-        requests: Vec<PreparedRequest>,
+        requests: Vec<WireRequest>,
         connections: Vec<tokio::sync::Mutex<Vec<UserConnection>>>,
     },
     /// HTTPS: every user sends through one shared reqwest client (one pool, root certificates loaded once).
@@ -162,7 +181,7 @@ impl Transport {
         let headers = request_headers(target, plan)?;
         let timeout = Duration::from_millis(target.timeout_ms.max(1));
         if urls.iter().all(|url| url.scheme() == "http") {
-            let requests: Vec<PreparedRequest> = urls
+            let requests: Vec<WireRequest> = urls
                 .iter()
                 .map(|url| plain_http_request(url, &headers, timeout))
                 .collect();
@@ -198,7 +217,7 @@ fn plain_http_request(
     url: &reqwest::Url,
     headers: &[(HeaderName, HeaderValue)],
     timeout: Duration,
-) -> PreparedRequest {
+) -> WireRequest {
     let host = url.host_str().unwrap_or_default();
     let port = url.port_or_known_default().unwrap_or(80);
     let authority = if host.contains(':') && !host.starts_with('[') {
@@ -210,7 +229,7 @@ fn plain_http_request(
         Some(query) => format!("{}?{query}", url.path()),
         None => url.path().to_owned(),
     };
-    PreparedRequest {
+    WireRequest {
         authority,
         path_and_query,
         headers: headers.to_vec(),
@@ -249,15 +268,15 @@ fn request_headers(
     Ok(headers)
 }
 
-/// A short random id that keeps one run's identities apart from another's.
-pub fn run_id() -> String {
-    use rand::Rng;
-    let n: u32 = rand::rng().random();
-    format!("{n:08x}")
-}
+/// How often the flood reports how many requests it has sent.
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 
-/// Sends the flood and waits for every answer.
-pub async fn run(target: &TargetDescription, plan: FloodPlan) -> Result<FloodStats, FloodError> {
+/// Sends the flood and waits for every answer, reporting progress as it goes.
+pub async fn run(
+    target: &TargetDescription,
+    plan: FloodPlan,
+    events: &mut dyn FnMut(&LoadEvent<'_>),
+) -> Result<FloodStats, FloodError> {
     if plan.users == 0 || plan.total == 0 {
         return Err(FloodError::Empty);
     }
@@ -324,18 +343,8 @@ pub async fn run(target: &TargetDescription, plan: FloodPlan) -> Result<FloodSta
     }))
     .set_name("client")
     .set_on_start();
-    let progress = progress_bar(plan.total);
-    let ticker = {
-        let shared = shared.clone();
-        let progress = progress.clone();
-        tokio::spawn(async move {
-            loop {
-                progress.set_position(shared.next.load(Ordering::Relaxed).min(shared.plan.total));
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        })
-    };
     let started = Instant::now();
+    shared.stats.lock().started = Some(started);
     // goose would otherwise build a client (root certificates and all) per user before the flood starts.
     let placeholder_client = GooseClientBuilder::new().without_cookies().gzip(false);
     let attack = GooseAttack::initialize_with_config(configuration)?
@@ -345,29 +354,27 @@ pub async fn run(target: &TargetDescription, plan: FloodPlan) -> Result<FloodSta
                 .register_transaction(use_flood_client)
                 .register_transaction(transaction),
         );
-    let result = attack.execute().await;
+    events(&LoadEvent::FloodStarted { total: plan.total });
+    let execute = attack.execute();
+    tokio::pin!(execute);
+    let mut ticks = tokio::time::interval(PROGRESS_INTERVAL);
+    let result = loop {
+        tokio::select! {
+            result = &mut execute => break result,
+            _ = ticks.tick() => events(&LoadEvent::FloodProgress {
+                sent: shared.next.load(Ordering::Relaxed).min(plan.total),
+                total: plan.total,
+            }),
+        }
+    };
     let elapsed = started.elapsed();
-    ticker.abort();
-    progress.finish_and_clear();
+    events(&LoadEvent::FloodFinished);
     result?;
     let mut stats = std::mem::take(&mut *shared.stats.lock());
     stats.duration_ms = u64::try_from(elapsed.as_millis())
         .unwrap_or(u64::MAX)
         .max(1);
     Ok(stats)
-}
-
-fn progress_bar(total: u64) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(total),
-        indicatif::ProgressDrawTarget::stderr(),
-    );
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} {pos}/{len} requests {per_sec} {wide_bar}",
-    ) {
-        bar.set_style(style);
-    }
-    bar
 }
 
 /// Which base URL request `n` goes to.
@@ -455,6 +462,16 @@ async fn one_request(user: &mut GooseUser, shared: &Shared) -> TransactionResult
     let mut stats = shared.stats.lock();
     stats.sent += 1;
     stats.latencies_us.push(latency_us);
+    if stats.samples.len() < SAMPLE_LIMIT
+        && let Some(flood_started) = stats.started
+    {
+        let sent_us = started.saturating_duration_since(flood_started).as_micros();
+        stats.samples.push(Sample {
+            sent_us: u64::try_from(sent_us).unwrap_or(u64::MAX),
+            latency_us,
+            status,
+        });
+    }
     match status {
         Some(status) => {
             *stats.statuses.entry(status).or_insert(0) += 1;

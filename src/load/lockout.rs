@@ -11,17 +11,21 @@
 //!    that probe, requests are accepted again (CS-LOCKOUT-04).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use reqwest::Method;
-use reqwest::header::{HeaderName, HeaderValue};
+use reqwest::header::HeaderValue;
 use serde_json::{Value, json};
 
 use super::flood::{self, FloodPlan, FloodStats};
-use super::report::{LoadReport, LoadVerdict};
-use super::{LoadError, LoadOptions};
-use crate::config::{ClockMode, TargetDescription};
-use crate::engine::{PreparedRequest, TargetClient, Verdict};
+use super::results::{LoadReport, LoadVerdict, LockoutTimeline, ProbeAnswer};
+use super::{LoadError, LoadEvent, LoadOptions};
+use crate::engine::Verdict;
+use crate::target::clock;
+use crate::target::{
+    ClockMode, FORWARDED_FOR, PreparedRequest, RunIds, TargetClient, TargetDescription,
+    load_run_address,
+};
 
 const NORMAL: [u16; 3] = [200, 400, 401];
 const REFUSED: [u16; 3] = [429, 403, 503];
@@ -37,55 +41,40 @@ impl Probe<'_> {
     async fn post(&self, path: &str, body: &Value) -> Result<u16, LoadError> {
         let mut request = PreparedRequest::json(Method::POST, path, Some(body));
         if let Some(address) = &self.forwarded_for {
-            request
-                .headers
-                .push((HeaderName::from_static("x-forwarded-for"), address.clone()));
+            request.headers.push((FORWARDED_FOR, address.clone()));
         }
-        let response = self
-            .client
-            .send_to(0, &request)
-            .await
-            .map_err(|none| LoadError::Target(format!("POST {path}: {}", none.detail)))?;
+        let response =
+            self.client
+                .send_to(0, &request)
+                .await
+                .map_err(|none| LoadError::NoAnswer {
+                    request: format!("POST {path}"),
+                    detail: none.detail,
+                })?;
         Ok(response.status)
     }
 
-    /// Moves the target's time forward: the test clock, or a real wait with a progress bar.
-    async fn pass_time(&self, ms: u64) -> Result<(), LoadError> {
-        match self.target.clock {
-            ClockMode::Control => {
-                let status = self
-                    .post("/_authconform/clock", &json!({ "advance_ms": ms }))
-                    .await?;
-                if status != 200 {
-                    return Err(LoadError::Target(format!(
-                        "POST /_authconform/clock answered {status}: the target does not speak the test-clock protocol (use --clock real)"
-                    )));
-                }
-                Ok(())
-            }
-            ClockMode::Real => {
-                let bar = indicatif::ProgressBar::with_draw_target(
-                    Some(ms / 1000),
-                    indicatif::ProgressDrawTarget::stderr(),
-                );
-                if let Ok(style) = indicatif::ProgressStyle::with_template(
-                    "waiting out the window {wide_bar} {pos}/{len} s",
-                ) {
-                    bar.set_style(style);
-                }
-                let started = Instant::now();
-                while started.elapsed() < Duration::from_millis(ms) {
-                    bar.set_position(started.elapsed().as_secs());
-                    tokio::time::sleep(Duration::from_millis(200).min(
-                        Duration::from_millis(ms)
-                            - started.elapsed().min(Duration::from_millis(ms)),
-                    ))
-                    .await;
-                }
-                bar.finish_and_clear();
-                Ok(())
-            }
+    /// Moves the target's time forward: the test clock, or a real wait that reports its progress.
+    async fn pass_time(
+        &self,
+        ms: u64,
+        events: &mut dyn FnMut(&LoadEvent<'_>),
+    ) -> Result<(), LoadError> {
+        let real = self.target.clock == ClockMode::Real;
+        events(&LoadEvent::WaitStarted { total_ms: ms, real });
+        if real {
+            clock::sleep(ms, &mut |elapsed_ms| {
+                events(&LoadEvent::WaitProgress {
+                    elapsed_ms,
+                    total_ms: ms,
+                });
+            })
+            .await;
+        } else {
+            clock::advance(&self.client, ms).await?;
         }
+        events(&LoadEvent::WaitFinished);
+        Ok(())
     }
 }
 
@@ -95,7 +84,7 @@ pub async fn sign_in(
     username: &str,
     password: &str,
 ) -> Result<String, LoadError> {
-    let client = TargetClient::new(target).map_err(|error| LoadError::Target(error.to_string()))?;
+    let client = TargetClient::new(target)?;
     let body = json!({ "username": username, "password": password });
     let response = client
         .send_to(
@@ -103,36 +92,34 @@ pub async fn sign_in(
             &PreparedRequest::json(Method::POST, "/user/auth", Some(&body)),
         )
         .await
-        .map_err(|none| LoadError::Target(format!("POST /user/auth: {}", none.detail)))?;
+        .map_err(|none| LoadError::NoAnswer {
+            request: "POST /user/auth".into(),
+            detail: none.detail,
+        })?;
     response
         .json()
         .as_ref()
         .and_then(|body| body.get("token"))
         .and_then(Value::as_str)
         .map(str::to_owned)
-        .ok_or_else(|| {
-            LoadError::Target(format!(
-                "POST /user/auth answered {} with no token for the admin account",
-                response.status
-            ))
+        .ok_or(LoadError::NoToken {
+            status: response.status,
         })
 }
 
 pub async fn run(
     target: &TargetDescription,
     options: &LoadOptions,
+    events: &mut dyn FnMut(&LoadEvent<'_>),
 ) -> Result<LoadReport, LoadError> {
     let threshold = target.limits.cs_overall_threshold;
     let window_ms = target.limits.cs_overall_window_ms;
     let slack_ms = target.slack_ms;
-    let run_id = flood::run_id();
-    let forwarded_for = target.forwarded_for.then(|| {
-        let octet = u8::from_str_radix(&run_id[..2], 16).unwrap_or(1).max(1);
-        format!("198.51.100.{octet}")
-    });
+    let run_id = RunIds::new().run_id;
+    let forwarded_for = target.forwarded_for.then(|| load_run_address(&run_id));
     let probe = Probe {
         target,
-        client: TargetClient::new(target).map_err(|error| LoadError::Target(error.to_string()))?,
+        client: TargetClient::new(target)?,
         forwarded_for: forwarded_for
             .as_deref()
             .and_then(|address| HeaderValue::from_str(address).ok()),
@@ -140,15 +127,22 @@ pub async fn run(
     let mut verdicts = Vec::new();
 
     // 1. An empty window.
-    probe.pass_time(window_ms + slack_ms).await?;
+    probe.pass_time(window_ms + slack_ms, events).await?;
 
     // 2. Identical invalid requests: the first few 401, then 429 from the invalid-request limit.
     let prelude = (threshold / 10).min(target.limits.cs_identical_invalid + 15);
     let identical =
         json!({ "username": format!("load-{run_id}-identical"), "password": "not-the-password" });
     let mut prelude_refused = 0;
+    let mut timeline = LockoutTimeline {
+        threshold,
+        window_ms,
+        ..LockoutTimeline::default()
+    };
     for _ in 0..prelude {
-        match probe.post("/authenticate", &identical).await? {
+        let status = probe.post("/authenticate", &identical).await?;
+        timeline.prelude.push(status);
+        match status {
             401 | 400 => {}
             429 => prelude_refused += 1,
             other => {
@@ -176,7 +170,7 @@ pub async fn run(
         expected: NORMAL.iter().chain(REFUSED.iter()).copied().collect(),
         body: Arc::new(move |n| json!({ "username": format!("load-{flood_id}-{n}") })),
     };
-    let stats = flood::run(target, plan).await?;
+    let stats = flood::run(target, plan, events).await?;
     let flood_ended = Instant::now();
     verdicts.extend(judge_flood(
         &stats,
@@ -195,7 +189,7 @@ pub async fn run(
         let wait = window_ms
             .saturating_sub(2 * slack_ms)
             .saturating_sub(since_refusal_ms);
-        probe.pass_time(wait).await?;
+        probe.pass_time(wait, events).await?;
         let status = probe.post("/authenticate", &distinct("before-end")).await?;
         let elapsed_ms = since_refusal_ms
             + wait
@@ -205,9 +199,19 @@ pub async fn run(
                     ClockMode::Control => 0,
                     ClockMode::Real => wait,
                 });
+        timeline.probes.push(ProbeAnswer {
+            label: "just before a window since the lockout began".into(),
+            since_lockout_ms: elapsed_ms,
+            status,
+        });
         if REFUSED.contains(&status) {
-            probe.pass_time(window_ms + slack_ms).await?;
+            probe.pass_time(window_ms + slack_ms, events).await?;
             let after = probe.post("/authenticate", &distinct("after-end")).await?;
+            timeline.probes.push(ProbeAnswer {
+                label: "a window after the last refused request".into(),
+                since_lockout_ms: elapsed_ms + window_ms + slack_ms,
+                status: after,
+            });
             verdicts.push(if NORMAL.contains(&after) {
                 LoadVerdict::pass(
                     "CS-LOCKOUT-04",
@@ -239,7 +243,9 @@ pub async fn run(
             ));
         }
     }
-    Ok(LoadReport::new(target, options, stats, verdicts))
+    let mut report = LoadReport::new(target, options, stats, verdicts);
+    report.lockout = Some(timeline);
+    Ok(report)
 }
 
 /// The verdicts the flood's answers support on their own.

@@ -1,10 +1,12 @@
 //! The load profiles: goose drives many concurrent requests at a target — the Creditsafe 10,000-request
 //! lockout (verified requirement by requirement), and Appmixer sign-in and signup benchmarks — and the
-//! results come back as a [`LoadReport`] with rates, latency percentiles and threshold verdicts.
+//! results come back as a [`LoadReport`] with rates, latency percentiles and threshold verdicts. Like the
+//! engine, a load run never prints: it emits [`LoadEvent`]s, and `report/` writes the outcome.
 
+mod events;
 pub mod flood;
 pub mod lockout;
-pub mod report;
+pub mod results;
 pub mod threshold;
 pub mod transport;
 
@@ -13,12 +15,13 @@ use std::sync::Arc;
 
 use serde_json::json;
 
+pub use events::LoadEvent;
 pub use flood::{FloodError, FloodPlan, FloodStats};
-pub use report::{LoadReport, LoadVerdict};
+pub use results::{LOAD_PAGE, LoadReport, LoadVerdict};
 pub use threshold::{Threshold, ThresholdError};
 
-use crate::config::TargetDescription;
 use crate::engine::Verdict;
+use crate::target::{ClientError, ClockError, RunIds, TargetDescription};
 
 /// What a load run does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -63,8 +66,14 @@ pub struct LoadOptions {
 pub enum LoadError {
     #[error(transparent)]
     Flood(#[from] FloodError),
-    #[error("{0}")]
-    Target(String),
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    Clock(#[from] ClockError),
+    #[error("{request}: {detail}")]
+    NoAnswer { request: String, detail: String },
+    #[error("POST /user/auth answered {status} with no token for the admin account")]
+    NoToken { status: u16 },
     #[error("the {profile} profile needs {what} in the target description")]
     Missing {
         profile: &'static str,
@@ -72,25 +81,28 @@ pub enum LoadError {
     },
 }
 
-/// Runs one load profile against a target.
+/// Runs one load profile against a target, emitting events as it goes.
 pub async fn run(
     target: &TargetDescription,
     options: &LoadOptions,
+    events: &mut dyn FnMut(&LoadEvent<'_>),
 ) -> Result<LoadReport, LoadError> {
     let mut report = match options.profile {
-        LoadProfile::Lockout => lockout::run(target, options).await?,
-        LoadProfile::Signin => benchmark_signin(target, options).await?,
-        LoadProfile::Signup => benchmark_signup(target, options).await?,
+        LoadProfile::Lockout => lockout::run(target, options, events).await?,
+        LoadProfile::Signin => benchmark_signin(target, options, events).await?,
+        LoadProfile::Signup => benchmark_signup(target, options, events).await?,
     };
     for threshold in &options.thresholds {
         report.thresholds.push(threshold.evaluate(&report.stats));
     }
+    events(&LoadEvent::Finished(&report));
     Ok(report)
 }
 
 async fn benchmark_signin(
     target: &TargetDescription,
     options: &LoadOptions,
+    events: &mut dyn FnMut(&LoadEvent<'_>),
 ) -> Result<LoadReport, LoadError> {
     let Some(admin) = target.admin.clone() else {
         return Err(LoadError::Missing {
@@ -110,13 +122,14 @@ async fn benchmark_signin(
         expected: vec![200],
         body: Arc::new(move |_| body.clone()),
     };
-    let stats = flood::run(target, plan).await?;
+    let stats = flood::run(target, plan, events).await?;
     Ok(benchmark_report(target, options, stats, &[200]))
 }
 
 async fn benchmark_signup(
     target: &TargetDescription,
     options: &LoadOptions,
+    events: &mut dyn FnMut(&LoadEvent<'_>),
 ) -> Result<LoadReport, LoadError> {
     // Admin signups bypass the rate limits; without an admin, each request comes from its own address
     // when the target trusts X-Forwarded-For.
@@ -127,7 +140,7 @@ async fn benchmark_signup(
         )),
         None => None,
     };
-    let run_id = flood::run_id();
+    let run_id = RunIds::new().run_id;
     let plan = FloodPlan {
         path: "/user".into(),
         total: options.requests.unwrap_or(2_000),
@@ -142,7 +155,7 @@ async fn benchmark_signup(
             json!({ "username": name, "email": name, "password": format!("pw-{run_id}-{n}") })
         }),
     };
-    let stats = flood::run(target, plan).await?;
+    let stats = flood::run(target, plan, events).await?;
     Ok(benchmark_report(target, options, stats, &[200]))
 }
 

@@ -10,22 +10,34 @@ use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-/// Why one request got no answer.
+/// Why one request got no answer. A leaf: each message says its cause (goose records it as one line).
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
     #[error("cannot connect to {0}: {1}")]
     Connect(String, std::io::Error),
     #[error("HTTP: {0}")]
-    Http(#[from] hyper::Error),
+    Http(hyper::Error),
     #[error("cannot build the request: {0}")]
-    Request(#[from] hyper::http::Error),
+    Request(hyper::http::Error),
     #[error("no answer within {0} ms")]
     Timeout(u64),
 }
 
+impl From<hyper::Error> for TransportError {
+    fn from(error: hyper::Error) -> TransportError {
+        TransportError::Http(error)
+    }
+}
+
+impl From<hyper::http::Error> for TransportError {
+    fn from(error: hyper::http::Error) -> TransportError {
+        TransportError::Request(error)
+    }
+}
+
 /// One request, ready to send on any connection to the target.
 #[derive(Debug, Clone)]
-pub struct PreparedRequest {
+pub struct WireRequest {
     /// `host:port`, as the `Host` header and the connection use it.
     pub authority: String,
     /// The path and query sent on the request line.
@@ -45,7 +57,7 @@ impl UserConnection {
     /// Sends `body` as a `POST` and reads the whole answer (status and body).
     pub async fn post(
         &mut self,
-        request: &PreparedRequest,
+        request: &WireRequest,
         body: Bytes,
     ) -> Result<(u16, Bytes), TransportError> {
         let timeout_ms = u64::try_from(request.timeout.as_millis()).unwrap_or(u64::MAX);
@@ -60,7 +72,7 @@ impl UserConnection {
 
     async fn exchange(
         &mut self,
-        request: &PreparedRequest,
+        request: &WireRequest,
         body: Bytes,
     ) -> Result<(u16, Bytes), TransportError> {
         if let Some(sender) = self.sender.as_mut()

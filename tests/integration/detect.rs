@@ -1,8 +1,8 @@
 //! `detect` names the right profile for the reference server in each of its profiles, and nothing for a
 //! server that is not an authentication API.
 
-use authconform::config::TargetDescription;
 use authconform::detect::detect;
+use authconform::target::TargetDescription;
 use authconform_reference_server::AppmixerProfile::{self, Appmixer6, Appmixer51, AppmixerCloud};
 use authconform_reference_server::Config;
 use authconform_scenario::model::Profile;

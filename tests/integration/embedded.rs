@@ -86,8 +86,8 @@ async fn the_reference_server_passes_the_built_in_suite() {
 /// mode: the runner really waits every window out, and every requirement still passes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_real_mode_a_reference_server_with_short_windows_passes() {
-    use authconform::config::{ClockMode, Limits, TargetDescription};
     use authconform::engine::TargetPlan;
+    use authconform::target::{ClockMode, Limits, TargetDescription};
     use authconform_reference_server::{AppmixerProfile, Config, SeedAccount};
     use authconform_scenario::model::Profile;
 

@@ -1,8 +1,8 @@
 //! The engine against wiremock targets: every expectation kind passes on a conforming answer and fails on a
 //! broken one, citing the right requirement.
 
-use authconform::config::ClockMode;
 use authconform::engine::{self, EngineError, RunPlan, Selection, TargetPlan, Verdict};
+use authconform::target::ClockMode;
 use authconform_scenario::model::{
     Capability, JsonTemplate, JsonType, JwtExpectation, Matcher, StatusPattern, StatusSet, Tally,
     Wait, WindowName, Within,

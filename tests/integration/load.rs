@@ -2,16 +2,16 @@
 //! server and fails, on the right requirement, on servers that let extra requests through under
 //! concurrency, do not count 429s, or end the lockout early.
 
-use authconform::config::{Account, ClockMode, Limits, TargetDescription};
 use authconform::engine::Verdict;
 use authconform::load::{self, LoadOptions, LoadProfile, LoadReport};
-use authconform_reference_server::faults::Fault;
+use authconform::target::{Account, ClockMode, Limits, TargetDescription};
+use authconform_reference_server::Fault;
 use authconform_reference_server::{AppmixerProfile, Config, SeedAccount};
 use authconform_scenario::model::Profile;
 
 const THRESHOLD: u64 = 2_000;
 
-async fn lockout_run(faults: Vec<Fault>, options: LoadOptions) -> LoadReport {
+pub(crate) async fn lockout_run(faults: Vec<Fault>, options: LoadOptions) -> LoadReport {
     let config = Config {
         profile: AppmixerProfile::Appmixer6,
         cs_overall_threshold: THRESHOLD,
@@ -41,14 +41,14 @@ async fn lockout_run(faults: Vec<Fault>, options: LoadOptions) -> LoadReport {
         email: None,
         password: "load-admin".into(),
     });
-    let report = load::run(&target, &options)
+    let report = load::run(&target, &options, &mut |_| {})
         .await
         .expect("the load run completes");
     server.shutdown().await.unwrap();
     report
 }
 
-fn lockout(users: usize) -> LoadOptions {
+pub(crate) fn lockout(users: usize) -> LoadOptions {
     LoadOptions {
         profile: LoadProfile::Lockout,
         users,
@@ -161,11 +161,11 @@ async fn the_signin_benchmark_reports_rates_and_writes_goose_reports() {
         );
     }
     let mut json = Vec::new();
-    report.write_json(&mut json).unwrap();
+    authconform::report::load::write_json(&report, &mut json).unwrap();
     let parsed: serde_json::Value = serde_json::from_slice(&json).unwrap();
     assert_eq!(parsed["profile"], "signin");
     let mut junit = Vec::new();
-    report.write_junit(&mut junit).unwrap();
+    authconform::report::load::write_junit(&report, &mut junit).unwrap();
     assert!(String::from_utf8(junit).unwrap().contains("signin-answers"));
 }
 
@@ -204,7 +204,7 @@ async fn the_flood_sends_the_targets_headers_and_survives_closed_connections() {
         expected: vec![401],
         body: std::sync::Arc::new(|n| serde_json::json!({ "username": format!("u{n}") })),
     };
-    let stats = load::flood::run(&target, plan)
+    let stats = load::flood::run(&target, plan, &mut |_| {})
         .await
         .expect("the flood runs");
     assert_eq!(stats.sent, 300);

@@ -3,7 +3,9 @@
 //! Appmixer CLI) against the reference server.
 
 mod appmixer_cli;
+mod architecture;
 mod cli;
+mod daily_use;
 mod detect;
 mod embedded;
 mod engine;
@@ -12,11 +14,16 @@ mod load;
 mod misbehaving;
 mod mutants;
 mod precision;
+#[path = "../../reference-server/tests/http/redis_server.rs"]
+#[expect(
+    dead_code,
+    reason = "the reference server's own tests restart Redis; these only start it"
+)]
 mod redis_server;
 mod redis_store;
-mod reference_server;
 mod reports;
 mod runs;
 mod secrets;
 mod support;
 mod target_file_fuzz;
+mod vendor_stack;

@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use authconform::config::{ClockMode, Limits, TargetDescription};
 use authconform::engine::{self, RunPlan, RunReport, Selection, TargetPlan, Verdict};
 use authconform::suite;
-use authconform_reference_server::faults::Fault;
-use authconform_reference_server::limiter::WindowKind;
+use authconform::target::{ClockMode, Limits, TargetDescription};
+use authconform_reference_server::Fault;
+use authconform_reference_server::WindowKind;
 use authconform_reference_server::{AppmixerProfile, Config, LockoutScope, SeedAccount};
 use authconform_scenario::model::{Profile, Suite};
 use tokio::sync::Semaphore;

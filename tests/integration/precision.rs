@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use authconform::engine::{RunReport, Verdict};
 use authconform::suite;
-use authconform_reference_server::faults::Fault;
+use authconform_reference_server::Fault;
 use tokio::sync::Semaphore;
 
 use crate::mutants::{Placement, Variant, check, placement, verdicts};
@@ -26,7 +26,8 @@ impl Moved {
     /// A collateral move the precision target forbids.
     fn is_collateral(&self) -> bool {
         match self.faulty {
-            Verdict::Fail | Verdict::Warn => true,
+            // No expectations file is given, so `expected` stands only for a failure or warning.
+            Verdict::Fail | Verdict::Warn | Verdict::Expected => true,
             Verdict::Inconclusive => !self.blocked_by_fault,
             Verdict::Skip | Verdict::Pass => false,
         }

@@ -1,28 +1,18 @@
-//! The reference server on a real Redis: several instances enforce one global set of limits (exactly, under
-//! concurrency), share users and tokens, lose nothing Redis acknowledged, answer 503 while Redis is away and
-//! recover by themselves; and the runner, given every instance's URL, passes them, while it fails instances
-//! whose limits are not global.
+//! The runner against several reference-server instances: given every instance's URL, it passes instances
+//! on one Redis, and fails instances whose limits are not global. (The server's own behaviour on Redis is
+//! tested in reference-server/tests/http/on_redis.rs.)
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use authconform::config::{Account, ClockMode, TargetDescription};
 use authconform::engine::{self, RunPlan, RunReport, Selection, TargetPlan, Verdict};
 use authconform::suite;
-use authconform_reference_server::limiter::{Rule, WindowKind, WindowLimiter};
-use authconform_reference_server::limits::{Decision, Limiter};
-use authconform_reference_server::redis_store::{RedisLimiter, RedisStore};
+use authconform::target::{Account, ClockMode, TargetDescription};
 use authconform_reference_server::{
     AppState, AppmixerProfile, Clock, Config, RunningServer, SeedAccount, StoreLocation,
 };
 use authconform_scenario::model::{Capability, Profile};
-use serde_json::{Value, json};
 
 use crate::redis_server::{Persistence, RedisServer};
-
-const LOCKED_OUT: &str =
-    "Too many requests to the authenticate endpoint. Please wait 5 minutes before trying again.";
 
 fn admin() -> SeedAccount {
     SeedAccount {
@@ -97,46 +87,6 @@ fn account(seed: &SeedAccount) -> Account {
         email: seed.email.clone(),
         password: seed.password.clone(),
     }
-}
-
-struct Answer {
-    status: u16,
-    retry_after: Option<String>,
-    json: Value,
-}
-
-async fn send(request: reqwest::RequestBuilder) -> Answer {
-    let response = request.send().await.expect("the server answers");
-    let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
-    let text = response.text().await.unwrap_or_default();
-    Answer {
-        status,
-        retry_after,
-        json: serde_json::from_str(&text).unwrap_or(Value::Null),
-    }
-}
-
-async fn post(client: &reqwest::Client, server: &RunningServer, path: &str, body: Value) -> Answer {
-    send(
-        client
-            .post(format!("{}{path}", server.base_url()))
-            .json(&body),
-    )
-    .await
-}
-
-async fn get_user(client: &reqwest::Client, server: &RunningServer, token: &str) -> Answer {
-    send(
-        client
-            .get(format!("{}/user", server.base_url()))
-            .bearer_auth(token),
-    )
-    .await
 }
 
 fn problems(report: &RunReport) -> Vec<String> {
@@ -255,335 +205,12 @@ async fn three_instances_on_one_redis_pass_the_whole_suite_across_their_urls() {
     assert_eq!(report.targets[0].other_base_urls.len(), 2);
 }
 
-/// CS-LOCKOUT-05 across instances: 10,200 identical invalid requests from 64 concurrent clients spread
-/// over three instances; exactly 10,000 are answered normally, the rest locked out.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_lockout_is_exact_under_64_concurrent_clients_spread_over_three_instances() {
-    let Some(redis) = RedisServer::start(Persistence::None) else {
-        return;
-    };
-    let config = on_redis(&redis, "lockout:", Config::default());
-    let servers = Arc::new(start_instances(&config, 3).await);
-    let client = reqwest::Client::new();
-    let normal = Arc::new(AtomicU64::new(0));
-    let locked = Arc::new(AtomicU64::new(0));
-    let next = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let workers: Vec<_> = (0..64)
-        .map(|_| {
-            let (servers, client, normal, locked, next) = (
-                servers.clone(),
-                client.clone(),
-                normal.clone(),
-                locked.clone(),
-                next.clone(),
-            );
-            tokio::spawn(async move {
-                loop {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    if n >= 10_200 {
-                        break;
-                    }
-                    let server = &servers[usize::try_from(n % 3).unwrap()];
-                    let answer = send(
-                        client
-                            .post(format!("{}/authenticate", server.base_url()))
-                            .header("x-forwarded-for", "10.9.0.7")
-                            .json(&json!({ "username": "load", "password": "bad" })),
-                    )
-                    .await;
-                    if answer.json["message"] == LOCKED_OUT {
-                        locked.fetch_add(1, Ordering::Relaxed);
-                    } else {
-                        assert!(
-                            matches!(answer.status, 401 | 429),
-                            "{} {}",
-                            answer.status,
-                            answer.json
-                        );
-                        normal.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            })
-        })
-        .collect();
-    for worker in workers {
-        worker.await.unwrap();
-    }
-    println!(
-        "lockout across 3 instances: {} normal, {} locked out, in {:.2}s",
-        normal.load(Ordering::Relaxed),
-        locked.load(Ordering::Relaxed),
-        started.elapsed().as_secs_f64()
-    );
-    assert_eq!(normal.load(Ordering::Relaxed), 10_000);
-    assert_eq!(locked.load(Ordering::Relaxed), 200);
-    let servers = Arc::try_unwrap(servers).ok().unwrap();
-    shutdown(servers).await;
-}
-
-/// Users created through any instance are known to all, tokens from one are accepted by the others (the
-/// secrets are agreed through Redis), and an instance started again still knows every user.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restarted_instance_loses_no_users_and_instances_accept_each_others_tokens() {
-    let Some(redis) = RedisServer::start(Persistence::None) else {
-        return;
-    };
-    let config = on_redis(
-        &redis,
-        "restart:",
-        Config {
-            profile: AppmixerProfile::Appmixer6,
-            ..Config::default()
-        },
-    );
-    let mut servers = start_instances(&config, 2).await;
-    let client = reqwest::Client::new();
-    let mut tokens = Vec::new();
-    for n in 0..12 {
-        let created = post(
-            &client,
-            &servers[n % 2],
-            "/user",
-            json!({ "username": format!("kept{n}"), "email": format!("kept{n}@example.com"), "password": "pw-kept" }),
-        )
-        .await;
-        assert_eq!(created.status, 200, "{}", created.json);
-        tokens.push(created.json["token"].as_str().unwrap().to_owned());
-    }
-    // The same username through the other instance: the uniqueness check is global.
-    let duplicate = post(
-        &client,
-        &servers[1],
-        "/user",
-        json!({ "username": "kept0", "email": "other@example.com", "password": "pw" }),
-    )
-    .await;
-    assert_eq!(duplicate.status, 409);
-
-    let first = servers.remove(0);
-    first.shutdown().await.unwrap();
-    servers.insert(0, start_instance(&config).await);
-    for (n, token) in tokens.iter().enumerate() {
-        let me = get_user(&client, &servers[0], token).await;
-        assert_eq!(me.status, 200, "user {n} after the restart: {}", me.json);
-        assert_eq!(me.json["username"], format!("kept{n}"));
-    }
-    let signed_in = post(
-        &client,
-        &servers[0],
-        "/user/auth",
-        json!({ "username": "kept5", "password": "pw-kept" }),
-    )
-    .await;
-    assert_eq!(signed_in.status, 200);
-    let health = send(client.get(format!("{}/healthz", servers[0].base_url()))).await;
-    assert_eq!(health.json["store"], "redis");
-    assert_eq!(health.json["users"], 13, "the admin and twelve users");
-
-    // A Creditsafe token from one instance verifies with the other's published key.
-    let token = post(
-        &client,
-        &servers[1],
-        "/authenticate",
-        json!({ "username": connect().username, "password": connect().password }),
-    )
-    .await;
-    assert_eq!(token.status, 200);
-    let jwks_first =
-        send(client.get(format!("{}/.well-known/jwks.json", servers[0].base_url()))).await;
-    let jwks_second =
-        send(client.get(format!("{}/.well-known/jwks.json", servers[1].base_url()))).await;
-    assert_eq!(jwks_first.json, jwks_second.json);
-    shutdown(servers).await;
-}
-
-/// Users are created while Redis (append-only, fsync always) is killed and started again: every user that
-/// got a 2xx is still there afterwards, and the instance recovered without a restart.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn killing_and_restarting_a_persistent_redis_loses_no_acknowledged_user() {
-    let Some(mut redis) = RedisServer::start(Persistence::AppendFsyncAlways) else {
-        return;
-    };
-    let config = on_redis(
-        &redis,
-        "persist:",
-        Config {
-            profile: AppmixerProfile::Appmixer6,
-            hash_concurrency: 2,
-            ..Config::default()
-        },
-    );
-    let server = Arc::new(start_instance(&config).await);
-    let client = reqwest::Client::new();
-    let next = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let creators: Vec<_> = (0..4)
-        .map(|_| {
-            let (server, client, next, stop) =
-                (server.clone(), client.clone(), next.clone(), stop.clone());
-            tokio::spawn(async move {
-                let mut acknowledged = Vec::new();
-                let mut refused = 0u32;
-                while !stop.load(Ordering::Relaxed) {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    let answer = post(
-                        &client,
-                        &server,
-                        "/user",
-                        json!({ "username": format!("durable{n}"), "email": format!("durable{n}@example.com"), "password": "pw-durable" }),
-                    )
-                    .await;
-                    match answer.status {
-                        200 => acknowledged.push(n),
-                        503 => refused += 1,
-                        other => panic!("user {n}: {other} {}", answer.json),
-                    }
-                }
-                (acknowledged, refused)
-            })
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    redis.kill();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    redis.restart();
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut acknowledged = Vec::new();
-    let mut refused = 0;
-    for creator in creators {
-        let (mine, mine_refused) = creator.await.unwrap();
-        acknowledged.extend(mine);
-        refused += mine_refused;
-    }
-    println!(
-        "{} users acknowledged, {refused} refused with 503 while Redis was down",
-        acknowledged.len()
-    );
-    assert!(!acknowledged.is_empty());
-    assert!(refused > 0, "some signups met the missing Redis");
-    wait_until_healthy(&client, &server).await;
-    for n in &acknowledged {
-        let signed_in = post(
-            &client,
-            &server,
-            "/user/auth",
-            json!({ "username": format!("durable{n}"), "password": "pw-durable" }),
-        )
-        .await;
-        assert_eq!(signed_in.status, 200, "acknowledged user {n} is lost");
-    }
-    Arc::try_unwrap(server)
-        .ok()
-        .unwrap()
-        .shutdown()
-        .await
-        .unwrap();
-}
-
-async fn wait_until_healthy(client: &reqwest::Client, server: &RunningServer) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let health = send(client.get(format!("{}/healthz", server.base_url()))).await;
-        if health.status == 200 {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the instance did not recover within 10 s: {}",
-            health.json
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// While Redis is away every endpoint that needs it answers 503 with a JSON body and a Retry-After, within
-/// the store timeout; once Redis is back the same instance answers normally again.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_redis_requests_get_a_quick_503_and_the_instance_recovers_when_it_returns() {
-    let Some(mut redis) = RedisServer::start(Persistence::AppendFsyncAlways) else {
-        return;
-    };
-    let config = on_redis(
-        &redis,
-        "outage:",
-        Config {
-            profile: AppmixerProfile::AppmixerCloud,
-            ..Config::default()
-        },
-    );
-    let server = start_instance(&config).await;
-    let client = reqwest::Client::new();
-    let created = post(
-        &client,
-        &server,
-        "/user",
-        json!({ "username": "before", "email": "before@example.com", "password": "pw-before" }),
-    )
-    .await;
-    assert_eq!(created.status, 200);
-    let token = created.json["token"].as_str().unwrap().to_owned();
-
-    redis.kill();
-    let requests = [
-        client.post(format!("{}/user", server.base_url())).json(
-            &json!({ "username": "during", "email": "during@example.com", "password": "pw" }),
-        ),
-        client
-            .post(format!("{}/user/auth", server.base_url()))
-            .json(&json!({ "username": "before", "password": "pw-before" })),
-        client
-            .get(format!("{}/user", server.base_url()))
-            .bearer_auth(&token),
-        client
-            .post(format!("{}/authenticate", server.base_url()))
-            .json(&json!({ "username": "x", "password": "y" })),
-        client.get(format!("{}/healthz", server.base_url())),
-    ];
-    for request in requests {
-        let started = Instant::now();
-        let answer = send(request).await;
-        let took = started.elapsed();
-        assert_eq!(answer.status, 503, "{}", answer.json);
-        assert!(
-            answer.json["message"].is_string(),
-            "a JSON body with a message: {}",
-            answer.json
-        );
-        assert_eq!(answer.retry_after.as_deref(), Some("1"));
-        assert!(took < Duration::from_secs(3), "answered after {took:?}");
-    }
-    let boom = send(
-        client
-            .get(format!("{}/user", server.base_url()))
-            .bearer_auth(&token),
-    )
-    .await;
-    assert_eq!(boom.json["statusCode"], 503);
-    assert_eq!(boom.json["error"], "Service Unavailable");
-
-    redis.restart();
-    wait_until_healthy(&client, &server).await;
-    let me = get_user(&client, &server, &token).await;
-    assert_eq!(me.status, 200, "{}", me.json);
-    let after = post(
-        &client,
-        &server,
-        "/user",
-        json!({ "username": "after", "email": "after@example.com", "password": "pw" }),
-    )
-    .await;
-    assert_eq!(after.status, 200, "{}", after.json);
-    server.shutdown().await.unwrap();
-}
-
 /// The proof that the multi-URL suite can fail: three in-memory instances behind three URLs each count
 /// only their share of the requests, and the checks of the global limits fail on their ids. (Their clocks
 /// are not shared either, so the runner waits in real time, with short windows.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instances_whose_limits_are_not_global_fail_the_global_limit_checks() {
-    use authconform::config::Limits;
+    use authconform::target::Limits;
     let config = Config {
         profile: AppmixerProfile::AppmixerCloud,
         signup_rate_limit_email: 3,
@@ -661,78 +288,6 @@ async fn instances_whose_limits_are_not_global_fail_the_global_limit_checks() {
     assert!(answered_by.len() >= 2, "answered by {answered_by:?}");
 }
 
-/// The Redis limiter script decides exactly as the in-memory limiter does, for every kind of rule, over a
-/// long pseudo-random sequence of attempts, peeks and give-backs.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_redis_limiter_decides_as_the_memory_limiter_does() {
-    let Some(redis) = RedisServer::start(Persistence::None) else {
-        return;
-    };
-    let store = RedisStore::connect(&redis.url(0), "parity:", Duration::from_secs(2))
-        .await
-        .unwrap();
-    let rules = [
-        Rule::refuse(3, 60_000),
-        Rule::refuse(3, 60_000).with_kind(WindowKind::Sliding),
-        Rule::lock_out(4, 60_000, 90_000),
-        Rule::lock_out(4, 60_000, 90_000).with_kind(WindowKind::Sliding),
-        Rule {
-            lockout_extends: true,
-            ..Rule::lock_out(2, 60_000, 60_000)
-        },
-        Rule {
-            lockout_extends: true,
-            ..Rule::lock_out(2, 60_000, 60_000).with_kind(WindowKind::Sliding)
-        },
-    ];
-    let names = ["r0", "r1", "r2", "r3", "r4", "r5"];
-    for (rule, name) in rules.into_iter().zip(names) {
-        let memory = Limiter::Memory(WindowLimiter::new(rule, 10_000));
-        let shared = Limiter::Redis(RedisLimiter::new(store.clone(), name, rule));
-        let mut now_ms: u64 = 1_700_000_000_000;
-        let mut seed: u64 = 0x5eed;
-        let mut tickets = [None, None];
-        for step in 0..600 {
-            seed = seed
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            let roll = seed >> 33;
-            now_ms += roll % 9_000;
-            let key = ["a", "b", "c"][usize::try_from(roll % 3).unwrap()];
-            match roll % 10 {
-                0 => {
-                    if let (Some(mine), Some(theirs)) = (tickets[0].take(), tickets[1].take()) {
-                        memory.give_back(mine).await.unwrap();
-                        shared.give_back(theirs).await.unwrap();
-                    }
-                }
-                1 => assert_eq!(
-                    memory.would_refuse(key, now_ms).await.unwrap(),
-                    shared.would_refuse(key, now_ms).await.unwrap(),
-                    "{name} step {step}: peek at {key}"
-                ),
-                _ => {
-                    let expected = memory.attempt(key, now_ms).await.unwrap();
-                    let actual = shared.attempt(key, now_ms).await.unwrap();
-                    match (expected, actual) {
-                        (
-                            Decision::Allowed { ticket: mine },
-                            Decision::Allowed { ticket: theirs },
-                        ) => tickets = [Some(mine), Some(theirs)],
-                        (
-                            Decision::Limited { retry_after_ms: a },
-                            Decision::Limited { retry_after_ms: b },
-                        ) => assert_eq!(a, b, "{name} step {step}: retry-after for {key}"),
-                        (expected, actual) => panic!(
-                            "{name} step {step}: {key} at {now_ms}: memory {expected:?}, redis {actual:?}"
-                        ),
-                    }
-                }
-            }
-        }
-    }
-}
-
 /// Several base URLs in control mode need one shared clock: instances with clocks of their own are caught
 /// after the first advance, and the checks after it are inconclusive rather than passed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -790,7 +345,7 @@ async fn the_load_lockout_profile_spread_over_three_instances_passes() {
         thresholds: Vec::new(),
     };
     let started = Instant::now();
-    let report = load::run(&target, &options)
+    let report = load::run(&target, &options, &mut |_| {})
         .await
         .expect("the load run completes");
     println!(
@@ -842,7 +397,7 @@ async fn the_load_lockout_profile_fails_instances_whose_counts_are_not_global() 
         report_dir: None,
         thresholds: Vec::new(),
     };
-    let report = load::run(&target, &options)
+    let report = load::run(&target, &options, &mut |_| {})
         .await
         .expect("the load run completes");
     shutdown(servers).await;
@@ -859,55 +414,4 @@ async fn the_load_lockout_profile_fails_instances_whose_counts_are_not_global() 
         "{:#?}",
         report.requirements
     );
-}
-
-/// `--store` takes `memory` or a plain `redis://` URL, and names the flag for anything else.
-#[test]
-fn the_store_flag_takes_memory_or_a_redis_url() {
-    use clap::Parser;
-
-    #[derive(Debug, Parser)]
-    struct Flags {
-        #[command(flatten)]
-        server: authconform_reference_server::ServerArgs,
-    }
-    let config = |args: &[&str]| {
-        let mut all = vec!["server"];
-        all.extend_from_slice(args);
-        Flags::try_parse_from(all).map(|flags| flags.server.into_config().unwrap())
-    };
-    let default = config(&[]).unwrap();
-    assert_eq!(default.store, StoreLocation::Memory);
-    assert_eq!(default.store_prefix, "authconform:");
-    let redis = config(&[
-        "--store",
-        "redis://127.0.0.1:6390/2",
-        "--store-prefix",
-        "staging:",
-    ])
-    .unwrap();
-    assert_eq!(
-        redis.store,
-        StoreLocation::Redis {
-            url: "redis://127.0.0.1:6390/2".into()
-        }
-    );
-    assert_eq!(redis.store_prefix, "staging:");
-    for (value, says) in [
-        (
-            "postgres://db",
-            "neither `memory` nor a `redis://HOST:PORT/DB` URL",
-        ),
-        ("rediss://127.0.0.1:6390/0", "no TLS"),
-        ("redis://127.0.0.1:6390/notadb", "not a usable Redis URL"),
-    ] {
-        let error = config(&["--store", value]).unwrap_err().to_string();
-        assert!(error.contains("--store") && error.contains(says), "{error}");
-    }
-    let zero = Flags::try_parse_from(["server", "--store-timeout-ms", "0"])
-        .unwrap()
-        .server
-        .into_config()
-        .unwrap_err();
-    assert!(zero.to_string().contains("--store-timeout-ms"), "{zero}");
 }

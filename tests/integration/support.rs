@@ -3,10 +3,10 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use authconform::config::{ClockMode, TargetDescription};
 use authconform::engine::{
     self, RequirementReport, RunPlan, RunReport, Selection, TargetPlan, Verdict,
 };
+use authconform::target::{ClockMode, TargetDescription};
 use authconform_scenario::model::{
     Action, Body, Capability, Catalogue, Expectations, JsonTemplate, Level, Origin, Phase, Profile,
     RequestSpec, RequestStep, Requirement, Scenario, StatusPattern, StatusSet, Step, Suite, Wait,
@@ -205,10 +205,20 @@ pub async fn start_reference(
 /// The runner's view of an account the reference server was seeded with.
 pub fn runner_account(
     seed: &authconform_reference_server::SeedAccount,
-) -> authconform::config::Account {
-    authconform::config::Account {
+) -> authconform::target::Account {
+    authconform::target::Account {
         username: seed.username.clone(),
         email: seed.email.clone(),
         password: seed.password.clone(),
     }
+}
+
+/// Whether `tool --version` runs and succeeds (tests that need an outside program skip without it).
+pub fn installed(tool: &str) -> bool {
+    std::process::Command::new(tool)
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
 }

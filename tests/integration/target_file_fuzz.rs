@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use authconform::config::{self, TargetFlags};
+use authconform::target::{self, TargetFlags};
 use proptest::prelude::*;
 
 const VALID: &str = include_str!("../../fixtures/targets/reference-short-windows.toml");
@@ -17,7 +17,7 @@ proptest! {
 
     #[test]
     fn arbitrary_text_never_panics(text in "\\PC{0,400}") {
-        let _ = config::resolve(Some((Path::new("target.toml"), &text)), &TargetFlags::default());
+        let _ = target::resolve(Some((Path::new("target.toml"), &text)), &TargetFlags::default());
     }
 
     #[test]
@@ -25,7 +25,7 @@ proptest! {
         let cut = cut.min(VALID.len());
         let cut = (0..=cut).rev().find(|&i| VALID.is_char_boundary(i)).unwrap_or(0);
         let text = format!("{}{}{}", &VALID[..cut], insert, &VALID[cut..]);
-        match config::resolve(Some((Path::new("target.toml"), &text)), &TargetFlags::default()) {
+        match target::resolve(Some((Path::new("target.toml"), &text)), &TargetFlags::default()) {
             Ok(_) => {}
             Err(error) => {
                 let message = error.to_string();
@@ -38,7 +38,7 @@ proptest! {
 #[test]
 fn a_mistake_is_reported_with_file_line_and_column() {
     let text = VALID.replace("slack_ms = 400", "slack_ms = \"soon\"");
-    let error = config::resolve(
+    let error = target::resolve(
         Some((Path::new("target.toml"), &text)),
         &TargetFlags::default(),
     )

@@ -111,6 +111,26 @@ impl Diagnostic {
         )
     }
 
+    /// Renders only where it points (`--> file:line:col`, the text underlined, the hint), for callers
+    /// that have printed the message already.
+    pub fn render_snippet(&self, styled: bool) -> String {
+        let path = display_path(&self.file.path);
+        let snippet = Snippet::source(&*self.file.text)
+            .line_start(1)
+            .path(path)
+            .fold(true)
+            .annotation(
+                AnnotationKind::Primary
+                    .span(self.span.clone())
+                    .label(&*self.label),
+            );
+        let mut groups = vec![Group::with_level(Level::ERROR).element(snippet)];
+        if let Some(hint) = &self.hint {
+            groups.push(Group::with_title(Level::HELP.secondary_title(&**hint)));
+        }
+        renderer(styled).render(&groups).to_string()
+    }
+
     /// Renders with annotate-snippets, in colour when `styled`.
     pub fn render(&self, styled: bool) -> String {
         let path = display_path(&self.file.path);
@@ -158,12 +178,15 @@ impl Diagnostic {
         if let Some(hint) = &self.hint {
             groups.push(Group::with_title(Level::HELP.secondary_title(&**hint)));
         }
-        let renderer = if styled {
-            Renderer::styled()
-        } else {
-            Renderer::plain()
-        };
-        renderer.render(&groups).to_string()
+        renderer(styled).render(&groups).to_string()
+    }
+}
+
+fn renderer(styled: bool) -> Renderer {
+    if styled {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
     }
 }
 

@@ -3,6 +3,7 @@
 //! This crate parses and validates; it never does HTTP. The runner consumes [`model::Suite`], built by
 //! [`assemble_suite`] from the catalogue ([`parse_catalogue`]) and the scenario files.
 
+mod analysis;
 mod catalogue_file;
 pub mod diagnostics;
 pub mod model;

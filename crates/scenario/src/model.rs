@@ -18,6 +18,24 @@ pub enum Level {
     Must,
 }
 
+impl Level {
+    /// `must` or `should`, as the catalogue and the JSON report spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Must => "must",
+            Level::Should => "should",
+        }
+    }
+
+    /// `MUST` or `SHOULD`, the requirement keyword as the documents write it (RFC 2119).
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Level::Must => "MUST",
+            Level::Should => "SHOULD",
+        }
+    }
+}
+
 /// The documented API profiles a target can implement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Profile {
@@ -349,6 +367,31 @@ pub enum JsonType {
     Absent,
 }
 
+/// A regular expression, compiled once when the scenario file is read. Serialized as its source.
+#[derive(Debug, Clone)]
+pub struct Pattern(regex::Regex);
+
+impl Pattern {
+    pub fn new(source: &str) -> Result<Pattern, regex::Error> {
+        regex::Regex::new(source).map(Pattern)
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        self.0.is_match(text)
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl Serialize for Pattern {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Matcher {
     /// Alternatives; empty means any type.
@@ -356,8 +399,7 @@ pub struct Matcher {
     pub equals: Option<JsonTemplate>,
     pub contains: Option<JsonTemplate>,
     pub starts_with: Option<Template>,
-    /// Already compiled-checked; compile again with `regex::Regex::new` (cannot fail).
-    pub matches: Option<String>,
+    pub matches: Option<Pattern>,
     pub integer_range: Option<(i64, i64)>,
     pub optional: bool,
 }

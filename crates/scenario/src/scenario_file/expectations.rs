@@ -2,6 +2,7 @@
 
 use super::steps::{json_template, template};
 use super::*;
+use crate::model::Pattern;
 
 /// Which table holds expectations: they differ only in the keys they allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -312,8 +313,8 @@ pub(super) fn read_matcher(
             if let Some(v) = get(table, "matches")
                 && let Some(pattern) = reader.string(v, "`matches`")
             {
-                match regex::Regex::new(&pattern) {
-                    Ok(_) => matcher.matches = Some(pattern),
+                match Pattern::new(&pattern) {
+                    Ok(compiled) => matcher.matches = Some(compiled),
                     Err(error) => reader.error(
                         v.span(),
                         "not a valid regular expression",

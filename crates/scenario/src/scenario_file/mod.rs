@@ -308,7 +308,7 @@ fn read_scenario(
                         format!(
                             "`{}` is a {} requirement",
                             requirement.id,
-                            level_name(requirement.level)
+                            requirement.level.keyword()
                         ),
                         Some("drop `level` or make it match every covered requirement".into()),
                     );
@@ -436,13 +436,6 @@ fn check_scenario_profiles(
                 )),
             );
         }
-    }
-}
-
-fn level_name(level: Level) -> &'static str {
-    match level {
-        Level::Must => "MUST",
-        Level::Should => "SHOULD",
     }
 }
 

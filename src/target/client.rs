@@ -1,0 +1,287 @@
+//! HTTP to the target: one client per target, requests spread round-robin over the target's base URLs
+//! (several instances of one logical target), responses with capped bodies and the URL that answered.
+//! The engine, the load profiles and detection all send through it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, Url};
+use serde_json::Value;
+
+use super::description::TargetDescription;
+
+/// Response bodies are read up to this many bytes; the rest is dropped.
+pub(crate) const RESPONSE_BODY_LIMIT: usize = 1 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("could not build the HTTP client")]
+    Build(#[source] reqwest::Error),
+    #[error("header `{0}` is not a valid header")]
+    Header(String),
+}
+
+/// The headers the target description says to send with every request.
+pub(crate) fn target_headers(target: &TargetDescription) -> Result<HeaderMap, ClientError> {
+    let mut headers = HeaderMap::new();
+    for (name, value) in &target.headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| ClientError::Header(name.clone()))?;
+        let value =
+            HeaderValue::from_str(value).map_err(|_| ClientError::Header(name.to_string()))?;
+        headers.append(name, value);
+    }
+    Ok(headers)
+}
+
+/// The client for one target.
+#[derive(Debug, Clone)]
+pub(crate) struct TargetClient {
+    client: reqwest::Client,
+    /// Every base URL of the target without its trailing `/`; the first is where the test clock is moved.
+    bases: Arc<[Box<str>]>,
+    /// Which base the next request goes to (shared by clones, so concurrent requests spread too).
+    next_base: Arc<AtomicUsize>,
+    headers: Arc<HeaderMap>,
+    timeout_ms: u64,
+}
+
+/// A request, fully rendered, ready to send any number of times (to any of the target's base URLs).
+#[derive(Debug, Clone)]
+pub(crate) struct PreparedRequest {
+    pub(crate) method: Method,
+    /// The path and query, starting with `/`.
+    pub(crate) path: String,
+    /// In addition to the target's headers.
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    pub(crate) body: Option<Arc<[u8]>>,
+}
+
+impl PreparedRequest {
+    /// A request with a JSON body (and its `Content-Type`), or with none.
+    pub(crate) fn json(method: Method, path: &str, body: Option<&Value>) -> PreparedRequest {
+        PreparedRequest {
+            method,
+            path: path.to_owned(),
+            headers: body
+                .map(|_| {
+                    (
+                        reqwest::header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/json"),
+                    )
+                })
+                .into_iter()
+                .collect(),
+            body: body.map(|body| Arc::from(serde_json::to_vec(body).unwrap_or_default())),
+        }
+    }
+}
+
+/// A response with its body read (up to [`RESPONSE_BODY_LIMIT`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Response {
+    /// The URL the request was sent to (which of the target's base URLs answered).
+    pub(crate) url: Url,
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
+}
+
+impl Response {
+    pub(crate) fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Why no response arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NoResponse {
+    /// The URL the request was sent to.
+    pub(crate) url: Url,
+    /// `no response: connection reset`, `no response: timed out after 10000 ms`, ...
+    pub(crate) summary: String,
+    pub(crate) detail: String,
+    /// Nothing listens there (refused, DNS): the target is unreachable rather than misbehaving.
+    pub(crate) unreachable: bool,
+}
+
+impl TargetClient {
+    pub(crate) fn new(target: &TargetDescription) -> Result<TargetClient, ClientError> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_millis(target.timeout_ms))
+            .connect_timeout(Duration::from_millis(target.timeout_ms))
+            .danger_accept_invalid_certs(target.insecure)
+            .no_proxy()
+            .tcp_nodelay(true)
+            .pool_max_idle_per_host(128)
+            .build()
+            .map_err(ClientError::Build)?;
+        let headers = target_headers(target)?;
+        Ok(TargetClient {
+            client,
+            bases: target
+                .all_base_urls()
+                .map(|url| url.as_str().trim_end_matches('/').into())
+                .collect(),
+            next_base: Arc::new(AtomicUsize::new(0)),
+            headers: Arc::new(headers),
+            timeout_ms: target.timeout_ms,
+        })
+    }
+
+    /// How many base URLs the target has.
+    pub(crate) fn base_count(&self) -> usize {
+        self.bases.len()
+    }
+
+    /// The URL of a path (which starts with `/`) on the target's base URL number `base`.
+    pub(crate) fn url_at(&self, base: usize, path: &str) -> Result<Url, String> {
+        let joined = format!("{}{}", self.bases[base % self.bases.len()], path);
+        Url::parse(&joined).map_err(|err| format!("`{joined}` is not a valid URL: {err}"))
+    }
+
+    /// Checks that a path (which starts with `/`) makes a valid URL on the target; `Ok` gives it back.
+    pub(crate) fn path(&self, path: &str) -> Result<String, String> {
+        self.url_at(0, path).map(|_| path.to_owned())
+    }
+
+    /// Sends to the next base URL in turn.
+    pub(crate) async fn send(&self, request: &PreparedRequest) -> Result<Response, NoResponse> {
+        let base = if self.bases.len() == 1 {
+            0
+        } else {
+            self.next_base.fetch_add(1, Ordering::Relaxed) % self.bases.len()
+        };
+        self.send_to(base, request).await
+    }
+
+    /// Sends to base URL number `base` (the first, for the test clock).
+    pub(crate) async fn send_to(
+        &self,
+        base: usize,
+        request: &PreparedRequest,
+    ) -> Result<Response, NoResponse> {
+        let url = match self.url_at(base, &request.path) {
+            Ok(url) => url,
+            Err(detail) => {
+                return Err(NoResponse {
+                    url: self.url_at(0, "/").unwrap_or_else(|_| {
+                        Url::parse("http://invalid.invalid/").expect("a literal URL")
+                    }),
+                    summary: "no response: invalid URL".to_owned(),
+                    detail,
+                    unreachable: true,
+                });
+            }
+        };
+        let mut builder = self
+            .client
+            .request(request.method.clone(), url.clone())
+            .headers((*self.headers).clone());
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(body) = &request.body {
+            builder = builder.body(body.to_vec());
+        }
+        let mut response = builder
+            .send()
+            .await
+            .map_err(|err| self.describe(&url, &err))?;
+        let status = response.status().as_u16();
+        let headers = std::mem::take(response.headers_mut());
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = RESPONSE_BODY_LIMIT - body.len();
+                    body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                    if chunk.len() >= room {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(err) => return Err(self.describe(&url, &err)),
+            }
+        }
+        Ok(Response {
+            url,
+            status,
+            headers,
+            body,
+        })
+    }
+
+    fn describe(&self, url: &Url, err: &reqwest::Error) -> NoResponse {
+        let detail = error_chain(err);
+        let lower = detail.to_lowercase();
+        let (summary, unreachable) = if err.is_timeout() {
+            (
+                format!("no response: timed out after {} ms", self.timeout_ms),
+                false,
+            )
+        } else if err.is_connect() {
+            let unreachable =
+                lower.contains("refused") || lower.contains("dns") || lower.contains("resolve");
+            (
+                if lower.contains("refused") {
+                    "no response: connection refused".to_owned()
+                } else {
+                    "no response: could not connect".to_owned()
+                },
+                unreachable,
+            )
+        } else {
+            ("no response: connection reset".to_owned(), false)
+        };
+        NoResponse {
+            url: url.clone(),
+            summary,
+            detail,
+            unreachable,
+        }
+    }
+
+    /// The target's own headers, for recording.
+    pub(crate) fn default_headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+}
+
+/// A body for a message, shortened.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    if body.is_empty() {
+        return "(empty body)".into();
+    }
+    truncate(&String::from_utf8_lossy(body), 160)
+}
+
+/// The text trimmed, cut after `max_chars` characters with `…`.
+pub(crate) fn truncate(text: &str, max_chars: usize) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,23 @@
+//! Everything about one target that the conformance engine, the load profiles and detection share: its
+//! description (the model, the TOML file, the flags), the HTTP client, the test clock, client addresses
+//! and run ids. Nothing here knows about scenarios or verdicts.
+
+mod address;
+mod client;
+pub(crate) mod clock;
+mod description;
+mod file;
+pub(crate) mod flags;
+mod resolve;
+mod run_ids;
+
+pub(crate) use address::{ClientAddresses, FORWARDED_FOR, load_run_address};
+pub use client::ClientError;
+pub(crate) use client::{
+    NoResponse, PreparedRequest, Response, TargetClient, excerpt, target_headers, truncate,
+};
+pub use clock::ClockError;
+pub use description::{Account, ClockMode, Limits, TargetDescription};
+pub use flags::{LimitSetting, TargetFlags};
+pub use resolve::{DescriptionError, load, resolve};
+pub(crate) use run_ids::RunIds;
