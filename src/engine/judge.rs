@@ -636,6 +636,131 @@ mod tests {
         }
     }
 
+    /// A request step whose `precondition` belongs to `requirement`.
+    fn with_precondition(requirement: Option<&str>) -> Action {
+        let mut action = request();
+        if let Action::Request(step) = &mut action {
+            step.precondition = Some(authconform_scenario::model::Precondition {
+                requirement: requirement.map(str::to_owned),
+                expect: Expectations::default(),
+            });
+        }
+        action
+    }
+
+    /// A name, the step and its result, the overtime note, then per finding its requirement, severity and
+    /// blocker, and the stop expected (`Some(blocker)` when the scenario stops).
+    type BlockerCase<'a> = (
+        &'a str,
+        Step,
+        StepResult,
+        Option<&'a str>,
+        Vec<(&'a str, Verdict, Option<&'a str>)>,
+        Option<Option<&'a str>>,
+    );
+
+    #[test]
+    fn preconditions_and_blames_decide_which_requirement_a_failure_is_on() {
+        use Verdict::{Fail, Inconclusive};
+        let failed = |tier| StepResult {
+            aggregates: vec![aggregate(tier)],
+            total: 1,
+            ..StepResult::default()
+        };
+        let blamed = |id: &str| StepResult {
+            blamed: Some((id.to_owned(), "a probe".into())),
+            ..failed(Tier::Must)
+        };
+        let cases: Vec<BlockerCase<'_>> = vec![
+            (
+                "a failed precondition makes the check inconclusive, blocked by its requirement",
+                step(&["R-MUST"], with_precondition(Some("R-OTHER"))),
+                failed(Tier::Precondition),
+                None,
+                vec![("R-MUST", Inconclusive, Some("R-OTHER"))],
+                Some(Some("R-OTHER")),
+            ),
+            (
+                "a precondition too late to tell names no blocker",
+                step(&["R-MUST"], with_precondition(Some("R-OTHER"))),
+                failed(Tier::Precondition),
+                Some("too late"),
+                vec![("R-MUST", Inconclusive, None)],
+                Some(None),
+            ),
+            (
+                "a blame that holds puts the failure on another requirement",
+                step(&["R-MUST"], request()),
+                blamed("R-OTHER"),
+                None,
+                vec![("R-MUST", Inconclusive, Some("R-OTHER"))],
+                Some(Some("R-OTHER")),
+            ),
+            (
+                "a blame naming one of the step's requirements fails it alone",
+                step(&["R-MUST", "R-OTHER"], request()),
+                blamed("R-OTHER"),
+                None,
+                vec![
+                    ("R-MUST", Inconclusive, Some("R-OTHER")),
+                    ("R-OTHER", Fail, None),
+                ],
+                Some(Some("R-OTHER")),
+            ),
+            (
+                "a blame that did not hold clears its requirement",
+                step(&["R-MUST", "R-OTHER"], request()),
+                StepResult {
+                    cleared: Some("R-OTHER".into()),
+                    ..failed(Tier::Must)
+                },
+                None,
+                vec![
+                    ("R-OTHER", Inconclusive, Some("R-MUST")),
+                    ("R-MUST", Fail, None),
+                ],
+                Some(Some("R-MUST")),
+            ),
+            (
+                "a failure of a step judging two requirements names no blocker",
+                step(&["R-MUST", "R-OTHER"], request()),
+                failed(Tier::Must),
+                None,
+                vec![("R-MUST", Fail, None), ("R-OTHER", Fail, None)],
+                Some(None),
+            ),
+        ];
+        let catalogue = catalogue();
+        let requirements = Requirements {
+            catalogue: &catalogue,
+            profiles: &[Profile::Appmixer6],
+        };
+        for (name, step, result, overtime, expected, stop) in cases {
+            let scenario = scenario(vec![step.clone()]);
+            let mut outcome = ScenarioOutcome::default();
+            let judged_stop = judge(
+                &requirements,
+                &scenario,
+                &step,
+                1,
+                &result,
+                overtime,
+                &mut outcome,
+            );
+            let findings: Vec<(&str, Verdict, Option<&str>)> = outcome
+                .findings
+                .iter()
+                .map(|(id, f)| (id.as_str(), f.severity, f.blocked_by.as_deref()))
+                .collect();
+            assert_eq!(findings, expected, "{name}: findings");
+            assert_eq!(
+                judged_stop.as_ref().map(|b| b.as_deref()),
+                stop,
+                "{name}: stops"
+            );
+        }
+    }
+
     #[test]
     fn later_steps_of_a_stopped_scenario_are_not_reached() {
         let catalogue = catalogue();

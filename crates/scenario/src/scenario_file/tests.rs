@@ -459,3 +459,22 @@ fn blames_may_be_a_list_and_tallies_a_bound() {
         vec!["9:41 a tally has either `count` or `at_most`, not both"]
     );
 }
+
+#[test]
+fn the_admin_token_is_needed_by_a_precondition_or_a_blame_probe() {
+    let plain = format!("{REQUEST}expect.status = 200\n");
+    assert!(!first_request(&file("", &plain)).needs_admin_token());
+    let steps = [
+        format!(
+            "{REQUEST}expect.status = 200\nprecondition = {{ requirement = \"XY-TWO-01\", json.token = {{ equals = \"{{{{signup_auth}}}}\" }} }}\n"
+        ),
+        format!(
+            "{REQUEST}expect.status = 200\nblame = {{ requirement = \"XY-TWO-01\", request = {{ method = \"GET\", path = \"/{{{{signup_auth}}}}\" }}, expect = {{ status = 429 }} }}\n"
+        ),
+    ];
+    for steps in steps {
+        let step = first_request(&file("", &steps));
+        assert!(step.needs_admin_token(), "{steps}");
+        assert!(!step.request_varies(), "{steps}");
+    }
+}
