@@ -163,6 +163,11 @@ pub struct RunArgs {
     /// Treat warnings (SHOULD requirements, should-tier expectations) as failures
     #[arg(long, help_heading = "Selection")]
     pub strict: bool,
+    /// Run at most N scenarios of a target at once (targets run side by side); 1 runs everything in
+    /// suite order, one target after another
+    #[arg(long, value_name = "N", default_value_t = crate::engine::DEFAULT_JOBS as u64,
+          value_parser = clap::value_parser!(u64).range(1..=256), help_heading = "Selection")]
+    pub jobs: u64,
 
     /// Report format (human, json, junit or html), optionally to a file (`-` is stdout); repeatable
     /// [default: human]

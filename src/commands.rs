@@ -160,6 +160,7 @@ fn run(args: &RunArgs) -> Result<u8, CommandError> {
             targets,
             selection,
             strict: args.strict,
+            jobs: usize::try_from(args.jobs).unwrap_or(1),
         };
         let result = engine::run(&suite, &plan, &mut |event| reporters.handle(event)).await;
         if let Some(servers) = servers {

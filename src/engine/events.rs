@@ -39,6 +39,8 @@ pub enum EngineEvent<'a> {
     },
     /// Only while really waiting (clock `real`).
     WaitProgress {
+        scenario: &'a str,
+        step: &'a str,
         elapsed_ms: u64,
         total_ms: u64,
     },

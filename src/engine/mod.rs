@@ -9,12 +9,13 @@ mod render;
 mod results;
 mod run;
 mod scenario;
+mod schedule;
 mod selection;
 mod target;
 
 pub use events::EngineEvent;
 pub use results::*;
-pub use run::{RunPlan, TargetPlan, run};
+pub use run::{DEFAULT_JOBS, RunPlan, TargetPlan, run};
 pub use selection::{Selection, SelectionError};
 
 /// Why a run could not be carried out (a failed requirement is a verdict, never an error).

@@ -17,6 +17,7 @@ use super::expect::{Mismatch, RenderedExpectations, lookup};
 use super::render::{CapturedResponse, RenderError, ScenarioVars, Scope};
 use super::results::{
     Check, Exchange, Finding, Observation, ObservationKind, ReadingSeen, SampleExchange, Verdict,
+    WaitSpan,
 };
 use super::target::SharedTarget;
 use crate::target::{NoResponse, PreparedRequest, Response, TargetClient, excerpt};
@@ -34,6 +35,7 @@ pub(crate) struct ScenarioOutcome {
     pub(crate) observations: Vec<Observation>,
     pub(crate) steps_run: usize,
     pub(crate) requests: u64,
+    pub(crate) waits: Vec<WaitSpan>,
 }
 
 impl ScenarioOutcome {
@@ -104,7 +106,7 @@ pub(crate) async fn run_scenario(
 
     for (index, step) in scenario.steps.iter().enumerate() {
         let number = index + 1;
-        let started_ms = run.clock.now_ms();
+        let started_ms = run.clock().now_ms();
         let result = match &step.action {
             Action::Request(request) => {
                 if let Some(mark) = &request.mark {
@@ -115,10 +117,18 @@ pub(crate) async fn run_scenario(
                 record_readings(run, scenario, step, request, &result, &mut outcome);
                 result
             }
-            Action::Wait(wait) => match run.wait(wait, &scenario.name, &step.name, events).await {
-                Ok(()) => StepResult::default(),
-                Err(reason) => StepResult::blocked(reason.to_string()),
-            },
+            Action::Wait(wait) => {
+                let waited = run.wait(wait, &scenario.name, &step.name, events).await;
+                outcome.waits.push(WaitSpan {
+                    step: step.name.clone(),
+                    start_ms: started_ms,
+                    end_ms: run.clock().now_ms(),
+                });
+                match waited {
+                    Ok(()) => StepResult::default(),
+                    Err(reason) => StepResult::blocked(reason.to_string()),
+                }
+            }
         };
         outcome.steps_run += 1;
         let overtime = match &step.action {
@@ -173,7 +183,7 @@ fn overtime(
     marks: &HashMap<String, u64>,
 ) -> Option<String> {
     let since = *marks.get(&within.since)?;
-    let elapsed = run.clock.now_ms().saturating_sub(since);
+    let elapsed = run.clock().now_ms().saturating_sub(since);
     let window = run.target.limits.window_ms(within.window);
     let margin = window.saturating_sub(run.target.slack_ms);
     (elapsed > margin).then(|| {
@@ -199,7 +209,7 @@ async fn run_request(
         run.admin_token().await
     };
 
-    let now_s = run.clock.unix_now_s();
+    let now_s = run.clock().unix_now_s();
     let mut scope = Scope {
         target: run.target,
         ids: run.ids,

@@ -117,6 +117,7 @@ async fn reference_run_to_html(faults: Vec<Fault>, path: &Path) -> (Suite, RunRe
         targets: vec![TargetPlan::new(target)],
         selection: Selection::all(),
         strict: false,
+        jobs: authconform::engine::DEFAULT_JOBS,
     };
     let file = std::fs::File::create(path).expect("the report file is created");
     let mut reporters = ReporterSet::new(false);

@@ -378,3 +378,40 @@ fn suites_order_lockout_scenarios_last_and_collect_every_file() {
     assert!(files.contains(&"b.toml".to_owned()));
     assert!(!files.contains(&"c.toml".to_owned()));
 }
+
+#[test]
+fn declared_resources_are_read_with_their_mode() {
+    let scenarios = parse(&file(
+        "exclusive = [\"client-address\", \"endpoint:/authenticate\"]\nshared = [\"endpoint:/user\"]",
+        REQUEST,
+    ));
+    assert_eq!(
+        scenarios[0].holds,
+        vec![
+            Hold {
+                resource: Resource::ClientAddress,
+                mode: HoldMode::Exclusive
+            },
+            Hold {
+                resource: Resource::Endpoint("/authenticate".into()),
+                mode: HoldMode::Exclusive
+            },
+            Hold {
+                resource: Resource::Endpoint("/user".into()),
+                mode: HoldMode::Shared
+            },
+        ]
+    );
+}
+
+#[test]
+fn an_unknown_resource_is_pointed_at() {
+    assert_eq!(
+        errors(&file("exclusive = [\"client-adress\"]", REQUEST)),
+        ["5:14 unknown resource `client-adress`"]
+    );
+    assert_eq!(
+        errors(&file("shared = [\"endpoint:authenticate\"]", REQUEST)),
+        ["5:11 unknown resource `endpoint:authenticate`"]
+    );
+}
