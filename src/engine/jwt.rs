@@ -95,7 +95,8 @@ pub(crate) fn alg_none(token: &str) -> String {
     format!("{header}.{claims}.")
 }
 
-/// An HS256 token for `user_id` in the shape of Appmixer's sample, expired an hour before `now_s`.
+/// An HS256 token for `user_id` in the shape of Appmixer's sample, expired an hour before `now_s`. `Err`
+/// says why it could not be signed.
 pub(crate) fn expired_token(user_id: &str, secret: &str, now_s: i64) -> Result<String, String> {
     let claims = json!({
         "id": user_id,
@@ -108,7 +109,7 @@ pub(crate) fn expired_token(user_id: &str, secret: &str, now_s: i64) -> Result<S
         &claims,
         &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
     )
-    .map_err(|err| format!("could not sign an expired token: {err}"))
+    .map_err(|err| err.to_string())
 }
 
 #[cfg(test)]

@@ -1,14 +1,20 @@
 //! The conformance engine: runs scenarios against targets and judges requirements. It never prints; it
 //! emits [`EngineEvent`]s and returns a [`RunReport`].
+//!
+//! `run` walks the targets and scenarios; `target` is the state every scenario on one target shares;
+//! `dispatch` carries one scenario's steps out, `collect` folds a step's responses into its result and
+//! `judge` turns that result into verdicts per requirement.
 
+mod collect;
+mod dispatch;
 mod events;
 mod exchange;
 mod expect;
+mod judge;
 mod jwt;
 mod render;
 mod results;
 mod run;
-mod scenario;
 mod schedule;
 mod selection;
 mod target;

@@ -27,8 +27,8 @@ pub enum RenderError {
     NoSecret,
     #[error("`{expr}` is not an integer (it is {value})")]
     NotInteger { expr: String, value: String },
-    #[error("{0}")]
-    Function(String),
+    #[error("could not sign an expired token: {0}")]
+    SignExpiredToken(String),
 }
 
 /// A fresh identity for `user.NAME.*`.
@@ -225,8 +225,8 @@ impl Scope<'_> {
                     .appmixer_jwt_secret
                     .as_deref()
                     .ok_or(RenderError::NoSecret)?;
-                let token =
-                    jwt::expired_token(&text, secret, self.now_s).map_err(RenderError::Function)?;
+                let token = jwt::expired_token(&text, secret, self.now_s)
+                    .map_err(RenderError::SignExpiredToken)?;
                 self.vars.secrets.push(token.clone());
                 token
             }

@@ -11,12 +11,13 @@ use futures_util::stream::FuturesUnordered;
 use authconform_scenario::model::{Capability, Profile, Requirement, Scenario, Suite};
 
 use super::EngineError;
+use super::dispatch::run_scenario;
 use super::events::EngineEvent;
+use super::judge::ScenarioOutcome;
 use super::results::{
     Check, Finding, Observation, ReadingSeen, RequirementReport, RunReport, SCHEMA_VERSION,
     ScenarioReport, Summary, TargetReport, Verdict,
 };
-use super::scenario::{ScenarioOutcome, run_scenario};
 use super::schedule::admission::startable;
 use super::schedule::needs::{ScenarioNeeds, needs};
 use super::selection::Selection;
@@ -278,7 +279,11 @@ async fn run_target(
         match ran.outcome {
             None => {
                 let reason = ran.report.skip_reason.clone().unwrap_or_default();
-                for id in scenario.covers.iter().filter(|id| run.applies(id)) {
+                for id in scenario
+                    .covers
+                    .iter()
+                    .filter(|id| run.requirements.applies(id))
+                {
                     judgements
                         .entry(id.clone())
                         .or_default()

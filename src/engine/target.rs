@@ -2,7 +2,7 @@
 //! token, the client addresses handed out and the secrets seen. Scenarios hold it behind `&`, so several
 //! can run on one target at once; what belongs to one scenario lives in that scenario's run.
 
-use authconform_scenario::model::{Capability, Catalogue, Level, Wait};
+use authconform_scenario::model::{Capability, Catalogue, Wait};
 use parking_lot::Mutex;
 use reqwest::Method;
 use reqwest::header::{HeaderName, HeaderValue};
@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::EngineError;
 use super::events::EngineEvent;
+use super::judge::Requirements;
 use super::schedule::needs::wait_ms;
 use super::schedule::time::{TargetTime, Waits};
 use crate::target::clock::{self, CLOCK_PATH, ClockReading, VirtualClock};
@@ -29,7 +30,8 @@ struct AdminToken {
 /// One target as every scenario on it sees it.
 pub(crate) struct SharedTarget<'a> {
     pub(crate) target: &'a TargetDescription,
-    pub(crate) catalogue: &'a Catalogue,
+    /// Which requirements apply to the target, and at what level.
+    pub(crate) requirements: Requirements<'a>,
     pub(crate) ids: &'a RunIds,
     pub(crate) client: TargetClient,
     /// Every scenario's waits, and the clock they move.
@@ -54,7 +56,10 @@ impl<'a> SharedTarget<'a> {
         let client = TargetClient::new(target)?;
         Ok(SharedTarget {
             target,
-            catalogue,
+            requirements: Requirements {
+                catalogue,
+                profiles: &target.profiles,
+            },
             ids,
             client: client.clone(),
             waits: Waits::new(
@@ -228,19 +233,6 @@ impl<'a> SharedTarget<'a> {
             }),
         }?;
         Some(format!("needs {}; {why}", capability.as_str()))
-    }
-
-    /// Whether a requirement applies to this target's profiles.
-    pub(crate) fn applies(&self, requirement: &str) -> bool {
-        self.catalogue
-            .get(requirement)
-            .is_some_and(|r| r.profiles.iter().any(|p| self.target.profiles.contains(p)))
-    }
-
-    pub(crate) fn level(&self, requirement: &str) -> Level {
-        self.catalogue
-            .get(requirement)
-            .map_or(Level::Must, |r| r.level)
     }
 }
 

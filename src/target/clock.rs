@@ -48,13 +48,13 @@ pub enum ClockError {
     #[error("could not advance the target's clock: {summary}")]
     NoAnswer { summary: String },
     #[error("could not read the clock at {url}: {summary}")]
-    Unreadable { url: Url, summary: String },
+    Unreadable { url: String, summary: String },
     #[error(
         "the target's instances do not share one test clock: after advancing it through {first} (offset \
          {offset_ms} ms there), {other} reports {seen} (docs/target.md: several base URLs need one shared clock)"
     )]
     NotShared {
-        first: Url,
+        first: String,
         offset_ms: u64,
         other: String,
         seen: String,
@@ -102,7 +102,7 @@ pub(crate) async fn check_shared(
             Ok(response) => ClockReading::of(&response),
             Err(no) => {
                 return Err(ClockError::Unreadable {
-                    url: no.url,
+                    url: no.url.to_string(),
                     summary: no.summary,
                 });
             }
@@ -111,7 +111,7 @@ pub(crate) async fn check_shared(
             Some(reading) if reading.offset_ms == offset_ms => {}
             other => {
                 return Err(ClockError::NotShared {
-                    first: first.clone(),
+                    first: first.to_string(),
                     offset_ms,
                     other: client
                         .url_at(base, CLOCK_PATH)

@@ -1,0 +1,289 @@
+//! Dispatching one scenario on one target: its steps in order, each request step rendered and sent
+//! (repeated, concurrent) and each wait moved through the shared target; every step's result goes to
+//! [`super::collect`] and then to [`super::judge`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use authconform_scenario::model::{Action, Body, RequestSpec, RequestStep, Scenario, Within};
+use reqwest::Method;
+use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use tokio::task::JoinSet;
+
+use super::collect::{Collector, StepResult, capture};
+use super::events::EngineEvent;
+use super::expect::RenderedExpectations;
+use super::judge::{ScenarioOutcome, judge, not_reached, record_readings, step_verdict};
+use super::render::{RenderError, ScenarioVars, Scope};
+use super::results::WaitSpan;
+use super::target::SharedTarget;
+use crate::target::{NoResponse, PreparedRequest, Response, TargetClient};
+
+/// What belongs to one scenario's run alone: its variables and captures, its marks, its client address and
+/// what it found (observations included). Several scenarios may run on one [`SharedTarget`] at once; none
+/// sees another's.
+#[derive(Debug, Default)]
+struct ScenarioRun {
+    vars: ScenarioVars,
+    /// Virtual time at each `mark`, for `within`.
+    marks: HashMap<String, u64>,
+    /// `X-Forwarded-For` on every request, when the target trusts it.
+    client_address: Option<(HeaderName, HeaderValue)>,
+    outcome: ScenarioOutcome,
+}
+
+impl ScenarioRun {
+    fn start(shared: &SharedTarget<'_>) -> ScenarioRun {
+        ScenarioRun {
+            client_address: shared.next_client_address(),
+            ..ScenarioRun::default()
+        }
+    }
+}
+
+pub(crate) async fn run_scenario(
+    run: &SharedTarget<'_>,
+    scenario: &Scenario,
+    events: &mut dyn FnMut(&EngineEvent<'_>),
+) -> ScenarioOutcome {
+    let ScenarioRun {
+        mut vars,
+        mut marks,
+        client_address: forwarded_for,
+        mut outcome,
+    } = ScenarioRun::start(run);
+
+    for (index, step) in scenario.steps.iter().enumerate() {
+        let number = index + 1;
+        let started_ms = run.clock().now_ms();
+        let result = match &step.action {
+            Action::Request(request) => {
+                if let Some(mark) = &request.mark {
+                    marks.insert(mark.clone(), started_ms);
+                }
+                let result = run_request(run, request, &mut vars, forwarded_for.as_ref()).await;
+                outcome.requests += result.total;
+                record_readings(
+                    &run.requirements,
+                    scenario,
+                    step,
+                    request,
+                    &result,
+                    &mut outcome,
+                );
+                result
+            }
+            Action::Wait(wait) => {
+                let waited = run.wait(wait, &scenario.name, &step.name, events).await;
+                outcome.waits.push(WaitSpan {
+                    step: step.name.clone(),
+                    start_ms: started_ms,
+                    end_ms: run.clock().now_ms(),
+                });
+                match waited {
+                    Ok(()) => StepResult::default(),
+                    Err(reason) => StepResult::blocked(reason.to_string()),
+                }
+            }
+        };
+        outcome.steps_run += 1;
+        let overtime = match &step.action {
+            Action::Request(request) => request
+                .within
+                .as_ref()
+                .and_then(|within| overtime(run, within, &marks)),
+            Action::Wait(_) => None,
+        };
+        let stop = judge(
+            &run.requirements,
+            scenario,
+            step,
+            number,
+            &result,
+            overtime.as_deref(),
+            &mut outcome,
+        );
+        run.add_secrets(&mut vars.secrets);
+        let step_verdict = step_verdict(&result, overtime.is_some());
+        events(&EngineEvent::StepFinished {
+            scenario: &scenario.name,
+            step_number: number,
+            step: &step.name,
+            verdict: step_verdict,
+            requests: result.total,
+        });
+        if stop {
+            not_reached(&run.requirements, scenario, number, step, &mut outcome);
+            break;
+        }
+    }
+    outcome
+}
+
+/// The note for a `within` step that completed too late to tell, or `None` when it was in time.
+pub(super) fn overtime(
+    run: &SharedTarget<'_>,
+    within: &Within,
+    marks: &HashMap<String, u64>,
+) -> Option<String> {
+    let since = *marks.get(&within.since)?;
+    let elapsed = run.clock().now_ms().saturating_sub(since);
+    let window = run.target.limits.window_ms(within.window);
+    let margin = window.saturating_sub(run.target.slack_ms);
+    (elapsed > margin).then(|| {
+        format!(
+            "{elapsed} ms had passed since mark `{}`, more than {} ({window} ms) less the slack ({} ms): too late to tell",
+            within.since,
+            within.window.as_str(),
+            run.target.slack_ms
+        )
+    })
+}
+
+pub(super) async fn run_request(
+    run: &SharedTarget<'_>,
+    step: &RequestStep,
+    vars: &mut ScenarioVars,
+    forwarded_for: Option<&(HeaderName, HeaderValue)>,
+) -> StepResult {
+    let varies = step.request_varies();
+    let admin_token = if step.needs_admin_token() {
+        run.ensure_admin_token().await
+    } else {
+        run.admin_token().await
+    };
+
+    let now_s = run.clock().unix_now_s();
+    let mut scope = Scope {
+        target: run.target,
+        ids: run.ids,
+        admin_token: admin_token.as_ref(),
+        vars,
+        repeat_index: 0,
+        now_s,
+    };
+    let rendered = (|| -> Result<_, RenderError> {
+        let repeat = match &step.repeat {
+            Some(t) => u64::try_from(scope.render_integer(t)?.max(0)).unwrap_or(0),
+            None => 1,
+        };
+        let must = RenderedExpectations::render(&step.expect, &mut scope)?;
+        let should = step
+            .expect
+            .should
+            .as_deref()
+            .map(|should| RenderedExpectations::render(should, &mut scope))
+            .transpose()?;
+        Ok((repeat, must, should))
+    })();
+    let (repeat, must, should) = match rendered {
+        Ok(rendered) => rendered,
+        Err(err) => return StepResult::blocked(format!("could not render the step: {err}")),
+    };
+
+    let client = run.client.clone();
+    let fixed = if varies {
+        None
+    } else {
+        match prepare(&client, &step.request, &mut scope, forwarded_for) {
+            Ok(request) => Some(Arc::new(request)),
+            Err(reason) => return StepResult::blocked(reason),
+        }
+    };
+    let mut collector = Collector::new(&must, should.as_ref());
+    let concurrency = usize::try_from(step.concurrency.max(1)).unwrap_or(1);
+    let mut next_index = 0;
+    let mut in_flight: JoinSet<(u64, Arc<PreparedRequest>, Result<Response, NoResponse>)> =
+        JoinSet::new();
+    loop {
+        while in_flight.len() < concurrency && next_index < repeat {
+            let request = match &fixed {
+                Some(request) => Arc::clone(request),
+                None => {
+                    scope.repeat_index = next_index;
+                    match prepare(&client, &step.request, &mut scope, forwarded_for) {
+                        Ok(request) => Arc::new(request),
+                        Err(reason) => {
+                            in_flight.abort_all();
+                            return StepResult::blocked(reason);
+                        }
+                    }
+                }
+            };
+            let client = client.clone();
+            let index = next_index;
+            in_flight.spawn(async move {
+                let outcome = client.send(&request).await;
+                (index, request, outcome)
+            });
+            next_index += 1;
+        }
+        match in_flight.join_next().await {
+            Some(Ok((index, request, outcome))) => collector.add(&client, index, request, outcome),
+            Some(Err(err)) => return StepResult::blocked(format!("a request task failed: {err}")),
+            None => break,
+        }
+    }
+
+    let (mut result, last) = collector.finish(&client);
+    let vars = scope.vars;
+    capture(step, last.as_ref(), vars, &mut result);
+    result
+}
+
+/// Renders a request. `Err` says why it cannot be sent.
+pub(super) fn prepare(
+    client: &TargetClient,
+    spec: &RequestSpec,
+    scope: &mut Scope<'_>,
+    forwarded_for: Option<&(HeaderName, HeaderValue)>,
+) -> Result<PreparedRequest, String> {
+    let fail = |err: RenderError| format!("could not render the request: {err}");
+    let method = Method::from_bytes(spec.method.as_bytes())
+        .map_err(|_| format!("`{}` is not a valid HTTP method", spec.method))?;
+    let path = scope.render_string(&spec.path).map_err(fail)?;
+    let path = client.path(&path)?;
+    let mut headers = Vec::with_capacity(spec.headers.len() + 2);
+    for (name, template) in &spec.headers {
+        let value = scope.render_string(template).map_err(fail)?;
+        if value.is_empty() {
+            continue;
+        }
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("`{name}` is not a header name"))?;
+        let value = HeaderValue::from_str(&value)
+            .map_err(|_| format!("the value of `{name}` is not a valid header"))?;
+        headers.push((name, value));
+    }
+    let body: Option<Arc<[u8]>> = match &spec.body {
+        Body::None => None,
+        Body::Json(template) => {
+            let value = scope.render_json(template).map_err(fail)?;
+            if spec.content_type.is_none() {
+                headers.push((CONTENT_TYPE, HeaderValue::from_static("application/json")));
+            }
+            Some(value.to_string().into_bytes().into())
+        }
+        Body::Raw(template) => Some(
+            scope
+                .render_string(template)
+                .map_err(fail)?
+                .into_bytes()
+                .into(),
+        ),
+    };
+    if let Some(content_type) = &spec.content_type {
+        let value = HeaderValue::from_str(content_type)
+            .map_err(|_| format!("content type `{content_type}` is not a valid header"))?;
+        headers.push((CONTENT_TYPE, value));
+    }
+    if let Some((name, value)) = forwarded_for {
+        headers.push((name.clone(), value.clone()));
+    }
+    Ok(PreparedRequest {
+        method,
+        path,
+        headers,
+        body,
+    })
+}
