@@ -60,6 +60,12 @@ pub enum Command {
     /// Check a target (or the embedded reference server) against the conformance suite
     #[command(after_help = RUN_EXAMPLES)]
     Run(Box<RunArgs>),
+    /// Print the schedule a run would follow, before sending anything: which scenario runs when and
+    /// holding what, the projected wall time, the requests per endpoint and what will be locked out
+    #[command(
+        after_help = "Examples:\n  authconform plan\n  authconform plan --target-file staging.toml --clock real --jobs 4"
+    )]
+    Plan(Box<PlanArgs>),
     /// Run the bundled reference server
     #[command(after_help = "Example:\n  authconform serve --profile appmixer-cloud --test-clock")]
     Serve(Box<ServeArgs>),
@@ -144,6 +150,30 @@ pub struct LoadArgs {
 
     #[arg(long = "format", value_name = "FORMAT[=PATH]", help_heading = "Output")]
     pub formats: Vec<FormatSpec>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub target: TargetFlags,
+
+    /// Add the scenario files (*.toml) of DIR to the built-in suite
+    #[arg(long = "scenarios", value_name = "DIR", help_heading = "Selection")]
+    pub scenarios: Vec<PathBuf>,
+    /// Plan only scenarios whose name, covered requirement id or tag matches GLOB
+    #[arg(long, value_name = "GLOB", help_heading = "Selection")]
+    pub only: Vec<String>,
+    /// Leave out scenarios whose name, covered requirement id or tag matches GLOB
+    #[arg(long, value_name = "GLOB", help_heading = "Selection")]
+    pub skip: Vec<String>,
+    /// As for `run`: at most N scenarios of a target at once
+    #[arg(long, value_name = "N", default_value_t = crate::engine::DEFAULT_JOBS as u64,
+          value_parser = clap::value_parser!(u64).range(1..=256), help_heading = "Selection")]
+    pub jobs: u64,
+
+    /// `human` (default) or `json`
+    #[arg(long, value_enum, default_value_t = ListFormat::Human, help_heading = "Output")]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, Args)]

@@ -6,7 +6,7 @@ use std::io::{self, IsTerminal, Write};
 use serde::Serialize;
 
 use crate::cli::{
-    CheckScenariosArgs, Cli, ColorChoice, Command, FormatSpec, ListFormat, ReportFormat,
+    CheckScenariosArgs, Cli, ColorChoice, Command, FormatSpec, ListFormat, PlanArgs, ReportFormat,
     RequirementsArgs, RunArgs, ServeArgs,
 };
 use crate::detect::DetectError;
@@ -115,6 +115,7 @@ impl CommandError {
 pub fn execute(cli: Cli) -> Result<u8, CommandError> {
     match cli.command {
         Command::Run(args) => run(&args),
+        Command::Plan(args) => plan(&args),
         Command::Serve(args) => serve(*args),
         Command::Load(args) => load(&args),
         Command::Detect(args) => detect(&args),
@@ -174,6 +175,38 @@ fn run(args: &RunArgs) -> Result<u8, CommandError> {
     } else {
         exit::FAILED
     })
+}
+
+fn plan(args: &PlanArgs) -> Result<u8, CommandError> {
+    let selection = Selection::new(&args.only, &args.skip)?;
+    let explicit_target = explicit_target(&args.target)?;
+    let suite = suite::load(&args.scenarios)?;
+    let targets = match explicit_target {
+        Some(description) => vec![TargetPlan::new(description)],
+        // The embedded default's descriptions: its servers start (nothing is sent to them) and stop.
+        None => runtime()?.block_on(async {
+            let servers = EmbeddedServers::start().await?;
+            let targets = servers.targets.clone();
+            servers.shutdown().await;
+            Ok::<_, CommandError>(targets)
+        })?,
+    };
+    let run_plan = RunPlan {
+        targets,
+        selection,
+        strict: false,
+        jobs: usize::try_from(args.jobs).unwrap_or(1),
+    };
+    let plan = engine::plan(&suite, &run_plan);
+    let mut out = io::stdout().lock();
+    let written = match args.format {
+        ListFormat::Json => serde_json::to_writer_pretty(&mut out, &plan)
+            .map_err(io::Error::from)
+            .and_then(|()| writeln!(out)),
+        ListFormat::Human => crate::report::write_plan(&mut out, &plan),
+    };
+    written.map_err(CommandError::Write)?;
+    Ok(exit::PASSED)
 }
 
 /// The formats asked for (human on stdout when none), at most one of them on stdout.

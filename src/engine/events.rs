@@ -11,6 +11,8 @@ pub enum EngineEvent<'a> {
         run_id: &'a str,
         targets: usize,
         scenarios: usize,
+        /// The wall time the schedule projects (`authconform plan`).
+        projected_ms: u64,
     },
     TargetStarted {
         name: &'a str,

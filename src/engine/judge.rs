@@ -366,6 +366,7 @@ mod tests {
             tags: Vec::new(),
             requires: Vec::new(),
             phase: Phase::Normal,
+            holds: Vec::new(),
             steps,
             origin: origin(),
         }

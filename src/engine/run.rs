@@ -88,6 +88,7 @@ pub async fn run(
         run_id: &ids.run_id,
         targets: plan.targets.len(),
         scenarios: planned,
+        projected_ms: super::plan(suite, plan).projected_ms,
     });
     let sink = EventSink(RefCell::new(events));
     let mut targets = Vec::with_capacity(plan.targets.len());
@@ -140,7 +141,7 @@ fn distinct_servers(plan: &RunPlan) -> bool {
         })
 }
 
-fn planned_scenarios<'s>(
+pub(super) fn planned_scenarios<'s>(
     suite: &'s Suite,
     plan: &'s RunPlan,
     target: &'s TargetPlan,

@@ -203,36 +203,7 @@ impl<'a> SharedTarget<'a> {
     }
 
     pub(crate) fn missing(&self, capability: Capability) -> Option<String> {
-        let target = self.target;
-        let why = match capability {
-            Capability::ClockControl => (target.clock != ClockMode::Control)
-                .then(|| "the target's clock is real".to_owned()),
-            Capability::OpenSignup => target
-                .user_create_scope
-                .as_ref()
-                .map(|scope| format!("creating users needs the `{scope}` scope on this target")),
-            Capability::CreateScope => match (&target.user_create_scope, &target.admin) {
-                (None, _) => Some("no user_create_scope is configured".to_owned()),
-                (Some(_), None) => Some("no admin account is configured".to_owned()),
-                (Some(_), Some(_)) => None,
-            },
-            Capability::AdminAccount => target
-                .admin
-                .is_none()
-                .then(|| "no admin account is configured".to_owned()),
-            Capability::CreditsafeAccount => target
-                .creditsafe
-                .is_none()
-                .then(|| "no creditsafe account is configured".to_owned()),
-            Capability::TokenSecret => target
-                .appmixer_jwt_secret
-                .is_none()
-                .then(|| "no secrets.appmixer_jwt_secret is configured".to_owned()),
-            Capability::ForwardedFor => (!target.forwarded_for).then(|| {
-                "the target does not trust X-Forwarded-For (forwarded_for = false)".to_owned()
-            }),
-        }?;
-        Some(format!("needs {}; {why}", capability.as_str()))
+        missing(self.target, capability)
     }
 }
 
@@ -269,3 +240,37 @@ const _: () = {
     const fn shared_by_reference<T: Sync>() {}
     shared_by_reference::<SharedTarget<'static>>();
 };
+
+/// Why the target lacks a capability a scenario requires, or `None` when it has it.
+pub(crate) fn missing(target: &TargetDescription, capability: Capability) -> Option<String> {
+    let why = match capability {
+        Capability::ClockControl => {
+            (target.clock != ClockMode::Control).then(|| "the target's clock is real".to_owned())
+        }
+        Capability::OpenSignup => target
+            .user_create_scope
+            .as_ref()
+            .map(|scope| format!("creating users needs the `{scope}` scope on this target")),
+        Capability::CreateScope => match (&target.user_create_scope, &target.admin) {
+            (None, _) => Some("no user_create_scope is configured".to_owned()),
+            (Some(_), None) => Some("no admin account is configured".to_owned()),
+            (Some(_), Some(_)) => None,
+        },
+        Capability::AdminAccount => target
+            .admin
+            .is_none()
+            .then(|| "no admin account is configured".to_owned()),
+        Capability::CreditsafeAccount => target
+            .creditsafe
+            .is_none()
+            .then(|| "no creditsafe account is configured".to_owned()),
+        Capability::TokenSecret => target
+            .appmixer_jwt_secret
+            .is_none()
+            .then(|| "no secrets.appmixer_jwt_secret is configured".to_owned()),
+        Capability::ForwardedFor => (!target.forwarded_for).then(|| {
+            "the target does not trust X-Forwarded-For (forwarded_for = false)".to_owned()
+        }),
+    }?;
+    Some(format!("needs {}; {why}", capability.as_str()))
+}

@@ -173,6 +173,18 @@ impl HumanReporter {
 impl super::Reporter for HumanReporter {
     fn handle(&mut self, event: &EngineEvent<'_>) -> io::Result<()> {
         match event {
+            EngineEvent::RunStarted {
+                targets,
+                scenarios,
+                projected_ms,
+                ..
+            } => {
+                let line = format!(
+                    "{scenarios} scenarios on {targets} target(s), projected {} (`authconform plan` shows the schedule)",
+                    super::plan::duration(*projected_ms)
+                );
+                writeln!(self.out, "{}", self.paint(dim(), &line))
+            }
             EngineEvent::WaitStarted {
                 scenario,
                 step,

@@ -12,6 +12,7 @@ mod html_report;
 mod load;
 mod misbehaving;
 mod mutants;
+mod plan;
 mod redis_server;
 mod redis_store;
 mod reference_server;

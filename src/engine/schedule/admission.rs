@@ -89,6 +89,7 @@ mod tests {
             holds: holds.iter().cloned().collect(),
             requests: BTreeMap::new(),
             waits_ms: vec![wait_ms],
+            rounds: 0,
         }
     }
 

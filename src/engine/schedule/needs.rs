@@ -26,6 +26,8 @@ pub(crate) struct ScenarioNeeds {
     pub(crate) requests: BTreeMap<String, u64>,
     /// Its waits in order, in milliseconds on this target.
     pub(crate) waits_ms: Vec<u64>,
+    /// Rounds of requests: each step's requests divided among its concurrent senders, rounded up.
+    pub(crate) rounds: u64,
 }
 
 impl ScenarioNeeds {
@@ -73,6 +75,7 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
     };
     let mut requests: BTreeMap<String, u64> = BTreeMap::new();
     let mut waits_ms = Vec::new();
+    let mut rounds = 0;
     let mut signs_up = false;
     let mut counts_signups = false;
     let endpoint_mode = match scenario.phase {
@@ -90,6 +93,7 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
                     path.as_deref().unwrap_or(&request.request.path.source)
                 );
                 *requests.entry(key).or_default() += repeat;
+                rounds += repeat.div_ceil(u64::from(request.concurrency.max(1)));
                 if let Some(path) = path {
                     if request.request.method == "POST" && path == SIGNUP_PATH {
                         signs_up = true;
@@ -100,10 +104,7 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
                     .within
                     .as_ref()
                     .is_some_and(|within| SIGNUP_WINDOWS.contains(&within.window))
-                    || request
-                        .repeat
-                        .as_ref()
-                        .is_some_and(|repeat| names_signup_limit(repeat));
+                    || request.repeat.as_ref().is_some_and(names_signup_limit);
             }
             Action::Wait(wait) => {
                 waits_ms.push(wait_ms(target, wait));
@@ -127,6 +128,7 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
         holds,
         requests,
         waits_ms,
+        rounds,
     }
 }
 
