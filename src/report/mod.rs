@@ -12,6 +12,7 @@ pub mod output;
 mod plan;
 mod redact;
 mod sink;
+mod timeline;
 
 pub use curl::reproduce as curl_command;
 pub use html::HtmlReporter;

@@ -504,3 +504,29 @@ async fn the_command_line_writes_the_html_report_next_to_the_human_one() {
         crate::cli::stderr(&refused)
     );
 }
+
+#[test]
+fn the_timeline_draws_each_scenario_with_its_waits_shaded_and_failures_marked() {
+    let html = render(|out| Box::new(HtmlReporter::new(out, false)), false);
+    let start = html
+        .find("<details class=\"timeline\"")
+        .expect("a timeline");
+    let timeline = &html[start..start + html[start..].find("</details>").unwrap()];
+    assert!(
+        timeline.contains("1 scenario over 1h01m of virtual time"),
+        "{timeline}"
+    );
+    assert!(
+        timeline.contains("class=\"bar fail failed\""),
+        "the failed scenario's bar is outlined: {timeline}"
+    );
+    assert!(timeline.contains("class=\"fail-mark\""), "{timeline}");
+    assert!(
+        timeline.contains("<rect class=\"wait\""),
+        "its wait is shaded: {timeline}"
+    );
+    assert!(
+        timeline.contains("waits 1h (wait out the window)"),
+        "{timeline}"
+    );
+}
