@@ -152,24 +152,37 @@ pub struct LoadArgs {
     pub formats: Vec<FormatSpec>,
 }
 
+/// Which scenarios `run` and `plan` take, and how many of a target at once.
 #[derive(Debug, Args)]
-pub struct PlanArgs {
-    #[command(flatten)]
-    pub target: TargetFlags,
-
+pub struct SuiteSelection {
     /// Add the scenario files (*.toml) of DIR to the built-in suite
     #[arg(long = "scenarios", value_name = "DIR", help_heading = "Selection")]
     pub scenarios: Vec<PathBuf>,
-    /// Plan only scenarios whose name, covered requirement id or tag matches GLOB
+    /// Only scenarios whose name, covered requirement id or tag matches GLOB
     #[arg(long, value_name = "GLOB", help_heading = "Selection")]
     pub only: Vec<String>,
     /// Leave out scenarios whose name, covered requirement id or tag matches GLOB
     #[arg(long, value_name = "GLOB", help_heading = "Selection")]
     pub skip: Vec<String>,
-    /// As for `run`: at most N scenarios of a target at once
+    /// At most N scenarios of a target at once (targets side by side); 1 runs everything in suite
+    /// order, one target after another
     #[arg(long, value_name = "N", default_value_t = crate::engine::DEFAULT_JOBS as u64,
           value_parser = clap::value_parser!(u64).range(1..=256), help_heading = "Selection")]
     pub jobs: u64,
+}
+
+impl SuiteSelection {
+    pub fn jobs(&self) -> usize {
+        usize::try_from(self.jobs).unwrap_or(1)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub target: TargetFlags,
+    #[command(flatten)]
+    pub selection: SuiteSelection,
 
     /// `human` (default) or `json`
     #[arg(long, value_enum, default_value_t = ListFormat::Human, help_heading = "Output")]
@@ -180,24 +193,11 @@ pub struct PlanArgs {
 pub struct RunArgs {
     #[command(flatten)]
     pub target: TargetFlags,
-
-    /// Add the scenario files (*.toml) of DIR to the built-in suite
-    #[arg(long = "scenarios", value_name = "DIR", help_heading = "Selection")]
-    pub scenarios: Vec<PathBuf>,
-    /// Run only scenarios whose name, covered requirement id or tag matches GLOB
-    #[arg(long, value_name = "GLOB", help_heading = "Selection")]
-    pub only: Vec<String>,
-    /// Leave out scenarios whose name, covered requirement id or tag matches GLOB
-    #[arg(long, value_name = "GLOB", help_heading = "Selection")]
-    pub skip: Vec<String>,
+    #[command(flatten)]
+    pub selection: SuiteSelection,
     /// Treat warnings (SHOULD requirements, should-tier expectations) as failures
     #[arg(long, help_heading = "Selection")]
     pub strict: bool,
-    /// Run at most N scenarios of a target at once (targets run side by side); 1 runs everything in
-    /// suite order, one target after another
-    #[arg(long, value_name = "N", default_value_t = crate::engine::DEFAULT_JOBS as u64,
-          value_parser = clap::value_parser!(u64).range(1..=256), help_heading = "Selection")]
-    pub jobs: u64,
 
     /// Report format (human, json, junit or html), optionally to a file (`-` is stdout); repeatable
     /// [default: human]

@@ -143,9 +143,9 @@ fn explicit_target(target: &TargetFlags) -> Result<Option<TargetDescription>, Co
 }
 
 fn run(args: &RunArgs) -> Result<u8, CommandError> {
-    let selection = Selection::new(&args.only, &args.skip)?;
+    let selection = Selection::new(&args.selection.only, &args.selection.skip)?;
     let explicit_target = explicit_target(&args.target)?;
-    let suite = suite::load(&args.scenarios)?;
+    let suite = suite::load(&args.selection.scenarios)?;
     let mut reporters = reporters(args)?;
 
     let runtime = runtime()?;
@@ -161,7 +161,7 @@ fn run(args: &RunArgs) -> Result<u8, CommandError> {
             targets,
             selection,
             strict: args.strict,
-            jobs: usize::try_from(args.jobs).unwrap_or(1),
+            jobs: args.selection.jobs(),
         };
         let result = engine::run(&suite, &plan, &mut |event| reporters.handle(event)).await;
         if let Some(servers) = servers {
@@ -178,9 +178,9 @@ fn run(args: &RunArgs) -> Result<u8, CommandError> {
 }
 
 fn plan(args: &PlanArgs) -> Result<u8, CommandError> {
-    let selection = Selection::new(&args.only, &args.skip)?;
+    let selection = Selection::new(&args.selection.only, &args.selection.skip)?;
     let explicit_target = explicit_target(&args.target)?;
-    let suite = suite::load(&args.scenarios)?;
+    let suite = suite::load(&args.selection.scenarios)?;
     let targets = match explicit_target {
         Some(description) => vec![TargetPlan::new(description)],
         // The embedded default's descriptions: its servers start (nothing is sent to them) and stop.
@@ -195,7 +195,7 @@ fn plan(args: &PlanArgs) -> Result<u8, CommandError> {
         targets,
         selection,
         strict: false,
-        jobs: usize::try_from(args.jobs).unwrap_or(1),
+        jobs: args.selection.jobs(),
     };
     let plan = engine::plan(&suite, &run_plan);
     let mut out = io::stdout().lock();

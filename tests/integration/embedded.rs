@@ -8,20 +8,8 @@ use authconform::suite;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reference_server_passes_the_built_in_suite() {
     let suite = suite::load(&[]).expect("the built-in suite is valid");
-    let servers = EmbeddedServers::start()
-        .await
-        .expect("the embedded servers start");
-    let plan = RunPlan {
-        targets: servers.targets.clone(),
-        selection: Selection::all(),
-        strict: true,
-        jobs: authconform::engine::DEFAULT_JOBS,
-    };
     let started = std::time::Instant::now();
-    let report = engine::run(&suite, &plan, &mut |_| {})
-        .await
-        .expect("the run completes");
-    servers.shutdown().await;
+    let report = run_embedded(&suite, engine::DEFAULT_JOBS).await;
     println!(
         "embedded run: {} targets, {} scenarios run, {} requests in {:.2}s",
         report.targets.len(),
@@ -168,19 +156,7 @@ async fn the_verdicts_do_not_depend_on_how_many_scenarios_run_at_once() {
     let suite = suite::load(&[]).expect("the built-in suite is valid");
     let mut verdicts = Vec::new();
     for jobs in [1, engine::DEFAULT_JOBS] {
-        let servers = EmbeddedServers::start()
-            .await
-            .expect("the embedded servers start");
-        let plan = RunPlan {
-            targets: servers.targets.clone(),
-            selection: Selection::all(),
-            strict: true,
-            jobs,
-        };
-        let report = engine::run(&suite, &plan, &mut |_| {})
-            .await
-            .expect("the run completes");
-        servers.shutdown().await;
+        let report = run_embedded(&suite, jobs).await;
         let seen: Vec<(String, String, Verdict)> = report
             .targets
             .iter()
@@ -193,4 +169,25 @@ async fn the_verdicts_do_not_depend_on_how_many_scenarios_run_at_once() {
         verdicts.push(seen);
     }
     assert_eq!(verdicts[0], verdicts[1]);
+}
+
+/// The whole suite, strict, against freshly started embedded servers.
+async fn run_embedded(
+    suite: &authconform_scenario::model::Suite,
+    jobs: usize,
+) -> engine::RunReport {
+    let servers = EmbeddedServers::start()
+        .await
+        .expect("the embedded servers start");
+    let plan = RunPlan {
+        targets: servers.targets.clone(),
+        selection: Selection::all(),
+        strict: true,
+        jobs,
+    };
+    let report = engine::run(suite, &plan, &mut |_| {})
+        .await
+        .expect("the run completes");
+    servers.shutdown().await;
+    report
 }

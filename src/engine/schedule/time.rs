@@ -192,11 +192,15 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(id, each)| scenario(&waits, each, &log, id));
+        block_on(join_all(all));
+        log.into_inner()
+    }
+
+    fn block_on<F: Future>(future: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap()
-            .block_on(join_all(all));
-        log.into_inner()
+            .block_on(future)
     }
 
     #[test]
@@ -226,11 +230,8 @@ mod tests {
         let waits = Waits::new(&time, ClockMode::Control);
         waits.join();
         waits.join();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
         let mut quiet = |_| {};
-        runtime.block_on(async {
+        block_on(async {
             let waiting = waits.wait_until(10_000, &mut quiet);
             let busy = async {
                 tokio::task::yield_now().await;
@@ -264,11 +265,8 @@ mod tests {
         let waits = Waits::new(&time, ClockMode::Control);
         waits.join();
         waits.join();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
         let (mut quiet_a, mut quiet_b) = (|_| {}, |_| {});
-        let (a, b) = runtime.block_on(async {
+        let (a, b) = block_on(async {
             futures_util::join!(
                 waits.wait_until(1_000, &mut quiet_a),
                 waits.wait_until(9_000, &mut quiet_b)
