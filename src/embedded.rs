@@ -5,8 +5,7 @@
 use std::net::SocketAddr;
 
 use authconform_reference_server::{
-    AppState, AppmixerProfile, Config, RunningServer, SeedAccount, StartError,
-    config::random_password,
+    AppState, AppmixerProfile, Config, RunningServer, SeedAccount, StartError, random_password,
 };
 use authconform_scenario::model::{Capability, Profile};
 

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 /// Why a body was refused, with the status it is answered with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BodyError {
+pub(crate) enum BodyError {
     #[error("The request body is larger than {limit} bytes.")]
     TooLarge { limit: usize },
     #[error("The request body must be sent with Content-Type: application/json.")]
@@ -24,7 +24,7 @@ pub enum BodyError {
 }
 
 impl BodyError {
-    pub fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         match self {
             BodyError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             BodyError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -38,11 +38,11 @@ impl BodyError {
 
 /// How much of an oversized body is read and discarded before answering 413, so the client, still sending,
 /// gets the answer instead of a reset connection. Past this, the connection is closed after the answer.
-pub const DRAIN_LIMIT: usize = 2 * 1024 * 1024;
+pub(crate) const DRAIN_LIMIT: usize = 2 * 1024 * 1024;
 
 /// Reads at most `limit` bytes of body within `timeout`. An oversized body is drained (up to
 /// [`DRAIN_LIMIT`]) so the 413 reaches a client that is still sending.
-pub async fn read_limited_within(
+pub(crate) async fn read_limited_within(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
@@ -55,7 +55,7 @@ pub async fn read_limited_within(
 
 /// Reads at most `limit` bytes of body. An oversized body is drained (up to [`DRAIN_LIMIT`]) so the
 /// 413 reaches a client that is still sending.
-pub async fn read_limited(
+pub(crate) async fn read_limited(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
@@ -91,8 +91,37 @@ pub async fn read_limited(
     Ok(collected.freeze())
 }
 
+/// Reads and throws away a body nobody needs (a 404's, a 405's, a GET's), within `limit` bytes and
+/// `timeout`, so the connection stays in step for the client's next request. False when the body was too
+/// large, too slow or unreadable: then the answer must close the connection.
+pub(crate) async fn discard(body: Body, limit: usize, timeout: std::time::Duration) -> bool {
+    use axum::body::HttpBody;
+    use http_body_util::BodyExt;
+
+    let mut body = body;
+    if body.is_end_stream() {
+        return true;
+    }
+    let drain = async move {
+        let mut seen: usize = 0;
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else {
+                return false;
+            };
+            if let Ok(data) = frame.into_data() {
+                seen = seen.saturating_add(data.len());
+                if seen > limit {
+                    return false;
+                }
+            }
+        }
+        true
+    };
+    tokio::time::timeout(timeout, drain).await.unwrap_or(false)
+}
+
 /// Whether the content type is JSON (`application/json` or `application/*+json`, any parameters).
-pub fn is_json_content_type(headers: &HeaderMap) -> bool {
+pub(crate) fn is_json_content_type(headers: &HeaderMap) -> bool {
     let Some(value) = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
@@ -110,7 +139,10 @@ pub fn is_json_content_type(headers: &HeaderMap) -> bool {
 }
 
 /// Parses a JSON object body (the content type must say JSON).
-pub fn json_object(headers: &HeaderMap, bytes: &[u8]) -> Result<Map<String, Value>, BodyError> {
+pub(crate) fn json_object(
+    headers: &HeaderMap,
+    bytes: &[u8],
+) -> Result<Map<String, Value>, BodyError> {
     if !is_json_content_type(headers) {
         return Err(BodyError::NotJson);
     }
@@ -118,7 +150,7 @@ pub fn json_object(headers: &HeaderMap, bytes: &[u8]) -> Result<Map<String, Valu
 }
 
 /// Parses a JSON object, whatever the content type.
-pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, BodyError> {
+pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, BodyError> {
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(object)) => Ok(object),
         Ok(_) => Err(BodyError::NotAnObject),
@@ -137,7 +169,7 @@ fn describe_json_error(error: &serde_json::Error) -> String {
 }
 
 /// A string field: `Ok(None)` when absent, an error naming the field when present but not a string.
-pub fn optional_string<'a>(
+pub(crate) fn optional_string<'a>(
     object: &'a Map<String, Value>,
     field: &str,
 ) -> Result<Option<&'a str>, String> {

@@ -5,22 +5,22 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 /// The 429 message for the per-e-mail signup limit, exactly as documented.
-pub const EMAIL_LIMIT_MESSAGE: &str =
+pub(crate) const EMAIL_LIMIT_MESSAGE: &str =
     "Too many signup attempts for this email address. Please try again later.";
 /// The 429 message for the per-IP signup limit, exactly as documented.
-pub const IP_LIMIT_MESSAGE: &str =
+pub(crate) const IP_LIMIT_MESSAGE: &str =
     "Too many signup attempts from your IP address. Please try again later.";
 /// The one answer to a failed sign-in, whether the user exists or not.
-pub const BAD_CREDENTIALS_MESSAGE: &str = "Invalid username or password.";
+pub(crate) const BAD_CREDENTIALS_MESSAGE: &str = "Invalid username or password.";
 
 /// The message of a 503 while the shared store (Redis) does not answer.
-pub const STORE_UNAVAILABLE_MESSAGE: &str =
+pub(crate) const STORE_UNAVAILABLE_MESSAGE: &str =
     "The service is temporarily unable to reach its data store. Please try again shortly.";
 /// The `Retry-After` of that 503, in seconds.
-pub const STORE_RETRY_AFTER_S: u64 = 1;
+pub(crate) const STORE_RETRY_AFTER_S: u64 = 1;
 
-impl From<crate::redis_store::Unavailable> for Boom {
-    fn from(error: crate::redis_store::Unavailable) -> Boom {
+impl From<crate::store::Unavailable> for Boom {
+    fn from(error: crate::store::Unavailable) -> Boom {
         tracing::warn!(reason = %error.reason, "answering 503: the store is unavailable");
         Boom {
             status: StatusCode::SERVICE_UNAVAILABLE,
@@ -30,8 +30,8 @@ impl From<crate::redis_store::Unavailable> for Boom {
     }
 }
 
-impl From<crate::redis_store::Unavailable> for ConnectError {
-    fn from(error: crate::redis_store::Unavailable) -> ConnectError {
+impl From<crate::store::Unavailable> for ConnectError {
+    fn from(error: crate::store::Unavailable) -> ConnectError {
         tracing::warn!(reason = %error.reason, "answering 503: the store is unavailable");
         ConnectError {
             status: StatusCode::SERVICE_UNAVAILABLE,
@@ -43,14 +43,14 @@ impl From<crate::redis_store::Unavailable> for ConnectError {
 
 /// An Appmixer error: `{"statusCode", "error", "message"}` (`error` is the reason phrase).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Boom {
-    pub status: StatusCode,
-    pub message: String,
-    pub retry_after_s: Option<u64>,
+pub(crate) struct Boom {
+    pub(crate) status: StatusCode,
+    pub(crate) message: String,
+    pub(crate) retry_after_s: Option<u64>,
 }
 
 impl Boom {
-    pub fn new(status: StatusCode, message: impl Into<String>) -> Boom {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Boom {
         Boom {
             status,
             message: message.into(),
@@ -58,15 +58,15 @@ impl Boom {
         }
     }
 
-    pub fn bad_request(message: impl Into<String>) -> Boom {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Boom {
         Boom::new(StatusCode::BAD_REQUEST, message)
     }
 
-    pub fn unauthorized(message: impl Into<String>) -> Boom {
+    pub(crate) fn unauthorized(message: impl Into<String>) -> Boom {
         Boom::new(StatusCode::UNAUTHORIZED, message)
     }
 
-    pub fn too_many_requests(message: &str, retry_after_ms: u64) -> Boom {
+    pub(crate) fn too_many_requests(message: &str, retry_after_ms: u64) -> Boom {
         Boom {
             status: StatusCode::TOO_MANY_REQUESTS,
             message: message.to_owned(),
@@ -94,20 +94,20 @@ impl IntoResponse for Boom {
 
 /// A Creditsafe Connect error: `{"message"}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConnectError {
-    pub status: StatusCode,
-    pub message: std::borrow::Cow<'static, str>,
-    pub retry_after_s: Option<u64>,
+pub(crate) struct ConnectError {
+    pub(crate) status: StatusCode,
+    pub(crate) message: std::borrow::Cow<'static, str>,
+    pub(crate) retry_after_s: Option<u64>,
 }
 
-pub const CONNECT_INVALID_CREDENTIALS: &str = "Invalid username or password.";
-pub const CONNECT_TOO_MANY_INVALID: &str =
+pub(crate) const CONNECT_INVALID_CREDENTIALS: &str = "Invalid username or password.";
+pub(crate) const CONNECT_TOO_MANY_INVALID: &str =
     "Too many identical invalid requests. Please wait before trying again.";
-pub const CONNECT_LOCKED_OUT: &str =
+pub(crate) const CONNECT_LOCKED_OUT: &str =
     "Too many requests to the authenticate endpoint. Please wait 5 minutes before trying again.";
 
 impl ConnectError {
-    pub fn new(
+    pub(crate) fn new(
         status: StatusCode,
         message: impl Into<std::borrow::Cow<'static, str>>,
     ) -> ConnectError {
@@ -118,7 +118,7 @@ impl ConnectError {
         }
     }
 
-    pub fn limited(message: &'static str, retry_after_ms: u64) -> ConnectError {
+    pub(crate) fn limited(message: &'static str, retry_after_ms: u64) -> ConnectError {
         ConnectError {
             status: StatusCode::TOO_MANY_REQUESTS,
             message: message.into(),

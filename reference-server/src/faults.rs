@@ -41,14 +41,19 @@ pub enum Fault {
     RefusalsNotCounted,
     LockoutEndsEarly,
     CounterNotAtomic,
-    ConnectTokenHs256,
+    ConnectTokenAlgNone,
     JsonAsTextPlain,
     MalformedJsonCrashes,
     PasswordEchoed,
+    EmailLimitCaseSensitive,
+    IpLimitTrustsForwardedFor,
+    InvalidLimitTrustsForwardedFor,
+    LockoutTrustsForwardedFor,
+    RetryAfterBeyondWindow,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 40] = [
+    pub const ALL: [Fault; 45] = [
         Fault::SignInWithoutToken,
         Fault::SignInUserWithoutPlan,
         Fault::SignInByEmailRefused,
@@ -85,10 +90,15 @@ impl Fault {
         Fault::RefusalsNotCounted,
         Fault::LockoutEndsEarly,
         Fault::CounterNotAtomic,
-        Fault::ConnectTokenHs256,
+        Fault::ConnectTokenAlgNone,
         Fault::JsonAsTextPlain,
         Fault::MalformedJsonCrashes,
         Fault::PasswordEchoed,
+        Fault::EmailLimitCaseSensitive,
+        Fault::IpLimitTrustsForwardedFor,
+        Fault::InvalidLimitTrustsForwardedFor,
+        Fault::LockoutTrustsForwardedFor,
+        Fault::RetryAfterBeyondWindow,
     ];
 
     /// The requirement this fault breaks, and what it does.
@@ -208,12 +218,32 @@ impl Fault {
                 "CS-LOCKOUT-05",
                 "the threshold is checked and counted in two steps, so concurrent requests slip through",
             ),
-            Fault::ConnectTokenHs256 => {
-                ("CS-TOKEN-01", "Creditsafe tokens are HS256 without a `kid`")
+            Fault::ConnectTokenAlgNone => {
+                ("CS-TOKEN-01", "Creditsafe tokens are `alg: none`, unsigned")
             }
             Fault::JsonAsTextPlain => ("GEN-01", "JSON answers say `Content-Type: text/plain`"),
             Fault::MalformedJsonCrashes => ("GEN-02", "malformed JSON answers 500"),
             Fault::PasswordEchoed => ("GEN-03", "a failed sign-in echoes the password"),
+            Fault::EmailLimitCaseSensitive => (
+                "AM-SIGNUP-RL-09",
+                "the e-mail limit counts an address as sent, so a change of case or spaces escapes it",
+            ),
+            Fault::IpLimitTrustsForwardedFor => (
+                "AM-SIGNUP-RL-08",
+                "the per-IP signup limit keys on a client-sent `X-Forwarded-For` although it is not trusted",
+            ),
+            Fault::InvalidLimitTrustsForwardedFor => (
+                "CS-LOCKOUT-06",
+                "the identical-invalid block keys on a client-sent `X-Forwarded-For` although it is not trusted",
+            ),
+            Fault::LockoutTrustsForwardedFor => (
+                "CS-LOCKOUT-06",
+                "a per-client lockout keys on a client-sent `X-Forwarded-For` although it is not trusted",
+            ),
+            Fault::RetryAfterBeyondWindow => (
+                "GEN-04",
+                "the identical-invalid 429 says `Retry-After` thirty times its window",
+            ),
         }
     }
 

@@ -7,7 +7,6 @@
 
 /// Whether the server runs with any of the named faults switched on (always false without the `faults`
 /// feature), e.g. `fault!(state.config, NoLockout | RefusalsNotCounted)`.
-#[macro_export]
 macro_rules! fault {
     ($config:expr, $($fault:ident)|+) => {{
         #[cfg(feature = "faults")]
@@ -18,57 +17,37 @@ macro_rules! fault {
     }};
 }
 
+pub(crate) use fault;
+
 /// What [`fault!`] is without the `faults` feature: never on.
-#[doc(hidden)]
+#[cfg(not(feature = "faults"))]
 #[inline(always)]
-pub fn no_fault<T>(_config: &T, _faults: &str) -> bool {
+pub(crate) fn no_fault<T>(_config: &T, _faults: &str) -> bool {
     false
 }
 
-pub mod app;
-pub mod appmixer;
-pub mod body;
-pub mod client;
-pub mod clock;
-pub mod config;
-pub mod creditsafe;
-pub mod errors;
+mod app;
+mod body;
+mod clock;
+mod config;
+mod errors;
 #[cfg(feature = "faults")]
-pub mod faults;
-pub mod limiter;
-pub mod limits;
-pub mod passwords;
-pub mod redis_store;
-pub mod state;
-pub mod store;
-pub mod test_clock;
-pub mod tokens;
+mod faults;
+mod limits;
+mod passwords;
+mod routes;
+mod server;
+mod state;
+mod store;
+mod tokens;
 
-pub use app::{RunError, RunningServer, app, run, serve, shutdown_signal};
+pub use app::app;
 pub use clock::Clock;
 pub use config::{
     AppmixerProfile, Config, ConfigError, LockoutScope, SeedAccount, ServerArgs, StoreLocation,
+    WindowKind, random_password,
 };
+#[cfg(feature = "faults")]
+pub use faults::Fault;
+pub use server::{RunError, RunningServer, run, serve};
 pub use state::{AppState, StartError};
-
-/// Lines describing seeded accounts whose passwords were generated, for the operator.
-pub fn describe_accounts(
-    config: &Config,
-    generated_admin: bool,
-    generated_creditsafe: bool,
-) -> Vec<String> {
-    let mut lines = Vec::new();
-    if generated_admin {
-        lines.push(format!(
-            "admin account: {} / {} (generated; set --admin-password to choose)",
-            config.admin.username, config.admin.password
-        ));
-    }
-    if generated_creditsafe {
-        lines.push(format!(
-            "creditsafe account: {} / {} (generated; set --creditsafe-password to choose)",
-            config.creditsafe_account.username, config.creditsafe_account.password
-        ));
-    }
-    lines
-}

@@ -10,15 +10,15 @@ use rand::RngCore;
 use tokio::sync::Semaphore;
 
 /// OWASP's minimum argon2id configuration.
-pub const MEMORY_KIB: u32 = 19_456;
-pub const PASSES: u32 = 2;
-pub const LANES: u32 = 1;
+pub(crate) const MEMORY_KIB: u32 = 19_456;
+pub(crate) const PASSES: u32 = 2;
+pub(crate) const LANES: u32 = 1;
 const SALT_LEN: usize = 16;
 const HASH_LEN: usize = 32;
 
 /// A stored password: its salt and its argon2id digest under the fixed parameters above.
 #[derive(Clone, PartialEq, Eq)]
-pub struct PasswordDigest {
+pub(crate) struct PasswordDigest {
     salt: [u8; SALT_LEN],
     hash: [u8; HASH_LEN],
 }
@@ -31,7 +31,7 @@ impl std::fmt::Debug for PasswordDigest {
 
 impl PasswordDigest {
     /// The digest as kept in a shared store: base64 of the salt followed by the hash.
-    pub fn to_stored(&self) -> String {
+    pub(crate) fn to_stored(&self) -> String {
         use base64::Engine;
         let mut bytes = [0u8; SALT_LEN + HASH_LEN];
         bytes[..SALT_LEN].copy_from_slice(&self.salt);
@@ -40,7 +40,7 @@ impl PasswordDigest {
     }
 
     /// Reads [`to_stored`](Self::to_stored)'s form back; `None` when it is not one.
-    pub fn from_stored(text: &str) -> Option<PasswordDigest> {
+    pub(crate) fn from_stored(text: &str) -> Option<PasswordDigest> {
         use base64::Engine;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(text)
@@ -67,7 +67,7 @@ pub enum HashError {
 
 /// The hashing service every handler shares.
 #[derive(Clone)]
-pub struct PasswordHasher {
+pub(crate) struct PasswordHasher {
     inner: Arc<HasherInner>,
 }
 
@@ -92,13 +92,14 @@ impl std::fmt::Debug for PasswordHasher {
 
 impl PasswordHasher {
     /// At most `concurrency` hashes run at once.
-    pub fn new(concurrency: usize) -> Result<PasswordHasher, HashError> {
+    #[cfg(test)]
+    pub(crate) fn new(concurrency: usize) -> Result<PasswordHasher, HashError> {
         PasswordHasher::with_max_wait(concurrency, std::time::Duration::from_secs(30))
     }
 
     /// At most `concurrency` hashes run at once; a hash that waits longer than `max_wait` for its turn
     /// fails with [`HashError::Busy`].
-    pub fn with_max_wait(
+    pub(crate) fn with_max_wait(
         concurrency: usize,
         max_wait: std::time::Duration,
     ) -> Result<PasswordHasher, HashError> {
@@ -121,7 +122,7 @@ impl PasswordHasher {
     }
 
     /// Hashes a new password with a fresh salt.
-    pub async fn digest(&self, password: &str) -> Result<PasswordDigest, HashError> {
+    pub(crate) async fn digest(&self, password: &str) -> Result<PasswordDigest, HashError> {
         let password = password.as_bytes().to_vec();
         self.on_pool(move |argon2, memory| digest_with(argon2, &password, memory))
             .await
@@ -129,7 +130,7 @@ impl PasswordHasher {
 
     /// Whether `password` matches `stored`; with `stored = None` (unknown user) it costs the same and
     /// answers false.
-    pub async fn verify(
+    pub(crate) async fn verify(
         &self,
         password: &str,
         stored: Option<&PasswordDigest>,
@@ -150,7 +151,7 @@ impl PasswordHasher {
     }
 
     /// Hashes synchronously, for seeding accounts at start.
-    pub fn digest_blocking(&self, password: &str) -> Result<PasswordDigest, HashError> {
+    pub(crate) fn digest_blocking(&self, password: &str) -> Result<PasswordDigest, HashError> {
         let mut memory = self.take_memory();
         let result = digest_with(&self.inner.argon2, password.as_bytes(), &mut memory);
         self.inner.memory.lock().push(memory);

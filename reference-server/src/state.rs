@@ -6,14 +6,12 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::config::{Config, StoreLocation};
-use crate::limiter::{Rule, WindowLimiter};
-use crate::limits::Limiter;
+use crate::limits::{Limiter, RedisLimiter, Rule, WindowLimiter};
 use crate::passwords::{HashError, PasswordDigest, PasswordHasher};
-use crate::redis_store::{
-    RedisLimiter, RedisStore, RedisUsers, SharedClock, SharedConnectAccount, SharedSeeds,
-    Unavailable,
+use crate::store::{
+    LoginField, MemoryStore, RedisStore, RedisUsers, SharedClock, SharedConnectAccount,
+    SharedSeeds, StoreError, Unavailable, User, Users, new_id,
 };
-use crate::store::{LoginField, MemoryStore, StoreError, User, Users, new_id};
 use crate::tokens::{AppmixerTokens, CreditsafeTokens, KeyError};
 
 #[derive(Debug, thiserror::Error)]
@@ -34,11 +32,11 @@ pub enum StartError {
 
 /// The seeded Creditsafe Connect account.
 #[derive(Debug)]
-pub struct ConnectAccount {
-    pub id: String,
-    pub username: String,
-    pub email: Option<String>,
-    pub password: PasswordDigest,
+pub(crate) struct ConnectAccount {
+    pub(crate) id: String,
+    pub(crate) username: String,
+    pub(crate) email: Option<String>,
+    pub(crate) password: PasswordDigest,
 }
 
 /// Everything the handlers share (cheap to clone).
@@ -49,22 +47,21 @@ pub struct AppState {
 
 #[derive(Debug)]
 pub struct Shared {
-    pub config: Config,
-    pub clock: Clock,
-    pub store: Users,
+    pub(crate) config: Config,
+    pub(crate) clock: Clock,
+    pub(crate) store: Users,
     /// With a Redis store: the connection, for health checks.
-    pub redis: Option<RedisStore>,
+    pub(crate) redis: Option<RedisStore>,
     /// With a Redis store and the test clock: the offset every instance adds to its clock.
-    pub shared_clock: Option<SharedClock>,
-    pub hasher: PasswordHasher,
-    pub appmixer_tokens: AppmixerTokens,
-    pub creditsafe_tokens: CreditsafeTokens,
-    pub signup_by_email: Limiter,
-    pub signup_by_ip: Limiter,
-    pub connect_identical_invalid: Limiter,
-    pub connect_overall: Limiter,
-    pub connect_account: ConnectAccount,
-    pub admin_id: String,
+    pub(crate) shared_clock: Option<SharedClock>,
+    pub(crate) hasher: PasswordHasher,
+    pub(crate) appmixer_tokens: AppmixerTokens,
+    pub(crate) creditsafe_tokens: CreditsafeTokens,
+    pub(crate) signup_by_email: Limiter,
+    pub(crate) signup_by_ip: Limiter,
+    pub(crate) connect_identical_invalid: Limiter,
+    pub(crate) connect_overall: Limiter,
+    pub(crate) connect_account: ConnectAccount,
 }
 
 impl std::ops::Deref for AppState {
@@ -114,14 +111,22 @@ impl LimiterRules {
         if fault!(config, LockoutEndsEarly) {
             lockout_ms = lockout_ms * 4 / 5;
         }
+        // A refusal announces at most the configured wait, whatever a fault does to the real one.
         LimiterRules {
-            signup_by_email: Rule::refuse(email_limit, email_window_ms).with_kind(kind),
-            signup_by_ip: Rule::refuse(ip_limit, ip_window_ms).with_kind(kind),
+            signup_by_email: Rule::refuse(email_limit, email_window_ms)
+                .with_kind(kind)
+                .announcing(config.signup_rate_limit_email_window_ms),
+            signup_by_ip: Rule::refuse(ip_limit, ip_window_ms)
+                .with_kind(kind)
+                .announcing(config.signup_rate_limit_ip_window_ms),
             connect_identical_invalid: Rule::refuse(invalid_limit, invalid_window_ms)
-                .with_kind(kind),
+                .with_kind(kind)
+                .announcing(config.cs_identical_invalid_window_ms),
             connect_overall: Rule {
                 lockout_extends: config.cs_lockout_extends,
-                ..Rule::lock_out(threshold, config.cs_overall_window_ms, lockout_ms).with_kind(kind)
+                ..Rule::lock_out(threshold, config.cs_overall_window_ms, lockout_ms)
+                    .with_kind(kind)
+                    .announcing(config.cs_overall_window_ms)
             },
         }
     }
@@ -136,13 +141,12 @@ struct Stored {
     appmixer_tokens: AppmixerTokens,
     creditsafe_tokens: CreditsafeTokens,
     connect_account: ConnectAccount,
-    admin_id: String,
 }
 
 impl AppState {
     /// Drops every expired in-memory limiter entry (the background sweeper calls this; Redis keys expire
     /// by themselves).
-    pub fn sweep_limiters(&self) {
+    pub(crate) fn sweep_limiters(&self) {
         let now_ms = self.clock.now_ms();
         for limiter in self.limiters() {
             limiter.sweep(now_ms);
@@ -150,7 +154,7 @@ impl AppState {
     }
 
     /// How many keys the in-memory limiters track in all; `None` with a Redis store.
-    pub fn tracked_keys(&self) -> Option<usize> {
+    pub(crate) fn tracked_keys(&self) -> Option<usize> {
         self.limiters()
             .iter()
             .map(|limiter| limiter.tracked_keys())
@@ -167,13 +171,13 @@ impl AppState {
     }
 
     /// The longest a request may wait on a slow body or a busy hasher.
-    pub fn request_timeout(&self) -> Duration {
+    pub(crate) fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.config.request_timeout_ms)
     }
 
     /// The server's time, in Unix milliseconds: the clock, plus (Redis store and test clock) the offset
     /// every instance shares, so advancing the clock through one instance advances them all.
-    pub async fn now_ms(&self) -> Result<u64, Unavailable> {
+    pub(crate) async fn now_ms(&self) -> Result<u64, Unavailable> {
         match &self.shared_clock {
             None => Ok(self.clock.now_ms()),
             // Boxed: the memory path's futures stay small.
@@ -185,7 +189,7 @@ impl AppState {
     }
 
     /// How far the test clock has been advanced in all.
-    pub async fn clock_offset_ms(&self) -> Result<u64, Unavailable> {
+    pub(crate) async fn clock_offset_ms(&self) -> Result<u64, Unavailable> {
         match &self.shared_clock {
             None => Ok(self.clock.offset_ms()),
             Some(shared) => Ok(self
@@ -196,7 +200,7 @@ impl AppState {
     }
 
     /// Moves the test clock forward (every instance's, with a Redis store).
-    pub async fn advance_clock_ms(&self, by_ms: u64) -> Result<(), Unavailable> {
+    pub(crate) async fn advance_clock_ms(&self, by_ms: u64) -> Result<(), Unavailable> {
         match &self.shared_clock {
             None => {
                 self.clock.advance_ms(by_ms);
@@ -207,11 +211,16 @@ impl AppState {
     }
 
     /// Whether the store answers (always, in memory).
-    pub async fn store_health(&self) -> Result<(), Unavailable> {
+    pub(crate) async fn store_health(&self) -> Result<(), Unavailable> {
         match &self.redis {
             None => Ok(()),
             Some(redis) => redis.ping().await,
         }
+    }
+
+    /// The clock this instance reads (a [`Clock::manual`] one can be advanced by a test).
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// In-memory state on the system clock (advanceable when `config.test_clock` is on).
@@ -228,10 +237,9 @@ impl AppState {
         let hasher = hasher(&config)?;
         let now_s = clock.now_s();
         let store = MemoryStore::new(config.max_users);
-        let admin_id = new_id(now_s);
         store.insert(admin_user(
             &config,
-            admin_id.clone(),
+            new_id(now_s),
             hasher.digest_blocking(&config.admin.password)?,
         ))?;
         let connect_account = ConnectAccount {
@@ -262,7 +270,6 @@ impl AppState {
                 config.creditsafe_token_lifetime_s,
             )?,
             connect_account,
-            admin_id,
         };
         Ok(AppState::assemble(config, clock, hasher, stored))
     }
@@ -339,15 +346,15 @@ impl AppState {
 
         let users = RedisUsers::new(redis.clone(), config.max_users);
         let now_s = clock.now_s();
-        let admin_id = match users
+        match users
             .insert(admin_user(&config, new_id(now_s), admin_password))
             .await
         {
-            Ok(admin) => admin.id.clone(),
+            Ok(_) => {}
             // Seeded by an earlier start or another instance: everyone uses that account.
-            Err(StoreError::Taken(_)) => seeded_admin_id(&users, &config).await?,
+            Err(StoreError::Taken(_)) => seeded_admin_exists(&users, &config).await?,
             Err(error) => return Err(error.into()),
-        };
+        }
         let connect_account = seeds
             .connect_account(SharedConnectAccount {
                 id: connect_account_id(now_s),
@@ -383,7 +390,6 @@ impl AppState {
                 email: connect_account.email,
                 password: connect_password,
             },
-            admin_id,
         };
         Ok(AppState::assemble(config, clock, hasher, stored))
     }
@@ -410,7 +416,6 @@ impl AppState {
                 connect_identical_invalid,
                 connect_overall,
                 connect_account: stored.connect_account,
-                admin_id: stored.admin_id,
             }),
         }
     }
@@ -441,13 +446,15 @@ fn admin_user(config: &Config, id: String, password: PasswordDigest) -> User {
     }
 }
 
-/// The id of the admin an earlier start (or another instance) seeded.
-async fn seeded_admin_id(users: &RedisUsers, config: &Config) -> Result<String, StartError> {
-    if let Some(admin) = users
+/// Checks the admin's name is taken by the admin an earlier start (or another instance) seeded, under its
+/// username or its e-mail, and not by nobody.
+async fn seeded_admin_exists(users: &RedisUsers, config: &Config) -> Result<(), StartError> {
+    if users
         .find(LoginField::Username, &config.admin.username)
         .await?
+        .is_some()
     {
-        return Ok(admin.id.clone());
+        return Ok(());
     }
     let email = config
         .admin
@@ -455,7 +462,7 @@ async fn seeded_admin_id(users: &RedisUsers, config: &Config) -> Result<String, 
         .as_deref()
         .unwrap_or(&config.admin.username);
     match users.find(LoginField::Email, email).await? {
-        Some(admin) => Ok(admin.id.clone()),
+        Some(_) => Ok(()),
         None => Err(StartError::Seed(StoreError::Taken("username"))),
     }
 }

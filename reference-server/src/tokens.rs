@@ -23,7 +23,7 @@ pub enum KeyError {
 
 /// Why a token was refused (all answered 401; the reason is for logs and tests).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TokenRejection {
+pub(crate) enum TokenRejection {
     #[error("the token is malformed or its signature does not verify")]
     Invalid,
     #[error("the token has expired")]
@@ -32,26 +32,26 @@ pub enum TokenRejection {
 
 /// Checks a verifier may skip (only ever under a deliberate fault).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Lenience {
-    pub accept_expired: bool,
-    pub accept_unsigned: bool,
+pub(crate) struct Lenience {
+    pub(crate) accept_expired: bool,
+    pub(crate) accept_unsigned: bool,
 }
 
 /// The claims of an Appmixer access token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AppmixerClaims {
-    pub id: String,
-    pub scope: Vec<String>,
+pub(crate) struct AppmixerClaims {
+    pub(crate) id: String,
+    pub(crate) scope: Vec<String>,
     #[serde(default)]
-    pub iat: u64,
-    pub exp: u64,
+    pub(crate) iat: u64,
+    pub(crate) exp: u64,
 }
 
 /// How many verified tokens are remembered (clients reuse a token for every request).
 const VERIFIED_CACHE_SIZE: usize = 4096;
 
 /// Issues and checks Appmixer tokens.
-pub struct AppmixerTokens {
+pub(crate) struct AppmixerTokens {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
@@ -71,7 +71,7 @@ impl std::fmt::Debug for AppmixerTokens {
 
 impl AppmixerTokens {
     /// With `secret = None`, a random 256-bit secret.
-    pub fn new(secret: Option<&str>, lifetime_s: u64) -> AppmixerTokens {
+    pub(crate) fn new(secret: Option<&str>, lifetime_s: u64) -> AppmixerTokens {
         let secret = match secret {
             Some(secret) => secret.as_bytes().to_vec(),
             None => {
@@ -93,7 +93,7 @@ impl AppmixerTokens {
         }
     }
 
-    pub fn issue(&self, id: &str, scope: &[String], now_s: u64) -> Result<String, KeyError> {
+    pub(crate) fn issue(&self, id: &str, scope: &[String], now_s: u64) -> Result<String, KeyError> {
         let claims = AppmixerClaims {
             id: id.to_owned(),
             scope: scope.to_vec(),
@@ -107,12 +107,13 @@ impl AppmixerTokens {
         )?)
     }
 
-    pub fn verify(&self, token: &str, now_s: u64) -> Result<AppmixerClaims, TokenRejection> {
+    #[cfg(test)]
+    pub(crate) fn verify(&self, token: &str, now_s: u64) -> Result<AppmixerClaims, TokenRejection> {
         self.verify_with(token, now_s, Lenience::default())
     }
 
     /// [`verify`](Self::verify), skipping the checks `lenience` names.
-    pub fn verify_with(
+    pub(crate) fn verify_with(
         &self,
         token: &str,
         now_s: u64,
@@ -147,7 +148,7 @@ impl AppmixerTokens {
     }
 
     /// A token like [`issue`](Self::issue)'s but without `iat` (a deliberate fault).
-    pub fn issue_without_iat(
+    pub(crate) fn issue_without_iat(
         &self,
         id: &str,
         scope: &[String],
@@ -179,26 +180,28 @@ fn unverified_claims(token: &str) -> Option<AppmixerClaims> {
 
 /// The claims of a Creditsafe Connect token (the sample's claims, with this server's values).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CreditsafeClaims {
-    pub nbf: u64,
-    pub exp: u64,
-    pub iss: String,
-    pub aud: Vec<String>,
-    pub client_id: String,
-    pub sub: String,
-    pub auth_time: u64,
-    pub username: String,
+pub(crate) struct CreditsafeClaims {
+    pub(crate) nbf: u64,
+    pub(crate) exp: u64,
+    pub(crate) iss: String,
+    pub(crate) aud: Vec<String>,
+    pub(crate) client_id: String,
+    pub(crate) sub: String,
+    pub(crate) auth_time: u64,
+    pub(crate) username: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub email: Option<String>,
-    pub scope: Vec<String>,
-    pub amr: Vec<String>,
+    pub(crate) email: Option<String>,
+    pub(crate) scope: Vec<String>,
+    pub(crate) amr: Vec<String>,
 }
 
-pub const CREDITSAFE_ISSUER: &str = "authconform-reference-server";
+pub(crate) const CREDITSAFE_ISSUER: &str = "authconform-reference-server";
 
 /// Issues Creditsafe tokens and publishes the key that verifies them.
-pub struct CreditsafeTokens {
+pub(crate) struct CreditsafeTokens {
     encoding: EncodingKey,
+    /// Only tests verify what this server signs.
+    #[cfg(test)]
     decoding: DecodingKey,
     kid: String,
     jwks: serde_json::Value,
@@ -216,7 +219,7 @@ impl std::fmt::Debug for CreditsafeTokens {
 
 impl CreditsafeTokens {
     /// A fresh RSA-2048 key as PKCS#8 PEM (for instances that must share one key).
-    pub fn generate_pem() -> Result<String, KeyError> {
+    pub(crate) fn generate_pem() -> Result<String, KeyError> {
         use aws_lc_rs::encoding::AsDer;
         let key_pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
             .map_err(|_| KeyError::Generate)?;
@@ -225,7 +228,7 @@ impl CreditsafeTokens {
     }
 
     /// With `pem = None`, a fresh RSA-2048 key.
-    pub fn new(pem: Option<&str>, lifetime_s: u64) -> Result<CreditsafeTokens, KeyError> {
+    pub(crate) fn new(pem: Option<&str>, lifetime_s: u64) -> Result<CreditsafeTokens, KeyError> {
         use aws_lc_rs::encoding::AsDer;
         use aws_lc_rs::rsa::{KeyPair, KeySize, PublicKeyComponents};
         use aws_lc_rs::signature::KeyPair as _;
@@ -251,12 +254,14 @@ impl CreditsafeTokens {
         let thumbprint = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &components.n);
         let kid = URL_SAFE_NO_PAD.encode(&thumbprint.as_ref()[..20]);
         let encoding = EncodingKey::from_rsa_pem(pem.as_bytes())?;
+        #[cfg(test)]
         let decoding = DecodingKey::from_rsa_components(&n, &e)?;
         let jwks = serde_json::json!({
             "keys": [{ "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e }]
         });
         Ok(CreditsafeTokens {
             encoding,
+            #[cfg(test)]
             decoding,
             kid,
             jwks,
@@ -264,7 +269,7 @@ impl CreditsafeTokens {
         })
     }
 
-    pub fn issue(
+    pub(crate) fn issue(
         &self,
         subject: &str,
         username: &str,
@@ -290,7 +295,12 @@ impl CreditsafeTokens {
     }
 
     /// Checks a token this server issued (signature and expiry against `now_s`).
-    pub fn verify(&self, token: &str, now_s: u64) -> Result<CreditsafeClaims, TokenRejection> {
+    #[cfg(test)]
+    pub(crate) fn verify(
+        &self,
+        token: &str,
+        now_s: u64,
+    ) -> Result<CreditsafeClaims, TokenRejection> {
         let mut validation = Validation::new(Algorithm::RS256);
         validation.validate_exp = false;
         validation.validate_aud = false;
@@ -303,12 +313,13 @@ impl CreditsafeTokens {
         Ok(data.claims)
     }
 
-    pub fn kid(&self) -> &str {
+    #[cfg(test)]
+    pub(crate) fn kid(&self) -> &str {
         &self.kid
     }
 
     /// The JWK set (`GET /.well-known/jwks.json`).
-    pub fn jwks(&self) -> &serde_json::Value {
+    pub(crate) fn jwks(&self) -> &serde_json::Value {
         &self.jwks
     }
 }

@@ -25,15 +25,6 @@ const SHOWDOWN_VERSION: &str = "2.1.0";
 const INSTALL_TIMEOUT: Duration = Duration::from_secs(900);
 const CLI_TIMEOUT: Duration = Duration::from_secs(60);
 
-fn installed(tool: &str) -> bool {
-    std::process::Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success())
-}
-
 /// What a finished child process printed, and how it ended.
 struct Finished {
     success: bool,
@@ -263,7 +254,7 @@ async fn log_in_with_the_cli(cli: &Path, profile: AppmixerProfile, name: &'stati
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_appmixer_cli_logs_in_and_stays_logged_in() {
-    if !(installed("node") && installed("npm")) {
+    if !(crate::support::installed("node") && crate::support::installed("npm")) {
         assert!(
             std::env::var_os("AUTHCONFORM_REQUIRE_NPM").is_none_or(|v| v != "1"),
             "AUTHCONFORM_REQUIRE_NPM=1 but node or npm is missing (apt-get install nodejs npm)"

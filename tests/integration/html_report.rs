@@ -9,7 +9,7 @@ use authconform::engine::{self, RunPlan, RunReport, Selection, TargetPlan, Verdi
 use authconform::report::{HtmlReporter, ReporterSet};
 use authconform::suite;
 use authconform::target::{ClockMode, Limits, TargetDescription};
-use authconform_reference_server::faults::Fault;
+use authconform_reference_server::Fault;
 use authconform_reference_server::{AppmixerProfile, Config, SeedAccount};
 use authconform_scenario::model::{Profile, Suite};
 

@@ -5,7 +5,7 @@
 use authconform::engine::Verdict;
 use authconform::load::{self, LoadOptions, LoadProfile, LoadReport};
 use authconform::target::{Account, ClockMode, Limits, TargetDescription};
-use authconform_reference_server::faults::Fault;
+use authconform_reference_server::Fault;
 use authconform_reference_server::{AppmixerProfile, Config, SeedAccount};
 use authconform_scenario::model::Profile;
 

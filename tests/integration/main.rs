@@ -13,11 +13,16 @@ mod load;
 mod misbehaving;
 mod mutants;
 mod plan;
+#[path = "../../reference-server/tests/http/redis_server.rs"]
+#[expect(
+    dead_code,
+    reason = "the reference server's own tests restart Redis; these only start it"
+)]
 mod redis_server;
 mod redis_store;
-mod reference_server;
 mod reports;
 mod runs;
 mod secrets;
 mod support;
 mod target_file_fuzz;
+mod vendor_stack;

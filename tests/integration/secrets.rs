@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Output;
 
-use authconform_reference_server::faults::Fault;
+use authconform_reference_server::Fault;
 use authconform_reference_server::{AppmixerProfile, Config, SeedAccount};
 
 use crate::cli::authconform;

@@ -202,3 +202,13 @@ pub fn runner_account(
         password: seed.password.clone(),
     }
 }
+
+/// Whether `tool --version` runs and succeeds (tests that need an outside program skip without it).
+pub fn installed(tool: &str) -> bool {
+    std::process::Command::new(tool)
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}

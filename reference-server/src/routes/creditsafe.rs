@@ -1,0 +1,211 @@
+//! Creditsafe Connect: `POST /authenticate` with its two limits (5 identical invalid requests per window,
+//! then 429; more than 10,000 requests per window, then a lockout that 429s count toward) and the JWK set.
+
+use std::net::IpAddr;
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::body::{self, BodyError};
+use crate::config::LockoutScope;
+use crate::errors::{
+    CONNECT_INVALID_CREDENTIALS, CONNECT_LOCKED_OUT, CONNECT_TOO_MANY_INVALID, ConnectError,
+};
+use crate::limits::Decision;
+use crate::routes::client_address::client_address;
+use crate::state::AppState;
+
+impl From<BodyError> for ConnectError {
+    fn from(error: BodyError) -> ConnectError {
+        ConnectError::new(error.status(), error.to_string())
+    }
+}
+
+/// `POST /authenticate`.
+pub(crate) async fn authenticate(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Response, ConnectError> {
+    let (parts, body) = request.into_parts();
+    let trusted = state.config.trust_forwarded_for;
+    let lockout_client = client_address(
+        &parts,
+        trusted || fault!(state.config, LockoutTrustsForwardedFor),
+    );
+    let client = client_address(
+        &parts,
+        trusted || fault!(state.config, InvalidLimitTrustsForwardedFor),
+    );
+    // Read the body first so a refused connection can be kept alive.
+    let bytes = body::read_limited_within(
+        &parts.headers,
+        body,
+        state.config.body_limit_bytes,
+        state.request_timeout(),
+    )
+    .await;
+    let now_ms = state.now_ms().await?;
+
+    // Every request counts toward the overall threshold, refused ones included.
+    let lockout_key: Option<IpAddr> = match state.config.cs_lockout_scope {
+        LockoutScope::Client => Some(lockout_client),
+        LockoutScope::Endpoint => None,
+    };
+    let overall = if fault!(state.config, NoLockout | RefusalsNotCounted) {
+        None
+    } else if fault!(state.config, CounterNotAtomic) {
+        // Check, yield, then count: concurrent requests all pass the check before any of them counts.
+        let refused = state
+            .connect_overall
+            .would_refuse(&lockout_key, now_ms)
+            .await?;
+        tokio::task::yield_now().await;
+        let decision = state.connect_overall.attempt(&lockout_key, now_ms).await?;
+        refused.then_some(decision)
+    } else {
+        Some(state.connect_overall.attempt(&lockout_key, now_ms).await?)
+    };
+    if let Some(Decision::Limited { retry_after_ms }) = overall {
+        let mut refusal = ConnectError::limited(CONNECT_LOCKED_OUT, retry_after_ms);
+        refusal.status = StatusCode::from_u16(state.config.cs_lockout_status)
+            .unwrap_or(StatusCode::TOO_MANY_REQUESTS);
+        return Err(refusal);
+    }
+
+    let bytes = bytes?;
+    if fault!(state.config, ConnectMissingBodyCrashes) && bytes.is_empty() {
+        return Err(ConnectError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "An internal server error occurred.",
+        ));
+    }
+    // The body is optional: no body means no credentials, which is an invalid request like any other.
+    let (username, password, identity) = if bytes.iter().all(u8::is_ascii_whitespace) {
+        (None, None, Vec::new())
+    } else {
+        let object = body::json_object(&parts.headers, &bytes).map_err(|error| {
+            if matches!(error, BodyError::Malformed(_))
+                && fault!(state.config, MalformedJsonCrashes)
+            {
+                ConnectError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "An internal server error occurred.",
+                )
+            } else {
+                ConnectError::from(error)
+            }
+        })?;
+        let username = body::optional_string(&object, "username")
+            .map_err(|message| ConnectError::new(StatusCode::BAD_REQUEST, message))?
+            .map(str::to_owned);
+        let password = body::optional_string(&object, "password")
+            .map_err(|message| ConnectError::new(StatusCode::BAD_REQUEST, message))?
+            .map(str::to_owned);
+        // "Identical" ignores whitespace: key on the re-serialised JSON.
+        let identity = serde_json::to_vec(&object).unwrap_or_else(|_| bytes.to_vec());
+        (username, password, identity)
+    };
+
+    // Count this request as invalid up front (exact under concurrency); give it back if it was valid.
+    let identity: &[u8] = if fault!(state.config, InvalidLimitPerClient) {
+        &[]
+    } else {
+        &identity
+    };
+    if fault!(state.config, RefusalsNotCounted)
+        && !state
+            .connect_identical_invalid
+            .would_refuse(&(client, identity), now_ms)
+            .await?
+        && let Decision::Limited { retry_after_ms } =
+            state.connect_overall.attempt(&lockout_key, now_ms).await?
+    {
+        return Err(ConnectError::limited(CONNECT_LOCKED_OUT, retry_after_ms));
+    }
+    let ticket = match state
+        .connect_identical_invalid
+        .attempt(&(client, identity), now_ms)
+        .await?
+    {
+        Decision::Limited { retry_after_ms } => {
+            let retry_after_ms = if fault!(state.config, RetryAfterBeyondWindow) {
+                state
+                    .config
+                    .cs_identical_invalid_window_ms
+                    .saturating_mul(30)
+            } else {
+                retry_after_ms
+            };
+            return Err(ConnectError::limited(
+                CONNECT_TOO_MANY_INVALID,
+                retry_after_ms,
+            ));
+        }
+        Decision::Allowed { ticket, .. } => ticket,
+    };
+
+    let account = &state.connect_account;
+    let (Some(username), Some(password)) = (username, password) else {
+        // Without both fields no account can match, and there is nothing to learn from timing: answer
+        // at once instead of paying for a hash.
+        return Err(ConnectError::new(
+            StatusCode::UNAUTHORIZED,
+            CONNECT_INVALID_CREDENTIALS,
+        ));
+    };
+    let known = username == account.username;
+    let verified = state
+        .hasher
+        .verify(&password, known.then_some(&account.password))
+        .await
+        .map_err(|_| {
+            ConnectError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service is temporarily unable to handle the request.",
+            )
+        })?;
+    if !verified {
+        return Err(ConnectError::new(
+            StatusCode::UNAUTHORIZED,
+            CONNECT_INVALID_CREDENTIALS,
+        ));
+    }
+    state.connect_identical_invalid.give_back(ticket).await?;
+    let token = state
+        .creditsafe_tokens
+        .issue(
+            &account.id,
+            &account.username,
+            account.email.as_deref(),
+            now_ms / 1000,
+        )
+        .map_err(|_| {
+            ConnectError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service is temporarily unable to handle the request.",
+            )
+        })?;
+    if fault!(state.config, ConnectTokenAlgNone) {
+        return Ok(axum::Json(json!({ "token": unsigned(&token) })).into_response());
+    }
+    if fault!(state.config, ConnectTokenRenamed) {
+        return Ok(axum::Json(json!({ "access_token": token })).into_response());
+    }
+    Ok(axum::Json(json!({ "token": token })).into_response())
+}
+
+/// The same claims under an `alg: none` header, without a signature (a deliberate fault).
+fn unsigned(token: &str) -> String {
+    use base64::Engine;
+    let header =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+    let claims = token.split('.').nth(1).unwrap_or_default();
+    format!("{header}.{claims}.")
+}
+
+/// `GET /.well-known/jwks.json`: the key that verifies Creditsafe tokens.
+pub(crate) async fn jwks(State(state): State<AppState>) -> Response {
+    axum::Json(state.creditsafe_tokens.jwks().clone()).into_response()
+}
