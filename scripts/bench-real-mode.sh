@@ -4,7 +4,8 @@
 # and 50; sliding windows; no test clock, so every wait really passes). Three runs, each on a fresh server:
 # with --forwarded-for (the server trusts it), without it, and without it with --jobs 1 (one scenario at a
 # time, as before scenarios ran side by side). Prints each run's wall time, the time and floor `plan`
-# projects, the verdict counts, and the equivalent at the documented one-hour windows (× 60).
+# projects, the verdict counts, and the equivalent at the documented one-hour windows (× 60). Each run's HTML
+# report, with its timeline, is kept as reports/bench-real-mode-RUN.html.
 #
 #   scripts/bench-real-mode.sh            # takes several minutes (the --jobs 1 run alone about six)
 #   RUNS="forwarded-for" scripts/bench-real-mode.sh   # only some of: forwarded-for one-address jobs-1
@@ -20,6 +21,7 @@ command -v jq >/dev/null || { echo "error: jq is required (apt-get install -y jq
 cargo build --release --quiet -p authconform
 BIN=target/release/authconform
 WORK="$(mktemp -d)"
+mkdir -p reports
 PID=""
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -73,7 +75,7 @@ bench() {
   local started ended status=0
   started="$(date +%s.%N)"
   "$BIN" run "${target[@]}" "$@" --color never --format "human=$WORK/$label.txt" \
-    --format "json=$WORK/$label.json" || status=$?
+    --format "json=$WORK/$label.json" --format "html=reports/bench-real-mode-$label.html" || status=$?
   ended="$(date +%s.%N)"
   stop_server
   if [ "$status" -gt 1 ]; then
