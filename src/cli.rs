@@ -17,6 +17,8 @@ Examples:
   authconform run --target http://127.0.0.1:8080 --profile appmixer-6
   authconform run --target-file staging.toml --format junit=report.xml --format human
   authconform run --target-file staging.toml --only 'CS-*' --skip lockout
+  authconform run --target-file staging.toml --expect known-failures.toml --format github
+  authconform init --target http://127.0.0.1:8080 --output staging.toml
   authconform requirements --format json
   authconform check-scenarios vendor-scenarios/
 
@@ -38,7 +40,14 @@ Examples:
       clause, the requests and responses (secrets hidden) and curl commands to replay them.
   authconform run --target-file staging.toml --only 'AM-SIGNIN-*' --skip rate-limit
       Only the sign-in requirements, without rate-limit scenarios (globs match ids, names
-      and tags).
+      and tags). A selection that runs no check exits 2.
+  authconform run --target-file staging.toml --expect known-failures.toml
+      Known failures, warnings and inconclusive checks (ids or globs, each with a reason and
+      an optional `until` date) do not fail the run; an entry that no longer happens, or has
+      expired, does (see docs/cli.md).
+  authconform run --format human --format github
+      In a GitHub Actions job: the Markdown summary goes to $GITHUB_STEP_SUMMARY, and
+      failures and warnings become annotations.
   authconform run --target http://127.0.0.1:8081 --target http://127.0.0.1:8082 \\
       --target http://127.0.0.1:8083 --profile appmixer-cloud --clock control
       Three instances of one target (e.g. sharing one Redis): requests go to each in turn,
@@ -83,6 +92,25 @@ pub enum Command {
         after_help = "Examples:\n  authconform requirements\n  authconform requirements --format json"
     )]
     Requirements(RequirementsArgs),
+    /// Write a commented target file from what `detect` finds on a target
+    #[command(
+        after_help = "Example:\n  authconform init --target http://127.0.0.1:8080 --output staging.toml\n\n\
+                            The probes of `detect` run first (one user with a fresh identity is created). \
+                            An existing file is kept unless --force."
+    )]
+    Init(Box<InitArgs>),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    #[command(
+        after_help = "Examples:\n  authconform completions bash > ~/.local/share/bash-completion/completions/authconform\n  \
+                            authconform completions zsh > ~/.zfunc/_authconform\n  \
+                            authconform completions fish > ~/.config/fish/completions/authconform.fish"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a directory
+    #[command(
+        after_help = "Examples:\n  authconform man | man -l -\n  authconform man --dir target/man"
+    )]
+    Man(ManArgs),
     /// Validate scenario files and print their diagnostics
     #[command(
         after_help = "Example:\n  authconform check-scenarios vendor-scenarios/\n\n\
@@ -148,8 +176,12 @@ pub struct LoadArgs {
     #[arg(long, help_heading = "Load")]
     pub strict: bool,
 
+    /// human, json, junit or html, optionally to a file (`-` is stdout); repeatable [default: human]
     #[arg(long = "format", value_name = "FORMAT[=PATH]", help_heading = "Output")]
     pub formats: Vec<FormatSpec>,
+    /// The human report lists every check with its expected and actual values, passes included
+    #[arg(long, short, help_heading = "Output")]
+    pub verbose: bool,
 }
 
 /// Which scenarios `run` and `plan` take, and how many of a target at once.
@@ -198,11 +230,17 @@ pub struct RunArgs {
     /// Treat warnings (SHOULD requirements, should-tier expectations) as failures
     #[arg(long, help_heading = "Selection")]
     pub strict: bool,
+    /// Known outcomes (TOML): ids or globs expected to fail, warn or be inconclusive, with a reason
+    #[arg(long, value_name = "FILE", help_heading = "Selection")]
+    pub expect: Option<PathBuf>,
 
-    /// Report format (human, json, junit or html), optionally to a file (`-` is stdout); repeatable
-    /// [default: human]
+    /// Report format (human, json, junit, html or github), optionally to a file (`-` is stdout);
+    /// repeatable [default: human]
     #[arg(long = "format", value_name = "FORMAT[=PATH]", help_heading = "Output")]
     pub formats: Vec<FormatSpec>,
+    /// The human report lists every requirement (passes, skips, readings, observations) in full
+    #[arg(long, short, help_heading = "Output")]
+    pub verbose: bool,
     /// Show passwords, tokens and Authorization values in reports instead of `***`
     #[arg(long, help_heading = "Output")]
     pub show_secrets: bool,
@@ -223,8 +261,12 @@ pub enum ReportFormat {
     Human,
     Json,
     Junit,
-    /// A self-contained page (`run` only): summary, then every requirement with its exchanges.
+    /// A self-contained page: summary, then every requirement with its exchanges (`run`), or the
+    /// lockout and latency charts (`load`).
     Html,
+    /// Markdown for a GitHub job summary (to PATH, else $GITHUB_STEP_SUMMARY, else stdout; appended), and
+    /// workflow annotations for failures and warnings on stdout (`run` only).
+    Github,
 }
 
 /// `FORMAT[=PATH]`
@@ -243,8 +285,9 @@ impl FromStr for FormatSpec {
             Some((name, path)) => (name, Some(path)),
             None => (text, None),
         };
-        let format = ReportFormat::from_str(name, true)
-            .map_err(|_| format!("unknown format `{name}` (known: human, json, junit, html)"))?;
+        let format = ReportFormat::from_str(name, true).map_err(|_| {
+            format!("unknown format `{name}` (known: human, json, junit, html, github)")
+        })?;
         let path = match path {
             None | Some("-") => None,
             Some("") => {
@@ -272,6 +315,33 @@ pub struct RequirementsArgs {
     /// Count the scenarios of DIR as well (repeatable)
     #[arg(long = "scenarios", value_name = "DIR")]
     pub scenarios: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub target: TargetFlags,
+
+    /// Write the target file here instead of stdout
+    #[arg(long, short, value_name = "FILE", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+    /// Overwrite FILE if it exists
+    #[arg(long, requires = "output", help_heading = "Output")]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write authconform.1 and one page per command (authconform-run.1, ...) into DIR instead
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

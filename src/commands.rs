@@ -2,19 +2,25 @@
 //! map the outcome to an exit code.
 
 use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::cli::{
-    CheckScenariosArgs, Cli, ColorChoice, Command, FormatSpec, ListFormat, PlanArgs, ReportFormat,
-    RequirementsArgs, RunArgs, ServeArgs,
+    CheckScenariosArgs, Cli, ColorChoice, Command, CompletionsArgs, FormatSpec, InitArgs,
+    ListFormat, ManArgs, PlanArgs, ReportFormat, RequirementsArgs, RunArgs, ServeArgs,
 };
 use crate::detect::DetectError;
 use crate::embedded::{EmbeddedError, EmbeddedServers};
-use crate::engine::{self, EngineError, RunPlan, Selection, SelectionError, TargetPlan};
+use crate::engine::{
+    self, EngineError, RunPlan, RunReport, Selection, SelectionError, TargetPlan, Verdict,
+};
+use crate::expectations::{self, Expectations, ExpectationsError};
 use crate::report::output::{self, OutputError};
 use crate::report::{
-    HtmlReporter, HumanReporter, JsonReporter, JunitReporter, LoadProgress, Reporter, ReporterSet,
+    GithubReporter, HtmlReporter, HumanReporter, JsonReporter, JunitReporter, LoadProgress,
+    Reporter, ReporterSet,
 };
 use crate::suite::{self, SuiteError};
 use crate::target::{self, DescriptionError, TargetDescription, TargetFlags};
@@ -34,6 +40,15 @@ pub enum CommandError {
     #[error(transparent)]
     Selection(#[from] SelectionError),
     #[error(transparent)]
+    Expectations(#[from] ExpectationsError),
+    /// The selection (`--only`, `--skip`, the profiles) left nothing to check: never a green run.
+    #[error("{0}")]
+    NothingToCheck(String),
+    #[error("{} exists: add --force to overwrite it", path.display())]
+    Exists { path: PathBuf },
+    #[error("init needs a target: add --target URL (or --target-file FILE to start from)")]
+    InitWithoutTarget,
+    #[error(transparent)]
     Suite(#[from] SuiteError),
     #[error("{flag} describes a target, but none is given: add --target URL or --target-file FILE")]
     TargetFlagWithoutTarget { flag: &'static str },
@@ -43,10 +58,8 @@ pub enum CommandError {
         "--format: more than one format writes to stdout; give all but one a path (`{example}`)"
     )]
     SeveralOnStdout { example: &'static str },
-    #[error(
-        "--format html is a report of `run`; for load, --report-dir DIR keeps goose's own HTML report"
-    )]
-    HtmlForLoad,
+    #[error("--format github is a report of `run`; for load, use junit or json")]
+    GithubForLoad,
     #[error("no embedded instance serves {profile}")]
     NoEmbeddedInstance {
         profile: authconform_scenario::model::Profile,
@@ -77,11 +90,15 @@ impl CommandError {
         match self {
             CommandError::Description(_)
             | CommandError::Selection(_)
+            | CommandError::Expectations(_)
+            | CommandError::NothingToCheck(_)
+            | CommandError::Exists { .. }
+            | CommandError::InitWithoutTarget
             | CommandError::Suite(_)
             | CommandError::TargetFlagWithoutTarget { .. }
             | CommandError::DetectWithoutTarget
             | CommandError::SeveralOnStdout { .. }
-            | CommandError::HtmlForLoad
+            | CommandError::GithubForLoad
             | CommandError::NoEmbeddedInstance { .. }
             | CommandError::ServeSetup(_)
             | CommandError::Output(_)
@@ -119,6 +136,9 @@ pub fn execute(cli: Cli) -> Result<u8, CommandError> {
         Command::Serve(args) => serve(*args),
         Command::Load(args) => load(&args),
         Command::Detect(args) => detect(&args),
+        Command::Init(args) => init(&args),
+        Command::Completions(args) => completions(&args),
+        Command::Man(args) => man(&args),
         Command::Requirements(args) => requirements(&args),
         Command::CheckScenarios(args) => check_scenarios(&args),
     }
@@ -146,7 +166,20 @@ fn run(args: &RunArgs) -> Result<u8, CommandError> {
     let selection = Selection::new(&args.selection.only, &args.selection.skip)?;
     let explicit_target = explicit_target(&args.target)?;
     let suite = suite::load(&args.selection.scenarios)?;
+    let expectations = Arc::new(match &args.expect {
+        Some(path) => {
+            let ids: Vec<&str> = suite
+                .catalogue
+                .requirements
+                .iter()
+                .map(|r| r.id.as_str())
+                .collect();
+            expectations::load(path, &ids)?
+        }
+        None => Expectations::default(),
+    });
     let mut reporters = reporters(args)?;
+    reporters.expect(expectations.clone());
 
     let runtime = runtime()?;
     let report = runtime.block_on(async {
@@ -163,6 +196,12 @@ fn run(args: &RunArgs) -> Result<u8, CommandError> {
             strict: args.strict,
             jobs: args.selection.jobs(),
         };
+        if let Some(why) = nothing_selected(&suite, &plan, args) {
+            if let Some(servers) = servers {
+                servers.shutdown().await;
+            }
+            return Err(CommandError::NothingToCheck(why));
+        }
         let result = engine::run(&suite, &plan, &mut |event| reporters.handle(event)).await;
         if let Some(servers) = servers {
             servers.shutdown().await;
@@ -170,7 +209,10 @@ fn run(args: &RunArgs) -> Result<u8, CommandError> {
         result.map_err(CommandError::from)
     })?;
     reporters.finish().map_err(CommandError::Write)?;
-    Ok(if report.passed() {
+    if let Some(why) = nothing_checked(&report) {
+        return Err(CommandError::NothingToCheck(why));
+    }
+    Ok(if expectations.apply_run(&report).passed() {
         exit::PASSED
     } else {
         exit::FAILED
@@ -209,6 +251,101 @@ fn plan(args: &PlanArgs) -> Result<u8, CommandError> {
     Ok(exit::PASSED)
 }
 
+/// Why the plan runs no scenario on any target, when it runs none.
+fn nothing_selected(
+    suite: &authconform_scenario::model::Suite,
+    plan: &RunPlan,
+    args: &RunArgs,
+) -> Option<String> {
+    if plan.targets.iter().any(|target| {
+        engine::planned_scenarios(suite, plan, target)
+            .next()
+            .is_some()
+    }) {
+        return None;
+    }
+    let mut flags: Vec<String> = Vec::new();
+    flags.extend(
+        args.selection
+            .only
+            .iter()
+            .map(|glob| format!("--only '{glob}'")),
+    );
+    flags.extend(
+        args.selection
+            .skip
+            .iter()
+            .map(|glob| format!("--skip '{glob}'")),
+    );
+    let flags = if flags.is_empty() {
+        "the selection".to_owned()
+    } else {
+        flags.join(" ")
+    };
+    let mut profiles: Vec<&str> = Vec::new();
+    for target in &plan.targets {
+        for profile in &target.description.profiles {
+            if !profiles.contains(&profile.as_str()) {
+                profiles.push(profile.as_str());
+            }
+        }
+    }
+    let selected = suite
+        .scenarios
+        .iter()
+        .filter(|scenario| plan.selection.selects(scenario))
+        .count();
+    Some(if selected == 0 {
+        format!(
+            "nothing to check: {flags} leaves none of the {} scenarios (globs match scenario names, requirement ids and tags; `authconform requirements` lists them)",
+            suite.scenarios.len()
+        )
+    } else {
+        format!(
+            "nothing to check: {flags} selects {selected} scenario{}, but none for the profiles {} of the target",
+            if selected == 1 { "" } else { "s" },
+            profiles.join(", ")
+        )
+    })
+}
+
+/// Why no requirement was judged on any target (every selected scenario was skipped), when none was.
+fn nothing_checked(report: &RunReport) -> Option<String> {
+    let judged = report
+        .targets
+        .iter()
+        .flat_map(|target| &target.requirements)
+        .any(|requirement| requirement.verdict != Verdict::Skip);
+    if judged {
+        return None;
+    }
+    let mut reasons: Vec<&str> = Vec::new();
+    for scenario in report.targets.iter().flat_map(|target| &target.scenarios) {
+        if let Some(reason) = scenario.skip_reason.as_deref()
+            && !reasons.contains(&reason)
+        {
+            reasons.push(reason);
+        }
+    }
+    Some(if reasons.is_empty() {
+        "nothing was checked: no selected scenario judged a requirement".to_owned()
+    } else {
+        format!(
+            "nothing was checked: every selected scenario was skipped ({})",
+            reasons.join("; ")
+        )
+    })
+}
+
+/// Where the GitHub format's Markdown goes: its path, else `$GITHUB_STEP_SUMMARY`, else stdout (`None`).
+fn github_summary_path(spec: &FormatSpec) -> Option<PathBuf> {
+    spec.path.clone().or_else(|| {
+        std::env::var_os("GITHUB_STEP_SUMMARY")
+            .filter(|path| !path.is_empty())
+            .map(PathBuf::from)
+    })
+}
+
 /// The formats asked for (human on stdout when none), at most one of them on stdout.
 fn format_specs(
     given: &[FormatSpec],
@@ -220,7 +357,12 @@ fn format_specs(
             path: None,
         }]);
     }
-    if given.iter().filter(|spec| spec.path.is_none()).count() > 1 {
+    // GitHub's annotations are lines of their own, meant to mix with other output: only its summary counts.
+    let on_stdout = |spec: &&FormatSpec| match spec.format {
+        ReportFormat::Github => github_summary_path(spec).is_none(),
+        _ => spec.path.is_none(),
+    };
+    if given.iter().filter(on_stdout).count() > 1 {
         return Err(CommandError::SeveralOnStdout { example });
     }
     Ok(given.to_vec())
@@ -229,6 +371,18 @@ fn format_specs(
 fn reporters(args: &RunArgs) -> Result<ReporterSet, CommandError> {
     let mut set = ReporterSet::new(args.show_secrets);
     for spec in format_specs(&args.formats, "json=report.json")? {
+        if spec.format == ReportFormat::Github {
+            // The job summary file is shared by the job's steps: append to it.
+            let summary = match github_summary_path(&spec) {
+                Some(path) => output::append(&path)?,
+                None => output::open(None)?,
+            };
+            set.add(Box::new(GithubReporter::new(
+                summary.writer,
+                output::open(None)?.writer,
+            )));
+            continue;
+        }
         let output = output::open(spec.path.as_deref())?;
         let out = output.writer;
         let reporter: Box<dyn Reporter> = match spec.format {
@@ -240,11 +394,15 @@ fn reporters(args: &RunArgs) -> Result<ReporterSet, CommandError> {
                         output.is_terminal && std::env::var_os("NO_COLOR").is_none()
                     }
                 };
-                Box::new(HumanReporter::new(out, color, io::stderr().is_terminal()))
+                Box::new(
+                    HumanReporter::new(out, color, io::stderr().is_terminal())
+                        .verbose(args.verbose),
+                )
             }
             ReportFormat::Json => Box::new(JsonReporter::new(out)),
             ReportFormat::Junit => Box::new(JunitReporter::new(out)),
             ReportFormat::Html => Box::new(HtmlReporter::new(out, args.show_secrets)),
+            ReportFormat::Github => unreachable!("added above"),
         };
         set.add(reporter);
     }
@@ -257,8 +415,8 @@ fn load(args: &crate::cli::LoadArgs) -> Result<u8, CommandError> {
 
     let explicit_target = explicit_target(&args.target)?;
     let specs = format_specs(&args.formats, "json=load.json")?;
-    if specs.iter().any(|spec| spec.format == ReportFormat::Html) {
-        return Err(CommandError::HtmlForLoad);
+    if specs.iter().any(|spec| spec.format == ReportFormat::Github) {
+        return Err(CommandError::GithubForLoad);
     }
     let options = LoadOptions {
         profile: args.profile,
@@ -299,13 +457,23 @@ fn load(args: &crate::cli::LoadArgs) -> Result<u8, CommandError> {
         }
         result.map_err(CommandError::from)
     })?;
+    // The page of charts goes beside goose's reports.
+    if let Some(dir) = &args.report_dir {
+        let mut out = output::open(Some(&dir.join(crate::load::LOAD_PAGE)))?.writer;
+        crate::report::write_load_html(&mut out, &report)
+            .and_then(|()| out.flush())
+            .map_err(CommandError::Write)?;
+    }
     for spec in &specs {
         let mut out = output::open(spec.path.as_deref())?.writer;
         let written = match spec.format {
-            ReportFormat::Human => crate::report::load::write_human(&report, &mut out),
+            ReportFormat::Human => {
+                crate::report::load::write_human(&report, &mut out, args.verbose)
+            }
             ReportFormat::Json => crate::report::load::write_json(&report, &mut out),
             ReportFormat::Junit => crate::report::load::write_junit(&report, &mut out),
-            ReportFormat::Html => unreachable!("refused before the run"),
+            ReportFormat::Html => crate::report::write_load_html(&mut out, &report),
+            ReportFormat::Github => unreachable!("refused before the run"),
         };
         written
             .and_then(|()| out.flush())
@@ -318,16 +486,100 @@ fn load(args: &crate::cli::LoadArgs) -> Result<u8, CommandError> {
     })
 }
 
+fn init(args: &InitArgs) -> Result<u8, CommandError> {
+    if !args.target.names_a_target() {
+        return Err(CommandError::InitWithoutTarget);
+    }
+    if let Some(path) = &args.output
+        && path.exists()
+        && !args.force
+    {
+        return Err(CommandError::Exists { path: path.clone() });
+    }
+    let target = detection_target(&args.target)?;
+    let runtime = runtime()?;
+    let (detection, clock) = runtime.block_on(async {
+        let detection = crate::detect::detect(&target).await;
+        let clock = crate::init::probe_test_clock(&target).await;
+        (detection, clock)
+    });
+    let detection = detection?;
+    let text = crate::init::target_file(&target, &detection, clock);
+    let mut out = output::open(args.output.as_deref())?.writer;
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(CommandError::Write)?;
+    if let Some(path) = &args.output {
+        eprintln!(
+            "wrote {} (matches: {}); check the lines marked CHECK, then: authconform run --target-file {}",
+            path.display(),
+            match detection.profiles().as_slice() {
+                [] => "no documented profile".to_owned(),
+                profiles => profiles.join(", "),
+            },
+            path.display()
+        );
+    }
+    Ok(if detection.profiles().is_empty() {
+        exit::FAILED
+    } else {
+        exit::PASSED
+    })
+}
+
+fn completions(args: &CompletionsArgs) -> Result<u8, CommandError> {
+    use clap::CommandFactory;
+    // Generated into memory first: clap_complete panics when its writer fails (`| head`).
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut Cli::command(), "authconform", &mut script);
+    let mut out = io::stdout().lock();
+    out.write_all(&script)
+        .and_then(|()| out.flush())
+        .map_err(CommandError::Write)?;
+    Ok(exit::PASSED)
+}
+
+fn man(args: &ManArgs) -> Result<u8, CommandError> {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    match &args.dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .and_then(|()| clap_mangen::generate_to(command, dir))
+                .map_err(|source| OutputError {
+                    path: dir.clone(),
+                    source,
+                })?;
+        }
+        None => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(command)
+                .render(&mut page)
+                .map_err(CommandError::Write)?;
+            let mut out = io::stdout().lock();
+            out.write_all(&page)
+                .and_then(|()| out.flush())
+                .map_err(CommandError::Write)?;
+        }
+    }
+    Ok(exit::PASSED)
+}
+
+/// The target `detect` and `init` probe: the flags' description, with any placeholder profile (detection is
+/// what tells the profiles).
+fn detection_target(flags: &TargetFlags) -> Result<TargetDescription, CommandError> {
+    let mut flags = flags.clone();
+    if flags.profiles.is_empty() {
+        flags.profiles.push("creditsafe-connect".into());
+    }
+    Ok(target::load(&flags)?)
+}
+
 fn detect(args: &crate::cli::DetectArgs) -> Result<u8, CommandError> {
     if !args.target.names_a_target() {
         return Err(CommandError::DetectWithoutTarget);
     }
-    // Detection is what tells the profiles: any placeholder satisfies the description's loader.
-    let mut flags = args.target.clone();
-    if flags.profiles.is_empty() {
-        flags.profiles.push("creditsafe-connect".into());
-    }
-    let target = target::load(&flags)?;
+    let target = detection_target(&args.target)?;
     let runtime = runtime()?;
     let detection = runtime.block_on(crate::detect::detect(&target))?;
     let mut out = output::open(None)?.writer;

@@ -12,6 +12,8 @@ pub mod commands;
 pub mod detect;
 pub mod embedded;
 pub mod engine;
+pub mod expectations;
+pub mod init;
 pub mod load;
 pub mod report;
 pub mod suite;

@@ -21,7 +21,7 @@ mod target;
 
 pub use events::EngineEvent;
 pub use results::*;
-pub use run::{DEFAULT_JOBS, RunPlan, TargetPlan, run};
+pub use run::{DEFAULT_JOBS, RunPlan, TargetPlan, planned_scenarios, run};
 pub use schedule::plan::{
     Lockout, PROJECTED_REQUEST_MS, Plan, PlannedScenario, TargetSchedule, plan,
 };

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::target::ClockMode;
 
 /// The version of the JSON report's shape.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A verdict, ordered by precedence: when several judgements meet, the greatest wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -19,6 +19,9 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub enum Verdict {
     Skip,
     Pass,
+    /// A failure, warning or inconclusive check the expectations file (`--expect`) names for this target:
+    /// shown, counted apart, and not failing the run. The engine never judges it; it is applied afterwards.
+    Expected,
     /// Undetermined (a setup step failed, or the timing margin was lost). A definite warning or failure
     /// elsewhere outranks it: it is evidence, this is its absence.
     Inconclusive,
@@ -27,10 +30,21 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict in the order a reader cares about: what needs attention first.
+    pub const BY_ATTENTION: [Verdict; 6] = [
+        Verdict::Fail,
+        Verdict::Warn,
+        Verdict::Inconclusive,
+        Verdict::Expected,
+        Verdict::Pass,
+        Verdict::Skip,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Skip => "skip",
             Verdict::Pass => "pass",
+            Verdict::Expected => "expected",
             Verdict::Warn => "warn",
             Verdict::Inconclusive => "inconclusive",
             Verdict::Fail => "fail",
@@ -53,13 +67,18 @@ pub struct RunReport {
     pub duration_ms: u64,
     pub targets: Vec<TargetReport>,
     pub summary: Summary,
+    /// Expectations (`--expect`) that no longer happen or have expired: each fails the run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expectation_problems: Vec<ExpectationProblem>,
 }
 
 impl RunReport {
     /// Whether every required check passed (warnings count as failures under `--strict`, already folded in).
     /// A check that could not be concluded did not pass: a gate must not go green on it.
     pub fn passed(&self) -> bool {
-        self.summary.failed == 0 && self.summary.inconclusive == 0
+        self.summary.failed == 0
+            && self.summary.inconclusive == 0
+            && self.expectation_problems.is_empty()
     }
 }
 
@@ -70,6 +89,8 @@ pub struct Summary {
     pub warned: usize,
     pub skipped: usize,
     pub inconclusive: usize,
+    /// Outcomes the expectations file names: they do not fail the run.
+    pub expected: usize,
 }
 
 impl Summary {
@@ -77,9 +98,22 @@ impl Summary {
         match verdict {
             Verdict::Skip => self.skipped += 1,
             Verdict::Pass => self.passed += 1,
+            Verdict::Expected => self.expected += 1,
             Verdict::Warn => self.warned += 1,
             Verdict::Inconclusive => self.inconclusive += 1,
             Verdict::Fail => self.failed += 1,
+        }
+    }
+
+    /// How many requirements have this verdict.
+    pub fn get(&self, verdict: Verdict) -> usize {
+        match verdict {
+            Verdict::Skip => self.skipped,
+            Verdict::Pass => self.passed,
+            Verdict::Expected => self.expected,
+            Verdict::Warn => self.warned,
+            Verdict::Inconclusive => self.inconclusive,
+            Verdict::Fail => self.failed,
         }
     }
 
@@ -89,6 +123,7 @@ impl Summary {
         self.warned += other.warned;
         self.skipped += other.skipped;
         self.inconclusive += other.inconclusive;
+        self.expected += other.expected;
     }
 }
 
@@ -132,6 +167,51 @@ pub struct RequirementReport {
     /// Why it (or one of its scenarios) was skipped.
     pub skip_reasons: Vec<String>,
     pub readings: Vec<ReadingSeen>,
+    /// The expectation that made the verdict `expected`, with the outcome it names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expectation: Option<ExpectationNote>,
+}
+
+/// Why an outcome was expected: the entry of the expectations file that names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExpectationNote {
+    /// The verdict the engine judged, and the expectation names: fail, warn or inconclusive.
+    pub outcome: Verdict,
+    pub reason: String,
+    /// `YYYY-MM-DD`: the last day the expectation holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    /// `file:line` of the entry.
+    pub location: String,
+}
+
+/// An expectation that fails the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExpectationProblem {
+    pub kind: ExpectationProblemKind,
+    /// The id or glob the entry names.
+    pub requirement: String,
+    pub note: ExpectationNote,
+    /// What went wrong, in a sentence.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExpectationProblemKind {
+    /// The expected outcome did not happen on any target: the entry is out of date.
+    Stale,
+    /// The entry's `until` date has passed.
+    Expired,
+}
+
+impl ExpectationProblemKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExpectationProblemKind::Stale => "stale",
+            ExpectationProblemKind::Expired => "expired",
+        }
+    }
 }
 
 /// One piece of evidence against a requirement: a failure, a warning or an inconclusive check.

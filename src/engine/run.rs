@@ -122,6 +122,7 @@ pub async fn run(
         duration_ms: millis(started),
         targets,
         summary,
+        expectation_problems: Vec::new(),
     };
     sink.emit(&EngineEvent::RunFinished(&report));
     Ok(report)
@@ -141,7 +142,8 @@ fn distinct_servers(plan: &RunPlan) -> bool {
         })
 }
 
-pub(super) fn planned_scenarios<'s>(
+/// The scenarios the plan runs on one target: selected, for the target's profiles, and for its capability.
+pub fn planned_scenarios<'s>(
     suite: &'s Suite,
     plan: &'s RunPlan,
     target: &'s TargetPlan,
@@ -438,6 +440,7 @@ fn requirement_report(
         checks: judgement.checks,
         skip_reasons: judgement.skip_reasons,
         readings: judgement.readings,
+        expectation: None,
     }
 }
 

@@ -54,8 +54,27 @@ pub struct FloodStats {
     /// When the first answer with one of these statuses arrived (lockout checks use it).
     #[serde(skip)]
     pub first_refusal: Option<Instant>,
+    /// When the flood started.
+    #[serde(skip)]
+    pub started: Option<Instant>,
     #[serde(skip)]
     pub refusal_statuses: Vec<u16>,
+    /// Every answer in the order it arrived (up to [`SAMPLE_LIMIT`]), for the load report's charts.
+    #[serde(skip)]
+    pub samples: Vec<Sample>,
+}
+
+/// How many answers a flood keeps one by one for the charts (its counts and latencies keep every answer).
+pub const SAMPLE_LIMIT: usize = 200_000;
+
+/// One answer of the flood.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    /// When the request was sent, in microseconds since the flood started.
+    pub sent_us: u64,
+    pub latency_us: u64,
+    /// `None`: no answer (a transport error).
+    pub status: Option<u16>,
 }
 
 impl FloodStats {
@@ -325,6 +344,7 @@ pub async fn run(
     .set_name("client")
     .set_on_start();
     let started = Instant::now();
+    shared.stats.lock().started = Some(started);
     // goose would otherwise build a client (root certificates and all) per user before the flood starts.
     let placeholder_client = GooseClientBuilder::new().without_cookies().gzip(false);
     let attack = GooseAttack::initialize_with_config(configuration)?
@@ -442,6 +462,16 @@ async fn one_request(user: &mut GooseUser, shared: &Shared) -> TransactionResult
     let mut stats = shared.stats.lock();
     stats.sent += 1;
     stats.latencies_us.push(latency_us);
+    if stats.samples.len() < SAMPLE_LIMIT
+        && let Some(flood_started) = stats.started
+    {
+        let sent_us = started.saturating_duration_since(flood_started).as_micros();
+        stats.samples.push(Sample {
+            sent_us: u64::try_from(sent_us).unwrap_or(u64::MAX),
+            latency_us,
+            status,
+        });
+    }
     match status {
         Some(status) => {
             *stats.statuses.entry(status).or_insert(0) += 1;

@@ -18,7 +18,7 @@ use reqwest::header::HeaderValue;
 use serde_json::{Value, json};
 
 use super::flood::{self, FloodPlan, FloodStats};
-use super::results::{LoadReport, LoadVerdict};
+use super::results::{LoadReport, LoadVerdict, LockoutTimeline, ProbeAnswer};
 use super::{LoadError, LoadEvent, LoadOptions};
 use crate::engine::Verdict;
 use crate::target::clock;
@@ -134,8 +134,15 @@ pub async fn run(
     let identical =
         json!({ "username": format!("load-{run_id}-identical"), "password": "not-the-password" });
     let mut prelude_refused = 0;
+    let mut timeline = LockoutTimeline {
+        threshold,
+        window_ms,
+        ..LockoutTimeline::default()
+    };
     for _ in 0..prelude {
-        match probe.post("/authenticate", &identical).await? {
+        let status = probe.post("/authenticate", &identical).await?;
+        timeline.prelude.push(status);
+        match status {
             401 | 400 => {}
             429 => prelude_refused += 1,
             other => {
@@ -192,9 +199,19 @@ pub async fn run(
                     ClockMode::Control => 0,
                     ClockMode::Real => wait,
                 });
+        timeline.probes.push(ProbeAnswer {
+            label: "just before a window since the lockout began".into(),
+            since_lockout_ms: elapsed_ms,
+            status,
+        });
         if REFUSED.contains(&status) {
             probe.pass_time(window_ms + slack_ms, events).await?;
             let after = probe.post("/authenticate", &distinct("after-end")).await?;
+            timeline.probes.push(ProbeAnswer {
+                label: "a window after the last refused request".into(),
+                since_lockout_ms: elapsed_ms + window_ms + slack_ms,
+                status: after,
+            });
             verdicts.push(if NORMAL.contains(&after) {
                 LoadVerdict::pass(
                     "CS-LOCKOUT-04",
@@ -226,7 +243,9 @@ pub async fn run(
             ));
         }
     }
-    Ok(LoadReport::new(target, options, stats, verdicts))
+    let mut report = LoadReport::new(target, options, stats, verdicts);
+    report.lockout = Some(timeline);
+    Ok(report)
 }
 
 /// The verdicts the flood's answers support on their own.

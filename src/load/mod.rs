@@ -17,7 +17,7 @@ use serde_json::json;
 
 pub use events::LoadEvent;
 pub use flood::{FloodError, FloodPlan, FloodStats};
-pub use results::{LoadReport, LoadVerdict};
+pub use results::{LOAD_PAGE, LoadReport, LoadVerdict};
 pub use threshold::{Threshold, ThresholdError};
 
 use crate::engine::Verdict;

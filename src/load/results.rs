@@ -13,6 +13,9 @@ use crate::target::TargetDescription;
 
 pub const LOAD_REPORT_VERSION: u32 = 1;
 
+/// The load report's own page, written into the report directory beside goose's reports.
+pub const LOAD_PAGE: &str = "authconform-load.html";
+
 /// One requirement's verdict from a load run.
 #[derive(Debug, Clone, Serialize)]
 pub struct LoadVerdict {
@@ -70,8 +73,36 @@ pub struct LoadReport {
     pub thresholds: Vec<ThresholdResult>,
     /// goose's own reports (HTML, JSON, Markdown), when a report directory was given.
     pub goose_reports: Vec<String>,
+    /// This report as a page of charts, when a report directory was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub html_report: Option<String>,
     #[serde(skip)]
     pub stats: FloodStats,
+    /// The lockout profile's requests around the flood, for the report's chart.
+    #[serde(skip)]
+    pub lockout: Option<LockoutTimeline>,
+}
+
+/// What the lockout profile sent around its flood, in order.
+#[derive(Debug, Clone, Default)]
+pub struct LockoutTimeline {
+    /// Requests to `/authenticate` the target answers normally in a window.
+    pub threshold: u64,
+    pub window_ms: u64,
+    /// The answers to the identical invalid requests sent one after another before the flood.
+    pub prelude: Vec<u16>,
+    /// The probes after the flood.
+    pub probes: Vec<ProbeAnswer>,
+}
+
+/// One probe after the flood.
+#[derive(Debug, Clone)]
+pub struct ProbeAnswer {
+    /// What it checks.
+    pub label: String,
+    /// The target's time since the lockout began (its first refusal), in milliseconds.
+    pub since_lockout_ms: u64,
+    pub status: u16,
 }
 
 impl LoadReport {
@@ -113,14 +144,19 @@ impl LoadReport {
             requirements,
             thresholds: Vec::new(),
             goose_reports,
+            html_report: options
+                .report_dir
+                .as_ref()
+                .map(|dir| dir.join(LOAD_PAGE).display().to_string()),
             stats,
+            lockout: None,
         }
     }
 
     /// Every requirement passed (warnings allowed unless `strict`) and every threshold held.
     pub fn passed(&self, strict: bool) -> bool {
         self.requirements.iter().all(|v| match v.verdict {
-            Verdict::Pass | Verdict::Skip => true,
+            Verdict::Pass | Verdict::Skip | Verdict::Expected => true,
             Verdict::Warn => !strict,
             Verdict::Inconclusive | Verdict::Fail => false,
         }) && self.thresholds.iter().all(|t| t.passed)

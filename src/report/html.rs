@@ -14,13 +14,7 @@ use crate::engine::{
 };
 
 /// Verdicts in the order a reader cares about them: what needs attention first.
-const VERDICTS: [Verdict; 5] = [
-    Verdict::Fail,
-    Verdict::Warn,
-    Verdict::Inconclusive,
-    Verdict::Pass,
-    Verdict::Skip,
-];
+const VERDICTS: [Verdict; 6] = Verdict::BY_ATTENTION;
 
 pub struct HtmlReporter {
     out: Box<dyn Write>,
@@ -159,6 +153,20 @@ fn summary(report: &RunReport) -> Markup {
                 " · " strong { "2" } " usage, target description or scenario error · "
                 strong { "3" } " target unreachable or runtime failure."
             }
+            @if !report.expectation_problems.is_empty() {
+                div.expectation-problems {
+                    h3 { "Expectations that fail the run" }
+                    ul {
+                        @for problem in &report.expectation_problems {
+                            li {
+                                span.badge.fail { (problem.kind.as_str()) }
+                                " " code { (problem.requirement) } " (" (problem.note.location) "): "
+                                (problem.message)
+                            }
+                        }
+                    }
+                }
+            }
             (glance(report))
         }
     }
@@ -258,6 +266,14 @@ fn requirement_article(
             }
             @if let Some(accept) = &requirement.accept {
                 p.accept { strong { "Accepted readings: " } (accept) }
+            }
+            @if let Some(note) = &requirement.expectation {
+                p.expectation {
+                    strong { "Expected to " (note.outcome) ": " } (note.reason)
+                    " (" (note.location)
+                    @if let Some(until) = &note.until { ", until " (until) }
+                    ")"
+                }
             }
             @if !requirement.skip_reasons.is_empty() {
                 ul.skip-reasons {
@@ -473,13 +489,7 @@ fn requirement_anchor(index: usize, id: &str) -> String {
 }
 
 fn count(summary: &Summary, verdict: Verdict) -> usize {
-    match verdict {
-        Verdict::Pass => summary.passed,
-        Verdict::Fail => summary.failed,
-        Verdict::Warn => summary.warned,
-        Verdict::Inconclusive => summary.inconclusive,
-        Verdict::Skip => summary.skipped,
-    }
+    summary.get(verdict)
 }
 
 fn verdict_word(verdict: Verdict) -> &'static str {
@@ -488,6 +498,7 @@ fn verdict_word(verdict: Verdict) -> &'static str {
         Verdict::Fail => "failed",
         Verdict::Warn => "warned",
         Verdict::Inconclusive => "inconclusive",
+        Verdict::Expected => "expected",
         Verdict::Skip => "skipped",
     }
 }
@@ -511,6 +522,7 @@ fn plural(n: usize) -> &'static str {
 
 const STYLE: &str = r#"
 :root { --pass: #1a7f37; --fail: #cf222e; --warn: #9a6700; --inconclusive: #8250df; --skip: #6e7781;
+  --expected: #0969da;
   --border: #d0d7de; --muted: #57606a; --code-bg: #f6f8fa; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
@@ -539,11 +551,12 @@ td.zero { color: #afb8c1; }
 td.fail, td.warn, td.inconclusive, td.pass, td.skip { font-weight: 600; }
 td.fail { color: var(--fail); } td.warn { color: var(--warn); } td.inconclusive { color: var(--inconclusive); }
 td.pass { color: var(--pass); } td.skip { color: var(--skip); }
+td.expected { color: var(--expected); font-weight: 600; }
 .counts .count { display: inline-block; margin-right: 16px; font-size: 16px; }
 .counts .count strong { font-size: 22px; }
 .count.pass strong { color: var(--pass); } .count.fail strong { color: var(--fail); }
 .count.warn strong { color: var(--warn); } .count.inconclusive strong { color: var(--inconclusive); }
-.count.skip strong { color: var(--skip); }
+.count.skip strong { color: var(--skip); } .count.expected strong { color: var(--expected); }
 .exit-meaning { color: var(--muted); }
 .glance { display: grid; grid-template-columns: 220px 1fr; gap: 8px; margin: 6px 0 10px; align-items: start; }
 .glance-target { font-weight: 600; }
@@ -556,12 +569,13 @@ td.pass { color: var(--pass); } td.skip { color: var(--skip); }
 .chip.warn { background: #fff8c5; color: #7d4e00; border-color: #eac54f; }
 .chip.inconclusive { background: #fbefff; color: #6639ba; border-color: #d8b9ff; }
 .chip.skip { background: #f6f8fa; color: #6e7781; border-color: #d0d7de; }
+.chip.expected { background: #ddf4ff; color: #0550ae; border-color: #80ccff; }
 .legend { font-size: 12px; color: var(--muted); display: flex; gap: 6px; }
 .badge { display: inline-block; min-width: 44px; text-align: center; padding: 0 6px; border-radius: 10px;
   font-size: 12px; font-weight: 600; text-transform: uppercase; color: #fff; text-decoration: none; line-height: 20px; }
 .badge.pass { background: var(--pass); } .badge.fail { background: var(--fail); }
 .badge.warn { background: var(--warn); } .badge.inconclusive { background: var(--inconclusive); }
-.badge.skip { background: var(--skip); }
+.badge.skip { background: var(--skip); } .badge.expected { background: var(--expected); }
 .level { font-size: 11px; font-weight: 700; padding: 0 5px; border-radius: 3px; border: 1px solid; }
 .level.must { color: var(--fail); } .level.should { color: var(--warn); }
 .filter { position: sticky; top: 0; background: #fff; border-bottom: 1px solid var(--border); padding: 8px 0;
@@ -573,6 +587,9 @@ td.pass { color: var(--pass); } td.skip { color: var(--skip); }
   padding: 10px 14px; margin: 10px 0; }
 .requirement.pass { border-left-color: var(--pass); } .requirement.fail { border-left-color: var(--fail); }
 .requirement.warn { border-left-color: var(--warn); } .requirement.inconclusive { border-left-color: var(--inconclusive); }
+.requirement.expected { border-left-color: var(--expected); }
+.expectation { font-size: 14px; background: #ddf4ff; border-radius: 6px; padding: 4px 10px; }
+.expectation-problems { border: 2px solid var(--fail); border-radius: 6px; padding: 6px 14px; }
 .requirement > header { display: flex; gap: 10px; align-items: baseline; flex-wrap: wrap; }
 .requirement .title { color: #1f2328; }
 .clause { margin: 8px 0; padding: 4px 12px; border-left: 3px solid var(--border); color: #3b434b; }
@@ -600,7 +617,8 @@ pre.error { color: var(--fail); }
 .page-footer { max-width: 1200px; margin: 0 auto; padding: 16px 24px 32px; color: var(--muted); font-size: 13px;
   border-top: 1px solid var(--border); }
 body.hide-pass .requirement.pass, body.hide-fail .requirement.fail, body.hide-warn .requirement.warn,
-body.hide-inconclusive .requirement.inconclusive, body.hide-skip .requirement.skip { display: none; }
+body.hide-inconclusive .requirement.inconclusive, body.hide-skip .requirement.skip,
+body.hide-expected .requirement.expected { display: none; }
 "#;
 
 /// Filtering by verdict (also from the address: `report.html#show=fail,warn`) and opening every exchange at

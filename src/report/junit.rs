@@ -1,5 +1,7 @@
 //! The JUnit report: one test suite per target, one test case per requirement. A warning passes with a
-//! note in system-out (it is already a failure under `--strict`); inconclusive and skipped checks are skipped.
+//! note in system-out (it is already a failure under `--strict`); inconclusive and skipped checks are skipped,
+//! and so are expected outcomes (`--expect`), their message saying so; stale or expired expectations fail
+//! in a suite of their own.
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -25,6 +27,27 @@ impl JunitReporter {
             suite.set_time(Duration::from_millis(target.duration_ms));
             for requirement in &target.requirements {
                 suite.add_test_case(test_case(&target.name, requirement));
+            }
+            junit.add_test_suite(suite);
+        }
+        if !report.expectation_problems.is_empty() {
+            let mut suite = TestSuite::new("expectations");
+            for problem in &report.expectation_problems {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status.set_message(format!("{}: {}", problem.kind.as_str(), problem.message));
+                status.set_description(format!(
+                    "{} ({}): {}",
+                    problem.requirement, problem.note.location, problem.note.reason
+                ));
+                let mut case = TestCase::new(
+                    format!(
+                        "expectation {} {}",
+                        problem.requirement, problem.note.outcome
+                    ),
+                    status,
+                );
+                case.set_classname("expectations");
+                suite.add_test_case(case);
             }
             junit.add_test_suite(suite);
         }
@@ -65,6 +88,17 @@ fn test_case(target: &str, requirement: &RequirementReport) -> TestCase {
         Verdict::Skip => {
             let mut status = TestCaseStatus::skipped();
             status.set_message(requirement.skip_reasons.join("; "));
+            status
+        }
+        Verdict::Expected => {
+            let mut status = TestCaseStatus::skipped();
+            if let Some(note) = &requirement.expectation {
+                status.set_message(format!(
+                    "expected {}: {} ({})",
+                    note.outcome, note.reason, note.location
+                ));
+            }
+            status.set_description(details.clone());
             status
         }
     };

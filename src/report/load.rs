@@ -1,12 +1,14 @@
-//! The load report for people (human), machines (JSON) and CI (JUnit), each written to a `dyn Write`.
+//! The load report for people (human), machines (JSON) and CI (JUnit), each written to a `dyn Write`; its
+//! page of charts is [`super::write_load_html`].
 
 use std::io::{self, Write};
 
 use crate::engine::Verdict;
 use crate::load::LoadReport;
 
-/// For people: the rates, the statuses, every verdict with what was expected and seen.
-pub fn write_human(report: &LoadReport, out: &mut dyn Write) -> io::Result<()> {
+/// For people: the rates, the statuses, and the verdicts. Quiet unless `verbose`: what did not pass in full
+/// (expected and seen), the passes as one line of ids; `verbose`: every verdict in full.
+pub fn write_human(report: &LoadReport, out: &mut dyn Write, verbose: bool) -> io::Result<()> {
     writeln!(
         out,
         "load profile {} against {}",
@@ -35,7 +37,12 @@ pub fn write_human(report: &LoadReport, out: &mut dyn Write) -> io::Result<()> {
         statuses.join(", "),
         report.transport_errors
     )?;
+    let mut passed: Vec<&str> = Vec::new();
     for verdict in &report.requirements {
+        if !verbose && verdict.verdict == Verdict::Pass {
+            passed.push(&verdict.id);
+            continue;
+        }
         writeln!(
             out,
             "  {} {}",
@@ -48,6 +55,9 @@ pub fn write_human(report: &LoadReport, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "       note:     {note}")?;
         }
     }
+    if !passed.is_empty() {
+        writeln!(out, "  PASS {}", super::id_ranges(&passed))?;
+    }
     for threshold in &report.thresholds {
         writeln!(
             out,
@@ -56,6 +66,9 @@ pub fn write_human(report: &LoadReport, out: &mut dyn Write) -> io::Result<()> {
             threshold.threshold,
             threshold.actual
         )?;
+    }
+    if let Some(path) = &report.html_report {
+        writeln!(out, "  report with charts: {path}")?;
     }
     for path in &report.goose_reports {
         writeln!(out, "  goose report: {path}")?;
@@ -86,7 +99,7 @@ pub fn write_junit(report: &LoadReport, out: &mut dyn Write) -> io::Result<()> {
     for verdict in &report.requirements {
         let status = match verdict.verdict {
             Verdict::Pass | Verdict::Warn => TestCaseStatus::success(),
-            Verdict::Skip => TestCaseStatus::skipped(),
+            Verdict::Skip | Verdict::Expected => TestCaseStatus::skipped(),
             Verdict::Inconclusive | Verdict::Fail => {
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 status.set_message(format!(

@@ -28,6 +28,22 @@ pub struct OutputError {
     pub source: io::Error,
 }
 
+/// The file at `path`, created if missing and appended to (a file other steps write too).
+pub fn append(path: &Path) -> Result<Output, OutputError> {
+    let file = File::options()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|source| OutputError {
+            path: path.to_owned(),
+            source,
+        })?;
+    Ok(Output {
+        writer: Box::new(file),
+        is_terminal: false,
+    })
+}
+
 /// Stdout for `None`, else the file at `path`, created (or truncated) and buffered.
 pub fn open(path: Option<&Path>) -> Result<Output, OutputError> {
     match path {

@@ -174,6 +174,7 @@ fn verdict_class(verdict: Verdict) -> &'static str {
         Verdict::Warn => "warn",
         Verdict::Inconclusive => "inconclusive",
         Verdict::Skip => "skip",
+        Verdict::Expected => "expected",
     }
 }
 
@@ -206,6 +207,7 @@ pub(crate) const STYLE: &str = r#"
 .timeline .bar.warn { fill: var(--warn); }
 .timeline .bar.inconclusive { fill: var(--inconclusive); }
 .timeline .bar.skip { fill: var(--skip); }
+.timeline .bar.expected { fill: var(--expected); }
 .timeline .bar.failed { stroke: #82071e; stroke-width: 2; }
 .timeline .wait { fill: #ffffff; fill-opacity: 0.55; }
 .timeline .fail-mark { fill: var(--fail); font-weight: 700; }

@@ -74,10 +74,15 @@ fn seed(username: &str, email: Option<&str>, password: &str) -> SeedAccount {
     }
 }
 
-/// The whole built-in suite against one reference server (appmixer-cloud and Creditsafe Connect, test clock
-/// on, a lockout threshold of 200 so it stays quick), with the HTML reporter fed by the run's events and
-/// writing to `path`. The report returned is the engine's own, secrets included.
-async fn reference_run_to_html(faults: Vec<Fault>, path: &Path) -> (Suite, RunReport) {
+/// A reference server in the `appmixer-cloud` profile with Creditsafe Connect (test clock on, X-Forwarded-For
+/// trusted, a lockout threshold of 200 so runs stay quick, `faults` on), and the runner's description of it
+/// with both accounts and the signing secret.
+pub(crate) async fn cloud_and_connect(
+    faults: Vec<Fault>,
+) -> (
+    authconform_reference_server::RunningServer,
+    TargetDescription,
+) {
     let limits = Limits {
         cs_overall_threshold: 200,
         ..Limits::default()
@@ -112,6 +117,14 @@ async fn reference_run_to_html(faults: Vec<Fault>, path: &Path) -> (Suite, RunRe
     target.creditsafe = Some(crate::support::runner_account(&connect));
     target.appmixer_jwt_secret = Some(JWT_SECRET.into());
 
+    (server, target)
+}
+
+/// The whole built-in suite against one reference server (appmixer-cloud and Creditsafe Connect, test clock
+/// on, a lockout threshold of 200 so it stays quick), with the HTML reporter fed by the run's events and
+/// writing to `path`. The report returned is the engine's own, secrets included.
+async fn reference_run_to_html(faults: Vec<Fault>, path: &Path) -> (Suite, RunReport) {
+    let (server, target) = cloud_and_connect(faults).await;
     let suite = suite::load(&[]).expect("the built-in suite is valid");
     let plan = RunPlan {
         targets: vec![TargetPlan::new(target)],
@@ -324,7 +337,7 @@ async fn a_broken_target_shows_the_failure_with_its_curl_reproduction() {
 }
 
 /// Chromium, if installed: Debian's `chromium`, or `AUTHCONFORM_CHROMIUM`.
-fn chromium() -> Option<PathBuf> {
+pub(crate) fn chromium() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("AUTHCONFORM_CHROMIUM") {
         return Some(PathBuf::from(path));
     }
@@ -336,7 +349,7 @@ fn chromium() -> Option<PathBuf> {
 
 /// Renders a page (with an address fragment, possibly empty) in headless Chromium (a fresh profile, no network
 /// use of its own, bounded in time) and returns the DOM after its script ran.
-async fn rendered_dom(chromium: &Path, page: &Path, fragment: &str) -> String {
+pub(crate) async fn rendered_dom(chromium: &Path, page: &Path, fragment: &str) -> String {
     let profile = tempfile::tempdir().unwrap();
     let mut command = tokio::process::Command::new(chromium);
     command
@@ -430,10 +443,10 @@ async fn chromium_renders_every_requirement_and_the_summary() {
         );
     }
 
-    // The address can open it filtered: passes and skips hidden.
+    // The address can open it filtered: passes, expected outcomes and skips hidden.
     let filtered = rendered_dom(&chromium, &path, "#show=fail,warn,inconclusive").await;
     assert!(
-        filtered.contains("<body class=\"hide-pass hide-skip\">"),
+        filtered.contains("<body class=\"hide-expected hide-pass hide-skip\">"),
         "{}",
         &filtered[filtered.find("<body").unwrap_or(0)..][..200]
     );
@@ -496,10 +509,10 @@ async fn the_command_line_writes_the_html_report_next_to_the_human_one() {
         "{section}"
     );
 
-    let refused = crate::cli::authconform(&["load", "--format", "html"]);
+    let refused = crate::cli::authconform(&["load", "--format", "github"]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(
-        crate::cli::stderr(&refused).contains("--format html is a report of `run`"),
+        crate::cli::stderr(&refused).contains("--format github is a report of `run`"),
         "{}",
         crate::cli::stderr(&refused)
     );

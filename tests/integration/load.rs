@@ -11,7 +11,7 @@ use authconform_scenario::model::Profile;
 
 const THRESHOLD: u64 = 2_000;
 
-async fn lockout_run(faults: Vec<Fault>, options: LoadOptions) -> LoadReport {
+pub(crate) async fn lockout_run(faults: Vec<Fault>, options: LoadOptions) -> LoadReport {
     let config = Config {
         profile: AppmixerProfile::Appmixer6,
         cs_overall_threshold: THRESHOLD,
@@ -48,7 +48,7 @@ async fn lockout_run(faults: Vec<Fault>, options: LoadOptions) -> LoadReport {
     report
 }
 
-fn lockout(users: usize) -> LoadOptions {
+pub(crate) fn lockout(users: usize) -> LoadOptions {
     LoadOptions {
         profile: LoadProfile::Lockout,
         users,

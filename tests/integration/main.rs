@@ -5,6 +5,7 @@
 mod appmixer_cli;
 mod architecture;
 mod cli;
+mod daily_use;
 mod detect;
 mod embedded;
 mod engine;

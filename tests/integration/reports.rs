@@ -15,7 +15,7 @@ use serde_json::Value;
 
 /// A `Write` the test can read back after the reporter is done with it.
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl std::io::Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -28,7 +28,7 @@ impl std::io::Write for Captured {
 }
 
 impl Captured {
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
     }
 }
@@ -52,6 +52,7 @@ fn requirement(id: &str, level: Level, verdict: Verdict) -> RequirementReport {
         checks: Vec::new(),
         skip_reasons: Vec::new(),
         readings: Vec::new(),
+        expectation: None,
     }
 }
 
@@ -216,13 +217,14 @@ pub fn report() -> RunReport {
         secrets: vec![PASSWORD.into()],
     };
     RunReport {
-        schema_version: 1,
+        schema_version: 2,
         tool_version: "0.1.0".into(),
         run_id: "abcd1234".into(),
         strict: false,
         duration_ms: 1234,
         targets: vec![target],
         summary,
+        expectation_problems: Vec::new(),
     }
 }
 
@@ -243,7 +245,10 @@ pub fn render(
 
 #[test]
 fn human_report() {
-    let text = render(|out| Box::new(HumanReporter::new(out, false, false)), false);
+    let text = render(
+        |out| Box::new(HumanReporter::new(out, false, false).verbose(true)),
+        false,
+    );
     assert!(!text.contains(PASSWORD), "the password is redacted");
     assert!(text.contains("Bearer ***"));
     insta::assert_snapshot!(text);
@@ -299,7 +304,13 @@ fn the_json_report_matches_its_schema() {
 
 /// The subset of JSON Schema the report schema uses: `$ref`, `type`, `required`, `properties`,
 /// `additionalProperties: false`, `items`, `enum`, `const`, `anyOf`.
-fn validate(root: &Value, schema: &Value, value: &Value, at: &str, problems: &mut Vec<String>) {
+pub(crate) fn validate(
+    root: &Value,
+    schema: &Value,
+    value: &Value,
+    at: &str,
+    problems: &mut Vec<String>,
+) {
     if let Some(branches) = schema.get("anyOf").and_then(Value::as_array) {
         let fits = branches.iter().any(|branch| {
             let mut branch_problems = Vec::new();

@@ -1,0 +1,208 @@
+//! `authconform init`: a commented target file (the format of `docs/target.md`) written from what `detect`
+//! found on a target: its profiles with the evidence, whether it speaks the test-clock protocol, and the
+//! limits and accounts left for a person to fill in.
+
+use std::fmt::Write as _;
+
+use reqwest::Method;
+
+use crate::detect::Detection;
+use crate::target::{PreparedRequest, TargetClient, TargetDescription};
+
+/// Whether `GET /_authconform/clock` answers 200 with the protocol's `now_ms`.
+pub async fn probe_test_clock(target: &TargetDescription) -> bool {
+    let Ok(client) = TargetClient::new(target) else {
+        return false;
+    };
+    let request = PreparedRequest::json(Method::GET, "/_authconform/clock", None);
+    match client.send_to(0, &request).await {
+        Ok(response) => {
+            response.status == 200
+                && response
+                    .json()
+                    .is_some_and(|body| body.get("now_ms").is_some_and(|n| n.is_u64()))
+        }
+        Err(_) => false,
+    }
+}
+
+/// The target file's text.
+pub fn target_file(target: &TargetDescription, detection: &Detection, test_clock: bool) -> String {
+    let mut text = String::new();
+    let profiles = detection.profiles();
+    let _ = writeln!(
+        text,
+        "# authconform target file (docs/target.md), written by `authconform init` from what `detect` found at\n\
+         # {}. Check every line marked CHECK, then:\n\
+         #   authconform run --target-file <this file>\n",
+        target.base_url
+    );
+    let _ = writeln!(text, "base_url = {}", quoted(target.base_url.as_str()));
+    text.push('\n');
+    let _ = writeln!(text, "# What detect saw:");
+    for evidence in &detection.evidence {
+        let status = evidence
+            .status
+            .map_or("no answer".to_owned(), |s| s.to_string());
+        let _ = writeln!(
+            text,
+            "#   {} -> {status}: {}",
+            evidence.request, evidence.observation
+        );
+    }
+    if profiles.is_empty() {
+        let _ = writeln!(
+            text,
+            "# CHECK: the target matched no documented profile; name the ones it claims \
+             (appmixer-5.1, appmixer-6, appmixer-cloud, creditsafe-connect)."
+        );
+    }
+    let names: Vec<String> = profiles.iter().map(|p| quoted(p)).collect();
+    let _ = writeln!(text, "profiles = [{}]", names.join(", "));
+    text.push('\n');
+    if test_clock {
+        let _ = writeln!(
+            text,
+            "# GET /_authconform/clock answered: the target speaks the test-clock protocol, so waits advance\n\
+             # its clock instead of lasting the documented windows."
+        );
+        let _ = writeln!(text, "clock = \"control\"");
+    } else {
+        let _ = writeln!(
+            text,
+            "# GET /_authconform/clock did not answer: windows are really waited out (with the documented\n\
+             # windows a full run takes hours; start the target with short windows and give them under [limits])."
+        );
+        let _ = writeln!(text, "clock = \"real\"");
+    }
+    let _ = writeln!(
+        text,
+        "slack_ms = {}               # timing slack around windows\n\
+         timeout_ms = {}            # per request",
+        target.slack_ms, target.timeout_ms
+    );
+    let _ = writeln!(
+        text,
+        "# CHECK: true when the target trusts X-Forwarded-For (each scenario then gets its own client address)\n\
+         forwarded_for = {}",
+        target.forwarded_for
+    );
+    if target.insecure {
+        let _ = writeln!(text, "insecure = true");
+    }
+    if profiles.iter().any(|p| p.starts_with("appmixer")) {
+        let _ = writeln!(
+            text,
+            "# CHECK: set when the target runs with API_USER_CREATE_SCOPE (needs [accounts.admin])\n\
+             # user_create_scope = \"admin\""
+        );
+    }
+    text.push('\n');
+    limits_section(&mut text, target, &profiles);
+    accounts_section(&mut text, &profiles);
+    text
+}
+
+fn limits_section(text: &mut String, target: &TargetDescription, profiles: &[&str]) {
+    let appmixer = profiles.iter().any(|p| p.starts_with("appmixer"));
+    let creditsafe = profiles.contains(&"creditsafe-connect");
+    let limits = &target.limits;
+    let _ = writeln!(
+        text,
+        "# CHECK: the limits the target is configured with (the documented defaults are filled in).\n[limits]"
+    );
+    let mut line = |relevant: bool, name: &str, value: u64, what: &str| {
+        let comment = if relevant { "" } else { "# " };
+        let _ = writeln!(text, "{comment}{name} = {value:<10} # {what}");
+    };
+    line(
+        appmixer,
+        "signup_email",
+        limits.signup_email,
+        "signups per e-mail address and window",
+    );
+    line(
+        appmixer,
+        "signup_email_window_ms",
+        limits.signup_email_window_ms,
+        "its window",
+    );
+    line(
+        appmixer,
+        "signup_ip",
+        limits.signup_ip,
+        "signups per client address and window",
+    );
+    line(
+        appmixer,
+        "signup_ip_window_ms",
+        limits.signup_ip_window_ms,
+        "its window",
+    );
+    line(
+        appmixer,
+        "appmixer_token_lifetime_s",
+        limits.appmixer_token_lifetime_s,
+        "lifetime of an Appmixer token",
+    );
+    line(
+        creditsafe,
+        "cs_identical_invalid",
+        limits.cs_identical_invalid,
+        "identical invalid requests before 429",
+    );
+    line(
+        creditsafe,
+        "cs_invalid_window_ms",
+        limits.cs_invalid_window_ms,
+        "their window",
+    );
+    line(
+        creditsafe,
+        "cs_overall_threshold",
+        limits.cs_overall_threshold,
+        "requests to /authenticate before the lockout",
+    );
+    line(
+        creditsafe,
+        "cs_overall_window_ms",
+        limits.cs_overall_window_ms,
+        "its window",
+    );
+    line(
+        creditsafe,
+        "creditsafe_token_lifetime_s",
+        limits.creditsafe_token_lifetime_s,
+        "lifetime of a Creditsafe token",
+    );
+    text.push('\n');
+}
+
+fn accounts_section(text: &mut String, profiles: &[&str]) {
+    let appmixer = profiles.iter().any(|p| p.starts_with("appmixer"));
+    let creditsafe = profiles.contains(&"creditsafe-connect");
+    if appmixer {
+        let _ = writeln!(
+            text,
+            "# CHECK: an account with the admin scope enables AM-SIGNUP-06 and AM-SIGNUP-RL-04 (skipped without one).\n\
+             # [accounts.admin]\n\
+             # username = \"admin@example.com\"\n\
+             # email = \"admin@example.com\"\n\
+             # password = \"\"\n"
+        );
+    }
+    if creditsafe {
+        let _ = writeln!(
+            text,
+            "# CHECK: a valid Creditsafe Connect account (CS-AUTH-01 and the lockout probes).\n\
+             # [accounts.creditsafe]\n\
+             # username = \"\"\n\
+             # password = \"\"\n"
+        );
+    }
+}
+
+/// A TOML basic string.
+fn quoted(value: &str) -> String {
+    toml::Value::String(value.to_owned()).to_string()
+}
