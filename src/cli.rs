@@ -69,6 +69,12 @@ pub enum Command {
     /// Check a target (or the embedded reference server) against the conformance suite
     #[command(after_help = RUN_EXAMPLES)]
     Run(Box<RunArgs>),
+    /// Print the schedule a run would follow, before sending anything: which scenario runs when and
+    /// holding what, the projected wall time, the requests per endpoint and what will be locked out
+    #[command(
+        after_help = "Examples:\n  authconform plan\n  authconform plan --target-file staging.toml --clock real --jobs 4"
+    )]
+    Plan(Box<PlanArgs>),
     /// Run the bundled reference server
     #[command(after_help = "Example:\n  authconform serve --profile appmixer-cloud --test-clock")]
     Serve(Box<ServeArgs>),
@@ -178,20 +184,49 @@ pub struct LoadArgs {
     pub verbose: bool,
 }
 
+/// Which scenarios `run` and `plan` take, and how many of a target at once.
 #[derive(Debug, Args)]
-pub struct RunArgs {
-    #[command(flatten)]
-    pub target: TargetFlags,
-
+pub struct SuiteSelection {
     /// Add the scenario files (*.toml) of DIR to the built-in suite
     #[arg(long = "scenarios", value_name = "DIR", help_heading = "Selection")]
     pub scenarios: Vec<PathBuf>,
-    /// Run only scenarios whose name, covered requirement id or tag matches GLOB
+    /// Only scenarios whose name, covered requirement id or tag matches GLOB
     #[arg(long, value_name = "GLOB", help_heading = "Selection")]
     pub only: Vec<String>,
     /// Leave out scenarios whose name, covered requirement id or tag matches GLOB
     #[arg(long, value_name = "GLOB", help_heading = "Selection")]
     pub skip: Vec<String>,
+    /// At most N scenarios of a target at once (targets side by side); 1 runs everything in suite
+    /// order, one target after another
+    #[arg(long, value_name = "N", default_value_t = crate::engine::DEFAULT_JOBS as u64,
+          value_parser = clap::value_parser!(u64).range(1..=256), help_heading = "Selection")]
+    pub jobs: u64,
+}
+
+impl SuiteSelection {
+    pub fn jobs(&self) -> usize {
+        usize::try_from(self.jobs).unwrap_or(1)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub target: TargetFlags,
+    #[command(flatten)]
+    pub selection: SuiteSelection,
+
+    /// `human` (default) or `json`
+    #[arg(long, value_enum, default_value_t = ListFormat::Human, help_heading = "Output")]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub target: TargetFlags,
+    #[command(flatten)]
+    pub selection: SuiteSelection,
     /// Treat warnings (SHOULD requirements, should-tier expectations) as failures
     #[arg(long, help_heading = "Selection")]
     pub strict: bool,

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::cli::{
     CheckScenariosArgs, Cli, ColorChoice, Command, CompletionsArgs, FormatSpec, InitArgs,
-    ListFormat, ManArgs, ReportFormat, RequirementsArgs, RunArgs, ServeArgs,
+    ListFormat, ManArgs, PlanArgs, ReportFormat, RequirementsArgs, RunArgs, ServeArgs,
 };
 use crate::detect::DetectError;
 use crate::embedded::{EmbeddedError, EmbeddedServers};
@@ -132,6 +132,7 @@ impl CommandError {
 pub fn execute(cli: Cli) -> Result<u8, CommandError> {
     match cli.command {
         Command::Run(args) => run(&args),
+        Command::Plan(args) => plan(&args),
         Command::Serve(args) => serve(*args),
         Command::Load(args) => load(&args),
         Command::Detect(args) => detect(&args),
@@ -162,9 +163,9 @@ fn explicit_target(target: &TargetFlags) -> Result<Option<TargetDescription>, Co
 }
 
 fn run(args: &RunArgs) -> Result<u8, CommandError> {
-    let selection = Selection::new(&args.only, &args.skip)?;
+    let selection = Selection::new(&args.selection.only, &args.selection.skip)?;
     let explicit_target = explicit_target(&args.target)?;
-    let suite = suite::load(&args.scenarios)?;
+    let suite = suite::load(&args.selection.scenarios)?;
     let expectations = Arc::new(match &args.expect {
         Some(path) => {
             let ids: Vec<&str> = suite
@@ -193,6 +194,7 @@ fn run(args: &RunArgs) -> Result<u8, CommandError> {
             targets,
             selection,
             strict: args.strict,
+            jobs: args.selection.jobs(),
         };
         if let Some(why) = nothing_selected(&suite, &plan, args) {
             if let Some(servers) = servers {
@@ -217,6 +219,38 @@ fn run(args: &RunArgs) -> Result<u8, CommandError> {
     })
 }
 
+fn plan(args: &PlanArgs) -> Result<u8, CommandError> {
+    let selection = Selection::new(&args.selection.only, &args.selection.skip)?;
+    let explicit_target = explicit_target(&args.target)?;
+    let suite = suite::load(&args.selection.scenarios)?;
+    let targets = match explicit_target {
+        Some(description) => vec![TargetPlan::new(description)],
+        // The embedded default's descriptions: its servers start (nothing is sent to them) and stop.
+        None => runtime()?.block_on(async {
+            let servers = EmbeddedServers::start().await?;
+            let targets = servers.targets.clone();
+            servers.shutdown().await;
+            Ok::<_, CommandError>(targets)
+        })?,
+    };
+    let run_plan = RunPlan {
+        targets,
+        selection,
+        strict: false,
+        jobs: args.selection.jobs(),
+    };
+    let plan = engine::plan(&suite, &run_plan);
+    let mut out = io::stdout().lock();
+    let written = match args.format {
+        ListFormat::Json => serde_json::to_writer_pretty(&mut out, &plan)
+            .map_err(io::Error::from)
+            .and_then(|()| writeln!(out)),
+        ListFormat::Human => crate::report::write_plan(&mut out, &plan),
+    };
+    written.map_err(CommandError::Write)?;
+    Ok(exit::PASSED)
+}
+
 /// Why the plan runs no scenario on any target, when it runs none.
 fn nothing_selected(
     suite: &authconform_scenario::model::Suite,
@@ -231,8 +265,18 @@ fn nothing_selected(
         return None;
     }
     let mut flags: Vec<String> = Vec::new();
-    flags.extend(args.only.iter().map(|glob| format!("--only '{glob}'")));
-    flags.extend(args.skip.iter().map(|glob| format!("--skip '{glob}'")));
+    flags.extend(
+        args.selection
+            .only
+            .iter()
+            .map(|glob| format!("--only '{glob}'")),
+    );
+    flags.extend(
+        args.selection
+            .skip
+            .iter()
+            .map(|glob| format!("--skip '{glob}'")),
+    );
     let flags = if flags.is_empty() {
         "the selection".to_owned()
     } else {

@@ -17,6 +17,8 @@ use super::events::EngineEvent;
 use super::expect::RenderedExpectations;
 use super::judge::{ScenarioOutcome, judge, not_reached, record_readings, step_verdict};
 use super::render::{RenderError, ScenarioVars, Scope};
+use super::results::WaitSpan;
+use super::schedule::needs::waits_for_nobody;
 use super::target::SharedTarget;
 use crate::target::{NoResponse, PreparedRequest, Response, TargetClient};
 
@@ -56,7 +58,7 @@ pub(crate) async fn run_scenario(
 
     for (index, step) in scenario.steps.iter().enumerate() {
         let number = index + 1;
-        let started_ms = run.clock.now_ms();
+        let started_ms = run.clock().now_ms();
         let result = match &step.action {
             Action::Request(request) => {
                 if let Some(mark) = &request.mark {
@@ -74,10 +76,21 @@ pub(crate) async fn run_scenario(
                 );
                 result
             }
-            Action::Wait(wait) => match run.wait(wait, &scenario.name, &step.name, events).await {
-                Ok(()) => StepResult::default(),
-                Err(reason) => StepResult::blocked(reason.to_string()),
-            },
+            Action::Wait(wait) if waits_for_nobody(run.target, wait, outcome.requests > 0) => {
+                StepResult::default()
+            }
+            Action::Wait(wait) => {
+                let waited = run.wait(wait, &scenario.name, &step.name, events).await;
+                outcome.waits.push(WaitSpan {
+                    step: step.name.clone(),
+                    start_ms: started_ms,
+                    end_ms: run.clock().now_ms(),
+                });
+                match waited {
+                    Ok(()) => StepResult::default(),
+                    Err(reason) => StepResult::blocked(reason.to_string()),
+                }
+            }
         };
         outcome.steps_run += 1;
         let overtime = match &step.action {
@@ -130,7 +143,7 @@ pub(super) fn overtime(
 ) -> Option<String> {
     let since = *marks.get(&within.since)?;
     let elapsed = done_ms
-        .unwrap_or_else(|| run.clock.now_ms())
+        .unwrap_or_else(|| run.clock().now_ms())
         .saturating_sub(since);
     let window = run.target.limits.window_ms(within.window);
     let margin = window.saturating_sub(run.target.slack_ms);
@@ -157,7 +170,7 @@ pub(super) async fn run_request(
         run.admin_token().await
     };
 
-    let now_s = run.clock.unix_now_s();
+    let now_s = run.clock().unix_now_s();
     let mut scope = Scope {
         target: run.target,
         ids: run.ids,
@@ -235,7 +248,7 @@ pub(super) async fn run_request(
     }
 
     let (mut result, last) = collector.finish(&client);
-    result.done_ms = Some(run.clock.now_ms());
+    result.done_ms = Some(run.clock().now_ms());
     if !step.blame.is_empty()
         && result.must_failed()
         && result.blocked.is_none()

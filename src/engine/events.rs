@@ -11,6 +11,8 @@ pub enum EngineEvent<'a> {
         run_id: &'a str,
         targets: usize,
         scenarios: usize,
+        /// The wall time the schedule projects (`authconform plan`).
+        projected_ms: u64,
     },
     TargetStarted {
         name: &'a str,
@@ -39,6 +41,8 @@ pub enum EngineEvent<'a> {
     },
     /// Only while really waiting (clock `real`).
     WaitProgress {
+        scenario: &'a str,
+        step: &'a str,
         elapsed_ms: u64,
         total_ms: u64,
     },

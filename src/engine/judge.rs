@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 use authconform_scenario::model::{Action, Catalogue, Level, Profile, RequestStep, Scenario, Step};
 
 use super::collect::{Aggregate, StepResult, Tier};
-use super::results::{Check, Finding, Observation, ObservationKind, ReadingSeen, Verdict};
+use super::results::{
+    Check, Finding, Observation, ObservationKind, ReadingSeen, Verdict, WaitSpan,
+};
 
 /// The requirements as one target sees them: which apply to its profiles, and at what level.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +45,8 @@ pub(crate) struct ScenarioOutcome {
     pub(crate) observations: Vec<Observation>,
     pub(crate) steps_run: usize,
     pub(crate) requests: u64,
+    /// Its waits, in virtual time.
+    pub(crate) waits: Vec<WaitSpan>,
 }
 
 impl ScenarioOutcome {
@@ -463,6 +467,7 @@ mod tests {
             tags: Vec::new(),
             requires: Vec::new(),
             phase: Phase::Normal,
+            holds: Vec::new(),
             steps,
             origin: origin(),
         }

@@ -15,12 +15,16 @@ mod jwt;
 mod render;
 mod results;
 mod run;
+mod schedule;
 mod selection;
 mod target;
 
 pub use events::EngineEvent;
 pub use results::*;
-pub use run::{RunPlan, TargetPlan, planned_scenarios, run};
+pub use run::{DEFAULT_JOBS, RunPlan, TargetPlan, planned_scenarios, run};
+pub use schedule::plan::{
+    Lockout, PROJECTED_REQUEST_MS, Plan, PlannedScenario, TargetSchedule, plan,
+};
 pub use selection::{Selection, SelectionError};
 
 /// Why a run could not be carried out (a failed requirement is a verdict, never an error).

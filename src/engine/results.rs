@@ -282,6 +282,20 @@ pub struct ScenarioReport {
     pub steps_run: usize,
     pub requests: u64,
     pub duration_ms: u64,
+    /// When it started and ended, in virtual milliseconds since its target's run began (real time plus
+    /// every advance of the test clock).
+    pub start_ms: u64,
+    pub end_ms: u64,
+    /// Its waits, on the same axis.
+    pub waits: Vec<WaitSpan>,
+}
+
+/// One wait of a scenario, in virtual milliseconds since its target's run began.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaitSpan {
+    pub step: String,
+    pub start_ms: u64,
+    pub end_ms: u64,
 }
 
 /// Something seen on the target that the report shows regardless of verdicts.

@@ -1,17 +1,25 @@
 //! A whole run: every target in turn, every selected scenario on it, and the verdict per (target, requirement).
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
+
+use futures_util::StreamExt;
+use futures_util::future::join_all;
+use futures_util::stream::FuturesUnordered;
 
 use authconform_scenario::model::{Capability, Profile, Requirement, Scenario, Suite};
 
 use super::EngineError;
 use super::dispatch::run_scenario;
 use super::events::EngineEvent;
+use super::judge::ScenarioOutcome;
 use super::results::{
-    Check, Finding, ReadingSeen, RequirementReport, RunReport, SCHEMA_VERSION, ScenarioReport,
-    Summary, TargetReport, Verdict,
+    Check, Finding, Observation, ReadingSeen, RequirementReport, RunReport, SCHEMA_VERSION,
+    ScenarioReport, Summary, TargetReport, Verdict,
 };
+use super::schedule::admission::startable;
+use super::schedule::needs::{ScenarioNeeds, needs};
 use super::selection::Selection;
 use super::target::SharedTarget;
 use crate::target::{RunIds, TargetDescription};
@@ -23,6 +31,9 @@ pub struct RunPlan {
     pub selection: Selection,
     /// Warnings count as failures.
     pub strict: bool,
+    /// At most this many scenarios of one target at once; 1 runs everything in suite order, one target
+    /// after another.
+    pub jobs: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -46,7 +57,21 @@ impl TargetPlan {
     }
 }
 
+/// How many scenarios of one target run at once unless `--jobs` says otherwise.
+pub const DEFAULT_JOBS: usize = 8;
+
+/// Hands events to the caller's sink from every scenario running at the same time (one task polls them
+/// all, so a borrow never spans an await).
+struct EventSink<'e, 'f>(RefCell<&'e mut (dyn FnMut(&EngineEvent<'_>) + 'f)>);
+
+impl EventSink<'_, '_> {
+    fn emit(&self, event: &EngineEvent<'_>) {
+        (self.0.borrow_mut())(event);
+    }
+}
+
 /// Runs the plan, emitting events as it goes. `Err` only when a target could not be checked at all.
+/// With more than one job, the targets run at the same time, each with up to `jobs` scenarios at once.
 pub async fn run(
     suite: &Suite,
     plan: &RunPlan,
@@ -63,14 +88,31 @@ pub async fn run(
         run_id: &ids.run_id,
         targets: plan.targets.len(),
         scenarios: planned,
+        projected_ms: super::plan(suite, plan).projected_ms,
     });
+    let sink = EventSink(RefCell::new(events));
     let mut targets = Vec::with_capacity(plan.targets.len());
+    if plan.jobs <= 1 || !distinct_servers(plan) {
+        for target in &plan.targets {
+            let report = run_target(suite, plan, target, &ids, &sink).await?;
+            sink.emit(&EngineEvent::TargetFinished(&report));
+            targets.push(report);
+        }
+    } else {
+        let all = plan.targets.iter().map(|target| async {
+            let report = run_target(suite, plan, target, &ids, &sink).await;
+            if let Ok(report) = &report {
+                sink.emit(&EngineEvent::TargetFinished(report));
+            }
+            report
+        });
+        for report in join_all(all).await {
+            targets.push(report?);
+        }
+    }
     let mut summary = Summary::default();
-    for target in &plan.targets {
-        let report = run_target(suite, plan, target, &ids, events).await?;
+    for report in &targets {
         summary.add(&report.summary);
-        events(&EngineEvent::TargetFinished(&report));
-        targets.push(report);
     }
     let report = RunReport {
         schema_version: SCHEMA_VERSION,
@@ -82,8 +124,22 @@ pub async fn run(
         summary,
         expectation_problems: Vec::new(),
     };
-    events(&EngineEvent::RunFinished(&report));
+    sink.emit(&EngineEvent::RunFinished(&report));
     Ok(report)
+}
+
+/// Targets checked at the same time must not be one server seen twice: their counts would mix.
+fn distinct_servers(plan: &RunPlan) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    plan.targets
+        .iter()
+        .flat_map(|target| target.description.all_base_urls())
+        .all(|url| {
+            seen.insert((
+                url.host_str().map(str::to_owned),
+                url.port_or_known_default(),
+            ))
+        })
 }
 
 /// The scenarios the plan runs on one target: selected, for the target's profiles, and for its capability.
@@ -125,16 +181,22 @@ impl Judgement {
     }
 }
 
+/// What became of one planned scenario.
+struct Ran {
+    report: ScenarioReport,
+    outcome: Option<ScenarioOutcome>,
+}
+
 async fn run_target(
     suite: &Suite,
     plan: &RunPlan,
     target_plan: &TargetPlan,
     ids: &RunIds,
-    events: &mut dyn FnMut(&EngineEvent<'_>),
+    sink: &EventSink<'_, '_>,
 ) -> Result<TargetReport, EngineError> {
     let target = &target_plan.description;
     let started = std::time::Instant::now();
-    events(&EngineEvent::TargetStarted {
+    sink.emit(&EngineEvent::TargetStarted {
         name: &target.name,
         base_url: target.base_url.as_str(),
         profiles: &target.profiles,
@@ -143,94 +205,98 @@ async fn run_target(
     let run = SharedTarget::new(target, &suite.catalogue, ids)?;
     run.probe().await?;
 
+    let planned: Vec<&Scenario> = planned_scenarios(suite, plan, target_plan).collect();
+    let needs: Vec<ScenarioNeeds> = planned.iter().map(|s| needs(s, target)).collect();
+    let mut ran: Vec<Option<Ran>> = planned.iter().map(|_| None).collect();
+    let mut pending = Vec::new();
+    for (index, scenario) in planned.iter().enumerate() {
+        match scenario.requires.iter().find_map(|cap| run.missing(*cap)) {
+            Some(reason) => {
+                sink.emit(&EngineEvent::ScenarioFinished {
+                    scenario: &scenario.name,
+                    verdict: Verdict::Skip,
+                    skip_reason: Some(&reason),
+                });
+                let now = run.clock().now_ms();
+                ran[index] = Some(Ran {
+                    report: scenario_report(scenario, Verdict::Skip, Some(reason), now),
+                    outcome: None,
+                });
+            }
+            None => pending.push(index),
+        }
+    }
+
+    let mut running: Vec<usize> = Vec::new();
+    let mut tasks = FuturesUnordered::new();
+    loop {
+        for index in startable(&needs, &pending, &running, plan.jobs.max(1)) {
+            pending.retain(|&p| p != index);
+            running.push(index);
+            run.waits.join();
+            let scenario = planned[index];
+            sink.emit(&EngineEvent::ScenarioStarted {
+                target: &target.name,
+                scenario: &scenario.name,
+                title: &scenario.title,
+            });
+            let run = &run;
+            tasks.push(async move {
+                let start_ms = run.clock().now_ms();
+                let wall = Instant::now();
+                let outcome = run_scenario(run, scenario, &mut |event| sink.emit(event)).await;
+                (index, outcome, start_ms, wall)
+            });
+        }
+        // A scenario that finished may have been the last one busy while the others wait.
+        run.waits.settle().await;
+        let Some((index, outcome, start_ms, wall)) = tasks.next().await else {
+            break;
+        };
+        running.retain(|&r| r != index);
+        run.waits.depart();
+        let scenario = planned[index];
+        let verdict = outcome.verdict();
+        sink.emit(&EngineEvent::ScenarioFinished {
+            scenario: &scenario.name,
+            verdict,
+            skip_reason: None,
+        });
+        let mut report = scenario_report(scenario, verdict, None, start_ms);
+        report.steps_run = outcome.steps_run;
+        report.requests = outcome.requests;
+        report.duration_ms = millis(wall);
+        report.end_ms = run.clock().now_ms();
+        report.waits.clone_from(&outcome.waits);
+        ran[index] = Some(Ran {
+            report,
+            outcome: Some(outcome),
+        });
+    }
+
+    // Judged in suite order, whatever order the scenarios finished in.
     let mut judgements: HashMap<String, Judgement> = HashMap::new();
     let mut scenario_reports = Vec::new();
     let mut observations = Vec::new();
-    let planned: Vec<&Scenario> = planned_scenarios(suite, plan, target_plan).collect();
-    for scenario in &planned {
-        let location = format!(
-            "{}:{}",
-            scenario.origin.file.display(),
-            scenario.origin.line
-        );
-        let applicable: Vec<&String> = scenario
-            .covers
-            .iter()
-            .filter(|id| run.requirements.applies(id))
-            .collect();
-        let missing = scenario.requires.iter().find_map(|cap| run.missing(*cap));
-        if let Some(reason) = missing {
-            for id in &applicable {
-                judgements
-                    .entry((*id).clone())
-                    .or_default()
-                    .skip_reasons
-                    .push(format!("{}: {reason}", scenario.name));
+    for (scenario, ran) in planned.iter().zip(ran.into_iter().flatten()) {
+        match ran.outcome {
+            None => {
+                let reason = ran.report.skip_reason.clone().unwrap_or_default();
+                for id in scenario
+                    .covers
+                    .iter()
+                    .filter(|id| run.requirements.applies(id))
+                {
+                    judgements
+                        .entry(id.clone())
+                        .or_default()
+                        .skip_reasons
+                        .push(format!("{}: {reason}", scenario.name));
+                }
             }
-            events(&EngineEvent::ScenarioFinished {
-                scenario: &scenario.name,
-                verdict: Verdict::Skip,
-                skip_reason: Some(&reason),
-            });
-            scenario_reports.push(ScenarioReport {
-                name: scenario.name.clone(),
-                title: scenario.title.clone(),
-                location,
-                covers: scenario.covers.clone(),
-                verdict: Verdict::Skip,
-                skip_reason: Some(reason),
-                steps_run: 0,
-                requests: 0,
-                duration_ms: 0,
-            });
-            continue;
+            Some(outcome) => judge_outcome(scenario, outcome, &mut judgements, &mut observations),
         }
-
-        events(&EngineEvent::ScenarioStarted {
-            target: &target.name,
-            scenario: &scenario.name,
-            title: &scenario.title,
-        });
-        let scenario_started = Instant::now();
-        let mut outcome = run_scenario(&run, scenario, events).await;
-        observations.append(&mut outcome.observations);
-        let verdict = outcome.verdict();
-        for id in &outcome.passes {
-            let judgement = judgements.entry(id.clone()).or_default();
-            judgement.raise(Verdict::Pass);
-            judgement.judged_by(&scenario.name);
-        }
-        for (id, finding) in outcome.findings {
-            let judgement = judgements.entry(id.clone()).or_default();
-            judgement.raise(finding.severity);
-            judgement.judged_by(&scenario.name);
-            judgement.findings.push(finding);
-        }
-        for (id, check) in outcome.checks {
-            judgements.entry(id).or_default().checks.push(check);
-        }
-        for (id, reading) in outcome.readings {
-            let judgement = judgements.entry(id.clone()).or_default();
-            if !judgement.readings.contains(&reading) {
-                judgement.readings.push(reading);
-            }
-        }
-        events(&EngineEvent::ScenarioFinished {
-            scenario: &scenario.name,
-            verdict,
-            skip_reason: None,
-        });
-        scenario_reports.push(ScenarioReport {
-            name: scenario.name.clone(),
-            title: scenario.title.clone(),
-            location,
-            covers: scenario.covers.clone(),
-            verdict,
-            skip_reason: None,
-            steps_run: outcome.steps_run,
-            requests: outcome.requests,
-            duration_ms: millis(scenario_started),
-        });
+        scenario_reports.push(ran.report);
     }
 
     let narrowed = plan.selection.is_narrowed() || target_plan.only_requiring.is_some();
@@ -272,6 +338,61 @@ async fn run_target(
         observations,
         secrets: run.take_secrets(),
     })
+}
+
+fn judge_outcome(
+    scenario: &Scenario,
+    mut outcome: ScenarioOutcome,
+    judgements: &mut HashMap<String, Judgement>,
+    observations: &mut Vec<Observation>,
+) {
+    observations.append(&mut outcome.observations);
+    for id in &outcome.passes {
+        let judgement = judgements.entry(id.clone()).or_default();
+        judgement.raise(Verdict::Pass);
+        judgement.judged_by(&scenario.name);
+    }
+    for (id, finding) in outcome.findings {
+        let judgement = judgements.entry(id.clone()).or_default();
+        judgement.raise(finding.severity);
+        judgement.judged_by(&scenario.name);
+        judgement.findings.push(finding);
+    }
+    for (id, check) in outcome.checks {
+        judgements.entry(id).or_default().checks.push(check);
+    }
+    for (id, reading) in outcome.readings {
+        let judgement = judgements.entry(id.clone()).or_default();
+        if !judgement.readings.contains(&reading) {
+            judgement.readings.push(reading);
+        }
+    }
+}
+
+fn scenario_report(
+    scenario: &Scenario,
+    verdict: Verdict,
+    skip_reason: Option<String>,
+    start_ms: u64,
+) -> ScenarioReport {
+    ScenarioReport {
+        name: scenario.name.clone(),
+        title: scenario.title.clone(),
+        location: format!(
+            "{}:{}",
+            scenario.origin.file.display(),
+            scenario.origin.line
+        ),
+        covers: scenario.covers.clone(),
+        verdict,
+        skip_reason,
+        steps_run: 0,
+        requests: 0,
+        duration_ms: 0,
+        start_ms,
+        end_ms: start_ms,
+        waits: Vec::new(),
+    }
 }
 
 fn requirement_report(

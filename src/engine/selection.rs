@@ -84,6 +84,7 @@ mod tests {
             tags: tags.iter().map(|t| (*t).to_owned()).collect(),
             requires: Vec::new(),
             phase: Phase::Normal,
+            holds: Vec::new(),
             steps: Vec::new(),
             origin: Origin {
                 file: PathBuf::new(),

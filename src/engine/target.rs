@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 use super::EngineError;
 use super::events::EngineEvent;
 use super::judge::Requirements;
+use super::schedule::needs::wait_ms;
+use super::schedule::time::{TargetTime, Waits};
 use crate::target::clock::{self, CLOCK_PATH, ClockReading, VirtualClock};
 use crate::target::{
     ClientAddresses, ClockError, ClockMode, PreparedRequest, RunIds, TargetClient,
@@ -32,7 +34,8 @@ pub(crate) struct SharedTarget<'a> {
     pub(crate) requirements: Requirements<'a>,
     pub(crate) ids: &'a RunIds,
     pub(crate) client: TargetClient,
-    pub(crate) clock: VirtualClock,
+    /// Every scenario's waits, and the clock they move.
+    pub(crate) waits: Waits<TargetClock>,
     addresses: ClientAddresses,
     /// Held while signing in, so concurrent scenarios sign in once.
     admin: tokio::sync::Mutex<AdminToken>,
@@ -50,6 +53,7 @@ impl<'a> SharedTarget<'a> {
             secrets.push(account.password.clone());
         }
         secrets.extend(target.appmixer_jwt_secret.clone());
+        let client = TargetClient::new(target)?;
         Ok(SharedTarget {
             target,
             requirements: Requirements {
@@ -57,8 +61,14 @@ impl<'a> SharedTarget<'a> {
                 profiles: &target.profiles,
             },
             ids,
-            client: TargetClient::new(target)?,
-            clock: VirtualClock::new(),
+            client: client.clone(),
+            waits: Waits::new(
+                TargetClock {
+                    client,
+                    clock: VirtualClock::new(),
+                },
+                target.clock,
+            ),
             addresses: ClientAddresses::new(target.forwarded_for),
             admin: tokio::sync::Mutex::new(AdminToken::default()),
             secrets: Mutex::new(secrets),
@@ -123,11 +133,11 @@ impl<'a> SharedTarget<'a> {
             .limits
             .appmixer_token_lifetime_s
             .saturating_mul(500);
-        let fresh = self.clock.now_ms().saturating_sub(admin.signed_in_at_ms) < half_life_ms;
+        let fresh = self.clock().now_ms().saturating_sub(admin.signed_in_at_ms) < half_life_ms;
         if matches!(admin.token, Some(Ok(_))) && fresh || matches!(admin.token, Some(Err(_))) {
             return admin.token.clone();
         }
-        admin.signed_in_at_ms = self.clock.now_ms();
+        admin.signed_in_at_ms = self.clock().now_ms();
         let Some(account) = &self.target.admin else {
             return admin.token.clone();
         };
@@ -155,7 +165,8 @@ impl<'a> SharedTarget<'a> {
         admin.token.clone()
     }
 
-    /// Waits as a wait step says: advances the test clock or really sleeps.
+    /// Waits as a wait step says: registers the wake-up with the target's waits, which advance the test
+    /// clock once every scenario waits, or really sleep.
     pub(crate) async fn wait(
         &self,
         wait: &Wait,
@@ -163,28 +174,48 @@ impl<'a> SharedTarget<'a> {
         step: &str,
         events: &mut dyn FnMut(&EngineEvent<'_>),
     ) -> Result<(), ClockError> {
-        let total_ms = self.wait_ms(wait);
+        let total_ms = wait_ms(self.target, wait);
         events(&EngineEvent::WaitStarted {
             scenario,
             step,
             total_ms,
             clock: self.target.clock,
         });
-        let result = match self.target.clock {
-            ClockMode::Control => self.advance(total_ms).await,
-            ClockMode::Real => {
-                clock::sleep(total_ms, &mut |elapsed_ms| {
-                    events(&EngineEvent::WaitProgress {
-                        elapsed_ms,
-                        total_ms,
-                    });
-                })
-                .await;
-                Ok(())
-            }
-        };
+        let wake_at_ms = self.clock().now_ms().saturating_add(total_ms);
+        let result = self
+            .waits
+            .wait_until(wake_at_ms, &mut |elapsed_ms| {
+                events(&EngineEvent::WaitProgress {
+                    scenario,
+                    step,
+                    elapsed_ms,
+                    total_ms,
+                });
+            })
+            .await;
         events(&EngineEvent::WaitFinished { scenario, step });
         result
+    }
+
+    /// The run's virtual time on this target.
+    pub(crate) fn clock(&self) -> &VirtualClock {
+        &self.waits.time().clock
+    }
+
+    pub(crate) fn missing(&self, capability: Capability) -> Option<String> {
+        missing(self.target, capability)
+    }
+}
+
+/// The target's time as the waits see it: the run's virtual clock, moved through the test-clock protocol.
+pub(crate) struct TargetClock {
+    client: TargetClient,
+    clock: VirtualClock,
+}
+
+impl TargetTime for TargetClock {
+    fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
     }
 
     /// Advances the test clock, and checks every instance's clock moved with it.
@@ -199,61 +230,8 @@ impl<'a> SharedTarget<'a> {
         }
     }
 
-    /// How long a wait step waits on this target.
-    pub(crate) fn wait_ms(&self, wait: &Wait) -> u64 {
-        match wait {
-            Wait::Millis(ms) => *ms,
-            Wait::Window {
-                window,
-                offset_ms,
-                minus_slack,
-            } => {
-                let window_ms = self.target.limits.window_ms(*window);
-                if *minus_slack {
-                    // Twice the slack: the requests since the step's mark took some of the window
-                    // already, and the probe after this wait must stay inside its `within` margin.
-                    window_ms.saturating_sub(self.target.slack_ms.saturating_mul(2))
-                } else {
-                    window_ms.saturating_add_signed(*offset_ms)
-                }
-            }
-        }
-    }
-
-    pub(crate) fn missing(&self, capability: Capability) -> Option<String> {
-        let target = self.target;
-        let why = match capability {
-            Capability::ClockControl => (target.clock != ClockMode::Control)
-                .then(|| "the target's clock is real".to_owned()),
-            Capability::OpenSignup => target
-                .user_create_scope
-                .as_ref()
-                .map(|scope| format!("creating users needs the `{scope}` scope on this target")),
-            Capability::CreateScope => match (&target.user_create_scope, &target.admin) {
-                (None, _) => Some("no user_create_scope is configured".to_owned()),
-                (Some(_), None) => Some("no admin account is configured".to_owned()),
-                (Some(_), Some(_)) => None,
-            },
-            Capability::AdminAccount => target
-                .admin
-                .is_none()
-                .then(|| "no admin account is configured".to_owned()),
-            Capability::CreditsafeAccount => target
-                .creditsafe
-                .is_none()
-                .then(|| "no creditsafe account is configured".to_owned()),
-            Capability::TokenSecret => target
-                .appmixer_jwt_secret
-                .is_none()
-                .then(|| "no secrets.appmixer_jwt_secret is configured".to_owned()),
-            Capability::ForwardedFor => (!target.forwarded_for).then(|| {
-                "the target does not trust X-Forwarded-For (forwarded_for = false)".to_owned()
-            }),
-            Capability::UntrustedForwardedFor => target.forwarded_for.then(|| {
-                "the target is declared to trust X-Forwarded-For (forwarded_for = true)".to_owned()
-            }),
-        }?;
-        Some(format!("needs {}; {why}", capability.as_str()))
+    async fn sleep(&self, ms: u64, progress: &mut dyn FnMut(u64)) {
+        clock::sleep(ms, progress).await;
     }
 }
 
@@ -262,3 +240,40 @@ const _: () = {
     const fn shared_by_reference<T: Sync>() {}
     shared_by_reference::<SharedTarget<'static>>();
 };
+
+/// Why the target lacks a capability a scenario requires, or `None` when it has it.
+pub(crate) fn missing(target: &TargetDescription, capability: Capability) -> Option<String> {
+    let why = match capability {
+        Capability::ClockControl => {
+            (target.clock != ClockMode::Control).then(|| "the target's clock is real".to_owned())
+        }
+        Capability::OpenSignup => target
+            .user_create_scope
+            .as_ref()
+            .map(|scope| format!("creating users needs the `{scope}` scope on this target")),
+        Capability::CreateScope => match (&target.user_create_scope, &target.admin) {
+            (None, _) => Some("no user_create_scope is configured".to_owned()),
+            (Some(_), None) => Some("no admin account is configured".to_owned()),
+            (Some(_), Some(_)) => None,
+        },
+        Capability::AdminAccount => target
+            .admin
+            .is_none()
+            .then(|| "no admin account is configured".to_owned()),
+        Capability::CreditsafeAccount => target
+            .creditsafe
+            .is_none()
+            .then(|| "no creditsafe account is configured".to_owned()),
+        Capability::TokenSecret => target
+            .appmixer_jwt_secret
+            .is_none()
+            .then(|| "no secrets.appmixer_jwt_secret is configured".to_owned()),
+        Capability::ForwardedFor => (!target.forwarded_for).then(|| {
+            "the target does not trust X-Forwarded-For (forwarded_for = false)".to_owned()
+        }),
+        Capability::UntrustedForwardedFor => target.forwarded_for.then(|| {
+            "the target is declared to trust X-Forwarded-For (forwarded_for = true)".to_owned()
+        }),
+    }?;
+    Some(format!("needs {}; {why}", capability.as_str()))
+}

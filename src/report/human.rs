@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 use anstyle::{AnsiColor, Effects, Style};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::engine::{EngineEvent, RequirementReport, RunReport, Summary, TargetReport, Verdict};
 use crate::target::ClockMode;
@@ -22,7 +22,9 @@ pub struct HumanReporter {
     progress: bool,
     /// List every requirement in full, not only those needing attention.
     verbose: bool,
-    bar: Option<ProgressBar>,
+    /// One bar per real wait under way, keyed by scenario and step: concurrent scenarios wait at once.
+    bars: MultiProgress,
+    waits: Vec<((String, String), ProgressBar)>,
 }
 
 impl HumanReporter {
@@ -32,7 +34,8 @@ impl HumanReporter {
             color,
             progress,
             verbose: false,
-            bar: None,
+            bars: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+            waits: Vec::new(),
         }
     }
 
@@ -436,30 +439,57 @@ pub fn id_ranges(ids: &[&str]) -> String {
 impl super::Reporter for HumanReporter {
     fn handle(&mut self, event: &EngineEvent<'_>) -> io::Result<()> {
         match event {
+            EngineEvent::RunStarted {
+                targets,
+                scenarios,
+                projected_ms,
+                ..
+            } => {
+                let line = format!(
+                    "{scenarios} scenarios on {targets} target(s), projected {} (`authconform plan` shows the schedule)",
+                    super::plan::duration(*projected_ms)
+                );
+                writeln!(self.out, "{}", self.paint(dim(), &line))
+            }
             EngineEvent::WaitStarted {
+                scenario,
                 step,
                 total_ms,
                 clock: ClockMode::Real,
-                ..
             } if self.progress => {
-                let bar =
-                    ProgressBar::with_draw_target(Some(*total_ms), ProgressDrawTarget::stderr());
+                let bar = self.bars.add(ProgressBar::new(*total_ms));
                 if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {eta} left") {
                     bar.set_style(style.progress_chars("=> "));
                 }
-                bar.set_message(format!("waiting: {step}"));
-                self.bar = Some(bar);
+                bar.set_message(format!("{scenario}: {step}"));
+                self.waits
+                    .push((((*scenario).to_owned(), (*step).to_owned()), bar));
                 Ok(())
             }
-            EngineEvent::WaitProgress { elapsed_ms, .. } => {
-                if let Some(bar) = &self.bar {
+            EngineEvent::WaitProgress {
+                scenario,
+                step,
+                elapsed_ms,
+                ..
+            } => {
+                if let Some((_, bar)) = self
+                    .waits
+                    .iter()
+                    .find(|(key, _)| key.0 == *scenario && key.1 == *step)
+                {
                     bar.set_position(*elapsed_ms);
                 }
                 Ok(())
             }
-            EngineEvent::WaitFinished { .. } => {
-                if let Some(bar) = self.bar.take() {
+            EngineEvent::WaitFinished { scenario, step } => {
+                if let Some(at) = self
+                    .waits
+                    .iter()
+                    .position(|(key, _)| key.0 == *scenario && key.1 == *step)
+                {
+                    let (_, bar) = self.waits.remove(at);
                     bar.finish_and_clear();
+                    self.bars.remove(&bar);
                 }
                 Ok(())
             }

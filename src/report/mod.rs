@@ -1,6 +1,6 @@
-//! Reporters: turn engine events into human, JSON, JUnit, HTML and GitHub output, and a load run into human,
-//! JSON, JUnit and HTML (a page of charts) output with its progress. Each writes to a `dyn Write`; [`output`]
-//! opens them.
+//! Reporters: turn engine events into human, JSON, JUnit, HTML and GitHub output, a load run into human,
+//! JSON, JUnit and HTML (a page of charts) output with its progress, and a projected schedule into text.
+//! Each writes to a `dyn Write`; [`output`] opens them.
 
 mod curl;
 mod github;
@@ -12,8 +12,10 @@ pub mod load;
 mod load_html;
 mod load_progress;
 pub mod output;
+mod plan;
 mod redact;
 mod sink;
+mod timeline;
 
 pub use curl::reproduce as curl_command;
 pub use github::{GithubReporter, annotations as github_annotations, markdown as github_markdown};
@@ -23,5 +25,6 @@ pub use json::JsonReporter;
 pub use junit::JunitReporter;
 pub use load_html::write_load_html;
 pub use load_progress::LoadProgress;
+pub use plan::write_plan;
 pub use redact::{Redactor, prepare_run, prepare_target};
 pub use sink::{Reporter, ReporterSet};

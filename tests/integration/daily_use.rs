@@ -38,6 +38,7 @@ async fn reference_run(
         targets: vec![TargetPlan::new(target)],
         selection: Selection::new(&only, &[]).unwrap(),
         strict: false,
+        jobs: authconform::engine::DEFAULT_JOBS,
     };
     let report = engine::run(&suite, &plan, &mut |event| reporters.handle(event))
         .await

@@ -632,6 +632,7 @@ async fn real_waits_sleep_and_report_progress() {
         targets: vec![TargetPlan::new(target(&server.uri(), ClockMode::Real))],
         selection: Selection::all(),
         strict: false,
+        jobs: authconform::engine::DEFAULT_JOBS,
     };
     let mut waits = Vec::new();
     let report = engine::run(&suite, &plan, &mut |event| {
@@ -681,6 +682,7 @@ async fn an_unreachable_target_is_an_error_not_a_verdict() {
         ))],
         selection: Selection::all(),
         strict: false,
+        jobs: authconform::engine::DEFAULT_JOBS,
     };
     let err = engine::run(&suite(vec![]), &plan, &mut |_| {})
         .await
@@ -696,6 +698,7 @@ async fn a_control_clock_target_without_the_protocol_is_a_description_error() {
         targets: vec![TargetPlan::new(target(&server.uri(), ClockMode::Control))],
         selection: Selection::all(),
         strict: false,
+        jobs: authconform::engine::DEFAULT_JOBS,
     };
     let err = engine::run(&suite(vec![]), &plan, &mut |_| {})
         .await

@@ -130,6 +130,7 @@ async fn reference_run_to_html(faults: Vec<Fault>, path: &Path) -> (Suite, RunRe
         targets: vec![TargetPlan::new(target)],
         selection: Selection::all(),
         strict: false,
+        jobs: authconform::engine::DEFAULT_JOBS,
     };
     let file = std::fs::File::create(path).expect("the report file is created");
     let mut reporters = ReporterSet::new(false);
@@ -514,5 +515,31 @@ async fn the_command_line_writes_the_html_report_next_to_the_human_one() {
         crate::cli::stderr(&refused).contains("--format github is a report of `run`"),
         "{}",
         crate::cli::stderr(&refused)
+    );
+}
+
+#[test]
+fn the_timeline_draws_each_scenario_with_its_waits_shaded_and_failures_marked() {
+    let html = render(|out| Box::new(HtmlReporter::new(out, false)), false);
+    let start = html
+        .find("<details class=\"timeline\"")
+        .expect("a timeline");
+    let timeline = &html[start..start + html[start..].find("</details>").unwrap()];
+    assert!(
+        timeline.contains("1 scenario over 1h01m of virtual time"),
+        "{timeline}"
+    );
+    assert!(
+        timeline.contains("class=\"bar fail failed\""),
+        "the failed scenario's bar is outlined: {timeline}"
+    );
+    assert!(timeline.contains("class=\"fail-mark\""), "{timeline}");
+    assert!(
+        timeline.contains("<rect class=\"wait\""),
+        "its wait is shaded: {timeline}"
+    );
+    assert!(
+        timeline.contains("waits 1h (wait out the window)"),
+        "{timeline}"
     );
 }

@@ -13,6 +13,7 @@ mod html_report;
 mod load;
 mod misbehaving;
 mod mutants;
+mod plan;
 mod precision;
 #[path = "../../reference-server/tests/http/redis_server.rs"]
 #[expect(

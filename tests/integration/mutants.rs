@@ -142,6 +142,7 @@ pub(crate) async fn check(
         targets: vec![TargetPlan::new(target)],
         selection: Selection::new(only, &[]).unwrap(),
         strict: true,
+        jobs: authconform::engine::DEFAULT_JOBS,
     };
     let report = engine::run(suite, &plan, &mut |_| {}).await.unwrap();
     server.shutdown().await.unwrap();

@@ -167,6 +167,7 @@ async fn three_instances_on_one_redis_pass_the_whole_suite_across_their_urls() {
         targets,
         selection: Selection::all(),
         strict: true,
+        jobs: authconform::engine::DEFAULT_JOBS,
     };
     let started = Instant::now();
     let report = engine::run(&suite, &plan, &mut |_| {})
@@ -257,6 +258,10 @@ async fn instances_whose_limits_are_not_global_fail_the_global_limit_checks() {
         )
         .unwrap(),
         strict: true,
+        // One-second windows leave 700 ms for a burst and its probe: scenarios beside it on a busy
+        // machine would push it past its `within` margin. Real mode side by side is measured by
+        // scripts/bench-real-mode.sh on windows of seconds.
+        jobs: 1,
     };
     let report = engine::run(&suite, &plan, &mut |_| {}).await.unwrap();
     shutdown(servers).await;

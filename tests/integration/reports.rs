@@ -201,6 +201,13 @@ pub fn report() -> RunReport {
             steps_run: 3,
             requests: 12,
             duration_ms: 80,
+            start_ms: 0,
+            end_ms: 3_700_000,
+            waits: vec![authconform::engine::WaitSpan {
+                step: "wait out the window".into(),
+                start_ms: 100,
+                end_ms: 3_601_100,
+            }],
         }],
         observations: vec![Observation {
             scenario: "appmixer-token-is-a-jwt".into(),

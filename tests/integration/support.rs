@@ -139,6 +139,7 @@ pub fn scenario(name: &str, covers: &[&str], steps: Vec<Step>) -> Scenario {
         tags: Vec::new(),
         requires: Vec::new(),
         phase: Phase::Normal,
+        holds: Vec::new(),
         steps,
         origin: origin(),
     }
@@ -170,6 +171,7 @@ pub async fn run_plan(suite: &Suite, target: TargetDescription, strict: bool) ->
         targets: vec![TargetPlan::new(target)],
         selection: Selection::all(),
         strict,
+        jobs: authconform::engine::DEFAULT_JOBS,
     };
     engine::run(suite, &plan, &mut |_| {})
         .await

@@ -206,6 +206,7 @@ async fn check(suite: &Suite, variant: &Variant) -> RunReport {
         targets: vec![TargetPlan::new(server.description(variant))],
         selection: Selection::new(&only, &[]).unwrap(),
         strict: true,
+        jobs: authconform::engine::DEFAULT_JOBS,
     };
     tokio::time::timeout(RUN_TIMEOUT, engine::run(suite, &plan, &mut |_| {}))
         .await

@@ -153,6 +153,57 @@ pub enum Phase {
     Lockout,
 }
 
+/// A part of the target whose counts a scenario can disturb or depend on (docs/scenario-format.md,
+/// "Running beside other scenarios").
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Resource {
+    /// The one client address every scenario shares when the target does not trust `X-Forwarded-For`:
+    /// its per-IP signup count.
+    ClientAddress,
+    /// Every request to one path, whoever sends it (a lockout may be keyed on the whole endpoint).
+    Endpoint(String),
+}
+
+impl Resource {
+    /// Parses `client-address` or `endpoint:/path`.
+    pub fn parse(text: &str) -> Option<Resource> {
+        if text == "client-address" {
+            return Some(Resource::ClientAddress);
+        }
+        text.strip_prefix("endpoint:")
+            .filter(|path| path.starts_with('/'))
+            .map(|path| Resource::Endpoint(path.to_owned()))
+    }
+}
+
+impl std::fmt::Display for Resource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Resource::ClientAddress => f.write_str("client-address"),
+            Resource::Endpoint(path) => write!(f, "endpoint:{path}"),
+        }
+    }
+}
+
+/// How a scenario holds a resource while it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HoldMode {
+    /// It uses the resource but counts nothing on it: others that do the same may run beside it.
+    Shared,
+    /// Its checks count on the resource: nothing else that uses it may run beside it.
+    Exclusive,
+}
+
+/// A resource a scenario declares in its file (`exclusive = [...]`, `shared = [...]`), on top of what the
+/// runner derives from its steps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hold {
+    pub resource: Resource,
+    pub mode: HoldMode,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Scenario {
     pub name: String,
@@ -163,6 +214,8 @@ pub struct Scenario {
     pub tags: Vec<String>,
     pub requires: Vec<Capability>,
     pub phase: Phase,
+    /// Resources declared in the file; the scheduler adds those it derives.
+    pub holds: Vec<Hold>,
     pub steps: Vec<Step>,
     pub origin: Origin,
 }

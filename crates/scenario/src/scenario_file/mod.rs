@@ -15,9 +15,10 @@ use toml::de::{DeTable, DeValue};
 use crate::catalogue_file::parse_profiles_spanned;
 use crate::diagnostics::{Diagnostic, Diagnostics, Related, SourceFile, did_you_mean, suggest};
 use crate::model::{
-    Action, Blame, Body, Capability, Catalogue, Expectations, JsonTemplate, JsonType,
-    JwtExpectation, Level, Matcher, Origin, Phase, Precondition, Profile, RequestSpec, RequestStep,
-    Requirement, Scenario, StatusPattern, StatusSet, Step, Suite, Tally, Wait, WindowName, Within,
+    Action, Blame, Body, Capability, Catalogue, Expectations, Hold, HoldMode, JsonTemplate,
+    JsonType, JwtExpectation, Level, Matcher, Origin, Phase, Precondition, Profile, RequestSpec,
+    RequestStep, Requirement, Resource, Scenario, StatusPattern, StatusSet, Step, Suite, Tally, Wait,
+    WindowName, Within,
 };
 use crate::reader::{Reader, Value, describe, get};
 use crate::template::Template;
@@ -25,7 +26,17 @@ use crate::template_syntax::{CapturedRef, may_be_integer, parse_template_with_re
 use steps::read_step;
 
 const SCENARIO_FIELDS: &[&str] = &[
-    "name", "title", "covers", "profiles", "level", "tags", "requires", "phase", "step",
+    "name",
+    "title",
+    "covers",
+    "profiles",
+    "level",
+    "tags",
+    "requires",
+    "phase",
+    "exclusive",
+    "shared",
+    "step",
 ];
 const STEP_FIELDS: &[&str] = &[
     "name",
@@ -352,6 +363,25 @@ fn read_scenario(
         },
         None => Phase::Normal,
     };
+    let mut holds = Vec::new();
+    for (field, mode) in [
+        ("exclusive", HoldMode::Exclusive),
+        ("shared", HoldMode::Shared),
+    ] {
+        let names = get(table, field)
+            .and_then(|value| reader.strings(value, &format!("`{field}`")))
+            .unwrap_or_default();
+        for (name, span) in names {
+            match Resource::parse(&name) {
+                Some(resource) => holds.push(Hold { resource, mode }),
+                None => reader.error(
+                    span,
+                    format!("unknown resource `{name}`"),
+                    Some("expected `client-address` or `endpoint:/path`".into()),
+                ),
+            }
+        }
+    }
     let mut steps = Vec::new();
     if let Some(value) = required(reader, table, "step", &span, "this scenario")
         && let Some(items) = reader.array(value, "`step`")
@@ -378,6 +408,7 @@ fn read_scenario(
         tags,
         requires,
         phase,
+        holds,
         steps,
         origin: origin(reader, &span),
     };

@@ -478,3 +478,40 @@ fn the_admin_token_is_needed_by_a_precondition_or_a_blame_probe() {
         assert!(!step.request_varies(), "{steps}");
     }
 }
+
+#[test]
+fn declared_resources_are_read_with_their_mode() {
+    let scenarios = parse(&file(
+        "exclusive = [\"client-address\", \"endpoint:/authenticate\"]\nshared = [\"endpoint:/user\"]",
+        REQUEST,
+    ));
+    assert_eq!(
+        scenarios[0].holds,
+        vec![
+            Hold {
+                resource: Resource::ClientAddress,
+                mode: HoldMode::Exclusive
+            },
+            Hold {
+                resource: Resource::Endpoint("/authenticate".into()),
+                mode: HoldMode::Exclusive
+            },
+            Hold {
+                resource: Resource::Endpoint("/user".into()),
+                mode: HoldMode::Shared
+            },
+        ]
+    );
+}
+
+#[test]
+fn an_unknown_resource_is_pointed_at() {
+    assert_eq!(
+        errors(&file("exclusive = [\"client-adress\"]", REQUEST)),
+        ["5:14 unknown resource `client-adress`"]
+    );
+    assert_eq!(
+        errors(&file("shared = [\"endpoint:authenticate\"]", REQUEST)),
+        ["5:11 unknown resource `endpoint:authenticate`"]
+    );
+}

@@ -1,0 +1,7 @@
+//! Scheduling: what each scenario needs to itself ([`needs`]), which may start beside which
+//! ([`admission`]), the projected schedule of a run ([`plan`]), and virtual time shared by the scenarios of one target ([`time`]).
+
+pub(crate) mod admission;
+pub(crate) mod needs;
+pub(crate) mod plan;
+pub(crate) mod time;

@@ -1,0 +1,332 @@
+//! What one scenario needs to itself, and what it will cost, known before anything is sent: the resources
+//! it holds (derived from its steps, plus those its file declares), its requests per path and its waits.
+//! Pure: the description of the target and the scenario are all it reads.
+
+use std::collections::BTreeMap;
+
+use authconform_scenario::model::{
+    Action, HoldMode, Phase, RequestStep, Resource, Scenario, Wait, WindowName,
+};
+use authconform_scenario::template::{Expr, Part, Template};
+
+use crate::target::{Limits, TargetDescription};
+
+/// The path that creates users (`POST /user`): anonymous calls count toward the per-IP signup limit.
+const SIGNUP_PATH: &str = "/user";
+
+/// Windows whose counts are kept per client address.
+const SIGNUP_WINDOWS: [WindowName; 2] = [WindowName::SignupIpWindow, WindowName::SignupEmailWindow];
+
+/// One scenario as the scheduler sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ScenarioNeeds {
+    /// Each resource once, with the stronger mode when derived and declared differ.
+    pub(crate) holds: BTreeMap<Resource, HoldMode>,
+    /// `METHOD path` → requests it sends (a path with placeholders as written).
+    pub(crate) requests: BTreeMap<String, u64>,
+    /// Its waits in order, in milliseconds on this target.
+    pub(crate) waits_ms: Vec<u64>,
+    /// Rounds of requests: each step's requests divided among its concurrent senders, rounded up.
+    pub(crate) rounds: u64,
+}
+
+impl ScenarioNeeds {
+    pub(crate) fn total_requests(&self) -> u64 {
+        self.requests.values().sum()
+    }
+
+    pub(crate) fn total_wait_ms(&self) -> u64 {
+        self.waits_ms.iter().sum()
+    }
+
+    /// Whether the two may run at the same time: every resource both hold, both hold shared.
+    pub(crate) fn compatible(&self, other: &ScenarioNeeds) -> bool {
+        self.holds.iter().all(|(resource, mode)| {
+            other
+                .holds
+                .get(resource)
+                .is_none_or(|theirs| *mode == HoldMode::Shared && *theirs == HoldMode::Shared)
+        })
+    }
+
+    /// What it holds, as `resource (mode)` words for the plan.
+    pub(crate) fn describe_holds(&self) -> String {
+        if self.holds.is_empty() {
+            return "nothing".to_owned();
+        }
+        let words: Vec<String> = self
+            .holds
+            .iter()
+            .map(|(resource, mode)| match mode {
+                HoldMode::Exclusive => format!("{resource} (exclusive)"),
+                HoldMode::Shared => format!("{resource} (shared)"),
+            })
+            .collect();
+        words.join(", ")
+    }
+}
+
+/// Derives what a scenario needs on a target (docs/scenario-format.md, "Running beside other scenarios").
+pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> ScenarioNeeds {
+    let mut holds: BTreeMap<Resource, HoldMode> = BTreeMap::new();
+    let mut hold = |resource: Resource, mode: HoldMode| {
+        let entry = holds.entry(resource).or_insert(mode);
+        *entry = (*entry).max(mode);
+    };
+    let mut requests: BTreeMap<String, u64> = BTreeMap::new();
+    let mut waits_ms = Vec::new();
+    let mut rounds = 0;
+    let mut signs_up = false;
+    let mut counts_signups = false;
+    let endpoint_mode = match scenario.phase {
+        Phase::Lockout => HoldMode::Exclusive,
+        Phase::Normal => HoldMode::Shared,
+    };
+    for step in &scenario.steps {
+        match &step.action {
+            Action::Request(request) => {
+                let path = literal(&request.request.path);
+                let repeat = planned_repeat(request, &target.limits);
+                let key = format!(
+                    "{} {}",
+                    request.request.method,
+                    path.as_deref().unwrap_or(&request.request.path.source)
+                );
+                *requests.entry(key).or_default() += repeat;
+                rounds += repeat.div_ceil(u64::from(request.concurrency.max(1)));
+                if let Some(path) = path {
+                    if request.request.method == "POST" && path == SIGNUP_PATH {
+                        signs_up = true;
+                    }
+                    hold(Resource::Endpoint(path), endpoint_mode);
+                }
+                counts_signups |= request
+                    .within
+                    .as_ref()
+                    .is_some_and(|within| SIGNUP_WINDOWS.contains(&within.window))
+                    || request.repeat.as_ref().is_some_and(names_signup_limit);
+            }
+            Action::Wait(wait) if waits_for_nobody(target, wait, !requests.is_empty()) => {}
+            Action::Wait(wait) => {
+                waits_ms.push(wait_ms(target, wait));
+                counts_signups |=
+                    matches!(wait, Wait::Window { window, .. } if SIGNUP_WINDOWS.contains(window));
+            }
+        }
+    }
+    if !target.forwarded_for && (signs_up || counts_signups) {
+        let mode = if counts_signups {
+            HoldMode::Exclusive
+        } else {
+            HoldMode::Shared
+        };
+        hold(Resource::ClientAddress, mode);
+    }
+    for declared in &scenario.holds {
+        hold(declared.resource.clone(), declared.mode);
+    }
+    ScenarioNeeds {
+        holds,
+        requests,
+        waits_ms,
+        rounds,
+    }
+}
+
+/// Whether a wait can be skipped: one on the IP window before the scenario's first request only waits out
+/// the signups other scenarios made from the same address, and a scenario with an address of its own (the
+/// target trusts `X-Forwarded-For`) shares it with nobody.
+pub(crate) fn waits_for_nobody(target: &TargetDescription, wait: &Wait, sent_before: bool) -> bool {
+    target.forwarded_for
+        && !sent_before
+        && matches!(
+            wait,
+            Wait::Window {
+                window: WindowName::SignupIpWindow,
+                ..
+            }
+        )
+}
+
+/// How long a wait step waits on this target.
+pub(crate) fn wait_ms(target: &TargetDescription, wait: &Wait) -> u64 {
+    match wait {
+        Wait::Millis(ms) => *ms,
+        Wait::Window {
+            window,
+            offset_ms,
+            minus_slack,
+        } => {
+            let window_ms = target.limits.window_ms(*window);
+            if *minus_slack {
+                // Twice the slack: the requests since the step's mark took some of the window already, and
+                // the probe after this wait must stay inside its `within` margin.
+                window_ms.saturating_sub(target.slack_ms.saturating_mul(2))
+            } else {
+                window_ms.saturating_add_signed(*offset_ms)
+            }
+        }
+    }
+}
+
+/// The path when it has no placeholders.
+fn literal(template: &Template) -> Option<String> {
+    match template.parts.as_slice() {
+        [Part::Literal(text)] => Some(text.clone()),
+        [] => Some(String::new()),
+        _ => None,
+    }
+}
+
+fn names_signup_limit(template: &Template) -> bool {
+    template.any(&|expr| {
+        matches!(
+            expr,
+            Expr::Limit(
+                authconform_scenario::template::LimitName::SignupEmail
+                    | authconform_scenario::template::LimitName::SignupIp
+            )
+        )
+    })
+}
+
+/// How many requests a step sends: its `repeat` evaluated on the target's limits (1 when it has none, or
+/// when the count depends on something only known while running).
+fn planned_repeat(step: &RequestStep, limits: &Limits) -> u64 {
+    let Some(repeat) = &step.repeat else {
+        return 1;
+    };
+    let value = match repeat.parts.as_slice() {
+        [Part::Expr(expr)] => evaluate(expr, limits),
+        [Part::Literal(text)] => text.trim().parse().ok(),
+        _ => None,
+    };
+    value.map_or(1, |value| u64::try_from(value.max(0)).unwrap_or(0))
+}
+
+fn evaluate(expr: &Expr, limits: &Limits) -> Option<i64> {
+    match expr {
+        Expr::Integer(value) => Some(*value),
+        Expr::Limit(name) => i64::try_from(limits.limit(*name)).ok(),
+        Expr::Offset(inner, offset) => evaluate(inner, limits).map(|v| v.saturating_add(*offset)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use authconform_scenario::model::Profile;
+    use authconform_scenario::{parse_catalogue, parse_scenario_file};
+
+    use super::*;
+
+    fn target(forwarded_for: bool) -> TargetDescription {
+        let mut target = TargetDescription::new(
+            reqwest::Url::parse("http://127.0.0.1:1/").unwrap(),
+            vec![Profile::Appmixer6],
+        );
+        target.forwarded_for = forwarded_for;
+        target
+    }
+
+    fn scenario(body: &str) -> Scenario {
+        let catalogue = parse_catalogue(
+            Path::new("requirements.toml"),
+            "[[requirement]]\nid = \"XY-ONE-01\"\nlevel = \"must\"\nprofiles = [\"appmixer-6\"]\n\
+             requirement = \"One.\"\nclause = \"One.\"\nsource = \"Doc\"\n",
+        )
+        .unwrap();
+        let text =
+            format!("[[scenario]]\nname = \"s\"\ntitle = \"S\"\ncovers = [\"XY-ONE-01\"]\n{body}");
+        match parse_scenario_file(Path::new("s.toml"), &text, &catalogue) {
+            Ok(mut scenarios) => scenarios.remove(0),
+            Err(diagnostics) => panic!("{diagnostics}"),
+        }
+    }
+
+    const SIGNUP: &str = "[[scenario.step]]\nrequest.method = \"POST\"\nrequest.path = \"/user\"\n";
+    const COUNTED_SIGNUPS: &str = "[[scenario.step]]\nrequest.method = \"POST\"\nrequest.path = \"/user\"\nrepeat = \"{{limits.signup_ip + 1}}\"\n";
+    const IP_WAIT: &str = "[[scenario.step]]\nwait.window = \"signup_ip_window\"\n";
+    const FLOOD: &str = "[[scenario.step]]\nrequest.method = \"POST\"\nrequest.path = \"/authenticate\"\nrepeat = \"{{limits.cs_overall_threshold - 1}}\"\n";
+
+    fn holds(needs: &ScenarioNeeds) -> Vec<String> {
+        needs
+            .holds
+            .iter()
+            .map(|(r, m)| format!("{r} {m:?}"))
+            .collect()
+    }
+
+    #[test]
+    fn a_signup_shares_the_client_address_only_when_it_is_one_for_all() {
+        let plain = scenario(SIGNUP);
+        assert_eq!(
+            holds(&needs(&plain, &target(false))),
+            ["client-address Shared", "endpoint:/user Shared"]
+        );
+        assert_eq!(
+            holds(&needs(&plain, &target(true))),
+            ["endpoint:/user Shared"]
+        );
+    }
+
+    #[test]
+    fn a_check_that_counts_signups_holds_the_client_address_to_itself() {
+        for body in [COUNTED_SIGNUPS.to_owned(), format!("{IP_WAIT}{SIGNUP}")] {
+            let counted = needs(&scenario(&body), &target(false));
+            assert_eq!(
+                counted.holds.get(&Resource::ClientAddress),
+                Some(&HoldMode::Exclusive),
+                "{body}"
+            );
+            let shared = needs(&scenario(SIGNUP), &target(false));
+            assert!(!counted.compatible(&shared) && !shared.compatible(&counted));
+        }
+        let own_address = needs(&scenario(COUNTED_SIGNUPS), &target(true));
+        assert!(own_address.compatible(&needs(&scenario(COUNTED_SIGNUPS), &target(true))));
+    }
+
+    #[test]
+    fn a_lockout_holds_every_endpoint_it_calls_to_itself() {
+        let lockout = needs(
+            &scenario(&format!("phase = \"lockout\"\n{FLOOD}")),
+            &target(true),
+        );
+        let normal = needs(&scenario(FLOOD), &target(true));
+        assert_eq!(holds(&lockout), ["endpoint:/authenticate Exclusive"]);
+        assert!(normal.compatible(&normal));
+        assert!(!lockout.compatible(&normal) && !normal.compatible(&lockout));
+        assert!(lockout.compatible(&needs(&scenario(SIGNUP), &target(true))));
+    }
+
+    #[test]
+    fn a_declared_hold_is_added_and_the_stronger_mode_wins() {
+        let declared = scenario(&format!("exclusive = [\"endpoint:/user\"]\n{SIGNUP}"));
+        assert_eq!(
+            holds(&needs(&declared, &target(true))),
+            ["endpoint:/user Exclusive"]
+        );
+    }
+
+    #[test]
+    fn requests_and_waits_are_counted_on_the_target_limits() {
+        let mut target = target(false);
+        target.limits.cs_overall_threshold = 200;
+        target.limits.signup_ip_window_ms = 60_000;
+        let needs = needs(&scenario(&format!("{IP_WAIT}{FLOOD}{SIGNUP}")), &target);
+        assert_eq!(
+            needs.requests,
+            BTreeMap::from([
+                ("POST /authenticate".to_owned(), 199),
+                ("POST /user".to_owned(), 1)
+            ])
+        );
+        assert_eq!(needs.waits_ms, [61_000]);
+        assert_eq!(
+            (needs.total_requests(), needs.total_wait_ms()),
+            (200, 61_000)
+        );
+    }
+}

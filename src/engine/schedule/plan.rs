@@ -1,0 +1,184 @@
+//! The projected schedule of a run, known before anything is sent: which scenario runs when and holding
+//! what, the wall time it should take for each target's clock mode and windows, the requests per endpoint
+//! and what will be locked out. `authconform plan` prints it; `run` announces its projected time.
+
+use std::collections::BTreeMap;
+
+use authconform_scenario::model::{HoldMode, Phase, Resource, Suite};
+use serde::Serialize;
+
+use super::admission::{Slot, project};
+use super::needs::{ScenarioNeeds, needs};
+use crate::engine::run::{RunPlan, planned_scenarios};
+use crate::engine::target::missing;
+use crate::target::ClockMode;
+
+/// What one round of requests (one request, or one of each concurrent sender) is taken to cost in the
+/// projection: a nearby server answers in milliseconds.
+pub const PROJECTED_REQUEST_MS: u64 = 2;
+
+/// What one advance of a test clock is taken to cost.
+const PROJECTED_ADVANCE_MS: u64 = 5;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub jobs: usize,
+    pub targets: Vec<TargetSchedule>,
+    /// The whole run's projected wall time: targets side by side, or one after another with one job.
+    pub projected_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetSchedule {
+    pub name: String,
+    pub clock: ClockMode,
+    pub forwarded_for: bool,
+    /// In suite order; offsets in virtual milliseconds since the target's run begins.
+    pub scenarios: Vec<PlannedScenario>,
+    /// Virtual time from the first start to the last end.
+    pub span_ms: u64,
+    /// Projected wall time with these jobs: the span with a real clock, the requests alone with a test clock.
+    pub projected_ms: u64,
+    /// The same with as many jobs as scenarios: the floor the resources allow.
+    pub floor_ms: u64,
+    /// The same with one job (today's order).
+    pub one_by_one_ms: u64,
+    /// `METHOD path` → requests.
+    pub requests: BTreeMap<String, u64>,
+    pub lockouts: Vec<Lockout>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedScenario {
+    pub name: String,
+    pub start_ms: u64,
+    pub end_ms: u64,
+    /// What it holds, e.g. `client-address (exclusive), endpoint:/user (shared)`.
+    pub holds: String,
+    pub requests: u64,
+    pub wait_ms: u64,
+    /// Why it will not run on this target.
+    pub skipped: Option<String>,
+}
+
+/// An endpoint a scenario will lock out.
+#[derive(Debug, Clone, Serialize)]
+pub struct Lockout {
+    pub endpoint: String,
+    pub scenario: String,
+    /// Virtual time from which it is locked out (about).
+    pub from_ms: u64,
+    pub for_ms: u64,
+}
+
+/// Projects the run without sending anything.
+pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
+    let jobs = run.jobs.max(1);
+    let targets: Vec<TargetSchedule> = run
+        .targets
+        .iter()
+        .map(|target| {
+            let description = &target.description;
+            let mut skipped = Vec::new();
+            let mut runnable = Vec::new();
+            for scenario in planned_scenarios(suite, run, target) {
+                match scenario
+                    .requires
+                    .iter()
+                    .find_map(|cap| missing(description, *cap))
+                {
+                    Some(reason) => skipped.push((scenario, reason)),
+                    None => runnable.push(scenario),
+                }
+            }
+            let all: Vec<ScenarioNeeds> = runnable.iter().map(|s| needs(s, description)).collect();
+            let virtual_slots = project(&all, jobs, &real_ms);
+            let wall = |jobs: usize| -> u64 {
+                let slots = match description.clock {
+                    ClockMode::Real => project(&all, jobs, &real_ms),
+                    ClockMode::Control => project(&all, jobs, &control_ms),
+                };
+                span(&slots)
+            };
+            let mut requests: BTreeMap<String, u64> = BTreeMap::new();
+            for needs in &all {
+                for (endpoint, count) in &needs.requests {
+                    *requests.entry(endpoint.clone()).or_default() += count;
+                }
+            }
+            let mut lockouts = Vec::new();
+            let mut scenarios = Vec::new();
+            for ((scenario, needs), slot) in runnable.iter().zip(&all).zip(&virtual_slots) {
+                if scenario.phase == Phase::Lockout {
+                    for (resource, mode) in &needs.holds {
+                        if let (Resource::Endpoint(path), HoldMode::Exclusive) = (resource, mode) {
+                            lockouts.push(Lockout {
+                                endpoint: path.clone(),
+                                scenario: scenario.name.clone(),
+                                from_ms: slot.start_ms
+                                    + needs.waits_ms.first().copied().unwrap_or(0),
+                                for_ms: description.limits.cs_overall_window_ms,
+                            });
+                        }
+                    }
+                }
+                scenarios.push(PlannedScenario {
+                    name: scenario.name.clone(),
+                    start_ms: slot.start_ms,
+                    end_ms: slot.end_ms,
+                    holds: needs.describe_holds(),
+                    requests: needs.total_requests(),
+                    wait_ms: needs.total_wait_ms(),
+                    skipped: None,
+                });
+            }
+            for (scenario, reason) in skipped {
+                scenarios.push(PlannedScenario {
+                    name: scenario.name.clone(),
+                    start_ms: 0,
+                    end_ms: 0,
+                    holds: String::new(),
+                    requests: 0,
+                    wait_ms: 0,
+                    skipped: Some(reason),
+                });
+            }
+            TargetSchedule {
+                name: description.name.clone(),
+                clock: description.clock,
+                forwarded_for: description.forwarded_for,
+                scenarios,
+                span_ms: span(&virtual_slots),
+                projected_ms: wall(jobs),
+                floor_ms: wall(all.len().max(1)),
+                one_by_one_ms: wall(1),
+                requests,
+                lockouts,
+            }
+        })
+        .collect();
+    let projected_ms = if jobs == 1 {
+        targets.iter().map(|t| t.projected_ms).sum()
+    } else {
+        targets.iter().map(|t| t.projected_ms).max().unwrap_or(0)
+    };
+    Plan {
+        jobs,
+        targets,
+        projected_ms,
+    }
+}
+
+/// A scenario's length when every wait really passes.
+fn real_ms(needs: &ScenarioNeeds) -> u64 {
+    needs.total_wait_ms() + needs.rounds * PROJECTED_REQUEST_MS
+}
+
+/// Its wall time with a test clock: waits cost one advance each at most.
+fn control_ms(needs: &ScenarioNeeds) -> u64 {
+    needs.waits_ms.len() as u64 * PROJECTED_ADVANCE_MS + needs.rounds * PROJECTED_REQUEST_MS
+}
+
+fn span(slots: &[Slot]) -> u64 {
+    slots.iter().map(|s| s.end_ms).max().unwrap_or(0)
+}

@@ -1,0 +1,136 @@
+//! `authconform plan` as text: per target, the projected wall time, the schedule in virtual time with what
+//! each scenario holds, the requests per endpoint and what will be locked out.
+
+use std::io::{self, Write};
+
+use crate::engine::{Plan, PlannedScenario, TargetSchedule};
+use crate::target::ClockMode;
+
+/// Writes the plan for a person to read.
+pub fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    let side_by_side = match (plan.jobs, plan.targets.len()) {
+        (1, _) => "one scenario at a time, one target after another".to_owned(),
+        (jobs, 1) => format!("up to {jobs} scenarios at once"),
+        (jobs, _) => format!("targets side by side, up to {jobs} scenarios each at once"),
+    };
+    writeln!(
+        out,
+        "plan: {} target(s), {side_by_side}; projected wall time {}",
+        plan.targets.len(),
+        duration(plan.projected_ms)
+    )?;
+    for target in &plan.targets {
+        writeln!(out)?;
+        write_target(out, target)?;
+    }
+    Ok(())
+}
+
+fn write_target(out: &mut dyn Write, target: &TargetSchedule) -> io::Result<()> {
+    let (clock, how) = match target.clock {
+        ClockMode::Control => ("control", "test clock: a wait costs one advance"),
+        ClockMode::Real => ("real", "real clock: every wait really passes"),
+    };
+    let trusted = if target.forwarded_for {
+        "X-Forwarded-For trusted: one client address per scenario"
+    } else {
+        "X-Forwarded-For not trusted: one client address for all"
+    };
+    writeln!(out, "{} (clock {clock}; {trusted})", target.name)?;
+    writeln!(
+        out,
+        "  projected {} ({how}); floor {} with unlimited jobs; {} one by one; {} of virtual time",
+        duration(target.projected_ms),
+        duration(target.floor_ms),
+        duration(target.one_by_one_ms),
+        duration(target.span_ms)
+    )?;
+    writeln!(out, "  schedule (virtual time from the target's start):")?;
+    let width = target
+        .scenarios
+        .iter()
+        .map(|s| s.name.len())
+        .max()
+        .unwrap_or(0);
+    let mut running: Vec<&PlannedScenario> = target
+        .scenarios
+        .iter()
+        .filter(|s| s.skipped.is_none())
+        .collect();
+    running.sort_by_key(|s| (s.start_ms, s.end_ms));
+    for scenario in running {
+        let waits = if scenario.wait_ms > 0 {
+            format!(", waits {}", duration(scenario.wait_ms))
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "    {:>9} – {:<9} {:<width$}  {} request(s){waits}; holds {}",
+            clock_time(scenario.start_ms),
+            clock_time(scenario.end_ms),
+            scenario.name,
+            scenario.requests,
+            scenario.holds,
+        )?;
+    }
+    for scenario in &target.scenarios {
+        if let Some(reason) = &scenario.skipped {
+            writeln!(out, "    skipped  {}: {reason}", scenario.name)?;
+        }
+    }
+    writeln!(out, "  requests per endpoint:")?;
+    for (endpoint, count) in &target.requests {
+        writeln!(out, "    {count:>7}  {endpoint}")?;
+    }
+    if target.lockouts.is_empty() {
+        writeln!(out, "  lockouts: none")?;
+    }
+    for lockout in &target.lockouts {
+        writeln!(
+            out,
+            "  lockout: {} is locked out by {} from about {} for {} (a full cs_overall_window). A lockout \
+             keyed on the whole endpoint refuses every client of this server meanwhile, not only this run: \
+             do not point this at a server others use",
+            lockout.endpoint,
+            lockout.scenario,
+            clock_time(lockout.from_ms),
+            duration(lockout.for_ms)
+        )?;
+    }
+    Ok(())
+}
+
+/// `850 ms`, `2.5 s`, `4 min 05 s`, `1 h 02 min`.
+pub(crate) fn duration(ms: u64) -> String {
+    let s = ms / 1000;
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if s < 60 {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    } else if s < 3600 {
+        format!("{} min {:02} s", s / 60, s % 60)
+    } else {
+        format!("{} h {:02} min", s / 3600, (s % 3600) / 60)
+    }
+}
+
+/// `h:mm:ss` on the schedule's axis.
+fn clock_time(ms: u64) -> String {
+    let s = ms / 1000;
+    format!("{}:{:02}:{:02}", s / 3600, (s % 3600) / 60, s % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_at_a_glance() {
+        assert_eq!(duration(850), "850 ms");
+        assert_eq!(duration(2_500), "2.5 s");
+        assert_eq!(duration(245_000), "4 min 05 s");
+        assert_eq!(duration(3_720_000), "1 h 02 min");
+        assert_eq!(clock_time(3_723_000), "1:02:03");
+    }
+}

@@ -1,0 +1,72 @@
+//! `authconform plan`: the schedule a run would follow, printed before anything is sent.
+
+use crate::cli::{authconform, stdout};
+
+/// The documented window ratios scaled by 1/60, on a real clock (what scripts/bench-real-mode.sh runs).
+const SCALED: &[&str] = &[
+    "plan",
+    // Nothing listens here: planning sends nothing.
+    "--target",
+    "http://127.0.0.1:9",
+    "--profile",
+    "appmixer-cloud",
+    "--profile",
+    "creditsafe-connect",
+    "--clock",
+    "real",
+    "--admin",
+    "admin@example.com:secret",
+    "--creditsafe",
+    "connect@example.com:secret",
+    "--limit",
+    "signup_email_window_ms=60000",
+    "--limit",
+    "signup_ip_window_ms=60000",
+    "--limit",
+    "cs_invalid_window_ms=2000",
+    "--limit",
+    "cs_overall_window_ms=5000",
+    "--limit",
+    "cs_overall_threshold=200",
+];
+
+fn plan(extra: &[&str]) -> String {
+    let args: Vec<&str> = SCALED.iter().chain(extra).copied().collect();
+    let output = authconform(&args);
+    assert!(output.status.success(), "{output:?}");
+    stdout(&output)
+}
+
+#[test]
+fn a_real_clock_without_forwarded_for_holds_the_client_address_for_each_signup_check() {
+    insta::assert_snapshot!("plan_real_one_address", plan(&[]));
+}
+
+#[test]
+fn a_real_clock_with_forwarded_for_runs_the_signup_checks_side_by_side() {
+    insta::assert_snapshot!("plan_real_forwarded_for", plan(&["--forwarded-for"]));
+}
+
+#[test]
+fn one_job_plays_the_suite_in_order() {
+    let one = plan(&["--jobs", "1"]);
+    let side_by_side = plan(&[]);
+    assert!(one.contains("one scenario at a time"), "{one}");
+    assert!(
+        side_by_side.contains("up to 8 scenarios at once"),
+        "{side_by_side}"
+    );
+}
+
+#[test]
+fn a_lockout_is_named_with_its_risk_to_every_client_of_the_server() {
+    let text = plan(&[]);
+    assert!(
+        text.contains("/authenticate is locked out by creditsafe-lockout-after-threshold"),
+        "{text}"
+    );
+    assert!(
+        text.contains("refuses every client of this server"),
+        "{text}"
+    );
+}
