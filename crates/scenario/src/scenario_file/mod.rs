@@ -17,8 +17,8 @@ use crate::diagnostics::{Diagnostic, Diagnostics, Related, SourceFile, did_you_m
 use crate::model::{
     Action, Blame, Body, Capability, Catalogue, Expectations, Hold, HoldMode, JsonTemplate,
     JsonType, JwtExpectation, Level, Matcher, Origin, Phase, Precondition, Profile, RequestSpec,
-    RequestStep, Requirement, Resource, Scenario, StatusPattern, StatusSet, Step, Suite, Tally, Wait,
-    WindowName, Within,
+    RequestStep, Requirement, Resource, Scenario, StatusPattern, StatusSet, Step, Suite, Tally,
+    Wait, WindowName, Within,
 };
 use crate::reader::{Reader, Value, describe, get};
 use crate::template::Template;
