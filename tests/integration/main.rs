@@ -14,6 +14,8 @@ mod load;
 mod misbehaving;
 mod mutants;
 mod plan;
+#[path = "../../reference-server/tests/http/redis_instances.rs"]
+mod redis_instances;
 #[path = "../../reference-server/tests/http/redis_server.rs"]
 #[expect(
     dead_code,
