@@ -15,6 +15,8 @@ mod misbehaving;
 mod mutants;
 mod plan;
 mod precision;
+#[path = "../../reference-server/tests/http/redis_instances.rs"]
+mod redis_instances;
 #[path = "../../reference-server/tests/http/redis_server.rs"]
 #[expect(
     dead_code,

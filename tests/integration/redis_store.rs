@@ -7,65 +7,11 @@ use std::time::Instant;
 use authconform::engine::{self, RunPlan, RunReport, Selection, TargetPlan, Verdict};
 use authconform::suite;
 use authconform::target::{Account, ClockMode, TargetDescription};
-use authconform_reference_server::{
-    AppState, AppmixerProfile, Clock, Config, RunningServer, SeedAccount, StoreLocation,
-};
+use authconform_reference_server::{AppmixerProfile, Config, RunningServer, SeedAccount};
 use authconform_scenario::model::{Capability, Profile};
 
+use crate::redis_instances::{admin, connect, on_redis, shutdown, start_instances};
 use crate::redis_server::{Persistence, RedisServer};
-
-fn admin() -> SeedAccount {
-    SeedAccount {
-        username: "admin@example.com".into(),
-        email: Some("admin@example.com".into()),
-        password: "redis-admin-password".into(),
-    }
-}
-
-fn connect() -> SeedAccount {
-    SeedAccount {
-        username: "connect-user@example.com".into(),
-        email: None,
-        password: "redis-connect-password".into(),
-    }
-}
-
-/// A configuration whose state lives in `redis` under `prefix`, test clock on, `X-Forwarded-For` trusted.
-fn on_redis(redis: &RedisServer, prefix: &str, config: Config) -> Config {
-    Config {
-        store: StoreLocation::Redis { url: redis.url(0) },
-        store_prefix: prefix.into(),
-        store_timeout_ms: 500,
-        admin: admin(),
-        creditsafe_account: connect(),
-        test_clock: true,
-        trust_forwarded_for: true,
-        ..config
-    }
-}
-
-async fn start_instance(config: &Config) -> RunningServer {
-    let state = AppState::open(config.clone(), Clock::system())
-        .await
-        .expect("the state opens");
-    RunningServer::start(([127, 0, 0, 1], 0).into(), state)
-        .await
-        .expect("the server binds")
-}
-
-async fn start_instances(config: &Config, count: usize) -> Vec<RunningServer> {
-    let mut servers = Vec::with_capacity(count);
-    for _ in 0..count {
-        servers.push(start_instance(config).await);
-    }
-    servers
-}
-
-async fn shutdown(servers: Vec<RunningServer>) {
-    for server in servers {
-        server.shutdown().await.unwrap();
-    }
-}
 
 /// The runner's description of instances as one target, spread over every URL, with the clock controlled.
 fn target_of(servers: &[RunningServer], profiles: Vec<Profile>) -> TargetDescription {

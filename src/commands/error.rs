@@ -1,0 +1,186 @@
+//! Why a command could not be carried out, and the exit code each cause maps to.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::detect::DetectError;
+use crate::embedded::EmbeddedError;
+use crate::engine::{EngineError, SelectionError};
+use crate::expectations::ExpectationsError;
+use crate::report::output::OutputError;
+use crate::suite::SuiteError;
+use crate::target::DescriptionError;
+
+/// Exit codes, fixed by cause.
+pub mod exit {
+    pub const PASSED: u8 = 0;
+    pub const FAILED: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const RUNTIME: u8 = 3;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Description(#[from] DescriptionError),
+    #[error(transparent)]
+    Selection(#[from] SelectionError),
+    #[error(transparent)]
+    Expectations(#[from] ExpectationsError),
+    /// The selection (`--only`, `--skip`, the profiles) left nothing to check: never a green run.
+    #[error("{0}")]
+    NothingToCheck(String),
+    #[error("{} exists: add --force to overwrite it", path.display())]
+    Exists { path: PathBuf },
+    #[error("init needs a target: add --target URL (or --target-file FILE to start from)")]
+    InitWithoutTarget,
+    #[error(transparent)]
+    Suite(#[from] SuiteError),
+    #[error("{flag} describes a target, but none is given: add --target URL or --target-file FILE")]
+    TargetFlagWithoutTarget { flag: &'static str },
+    #[error("detect needs a target: add --target URL or --target-file FILE")]
+    DetectWithoutTarget,
+    #[error(
+        "--format: more than one format writes to stdout; give all but one a path (`{example}`)"
+    )]
+    SeveralOnStdout { example: &'static str },
+    #[error("--format github is a report of `run`; for load, use junit or json")]
+    GithubForLoad,
+    #[error("no embedded instance serves {profile}")]
+    NoEmbeddedInstance {
+        profile: authconform_scenario::model::Profile,
+    },
+    /// The reference server's flags or address (its message names the flag).
+    #[error("{0}")]
+    ServeSetup(authconform_reference_server::RunError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Embedded(#[from] EmbeddedError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    #[error("could not write the report")]
+    Write(#[source] io::Error),
+    #[error("could not start the async runtime")]
+    Runtime(#[source] io::Error),
+    #[error(transparent)]
+    Load(#[from] crate::load::LoadError),
+    #[error(transparent)]
+    Detect(#[from] DetectError),
+    #[error("the reference server failed")]
+    Serve(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl CommandError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CommandError::Description(_)
+            | CommandError::Selection(_)
+            | CommandError::Expectations(_)
+            | CommandError::NothingToCheck(_)
+            | CommandError::Exists { .. }
+            | CommandError::InitWithoutTarget
+            | CommandError::Suite(_)
+            | CommandError::TargetFlagWithoutTarget { .. }
+            | CommandError::DetectWithoutTarget
+            | CommandError::SeveralOnStdout { .. }
+            | CommandError::GithubForLoad
+            | CommandError::NoEmbeddedInstance { .. }
+            | CommandError::ServeSetup(_)
+            | CommandError::Output(_)
+            | CommandError::Engine(EngineError::ClockProtocol { .. })
+            | CommandError::Load(crate::load::LoadError::Missing { .. }) => exit::USAGE,
+            CommandError::Engine(_)
+            | CommandError::Embedded(_)
+            | CommandError::Write(_)
+            | CommandError::Runtime(_)
+            | CommandError::Serve(_)
+            | CommandError::Load(_)
+            | CommandError::Detect(_) => exit::RUNTIME,
+        }
+    }
+
+    /// What to print under the message: a mistake in the target file, underlined in its text.
+    pub fn snippet(&self, styled: bool) -> Option<String> {
+        match self {
+            CommandError::Description(error) => error.snippet(styled),
+            _ => None,
+        }
+    }
+
+    /// Stdout was closed early (`authconform run | head`): not worth an error.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, CommandError::Write(err) if err.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use super::*;
+    use crate::load::{FloodError, LoadError};
+
+    fn not_found() -> io::Error {
+        io::Error::new(io::ErrorKind::NotFound, "no such file or directory")
+    }
+
+    /// No message in the chain repeats the message of its cause (main prints the whole chain).
+    fn assert_each_cause_once(error: &(dyn Error + 'static)) {
+        let mut current = Some(error);
+        while let Some(error) = current {
+            if let Some(cause) = error.source() {
+                assert!(
+                    !error.to_string().contains(&cause.to_string()),
+                    "`{error}` repeats its cause `{cause}`"
+                );
+            }
+            current = error.source();
+        }
+    }
+
+    #[test]
+    fn a_chain_names_each_cause_once() {
+        let errors = [
+            CommandError::Description(DescriptionError::Read {
+                path: "t.toml".into(),
+                source: not_found(),
+            }),
+            CommandError::Output(OutputError {
+                path: "report.json".into(),
+                source: not_found(),
+            }),
+            CommandError::Write(not_found()),
+            CommandError::Runtime(not_found()),
+            CommandError::Embedded(EmbeddedError::Bind(not_found())),
+            CommandError::Load(LoadError::Flood(FloodError::Empty)),
+            CommandError::Serve(Box::new(not_found())),
+        ];
+        for error in &errors {
+            assert_each_cause_once(error);
+        }
+        let printed = format!(
+            "{:#}",
+            anyhow::Error::from(CommandError::Output(OutputError {
+                path: "reports/report.json".into(),
+                source: not_found(),
+            }))
+        );
+        assert_eq!(
+            printed,
+            "could not create reports/report.json: no such file or directory"
+        );
+    }
+
+    #[test]
+    fn a_client_that_cannot_be_built_is_a_runtime_failure() {
+        let error = CommandError::Detect(DetectError::Client(crate::target::ClientError::Header(
+            "X-Bad".into(),
+        )));
+        assert_eq!(error.exit_code(), exit::RUNTIME);
+        let error = CommandError::Engine(EngineError::Client(crate::target::ClientError::Header(
+            "X-Bad".into(),
+        )));
+        assert_eq!(error.exit_code(), exit::RUNTIME);
+    }
+}

@@ -1,0 +1,60 @@
+//! Dispatch of a parsed command line, and what the commands share: the async runtime and the target the
+//! flags describe.
+
+use crate::cli::{Cli, Command};
+use crate::target::{self, TargetDescription, TargetFlags};
+
+use super::CommandError;
+use super::catalogue::{check_scenarios, requirements};
+use super::detect::detect;
+use super::init::init;
+use super::load::load;
+use super::run::{plan, run};
+use super::serve::serve;
+use super::shell::{completions, man};
+
+/// Runs a parsed command line; `Ok` carries the exit code.
+pub fn execute(cli: Cli) -> Result<u8, CommandError> {
+    match cli.command {
+        Command::Run(args) => run(&args),
+        Command::Plan(args) => plan(&args),
+        Command::Serve(args) => serve(*args),
+        Command::Load(args) => load(&args),
+        Command::Detect(args) => detect(&args),
+        Command::Init(args) => init(&args),
+        Command::Completions(args) => completions(&args),
+        Command::Man(args) => man(&args),
+        Command::Requirements(args) => requirements(&args),
+        Command::CheckScenarios(args) => check_scenarios(&args),
+    }
+}
+
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(CommandError::Runtime)
+}
+
+/// The target the flags describe; `None` when they describe none (the embedded default).
+pub(super) fn explicit_target(
+    target: &TargetFlags,
+) -> Result<Option<TargetDescription>, CommandError> {
+    if target.names_a_target() {
+        Ok(Some(target::load(target)?))
+    } else if let Some(flag) = target.first_target_flag() {
+        Err(CommandError::TargetFlagWithoutTarget { flag })
+    } else {
+        Ok(None)
+    }
+}
+
+/// The target `detect` and `init` probe: the flags' description, with any placeholder profile (detection is
+/// what tells the profiles).
+pub(super) fn detection_target(flags: &TargetFlags) -> Result<TargetDescription, CommandError> {
+    let mut flags = flags.clone();
+    if flags.profiles.is_empty() {
+        flags.profiles.push("creditsafe-connect".into());
+    }
+    Ok(target::load(&flags)?)
+}
