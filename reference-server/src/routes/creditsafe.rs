@@ -56,12 +56,13 @@ pub(crate) async fn authenticate(
     let overall = if fault!(state.config, NoLockout | RefusalsNotCounted) {
         None
     } else if fault!(state.config, CounterNotAtomic) {
-        // Check, yield, then count: concurrent requests all pass the check before any of them counts.
+        // Check, pause, then count: concurrent requests all pass the check before any of them counts. The
+        // pause is long enough that requests in flight together always overlap, however busy the machine.
         let refused = state
             .connect_overall
             .would_refuse(&lockout_key, now_ms)
             .await?;
-        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         let decision = state.connect_overall.attempt(&lockout_key, now_ms).await?;
         refused.then_some(decision)
     } else {
