@@ -5,7 +5,8 @@
 use std::net::SocketAddr;
 
 use authconform_reference_server::{
-    AppState, AppmixerProfile, Config, RunningServer, SeedAccount, StartError, random_password,
+    AppState, AppmixerProfile, Config, PasswordCost, RunningServer, SeedAccount, StartError,
+    random_password,
 };
 use authconform_scenario::model::{Capability, Profile};
 
@@ -104,6 +105,8 @@ impl EmbeddedServers {
                 appmixer_jwt_secret: Some(secret.clone()),
                 test_clock: true,
                 trust_forwarded_for: true,
+                // The accounts live as long as the run: light hashing keeps hundreds of sign-ins cheap.
+                password_cost: PasswordCost::Light,
                 ..Config::default()
             };
             // Seeding hashes passwords and makes an RSA key: off the runtime, all instances at once.

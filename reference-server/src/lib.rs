@@ -44,8 +44,8 @@ mod tokens;
 pub use app::app;
 pub use clock::Clock;
 pub use config::{
-    AppmixerProfile, Config, ConfigError, LockoutScope, SeedAccount, ServerArgs, StoreLocation,
-    WindowKind, random_password,
+    AppmixerProfile, Config, ConfigError, LockoutScope, PasswordCost, SeedAccount, ServerArgs,
+    StoreLocation, WindowKind, random_password,
 };
 #[cfg(feature = "faults")]
 pub use faults::Fault;

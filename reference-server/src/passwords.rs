@@ -1,6 +1,6 @@
-//! Password hashing: argon2id at the OWASP minimum (19 MiB, 2 passes, 1 lane), run on the blocking pool
-//! behind a semaphore sized to the cores, with reused memory, so a sign-in storm neither starves the
-//! runtime nor multiplies 19 MiB by the number of requests in flight.
+//! Password hashing: argon2id at the OWASP minimum (19 MiB, 2 passes, 1 lane), or at a light cost for
+//! throwaway instances, run on the blocking pool behind a semaphore sized to the cores, with reused memory,
+//! so a sign-in storm neither starves the runtime nor multiplies 19 MiB by the number of requests in flight.
 
 use std::sync::Arc;
 
@@ -9,14 +9,21 @@ use parking_lot::Mutex;
 use rand::RngCore;
 use tokio::sync::Semaphore;
 
-/// OWASP's minimum argon2id configuration.
-pub(crate) const MEMORY_KIB: u32 = 19_456;
-pub(crate) const PASSES: u32 = 2;
-pub(crate) const LANES: u32 = 1;
+use crate::config::PasswordCost;
+
+const LANES: u32 = 1;
 const SALT_LEN: usize = 16;
 const HASH_LEN: usize = 32;
 
-/// A stored password: its salt and its argon2id digest under the fixed parameters above.
+/// The argon2id memory (KiB) and passes of a cost: OWASP's minimum, or the light setting.
+fn memory_and_passes(cost: PasswordCost) -> (u32, u32) {
+    match cost {
+        PasswordCost::Owasp => (19_456, 2),
+        PasswordCost::Light => (64, 1),
+    }
+}
+
+/// A stored password: its salt and its argon2id digest under the hasher's parameters.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct PasswordDigest {
     salt: [u8; SALT_LEN],
@@ -73,6 +80,8 @@ pub(crate) struct PasswordHasher {
 
 struct HasherInner {
     argon2: Argon2<'static>,
+    /// The size of one working area, in argon2 blocks of 1 KiB.
+    memory_blocks: usize,
     permits: Semaphore,
     /// The longest a hash may wait for a free hasher before the request is refused (503).
     max_wait: std::time::Duration,
@@ -91,28 +100,36 @@ impl std::fmt::Debug for PasswordHasher {
 }
 
 impl PasswordHasher {
-    /// At most `concurrency` hashes run at once.
+    /// At most `concurrency` hashes run at once, at the OWASP cost.
     #[cfg(test)]
     pub(crate) fn new(concurrency: usize) -> Result<PasswordHasher, HashError> {
-        PasswordHasher::with_max_wait(concurrency, std::time::Duration::from_secs(30))
+        PasswordHasher::with_max_wait(
+            concurrency,
+            PasswordCost::Owasp,
+            std::time::Duration::from_secs(30),
+        )
     }
 
-    /// At most `concurrency` hashes run at once; a hash that waits longer than `max_wait` for its turn
-    /// fails with [`HashError::Busy`].
+    /// At most `concurrency` hashes run at once, each at `cost`; a hash that waits longer than `max_wait`
+    /// for its turn fails with [`HashError::Busy`].
     pub(crate) fn with_max_wait(
         concurrency: usize,
+        cost: PasswordCost,
         max_wait: std::time::Duration,
     ) -> Result<PasswordHasher, HashError> {
+        let (memory_kib, passes) = memory_and_passes(cost);
         let params =
-            Params::new(MEMORY_KIB, PASSES, LANES, Some(HASH_LEN)).map_err(HashError::Argon2)?;
+            Params::new(memory_kib, passes, LANES, Some(HASH_LEN)).map_err(HashError::Argon2)?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let mut decoy_memory = vec![Block::default(); MEMORY_KIB as usize];
+        let memory_blocks = memory_kib as usize;
+        let mut decoy_memory = vec![Block::default(); memory_blocks];
         let mut decoy_password = [0u8; 24];
         rand::rng().fill_bytes(&mut decoy_password);
         let decoy = digest_with(&argon2, &decoy_password, &mut decoy_memory)?;
         Ok(PasswordHasher {
             inner: Arc::new(HasherInner {
                 argon2,
+                memory_blocks,
                 permits: Semaphore::new(concurrency.max(1)),
                 max_wait,
                 memory: Mutex::new(vec![decoy_memory]),
@@ -184,7 +201,7 @@ impl PasswordHasher {
             .memory
             .lock()
             .pop()
-            .unwrap_or_else(|| vec![Block::default(); MEMORY_KIB as usize])
+            .unwrap_or_else(|| vec![Block::default(); self.inner.memory_blocks])
     }
 }
 
@@ -214,6 +231,25 @@ mod tests {
         assert!(!hasher.verify("correct horsf", Some(&stored)).await.unwrap());
         assert!(!hasher.verify("", Some(&stored)).await.unwrap());
         assert!(!hasher.verify("correct horse", None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn the_light_cost_still_tells_the_right_password_from_others() {
+        let light = PasswordHasher::with_max_wait(
+            2,
+            PasswordCost::Light,
+            std::time::Duration::from_secs(30),
+        )
+        .unwrap();
+        let stored = light.digest("correct horse").await.unwrap();
+        assert!(light.verify("correct horse", Some(&stored)).await.unwrap());
+        assert!(!light.verify("correct horsf", Some(&stored)).await.unwrap());
+        assert!(!light.verify("", Some(&stored)).await.unwrap());
+        assert!(!light.verify("correct horse", None).await.unwrap());
+        // A digest made at one cost is not accepted at the other: the parameters are part of the hash.
+        let owasp = PasswordHasher::new(1).unwrap();
+        assert!(!owasp.verify("correct horse", Some(&stored)).await.unwrap());
+        assert_eq!(light.inner.memory.lock()[0].len(), 64);
     }
 
     #[tokio::test]

@@ -424,6 +424,7 @@ impl AppState {
 fn hasher(config: &Config) -> Result<PasswordHasher, HashError> {
     PasswordHasher::with_max_wait(
         config.hash_concurrency,
+        config.password_cost,
         Duration::from_millis(config.request_timeout_ms),
     )
 }

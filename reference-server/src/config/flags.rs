@@ -8,8 +8,8 @@ use clap::Args;
 use serde::Deserialize;
 
 use super::model::{
-    AppmixerProfile, Config, DEFAULT_STORE_PREFIX, LockoutScope, SeedAccount, StoreLocation,
-    WindowKind,
+    AppmixerProfile, Config, DEFAULT_STORE_PREFIX, LockoutScope, PasswordCost, SeedAccount,
+    StoreLocation, WindowKind,
 };
 
 /// The seeded-accounts file (see `fixtures/accounts.toml`).
@@ -170,6 +170,12 @@ pub struct ServerArgs {
     #[arg(long, env = "AUTHCONFORM_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,
 
+    /// The cost of every password hash: `owasp` (argon2id, 19 MiB, 2 passes) or `light` (64 KiB, 1 pass).
+    /// `light` is only for throwaway instances whose accounts are disposable, such as a test run: it makes
+    /// stolen hashes cheap to crack. Every instance on one store must use the same cost.
+    #[arg(long, env = "AUTHCONFORM_PASSWORD_COST", value_enum, default_value_t = PasswordCost::Owasp)]
+    pub password_cost: PasswordCost,
+
     /// Where users and limiter state live: `memory`, or `redis://HOST:PORT/DB` so that several instances
     /// share users and enforce one global set of limits.
     #[arg(long, env = "AUTHCONFORM_STORE", default_value = "memory", value_parser = store_location)]
@@ -287,6 +293,7 @@ impl ServerArgs {
             body_limit_bytes: self.body_limit,
             request_timeout_ms: self.request_timeout_ms,
             hash_concurrency: self.hash_concurrency.unwrap_or(defaults.hash_concurrency),
+            password_cost: self.password_cost,
             store: self.store,
             store_prefix: self.store_prefix,
             store_timeout_ms: self.store_timeout_ms,

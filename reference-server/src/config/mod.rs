@@ -5,5 +5,6 @@ mod model;
 
 pub use flags::{ConfigError, ServerArgs};
 pub use model::{
-    AppmixerProfile, Config, LockoutScope, SeedAccount, StoreLocation, WindowKind, random_password,
+    AppmixerProfile, Config, LockoutScope, PasswordCost, SeedAccount, StoreLocation, WindowKind,
+    random_password,
 };

@@ -41,6 +41,17 @@ pub enum LockoutScope {
     Endpoint,
 }
 
+/// How much work a password hash costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum PasswordCost {
+    /// argon2id at OWASP's minimum: 19 MiB, 2 passes, 1 lane.
+    #[default]
+    Owasp,
+    /// argon2id with 64 KiB and 1 pass, hundreds of times cheaper: only for throwaway instances whose
+    /// accounts are disposable (a test run), never for passwords anyone keeps.
+    Light,
+}
+
 /// Where users, limiter counts, lockouts and (with `--test-clock`) the clock offset live.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum StoreLocation {
@@ -126,6 +137,8 @@ pub struct Config {
     pub request_timeout_ms: u64,
     /// Concurrent password hash operations (default: the number of cores).
     pub hash_concurrency: usize,
+    /// The argon2id cost of every password hash (default OWASP's minimum).
+    pub password_cost: PasswordCost,
     /// Largest number of keys one rate limiter tracks; beyond it, new keys are refused (fail closed).
     pub limiter_max_keys: usize,
     /// Largest number of users the store holds; beyond it, signups get 503.
@@ -182,6 +195,7 @@ impl Default for Config {
             body_limit_bytes: 64 * 1024,
             request_timeout_ms: 30_000,
             hash_concurrency: default_hash_concurrency(),
+            password_cost: PasswordCost::Owasp,
             limiter_max_keys: 1_000_000,
             max_users: 1_000_000,
             store: StoreLocation::Memory,

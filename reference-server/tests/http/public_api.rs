@@ -13,6 +13,7 @@ const PUBLIC: &[&str] = &[
     "ConfigError",
     "Fault",
     "LockoutScope",
+    "PasswordCost",
     "RunError",
     "RunningServer",
     "SeedAccount",
