@@ -1,6 +1,7 @@
 //! The embedded default: the bundled reference server started in-process, once per Appmixer profile (plus
-//! a cloud instance with `API_USER_CREATE_SCOPE=admin`), each with its test clock on, and the target
-//! descriptions that check them. The runner meets these servers only over HTTP.
+//! a cloud instance with `API_USER_CREATE_SCOPE=admin`), each with its test clock on and light password
+//! hashing (its accounts live only as long as the run), and the target descriptions that check them. The
+//! runner meets these servers only over HTTP.
 
 use std::net::SocketAddr;
 

@@ -1,11 +1,11 @@
-//! Times argon2id password verification at the server's parameters: the median of N single verifies
+//! Times argon2id password verification at the server's default (OWASP) parameters: the median of N single verifies
 //! (default 20), and the mean time per verify when one verifier runs on every core at once (what the
 //! sign-in path can really sustain: cores compete for memory bandwidth).
 //! Usage: `verify_time [N]`; prints `verify_ms MEDIAN` and `parallel_verify_ms MEAN`.
 
 use std::time::{Duration, Instant};
 
-use passwords::PasswordHasher;
+use passwords::{PasswordCost, PasswordHasher};
 
 // The server's own hasher, compiled in: the library does not export it.
 #[path = "../src/passwords.rs"]
@@ -16,7 +16,8 @@ mod passwords;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rounds: usize = std::env::args().nth(1).map_or(Ok(20), |n| n.parse())?;
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    let hasher = PasswordHasher::with_max_wait(cores, Duration::from_secs(60))?;
+    let hasher =
+        PasswordHasher::with_max_wait(cores, PasswordCost::Owasp, Duration::from_secs(60))?;
     let stored = hasher.digest("benchmark-password").await?;
     let mut times = Vec::with_capacity(rounds);
     for _ in 0..rounds.max(1) {

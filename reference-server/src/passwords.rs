@@ -9,7 +9,16 @@ use parking_lot::Mutex;
 use rand::RngCore;
 use tokio::sync::Semaphore;
 
-use crate::config::PasswordCost;
+/// How much work a password hash costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum PasswordCost {
+    /// argon2id at OWASP's minimum: 19 MiB, 2 passes, 1 lane.
+    #[default]
+    Owasp,
+    /// argon2id with 64 KiB and 1 pass, hundreds of times cheaper: only for throwaway instances whose
+    /// accounts are disposable (a test run), never for passwords anyone keeps.
+    Light,
+}
 
 const LANES: u32 = 1;
 const SALT_LEN: usize = 16;

@@ -5,6 +5,7 @@ use clap::ValueEnum;
 use serde::Deserialize;
 
 pub use crate::limits::WindowKind;
+pub use crate::passwords::PasswordCost;
 
 /// Which documented Appmixer API the server answers as (`POST /authenticate` is always on).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -39,17 +40,6 @@ pub enum LockoutScope {
     Client,
     /// One budget for the whole endpoint.
     Endpoint,
-}
-
-/// How much work a password hash costs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum PasswordCost {
-    /// argon2id at OWASP's minimum: 19 MiB, 2 passes, 1 lane.
-    #[default]
-    Owasp,
-    /// argon2id with 64 KiB and 1 pass, hundreds of times cheaper: only for throwaway instances whose
-    /// accounts are disposable (a test run), never for passwords anyone keeps.
-    Light,
 }
 
 /// Where users, limiter counts, lockouts and (with `--test-clock`) the clock offset live.

@@ -294,3 +294,45 @@ async fn am_token_01_tokens_are_hs256_with_id_scope_iat_and_a_30_day_exp() {
         2_592_000
     );
 }
+
+/// `--password-cost light` (for throwaway instances) still tells the right password from wrong ones: the
+/// seeded admin and a new user sign in with theirs and are refused with anything else.
+#[tokio::test]
+async fn the_light_password_cost_still_verifies_and_refuses_passwords() {
+    use authconform_reference_server::{PasswordCost, ServerArgs};
+    use clap::Parser;
+    #[derive(Debug, Parser)]
+    struct Flags {
+        #[command(flatten)]
+        server: ServerArgs,
+    }
+    let flags = Flags::try_parse_from(["server", "--password-cost", "light"]).unwrap();
+    assert_eq!(flags.server.password_cost, PasswordCost::Light);
+    let defaults = Flags::try_parse_from(["server"]).unwrap();
+    assert_eq!(defaults.server.password_cost, PasswordCost::Owasp);
+
+    let config = authconform_reference_server::Config {
+        password_cost: flags.server.password_cost,
+        ..crate::support::config(AppmixerCloud)
+    };
+    let server = start(config).await;
+    let admin = server.admin_token().await;
+    assert!(!admin.is_empty());
+    create(&server, AppmixerCloud, "lee").await;
+    let right = server
+        .post(
+            "/user/auth",
+            json!({ "email": "lee@example.com", "password": "pw-1" }),
+        )
+        .await;
+    assert_eq!(right.status, 200, "{}", right.text);
+    for wrong in ["pw-2", "PW-1", "pw-1 ", "pw-"] {
+        let refused = server
+            .post(
+                "/user/auth",
+                json!({ "email": "lee@example.com", "password": wrong }),
+            )
+            .await;
+        assert_eq!(refused.status, 401, "{wrong:?}: {}", refused.text);
+    }
+}
