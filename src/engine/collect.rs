@@ -45,6 +45,8 @@ pub(super) struct StepResult {
     /// The first response that failed a must expectation, for a `blame` without a probe.
     pub(super) first_failure: Option<Response>,
     pub(super) total: u64,
+    /// Signups (`POST /user`) sent, the step's own and its blames' probes.
+    pub(super) signups: u64,
     /// When the step's own requests were done (before any `blame` probe), on the target's clock.
     pub(super) done_ms: Option<u64>,
     pub(super) statuses: BTreeSet<u16>,

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use authconform_scenario::model::{
-    Action, Blame, Body, RequestSpec, RequestStep, Scenario, Within,
+    Action, Blame, Body, RequestSpec, RequestStep, Scenario, Wait, Within,
 };
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
@@ -15,11 +15,13 @@ use tokio::task::JoinSet;
 use super::collect::{Collector, StepResult, capture, tally_mismatches};
 use super::events::EngineEvent;
 use super::expect::RenderedExpectations;
-use super::judge::{ScenarioOutcome, judge, not_reached, record_readings, step_verdict};
+use super::judge::{
+    ScenarioOutcome, judge, judged, not_reached, not_started, record_readings, step_verdict,
+};
 use super::render::{RenderError, ScenarioVars, Scope};
 use super::results::WaitSpan;
-use super::schedule::needs::waits_for_nobody;
-use super::target::SharedTarget;
+use super::schedule::needs::is_signup;
+use super::target::{ROOM_STEP, SharedTarget};
 use crate::target::{NoResponse, PreparedRequest, Response, TargetClient};
 
 /// What belongs to one scenario's run alone: its variables and captures, its marks, its client address and
@@ -44,27 +46,62 @@ impl ScenarioRun {
     }
 }
 
+/// Runs one scenario. `reserved` is what it reserved of the shared address's IP limit when it was let
+/// start (signups it sends before any `wait.empty_window`); it first waits until they fit.
 pub(crate) async fn run_scenario(
     run: &SharedTarget<'_>,
     scenario: &Scenario,
+    reserved: u64,
     events: &mut dyn FnMut(&EngineEvent<'_>),
 ) -> ScenarioOutcome {
     let ScenarioRun {
         mut vars,
         mut marks,
-        client_address: forwarded_for,
+        client_address: mut forwarded_for,
         mut outcome,
     } = ScenarioRun::start(run);
+    let mut reserved = reserved;
+    if reserved > 0 {
+        let started_ms = run.clock().now_ms();
+        let waited = run.wait_for_signup_room(&scenario.name, events).await;
+        if !matches!(waited, Ok(false)) {
+            outcome.waits.push(WaitSpan {
+                step: ROOM_STEP.to_owned(),
+                start_ms: started_ms,
+                end_ms: run.clock().now_ms(),
+            });
+        }
+        if let Err(reason) = waited {
+            not_started(
+                &run.requirements,
+                scenario,
+                ROOM_STEP,
+                &reason.to_string(),
+                &mut outcome,
+            );
+            run.release_signups(reserved);
+            return outcome;
+        }
+    }
 
     for (index, step) in scenario.steps.iter().enumerate() {
         let number = index + 1;
         let started_ms = run.clock().now_ms();
+        if let Some(reason) = step.requires.iter().find_map(|cap| run.missing(*cap)) {
+            for id in judged(&run.requirements, step) {
+                outcome
+                    .skipped
+                    .push((id.clone(), format!("{}: {reason}", scenario.name)));
+            }
+            continue;
+        }
         let result = match &step.action {
             Action::Request(request) => {
                 if let Some(mark) = &request.mark {
                     marks.insert(mark.clone(), started_ms);
                 }
                 let result = run_request(run, request, &mut vars, forwarded_for.as_ref()).await;
+                run.record_signups(result.signups, &mut reserved);
                 outcome.requests += result.total;
                 record_readings(
                     &run.requirements,
@@ -76,18 +113,30 @@ pub(crate) async fn run_scenario(
                 );
                 result
             }
-            Action::Wait(wait) if waits_for_nobody(run.target, wait, outcome.requests > 0) => {
+            Action::Wait(Wait::EmptyWindow(_)) if run.signup_rule().is_none() => {
+                // An address of its own: a new one has an empty window.
+                forwarded_for = run.next_client_address();
                 StepResult::default()
             }
             Action::Wait(wait) => {
-                let waited = run.wait(wait, &scenario.name, &step.name, events).await;
-                outcome.waits.push(WaitSpan {
-                    step: step.name.clone(),
-                    start_ms: started_ms,
-                    end_ms: run.clock().now_ms(),
-                });
+                let since_ms = match wait {
+                    Wait::Window {
+                        since: Some(mark), ..
+                    } => marks.get(mark).copied(),
+                    _ => None,
+                };
+                let waited = run
+                    .wait(wait, since_ms, &scenario.name, &step.name, events)
+                    .await;
+                if !matches!(waited, Ok(false)) {
+                    outcome.waits.push(WaitSpan {
+                        step: step.name.clone(),
+                        start_ms: started_ms,
+                        end_ms: run.clock().now_ms(),
+                    });
+                }
                 match waited {
-                    Ok(()) => StepResult::default(),
+                    Ok(_) => StepResult::default(),
                     Err(reason) => StepResult::blocked(reason.to_string()),
                 }
             }
@@ -118,18 +167,22 @@ pub(crate) async fn run_scenario(
             verdict: step_verdict,
             requests: result.total,
         });
-        if let Some(blocker) = stop {
+        if let Some(blocker) = stop
+            && !step.continue_on_failure
+        {
             not_reached(
                 &run.requirements,
                 scenario,
                 number,
                 step,
                 blocker,
+                &|later| later.requires.iter().all(|cap| run.missing(*cap).is_none()),
                 &mut outcome,
             );
             break;
         }
     }
+    run.release_signups(reserved);
     outcome
 }
 
@@ -249,13 +302,28 @@ pub(super) async fn run_request(
 
     let (mut result, last) = collector.finish(&client);
     result.done_ms = Some(run.clock().now_ms());
+    if is_signup(&step.request) {
+        result.signups = next_index;
+    }
     if !step.blame.is_empty()
         && result.must_failed()
         && result.blocked.is_none()
         && result.precondition_failed().is_none()
     {
         for blame in &step.blame {
-            result.blamed = probe_blame(&client, blame, &result, &mut scope, forwarded_for).await;
+            let mut probes = 0;
+            result.blamed = probe_blame(
+                &client,
+                blame,
+                &result,
+                &mut scope,
+                forwarded_for,
+                &mut probes,
+            )
+            .await;
+            if blame.request.as_ref().is_some_and(is_signup) {
+                result.signups += probes;
+            }
             if result.blamed.is_some() {
                 break;
             }
@@ -275,13 +343,14 @@ pub(super) async fn run_request(
 /// expectations judge every answer and tally them; without a probe, the tallies count the step's own
 /// answers and the other expectations judge its first failing one. When they hold, the failure is put on
 /// the blame's requirement (the id and why). A probe that cannot be sent or does not hold leaves the
-/// failure standing.
+/// failure standing. `sent` counts the probes sent.
 async fn probe_blame(
     client: &TargetClient,
     blame: &Blame,
     step: &StepResult,
     scope: &mut Scope<'_>,
     forwarded_for: Option<&(HeaderName, HeaderValue)>,
+    sent: &mut u64,
 ) -> Option<(String, String)> {
     let mut expect = RenderedExpectations::render(&blame.expect, scope).ok()?;
     let what = match &blame.request {
@@ -296,6 +365,7 @@ async fn probe_blame(
                 scope.repeat_index = index;
                 let request = Arc::new(prepare(client, spec, scope, forwarded_for).ok()?);
                 let outcome = client.send(&request).await;
+                *sent += 1;
                 if let Ok(response) = &outcome {
                     statuses.push(response.status.to_string());
                 }

@@ -47,6 +47,8 @@ pub(crate) struct ScenarioOutcome {
     pub(crate) requests: u64,
     /// Its waits, in virtual time.
     pub(crate) waits: Vec<WaitSpan>,
+    /// Requirements of steps left out because the target lacks what they require: (id, why).
+    pub(crate) skipped: Vec<(String, String)>,
 }
 
 impl ScenarioOutcome {
@@ -336,20 +338,54 @@ pub(super) fn judge(
     must_failed.then_some(blocker)
 }
 
+/// A scenario that could not begin (its wait for room under the IP limit failed): every requirement it
+/// covers is inconclusive, with why.
+pub(super) fn not_started(
+    run: &Requirements<'_>,
+    scenario: &Scenario,
+    step: &str,
+    why: &str,
+    outcome: &mut ScenarioOutcome,
+) {
+    for id in scenario_covers(run, scenario) {
+        outcome.findings.push((
+            id.clone(),
+            Finding {
+                severity: Verdict::Inconclusive,
+                scenario: scenario.name.clone(),
+                step_number: 0,
+                step: step.to_owned(),
+                location: format!(
+                    "{}:{}",
+                    scenario.origin.file.display(),
+                    scenario.origin.line
+                ),
+                expected: None,
+                actual: None,
+                note: Some(format!("`{step}` failed: {why}")),
+                blocked_by: None,
+                exchange: None,
+                curl: None,
+            },
+        ));
+    }
+}
+
 /// After a step stopped the scenario: what later steps would have judged is inconclusive, blocked by the
-/// requirement that stopped it when one is known.
+/// requirement that stopped it when one is known. Steps `runs` says the target leaves out are passed over.
 pub(super) fn not_reached(
     run: &Requirements<'_>,
     scenario: &Scenario,
     number: usize,
     step: &Step,
     blocker: Stop,
+    runs: &dyn Fn(&Step) -> bool,
     outcome: &mut ScenarioOutcome,
 ) {
     let mut seen: BTreeSet<&String> = BTreeSet::new();
     let location = format!("{}:{}", step.origin.file.display(), step.origin.line);
     for later in &scenario.steps[number..] {
-        if matches!(later.action, Action::Wait(_)) {
+        if matches!(later.action, Action::Wait(_)) || !runs(later) {
             continue;
         }
         for id in judged(run, later) {
@@ -453,6 +489,8 @@ mod tests {
         Step {
             name: "the step".into(),
             covers: covers.iter().map(|id| (*id).to_owned()).collect(),
+            requires: Vec::new(),
+            continue_on_failure: false,
             action,
             origin: origin(),
         }
@@ -786,6 +824,7 @@ mod tests {
             1,
             &scenario.steps[0],
             None,
+            &|_| true,
             &mut outcome,
         );
         let ids: Vec<(&str, Verdict)> = outcome

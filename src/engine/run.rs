@@ -230,10 +230,18 @@ async fn run_target(
     let mut running: Vec<usize> = Vec::new();
     let mut tasks = FuturesUnordered::new();
     loop {
-        for index in startable(&needs, &pending, &running, plan.jobs.max(1)) {
+        for index in startable(
+            &needs,
+            &pending,
+            &running,
+            plan.jobs.max(1),
+            run.signup_rule(),
+        ) {
             pending.retain(|&p| p != index);
             running.push(index);
             run.waits.join();
+            let reserved = reservation(&needs[index], &run);
+            run.reserve_signups(reserved);
             let scenario = planned[index];
             sink.emit(&EngineEvent::ScenarioStarted {
                 target: &target.name,
@@ -244,7 +252,8 @@ async fn run_target(
             tasks.push(async move {
                 let start_ms = run.clock().now_ms();
                 let wall = Instant::now();
-                let outcome = run_scenario(run, scenario, &mut |event| sink.emit(event)).await;
+                let outcome =
+                    run_scenario(run, scenario, reserved, &mut |event| sink.emit(event)).await;
                 (index, outcome, start_ms, wall)
             });
         }
@@ -340,6 +349,16 @@ async fn run_target(
     })
 }
 
+/// What a scenario reserves of the shared address's IP limit when it starts: its signups before any
+/// `wait.empty_window`, on a target whose scenarios share one address.
+fn reservation(needs: &ScenarioNeeds, run: &SharedTarget<'_>) -> u64 {
+    if run.signup_rule().is_some() {
+        needs.signups
+    } else {
+        0
+    }
+}
+
 fn judge_outcome(
     scenario: &Scenario,
     mut outcome: ScenarioOutcome,
@@ -347,6 +366,9 @@ fn judge_outcome(
     observations: &mut Vec<Observation>,
 ) {
     observations.append(&mut outcome.observations);
+    for (id, reason) in outcome.skipped {
+        judgements.entry(id).or_default().skip_reasons.push(reason);
+    }
     for id in &outcome.passes {
         let judgement = judgements.entry(id.clone()).or_default();
         judgement.raise(Verdict::Pass);

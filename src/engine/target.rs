@@ -12,6 +12,7 @@ use super::EngineError;
 use super::events::EngineEvent;
 use super::judge::Requirements;
 use super::schedule::needs::wait_ms;
+use super::schedule::signups::{SignupLedger, SignupRule};
 use super::schedule::time::{TargetTime, Waits};
 use crate::target::clock::{self, CLOCK_PATH, ClockReading, VirtualClock};
 use crate::target::{
@@ -37,6 +38,8 @@ pub(crate) struct SharedTarget<'a> {
     /// Every scenario's waits, and the clock they move.
     pub(crate) waits: Waits<TargetClock>,
     addresses: ClientAddresses,
+    /// The signups sent from the one client address, when every scenario shares it.
+    signups: Mutex<SignupLedger>,
     /// Held while signing in, so concurrent scenarios sign in once.
     admin: tokio::sync::Mutex<AdminToken>,
     secrets: Mutex<Vec<String>>,
@@ -70,6 +73,7 @@ impl<'a> SharedTarget<'a> {
                 target.clock,
             ),
             addresses: ClientAddresses::new(target.forwarded_for),
+            signups: Mutex::new(SignupLedger::default()),
             admin: tokio::sync::Mutex::new(AdminToken::default()),
             secrets: Mutex::new(secrets),
         })
@@ -165,23 +169,99 @@ impl<'a> SharedTarget<'a> {
         admin.token.clone()
     }
 
-    /// Waits as a wait step says: registers the wake-up with the target's waits, which advance the test
-    /// clock once every scenario waits, or really sleep.
+    /// The per-IP signup rule the scenarios share, or `None` when each has an address of its own.
+    pub(crate) fn signup_rule(&self) -> Option<SignupRule> {
+        signup_rule(self.target)
+    }
+
+    /// A scenario that will send up to `count` signups from the shared address starts.
+    pub(crate) fn reserve_signups(&self, count: u64) {
+        if self.signup_rule().is_some() {
+            self.signups.lock().reserve(count);
+        }
+    }
+
+    /// A scenario finished with `remaining` of its reservation unsent.
+    pub(crate) fn release_signups(&self, remaining: u64) {
+        if self.signup_rule().is_some() {
+            self.signups.lock().release(remaining);
+        }
+    }
+
+    /// `count` signups were sent (by then) from the shared address; `remaining` is the sender's reservation.
+    pub(crate) fn record_signups(&self, count: u64, remaining: &mut u64) {
+        if self.signup_rule().is_some() {
+            let now = self.clock().now_ms();
+            self.signups.lock().record(now, count, remaining);
+        }
+    }
+
+    /// Waits until the signups still counting toward the IP window and every reservation fit under the IP
+    /// limit (at once, nearly always). `Ok(true)` when it had to wait.
+    pub(crate) async fn wait_for_signup_room(
+        &self,
+        scenario: &str,
+        events: &mut dyn FnMut(&EngineEvent<'_>),
+    ) -> Result<bool, ClockError> {
+        let Some(rule) = self.signup_rule() else {
+            return Ok(false);
+        };
+        let mut waited = false;
+        loop {
+            let now = self.clock().now_ms();
+            let wake_at_ms = self.signups.lock().room_from(now, rule);
+            if wake_at_ms <= now {
+                return Ok(waited);
+            }
+            waited = true;
+            self.wait_until(wake_at_ms, scenario, ROOM_STEP, events)
+                .await?;
+        }
+    }
+
+    /// Waits as a wait step says (from `since_ms` when it counts from a mark): registers the wake-up with
+    /// the target's waits, which advance the test clock once every scenario waits, or really sleep. A wait
+    /// whose end has already passed returns at once; `Ok(true)` when it waited.
     pub(crate) async fn wait(
         &self,
         wait: &Wait,
+        since_ms: Option<u64>,
+        scenario: &str,
+        step: &str,
+        events: &mut dyn FnMut(&EngineEvent<'_>),
+    ) -> Result<bool, ClockError> {
+        let now = self.clock().now_ms();
+        let wake_at_ms = match wait {
+            Wait::EmptyWindow(_) => self
+                .signup_rule()
+                .and_then(|rule| self.signups.lock().empty_from(rule))
+                .unwrap_or(now),
+            _ => since_ms
+                .unwrap_or(now)
+                .saturating_add(wait_ms(self.target, wait)),
+        };
+        if wake_at_ms <= now {
+            return Ok(false);
+        }
+        self.wait_until(wake_at_ms, scenario, step, events)
+            .await
+            .map(|()| true)
+    }
+
+    async fn wait_until(
+        &self,
+        wake_at_ms: u64,
         scenario: &str,
         step: &str,
         events: &mut dyn FnMut(&EngineEvent<'_>),
     ) -> Result<(), ClockError> {
-        let total_ms = wait_ms(self.target, wait);
+        let total_ms = wake_at_ms.saturating_sub(self.clock().now_ms());
         events(&EngineEvent::WaitStarted {
             scenario,
             step,
             total_ms,
             clock: self.target.clock,
         });
-        let wake_at_ms = self.clock().now_ms().saturating_add(total_ms);
         let result = self
             .waits
             .wait_until(wake_at_ms, &mut |elapsed_ms| {
@@ -240,6 +320,18 @@ const _: () = {
     const fn shared_by_reference<T: Sync>() {}
     shared_by_reference::<SharedTarget<'static>>();
 };
+
+/// What a wait for room under the IP limit is called in events and reports.
+pub(crate) const ROOM_STEP: &str = "wait for room under the IP signup limit";
+
+/// The per-IP signup rule scenarios on this target share, or `None` when it trusts `X-Forwarded-For` and
+/// each scenario has an address of its own.
+pub(crate) fn signup_rule(target: &TargetDescription) -> Option<SignupRule> {
+    (!target.forwarded_for).then_some(SignupRule {
+        limit: target.limits.signup_ip,
+        window_ms: target.limits.signup_ip_window_ms,
+    })
+}
 
 /// Why the target lacks a capability a scenario requires, or `None` when it has it.
 pub(crate) fn missing(target: &TargetDescription, capability: Capability) -> Option<String> {

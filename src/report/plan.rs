@@ -45,6 +45,12 @@ fn write_target(out: &mut dyn Write, target: &TargetSchedule) -> io::Result<()> 
         duration(target.one_by_one_ms),
         duration(target.span_ms)
     )?;
+    if !target.forwarded_for {
+        writeln!(
+            out,
+            "  signups share the IP limit: the schedule counts only this run's; after an earlier run against this server, wait one signup_ip_window first"
+        )?;
+    }
     writeln!(out, "  schedule (virtual time from the target's start):")?;
     let width = target
         .scenarios

@@ -94,7 +94,7 @@ async fn in_real_mode_a_reference_server_with_short_windows_passes() {
         profile: AppmixerProfile::AppmixerCloud,
         signup_rate_limit_email: 3,
         signup_rate_limit_email_window_ms: 1_000,
-        signup_rate_limit_ip: 6,
+        signup_rate_limit_ip: 10,
         signup_rate_limit_ip_window_ms: 1_000,
         cs_identical_invalid_window_ms: 1_000,
         cs_overall_threshold: 200,
@@ -116,7 +116,7 @@ async fn in_real_mode_a_reference_server_with_short_windows_passes() {
     target.limits = Limits {
         signup_email: 3,
         signup_email_window_ms: 1_000,
-        signup_ip: 6,
+        signup_ip: 10,
         signup_ip_window_ms: 1_000,
         cs_invalid_window_ms: 1_000,
         cs_overall_threshold: 200,

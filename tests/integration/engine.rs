@@ -538,6 +538,7 @@ fn windowed_suite(minus_slack: bool) -> authconform_scenario::model::Suite {
                     window: WindowName::CsInvalidWindow,
                     offset_ms: 1000,
                     minus_slack,
+                    since: None,
                 },
             ),
             step("sixth", &[MUST], last),

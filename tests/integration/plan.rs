@@ -38,7 +38,7 @@ fn plan(extra: &[&str]) -> String {
 }
 
 #[test]
-fn a_real_clock_without_forwarded_for_holds_the_client_address_for_each_signup_check() {
+fn a_real_clock_without_forwarded_for_shares_the_ip_limit_and_empties_its_window_once() {
     insta::assert_snapshot!("plan_real_one_address", plan(&[]));
 }
 

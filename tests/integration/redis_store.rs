@@ -162,7 +162,7 @@ async fn instances_whose_limits_are_not_global_fail_the_global_limit_checks() {
         profile: AppmixerProfile::AppmixerCloud,
         signup_rate_limit_email: 3,
         signup_rate_limit_email_window_ms: 1_000,
-        signup_rate_limit_ip: 6,
+        signup_rate_limit_ip: 10,
         signup_rate_limit_ip_window_ms: 1_000,
         cs_identical_invalid_window_ms: 1_000,
         cs_overall_threshold: 200,
@@ -183,7 +183,7 @@ async fn instances_whose_limits_are_not_global_fail_the_global_limit_checks() {
     target.limits = Limits {
         signup_email: 3,
         signup_email_window_ms: 1_000,
-        signup_ip: 6,
+        signup_ip: 10,
         signup_ip_window_ms: 1_000,
         cs_invalid_window_ms: 1_000,
         cs_overall_threshold: 200,

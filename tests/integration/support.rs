@@ -16,11 +16,19 @@ use authconform_scenario::template::{Expr, Part, Template};
 /// Whether every scenario covering `id` needs a target not declared to trust `X-Forwarded-For`: such a
 /// requirement is skipped where the target trusts it (the mutation suite checks it where it does not).
 pub(crate) fn needs_untrusted_forwarded_for(suite: &Suite, id: &str) -> bool {
+    let untrusted = |requires: &[Capability]| requires.contains(&Capability::UntrustedForwardedFor);
     suite
         .scenarios
         .iter()
         .filter(|s| s.covers.iter().any(|c| c == id))
-        .all(|s| s.requires.contains(&Capability::UntrustedForwardedFor))
+        .all(|s| {
+            untrusted(&s.requires)
+                || s.steps
+                    .iter()
+                    .filter(|step| matches!(step.action, Action::Request(_)))
+                    .filter(|step| step.covers.iter().any(|c| c == id))
+                    .all(|step| untrusted(&step.requires))
+        })
 }
 
 pub const MUST: &str = "T-MUST-01";
@@ -116,6 +124,8 @@ pub fn step(name: &str, covers: &[&str], request: RequestStep) -> Step {
     Step {
         name: name.into(),
         covers: covers.iter().map(|c| (*c).to_owned()).collect(),
+        requires: Vec::new(),
+        continue_on_failure: false,
         action: Action::Request(Box::new(request)),
         origin: origin(),
     }
@@ -125,6 +135,8 @@ pub fn wait_step(name: &str, wait: Wait) -> Step {
     Step {
         name: name.into(),
         covers: Vec::new(),
+        requires: Vec::new(),
+        continue_on_failure: false,
         action: Action::Wait(wait),
         origin: origin(),
     }

@@ -227,6 +227,12 @@ pub struct Step {
     /// Resolved: the step's own covers or the scenario's. Empty marks a setup step: its failure makes the
     /// scenario's requirements inconclusive rather than failed.
     pub covers: Vec<String>,
+    /// Capabilities the target must have for this step to run; without one the step is skipped (its
+    /// requirements are skipped with the reason unless another step judges them).
+    pub requires: Vec<Capability>,
+    /// A check that leaves the target as later steps need it whatever it finds: when it fails, the
+    /// scenario goes on (`continue_on_failure = true`) instead of stopping there.
+    pub continue_on_failure: bool,
     pub action: Action,
     pub origin: Origin,
 }
@@ -345,12 +351,19 @@ impl WindowName {
 
 #[derive(Debug, Clone, Serialize)]
 pub enum Wait {
-    /// A named window plus an offset in milliseconds (default +1000), or ending `slack` before its end.
+    /// A named window plus an offset in milliseconds (default +1000), or ending `slack` before its end;
+    /// counted from now, or from the time of an earlier step's `mark` (`since`), so a wait whose span has
+    /// already passed does not wait at all.
     Window {
         window: WindowName,
         offset_ms: i64,
         minus_slack: bool,
+        since: Option<String>,
     },
+    /// Until the scenario's client address has an empty `window` (`wait.empty_window`): when the target
+    /// trusts `X-Forwarded-For` the scenario takes a new address and does not wait; otherwise it waits until
+    /// the window (plus a second) has passed since the last signup any scenario sent from the one address.
+    EmptyWindow(WindowName),
     Millis(u64),
 }
 

@@ -1,16 +1,21 @@
 //! Which waiting scenario may start now, and the schedule that rule gives when played out on estimated
 //! durations (what `authconform plan` prints). One rule for both: a scenario starts when a job is free,
 //! it can run beside every running scenario, and it does not overtake an earlier waiting scenario it
-//! cannot run beside. So scenarios that disturb each other run in suite order, as with `--jobs 1`.
+//! cannot run beside. So scenarios that disturb each other run in suite order, as with `--jobs 1`. On a
+//! target whose scenarios share one client address, the signups of those running side by side must also
+//! fit under the IP limit together.
 
 use super::needs::ScenarioNeeds;
+use super::signups::{MARGIN_MS, SignupLedger, SignupRule};
 
 /// The scenarios of `pending` (indices into `all`, in suite order) that may start now, beside `running`.
+/// `rule` is the per-IP signup rule when the scenarios share one client address.
 pub(crate) fn startable(
     all: &[ScenarioNeeds],
     pending: &[usize],
     running: &[usize],
     jobs: usize,
+    rule: Option<SignupRule>,
 ) -> Vec<usize> {
     let mut started: Vec<usize> = Vec::new();
     let mut free = jobs.saturating_sub(running.len());
@@ -19,10 +24,22 @@ pub(crate) fn startable(
             break;
         }
         let needs = &all[candidate];
-        let beside_running = running
+        let reserved: u64 = running
             .iter()
             .chain(&started)
-            .all(|&other| needs.compatible(&all[other]));
+            .map(|&other| all[other].signups)
+            .sum();
+        let fits = match rule {
+            Some(rule) => {
+                needs.signups == 0 || reserved == 0 || reserved + needs.signups <= rule.limit
+            }
+            None => true,
+        };
+        let beside_running = fits
+            && running
+                .iter()
+                .chain(&started)
+                .all(|&other| needs.compatible(&all[other]));
         let overtakes_none = pending[..position]
             .iter()
             .filter(|earlier| !started.contains(earlier))
@@ -42,12 +59,16 @@ pub(crate) struct Slot {
     pub(crate) end_ms: u64,
 }
 
-/// Plays the admission rule out with each scenario taking `duration_ms(needs)`; one slot per scenario.
+/// Plays the admission rule out with each scenario taking `duration_ms(needs)`, plus, on a target whose
+/// scenarios share one client address (`rule`), its wait for room under the IP limit and its
+/// `wait.empty_window`, played out on a ledger of the signups as the run keeps it. One slot per scenario.
 pub(crate) fn project(
     all: &[ScenarioNeeds],
     jobs: usize,
     duration_ms: &dyn Fn(&ScenarioNeeds) -> u64,
+    rule: Option<SignupRule>,
 ) -> Vec<Slot> {
+    let mut ledger = SignupLedger::default();
     let mut slots = vec![
         Slot {
             start_ms: 0,
@@ -59,12 +80,34 @@ pub(crate) fn project(
     let mut running: Vec<usize> = Vec::new();
     let mut now = 0;
     while !pending.is_empty() || !running.is_empty() {
-        for index in startable(all, &pending, &running, jobs.max(1)) {
+        for index in startable(all, &pending, &running, jobs.max(1), rule) {
             pending.retain(|&p| p != index);
             running.push(index);
+            let needs = &all[index];
+            let mut begins_ms = now;
+            let mut waits_ms = 0;
+            if let Some(rule) = rule.filter(|_| needs.signups > 0 || needs.empty_window.is_some()) {
+                ledger.reserve(needs.signups);
+                if needs.signups > 0 {
+                    begins_ms = ledger.room_from(now, rule);
+                }
+                let mut remaining = needs.signups;
+                ledger.record(begins_ms, needs.signups, &mut remaining);
+                if let Some(after_signups) = needs.empty_window {
+                    let empty_from = if after_signups {
+                        begins_ms + rule.window_ms + MARGIN_MS
+                    } else {
+                        ledger.empty_from(rule).unwrap_or(begins_ms)
+                    };
+                    waits_ms = empty_from.saturating_sub(begins_ms);
+                }
+                ledger.record(begins_ms + waits_ms, needs.signups_after_empty, &mut 0);
+            }
             slots[index] = Slot {
                 start_ms: now,
-                end_ms: now.saturating_add(duration_ms(&all[index])),
+                end_ms: begins_ms
+                    .saturating_add(waits_ms)
+                    .saturating_add(duration_ms(needs)),
             };
         }
         let Some(next_end) = running.iter().map(|&r| slots[r].end_ms).min() else {
@@ -90,6 +133,9 @@ mod tests {
             requests: BTreeMap::new(),
             waits_ms: vec![wait_ms],
             rounds: 0,
+            signups: 0,
+            signups_after_empty: 0,
+            empty_window: None,
         }
     }
 
@@ -100,7 +146,7 @@ mod tests {
     #[test]
     fn one_job_keeps_suite_order() {
         let all = vec![needs(&[], 5), needs(&[], 5), needs(&[], 5)];
-        let slots = project(&all, 1, &|n| n.total_wait_ms());
+        let slots = project(&all, 1, &|n| n.total_wait_ms(), None);
         let starts: Vec<u64> = slots.iter().map(|s| s.start_ms).collect();
         assert_eq!(starts, [0, 5, 10]);
     }
@@ -113,7 +159,7 @@ mod tests {
             needs(&[address(HoldMode::Exclusive)], 60),
             needs(&[], 100),
         ];
-        let slots = project(&all, 8, &|n| n.total_wait_ms());
+        let slots = project(&all, 8, &|n| n.total_wait_ms(), None);
         assert_eq!(
             slots[0],
             Slot {
@@ -152,16 +198,70 @@ mod tests {
             needs(&[address(HoldMode::Exclusive)], 60),
             needs(&[address(HoldMode::Shared)], 1),
         ];
-        assert_eq!(startable(&all, &[1, 2], &[0], 8), Vec::<usize>::new());
-        let slots = project(&all, 8, &|n| n.total_wait_ms());
+        assert_eq!(startable(&all, &[1, 2], &[0], 8, None), Vec::<usize>::new());
+        let slots = project(&all, 8, &|n| n.total_wait_ms(), None);
         assert_eq!(slots[2].start_ms, 120);
+    }
+
+    fn signing_up(mode: HoldMode, signups: u64, empty_window: Option<bool>) -> ScenarioNeeds {
+        ScenarioNeeds {
+            signups,
+            empty_window,
+            ..needs(&[address(mode)], 0)
+        }
+    }
+
+    const RULE: SignupRule = SignupRule {
+        limit: 10,
+        window_ms: 60_000,
+    };
+
+    #[test]
+    fn signup_budgets_run_side_by_side_while_they_fit_under_the_ip_limit() {
+        let all = vec![
+            signing_up(HoldMode::Shared, 6, None),
+            signing_up(HoldMode::Shared, 4, None),
+            signing_up(HoldMode::Shared, 3, None),
+        ];
+        assert_eq!(startable(&all, &[0, 1, 2], &[], 8, Some(RULE)), [0, 1]);
+        assert_eq!(startable(&all, &[0, 1, 2], &[], 8, None), [0, 1, 2]);
+        let slots = project(&all, 8, &|_| 10, Some(RULE));
+        assert_eq!(slots[1].start_ms, 0);
+        assert_eq!(
+            slots[2].end_ms,
+            60_000 + MARGIN_MS + 10,
+            "the third waits until the first ten signups are a window old"
+        );
+    }
+
+    #[test]
+    fn an_ip_check_waits_until_the_last_signup_is_a_window_old() {
+        let all = vec![
+            signing_up(HoldMode::Shared, 5, None),
+            signing_up(HoldMode::Exclusive, 0, Some(false)),
+            signing_up(HoldMode::Exclusive, 2, Some(true)),
+        ];
+        let slots = project(&all, 8, &|_| 10, Some(RULE));
+        assert_eq!(slots[1].start_ms, 10);
+        assert_eq!(
+            slots[1].end_ms,
+            60_000 + MARGIN_MS + 10,
+            "a window after the first one's signups"
+        );
+        assert_eq!(
+            slots[2].end_ms,
+            slots[1].end_ms + 60_000 + MARGIN_MS + 10,
+            "its own signups before the wait make it a whole window"
+        );
+        let own_addresses = project(&all, 8, &|_| 10, None);
+        assert_eq!(own_addresses[1].end_ms, 20);
     }
 
     #[test]
     fn jobs_bound_how_many_run_at_once() {
         let all = vec![needs(&[], 10); 5];
-        assert_eq!(startable(&all, &[0, 1, 2, 3, 4], &[], 2), [0, 1]);
-        let slots = project(&all, 2, &|n| n.total_wait_ms());
+        assert_eq!(startable(&all, &[0, 1, 2, 3, 4], &[], 2, None), [0, 1]);
+        let slots = project(&all, 2, &|n| n.total_wait_ms(), None);
         assert_eq!(slots.iter().map(|s| s.end_ms).max(), Some(30));
     }
 }

@@ -4,4 +4,5 @@
 pub(crate) mod admission;
 pub(crate) mod needs;
 pub(crate) mod plan;
+pub(crate) mod signups;
 pub(crate) mod time;

@@ -5,17 +5,15 @@
 use std::collections::BTreeMap;
 
 use authconform_scenario::model::{
-    Action, HoldMode, Phase, RequestStep, Resource, Scenario, Wait, WindowName,
+    Action, HoldMode, Phase, RequestSpec, Resource, Scenario, Wait, WindowName,
 };
 use authconform_scenario::template::{Expr, Part, Template};
 
+use crate::engine::target::missing;
 use crate::target::{Limits, TargetDescription};
 
 /// The path that creates users (`POST /user`): anonymous calls count toward the per-IP signup limit.
 const SIGNUP_PATH: &str = "/user";
-
-/// Windows whose counts are kept per client address.
-const SIGNUP_WINDOWS: [WindowName; 2] = [WindowName::SignupIpWindow, WindowName::SignupEmailWindow];
 
 /// One scenario as the scheduler sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +26,14 @@ pub(crate) struct ScenarioNeeds {
     pub(crate) waits_ms: Vec<u64>,
     /// Rounds of requests: each step's requests divided among its concurrent senders, rounded up.
     pub(crate) rounds: u64,
+    /// Signups (`POST /user`) it may send before its first `wait.empty_window` (all, without one), its
+    /// blames' probes included: what it reserves under the IP limit when it shares the one client address.
+    pub(crate) signups: u64,
+    /// Signups it sends after its first `wait.empty_window`.
+    pub(crate) signups_after_empty: u64,
+    /// On a target with one client address for all, a `wait.empty_window`: whether the scenario sent
+    /// signups before it (then the wait is a whole window at least).
+    pub(crate) empty_window: Option<bool>,
 }
 
 impl ScenarioNeeds {
@@ -57,9 +63,12 @@ impl ScenarioNeeds {
         let words: Vec<String> = self
             .holds
             .iter()
-            .map(|(resource, mode)| match mode {
-                HoldMode::Exclusive => format!("{resource} (exclusive)"),
-                HoldMode::Shared => format!("{resource} (shared)"),
+            .map(|(resource, mode)| match (resource, mode) {
+                (_, HoldMode::Exclusive) => format!("{resource} (exclusive)"),
+                (Resource::ClientAddress, HoldMode::Shared) if self.signups > 0 => {
+                    format!("{resource} (shared, {} signups)", self.signups)
+                }
+                (_, HoldMode::Shared) => format!("{resource} (shared)"),
             })
             .collect();
         words.join(", ")
@@ -76,17 +85,32 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
     let mut requests: BTreeMap<String, u64> = BTreeMap::new();
     let mut waits_ms = Vec::new();
     let mut rounds = 0;
-    let mut signs_up = false;
-    let mut counts_signups = false;
+    let mut signups = 0;
+    let mut counts_ip = false;
+    let mut empty_window = None;
+    let mut signups_before_empty = None;
+    // Milliseconds of waiting before each mark, so a wait `since` a mark counts only what is left of it.
+    let mut waited_ms: u64 = 0;
+    let mut marks: BTreeMap<&str, u64> = BTreeMap::new();
     let endpoint_mode = match scenario.phase {
         Phase::Lockout => HoldMode::Exclusive,
         Phase::Normal => HoldMode::Shared,
     };
     for step in &scenario.steps {
+        if step
+            .requires
+            .iter()
+            .any(|cap| missing(target, *cap).is_some())
+        {
+            continue;
+        }
         match &step.action {
             Action::Request(request) => {
+                if let Some(mark) = &request.mark {
+                    marks.insert(mark, waited_ms);
+                }
                 let path = literal(&request.request.path);
-                let repeat = planned_repeat(request, &target.limits);
+                let repeat = planned_repeat(request.repeat.as_ref(), &target.limits);
                 let key = format!(
                     "{} {}",
                     request.request.method,
@@ -94,28 +118,55 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
                 );
                 *requests.entry(key).or_default() += repeat;
                 rounds += repeat.div_ceil(u64::from(request.concurrency.max(1)));
-                if let Some(path) = path {
-                    if request.request.method == "POST" && path == SIGNUP_PATH {
-                        signs_up = true;
+                if is_signup(&request.request) {
+                    signups += repeat;
+                    counts_ip |= request
+                        .within
+                        .as_ref()
+                        .is_some_and(|within| within.window == WindowName::SignupIpWindow)
+                        || request.repeat.as_ref().is_some_and(names_ip_limit);
+                }
+                for blame in &request.blame {
+                    if blame.request.as_ref().is_some_and(is_signup) {
+                        signups += planned_repeat(blame.repeat.as_ref(), &target.limits);
                     }
+                }
+                if let Some(path) = path {
                     hold(Resource::Endpoint(path), endpoint_mode);
                 }
-                counts_signups |= request
-                    .within
-                    .as_ref()
-                    .is_some_and(|within| SIGNUP_WINDOWS.contains(&within.window))
-                    || request.repeat.as_ref().is_some_and(names_signup_limit);
             }
-            Action::Wait(wait) if waits_for_nobody(target, wait, !requests.is_empty()) => {}
+            Action::Wait(Wait::EmptyWindow(_)) => {
+                counts_ip = true;
+                signups_before_empty.get_or_insert(signups);
+                if !target.forwarded_for {
+                    empty_window = Some(signups > 0);
+                }
+            }
             Action::Wait(wait) => {
-                waits_ms.push(wait_ms(target, wait));
-                counts_signups |=
-                    matches!(wait, Wait::Window { window, .. } if SIGNUP_WINDOWS.contains(window));
+                let full = wait_ms(target, wait);
+                let left = match wait {
+                    Wait::Window {
+                        since: Some(mark), ..
+                    } => {
+                        let since_mark = waited_ms - marks.get(mark.as_str()).copied().unwrap_or(0);
+                        full.saturating_sub(since_mark)
+                    }
+                    _ => full,
+                };
+                waits_ms.push(left);
+                waited_ms += left;
+                counts_ip |= matches!(
+                    wait,
+                    Wait::Window {
+                        window: WindowName::SignupIpWindow,
+                        ..
+                    }
+                );
             }
         }
     }
-    if !target.forwarded_for && (signs_up || counts_signups) {
-        let mode = if counts_signups {
+    if !target.forwarded_for && (signups > 0 || counts_ip) {
+        let mode = if counts_ip {
             HoldMode::Exclusive
         } else {
             HoldMode::Shared
@@ -130,32 +181,28 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
         requests,
         waits_ms,
         rounds,
+        signups: signups_before_empty.unwrap_or(signups),
+        signups_after_empty: signups - signups_before_empty.unwrap_or(signups),
+        empty_window,
     }
 }
 
-/// Whether a wait can be skipped: one on the IP window before the scenario's first request only waits out
-/// the signups other scenarios made from the same address, and a scenario with an address of its own (the
-/// target trusts `X-Forwarded-For`) shares it with nobody.
-pub(crate) fn waits_for_nobody(target: &TargetDescription, wait: &Wait, sent_before: bool) -> bool {
-    target.forwarded_for
-        && !sent_before
-        && matches!(
-            wait,
-            Wait::Window {
-                window: WindowName::SignupIpWindow,
-                ..
-            }
-        )
+/// Whether a request creates users: anonymous calls count toward the per-IP signup limit.
+pub(crate) fn is_signup(request: &RequestSpec) -> bool {
+    request.method == "POST" && literal(&request.path).is_some_and(|path| path == SIGNUP_PATH)
 }
 
 /// How long a wait step waits on this target.
 pub(crate) fn wait_ms(target: &TargetDescription, wait: &Wait) -> u64 {
     match wait {
         Wait::Millis(ms) => *ms,
+        // How long depends on what was sent before: the run knows, not the step.
+        Wait::EmptyWindow(_) => 0,
         Wait::Window {
             window,
             offset_ms,
             minus_slack,
+            ..
         } => {
             let window_ms = target.limits.window_ms(*window);
             if *minus_slack {
@@ -178,22 +225,19 @@ fn literal(template: &Template) -> Option<String> {
     }
 }
 
-fn names_signup_limit(template: &Template) -> bool {
+fn names_ip_limit(template: &Template) -> bool {
     template.any(&|expr| {
         matches!(
             expr,
-            Expr::Limit(
-                authconform_scenario::template::LimitName::SignupEmail
-                    | authconform_scenario::template::LimitName::SignupIp
-            )
+            Expr::Limit(authconform_scenario::template::LimitName::SignupIp)
         )
     })
 }
 
 /// How many requests a step sends: its `repeat` evaluated on the target's limits (1 when it has none, or
 /// when the count depends on something only known while running).
-fn planned_repeat(step: &RequestStep, limits: &Limits) -> u64 {
-    let Some(repeat) = &step.repeat else {
+fn planned_repeat(repeat: Option<&Template>, limits: &Limits) -> u64 {
+    let Some(repeat) = repeat else {
         return 1;
     };
     let value = match repeat.parts.as_slice() {
@@ -209,6 +253,9 @@ fn evaluate(expr: &Expr, limits: &Limits) -> Option<i64> {
         Expr::Integer(value) => Some(*value),
         Expr::Limit(name) => i64::try_from(limits.limit(*name)).ok(),
         Expr::Offset(inner, offset) => evaluate(inner, limits).map(|v| v.saturating_add(*offset)),
+        Expr::Sum(left, sign, right) => Some(
+            evaluate(left, limits)?.saturating_add(sign.saturating_mul(evaluate(right, limits)?)),
+        ),
         _ => None,
     }
 }
@@ -286,6 +333,68 @@ mod tests {
         }
         let own_address = needs(&scenario(COUNTED_SIGNUPS), &target(true));
         assert!(own_address.compatible(&needs(&scenario(COUNTED_SIGNUPS), &target(true))));
+    }
+
+    #[test]
+    fn an_email_check_shares_the_address_with_a_budget_of_its_signups_and_probes() {
+        const EMAIL_CHECK: &str = "[[scenario.step]]\nrequest.method = \"POST\"\nrequest.path = \"/user\"\n\
+            repeat = \"{{limits.signup_email + 1}}\"\n\
+            blame = { requirement = \"XY-ONE-01\", request = { method = \"POST\", path = \"/user\" }, repeat = \"{{12 - limits.signup_email}}\", expect = { status = 429 } }\n";
+        let needs = needs(&scenario(EMAIL_CHECK), &target(false));
+        assert_eq!(
+            needs.holds.get(&Resource::ClientAddress),
+            Some(&HoldMode::Shared)
+        );
+        assert_eq!(
+            needs.signups,
+            11 + 2,
+            "ten attempts and one more, and two probes"
+        );
+        assert_eq!(
+            needs.describe_holds(),
+            "client-address (shared, 13 signups), endpoint:/user (shared)"
+        );
+    }
+
+    #[test]
+    fn an_empty_window_wait_makes_an_ip_check_that_reserves_only_what_it_sends_before() {
+        const EMPTY: &str = "[[scenario.step]]\nwait.empty_window = \"signup_ip_window\"\n";
+        let body = format!("{SIGNUP}{EMPTY}{SIGNUP}{SIGNUP}");
+        let one_address = needs(&scenario(&body), &target(false));
+        assert_eq!(
+            one_address.holds.get(&Resource::ClientAddress),
+            Some(&HoldMode::Exclusive)
+        );
+        assert_eq!(
+            (one_address.signups, one_address.signups_after_empty),
+            (1, 2)
+        );
+        assert_eq!(one_address.empty_window, Some(true));
+        assert!(
+            one_address.waits_ms.is_empty(),
+            "how long is the run's to know"
+        );
+        let own_address = needs(&scenario(&body), &target(true));
+        assert_eq!(own_address.empty_window, None);
+        assert!(!own_address.holds.contains_key(&Resource::ClientAddress));
+    }
+
+    #[test]
+    fn a_wait_since_a_mark_counts_only_what_is_left_of_it() {
+        let mut target = target(true);
+        target.limits.signup_email_window_ms = 60_000;
+        target.limits.signup_ip_window_ms = 50_000;
+        let body = format!(
+            "{SIGNUP}mark = \"sent\"\n{IP_WAIT}[[scenario.step]]\nwait = {{ window = \"signup_email_window\", since = \"sent\" }}\n"
+        );
+        let needs = needs(&scenario(&body), &target);
+        assert_eq!(needs.waits_ms, [51_000, 10_000]);
+    }
+
+    #[test]
+    fn a_step_the_target_cannot_run_is_not_counted() {
+        let body = format!("{SIGNUP}requires = [\"admin-account\"]\n{SIGNUP}");
+        assert_eq!(needs(&scenario(&body), &target(false)).signups, 1);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::admission::{Slot, project};
 use super::needs::{ScenarioNeeds, needs};
 use crate::engine::run::{RunPlan, planned_scenarios};
-use crate::engine::target::missing;
+use crate::engine::target::{missing, signup_rule};
 use crate::target::ClockMode;
 
 /// What one round of requests (one request, or one of each concurrent sender) is taken to cost in the
@@ -92,11 +92,12 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
                 }
             }
             let all: Vec<ScenarioNeeds> = runnable.iter().map(|s| needs(s, description)).collect();
-            let virtual_slots = project(&all, jobs, &real_ms);
+            let rule = signup_rule(description);
+            let virtual_slots = project(&all, jobs, &real_ms, rule);
             let wall = |jobs: usize| -> u64 {
                 let slots = match description.clock {
-                    ClockMode::Real => project(&all, jobs, &real_ms),
-                    ClockMode::Control => project(&all, jobs, &control_ms),
+                    ClockMode::Real => project(&all, jobs, &real_ms, rule),
+                    ClockMode::Control => project(&all, jobs, &control_ms, None),
                 };
                 span(&slots)
             };

@@ -53,6 +53,8 @@ const STEP_FIELDS: &[&str] = &[
     "precondition",
     "blame",
     "wait",
+    "requires",
+    "continue_on_failure",
 ];
 const REQUEST_FIELDS: &[&str] = &["method", "path", "headers", "json", "body", "content_type"];
 const EXPECT_FIELDS: &[&str] = &[
@@ -77,7 +79,14 @@ const MATCHER_FIELDS: &[&str] = &[
     "integer_range",
     "optional",
 ];
-const WAIT_FIELDS: &[&str] = &["window", "ms", "offset_ms", "minus_slack"];
+const WAIT_FIELDS: &[&str] = &[
+    "window",
+    "ms",
+    "offset_ms",
+    "minus_slack",
+    "since",
+    "empty_window",
+];
 const CAPABILITIES: &[&str] = &[
     "clock-control",
     "open-signup",
@@ -101,6 +110,26 @@ struct Names {
     captures: Vec<String>,
     responses: Vec<String>,
     marks: Vec<String>,
+}
+
+/// `requires = [...]` of a scenario or a step: capabilities by name.
+fn read_requires(reader: &mut Reader, table: &DeTable<'_>) -> Vec<Capability> {
+    get(table, "requires")
+        .and_then(|value| reader.strings(value, "`requires`"))
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(name, span)| match capability(&name) {
+            Some(capability) => Some(capability),
+            None => {
+                reader.error(
+                    span,
+                    format!("unknown capability `{name}`"),
+                    Some(suggest(&name, CAPABILITIES)),
+                );
+                None
+            }
+        })
+        .collect()
 }
 
 /// Parses one scenario file against a catalogue.
@@ -331,22 +360,7 @@ fn read_scenario(
         .and_then(|value| reader.strings(value, "`tags`"))
         .map(|tags| tags.into_iter().map(|(tag, _)| tag).collect())
         .unwrap_or_default();
-    let requires = get(table, "requires")
-        .and_then(|value| reader.strings(value, "`requires`"))
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|(name, span)| match capability(&name) {
-            Some(capability) => Some(capability),
-            None => {
-                reader.error(
-                    span,
-                    format!("unknown capability `{name}`"),
-                    Some(suggest(&name, CAPABILITIES)),
-                );
-                None
-            }
-        })
-        .collect();
+    let requires = read_requires(reader, table);
     let phase = match get(table, "phase") {
         Some(value) => match reader.string(value, "`phase`").as_deref() {
             Some("normal") => Phase::Normal,

@@ -25,6 +25,13 @@ pub(super) fn read_step(
         }
         None => scenario_covers.to_vec(),
     };
+    let requires = read_requires(reader, table);
+    let continue_on_failure = match get(table, "continue_on_failure") {
+        Some(value) => reader
+            .boolean(value, "`continue_on_failure`")
+            .unwrap_or(false),
+        None => false,
+    };
     let action = match (get(table, "request"), get(table, "wait")) {
         (Some(request), Some(wait)) => {
             reader.error(
@@ -65,7 +72,7 @@ pub(super) fn read_step(
                     None,
                 );
             }
-            read_wait(reader, wait).map(Action::Wait)
+            read_wait(reader, wait, names).map(Action::Wait)
         }
         (Some(request), None) => read_request_step(reader, table, request, catalogue, names)
             .map(|step| Action::Request(Box::new(step))),
@@ -88,6 +95,8 @@ pub(super) fn read_step(
     Some(Step {
         name,
         covers,
+        requires,
+        continue_on_failure,
         action: action?,
         origin: origin(reader, &span),
     })
@@ -115,12 +124,36 @@ pub(super) fn window(reader: &mut Reader, value: &Value<'_>, what: &str) -> Opti
     found
 }
 
-pub(super) fn read_wait(reader: &mut Reader, value: &Value<'_>) -> Option<Wait> {
+pub(super) fn read_wait(reader: &mut Reader, value: &Value<'_>, names: &Names) -> Option<Wait> {
     let table = reader.table(value, "`wait`")?;
     reader.check_keys(table, WAIT_FIELDS, "wait");
-    match (get(table, "window"), get(table, "ms")) {
-        (Some(window_value), None) => {
-            let window = window(reader, window_value, "`wait.window`")?;
+    let kinds: Vec<&str> = ["window", "ms", "empty_window"]
+        .into_iter()
+        .filter(|key| get(table, key).is_some())
+        .collect();
+    if let [first, second, ..] = kinds.as_slice() {
+        let span = get(table, second).map_or_else(|| value.span(), Value::span);
+        reader.error(
+            span,
+            format!("give one of `wait.window`, `wait.ms` or `wait.empty_window`, not `{first}` and `{second}`"),
+            None,
+        );
+        return None;
+    }
+    let only_with_window = |reader: &mut Reader, kind: &str| {
+        for key in ["offset_ms", "minus_slack", "since"] {
+            if let Some((k, _)) = table.get_key_value(key) {
+                reader.error(
+                    k.span(),
+                    format!("`wait.{key}` only goes with `wait.window`, not with `wait.{kind}`"),
+                    None,
+                );
+            }
+        }
+    };
+    match kinds.first().copied() {
+        Some("window") => {
+            let window = window(reader, get(table, "window")?, "`wait.window`")?;
             let offset_ms = match get(table, "offset_ms") {
                 Some(v) => reader.integer(v, "`wait.offset_ms`")?,
                 None => 1000,
@@ -129,22 +162,56 @@ pub(super) fn read_wait(reader: &mut Reader, value: &Value<'_>) -> Option<Wait> 
                 Some(v) => reader.boolean(v, "`wait.minus_slack`")?,
                 None => false,
             };
+            let since = match get(table, "since") {
+                Some(v) => {
+                    let since = reader.string(v, "`wait.since`")?;
+                    if !names.marks.contains(&since) {
+                        let hint = did_you_mean(&since, names.marks.iter().map(String::as_str))
+                            .map(|name| format!("did you mean `{name}`?"))
+                            .or_else(|| {
+                                Some("`since` names the `mark` of an earlier request step".into())
+                            });
+                        reader.error(
+                            v.span(),
+                            format!("no earlier step has `mark = \"{since}\"`"),
+                            hint,
+                        );
+                        return None;
+                    }
+                    Some(since)
+                }
+                None => None,
+            };
             Some(Wait::Window {
                 window,
                 offset_ms,
                 minus_slack,
+                since,
             })
         }
-        (None, Some(ms)) => {
-            for key in ["offset_ms", "minus_slack"] {
-                if let Some((k, _)) = table.get_key_value(key) {
-                    reader.error(
-                        k.span(),
-                        format!("`wait.{key}` only goes with `wait.window`"),
-                        None,
-                    );
-                }
+        Some("empty_window") => {
+            only_with_window(reader, "empty_window");
+            let value = get(table, "empty_window")?;
+            let window = window(reader, value, "`wait.empty_window`")?;
+            if window != WindowName::SignupIpWindow {
+                reader.error(
+                    value.span(),
+                    format!(
+                        "`wait.empty_window` knows only `signup_ip_window`, not `{}`",
+                        window.as_str()
+                    ),
+                    Some(
+                        "the runner keeps count only of the signups each client address sent"
+                            .into(),
+                    ),
+                );
+                return None;
             }
+            Some(Wait::EmptyWindow(window))
+        }
+        Some(_) => {
+            only_with_window(reader, "ms");
+            let ms = get(table, "ms")?;
             let value = reader.integer(ms, "`wait.ms`")?;
             match u64::try_from(value) {
                 Ok(ms) => Some(Wait::Millis(ms)),
@@ -154,22 +221,14 @@ pub(super) fn read_wait(reader: &mut Reader, value: &Value<'_>) -> Option<Wait> 
                 }
             }
         }
-        (Some(window), Some(_)) => {
-            reader.error(
-                window.span(),
-                "give `wait.window` or `wait.ms`, not both",
-                None,
-            );
-            None
-        }
-        (None, None) => {
+        None => {
             // A misspelt `window` or `ms` already has its diagnostic.
-            if has_misspelt(table, WAIT_FIELDS, &["window", "ms"]) {
+            if has_misspelt(table, WAIT_FIELDS, &["window", "ms", "empty_window"]) {
                 return None;
             }
             reader.error(
                 value.span(),
-                "`wait` needs `window` or `ms`",
+                "`wait` needs `window`, `ms` or `empty_window`",
                 Some("e.g. `wait.window = \"cs_invalid_window\"`".into()),
             );
             None

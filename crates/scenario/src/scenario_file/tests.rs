@@ -133,6 +133,75 @@ fn a_step_is_a_request_or_a_wait() {
 }
 
 #[test]
+fn waits_count_from_a_mark_or_until_the_ip_window_is_empty() {
+    let steps = format!(
+        "{REQUEST}mark = \"sent\"\n[[scenario.step]]\nwait = {{ window = \"signup_email_window\", since = \"sent\" }}\n\
+         [[scenario.step]]\nwait.empty_window = \"signup_ip_window\"\n"
+    );
+    let scenarios = parse(&file("", &steps));
+    let Action::Wait(Wait::Window { since, .. }) = &scenarios[0].steps[1].action else {
+        panic!("a window wait")
+    };
+    assert_eq!(since.as_deref(), Some("sent"));
+    assert!(matches!(
+        scenarios[0].steps[2].action,
+        Action::Wait(Wait::EmptyWindow(WindowName::SignupIpWindow))
+    ));
+    assert_eq!(
+        errors(&file(
+            "",
+            &format!(
+                "{REQUEST}mark = \"sent\"\n[[scenario.step]]\nwait = {{ window = \"signup_ip_window\", since = \"snet\" }}\n"
+            )
+        )),
+        vec!["11:47 no earlier step has `mark = \"snet\"`"]
+    );
+    assert_eq!(
+        errors(&file(
+            "",
+            "[[scenario.step]]\nwait.empty_window = \"cs_invalid_window\"\n"
+        )),
+        vec!["7:21 `wait.empty_window` knows only `signup_ip_window`, not `cs_invalid_window`"]
+    );
+    assert_eq!(
+        errors(&file(
+            "",
+            "[[scenario.step]]\nwait.empty_window = \"signup_ip_window\"\nwait.offset_ms = 5\n"
+        )),
+        vec!["8:6 `wait.offset_ms` only goes with `wait.window`, not with `wait.empty_window`"]
+    );
+    assert_eq!(
+        errors(&file(
+            "",
+            "[[scenario.step]]\nwait.ms = 5\nwait.empty_window = \"signup_ip_window\"\n"
+        )),
+        vec![
+            "8:21 give one of `wait.window`, `wait.ms` or `wait.empty_window`, not `ms` and `empty_window`"
+        ]
+    );
+}
+
+#[test]
+fn a_step_may_require_capabilities_and_go_on_after_failing() {
+    let steps =
+        format!("{REQUEST}requires = [\"admin-account\"]\ncontinue_on_failure = true\n{REQUEST}");
+    let scenarios = parse(&file("", &steps));
+    let [first, second] = scenarios[0].steps.as_slice() else {
+        panic!("two steps")
+    };
+    assert_eq!(first.requires, [Capability::AdminAccount]);
+    assert!(first.continue_on_failure);
+    assert!(second.requires.is_empty() && !second.continue_on_failure);
+    assert_eq!(
+        errors(&file(
+            "",
+            &format!("{REQUEST}requires = [\"admin-acount\"]\n")
+        )),
+        vec!["9:13 unknown capability `admin-acount`"]
+    );
+}
+
+#[test]
 fn statuses() {
     let status = |pattern: &str| {
         let text = file("", &format!("{REQUEST}expect.status = {pattern}\n"));
