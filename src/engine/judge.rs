@@ -218,6 +218,22 @@ pub(super) fn judge(
 
     if let Some((blocker, why)) = &result.blamed {
         let first = result.aggregates.iter().find(|a| a.tier == Tier::Must);
+        // A blame on a requirement the scenario covers but this step does not judge: the probe showed its
+        // breach, so it is that requirement's failure here too.
+        if !undetermined.contains(&blocker)
+            && let Some(id) = scenario_covers(run, scenario)
+                .into_iter()
+                .find(|id| *id == blocker)
+        {
+            let severity = match (first.is_some(), run.level(id)) {
+                (true, Level::Must) => Verdict::Fail,
+                _ => Verdict::Warn,
+            };
+            outcome.findings.push((
+                id.clone(),
+                finding(severity, first, Some(why.clone()), None),
+            ));
+        }
         for id in undetermined {
             // A blame naming one of the step's own requirements puts the failure on it.
             let (severity, blocked_by) = if id == blocker {

@@ -10,7 +10,9 @@ use authconform::suite;
 use authconform::target::{ClockMode, Limits, TargetDescription};
 use authconform_reference_server::Fault;
 use authconform_reference_server::WindowKind;
-use authconform_reference_server::{AppmixerProfile, Config, LockoutScope, SeedAccount};
+use authconform_reference_server::{
+    AppmixerProfile, Config, LockoutScope, PasswordCost, SeedAccount,
+};
 use authconform_scenario::model::{Profile, Suite};
 use tokio::sync::Semaphore;
 
@@ -89,6 +91,8 @@ pub(crate) struct Variant {
     pub(crate) lockout_status: Option<u16>,
     pub(crate) lockout_extends: bool,
     pub(crate) count_invalid_signups: bool,
+    /// The runner plays the scenarios one at a time (`--jobs 1`) instead of side by side.
+    pub(crate) one_by_one: bool,
 }
 
 pub(crate) async fn check(
@@ -126,6 +130,8 @@ pub(crate) async fn check(
         cs_lockout_extends: variant.lockout_extends,
         count_invalid_signups: variant.count_invalid_signups,
         hash_concurrency: 1,
+        // Throwaway accounts: light hashing keeps the many whole-suite runs cheap.
+        password_cost: PasswordCost::Light,
         faults: variant.faults,
         ..Config::default()
     };
@@ -142,7 +148,11 @@ pub(crate) async fn check(
         targets: vec![TargetPlan::new(target)],
         selection: Selection::new(only, &[]).unwrap(),
         strict: true,
-        jobs: authconform::engine::DEFAULT_JOBS,
+        jobs: if variant.one_by_one {
+            1
+        } else {
+            authconform::engine::DEFAULT_JOBS
+        },
     };
     let report = engine::run(suite, &plan, &mut |_| {}).await.unwrap();
     server.shutdown().await.unwrap();

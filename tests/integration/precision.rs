@@ -2,6 +2,8 @@
 //! suite (in the placement where the mutation suite checks it) and against the correct server in the same
 //! placement; every requirement other than the fault's own whose verdict moved is listed. None may fail or
 //! warn, and one may be inconclusive only when its findings name the fault's requirement as the blocker.
+//! Each fault is run twice, scenarios side by side and one at a time (`--jobs 1`): every verdict must be the
+//! same both ways.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -94,8 +96,13 @@ async fn one_fault_moves_only_its_own_requirement() {
                     faults: vec![fault],
                     ..Variant::default()
                 };
+                let one_by_one = Variant {
+                    one_by_one: true,
+                    ..variant.clone()
+                };
                 let report = check(&suite, variant, placement.clone(), &[]).await;
-                (fault, placement_key(&placement), report)
+                let one_by_one = check(&suite, one_by_one, placement.clone(), &[]).await;
+                (fault, placement_key(&placement), report, one_by_one)
             },
             &local,
         );
@@ -117,8 +124,20 @@ async fn one_fault_moves_only_its_own_requirement() {
 
     let mut table = Vec::new();
     let mut collateral = Vec::new();
-    for (fault, key, report) in faulty {
+    let mut order_dependent = Vec::new();
+    for (fault, key, report, one_by_one) in faulty {
         let (id, _) = fault.describe();
+        let (side_by_side, in_order) = (verdicts(&report), verdicts(&one_by_one));
+        for (requirement, verdict) in &side_by_side {
+            let alone = in_order.get(requirement).copied().unwrap_or(Verdict::Skip);
+            if alone != *verdict {
+                order_dependent.push(format!(
+                    "{fault:?}: {requirement} is {verdict} side by side ({}) but {alone} with --jobs 1 ({})",
+                    crate::mutants::explain(&report, requirement),
+                    crate::mutants::explain(&one_by_one, requirement)
+                ));
+            }
+        }
         let moves = moved(id, &correct[&key], &report);
         let described: Vec<String> = moves
             .iter()
@@ -177,9 +196,18 @@ async fn one_fault_moves_only_its_own_requirement() {
         table.join("\n"),
         collateral.len()
     );
+    println!(
+        "verdicts that differ between side by side and --jobs 1: {}",
+        order_dependent.len()
+    );
     assert!(
         collateral.is_empty(),
         "collateral:\n{}",
         collateral.join("\n")
+    );
+    assert!(
+        order_dependent.is_empty(),
+        "order dependent:\n{}",
+        order_dependent.join("\n")
     );
 }
