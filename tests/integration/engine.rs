@@ -14,6 +14,16 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::*;
 
+/// A target answering every request with `status`.
+async fn answering_everything(status: u16) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(status))
+        .mount(&server)
+        .await;
+    server
+}
+
 async fn answering(status: u16, body: serde_json::Value) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -808,4 +818,106 @@ async fn a_passing_step_keeps_its_first_and_last_exchange_as_evidence() {
     let check = &requirement_report(&report, MUST).checks[0];
     assert_eq!(check.verdict, Verdict::Fail);
     assert_eq!(check.exchanges.len(), 2);
+}
+
+#[tokio::test]
+async fn a_check_that_may_continue_after_failing_lets_later_checks_be_judged() {
+    let mut first = request("GET", "/user");
+    first.expect.status = Some(status(&[200]));
+    let mut second = request("GET", "/user");
+    second.expect.status = Some(status(&[401]));
+    let mut first_step = step("first", &[MUST], first);
+    first_step.continue_on_failure = true;
+    let suite = suite(vec![scenario(
+        "goes-on",
+        &[MUST, MUST_2],
+        vec![first_step, step("second", &[MUST_2], second)],
+    )]);
+    let server = answering_everything(401).await;
+    let report = run(&suite, target(&server.uri(), ClockMode::Real)).await;
+    assert_eq!(verdict(&report, MUST), Verdict::Fail);
+    assert_eq!(verdict(&report, MUST_2), Verdict::Pass);
+}
+
+#[tokio::test]
+async fn a_step_the_target_cannot_run_is_left_out_and_its_requirement_skipped_with_the_reason() {
+    let mut forged = request("GET", "/user");
+    forged.expect.status = Some(status(&[200]));
+    let mut other = request("GET", "/user");
+    other.expect.status = Some(status(&[401]));
+    let mut forged_step = step("forged", &[MUST], forged);
+    forged_step.requires = vec![Capability::UntrustedForwardedFor];
+    let suite = suite(vec![scenario(
+        "partly",
+        &[MUST, MUST_2],
+        vec![forged_step, step("other", &[MUST_2], other)],
+    )]);
+    let server = answering_everything(401).await;
+    let mut trusting = target(&server.uri(), ClockMode::Real);
+    trusting.forwarded_for = true;
+    let report = run(&suite, trusting).await;
+    let skipped = requirement_report(&report, MUST);
+    assert_eq!(skipped.verdict, Verdict::Skip);
+    assert!(
+        skipped.skip_reasons[0].contains("needs untrusted-forwarded-for"),
+        "{:?}",
+        skipped.skip_reasons
+    );
+    assert_eq!(verdict(&report, MUST_2), Verdict::Pass);
+}
+
+/// On one client address, a check that needs an empty IP window waits until the last signup of the run is a
+/// window old: after another scenario's signup it waits, with no signup before it it does not, and with an
+/// address of its own (the target trusts `X-Forwarded-For`) it never does.
+#[tokio::test]
+async fn an_empty_window_wait_lasts_until_the_last_signup_is_a_window_old() {
+    let signup = || {
+        let mut signup = request("POST", "/user");
+        signup.expect.status = Some(status(&[200]));
+        signup
+    };
+    let signs_up = scenario("signs-up", &[MUST], vec![step("signup", &[MUST], signup())]);
+    let counts_the_ip = scenario(
+        "counts-the-ip",
+        &[MUST_2],
+        vec![
+            wait_step(
+                "start from an empty IP window",
+                Wait::EmptyWindow(WindowName::SignupIpWindow),
+            ),
+            step("signup", &[MUST_2], signup()),
+        ],
+    );
+    let server = answering_everything(200).await;
+    let mut description = target(&server.uri(), ClockMode::Real);
+    description.limits.signup_ip_window_ms = 50;
+    for (scenarios, forwarded_for, waits_expected) in [
+        (vec![signs_up.clone(), counts_the_ip.clone()], false, 1),
+        (vec![counts_the_ip.clone()], false, 0),
+        (vec![signs_up, counts_the_ip], true, 0),
+    ] {
+        description.forwarded_for = forwarded_for;
+        let plan = RunPlan {
+            targets: vec![TargetPlan::new(description.clone())],
+            selection: Selection::all(),
+            strict: false,
+            jobs: authconform::engine::DEFAULT_JOBS,
+        };
+        let mut waits = Vec::new();
+        let report = engine::run(&suite(scenarios), &plan, &mut |event| {
+            if let engine::EngineEvent::WaitStarted { total_ms, .. } = event {
+                waits.push(*total_ms);
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            waits.len(),
+            waits_expected,
+            "forwarded_for {forwarded_for}: {waits:?}"
+        );
+        // Never more than the window and the margin after the signup.
+        assert!(waits.iter().all(|wait| *wait <= 1_050), "{waits:?}");
+        assert_eq!(verdict(&report, MUST_2), Verdict::Pass);
+    }
 }
