@@ -104,6 +104,9 @@ fn write_target(out: &mut dyn Write, target: &TargetSchedule) -> io::Result<()> 
             duration(lockout.for_ms)
         )?;
     }
+    for warning in &target.warnings {
+        writeln!(out, "  warning: {warning}")?;
+    }
     Ok(())
 }
 

@@ -70,3 +70,14 @@ fn a_lockout_is_named_with_its_risk_to_every_client_of_the_server() {
         "{text}"
     );
 }
+
+#[test]
+fn an_ip_limit_too_small_for_a_scenario_is_a_warning() {
+    let small = plan(&["--limit", "signup_email=3", "--limit", "signup_ip=10"]);
+    assert!(
+        small.contains("warning: signup-email-limit sends up to")
+            && small.contains("more than signup_ip (10)"),
+        "{small}"
+    );
+    assert!(!plan(&[]).contains("warning:"));
+}

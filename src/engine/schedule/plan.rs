@@ -46,6 +46,8 @@ pub struct TargetSchedule {
     /// `METHOD path` → requests.
     pub requests: BTreeMap<String, u64>,
     pub lockouts: Vec<Lockout>,
+    /// What in this target's description will keep checks from being judged.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -109,6 +111,19 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
             }
             let mut lockouts = Vec::new();
             let mut scenarios = Vec::new();
+            let mut warnings = Vec::new();
+            let ip_limit = description.limits.signup_ip;
+            for (scenario, needs) in runnable.iter().zip(&all) {
+                let before_empty = needs.signups;
+                if before_empty > ip_limit {
+                    warnings.push(format!(
+                        "{} sends up to {before_empty} signups from one client address, more than signup_ip ({ip_limit}): \
+                         its last checks may meet the IP limit instead and come out inconclusive or failed; \
+                         the suite expects signup_ip well above signup_email (documented: 50 and 10)",
+                        scenario.name
+                    ));
+                }
+            }
             for ((scenario, needs), slot) in runnable.iter().zip(&all).zip(&virtual_slots) {
                 if scenario.phase == Phase::Lockout {
                     for (resource, mode) in &needs.holds {
@@ -155,6 +170,7 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
                 one_by_one_ms: wall(1),
                 requests,
                 lockouts,
+                warnings,
             }
         })
         .collect();
