@@ -13,6 +13,9 @@ pub enum EngineEvent<'a> {
         scenarios: usize,
         /// The wall time the schedule projects (`authconform plan`).
         projected_ms: u64,
+        /// What in the targets' descriptions will keep checks from being judged (`authconform plan`'s
+        /// warnings), each naming its target.
+        warnings: &'a [String],
     },
     TargetStarted {
         name: &'a str,

@@ -84,11 +84,23 @@ pub async fn run(
         .iter()
         .map(|target| planned_scenarios(suite, plan, target).count())
         .sum();
+    let projected = super::plan(suite, plan);
+    let warnings: Vec<String> = projected
+        .targets
+        .iter()
+        .flat_map(|target| {
+            target
+                .warnings
+                .iter()
+                .map(move |warning| format!("{}: {warning}", target.name))
+        })
+        .collect();
     events(&EngineEvent::RunStarted {
         run_id: &ids.run_id,
         targets: plan.targets.len(),
         scenarios: planned,
-        projected_ms: super::plan(suite, plan).projected_ms,
+        projected_ms: projected.projected_ms,
+        warnings: &warnings,
     });
     let sink = EventSink(RefCell::new(events));
     let mut targets = Vec::with_capacity(plan.targets.len());
