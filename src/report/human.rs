@@ -539,45 +539,6 @@ pub(crate) fn summary_line(summary: &Summary, elapsed: Option<Duration>) -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Reporter;
-
-    /// A writer the test keeps a handle on.
-    #[derive(Clone, Default)]
-    struct Shared(std::sync::Arc<parking_lot::Mutex<Vec<u8>>>);
-
-    impl Write for Shared {
-        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-            self.0.lock().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
-    #[test]
-    fn the_start_of_a_run_names_each_warning_of_the_plan() {
-        let out = Shared::default();
-        let mut reporter = HumanReporter::new(Box::new(out.clone()), false, false);
-        let warnings = ["staging: signup-email-limit sends up to 21 signups".to_owned()];
-        reporter
-            .handle(&EngineEvent::RunStarted {
-                run_id: "r",
-                targets: 1,
-                scenarios: 2,
-                projected_ms: 1_500,
-                warnings: &warnings,
-            })
-            .unwrap();
-        let text = String::from_utf8(out.0.lock().clone()).unwrap();
-        assert_eq!(
-            text.lines().collect::<Vec<_>>(),
-            [
-                "2 scenarios on 1 target(s), projected 1.5 s (`authconform plan` shows the schedule)",
-                "warning: staging: signup-email-limit sends up to 21 signups"
-            ]
-        );
-    }
 
     #[test]
     fn ids_shrink_to_ranges() {

@@ -396,3 +396,26 @@ pub(crate) fn validate(
         }
     }
 }
+
+#[test]
+fn the_start_of_a_run_names_each_warning_of_the_plan() {
+    let out = Captured::default();
+    let mut reporter = HumanReporter::new(Box::new(out.clone()), false, false);
+    let warnings = ["staging: signup-email-limit sends up to 21 signups".to_owned()];
+    reporter
+        .handle(&EngineEvent::RunStarted {
+            run_id: "r",
+            targets: 1,
+            scenarios: 2,
+            projected_ms: 1_500,
+            warnings: &warnings,
+        })
+        .unwrap();
+    assert_eq!(
+        out.text().lines().collect::<Vec<_>>(),
+        [
+            "2 scenarios on 1 target(s), projected 1.5 s (`authconform plan` shows the schedule)",
+            "warning: staging: signup-email-limit sends up to 21 signups"
+        ]
+    );
+}
