@@ -87,7 +87,7 @@ pub(crate) async fn run_scenario(
     for (index, step) in scenario.steps.iter().enumerate() {
         let number = index + 1;
         let started_ms = run.clock().now_ms();
-        if let Some(reason) = step.requires.iter().find_map(|cap| run.missing(*cap)) {
+        if let Some(reason) = run.unmet(&step.requires) {
             for id in judged(&run.requirements, step) {
                 outcome
                     .skipped
@@ -176,7 +176,7 @@ pub(crate) async fn run_scenario(
                 number,
                 step,
                 blocker,
-                &|later| later.requires.iter().all(|cap| run.missing(*cap).is_none()),
+                &|later| run.unmet(&later.requires).is_none(),
                 &mut outcome,
             );
             break;

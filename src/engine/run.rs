@@ -222,7 +222,7 @@ async fn run_target(
     let mut ran: Vec<Option<Ran>> = planned.iter().map(|_| None).collect();
     let mut pending = Vec::new();
     for (index, scenario) in planned.iter().enumerate() {
-        match scenario.requires.iter().find_map(|cap| run.missing(*cap)) {
+        match run.unmet(&scenario.requires) {
             Some(reason) => {
                 sink.emit(&EngineEvent::ScenarioFinished {
                     scenario: &scenario.name,
@@ -252,7 +252,7 @@ async fn run_target(
             pending.retain(|&p| p != index);
             running.push(index);
             run.waits.join();
-            let reserved = reservation(&needs[index], &run);
+            let reserved = needs[index].signups;
             run.reserve_signups(reserved);
             let scenario = planned[index];
             sink.emit(&EngineEvent::ScenarioStarted {
@@ -359,16 +359,6 @@ async fn run_target(
         observations,
         secrets: run.take_secrets(),
     })
-}
-
-/// What a scenario reserves of the shared address's IP limit when it starts: its signups before any
-/// `wait.empty_window`, on a target whose scenarios share one address.
-fn reservation(needs: &ScenarioNeeds, run: &SharedTarget<'_>) -> u64 {
-    if run.signup_rule().is_some() {
-        needs.signups
-    } else {
-        0
-    }
 }
 
 fn judge_outcome(

@@ -282,8 +282,9 @@ impl<'a> SharedTarget<'a> {
         &self.waits.time().clock
     }
 
-    pub(crate) fn missing(&self, capability: Capability) -> Option<String> {
-        missing(self.target, capability)
+    /// Why the target lacks one of `capabilities` (a scenario's or a step's `requires`), or `None`.
+    pub(crate) fn unmet(&self, capabilities: &[Capability]) -> Option<String> {
+        unmet(self.target, capabilities)
     }
 }
 
@@ -333,8 +334,14 @@ pub(crate) fn signup_rule(target: &TargetDescription) -> Option<SignupRule> {
     })
 }
 
-/// Why the target lacks a capability a scenario requires, or `None` when it has it.
-pub(crate) fn missing(target: &TargetDescription, capability: Capability) -> Option<String> {
+/// Why the target lacks one of `capabilities` (a scenario's or a step's `requires`), or `None` when it has
+/// them all.
+pub(crate) fn unmet(target: &TargetDescription, capabilities: &[Capability]) -> Option<String> {
+    capabilities.iter().find_map(|cap| missing(target, *cap))
+}
+
+/// Why the target lacks a capability, or `None` when it has it.
+fn missing(target: &TargetDescription, capability: Capability) -> Option<String> {
     let why = match capability {
         Capability::ClockControl => {
             (target.clock != ClockMode::Control).then(|| "the target's clock is real".to_owned())

@@ -9,7 +9,7 @@ use authconform_scenario::model::{
 };
 use authconform_scenario::template::{Expr, Part, Template};
 
-use crate::engine::target::missing;
+use crate::engine::target::unmet;
 use crate::target::{Limits, TargetDescription};
 
 /// The path that creates users (`POST /user`): anonymous calls count toward the per-IP signup limit.
@@ -87,7 +87,6 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
     let mut rounds = 0;
     let mut signups = 0;
     let mut counts_ip = false;
-    let mut empty_window = None;
     let mut signups_before_empty = None;
     // Milliseconds of waiting before each mark, so a wait `since` a mark counts only what is left of it.
     let mut waited_ms: u64 = 0;
@@ -97,11 +96,7 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
         Phase::Normal => HoldMode::Shared,
     };
     for step in &scenario.steps {
-        if step
-            .requires
-            .iter()
-            .any(|cap| missing(target, *cap).is_some())
-        {
+        if unmet(target, &step.requires).is_some() {
             continue;
         }
         match &step.action {
@@ -138,9 +133,6 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
             Action::Wait(Wait::EmptyWindow(_)) => {
                 counts_ip = true;
                 signups_before_empty.get_or_insert(signups);
-                if !target.forwarded_for {
-                    empty_window = Some(signups > 0);
-                }
             }
             Action::Wait(wait) => {
                 let full = wait_ms(target, wait);
@@ -183,7 +175,9 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
         rounds,
         signups: signups_before_empty.unwrap_or(signups),
         signups_after_empty: signups - signups_before_empty.unwrap_or(signups),
-        empty_window,
+        empty_window: signups_before_empty
+            .filter(|_| !target.forwarded_for)
+            .map(|before| before > 0),
     }
 }
 

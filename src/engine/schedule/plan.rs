@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::admission::{Slot, project};
 use super::needs::{ScenarioNeeds, needs};
 use crate::engine::run::{RunPlan, planned_scenarios};
-use crate::engine::target::{missing, signup_rule};
+use crate::engine::target::{signup_rule, unmet};
 use crate::target::ClockMode;
 
 /// What one round of requests (one request, or one of each concurrent sender) is taken to cost in the
@@ -84,11 +84,7 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
             let mut skipped = Vec::new();
             let mut runnable = Vec::new();
             for scenario in planned_scenarios(suite, run, target) {
-                match scenario
-                    .requires
-                    .iter()
-                    .find_map(|cap| missing(description, *cap))
-                {
+                match unmet(description, &scenario.requires) {
                     Some(reason) => skipped.push((scenario, reason)),
                     None => runnable.push(scenario),
                 }
