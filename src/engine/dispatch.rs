@@ -64,13 +64,7 @@ pub(crate) async fn run_scenario(
     if reserved > 0 {
         let started_ms = run.clock().now_ms();
         let waited = run.wait_for_signup_room(&scenario.name, events).await;
-        if !matches!(waited, Ok(false)) {
-            outcome.waits.push(WaitSpan {
-                step: ROOM_STEP.to_owned(),
-                start_ms: started_ms,
-                end_ms: run.clock().now_ms(),
-            });
-        }
+        record_wait(run, ROOM_STEP, started_ms, &waited, &mut outcome);
         if let Err(reason) = waited {
             not_started(
                 &run.requirements,
@@ -128,13 +122,7 @@ pub(crate) async fn run_scenario(
                 let waited = run
                     .wait(wait, since_ms, &scenario.name, &step.name, events)
                     .await;
-                if !matches!(waited, Ok(false)) {
-                    outcome.waits.push(WaitSpan {
-                        step: step.name.clone(),
-                        start_ms: started_ms,
-                        end_ms: run.clock().now_ms(),
-                    });
-                }
+                record_wait(run, &step.name, started_ms, &waited, &mut outcome);
                 match waited {
                     Ok(_) => StepResult::default(),
                     Err(reason) => StepResult::blocked(reason.to_string()),
@@ -184,6 +172,23 @@ pub(crate) async fn run_scenario(
     }
     run.release_signups(reserved);
     outcome
+}
+
+/// Keeps a wait that took time (or failed) for the report's timeline; one whose end had passed leaves none.
+fn record_wait<E>(
+    run: &SharedTarget<'_>,
+    step: &str,
+    start_ms: u64,
+    waited: &Result<bool, E>,
+    outcome: &mut ScenarioOutcome,
+) {
+    if !matches!(waited, Ok(false)) {
+        outcome.waits.push(WaitSpan {
+            step: step.to_owned(),
+            start_ms,
+            end_ms: run.clock().now_ms(),
+        });
+    }
 }
 
 /// The note for a `within` step that completed too late to tell, or `None` when it was in time. The time is
