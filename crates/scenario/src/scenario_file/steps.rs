@@ -163,23 +163,7 @@ pub(super) fn read_wait(reader: &mut Reader, value: &Value<'_>, names: &Names) -
                 None => false,
             };
             let since = match get(table, "since") {
-                Some(v) => {
-                    let since = reader.string(v, "`wait.since`")?;
-                    if !names.marks.contains(&since) {
-                        let hint = did_you_mean(&since, names.marks.iter().map(String::as_str))
-                            .map(|name| format!("did you mean `{name}`?"))
-                            .or_else(|| {
-                                Some("`since` names the `mark` of an earlier request step".into())
-                            });
-                        reader.error(
-                            v.span(),
-                            format!("no earlier step has `mark = \"{since}\"`"),
-                            hint,
-                        );
-                        return None;
-                    }
-                    Some(since)
-                }
+                Some(v) => Some(read_mark(reader, v, names, None, "`wait.since`")?),
                 None => None,
             };
             Some(Wait::Window {
@@ -513,26 +497,34 @@ pub(super) fn read_within(
     let span = value.span();
     let since_value = required(reader, table, "since", &span, "`within`");
     let window_value = required(reader, table, "window", &span, "`within`");
-    let since = since_value.and_then(|v| {
-        let since = reader.string(v, "`within.since`")?;
-        let defined = names.marks.contains(&since) || own_mark == Some(since.as_str());
-        if !defined {
-            let hint = did_you_mean(&since, names.marks.iter().map(String::as_str))
-                .unwrap_or_else(|| "set `mark = \"NAME\"` on an earlier step".into());
-            reader.error(
-                v.span(),
-                format!("no earlier step is marked `{since}`"),
-                Some(hint),
-            );
-            return None;
-        }
-        Some(since)
-    });
+    let since = since_value.and_then(|v| read_mark(reader, v, names, own_mark, "`within.since`"));
     let window = window_value.and_then(|v| window(reader, v, "`within.window`"));
     Some(Within {
         since: since?,
         window: window?,
     })
+}
+
+/// A reference to a `mark` (`within.since`, `wait.since`): of an earlier step, or of this one (`own_mark`).
+fn read_mark(
+    reader: &mut Reader,
+    value: &Value<'_>,
+    names: &Names,
+    own_mark: Option<&str>,
+    what: &str,
+) -> Option<String> {
+    let since = reader.string(value, what)?;
+    if names.marks.contains(&since) || own_mark == Some(since.as_str()) {
+        return Some(since);
+    }
+    let hint = did_you_mean(&since, names.marks.iter().map(String::as_str))
+        .unwrap_or_else(|| "set `mark = \"NAME\"` on an earlier step".into());
+    reader.error(
+        value.span(),
+        format!("no earlier step is marked `{since}`"),
+        Some(hint),
+    );
+    None
 }
 
 /// `capture = { NAME = "json.path" }`.

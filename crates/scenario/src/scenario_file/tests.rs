@@ -154,7 +154,20 @@ fn waits_count_from_a_mark_or_until_the_ip_window_is_empty() {
                 "{REQUEST}mark = \"sent\"\n[[scenario.step]]\nwait = {{ window = \"signup_ip_window\", since = \"snet\" }}\n"
             )
         )),
-        vec!["11:47 no earlier step has `mark = \"snet\"`"]
+        vec!["11:47 no earlier step is marked `snet`"]
+    );
+    let text = file(
+        "",
+        &format!(
+            "{REQUEST}mark = \"sent\"\n[[scenario.step]]\nwait = {{ window = \"signup_ip_window\", since = \"snet\" }}\n"
+        ),
+    );
+    let Err(diagnostics) = parse_scenario_file(Path::new("s.toml"), &text, &catalogue()) else {
+        panic!("a misspelt mark is an error")
+    };
+    assert_eq!(
+        diagnostics.0[0].hint.as_deref(),
+        Some("did you mean `sent`?")
     );
     assert_eq!(
         errors(&file(
