@@ -50,10 +50,18 @@ pub enum Fault {
     InvalidLimitTrustsForwardedFor,
     LockoutTrustsForwardedFor,
     RetryAfterBeyondWindow,
+    DuplicateSignupCrashes,
+    EmailLimitUntrimmed,
+    IdenticalInvalidOneLow,
+    LockoutOneLate,
+    SuccessfulSignInsNotCounted,
+    LockoutFromWindowStart,
+    LockoutRetryAfterMillis,
+    ParserErrorEchoesBody,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 45] = [
+    pub const ALL: [Fault; 53] = [
         Fault::SignInWithoutToken,
         Fault::SignInUserWithoutPlan,
         Fault::SignInByEmailRefused,
@@ -99,6 +107,14 @@ impl Fault {
         Fault::InvalidLimitTrustsForwardedFor,
         Fault::LockoutTrustsForwardedFor,
         Fault::RetryAfterBeyondWindow,
+        Fault::DuplicateSignupCrashes,
+        Fault::EmailLimitUntrimmed,
+        Fault::IdenticalInvalidOneLow,
+        Fault::LockoutOneLate,
+        Fault::SuccessfulSignInsNotCounted,
+        Fault::LockoutFromWindowStart,
+        Fault::LockoutRetryAfterMillis,
+        Fault::ParserErrorEchoesBody,
     ];
 
     /// The requirement this fault breaks, and what it does.
@@ -243,6 +259,38 @@ impl Fault {
             Fault::RetryAfterBeyondWindow => (
                 "GEN-04",
                 "the identical-invalid 429 says `Retry-After` thirty times its window",
+            ),
+            Fault::DuplicateSignupCrashes => (
+                "AM-SIGNUP-05",
+                "a signup for a taken username or e-mail answers 500",
+            ),
+            Fault::EmailLimitUntrimmed => (
+                "AM-SIGNUP-RL-09",
+                "the e-mail limit lower-cases the address as sent but keeps its spaces, so spaces escape it",
+            ),
+            Fault::IdenticalInvalidOneLow => (
+                "CS-INVALID-01",
+                "the fifth identical invalid request is already answered 429",
+            ),
+            Fault::LockoutOneLate => (
+                "CS-LOCKOUT-02",
+                "the lockout starts at request threshold + 2: one request too many is answered, even one at a time",
+            ),
+            Fault::SuccessfulSignInsNotCounted => (
+                "CS-LOCKOUT-02",
+                "successful sign-ins do not count toward the threshold",
+            ),
+            Fault::LockoutFromWindowStart => (
+                "CS-LOCKOUT-04",
+                "the lockout ends when the window opened by the first request ends, less than a full window after the trigger",
+            ),
+            Fault::LockoutRetryAfterMillis => (
+                "GEN-04",
+                "the lockout's 429 says `Retry-After` in milliseconds",
+            ),
+            Fault::ParserErrorEchoesBody => (
+                "GEN-03",
+                "a malformed-JSON error quotes the raw body, password included",
             ),
         }
     }

@@ -108,6 +108,12 @@ impl LimiterRules {
         if fault!(config, LockoutOneEarly) {
             threshold = threshold.saturating_sub(1);
         }
+        if fault!(config, LockoutOneLate) {
+            threshold += 1;
+        }
+        if fault!(config, IdenticalInvalidOneLow) {
+            invalid_limit = invalid_limit.saturating_sub(1).max(1);
+        }
         if fault!(config, LockoutEndsEarly) {
             lockout_ms = lockout_ms * 4 / 5;
         }
@@ -124,6 +130,7 @@ impl LimiterRules {
                 .announcing(config.cs_identical_invalid_window_ms),
             connect_overall: Rule {
                 lockout_extends: config.cs_lockout_extends,
+                lockout_ends_with_window: fault!(config, LockoutFromWindowStart),
                 ..Rule::lock_out(threshold, config.cs_overall_window_ms, lockout_ms)
                     .with_kind(kind)
                     .announcing(config.cs_overall_window_ms)

@@ -95,6 +95,9 @@ pub(crate) async fn run_scenario(
                     marks.insert(mark.clone(), started_ms);
                 }
                 let result = run_request(run, request, &mut vars, forwarded_for.as_ref()).await;
+                if let Some(mark) = &request.mark {
+                    vars.sent.insert(mark.clone(), result.total as u64);
+                }
                 run.record_signups(result.signups, &mut reserved);
                 outcome.requests += result.total;
                 record_readings(

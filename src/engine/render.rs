@@ -52,6 +52,8 @@ pub(crate) struct ScenarioVars {
     pub(crate) identities: HashMap<String, Identity>,
     pub(crate) captured: HashMap<String, Value>,
     pub(crate) responses: HashMap<String, CapturedResponse>,
+    /// Requests sent by each marked request step, by its mark (`sent.MARK`).
+    pub(crate) sent: HashMap<String, u64>,
     /// Every secret value generated or used, for redaction in reports.
     pub(crate) secrets: Vec<String>,
 }
@@ -143,6 +145,8 @@ impl Scope<'_> {
                 .cloned()
                 .ok_or_else(|| RenderError::NotCaptured(name.clone()))?,
             Expr::RepeatIndex => Value::from(self.repeat_index),
+            // A marked step that was left out (its target lacked what it requires) sent nothing.
+            Expr::Sent(mark) => Value::from(self.vars.sent.get(mark).copied().unwrap_or(0)),
             Expr::SignupAuth => match (&self.target.admin, self.admin_token) {
                 (None, _) => Value::String(String::new()),
                 (Some(_), Some(Ok(token))) => Value::String(format!("Bearer {token}")),
@@ -243,6 +247,8 @@ impl Scope<'_> {
                 token
             }
             Function::Respell => format!(" {} ", text.to_uppercase()),
+            Function::Uppercase => text.to_uppercase(),
+            Function::Padded => format!(" {text} "),
             Function::LongString => {
                 let n = as_integer(argument).ok_or_else(|| RenderError::NotInteger {
                     expr: "long_string argument".into(),
@@ -276,6 +282,7 @@ fn describe(expr: &Expr) -> String {
         Expr::Limit(name) => format!("limits.{}", name.as_str()),
         Expr::RepeatIndex => "repeat.index".into(),
         Expr::Captured(name) => format!("captured.{name}"),
+        Expr::Sent(mark) => format!("sent.{mark}"),
         other => format!("{other:?}"),
     }
 }

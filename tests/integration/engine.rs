@@ -560,6 +560,7 @@ fn windowed_suite(minus_slack: bool) -> authconform_scenario::model::Suite {
                     offset_ms: 1000,
                     minus_slack,
                     since: None,
+                    percent: None,
                 },
             ),
             step("sixth", &[MUST], last),

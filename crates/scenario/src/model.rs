@@ -359,6 +359,9 @@ pub enum Wait {
         offset_ms: i64,
         minus_slack: bool,
         since: Option<String>,
+        /// `wait.percent`: that share of the window in percent (1 to 1000) instead of the whole window plus
+        /// the offset.
+        percent: Option<u16>,
     },
     /// Until the scenario's client address has an empty `window` (`wait.empty_window`): when the target
     /// trusts `X-Forwarded-For` the scenario takes a new address and does not wait; otherwise it waits until

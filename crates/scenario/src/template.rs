@@ -103,6 +103,10 @@ pub enum Function {
     LongString,
     /// The same address written differently: upper case, with a space before and after.
     Respell,
+    /// The same text in upper case (`ALICE@EXAMPLE.COM`): one spelling of an address.
+    Uppercase,
+    /// The same text with a space before and after (` alice@example.com `): another spelling.
+    Padded,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -124,6 +128,8 @@ pub enum Expr {
     Captured(String),
     /// `repeat.index`
     RepeatIndex,
+    /// `sent.MARK`: how many requests the step marked MARK sent (0 when it was left out).
+    Sent(String),
     /// `signup_auth`: `Bearer <admin token>` when creating users needs a token, else empty.
     SignupAuth,
     /// An integer literal (function arguments).

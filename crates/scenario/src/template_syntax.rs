@@ -22,11 +22,22 @@ pub struct TemplateError {
     pub hint: Option<String>,
 }
 
-/// A reference to a captured value, with where it appears inside the string.
+/// A reference to a name an earlier step defines (a captured value, or the mark of a step whose requests
+/// are counted), with where it appears inside the string.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CapturedRef {
     pub name: String,
     pub span: Range<usize>,
+    pub kind: RefKind,
+}
+
+/// What a [`CapturedRef`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefKind {
+    /// `captured.NAME`: a key of an earlier step's `capture`.
+    Captured,
+    /// `sent.MARK`: the `mark` of an earlier request step.
+    Sent,
 }
 
 const ROOTS: &[&str] = &[
@@ -42,6 +53,9 @@ const ROOTS: &[&str] = &[
     "expired_token",
     "long_string",
     "respell",
+    "uppercase",
+    "padded",
+    "sent",
 ];
 const FUNCTIONS: &[&str] = &[
     "tamper",
@@ -49,6 +63,8 @@ const FUNCTIONS: &[&str] = &[
     "expired_token",
     "long_string",
     "respell",
+    "uppercase",
+    "padded",
 ];
 
 /// Parses a template string.
@@ -249,6 +265,8 @@ impl ExprParser<'_, '_> {
                 "expired_token" => Function::ExpiredToken,
                 "long_string" => Function::LongString,
                 "respell" => Function::Respell,
+                "uppercase" => Function::Uppercase,
+                "padded" => Function::Padded,
                 _ => {
                     return Err(self.error(
                         head_span,
@@ -367,6 +385,7 @@ impl ExprParser<'_, '_> {
                 self.refs.push(CapturedRef {
                     name: (*name).to_owned(),
                     span: span_of(1),
+                    kind: RefKind::Captured,
                 });
                 Ok(Expr::Captured((*name).to_owned()))
             }
@@ -374,6 +393,19 @@ impl ExprParser<'_, '_> {
                 span: whole,
                 message: "a captured value is `captured.NAME`".into(),
                 hint: Some("NAME is a key of an earlier step's `capture` table".into()),
+            }),
+            ["sent", name] if !name.is_empty() => {
+                self.refs.push(CapturedRef {
+                    name: (*name).to_owned(),
+                    span: span_of(1),
+                    kind: RefKind::Sent,
+                });
+                Ok(Expr::Sent((*name).to_owned()))
+            }
+            ["sent", ..] => Err(TemplateError {
+                span: whole,
+                message: "a count of requests sent is `sent.MARK`".into(),
+                hint: Some("MARK is the `mark` of an earlier request step".into()),
             }),
             ["repeat", "index"] => Ok(Expr::RepeatIndex),
             ["repeat", ..] => Err(missing(1, "`repeat` field", &["index"])),
@@ -395,7 +427,11 @@ impl ExprParser<'_, '_> {
 /// Whether an expression can evaluate to an integer (a captured value may be one).
 pub(crate) fn may_be_integer(expr: &Expr) -> bool {
     match expr {
-        Expr::Integer(_) | Expr::Limit(_) | Expr::RepeatIndex | Expr::Captured(_) => true,
+        Expr::Integer(_)
+        | Expr::Limit(_)
+        | Expr::RepeatIndex
+        | Expr::Captured(_)
+        | Expr::Sent(_) => true,
         Expr::Offset(inner, _) => may_be_integer(inner),
         Expr::Sum(left, _, right) => may_be_integer(left) && may_be_integer(right),
         _ => false,
@@ -425,7 +461,12 @@ fn check_argument(function: Function, argument: &Expr) -> Result<(), (String, St
                 "a whole number, `limits.NAME` or `repeat.index`, e.g. `long_string(70000)`".into(),
             )),
         },
-        Function::Tamper | Function::AlgNone | Function::ExpiredToken | Function::Respell
+        Function::Tamper
+        | Function::AlgNone
+        | Function::ExpiredToken
+        | Function::Respell
+        | Function::Uppercase
+        | Function::Padded
             if integer =>
         {
             Err((
@@ -433,6 +474,8 @@ fn check_argument(function: Function, argument: &Expr) -> Result<(), (String, St
                 match function {
                     Function::ExpiredToken => "e.g. `expired_token(captured.user_id)`".into(),
                     Function::Respell => "e.g. `respell(user.target.email)`".into(),
+                    Function::Uppercase => "e.g. `uppercase(user.target.email)`".into(),
+                    Function::Padded => "e.g. `padded(user.target.email)`".into(),
                     _ => "e.g. `tamper(captured.token)`".into(),
                 },
             ))
@@ -546,13 +589,42 @@ mod tests {
             vec![
                 CapturedRef {
                     name: "a".into(),
-                    span: 11..12
+                    span: 11..12,
+                    kind: RefKind::Captured,
                 },
                 CapturedRef {
                     name: "bb".into(),
-                    span: 34..36
+                    span: 34..36,
+                    kind: RefKind::Captured,
                 },
             ]
+        );
+    }
+
+    #[test]
+    fn sent_counts_and_spellings_parse() {
+        let (template, refs) =
+            parse_template_with_refs("{{ limits.cs_overall_threshold - sent.successes }}").unwrap();
+        assert_eq!(
+            refs,
+            vec![CapturedRef {
+                name: "successes".into(),
+                span: 38..47,
+                kind: RefKind::Sent,
+            }]
+        );
+        assert!(may_be_integer(template.single_expression().unwrap()));
+        let error = parse_template("{{ sent }}").unwrap_err();
+        assert_eq!(
+            error.hint.as_deref(),
+            Some("MARK is the `mark` of an earlier request step")
+        );
+        assert!(parse_template("{{ uppercase(user.target.email) }}").is_ok());
+        assert!(parse_template("{{ padded(user.target.email) }}").is_ok());
+        let error = parse_template("{{ padded(limits.signup_email) }}").unwrap_err();
+        assert_eq!(
+            error.hint.as_deref(),
+            Some("e.g. `padded(user.target.email)`")
         );
     }
 }

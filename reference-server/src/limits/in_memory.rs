@@ -219,7 +219,12 @@ fn fixed_attempt(rule: Rule, entry: &mut Entry, key: u64, now_ms: u64) -> Decisi
         },
         OnExceed::LockOut { for_ms } if entry.count >= rule.limit => {
             entry.count = entry.count.saturating_add(1);
-            entry.locked_until_ms = now_ms.saturating_add(for_ms).max(now_ms + 1);
+            let until_ms = if rule.lockout_ends_with_window {
+                window_end_ms
+            } else {
+                now_ms.saturating_add(for_ms)
+            };
+            entry.locked_until_ms = until_ms.max(now_ms + 1);
             Decision::Limited {
                 retry_after_ms: entry.locked_until_ms - now_ms,
             }

@@ -30,6 +30,9 @@ pub(crate) struct Rule {
     pub(crate) kind: WindowKind,
     /// For lockouts: every attempt during a lockout restarts it.
     pub(crate) lockout_extends: bool,
+    /// For lockouts (a deliberate fault, fixed windows in memory only): the lockout ends when the window
+    /// that counted the attempts ends, not a full lockout after the attempt that started it.
+    pub(crate) lockout_ends_with_window: bool,
     /// The longest wait a refusal announces (`Retry-After`): the configured window or lockout, even when a
     /// deliberate fault makes the real one longer, so that fault breaks only the requirement it names.
     pub(crate) announced_ms: u64,
@@ -44,6 +47,7 @@ impl Rule {
             on_exceed: OnExceed::Refuse,
             kind: WindowKind::Fixed,
             lockout_extends: false,
+            lockout_ends_with_window: false,
             announced_ms: window_ms,
         }
     }

@@ -180,7 +180,13 @@ pub(crate) async fn create_user(
     };
     if limited
         && !state.config.count_invalid_signups
-        && let Some(refusal) = count_signup(&state, &parts, Some(email), now_ms).await?
+        && let Some(refusal) = count_signup(
+            &state,
+            &parts,
+            Some(limit_key_source(&state, &object, email)),
+            now_ms,
+        )
+        .await?
     {
         return signup_refusal(&state, refusal);
     }
@@ -220,6 +226,9 @@ pub(crate) async fn create_user(
                 .map_err(store_error)?
                 .is_some()
         {
+            if fault!(state.config, DuplicateSignupCrashes) {
+                return Err(crash());
+            }
             return Err(store_error(StoreError::Taken(name)));
         }
     }
@@ -412,7 +421,15 @@ async fn json_request_body(
         state.request_timeout(),
     )
     .await?;
-    body::json_object(&parts.headers, &bytes).map_err(|error| body_error(state, error))
+    body::json_object(&parts.headers, &bytes).map_err(|error| {
+        if matches!(error, BodyError::Malformed(_)) && fault!(state.config, ParserErrorEchoesBody) {
+            return Boom::bad_request(format!(
+                "Unexpected end of JSON input: {}",
+                String::from_utf8_lossy(&bytes)
+            ));
+        }
+        body_error(state, error)
+    })
 }
 
 fn body_error(state: &AppState, error: BodyError) -> Boom {
@@ -420,6 +437,14 @@ fn body_error(state: &AppState, error: BodyError) -> Boom {
         return crash();
     }
     Boom::from(error)
+}
+
+/// The address the e-mail limit counts: the validated one, or as sent under a deliberate fault.
+fn limit_key_source<'a>(state: &AppState, object: &'a Map<String, Value>, email: &'a str) -> &'a str {
+    if fault!(state.config, EmailLimitUntrimmed) {
+        return object.get("email").and_then(Value::as_str).unwrap_or(email);
+    }
+    email
 }
 
 fn crash() -> Boom {

@@ -72,8 +72,20 @@ pub(crate) async fn authenticate(
         let mut refusal = ConnectError::limited(CONNECT_LOCKED_OUT, retry_after_ms);
         refusal.status = StatusCode::from_u16(state.config.cs_lockout_status)
             .unwrap_or(StatusCode::TOO_MANY_REQUESTS);
+        if fault!(state.config, LockoutRetryAfterMillis) {
+            refusal.retry_after_s = Some(retry_after_ms.max(1));
+        }
         return Err(refusal);
     }
+    // Under a deliberate fault a successful sign-in takes its count back below.
+    let overall_ticket = match overall {
+        Some(Decision::Allowed { ticket, .. })
+            if fault!(state.config, SuccessfulSignInsNotCounted) =>
+        {
+            Some(ticket)
+        }
+        _ => None,
+    };
 
     let bytes = bytes?;
     if fault!(state.config, ConnectMissingBodyCrashes) && bytes.is_empty() {
@@ -93,6 +105,13 @@ pub(crate) async fn authenticate(
                 ConnectError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "An internal server error occurred.",
+                )
+            } else if matches!(error, BodyError::Malformed(_))
+                && fault!(state.config, ParserErrorEchoesBody)
+            {
+                ConnectError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("Unexpected end of JSON input: {}", String::from_utf8_lossy(&bytes)),
                 )
             } else {
                 ConnectError::from(error)
@@ -174,6 +193,9 @@ pub(crate) async fn authenticate(
         ));
     }
     state.connect_identical_invalid.give_back(ticket).await?;
+    if let Some(ticket) = overall_ticket {
+        state.connect_overall.give_back(ticket).await?;
+    }
     let token = state
         .creditsafe_tokens
         .issue(

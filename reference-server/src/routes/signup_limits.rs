@@ -38,6 +38,8 @@ pub(crate) async fn count_signup(
         String::new()
     } else if fault!(state.config, EmailLimitCaseSensitive) {
         email.to_owned()
+    } else if fault!(state.config, EmailLimitUntrimmed) {
+        email.to_lowercase()
     } else {
         email_limit_key(email)
     };

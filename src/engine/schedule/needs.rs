@@ -196,10 +196,13 @@ pub(crate) fn wait_ms(target: &TargetDescription, wait: &Wait) -> u64 {
             window,
             offset_ms,
             minus_slack,
+            percent,
             ..
         } => {
             let window_ms = target.limits.window_ms(*window);
-            if *minus_slack {
+            if let Some(percent) = percent {
+                window_ms.saturating_mul(u64::from(*percent)) / 100
+            } else if *minus_slack {
                 // Twice the slack: the requests since the step's mark took some of the window already, and
                 // the probe after this wait must stay inside its `within` margin.
                 window_ms.saturating_sub(target.slack_ms.saturating_mul(2))

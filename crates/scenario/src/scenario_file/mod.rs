@@ -22,7 +22,7 @@ use crate::model::{
 };
 use crate::reader::{Reader, Value, describe, get};
 use crate::template::Template;
-use crate::template_syntax::{CapturedRef, may_be_integer, parse_template_with_refs};
+use crate::template_syntax::{CapturedRef, RefKind, may_be_integer, parse_template_with_refs};
 use steps::read_step;
 
 const SCENARIO_FIELDS: &[&str] = &[
@@ -85,6 +85,7 @@ const WAIT_FIELDS: &[&str] = &[
     "offset_ms",
     "minus_slack",
     "since",
+    "percent",
     "empty_window",
 ];
 const CAPABILITIES: &[&str] = &[

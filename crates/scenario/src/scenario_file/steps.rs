@@ -141,7 +141,7 @@ pub(super) fn read_wait(reader: &mut Reader, value: &Value<'_>, names: &Names) -
         return None;
     }
     let only_with_window = |reader: &mut Reader, kind: &str| {
-        for key in ["offset_ms", "minus_slack", "since"] {
+        for key in ["offset_ms", "minus_slack", "since", "percent"] {
             if let Some((k, _)) = table.get_key_value(key) {
                 reader.error(
                     k.span(),
@@ -166,11 +166,37 @@ pub(super) fn read_wait(reader: &mut Reader, value: &Value<'_>, names: &Names) -
                 Some(v) => Some(read_mark(reader, v, names, None, "`wait.since`")?),
                 None => None,
             };
+            let percent = match get(table, "percent") {
+                Some(v) => {
+                    let value = reader.integer(v, "`wait.percent`")?;
+                    let Some(percent) = u16::try_from(value).ok().filter(|p| (1..=1000).contains(p))
+                    else {
+                        reader.error(
+                            v.span(),
+                            format!("`wait.percent` is a share of the window from 1 to 1000, not {value}"),
+                            Some("e.g. `percent = 50` waits half the window, `percent = 125` a window and a quarter".into()),
+                        );
+                        return None;
+                    };
+                    for key in ["offset_ms", "minus_slack"] {
+                        if let Some((k, _)) = table.get_key_value(key) {
+                            reader.error(
+                                k.span(),
+                                format!("`wait.{key}` does not go with `wait.percent`"),
+                                Some("`percent` waits exactly that share of the window".into()),
+                            );
+                        }
+                    }
+                    Some(percent)
+                }
+                None => None,
+            };
             Some(Wait::Window {
                 window,
                 offset_ms,
                 minus_slack,
                 since,
+                percent,
             })
         }
         Some("empty_window") => {
@@ -269,6 +295,27 @@ pub(super) fn check_captured(
     locate: &dyn Fn(Range<usize>) -> Range<usize>,
 ) {
     for reference in refs {
+        if reference.kind == RefKind::Sent {
+            if !names.marks.contains(&reference.name) {
+                let hint = did_you_mean(&reference.name, names.marks.iter().map(String::as_str))
+                    .unwrap_or_else(|| {
+                        if names.marks.is_empty() {
+                            "no earlier step has a `mark`: add `mark = \"NAME\"` to the request step whose requests you count".into()
+                        } else {
+                            format!("earlier steps mark: {}", names.marks.join(", "))
+                        }
+                    });
+                reader.push(
+                    Diagnostic::new(
+                        &reader.file,
+                        locate(reference.span.clone()),
+                        format!("`sent.{}` names no mark of an earlier step", reference.name),
+                    )
+                    .hint(Some(hint)),
+                );
+            }
+            continue;
+        }
         if !names.captures.contains(&reference.name) {
             let hint = did_you_mean(&reference.name, names.captures.iter().map(String::as_str)).unwrap_or_else(|| {
                 if names.captures.is_empty() {

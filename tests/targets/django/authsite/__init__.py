@@ -1,0 +1,1 @@
+"""The Django project of the authentication server: settings, URLs, and what every endpoint shares."""
