@@ -4,10 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use authconform_scenario::model::{RequestStep, StatusSet};
+use authconform_scenario::model::RequestStep;
 
 use super::exchange::record;
-use super::expect::{Mismatch, RenderedExpectations, lookup};
+use super::expect::{Mismatch, RenderedExpectations, RenderedTally, answer_message, lookup};
 use super::render::{CapturedResponse, ScenarioVars};
 use super::results::{Exchange, ObservationKind, SampleExchange};
 use crate::target::{NoResponse, PreparedRequest, Response, TargetClient, excerpt};
@@ -52,6 +52,8 @@ pub(super) struct StepResult {
     pub(super) statuses: BTreeSet<u16>,
     /// How many answers had each status (for tallies).
     pub(super) status_counts: BTreeMap<u16, u64>,
+    /// How many error answers had each status and message (for tallies that name the limit that refused).
+    pub(super) message_counts: BTreeMap<(u16, String), u64>,
     pub(super) observations: Vec<(ObservationKind, String)>,
     /// The first exchange and, when there were more, the last (by repeat number).
     pub(super) samples: Vec<SampleExchange>,
@@ -148,6 +150,15 @@ impl<'e> Collector<'e> {
             .status_counts
             .entry(response.status)
             .or_default() += 1;
+        if response.status >= 400
+            && let Some(message) = answer_message(&response)
+        {
+            *self
+                .result
+                .message_counts
+                .entry((response.status, message))
+                .or_default() += 1;
+        }
         let mut observations = std::mem::take(&mut self.result.observations);
         let mut observe = |kind: ObservationKind, detail: String| {
             if !observations.iter().any(|(k, d)| *k == kind && *d == detail) {
@@ -232,11 +243,7 @@ impl<'e> Collector<'e> {
                 curl: None,
             });
         }
-        let tallies = tally_mismatches(
-            &self.must.tally,
-            &self.result.status_counts,
-            self.result.total,
-        );
+        let tallies = tally_mismatches(&self.must.tally, &self.result);
         for mismatch in tallies {
             self.result.aggregates.push(Aggregate {
                 tier: Tier::Must,
@@ -250,31 +257,47 @@ impl<'e> Collector<'e> {
     }
 }
 
-/// The tallies that do not hold over answers counted by status.
-pub(super) fn tally_mismatches(
-    tally: &[(StatusSet, u64, bool)],
-    counts: &BTreeMap<u16, u64>,
-    total: u64,
-) -> Vec<Mismatch> {
+/// The tallies that do not hold over a step's answers, counted by status (and message, where a tally
+/// names one).
+pub(super) fn tally_mismatches(tally: &[RenderedTally], step: &StepResult) -> Vec<Mismatch> {
     tally
         .iter()
-        .filter_map(|(status, expected, at_most)| {
-            let counted: u64 = counts
-                .iter()
-                .filter(|(code, _)| status.matches(**code))
-                .map(|(_, n)| n)
-                .sum();
+        .filter_map(|tally| {
+            let RenderedTally {
+                status,
+                message,
+                count: expected,
+                at_most,
+            } = tally;
+            let counted: u64 = match message {
+                None => step
+                    .status_counts
+                    .iter()
+                    .filter(|(code, _)| status.matches(**code))
+                    .map(|(_, n)| n)
+                    .sum(),
+                Some(message) => step
+                    .message_counts
+                    .iter()
+                    .filter(|((code, said), _)| status.matches(*code) && said == message)
+                    .map(|(_, n)| n)
+                    .sum(),
+            };
             let holds = if *at_most {
                 counted <= *expected
             } else {
                 counted == *expected
             };
+            let what = match message {
+                None => format!("status {status}"),
+                Some(message) => format!("status {status} and message \"{message}\""),
+            };
             (!holds).then(|| Mismatch {
                 expected: format!(
-                    "{} {expected} responses with status {status}",
+                    "{} {expected} responses with {what}",
                     if *at_most { "at most" } else { "exactly" }
                 ),
-                actual: format!("{counted} of {total} responses had status {status}"),
+                actual: format!("{counted} of {} responses had {what}", step.total),
             })
         })
         .collect()
@@ -328,5 +351,45 @@ pub(super) fn capture(
                 body: response.body.clone(),
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use authconform_scenario::model::{StatusPattern, StatusSet};
+
+    use super::*;
+
+    const EMAIL: &str = "Too many signup attempts for this email address. Please try again later.";
+    const IP: &str = "Too many signup attempts from your IP address. Please try again later.";
+
+    fn tally(message: Option<&str>, count: u64) -> RenderedTally {
+        RenderedTally {
+            status: StatusSet(vec![StatusPattern::Code(429)]),
+            message: message.map(str::to_owned),
+            count,
+            at_most: false,
+        }
+    }
+
+    #[test]
+    fn a_tally_naming_a_message_counts_only_the_refusals_of_that_limit() {
+        let mut step = StepResult {
+            total: 7,
+            ..StepResult::default()
+        };
+        step.status_counts.insert(200, 6);
+        step.status_counts.insert(429, 1);
+        step.message_counts.insert((429, IP.to_owned()), 1);
+        // One 429, but it is the IP limit's: it is no evidence of the e-mail limit.
+        assert!(tally_mismatches(&[tally(None, 1)], &step).is_empty());
+        assert!(tally_mismatches(&[tally(Some(IP), 1)], &step).is_empty());
+        let mismatches = tally_mismatches(&[tally(Some(EMAIL), 1)], &step);
+        assert_eq!(mismatches.len(), 1);
+        assert!(
+            mismatches[0].actual.starts_with("0 of 7 responses"),
+            "{mismatches:?}"
+        );
+        assert!(mismatches[0].actual.contains(EMAIL), "{mismatches:?}");
     }
 }

@@ -392,7 +392,7 @@ async fn probe_blame(
         }
         None => {
             let tally = std::mem::take(&mut expect.tally);
-            let mut mismatches = tally_mismatches(&tally, &step.status_counts, step.total);
+            let mut mismatches = tally_mismatches(&tally, step);
             let per_answer = expect;
             let what = match &step.first_failure {
                 Some(response) => {

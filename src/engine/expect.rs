@@ -40,6 +40,34 @@ pub(crate) struct RenderedMatcher {
     optional: bool,
 }
 
+/// A tally with its templates rendered.
+#[derive(Debug, Clone)]
+pub(crate) struct RenderedTally {
+    pub(crate) status: StatusSet,
+    /// Only answers with exactly this message count.
+    pub(crate) message: Option<String>,
+    pub(crate) count: u64,
+    /// A bound (`at_most`) rather than an exact count.
+    pub(crate) at_most: bool,
+}
+
+/// The message an answer carries: a JSON body's `message`, or else a short plain-text body, for telling
+/// which limit refused it.
+pub(crate) fn answer_message(response: &Response) -> Option<String> {
+    const LONGEST: usize = 300;
+    match serde_json::from_slice::<Value>(&response.body) {
+        Ok(body) => body
+            .get("message")
+            .and_then(Value::as_str)
+            .map(|m| m.chars().take(LONGEST).collect()),
+        Err(_) => {
+            let text = String::from_utf8_lossy(&response.body);
+            let text = text.trim();
+            (!text.is_empty() && text.len() <= LONGEST).then(|| text.to_owned())
+        }
+    }
+}
+
 /// Expectations of one tier with their templates rendered.
 #[derive(Debug, Default)]
 pub(crate) struct RenderedExpectations {
@@ -50,8 +78,7 @@ pub(crate) struct RenderedExpectations {
     body_excludes: Vec<String>,
     same_as: Option<(String, CapturedResponse)>,
     jwt: Option<JwtExpectation>,
-    /// The status set, the count, and whether it is a bound (`at_most`) rather than exact.
-    pub(crate) tally: Vec<(StatusSet, u64, bool)>,
+    pub(crate) tally: Vec<RenderedTally>,
     /// The window whose length bounds a 429's `Retry-After`, with that length.
     retry_after: Option<(WindowName, u64)>,
 }
@@ -132,11 +159,16 @@ impl RenderedExpectations {
         }
         for tally in &expect.tally {
             let count = scope.render_integer(&tally.count)?;
-            rendered.tally.push((
-                tally.status.clone(),
-                u64::try_from(count.max(0)).unwrap_or(0),
-                tally.at_most,
-            ));
+            rendered.tally.push(RenderedTally {
+                status: tally.status.clone(),
+                message: tally
+                    .message
+                    .as_ref()
+                    .map(|t| scope.render_string(t))
+                    .transpose()?,
+                count: u64::try_from(count.max(0)).unwrap_or(0),
+                at_most: tally.at_most,
+            });
         }
         Ok(rendered)
     }

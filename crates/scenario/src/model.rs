@@ -476,6 +476,9 @@ pub struct Matcher {
 #[derive(Debug, Clone, Serialize)]
 pub struct Tally {
     pub status: StatusSet,
+    /// Only answers whose message (a JSON body's `message`, or a plain-text body) is exactly this: a 429
+    /// counts for the limit it names.
+    pub message: Option<Template>,
     pub count: Template,
     /// `at_most` instead of `count`: no more than that many, rather than exactly.
     pub at_most: bool,

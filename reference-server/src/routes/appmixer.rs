@@ -440,7 +440,11 @@ fn body_error(state: &AppState, error: BodyError) -> Boom {
 }
 
 /// The address the e-mail limit counts: the validated one, or as sent under a deliberate fault.
-fn limit_key_source<'a>(state: &AppState, object: &'a Map<String, Value>, email: &'a str) -> &'a str {
+fn limit_key_source<'a>(
+    state: &AppState,
+    object: &'a Map<String, Value>,
+    email: &'a str,
+) -> &'a str {
     if fault!(state.config, EmailLimitUntrimmed) {
         return object.get("email").and_then(Value::as_str).unwrap_or(email);
     }

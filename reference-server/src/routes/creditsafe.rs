@@ -111,7 +111,10 @@ pub(crate) async fn authenticate(
             {
                 ConnectError::new(
                     StatusCode::BAD_REQUEST,
-                    format!("Unexpected end of JSON input: {}", String::from_utf8_lossy(&bytes)),
+                    format!(
+                        "Unexpected end of JSON input: {}",
+                        String::from_utf8_lossy(&bytes)
+                    ),
                 )
             } else {
                 ConnectError::from(error)

@@ -21,8 +21,9 @@ async function buildApp (config) {
     // Limits decide whom to trust themselves (lib/client-address.js); trust-proxy is the variant that lets
     // Fastify trust every X-Forwarded-For hop, which request.ip then reports.
     trustProxy: config.fault === 'trust-proxy',
-    // A number is not a string here: no type coercion, so wrong types are a 400 rather than accepted.
-    ajv: { customOptions: { coerceTypes: false } }
+    // A number is not a string here, and an unknown field is an error rather than silently dropped: wrong
+    // types and unexpected fields are a 400 (Fastify's Ajv defaults would coerce and strip them).
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } }
   })
 
   app.setErrorHandler(errorHandler)

@@ -119,7 +119,7 @@ pub(super) fn read_expectations(
             let Some(entry) = reader.table(item, "each tally") else {
                 continue;
             };
-            reader.check_keys(entry, &["status", "count", "at_most"], "tally");
+            reader.check_keys(entry, &["status", "message", "count", "at_most"], "tally");
             let span = item.span();
             let status = required(reader, entry, "status", &span, "a tally")
                 .and_then(|v| status_set(reader, v));
@@ -152,9 +152,17 @@ pub(super) fn read_expectations(
                     }
                 }
             });
+            let message = match get(entry, "message") {
+                Some(v) => match template(reader, v, "a tally `message`", names) {
+                    Some(message) => Some(message),
+                    None => continue,
+                },
+                None => None,
+            };
             if let (Some(status), Some(count)) = (status, count) {
                 expect.tally.push(Tally {
                     status,
+                    message,
                     count,
                     at_most,
                 });

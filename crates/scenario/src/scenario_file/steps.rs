@@ -169,7 +169,8 @@ pub(super) fn read_wait(reader: &mut Reader, value: &Value<'_>, names: &Names) -
             let percent = match get(table, "percent") {
                 Some(v) => {
                     let value = reader.integer(v, "`wait.percent`")?;
-                    let Some(percent) = u16::try_from(value).ok().filter(|p| (1..=1000).contains(p))
+                    let Some(percent) =
+                        u16::try_from(value).ok().filter(|p| (1..=1000).contains(p))
                     else {
                         reader.error(
                             v.span(),

@@ -597,3 +597,37 @@ fn an_unknown_resource_is_pointed_at() {
         ["5:11 unknown resource `endpoint:authenticate`"]
     );
 }
+
+#[test]
+fn a_wait_may_be_a_share_of_a_window_and_a_count_may_read_what_a_step_sent() {
+    let steps = format!(
+        "{REQUEST}mark = \"burst\"\nrepeat = 3\n[[scenario.step]]\nwait = {{ window = \"cs_invalid_window\", since = \"burst\", percent = 125 }}\n\
+         {REQUEST}repeat = \"{{{{sent.burst + 2}}}}\"\n"
+    );
+    let scenarios = parse(&file("", &steps));
+    let Action::Wait(Wait::Window { percent, since, .. }) = &scenarios[0].steps[1].action else {
+        panic!("a window wait")
+    };
+    assert_eq!((*percent, since.as_deref()), (Some(125), Some("burst")));
+    assert_eq!(
+        errors(&file(
+            "",
+            "[[scenario.step]]\nwait = { window = \"cs_invalid_window\", percent = 0 }\n"
+        )),
+        vec!["7:50 `wait.percent` is a share of the window from 1 to 1000, not 0"]
+    );
+    assert_eq!(
+        errors(&file(
+            "",
+            "[[scenario.step]]\nwait = { window = \"cs_invalid_window\", percent = 50, minus_slack = true }\n"
+        )),
+        vec!["7:54 `wait.minus_slack` does not go with `wait.percent`"]
+    );
+    assert_eq!(
+        errors(&file(
+            "",
+            &format!("{REQUEST}mark = \"burst\"\n{REQUEST}repeat = \"{{{{sent.brust}}}}\"\n")
+        )),
+        vec!["13:18 `sent.brust` names no mark of an earlier step"]
+    );
+}

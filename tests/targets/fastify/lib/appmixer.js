@@ -19,6 +19,7 @@ const signinBody = {
     password: { type: 'string', minLength: 1, maxLength: 1024 }
   },
   required: ['password'],
+  additionalProperties: false,
   anyOf: [{ required: ['username'] }, { required: ['email'] }]
 }
 
@@ -30,7 +31,8 @@ const signupBody = {
     email: { type: 'string', maxLength: 254, pattern: '^\\s*[^\\s@]+@[^\\s@]+\\.[^\\s@]+\\s*$' },
     password: { type: 'string', minLength: 1, maxLength: 1024 }
   },
-  required: ['username', 'email', 'password']
+  required: ['username', 'email', 'password'],
+  additionalProperties: false
 }
 
 async function appmixer (fastify, { config, users }) {

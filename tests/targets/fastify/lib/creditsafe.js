@@ -14,13 +14,14 @@ const LOCKOUT_MESSAGE = 'Too many requests to the authenticate endpoint. Please 
 const INVALID_MESSAGE = 'Too many identical invalid requests. Please try again later.'
 
 // The body is optional (an empty one parses as null): missing credentials are invalid ones (401); wrong
-// types are a 400 from validation.
+// types and unknown fields are a 400 from validation, so a body that gets this far is flat.
 const authenticateBody = {
   type: ['object', 'null'],
   properties: {
     username: { type: 'string', maxLength: 256 },
     password: { type: 'string', maxLength: 1024 }
-  }
+  },
+  additionalProperties: false
 }
 
 /** The same JSON whatever its key order or whitespace, so identical requests share one key. */
@@ -33,10 +34,13 @@ function canonicalJson (value) {
   return JSON.stringify(value ?? null)
 }
 
+function sha256 (data) {
+  return createHash('sha256').update(data).digest('base64url')
+}
+
 function signingKey () {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
-  const kid = createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('base64url')
-  return { privateKey, kid: kid.slice(0, 27) }
+  return { privateKey, kid: sha256(publicKey.export({ type: 'spki', format: 'der' })).slice(0, 27) }
 }
 
 async function creditsafe (fastify, { config }) {
@@ -98,7 +102,8 @@ async function creditsafe (fastify, { config }) {
         hook: 'preHandler',
         max: fault === 'invalid-limit-one-low' ? settings.invalidLimit - 1 : settings.invalidLimit,
         timeWindow: settings.invalidWindowMs,
-        keyGenerator: (request) => `${clientOf(request)} ${canonicalJson(request.body)}`,
+        // Hashed, so a key stays small whatever the body's size.
+        keyGenerator: (request) => `${clientOf(request)} ${sha256(canonicalJson(request.body))}`,
         allowList: async (request) => {
           request.credentialsValid = await credentialsValid(request.body)
           return request.credentialsValid
