@@ -365,6 +365,7 @@ async fn tallies_count_statuses_across_concurrent_repeats() {
         step.concurrency = 8;
         step.expect.status = Some(status(&[401, 429]));
         step.expect.tally = vec![Tally {
+            message: None,
             status: status(&[401]),
             count: expr(Expr::Integer(count)),
             at_most: false,
