@@ -46,6 +46,24 @@ impl ScenarioRun {
     }
 }
 
+/// A scenario that cannot be checked on this target (its needs' `cannot_run`): nothing is sent, and every
+/// requirement it covers is inconclusive, with why.
+pub(crate) fn not_checkable(
+    run: &SharedTarget<'_>,
+    scenario: &Scenario,
+    why: &str,
+) -> ScenarioOutcome {
+    let mut outcome = ScenarioOutcome::default();
+    not_started(
+        &run.requirements,
+        scenario,
+        "before its first step",
+        &format!("not checkable on this target: {why}"),
+        &mut outcome,
+    );
+    outcome
+}
+
 /// Runs one scenario. `reserved` is what it reserved of the shared address's IP limit when it was let
 /// start (signups it sends before any `wait.empty_window`); it first waits until they fit.
 pub(crate) async fn run_scenario(

@@ -11,7 +11,7 @@ use futures_util::stream::FuturesUnordered;
 use authconform_scenario::model::{Capability, Profile, Requirement, Scenario, Suite};
 
 use super::EngineError;
-use super::dispatch::run_scenario;
+use super::dispatch::{not_checkable, run_scenario};
 use super::events::EngineEvent;
 use super::judge::ScenarioOutcome;
 use super::results::{
@@ -261,11 +261,16 @@ async fn run_target(
                 title: &scenario.title,
             });
             let run = &run;
+            let cannot_run = needs[index].cannot_run.as_deref();
             tasks.push(async move {
                 let start_ms = run.clock().now_ms();
                 let wall = Instant::now();
-                let outcome =
-                    run_scenario(run, scenario, reserved, &mut |event| sink.emit(event)).await;
+                let outcome = match cannot_run {
+                    Some(why) => not_checkable(run, scenario, why),
+                    None => {
+                        run_scenario(run, scenario, reserved, &mut |event| sink.emit(event)).await
+                    }
+                };
                 (index, outcome, start_ms, wall)
             });
         }

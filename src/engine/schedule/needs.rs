@@ -16,7 +16,7 @@ use crate::target::{Limits, TargetDescription};
 const SIGNUP_PATH: &str = "/user";
 
 /// One scenario as the scheduler sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ScenarioNeeds {
     /// Each resource once, with the stronger mode when derived and declared differ.
     pub(crate) holds: BTreeMap<Resource, HoldMode>,
@@ -31,6 +31,11 @@ pub(crate) struct ScenarioNeeds {
     pub(crate) signups: u64,
     /// Signups it sends after its first `wait.empty_window`.
     pub(crate) signups_after_empty: u64,
+    /// Signups its own steps send from one client address (its blames' probes left out) and, when it checks
+    /// the IP limit itself, `None`: more than the IP limit allows in a window cannot be checked.
+    pub(crate) own_signups: Option<u64>,
+    /// Why it cannot be checked on this target at all (then it holds nothing and sends nothing).
+    pub(crate) cannot_run: Option<String>,
     /// On a target with one client address for all, a `wait.empty_window`: whether the scenario sent
     /// signups before it (then the wait is a whole window at least).
     pub(crate) empty_window: Option<bool>,
@@ -52,6 +57,20 @@ impl ScenarioNeeds {
                 .holds
                 .get(resource)
                 .is_none_or(|theirs| *mode == HoldMode::Shared && *theirs == HoldMode::Shared)
+        })
+    }
+
+    /// Why the scenario cannot be checked on this target: its steps send more signups from one client
+    /// address than the IP limit allows in a window, so the IP limit, not the one it checks, would answer
+    /// its last attempts (a target may apply either limiter first).
+    pub(crate) fn exceeds_ip_limit(&self, limits: &Limits) -> Option<String> {
+        let own = self.own_signups?;
+        (own > limits.signup_ip).then(|| {
+            format!(
+                "it sends {own} signups from one client address, more than signup_ip ({}) allows in a window, \
+                 so the IP limit would answer its last checks (raise signup_ip on the target for this check)",
+                limits.signup_ip
+            )
         })
     }
 
@@ -86,11 +105,14 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
     let mut waits_ms = Vec::new();
     let mut rounds = 0;
     let mut signups = 0;
+    let mut own_signups = 0;
     let mut counts_ip = false;
     let mut signups_before_empty = None;
     // Milliseconds of waiting before each mark, so a wait `since` a mark counts only what is left of it.
     let mut waited_ms: u64 = 0;
     let mut marks: BTreeMap<&str, u64> = BTreeMap::new();
+    // Requests each marked step sends, for `sent.MARK` in later counts.
+    let mut sent: BTreeMap<String, u64> = BTreeMap::new();
     let endpoint_mode = match scenario.phase {
         Phase::Lockout => HoldMode::Exclusive,
         Phase::Normal => HoldMode::Shared,
@@ -105,7 +127,11 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
                     marks.insert(mark, waited_ms);
                 }
                 let path = literal(&request.request.path);
-                let repeat = planned_repeat(request.repeat.as_ref(), &target.limits);
+                let known = Known {
+                    limits: &target.limits,
+                    sent: &sent,
+                };
+                let repeat = planned_repeat(request.repeat.as_ref(), &known);
                 let key = format!(
                     "{} {}",
                     request.request.method,
@@ -115,6 +141,7 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
                 rounds += repeat.div_ceil(u64::from(request.concurrency.max(1)));
                 if is_signup(&request.request) {
                     signups += repeat;
+                    own_signups += repeat;
                     counts_ip |= request
                         .within
                         .as_ref()
@@ -123,8 +150,11 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
                 }
                 for blame in &request.blame {
                     if blame.request.as_ref().is_some_and(is_signup) {
-                        signups += planned_repeat(blame.repeat.as_ref(), &target.limits);
+                        signups += planned_repeat(blame.repeat.as_ref(), &known);
                     }
+                }
+                if let Some(mark) = &request.mark {
+                    sent.insert(mark.clone(), repeat);
                 }
                 if let Some(path) = path {
                     hold(Resource::Endpoint(path), endpoint_mode);
@@ -168,22 +198,39 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
     for declared in &scenario.holds {
         hold(declared.resource.clone(), declared.mode);
     }
-    ScenarioNeeds {
+    let needs = ScenarioNeeds {
         holds,
         requests,
         waits_ms,
         rounds,
         signups: signups_before_empty.unwrap_or(signups),
         signups_after_empty: signups - signups_before_empty.unwrap_or(signups),
+        own_signups: (!counts_ip).then_some(own_signups),
         empty_window: signups_before_empty
             .filter(|_| !target.forwarded_for)
             .map(|before| before > 0),
+        cannot_run: None,
+    };
+    match needs.exceeds_ip_limit(&target.limits) {
+        Some(why) => ScenarioNeeds {
+            cannot_run: Some(why),
+            ..ScenarioNeeds::default()
+        },
+        None => needs,
     }
 }
 
-/// Whether a request creates users: anonymous calls count toward the per-IP signup limit.
+/// Whether a request is an anonymous signup, which counts toward the per-IP signup limit: `POST /user`
+/// without a bearer token of its own (an admin's creations bypass the limits; `{{signup_auth}}` may render
+/// empty, so it may be anonymous).
 pub(crate) fn is_signup(request: &RequestSpec) -> bool {
-    request.method == "POST" && literal(&request.path).is_some_and(|path| path == SIGNUP_PATH)
+    let authenticated = request.headers.iter().any(|(name, value)| {
+        name.eq_ignore_ascii_case("authorization")
+            && matches!(value.parts.first(), Some(Part::Literal(text)) if text.starts_with("Bearer "))
+    });
+    request.method == "POST"
+        && !authenticated
+        && literal(&request.path).is_some_and(|path| path == SIGNUP_PATH)
 }
 
 /// How long a wait step waits on this target.
@@ -231,27 +278,35 @@ fn names_ip_limit(template: &Template) -> bool {
     })
 }
 
-/// How many requests a step sends: its `repeat` evaluated on the target's limits (1 when it has none, or
-/// when the count depends on something only known while running).
-fn planned_repeat(repeat: Option<&Template>, limits: &Limits) -> u64 {
+/// What a `repeat` can be evaluated on before anything is sent: the target's limits, and what the marked
+/// steps before it send (`sent.MARK`; a step left out sends nothing).
+struct Known<'a> {
+    limits: &'a Limits,
+    sent: &'a BTreeMap<String, u64>,
+}
+
+/// How many requests a step sends: its `repeat` evaluated on what is known (1 when it has none, or when
+/// the count depends on something only known while running).
+fn planned_repeat(repeat: Option<&Template>, known: &Known<'_>) -> u64 {
     let Some(repeat) = repeat else {
         return 1;
     };
     let value = match repeat.parts.as_slice() {
-        [Part::Expr(expr)] => evaluate(expr, limits),
+        [Part::Expr(expr)] => evaluate(expr, known),
         [Part::Literal(text)] => text.trim().parse().ok(),
         _ => None,
     };
     value.map_or(1, |value| u64::try_from(value.max(0)).unwrap_or(0))
 }
 
-fn evaluate(expr: &Expr, limits: &Limits) -> Option<i64> {
+fn evaluate(expr: &Expr, known: &Known<'_>) -> Option<i64> {
     match expr {
         Expr::Integer(value) => Some(*value),
-        Expr::Limit(name) => i64::try_from(limits.limit(*name)).ok(),
-        Expr::Offset(inner, offset) => evaluate(inner, limits).map(|v| v.saturating_add(*offset)),
+        Expr::Limit(name) => i64::try_from(known.limits.limit(*name)).ok(),
+        Expr::Sent(mark) => i64::try_from(known.sent.get(mark).copied().unwrap_or(0)).ok(),
+        Expr::Offset(inner, offset) => evaluate(inner, known).map(|v| v.saturating_add(*offset)),
         Expr::Sum(left, sign, right) => Some(
-            evaluate(left, limits)?.saturating_add(sign.saturating_mul(evaluate(right, limits)?)),
+            evaluate(left, known)?.saturating_add(sign.saturating_mul(evaluate(right, known)?)),
         ),
         _ => None,
     }
@@ -434,5 +489,52 @@ mod tests {
             (needs.total_requests(), needs.total_wait_ms()),
             (200, 61_000)
         );
+    }
+
+    #[test]
+    fn a_check_needing_more_signups_than_the_ip_limit_allows_is_not_checkable() {
+        // An admin's creations (a bearer token of its own) do not count toward the IP limit.
+        let admin = "[[scenario.step]]\nrequest.method = \"POST\"\nrequest.path = \"/user\"\n\
+                     request.headers = { Authorization = \"Bearer {{account.admin.token}}\" }\nrepeat = 40\n";
+        let email_check = format!(
+            "[[scenario.step]]\nrequest.method = \"POST\"\nrequest.path = \"/user\"\n\
+             repeat = \"{{{{limits.signup_email + 3}}}}\"\n\
+             blame = {{ requirement = \"XY-ONE-01\", request = {{ method = \"POST\", path = \"/user\" }}, repeat = 30, expect = {{ status = 429 }} }}\n{admin}"
+        );
+        let mut target = target(false);
+        target.limits.signup_email = 3;
+        target.limits.signup_ip = 6;
+        // Its own six fit (a blame's probe goes out only once the check has failed); the admin's do not count.
+        let fits = needs(&scenario(&email_check), &target);
+        assert_eq!(
+            (fits.own_signups, fits.cannot_run.as_deref()),
+            (Some(6), None)
+        );
+        assert_eq!(fits.signups, 36, "the probe is reserved all the same");
+        target.limits.signup_ip = 5;
+        let over = needs(&scenario(&email_check), &target);
+        let why = over
+            .cannot_run
+            .expect("not checkable under an IP limit of 5");
+        assert!(
+            why.contains("6 signups") && why.contains("signup_ip (5)"),
+            "{why}"
+        );
+        assert!(
+            over.holds.is_empty() && over.total_requests() == 0,
+            "it sends nothing"
+        );
+        // A check of the IP limit itself goes over it on purpose.
+        let ip_check = needs(&scenario(COUNTED_SIGNUPS), &target);
+        assert_eq!((ip_check.own_signups, ip_check.cannot_run), (None, None));
+    }
+
+    #[test]
+    fn a_count_may_read_what_an_earlier_marked_step_sends() {
+        let body = "[[scenario.step]]\nrequest.method = \"POST\"\nrequest.path = \"/authenticate\"\nmark = \"burst\"\nrepeat = 7\n\
+                    [[scenario.step]]\nrequest.method = \"POST\"\nrequest.path = \"/authenticate\"\n\
+                    repeat = \"{{limits.cs_overall_threshold - sent.burst}}\"\n";
+        let needs = needs(&scenario(body), &target(false));
+        assert_eq!(needs.total_requests(), 10_000);
     }
 }

@@ -80,7 +80,7 @@ def main():
         'workers': 1,
         'worker_class': 'gthread',
         'threads': settings.WORKER_THREADS,
-        'keepalive': 5,
+        'keepalive': 75,  # longer than clients keep idle connections pooled, so none is closed under a request
         'timeout': 30,
         'graceful_timeout': 2,
         'backlog': 2048,

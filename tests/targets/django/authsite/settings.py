@@ -30,7 +30,10 @@ TARGET_FAULT = env.choice('DJANGO_TARGET_FAULT', None, FAULTS)
 # Where to listen; run.py hands these to gunicorn.
 HOST = env.text('HOST', '127.0.0.1')
 PORT = env.integer('PORT', 8080, minimum=0, maximum=65535)
-WORKER_THREADS = env.integer('WORKER_THREADS', 4, maximum=64)
+# gunicorn's gthread worker parks a thread on each new connection until its first request arrives (up to 5 s),
+# and pooling HTTP clients open connections they do not use at once: threads must outnumber them, or every
+# request waits behind the parked ones.
+WORKER_THREADS = env.integer('WORKER_THREADS', 128, maximum=1024)
 LOG_REQUESTS = env.flag('LOG_REQUESTS')
 
 # Appmixer signup rate limits (names and defaults from the Appmixer docs), windows in milliseconds.
