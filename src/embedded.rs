@@ -106,6 +106,8 @@ impl EmbeddedServers {
                 appmixer_jwt_secret: Some(secret.clone()),
                 test_clock: true,
                 trust_forwarded_for: true,
+                // Refusals name their limit in the IETF draft fields, so GEN-05 is judged too.
+                ratelimit_headers: true,
                 // The accounts live as long as the run: light hashing keeps hundreds of sign-ins cheap.
                 password_cost: PasswordCost::Light,
                 ..Config::default()

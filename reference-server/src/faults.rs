@@ -58,10 +58,12 @@ pub enum Fault {
     LockoutFromWindowStart,
     LockoutRetryAfterMillis,
     ParserErrorEchoesBody,
+    RateLimitRemainingOnRefusal,
+    RateLimitPolicyQuotaWrong,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 53] = [
+    pub const ALL: [Fault; 55] = [
         Fault::SignInWithoutToken,
         Fault::SignInUserWithoutPlan,
         Fault::SignInByEmailRefused,
@@ -115,6 +117,8 @@ impl Fault {
         Fault::LockoutFromWindowStart,
         Fault::LockoutRetryAfterMillis,
         Fault::ParserErrorEchoesBody,
+        Fault::RateLimitRemainingOnRefusal,
+        Fault::RateLimitPolicyQuotaWrong,
     ];
 
     /// The requirement this fault breaks, and what it does.
@@ -291,6 +295,14 @@ impl Fault {
             Fault::ParserErrorEchoesBody => (
                 "GEN-03",
                 "a malformed-JSON error quotes the raw body, password included",
+            ),
+            Fault::RateLimitRemainingOnRefusal => (
+                "GEN-05",
+                "a 429's `RateLimit` field shows `r=1` for the policy that refused",
+            ),
+            Fault::RateLimitPolicyQuotaWrong => (
+                "GEN-05",
+                "the refusing policy's `q` in `RateLimit-Policy` is one more than the limit it enforces",
             ),
         }
     }

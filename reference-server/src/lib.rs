@@ -35,6 +35,7 @@ mod errors;
 mod faults;
 mod limits;
 mod passwords;
+mod ratelimit_headers;
 mod routes;
 mod server;
 mod state;

@@ -12,6 +12,7 @@ mod exchange;
 mod expect;
 mod judge;
 mod jwt;
+mod ratelimit_fields;
 mod render;
 mod results;
 mod run;

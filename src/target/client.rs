@@ -94,8 +94,23 @@ impl Response {
         serde_json::from_slice(&self.body).ok()
     }
 
+    /// The first field line of a header (most fields have one).
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Every field line of a header, in the order sent (list fields may come in several).
+    pub(crate) fn header_lines(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect()
+    }
+
+    /// The names of the headers sent, lower case, each once.
+    pub(crate) fn header_names(&self) -> impl Iterator<Item = &str> {
+        self.headers.keys().map(reqwest::header::HeaderName::as_str)
     }
 }
 

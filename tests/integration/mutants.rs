@@ -66,8 +66,8 @@ pub(crate) fn placement(id: &str) -> Placement {
             vec![Profile::AppmixerCloud],
             false,
         ),
-        // Rate-limit answers (GEN-04) come from both the signup limits and Creditsafe's.
-        "GEN-04" => (
+        // Rate-limit answers (GEN-04, GEN-05) come from both the signup limits and Creditsafe's.
+        "GEN-04" | "GEN-05" => (
             AppmixerProfile::AppmixerCloud,
             vec![Profile::AppmixerCloud, Profile::CreditsafeConnect],
             false,
@@ -129,6 +129,8 @@ pub(crate) async fn check(
         cs_lockout_status: variant.lockout_status.unwrap_or(429),
         cs_lockout_extends: variant.lockout_extends,
         count_invalid_signups: variant.count_invalid_signups,
+        // Refusals carry `RateLimit` fields, so GEN-05 is judged wherever a limit refuses.
+        ratelimit_headers: true,
         hash_concurrency: 1,
         // Throwaway accounts: light hashing keeps the many whole-suite runs cheap.
         password_cost: PasswordCost::Light,

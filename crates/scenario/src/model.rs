@@ -496,6 +496,13 @@ pub struct JwtExpectation {
     pub header: Vec<String>,
 }
 
+/// `expect.ratelimit`: the limit a refusal is by, whose quota and window its `RateLimit` fields must show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RateLimitExpectation {
+    pub limit: crate::template::LimitName,
+    pub window: WindowName,
+}
+
 /// What must hold of a response. `should` holds the same again as warnings.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Expectations {
@@ -513,6 +520,9 @@ pub struct Expectations {
     /// than this window plus a second; `RateLimit`/`RateLimit-Policy` fields, if sent, parse as structured
     /// fields. Both are reported as observations.
     pub retry_after: Option<WindowName>,
+    /// On a 429: `RateLimit`/`RateLimit-Policy` fields, if sent, parse (every line, every member) and agree
+    /// with the limit that refused (GEN-05).
+    pub ratelimit: Option<RateLimitExpectation>,
     /// Warnings instead of failures. Never nested further.
     pub should: Option<Box<Expectations>>,
 }

@@ -112,6 +112,11 @@ pub struct ServerArgs {
     #[arg(long, env = "CREDITSAFE_LOCKOUT_EXTENDS")]
     pub creditsafe_lockout_extends: bool,
 
+    /// Refusals carry the IETF draft `RateLimit` and `RateLimit-Policy` fields (draft-ietf-httpapi-
+    /// ratelimit-headers): each limit a policy of its own, the one that refused at `r=0`.
+    #[arg(long, env = "AUTHCONFORM_RATELIMIT_HEADERS")]
+    pub ratelimit_headers: bool,
+
     /// The status a lockout is answered with: 429 (documented), or 403 or 503 (readings a checker warns on).
     #[arg(long, env = "CREDITSAFE_LOCKOUT_STATUS", default_value_t = 429, value_parser = lockout_status)]
     pub creditsafe_lockout_status: u16,
@@ -283,6 +288,7 @@ impl ServerArgs {
             cs_lockout_scope: self.creditsafe_lockout_scope,
             cs_lockout_extends: self.creditsafe_lockout_extends,
             cs_lockout_status: self.creditsafe_lockout_status,
+            ratelimit_headers: self.ratelimit_headers,
             window_kind: self.window_kind,
             admin,
             creditsafe_account,

@@ -105,6 +105,8 @@ pub struct Config {
     pub cs_lockout_status: u16,
     /// Fixed or sliding windows, for every limit.
     pub window_kind: WindowKind,
+    /// Refusals carry the draft-ietf `RateLimit` and `RateLimit-Policy` fields (off by default).
+    pub ratelimit_headers: bool,
     /// The seeded Appmixer account with the `admin` scope.
     pub admin: SeedAccount,
     /// The seeded Creditsafe Connect account.
@@ -164,6 +166,7 @@ impl Default for Config {
             cs_overall_window_ms: 300_000,
             cs_lockout_scope: LockoutScope::Client,
             cs_lockout_extends: false,
+            ratelimit_headers: false,
             cs_lockout_status: 429,
             window_kind: WindowKind::Fixed,
             admin: SeedAccount {

@@ -14,6 +14,7 @@ use crate::errors::{
     CONNECT_INVALID_CREDENTIALS, CONNECT_LOCKED_OUT, CONNECT_TOO_MANY_INVALID, ConnectError,
 };
 use crate::limits::Decision;
+use crate::ratelimit_headers::{self, Policy};
 use crate::routes::client_address::client_address;
 use crate::state::AppState;
 
@@ -75,7 +76,8 @@ pub(crate) async fn authenticate(
         if fault!(state.config, LockoutRetryAfterMillis) {
             refusal.retry_after_s = Some(retry_after_ms.max(1));
         }
-        return Err(refusal);
+        let lockout = Policy::lockout(&state.config);
+        return Ok(refused(&state, refusal, lockout, retry_after_ms));
     }
     // Under a deliberate fault a successful sign-in takes its count back below.
     let overall_ticket = match overall {
@@ -145,7 +147,9 @@ pub(crate) async fn authenticate(
         && let Decision::Limited { retry_after_ms } =
             state.connect_overall.attempt(&lockout_key, now_ms).await?
     {
-        return Err(ConnectError::limited(CONNECT_LOCKED_OUT, retry_after_ms));
+        let refusal = ConnectError::limited(CONNECT_LOCKED_OUT, retry_after_ms);
+        let lockout = Policy::lockout(&state.config);
+        return Ok(refused(&state, refusal, lockout, retry_after_ms));
     }
     let ticket = match state
         .connect_identical_invalid
@@ -153,7 +157,7 @@ pub(crate) async fn authenticate(
         .await?
     {
         Decision::Limited { retry_after_ms } => {
-            let retry_after_ms = if fault!(state.config, RetryAfterBeyondWindow) {
+            let announced_ms = if fault!(state.config, RetryAfterBeyondWindow) {
                 state
                     .config
                     .cs_identical_invalid_window_ms
@@ -161,10 +165,9 @@ pub(crate) async fn authenticate(
             } else {
                 retry_after_ms
             };
-            return Err(ConnectError::limited(
-                CONNECT_TOO_MANY_INVALID,
-                retry_after_ms,
-            ));
+            let refusal = ConnectError::limited(CONNECT_TOO_MANY_INVALID, announced_ms);
+            let identical = Policy::identical_invalid(&state.config);
+            return Ok(refused(&state, refusal, identical, retry_after_ms));
         }
         Decision::Allowed { ticket, .. } => ticket,
     };
@@ -220,6 +223,20 @@ pub(crate) async fn authenticate(
         return Ok(axum::Json(json!({ "access_token": token })).into_response());
     }
     Ok(axum::Json(json!({ "token": token })).into_response())
+}
+
+/// A refusal by one of the endpoint's two limits, with `RateLimit` fields naming it when they are on.
+fn refused(state: &AppState, refusal: ConnectError, by: Policy, retry_after_ms: u64) -> Response {
+    let config = &state.config;
+    let mut response = refusal.into_response();
+    ratelimit_headers::add(
+        config,
+        &mut response,
+        &[Policy::identical_invalid(config), Policy::lockout(config)],
+        by,
+        retry_after_ms.div_ceil(1000).max(1),
+    );
+    response
 }
 
 /// The same claims under an `alg: none` header, without a signature (a deliberate fault).

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::errors::{Boom, EMAIL_LIMIT_MESSAGE, IP_LIMIT_MESSAGE};
 use crate::limits::Decision;
+use crate::ratelimit_headers::{self, Policy};
 use crate::routes::client_address::client_address;
 use crate::state::AppState;
 
@@ -63,10 +64,21 @@ fn email_limit_key(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-/// A signup refusal as sent (plain text under the `SignupLimitPlainText` fault).
+/// A signup refusal as sent (plain text under the `SignupLimitPlainText` fault), with `RateLimit` fields
+/// naming the limit that refused when they are on.
 pub(crate) fn signup_refusal(state: &AppState, boom: Boom) -> Result<Response, Boom> {
     if fault!(state.config, SignupLimitPlainText) {
         return Ok((boom.status, boom.message).into_response());
     }
-    Err(boom)
+    let config = &state.config;
+    let policies = [Policy::signup_email(config), Policy::signup_ip(config)];
+    let refused = if boom.message == IP_LIMIT_MESSAGE {
+        policies[1]
+    } else {
+        policies[0]
+    };
+    let reset_s = boom.retry_after_s.unwrap_or(1);
+    let mut response = boom.into_response();
+    ratelimit_headers::add(config, &mut response, &policies, refused, reset_s);
+    Ok(response)
 }

@@ -136,6 +136,7 @@ mod tests {
             signups: 0,
             signups_after_empty: 0,
             empty_window: None,
+            ..ScenarioNeeds::default()
         }
     }
 

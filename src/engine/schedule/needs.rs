@@ -515,6 +515,7 @@ mod tests {
         let over = needs(&scenario(&email_check), &target);
         let why = over
             .cannot_run
+            .clone()
             .expect("not checkable under an IP limit of 5");
         assert!(
             why.contains("6 signups") && why.contains("signup_ip (5)"),

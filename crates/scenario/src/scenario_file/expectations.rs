@@ -2,7 +2,8 @@
 
 use super::steps::{json_template, template};
 use super::*;
-use crate::model::Pattern;
+use crate::model::{Pattern, RateLimitExpectation};
+use crate::template::LimitName;
 
 /// Which table holds expectations: they differ only in the keys they allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,6 +182,9 @@ pub(super) fn read_expectations(
     }
     if let Some(value) = get(table, "retry_after") {
         expect.retry_after = super::steps::window(reader, value, "`expect.retry_after`");
+    }
+    if let Some(value) = get(table, "ratelimit") {
+        expect.ratelimit = read_ratelimit(reader, value);
     }
     if allow_should && let Some(value) = get(table, "should") {
         expect.should = read_expectations(reader, value, names, ExpectTable::Should).map(Box::new);
@@ -392,4 +396,24 @@ pub(super) fn read_jwt(reader: &mut Reader, value: &Value<'_>) -> Option<JwtExpe
         claims,
         header,
     })
+}
+
+/// `expect.ratelimit = { limit = "signup_email", window = "signup_email_window" }`.
+fn read_ratelimit(reader: &mut Reader, value: &Value<'_>) -> Option<RateLimitExpectation> {
+    let table = reader.table(value, "`expect.ratelimit`")?;
+    reader.check_keys(table, &["limit", "window"], "ratelimit");
+    let span = value.span();
+    let limit_value = required(reader, table, "limit", &span, "`expect.ratelimit`")?;
+    let name = reader.string(limit_value, "`expect.ratelimit.limit`")?;
+    let Some(limit) = LimitName::ALL.into_iter().find(|l| l.as_str() == name) else {
+        reader.error(
+            limit_value.span(),
+            format!("unknown limit `{name}`"),
+            Some(suggest(&name, &LimitName::ALL.map(LimitName::as_str))),
+        );
+        return None;
+    };
+    let window_value = required(reader, table, "window", &span, "`expect.ratelimit`")?;
+    let window = super::steps::window(reader, window_value, "`expect.ratelimit.window`")?;
+    Some(RateLimitExpectation { limit, window })
 }

@@ -68,6 +68,7 @@ const EXPECT_FIELDS: &[&str] = &[
     "tally",
     "connection",
     "retry_after",
+    "ratelimit",
     "should",
 ];
 const MATCHER_FIELDS: &[&str] = &[
