@@ -49,7 +49,7 @@ const JWT_SECRET: &str = "vendor-target-signing-secret";
 const START_TIMEOUT: Duration = Duration::from_secs(90);
 const RUN_TIMEOUT: Duration = Duration::from_secs(300);
 /// Runs of one stack at the same time: each is mostly waiting, but the floods must not starve each other.
-const RUNS_AT_ONCE: usize = 4;
+const RUNS_AT_ONCE: usize = 3;
 
 /// How one stack's server is installed and started.
 struct Stack {
