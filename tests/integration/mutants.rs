@@ -91,6 +91,8 @@ pub(crate) struct Variant {
     pub(crate) lockout_status: Option<u16>,
     pub(crate) lockout_extends: bool,
     pub(crate) count_invalid_signups: bool,
+    /// Signup e-mails with spaces around them are refused as invalid instead of trimmed.
+    pub(crate) refuse_padded_emails: bool,
     /// The runner plays the scenarios one at a time (`--jobs 1`) instead of side by side.
     pub(crate) one_by_one: bool,
 }
@@ -129,6 +131,7 @@ pub(crate) async fn check(
         cs_lockout_status: variant.lockout_status.unwrap_or(429),
         cs_lockout_extends: variant.lockout_extends,
         count_invalid_signups: variant.count_invalid_signups,
+        refuse_padded_emails: variant.refuse_padded_emails,
         // Refusals carry `RateLimit` fields, so GEN-05 is judged wherever a limit refuses.
         ratelimit_headers: true,
         hash_concurrency: 1,
@@ -314,6 +317,23 @@ async fn every_reading_of_every_ambiguity_passes_and_is_named() {
             signup(),
             "AM-SIGNUP-RL-*",
             Some("signup attempts failing validation count"),
+        ),
+        (
+            "surrounding spaces trimmed before the e-mail limit",
+            Variant::default(),
+            signup(),
+            "AM-SIGNUP-RL-09",
+            Some("surrounding spaces are limited"),
+        ),
+        (
+            "surrounding spaces refused as invalid before any limit",
+            Variant {
+                refuse_padded_emails: true,
+                ..Variant::default()
+            },
+            signup(),
+            "AM-SIGNUP-RL-09",
+            Some("surrounding spaces are refused as invalid"),
         ),
         (
             "sliding signup windows",

@@ -158,19 +158,7 @@ async fn one_fault_moves_only_its_own_requirement() {
                 .filter(|r| r.id == m.id)
                 .flat_map(|r| &r.findings)
                 .take(3)
-                .map(|f| {
-                    format!(
-                        "\n      {} {} step {} `{}`: expected {:?}, actual {:?}, note {:?}, blocked by {:?}",
-                        f.severity,
-                        f.scenario,
-                        f.step_number,
-                        f.step,
-                        f.expected,
-                        f.actual,
-                        f.note,
-                        f.blocked_by
-                    )
-                })
+                .map(|f| format!("\n      {}", crate::support::describe_finding(f)))
                 .collect();
             collateral.push(format!(
                 "{} ({id}): {} {}→{}{findings}",

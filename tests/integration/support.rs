@@ -236,3 +236,12 @@ pub fn installed(tool: &str) -> bool {
         .status()
         .is_ok_and(|status| status.success())
 }
+
+/// One finding on a line, for a test's failure message: its verdict, where, what was expected and seen, and
+/// what blocked it.
+pub fn describe_finding(f: &authconform::engine::Finding) -> String {
+    format!(
+        "{} {} step {} `{}`: expected {:?}, actual {:?}, note {:?}, blocked by {:?}",
+        f.severity, f.scenario, f.step_number, f.step, f.expected, f.actual, f.note, f.blocked_by
+    )
+}

@@ -70,27 +70,35 @@ struct Stack {
     quick: &'static [(&'static str, &'static str)],
 }
 
-const HAPI: Stack = Stack {
-    name: "hapi",
-    folder: "hapi",
-    command: &["node", "server.js"],
-    installed: "node_modules/@hapi/hapi/package.json",
-    install: "npm ci",
-    fault_variable: "HAPI_TARGET_FAULT",
-    require_variable: "AUTHCONFORM_REQUIRE_NPM",
-    quick: &[("PASSWORD_SCRYPT_COST", "1024")],
-};
+/// A Node stack: `node server.js` after `npm ci`, cheap scrypt hashes.
+const fn node_stack(
+    name: &'static str,
+    installed: &'static str,
+    fault_variable: &'static str,
+) -> Stack {
+    Stack {
+        name,
+        folder: name,
+        command: &["node", "server.js"],
+        installed,
+        install: "npm ci",
+        fault_variable,
+        require_variable: "AUTHCONFORM_REQUIRE_NPM",
+        quick: &[("PASSWORD_SCRYPT_COST", "1024")],
+    }
+}
 
-const FASTIFY: Stack = Stack {
-    name: "fastify",
-    folder: "fastify",
-    command: &["node", "server.js"],
-    installed: "node_modules/fastify/package.json",
-    install: "npm ci",
-    fault_variable: "FASTIFY_TARGET_FAULT",
-    require_variable: "AUTHCONFORM_REQUIRE_NPM",
-    quick: &[("PASSWORD_SCRYPT_COST", "1024")],
-};
+const HAPI: Stack = node_stack(
+    "hapi",
+    "node_modules/@hapi/hapi/package.json",
+    "HAPI_TARGET_FAULT",
+);
+
+const FASTIFY: Stack = node_stack(
+    "fastify",
+    "node_modules/fastify/package.json",
+    "FASTIFY_TARGET_FAULT",
+);
 
 const DJANGO: Stack = Stack {
     name: "django",
@@ -355,18 +363,7 @@ fn not_passed(report: &RunReport, blocker: Option<&str>) -> Vec<(String, Verdict
             let why = r
                 .findings
                 .first()
-                .map(|f| {
-                    format!(
-                        "{} step {} `{}`: expected {:?}, actual {:?}, note {:?}, blocked by {:?}",
-                        f.scenario,
-                        f.step_number,
-                        f.step,
-                        f.expected,
-                        f.actual,
-                        f.note,
-                        f.blocked_by
-                    )
-                })
+                .map(crate::support::describe_finding)
                 .or_else(|| r.skip_reasons.first().cloned())
                 .unwrap_or_default();
             let blockers: Vec<String> = r

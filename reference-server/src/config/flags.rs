@@ -84,6 +84,11 @@ pub struct ServerArgs {
     #[arg(long, env = "USER_SIGNUP_COUNT_INVALID")]
     pub count_invalid_signups: bool,
 
+    /// A signup e-mail with spaces around it is refused as invalid (400) instead of trimmed; it never
+    /// reaches the limits (the documents allow either).
+    #[arg(long, env = "USER_SIGNUP_REFUSE_PADDED_EMAIL")]
+    pub refuse_padded_emails: bool,
+
     /// Identical invalid `POST /authenticate` requests answered 401 per window; the next is 429.
     #[arg(long, env = "CREDITSAFE_IDENTICAL_INVALID_LIMIT", default_value_t = 5)]
     pub creditsafe_identical_invalid_limit: u64,
@@ -281,6 +286,7 @@ impl ServerArgs {
             signup_rate_limit_ip_window_ms: self.signup_rate_limit_ip_window_ms,
             user_create_scope: self.api_user_create_scope,
             count_invalid_signups: self.count_invalid_signups,
+            refuse_padded_emails: self.refuse_padded_emails,
             cs_identical_invalid_limit: self.creditsafe_identical_invalid_limit,
             cs_identical_invalid_window_ms: self.creditsafe_identical_invalid_window_ms,
             cs_overall_threshold: self.creditsafe_overall_threshold,

@@ -90,6 +90,9 @@ pub struct Config {
     /// `USER_SIGNUP_COUNT_INVALID`: a signup attempt that fails validation (e.g. a JSON object naming the
     /// e-mail but no `password`) counts toward the signup limits. The documents allow either reading.
     pub count_invalid_signups: bool,
+    /// `USER_SIGNUP_REFUSE_PADDED_EMAIL`: an e-mail with surrounding spaces is refused as invalid rather
+    /// than trimmed, before any limit counts it. The documents allow either reading (AM-SIGNUP-RL-09).
+    pub refuse_padded_emails: bool,
     /// Identical invalid `POST /authenticate` requests allowed per window (default 5).
     pub cs_identical_invalid_limit: u64,
     /// The identical-invalid window (default 120,000 ms).
@@ -160,6 +163,7 @@ impl Default for Config {
             signup_rate_limit_ip_window_ms: 3_600_000,
             user_create_scope: None,
             count_invalid_signups: false,
+            refuse_padded_emails: false,
             cs_identical_invalid_limit: 5,
             cs_identical_invalid_window_ms: 120_000,
             cs_overall_threshold: 10_000,

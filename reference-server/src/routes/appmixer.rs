@@ -169,7 +169,9 @@ pub(crate) async fn create_user(
             let username = required_string(&object, "username")?;
             let email = match required_string(&object, "email") {
                 Err(_) if fault!(state.config, SignupEmailOptional) => username,
-                // Surrounding spaces are not part of an address (as joi's `trim()` reads it).
+                // Surrounding spaces are not part of an address (as joi's `trim()` reads it), unless
+                // this server refuses them as invalid.
+                Ok(email) if state.config.refuse_padded_emails => email,
                 other => other?.trim(),
             };
             if !looks_like_email(email) && !fault!(state.config, SignupEmailOptional) {
