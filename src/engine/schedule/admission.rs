@@ -91,8 +91,14 @@ pub(crate) fn project(
                 if needs.signups > 0 {
                     begins_ms = ledger.room_from(now, rule);
                 }
+                // A check that passes sends none of its blames' probes: they are given back.
                 let mut remaining = needs.signups;
-                ledger.record(begins_ms, needs.signups, &mut remaining);
+                ledger.record(
+                    begins_ms,
+                    needs.signups.saturating_sub(needs.probe_signups),
+                    &mut remaining,
+                );
+                ledger.release(remaining);
                 if let Some(after_signups) = needs.empty_window {
                     let empty_from = if after_signups {
                         begins_ms + rule.window_ms + MARGIN_MS

@@ -29,6 +29,8 @@ pub(crate) struct ScenarioNeeds {
     /// Signups (`POST /user`) it may send before its first `wait.empty_window` (all, without one), its
     /// blames' probes included: what it reserves under the IP limit when it shares the one client address.
     pub(crate) signups: u64,
+    /// Of `signups`, those only its blames' probes would send (a check that passes sends none of them).
+    pub(crate) probe_signups: u64,
     /// Signups it sends after its first `wait.empty_window`.
     pub(crate) signups_after_empty: u64,
     /// Signups its own steps send from one client address (its blames' probes left out) and, when it checks
@@ -106,6 +108,8 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
     let mut rounds = 0;
     let mut signups = 0;
     let mut own_signups = 0;
+    let mut probes = 0;
+    let mut probes_before_empty = None;
     let mut counts_ip = false;
     let mut signups_before_empty = None;
     // Milliseconds of waiting before each mark, so a wait `since` a mark counts only what is left of it.
@@ -139,7 +143,7 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
                 );
                 *requests.entry(key).or_default() += repeat;
                 rounds += repeat.div_ceil(u64::from(request.concurrency.max(1)));
-                if is_signup(&request.request) {
+                if is_signup(&request.request, target) {
                     signups += repeat;
                     own_signups += repeat;
                     counts_ip |= request
@@ -149,8 +153,14 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
                         || request.repeat.as_ref().is_some_and(names_ip_limit);
                 }
                 for blame in &request.blame {
-                    if blame.request.as_ref().is_some_and(is_signup) {
-                        signups += planned_repeat(blame.repeat.as_ref(), &known);
+                    if blame
+                        .request
+                        .as_ref()
+                        .is_some_and(|probe| is_signup(probe, target))
+                    {
+                        let repeat = planned_repeat(blame.repeat.as_ref(), &known);
+                        signups += repeat;
+                        probes += repeat;
                     }
                 }
                 if let Some(mark) = &request.mark {
@@ -163,6 +173,7 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
             Action::Wait(Wait::EmptyWindow(_)) => {
                 counts_ip = true;
                 signups_before_empty.get_or_insert(signups);
+                probes_before_empty.get_or_insert(probes);
             }
             Action::Wait(wait) => {
                 let full = wait_ms(target, wait);
@@ -204,6 +215,7 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
         waits_ms,
         rounds,
         signups: signups_before_empty.unwrap_or(signups),
+        probe_signups: probes_before_empty.unwrap_or(probes),
         signups_after_empty: signups - signups_before_empty.unwrap_or(signups),
         own_signups: (!counts_ip).then_some(own_signups),
         empty_window: signups_before_empty
@@ -221,12 +233,16 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
 }
 
 /// Whether a request is an anonymous signup, which counts toward the per-IP signup limit: `POST /user`
-/// without a bearer token of its own (an admin's creations bypass the limits; `{{signup_auth}}` may render
-/// empty, so it may be anonymous).
-pub(crate) fn is_signup(request: &RequestSpec) -> bool {
+/// without a bearer token of its own. An admin's creations bypass the limits: a literal `Bearer …`, and
+/// `{{signup_auth}}` when the target has an admin account (it renders the admin's token then).
+pub(crate) fn is_signup(request: &RequestSpec, target: &TargetDescription) -> bool {
     let authenticated = request.headers.iter().any(|(name, value)| {
         name.eq_ignore_ascii_case("authorization")
-            && matches!(value.parts.first(), Some(Part::Literal(text)) if text.starts_with("Bearer "))
+            && match value.parts.as_slice() {
+                [Part::Literal(text), ..] => text.starts_with("Bearer "),
+                [Part::Expr(Expr::SignupAuth)] => target.admin.is_some(),
+                _ => false,
+            }
     });
     request.method == "POST"
         && !authenticated
