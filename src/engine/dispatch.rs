@@ -328,7 +328,7 @@ pub(super) async fn run_request(
 
     let (mut result, last) = collector.finish(&client);
     result.done_ms = Some(run.clock().now_ms());
-    if is_signup(&step.request, run.target) {
+    if is_signup(&step.request) {
         result.signups = next_index;
     }
     if !step.blame.is_empty()
@@ -347,11 +347,7 @@ pub(super) async fn run_request(
                 &mut probes,
             )
             .await;
-            if blame
-                .request
-                .as_ref()
-                .is_some_and(|probe| is_signup(probe, run.target))
-            {
+            if blame.request.as_ref().is_some_and(is_signup) {
                 result.signups += probes;
             }
             if result.blamed.is_some() {

@@ -143,9 +143,11 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
                 );
                 *requests.entry(key).or_default() += repeat;
                 rounds += repeat.div_ceil(u64::from(request.concurrency.max(1)));
-                if is_signup(&request.request, target) {
+                if is_signup(&request.request) {
                     signups += repeat;
-                    own_signups += repeat;
+                    if !carries_bearer_token(&request.request) {
+                        own_signups += repeat;
+                    }
                     counts_ip |= request
                         .within
                         .as_ref()
@@ -153,11 +155,7 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
                         || request.repeat.as_ref().is_some_and(names_ip_limit);
                 }
                 for blame in &request.blame {
-                    if blame
-                        .request
-                        .as_ref()
-                        .is_some_and(|probe| is_signup(probe, target))
-                    {
+                    if blame.request.as_ref().is_some_and(is_signup) {
                         let repeat = planned_repeat(blame.repeat.as_ref(), &known);
                         signups += repeat;
                         probes += repeat;
@@ -232,21 +230,12 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
     }
 }
 
-/// Whether a request is an anonymous signup, which counts toward the per-IP signup limit: `POST /user`
-/// without a bearer token of its own. An admin's creations bypass the limits: a literal `Bearer …`, and
-/// `{{signup_auth}}` when the target has an admin account (it renders the admin's token then).
-pub(crate) fn is_signup(request: &RequestSpec, target: &TargetDescription) -> bool {
-    let authenticated = request.headers.iter().any(|(name, value)| {
-        name.eq_ignore_ascii_case("authorization")
-            && match value.parts.as_slice() {
-                [Part::Literal(text), ..] => text.starts_with("Bearer "),
-                [Part::Expr(Expr::SignupAuth)] => target.admin.is_some(),
-                _ => false,
-            }
-    });
-    request.method == "POST"
-        && !authenticated
-        && literal(&request.path).is_some_and(|path| path == SIGNUP_PATH)
+/// Whether a request creates users: every `POST /user` is counted toward the one address's IP limit, an
+/// admin's too. The documents say an admin's creations are never limited, but a target that counts them all
+/// the same (an AM-SIGNUP-RL-04 breach) must fail that requirement alone, not meet the IP limit in checks
+/// the runner believed had room.
+pub(crate) fn is_signup(request: &RequestSpec) -> bool {
+    request.method == "POST" && literal(&request.path).is_some_and(|path| path == SIGNUP_PATH)
 }
 
 /// How long a wait step waits on this target.
@@ -274,6 +263,16 @@ pub(crate) fn wait_ms(target: &TargetDescription, wait: &Wait) -> u64 {
             }
         }
     }
+}
+
+/// Whether a request sends a bearer token of its own (`"Bearer {{account.admin.token}}"`): an admin's
+/// creation, which a conforming target never counts toward a limit, so a check's room under the IP limit
+/// leaves it out (the ledger still counts it, in case the target does).
+fn carries_bearer_token(request: &RequestSpec) -> bool {
+    request.headers.iter().any(|(name, value)| {
+        name.eq_ignore_ascii_case("authorization")
+            && matches!(value.parts.first(), Some(Part::Literal(text)) if text.starts_with("Bearer "))
+    })
 }
 
 /// The path when it has no placeholders.
@@ -509,26 +508,28 @@ mod tests {
 
     #[test]
     fn a_check_needing_more_signups_than_the_ip_limit_allows_is_not_checkable() {
-        // An admin's creations (a bearer token of its own) do not count toward the IP limit.
-        let admin = "[[scenario.step]]\nrequest.method = \"POST\"\nrequest.path = \"/user\"\n\
-                     request.headers = { Authorization = \"Bearer {{account.admin.token}}\" }\nrepeat = 40\n";
-        let email_check = format!(
-            "[[scenario.step]]\nrequest.method = \"POST\"\nrequest.path = \"/user\"\n\
-             repeat = \"{{{{limits.signup_email + 3}}}}\"\n\
-             blame = {{ requirement = \"XY-ONE-01\", request = {{ method = \"POST\", path = \"/user\" }}, repeat = 30, expect = {{ status = 429 }} }}\n{admin}"
-        );
+        // An admin's creations are counted in the ledger but leave the check's room alone.
+        let email_check = "[[scenario.step]]\nrequest.method = \"POST\"\nrequest.path = \"/user\"\n\
+             repeat = \"{{limits.signup_email + 3}}\"\n\
+             blame = { requirement = \"XY-ONE-01\", request = { method = \"POST\", path = \"/user\" }, repeat = 30, expect = { status = 429 } }\n\
+             [[scenario.step]]\nrequest.method = \"POST\"\nrequest.path = \"/user\"\n\
+             request.headers = { Authorization = \"Bearer {{account.admin.token}}\" }\nrepeat = 4\n";
         let mut target = target(false);
         target.limits.signup_email = 3;
         target.limits.signup_ip = 6;
-        // Its own six fit (a blame's probe goes out only once the check has failed); the admin's do not count.
-        let fits = needs(&scenario(&email_check), &target);
+        // Its own six fit (a blame's probe goes out only once the check has failed).
+        let fits = needs(&scenario(email_check), &target);
         assert_eq!(
             (fits.own_signups, fits.cannot_run.as_deref()),
             (Some(6), None)
         );
-        assert_eq!(fits.signups, 36, "the probe is reserved all the same");
+        assert_eq!(
+            (fits.signups, fits.probe_signups),
+            (40, 30),
+            "the probe and the admin's creations are reserved all the same"
+        );
         target.limits.signup_ip = 5;
-        let over = needs(&scenario(&email_check), &target);
+        let over = needs(&scenario(email_check), &target);
         let why = over
             .cannot_run
             .clone()
