@@ -195,6 +195,15 @@ fn kind_of(value: &Value) -> &'static str {
     }
 }
 
+/// The parse error a careless server answers malformed JSON with, quoting the raw body (password and all):
+/// the `ParserErrorEchoesBody` fault's message.
+pub(crate) fn echoing_parse_error(bytes: &[u8]) -> String {
+    format!(
+        "Unexpected end of JSON input: {}",
+        String::from_utf8_lossy(bytes)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -93,6 +93,9 @@ pub(super) struct Collector<'e> {
     /// The unanswered request with the highest repeat index.
     last_unanswered: Option<(u64, Arc<PreparedRequest>, NoResponse)>,
     scratch: Vec<Mismatch>,
+    /// Whether a tally names a message, so error answers' messages are counted (a flood whose tallies
+    /// count statuses alone does not parse its answers for them).
+    counts_messages: bool,
 }
 
 impl<'e> Collector<'e> {
@@ -110,7 +113,15 @@ impl<'e> Collector<'e> {
             last: None,
             last_unanswered: None,
             scratch: Vec::new(),
+            counts_messages: must.tally.iter().any(|tally| tally.message.is_some()),
         }
+    }
+
+    /// Counts error answers' messages also when something other than the expectations will read them (a
+    /// `blame` that tallies the step's own answers by message).
+    pub(super) fn counting_messages(mut self, also: bool) -> Collector<'e> {
+        self.counts_messages |= also;
+        self
     }
 
     pub(super) fn add(
@@ -150,7 +161,8 @@ impl<'e> Collector<'e> {
             .status_counts
             .entry(response.status)
             .or_default() += 1;
-        if response.status >= 400
+        if self.counts_messages
+            && response.status >= 400
             && let Some(message) = answer_message(&response)
         {
             *self

@@ -291,7 +291,11 @@ pub(super) async fn run_request(
             Err(reason) => return StepResult::blocked(reason),
         }
     };
-    let mut collector = Collector::new(&must, should.as_ref(), precondition.as_ref());
+    let blames_read_messages = step.blame.iter().any(|blame| {
+        blame.request.is_none() && blame.expect.tally.iter().any(|t| t.message.is_some())
+    });
+    let mut collector = Collector::new(&must, should.as_ref(), precondition.as_ref())
+        .counting_messages(blames_read_messages);
     let concurrency = usize::try_from(step.concurrency.max(1)).unwrap_or(1);
     let mut next_index = 0;
     let mut in_flight: JoinSet<(u64, Arc<PreparedRequest>, Result<Response, NoResponse>)> =

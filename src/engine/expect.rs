@@ -282,7 +282,7 @@ impl RenderedExpectations {
         if let Some((window, window_ms)) = self.retry_after
             && response.status == 429
         {
-            check_rate_limit_fields(response, window, window_ms, out, observe);
+            check_retry_after(response, window, window_ms, out, observe);
         }
         if let Some((quota, window_ms)) = self.ratelimit
             && response.status == 429
@@ -425,7 +425,7 @@ fn check_jwt(
 /// GEN-04 on one 429: its `Retry-After` is whole seconds or an HTTP-date, not negative, and no longer than
 /// the window that caused the refusal plus a second. What was sent (or not) is observed; `RateLimit` fields
 /// are GEN-05's (`expect.ratelimit`).
-fn check_rate_limit_fields(
+fn check_retry_after(
     response: &Response,
     window: WindowName,
     window_ms: u64,

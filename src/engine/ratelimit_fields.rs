@@ -159,7 +159,7 @@ pub(crate) fn judge_refusal(fields: &RateLimitFields, quota: u64, window_ms: u64
         return out;
     }
     // The refusing policy is one of those exhausted: one that agrees with the limit clears the refusal.
-    let problems: Vec<String> = exhausted
+    let problems: Vec<(&str, Vec<String>)> = exhausted
         .iter()
         .map(|remaining| {
             let declared = fields.policies.iter().find(|p| p.name == remaining.name);
@@ -187,11 +187,14 @@ pub(crate) fn judge_refusal(fields: &RateLimitFields, quota: u64, window_ms: u64
                     ));
                 }
             }
-            format!("\"{}\": {}", remaining.name, wrong.join(", "))
+            (remaining.name.as_str(), wrong)
         })
         .collect();
-    let agrees = problems.iter().any(|p| p.ends_with(": "));
-    if !agrees {
+    if problems.iter().all(|(_, wrong)| !wrong.is_empty()) {
+        let problems: Vec<String> = problems
+            .iter()
+            .map(|(name, wrong)| format!("\"{name}\": {}", wrong.join(", ")))
+            .collect();
         out.push(Mismatch::new(
             format!(
                 "the refusing policy (`r=0`) agrees with the limit: q={quota}, w={window_s}, t at most {} s",

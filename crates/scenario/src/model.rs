@@ -517,8 +517,7 @@ pub struct Expectations {
     pub jwt: Option<JwtExpectation>,
     pub tally: Vec<Tally>,
     /// On a 429: a `Retry-After`, if sent, is whole seconds or an HTTP-date, not negative, and no longer
-    /// than this window plus a second; `RateLimit`/`RateLimit-Policy` fields, if sent, parse as structured
-    /// fields. Both are reported as observations.
+    /// than this window plus a second. What was sent is reported as an observation.
     pub retry_after: Option<WindowName>,
     /// On a 429: `RateLimit`/`RateLimit-Policy` fields, if sent, parse (every line, every member) and agree
     /// with the limit that refused (GEN-05).

@@ -423,20 +423,19 @@ async fn json_request_body(
         state.request_timeout(),
     )
     .await?;
-    body::json_object(&parts.headers, &bytes).map_err(|error| {
-        if matches!(error, BodyError::Malformed(_)) && fault!(state.config, ParserErrorEchoesBody) {
-            return Boom::bad_request(format!(
-                "Unexpected end of JSON input: {}",
-                String::from_utf8_lossy(&bytes)
-            ));
-        }
-        body_error(state, error)
-    })
+    body::json_object(&parts.headers, &bytes).map_err(|error| body_error(state, error, &bytes))
 }
 
-fn body_error(state: &AppState, error: BodyError) -> Boom {
-    if matches!(error, BodyError::Malformed(_)) && fault!(state.config, MalformedJsonCrashes) {
-        return crash();
+/// A body that is no JSON object, answered as a 4xx (or, under deliberate faults, a crash or an answer
+/// that quotes the body).
+fn body_error(state: &AppState, error: BodyError, bytes: &[u8]) -> Boom {
+    if matches!(error, BodyError::Malformed(_)) {
+        if fault!(state.config, MalformedJsonCrashes) {
+            return crash();
+        }
+        if fault!(state.config, ParserErrorEchoesBody) {
+            return Boom::bad_request(body::echoing_parse_error(bytes));
+        }
     }
     Boom::from(error)
 }

@@ -111,13 +111,7 @@ pub(crate) async fn authenticate(
             } else if matches!(error, BodyError::Malformed(_))
                 && fault!(state.config, ParserErrorEchoesBody)
             {
-                ConnectError::new(
-                    StatusCode::BAD_REQUEST,
-                    format!(
-                        "Unexpected end of JSON input: {}",
-                        String::from_utf8_lossy(&bytes)
-                    ),
-                )
+                ConnectError::new(StatusCode::BAD_REQUEST, body::echoing_parse_error(&bytes))
             } else {
                 ConnectError::from(error)
             }

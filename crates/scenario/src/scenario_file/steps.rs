@@ -296,47 +296,38 @@ pub(super) fn check_captured(
     locate: &dyn Fn(Range<usize>) -> Range<usize>,
 ) {
     for reference in refs {
-        if reference.kind == RefKind::Sent {
-            if !names.marks.contains(&reference.name) {
-                let hint = did_you_mean(&reference.name, names.marks.iter().map(String::as_str))
-                    .unwrap_or_else(|| {
-                        if names.marks.is_empty() {
-                            "no earlier step has a `mark`: add `mark = \"NAME\"` to the request step whose requests you count".into()
-                        } else {
-                            format!("earlier steps mark: {}", names.marks.join(", "))
-                        }
-                    });
-                reader.push(
-                    Diagnostic::new(
-                        &reader.file,
-                        locate(reference.span.clone()),
-                        format!("`sent.{}` names no mark of an earlier step", reference.name),
-                    )
-                    .hint(Some(hint)),
-                );
-            }
+        // What the reference names, the names earlier steps define for it, the error and the hints.
+        let (defined, message, none_defined, listed) = match reference.kind {
+            RefKind::Captured => (
+                &names.captures,
+                format!(
+                    "`captured.{}` is not captured by an earlier step",
+                    reference.name
+                ),
+                "no earlier step captures anything: add `capture = { NAME = \"json.path\" }` to one",
+                "earlier steps capture",
+            ),
+            RefKind::Sent => (
+                &names.marks,
+                format!("`sent.{}` names no mark of an earlier step", reference.name),
+                "no earlier step has a `mark`: add `mark = \"NAME\"` to the request step whose requests you count",
+                "earlier steps mark",
+            ),
+        };
+        if defined.contains(&reference.name) {
             continue;
         }
-        if !names.captures.contains(&reference.name) {
-            let hint = did_you_mean(&reference.name, names.captures.iter().map(String::as_str)).unwrap_or_else(|| {
-                if names.captures.is_empty() {
-                    "no earlier step captures anything: add `capture = { NAME = \"json.path\" }` to one".into()
+        let hint = did_you_mean(&reference.name, defined.iter().map(String::as_str))
+            .unwrap_or_else(|| {
+                if defined.is_empty() {
+                    none_defined.to_owned()
                 } else {
-                    format!("earlier steps capture: {}", names.captures.join(", "))
+                    format!("{listed}: {}", defined.join(", "))
                 }
             });
-            reader.push(
-                Diagnostic::new(
-                    &reader.file,
-                    locate(reference.span.clone()),
-                    format!(
-                        "`captured.{}` is not captured by an earlier step",
-                        reference.name
-                    ),
-                )
-                .hint(Some(hint)),
-            );
-        }
+        reader.push(
+            Diagnostic::new(&reader.file, locate(reference.span.clone()), message).hint(Some(hint)),
+        );
     }
 }
 
