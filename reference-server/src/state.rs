@@ -26,6 +26,10 @@ pub enum StartError {
     Store { url: String, source: Unavailable },
     #[error("a Redis store needs the async runtime: build the state with AppState::open")]
     NeedsRuntime,
+    #[error(
+        "--aligned-boundary-at-attempt moves windows kept in memory only; leave it out with --store redis://"
+    )]
+    BoundaryInRedis,
     #[error("the start-up task failed: {0}")]
     Task(String),
 }
@@ -257,7 +261,12 @@ impl AppState {
         };
         let rules = LimiterRules::from_config(&config);
         let max_keys = config.limiter_max_keys;
-        let in_memory = |rule| Limiter::Memory(WindowLimiter::new(rule, max_keys));
+        let in_memory = |rule| {
+            Limiter::Memory(
+                WindowLimiter::new(rule, max_keys)
+                    .with_boundary_at_attempt(config.aligned_boundary_at_attempt, clock.now_ms()),
+            )
+        };
         let stored = Stored {
             store: Users::Memory(store),
             redis: None,
@@ -377,6 +386,9 @@ impl AppState {
             })
         })?;
 
+        if config.aligned_boundary_at_attempt.is_some() {
+            return Err(StartError::BoundaryInRedis);
+        }
         let rules = LimiterRules::from_config(&config);
         let in_redis = |name, rule| Limiter::Redis(RedisLimiter::new(redis.clone(), name, rule));
         let stored = Stored {

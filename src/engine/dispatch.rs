@@ -12,14 +12,16 @@ use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use tokio::task::JoinSet;
 
+use super::clock_boundary::{ALIGNED_READING, BoundaryRepeat};
 use super::collect::{Collector, StepResult, capture, tally_mismatches};
 use super::events::EngineEvent;
 use super::expect::RenderedExpectations;
 use super::judge::{
-    ScenarioOutcome, judge, judged, not_reached, not_started, record_readings, step_verdict,
+    ScenarioOutcome, judge, judged, not_reached, not_started, record_readings, scenario_covers,
+    step_verdict,
 };
 use super::render::{RenderError, ScenarioVars, Scope};
-use super::results::WaitSpan;
+use super::results::{Observation, ObservationKind, ReadingSeen, Verdict, WaitSpan};
 use super::schedule::needs::is_signup;
 use super::target::{ROOM_STEP, SharedTarget};
 use crate::target::{NoResponse, PreparedRequest, Response, TargetClient};
@@ -96,8 +98,46 @@ pub(crate) async fn run_scenario(
         }
     }
 
-    for (index, step) in scenario.steps.iter().enumerate() {
+    let initial_reservation = reserved;
+    let mut boundary = BoundaryState::default();
+    let mut index = 0;
+    while let Some(step) = scenario.steps.get(index) {
         let number = index + 1;
+        if boundary.repeat.is_none() && (index == 0 || matches!(step.action, Action::Wait(_))) {
+            boundary.checkpoints.push(Checkpoint {
+                index,
+                outcome: outcome.clone(),
+                vars: vars.clone(),
+                marks: marks.clone(),
+            });
+        }
+        if let Some(repeat) = &mut boundary.repeat {
+            if step.skip_after_clock_boundary {
+                index += 1;
+                continue;
+            }
+            if repeat.mark_index == index && !repeat.placed {
+                repeat.placed = true;
+                let now = run.clock().now_ms();
+                let wait_ms = repeat.plan.wait_before(now);
+                if wait_ms > 0 {
+                    let waited = run
+                        .wait_until(now + wait_ms, &scenario.name, BOUNDARY_STEP, events)
+                        .await;
+                    record_wait(run, BOUNDARY_STEP, now, &Ok::<_, ()>(true), &mut outcome);
+                    if let Err(reason) = waited {
+                        not_started(
+                            &run.requirements,
+                            scenario,
+                            BOUNDARY_STEP,
+                            &reason.to_string(),
+                            &mut outcome,
+                        );
+                        break;
+                    }
+                }
+            }
+        }
         let started_ms = run.clock().now_ms();
         if let Some(reason) = run.unmet(&step.requires) {
             for id in judged(&run.requirements, step) {
@@ -105,6 +145,7 @@ pub(crate) async fn run_scenario(
                     .skipped
                     .push((id.clone(), format!("{}: {reason}", scenario.name)));
             }
+            index += 1;
             continue;
         }
         let result = match &step.action {
@@ -144,6 +185,9 @@ pub(crate) async fn run_scenario(
                     .wait(wait, since_ms, &scenario.name, &step.name, events)
                     .await;
                 record_wait(run, &step.name, started_ms, &waited, &mut outcome);
+                if step.skip_after_clock_boundary {
+                    boundary.left_out.push((started_ms, run.clock().now_ms()));
+                }
                 match waited {
                     Ok(_) => StepResult::default(),
                     Err(reason) => StepResult::blocked(reason.to_string()),
@@ -176,6 +220,123 @@ pub(crate) async fn run_scenario(
             verdict: step_verdict,
             requests: result.total,
         });
+        if let Action::Request(request) = &step.action
+            && let Some(within) = &request.within
+            && overtime.is_none()
+        {
+            let judged_ids = || {
+                let ids = if step.covers.is_empty() {
+                    scenario_covers(&run.requirements, scenario)
+                } else {
+                    judged(&run.requirements, step)
+                };
+                ids.into_iter().cloned().collect::<Vec<String>>()
+            };
+            match &boundary.repeat {
+                None if step_verdict != Verdict::Pass => {
+                    let mark_ms = marks.get(&within.since).copied();
+                    let mark_index = scenario.steps.iter().position(|s| {
+                        matches!(&s.action, Action::Request(r) if r.mark.as_ref() == Some(&within.since))
+                    });
+                    let end_ms = result.done_ms.unwrap_or_else(|| run.clock().now_ms());
+                    let planned = mark_ms.zip(mark_index).and_then(|(mark_ms, mark_index)| {
+                        let left_out: u64 = boundary
+                            .left_out
+                            .iter()
+                            .filter(|(start, _)| *start >= mark_ms)
+                            .map(|(start, end)| end - start)
+                            .sum();
+                        let window_ms = run.target.limits.window_ms(within.window);
+                        BoundaryRepeat::plan(window_ms, mark_ms, end_ms, left_out)
+                            .map(|plan| (plan, mark_index))
+                    });
+                    if let Some((plan, mark_index)) = planned
+                        && let Some(checkpoint) = boundary
+                            .checkpoints
+                            .iter()
+                            .rev()
+                            .find(|c| c.index <= mark_index)
+                    {
+                        let requests = outcome.requests;
+                        let steps_run = outcome.steps_run;
+                        let waits = std::mem::take(&mut outcome.waits);
+                        outcome = checkpoint.outcome.clone();
+                        outcome.requests = requests;
+                        outcome.steps_run = steps_run;
+                        outcome.waits = waits;
+                        vars = checkpoint.vars.clone();
+                        marks = checkpoint.marks.clone();
+                        outcome.observations.push(Observation {
+                            scenario: scenario.name.clone(),
+                            step: step.name.clone(),
+                            requirements: judged_ids(),
+                            kind: ObservationKind::Reading,
+                            detail: format!(
+                                "{verdict} {} ms after mark `{}`, inside its {} ({} ms): a fixed window aligned to the clock may have started its count afresh in between; the sequence is repeated once from step {} with fresh identities, just after that boundary",
+                                plan.span_ms,
+                                within.since,
+                                within.window.as_str(),
+                                plan.window_ms,
+                                checkpoint.index + 1,
+                                verdict = step_verdict,
+                            ),
+                        });
+                        if let Some(fresh) = run.next_client_address() {
+                            forwarded_for = Some(fresh);
+                        }
+                        let rewind_to = checkpoint.index;
+                        let empties_window = matches!(
+                            scenario.steps[rewind_to].action,
+                            Action::Wait(Wait::EmptyWindow(_))
+                        );
+                        boundary.repeat = Some(Repeat {
+                            plan,
+                            mark_index,
+                            step_index: index,
+                            placed: false,
+                        });
+                        if initial_reservation > 0 && !empties_window {
+                            run.reserve_signups(initial_reservation);
+                            reserved += initial_reservation;
+                            let now = run.clock().now_ms();
+                            let waited = run.wait_for_signup_room(&scenario.name, events).await;
+                            record_wait(run, ROOM_STEP, now, &waited, &mut outcome);
+                        }
+                        index = rewind_to;
+                        continue;
+                    }
+                }
+                Some(repeat) if repeat.step_index == index => {
+                    let ids = judged_ids();
+                    let detail = if step_verdict == Verdict::Pass {
+                        for id in &ids {
+                            outcome.readings.push((
+                                id.clone(),
+                                ReadingSeen {
+                                    scenario: scenario.name.clone(),
+                                    step: step.name.clone(),
+                                    status: result.statuses.first().copied().unwrap_or(0),
+                                    reading: ALIGNED_READING.to_owned(),
+                                },
+                            ));
+                        }
+                        format!(
+                            "{ALIGNED_READING}: repeated just after the boundary the first sequence could have met, the limit held"
+                        )
+                    } else {
+                        "repeated just after the boundary the first sequence could have met, it failed again: no window boundary explains it".to_owned()
+                    };
+                    outcome.observations.push(Observation {
+                        scenario: scenario.name.clone(),
+                        step: step.name.clone(),
+                        requirements: ids,
+                        kind: ObservationKind::Reading,
+                        detail,
+                    });
+                }
+                _ => {}
+            }
+        }
         if let Some(blocker) = stop
             && !step.continue_on_failure
         {
@@ -190,9 +351,40 @@ pub(crate) async fn run_scenario(
             );
             break;
         }
+        index += 1;
     }
     run.release_signups(reserved);
     outcome
+}
+
+/// The step name a wait placing a repeated sequence after a clock boundary is reported under.
+const BOUNDARY_STEP: &str = "wait until just after the window boundary the sequence could have met";
+
+/// What a scenario keeps to repeat a sequence a window aligned to the clock could have reset.
+#[derive(Default)]
+struct BoundaryState {
+    /// The scenario as it stood before its first step and before each wait: where a repeat starts over.
+    checkpoints: Vec<Checkpoint>,
+    /// The waits (virtual start and end) a repeat leaves out (`skip_after_clock_boundary`).
+    left_out: Vec<(u64, u64)>,
+    /// The repeat, once decided (a scenario repeats at most once).
+    repeat: Option<Repeat>,
+}
+
+struct Checkpoint {
+    index: usize,
+    outcome: ScenarioOutcome,
+    vars: ScenarioVars,
+    marks: HashMap<String, u64>,
+}
+
+struct Repeat {
+    plan: BoundaryRepeat,
+    /// The step that sets the sequence's mark: the repeat waits for its place just before it.
+    mark_index: usize,
+    /// The step that failed the first time.
+    step_index: usize,
+    placed: bool,
 }
 
 /// Keeps a wait that took time (or failed) for the report's timeline; one whose end had passed leaves none.

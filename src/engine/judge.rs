@@ -33,7 +33,7 @@ impl Requirements<'_> {
 }
 
 /// What a scenario found, per requirement.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct ScenarioOutcome {
     /// Requirements a step judged with nothing wrong.
     pub(crate) passes: Vec<String>,
@@ -507,6 +507,7 @@ mod tests {
             covers: covers.iter().map(|id| (*id).to_owned()).collect(),
             requires: Vec::new(),
             continue_on_failure: false,
+            skip_after_clock_boundary: false,
             action,
             origin: origin(),
         }

@@ -3,8 +3,10 @@
 //!
 //! `run` walks the targets and scenarios; `target` is the state every scenario on one target shares;
 //! `dispatch` carries one scenario's steps out, `collect` folds a step's responses into its result and
-//! `judge` turns that result into verdicts per requirement.
+//! `judge` turns that result into verdicts per requirement; `clock_boundary` places the one repeat of a
+//! sequence a window aligned to the clock could have reset.
 
+mod clock_boundary;
 mod collect;
 mod dispatch;
 mod events;

@@ -47,7 +47,7 @@ pub(crate) struct CapturedResponse {
 }
 
 /// Per-scenario state that templates read.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct ScenarioVars {
     pub(crate) identities: HashMap<String, Identity>,
     pub(crate) captured: HashMap<String, Value>,

@@ -248,7 +248,7 @@ impl<'a> SharedTarget<'a> {
             .map(|()| true)
     }
 
-    async fn wait_until(
+    pub(crate) async fn wait_until(
         &self,
         wake_at_ms: u64,
         scenario: &str,

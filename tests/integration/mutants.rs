@@ -87,6 +87,8 @@ pub(crate) fn placement(id: &str) -> Placement {
 pub(crate) struct Variant {
     pub(crate) faults: Vec<Fault>,
     pub(crate) window_kind: WindowKind,
+    /// Aligned windows: each limiter's boundary moved to just before its Nth counted attempt.
+    pub(crate) aligned_boundary_at_attempt: Option<u64>,
     pub(crate) lockout_scope: LockoutScope,
     pub(crate) lockout_status: Option<u16>,
     pub(crate) lockout_extends: bool,
@@ -127,6 +129,7 @@ pub(crate) async fn check(
         test_clock: true,
         trust_forwarded_for: trusts_forwarded_for,
         window_kind: variant.window_kind,
+        aligned_boundary_at_attempt: variant.aligned_boundary_at_attempt,
         cs_lockout_scope: variant.lockout_scope,
         cs_lockout_status: variant.lockout_status.unwrap_or(429),
         cs_lockout_extends: variant.lockout_extends,
@@ -263,18 +266,155 @@ async fn the_correct_server_passes_wherever_a_fault_is_checked() {
             .or_default()
             .push(id.to_owned());
     }
+    // Windows aligned to the clock are correct too: wherever their boundaries fall in the run (the test
+    // clock starts at the wall clock), nothing fails.
+    let aligned = Variant {
+        window_kind: WindowKind::Aligned,
+        ..Variant::default()
+    };
     for ids in by_placement.values() {
-        let report = check(&suite, Variant::default(), placement(&ids[0]), ids).await;
-        for (id, verdict) in verdicts(&report) {
-            assert!(
-                matches!(verdict, Verdict::Pass | Verdict::Skip),
-                "{id} is {verdict} on the correct server"
-            );
-        }
-        for id in ids {
-            assert_eq!(verdicts(&report).get(id), Some(&Verdict::Pass), "{id}");
+        for (name, variant) in [
+            ("correct", Variant::default()),
+            ("aligned", aligned.clone()),
+        ] {
+            let report = check(&suite, variant, placement(&ids[0]), ids).await;
+            for (id, verdict) in verdicts(&report) {
+                assert!(
+                    matches!(verdict, Verdict::Pass | Verdict::Skip),
+                    "{id} is {verdict} on the {name} server: {}",
+                    explain(&report, &id)
+                );
+            }
+            for id in ids {
+                assert_eq!(
+                    verdicts(&report).get(id),
+                    Some(&Verdict::Pass),
+                    "{name}: {id}"
+                );
+            }
         }
     }
+}
+
+/// A server whose windows are aligned to the clock, with a boundary put inside each limit sequence on
+/// purpose: the runner repeats the sequence just after the boundary, passes it, and names the reading. The
+/// same boundary on a server whose limit is wrong still fails that limit's requirement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clock_boundary_inside_each_limit_sequence_is_told_from_a_broken_limit() {
+    let suite = suite::load(&[]).unwrap();
+    let aligned_at = |attempt: u64| Variant {
+        window_kind: WindowKind::Aligned,
+        aligned_boundary_at_attempt: Some(attempt),
+        ..Variant::default()
+    };
+    let limits = limits();
+    // The lockout scenario's first window, as its requests come: distinct invalid ones (the identical limit
+    // + 1), then the burst. Its second window begins after what the first window sends, counted on a server
+    // with fixed windows (which sends the same requests, no repeat), less the second window's own.
+    let lockout = "creditsafe-lockout-after-threshold";
+    let fixed = check(
+        &suite,
+        Variant::default(),
+        placement("CS-LOCKOUT-05"),
+        &[lockout.to_owned()],
+    )
+    .await;
+    let second_window = 1 + (limits.cs_overall_threshold - 101) + 300;
+    let first_window = scenario_requests(&fixed, lockout) - second_window;
+    let identical = limits.cs_identical_invalid;
+    let cases: Vec<(&str, &str, u64, &str)> = vec![
+        // (scenario, placement, the limiter's attempt a boundary falls before, requirement it checks)
+        (
+            "signup-email-limit",
+            "AM-SIGNUP-RL-01",
+            2,
+            "AM-SIGNUP-RL-01",
+        ),
+        (
+            "signup-ip-limit",
+            "AM-SIGNUP-RL-02",
+            limits.signup_email + 1 + 2,
+            "AM-SIGNUP-RL-02",
+        ),
+        (
+            "creditsafe-sixth-identical-invalid-request-is-refused",
+            "CS-INVALID-01",
+            2,
+            "CS-INVALID-01",
+        ),
+        (lockout, "CS-LOCKOUT-02", identical + 1 + 2, "CS-LOCKOUT-02"),
+        (
+            lockout,
+            "CS-LOCKOUT-05",
+            first_window + 1 + 50,
+            "CS-LOCKOUT-05",
+        ),
+        (
+            "creditsafe-lockout-ignores-forged-forwarded-for",
+            "CS-LOCKOUT-06",
+            identical + 1 + 50,
+            "CS-LOCKOUT-06",
+        ),
+    ];
+    for (scenario, at, attempt, id) in cases {
+        let report = check(
+            &suite,
+            aligned_at(attempt),
+            placement(at),
+            &[scenario.to_owned()],
+        )
+        .await;
+        let target = &report.targets[0];
+        for requirement in &target.requirements {
+            assert!(
+                matches!(requirement.verdict, Verdict::Pass | Verdict::Skip),
+                "{scenario} with a boundary before attempt {attempt}: {} is {}: {}",
+                requirement.id,
+                requirement.verdict,
+                explain(&report, &requirement.id)
+            );
+        }
+        let named: Vec<&str> = target
+            .requirements
+            .iter()
+            .filter(|r| r.id == id)
+            .flat_map(|r| &r.readings)
+            .map(|r| r.reading.as_str())
+            .collect();
+        assert!(
+            named.contains(&"fixed window aligned to the clock"),
+            "{scenario}: the boundary before attempt {attempt} was not met inside the sequence \
+             (readings of {id}: {named:?})"
+        );
+    }
+
+    // A limit one too high still fails, boundary or not: the repeat meets it again.
+    let broken = Variant {
+        faults: vec![Fault::EmailLimitOffByOne],
+        ..aligned_at(2)
+    };
+    let report = check(
+        &suite,
+        broken,
+        placement("AM-SIGNUP-RL-01"),
+        &["signup-email-limit".to_owned()],
+    )
+    .await;
+    assert_eq!(
+        verdicts(&report).get("AM-SIGNUP-RL-01"),
+        Some(&Verdict::Fail),
+        "{}",
+        explain(&report, "AM-SIGNUP-RL-01")
+    );
+}
+
+fn scenario_requests(report: &RunReport, name: &str) -> u64 {
+    report.targets[0]
+        .scenarios
+        .iter()
+        .find(|s| s.name == name)
+        .map(|s| s.requests)
+        .unwrap_or_else(|| panic!("{name} did not run"))
 }
 
 /// Both readings of each ambiguity pass; where the suite can tell them apart it names the one it saw.

@@ -126,6 +126,7 @@ pub fn step(name: &str, covers: &[&str], request: RequestStep) -> Step {
         covers: covers.iter().map(|c| (*c).to_owned()).collect(),
         requires: Vec::new(),
         continue_on_failure: false,
+        skip_after_clock_boundary: false,
         action: Action::Request(Box::new(request)),
         origin: origin(),
     }
@@ -137,6 +138,7 @@ pub fn wait_step(name: &str, wait: Wait) -> Step {
         covers: Vec::new(),
         requires: Vec::new(),
         continue_on_failure: false,
+        skip_after_clock_boundary: false,
         action: Action::Wait(wait),
         origin: origin(),
     }

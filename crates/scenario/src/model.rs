@@ -233,6 +233,9 @@ pub struct Step {
     /// A check that leaves the target as later steps need it whatever it finds: when it fails, the
     /// scenario goes on (`continue_on_failure = true`) instead of stopping there.
     pub continue_on_failure: bool,
+    /// A wait that a sequence repeated just after a clock-aligned window boundary leaves out
+    /// (`skip_after_clock_boundary = true`): it would put the boundary back inside the repeat.
+    pub skip_after_clock_boundary: bool,
     pub action: Action,
     pub origin: Origin,
 }

@@ -126,9 +126,15 @@ pub struct ServerArgs {
     #[arg(long, env = "CREDITSAFE_LOCKOUT_STATUS", default_value_t = 429, value_parser = lockout_status)]
     pub creditsafe_lockout_status: u16,
 
-    /// Fixed windows (opened by a key's first attempt) or sliding windows (the last window's attempts).
+    /// Fixed windows (opened by a key's first attempt), sliding windows (the last window's attempts), or
+    /// windows aligned to the clock (opening at every multiple of their length, as cache counters keep them).
     #[arg(long, env = "AUTHCONFORM_WINDOW_KIND", value_enum, default_value_t = WindowKind::Fixed)]
     pub window_kind: WindowKind,
+
+    /// With `--window-kind aligned` (in memory): move each limiter's boundaries once, so that one falls
+    /// just before its Nth counted attempt. Puts a boundary inside a chosen sequence, to test a runner.
+    #[arg(long, value_name = "N", requires = "window_kind", value_parser = clap::value_parser!(u64).range(1..))]
+    pub aligned_boundary_at_attempt: Option<u64>,
 
     /// A TOML file with `[admin]` and `[creditsafe]` accounts (username, email, password), e.g.
     /// `fixtures/accounts.toml`. The flags below override it.
@@ -296,6 +302,7 @@ impl ServerArgs {
             cs_lockout_status: self.creditsafe_lockout_status,
             ratelimit_headers: self.ratelimit_headers,
             window_kind: self.window_kind,
+            aligned_boundary_at_attempt: self.aligned_boundary_at_attempt,
             admin,
             creditsafe_account,
             appmixer_jwt_secret: self.appmixer_jwt_secret,

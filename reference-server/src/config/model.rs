@@ -106,8 +106,11 @@ pub struct Config {
     pub cs_lockout_extends: bool,
     /// The status of a lockout answer: 429 (expected), or 403 / 503 (accepted with a warning).
     pub cs_lockout_status: u16,
-    /// Fixed or sliding windows, for every limit.
+    /// Fixed, sliding or clock-aligned windows, for every limit.
     pub window_kind: WindowKind,
+    /// Aligned windows kept in memory: each limiter's grid moves once so that a boundary falls just before
+    /// its Nth counted attempt (a boundary put inside a chosen sequence, for tests of the runner).
+    pub aligned_boundary_at_attempt: Option<u64>,
     /// Refusals carry the draft-ietf `RateLimit` and `RateLimit-Policy` fields (off by default).
     pub ratelimit_headers: bool,
     /// The seeded Appmixer account with the `admin` scope.
@@ -173,6 +176,7 @@ impl Default for Config {
             ratelimit_headers: false,
             cs_lockout_status: 429,
             window_kind: WindowKind::Fixed,
+            aligned_boundary_at_attempt: None,
             admin: SeedAccount {
                 username: DEFAULT_ADMIN_USERNAME.into(),
                 email: Some(DEFAULT_ADMIN_USERNAME.into()),

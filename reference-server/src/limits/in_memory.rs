@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, Hash, RandomState};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 
@@ -59,6 +60,8 @@ struct Shard {
 #[derive(Debug)]
 pub(crate) struct WindowLimiter {
     rule: Rule,
+    /// Aligned windows: where the grid of boundaries sits (a boundary at every `phase + k * window`).
+    grid: AlignedGrid,
     max_keys_per_shard: usize,
     hasher: RandomState,
     shards: Box<[Mutex<Shard>]>,
@@ -69,6 +72,7 @@ impl WindowLimiter {
     pub(crate) fn new(rule: Rule, max_keys: usize) -> WindowLimiter {
         WindowLimiter {
             rule,
+            grid: AlignedGrid::default(),
             max_keys_per_shard: max_keys.div_ceil(SHARDS).max(1),
             hasher: RandomState::new(),
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
@@ -79,24 +83,46 @@ impl WindowLimiter {
         self.rule
     }
 
+    /// Aligned windows only: the grid starts at `start_ms` (the server's start) and moves once, so that a
+    /// boundary falls just before the limiter's `attempt`-th counted attempt (whatever its key). A target
+    /// whose clock puts a boundary inside a chosen sequence, and nowhere else the test did not plan, for
+    /// tests of the runner.
+    pub(crate) fn with_boundary_at_attempt(
+        mut self,
+        attempt: Option<u64>,
+        start_ms: u64,
+    ) -> WindowLimiter {
+        self.grid.boundary_at_attempt = attempt.filter(|_| self.rule.kind == WindowKind::Aligned);
+        if self.grid.boundary_at_attempt.is_some() {
+            self.grid
+                .phase_ms
+                .store(start_ms % self.rule.window_ms.max(1), Ordering::Release);
+        }
+        self
+    }
+
     /// Counts one attempt for `key` at `now_ms` and decides it, atomically.
     pub(crate) fn attempt<K: Hash + ?Sized>(&self, key: &K, now_ms: u64) -> Decision {
         let hashed = self.hasher.hash_one(key);
         let rule = self.rule;
+        self.grid.count_attempt(now_ms, rule.window_ms);
         let mut shard = self.shards[shard_of(hashed)].lock();
         if !shard.entries.contains_key(&hashed) && !self.make_room(&mut shard, now_ms) {
             return Decision::Limited {
                 retry_after_ms: rule.window_ms,
             };
         }
+        let window_start_ms = self.grid.window_start(rule, now_ms);
         let entry = shard.entries.entry(hashed).or_insert(Entry {
-            window_start_ms: now_ms,
+            window_start_ms,
             count: 0,
             locked_until_ms: 0,
             recent: None,
         });
         match rule.kind {
-            WindowKind::Fixed => fixed_attempt(rule, entry, hashed, now_ms),
+            WindowKind::Fixed | WindowKind::Aligned => {
+                fixed_attempt(rule, entry, hashed, now_ms, window_start_ms)
+            }
             WindowKind::Sliding => sliding_attempt(rule, entry, hashed, now_ms),
         }
     }
@@ -106,6 +132,7 @@ impl WindowLimiter {
         let hashed = self.hasher.hash_one(key);
         let shard = self.shards[shard_of(hashed)].lock();
         let rule = self.rule;
+        let window_start_ms = self.grid.window_start(rule, now_ms);
         shard.entries.get(&hashed).is_some_and(|entry| {
             if now_ms < entry.locked_until_ms {
                 return true;
@@ -117,6 +144,9 @@ impl WindowLimiter {
                         .filter(|&&at| now_ms < at.saturating_add(rule.window_ms))
                         .count();
                     counting as u64 >= rule.limit
+                }
+                (_, WindowKind::Aligned) => {
+                    entry.window_start_ms == window_start_ms && entry.count >= rule.limit
                 }
                 _ => {
                     now_ms < entry.window_start_ms.saturating_add(rule.window_ms)
@@ -191,7 +221,46 @@ impl WindowLimiter {
     }
 }
 
-fn fixed_attempt(rule: Rule, entry: &mut Entry, key: u64, now_ms: u64) -> Decision {
+/// Where aligned windows' boundaries fall: at every `phase + k * window` on the server's clock.
+#[derive(Debug, Default)]
+struct AlignedGrid {
+    /// The grid's offset from the epoch, in milliseconds (0: boundaries at multiples of the window).
+    phase_ms: AtomicU64,
+    /// The counted attempt just before which the grid moves to put a boundary, once.
+    boundary_at_attempt: Option<u64>,
+    attempts: AtomicU64,
+}
+
+impl AlignedGrid {
+    /// Counts one attempt; the attempt the grid waits for moves it, so a boundary falls at `now_ms`.
+    fn count_attempt(&self, now_ms: u64, window_ms: u64) {
+        if let Some(at) = self.boundary_at_attempt
+            && self.attempts.fetch_add(1, Ordering::AcqRel) + 1 == at
+        {
+            self.phase_ms
+                .store(now_ms % window_ms.max(1), Ordering::Release);
+        }
+    }
+
+    /// When the window counting an attempt at `now_ms` opened: `now_ms` itself for a key's first attempt
+    /// under fixed (and sliding) windows, the last boundary under aligned ones.
+    fn window_start(&self, rule: Rule, now_ms: u64) -> u64 {
+        if rule.kind != WindowKind::Aligned {
+            return now_ms;
+        }
+        let window = rule.window_ms.max(1);
+        let phase = self.phase_ms.load(Ordering::Acquire) % window;
+        now_ms - (now_ms % window + window - phase) % window
+    }
+}
+
+fn fixed_attempt(
+    rule: Rule,
+    entry: &mut Entry,
+    key: u64,
+    now_ms: u64,
+    window_start_ms: u64,
+) -> Decision {
     if now_ms < entry.locked_until_ms {
         entry.count = entry.count.saturating_add(1);
         if rule.lockout_extends
@@ -203,10 +272,14 @@ fn fixed_attempt(rule: Rule, entry: &mut Entry, key: u64, now_ms: u64) -> Decisi
             retry_after_ms: entry.locked_until_ms - now_ms,
         };
     }
-    if now_ms >= entry.window_start_ms.saturating_add(rule.window_ms) || entry.locked_until_ms != 0
-    {
+    let window_passed = match rule.kind {
+        // A boundary may also come early, when the grid moves.
+        WindowKind::Aligned => entry.window_start_ms != window_start_ms,
+        _ => now_ms >= entry.window_start_ms.saturating_add(rule.window_ms),
+    };
+    if window_passed || entry.locked_until_ms != 0 {
         *entry = Entry {
-            window_start_ms: now_ms,
+            window_start_ms,
             count: 0,
             locked_until_ms: 0,
             recent: None,
@@ -450,6 +523,50 @@ mod tests {
             limiter.attempt(&0u64, 2_000).is_allowed(),
             "after the window, room again"
         );
+    }
+
+    #[test]
+    fn an_aligned_window_opens_at_multiples_of_its_length_whenever_the_key_began() {
+        let limiter =
+            WindowLimiter::new(Rule::refuse(2, 1_000).with_kind(WindowKind::Aligned), 1_000);
+        assert!(limiter.attempt("a", 2_700).is_allowed());
+        assert!(limiter.attempt("a", 2_800).is_allowed());
+        assert_eq!(
+            limiter.attempt("a", 2_900),
+            Decision::Limited {
+                retry_after_ms: 100
+            },
+            "the window that opened at 2 000 ends at 3 000"
+        );
+        assert!(limiter.would_refuse("a", 2_999));
+        assert!(!limiter.would_refuse("a", 3_000));
+        // 300 ms after the key's first attempt, a fresh count.
+        assert!(limiter.attempt("a", 3_000).is_allowed());
+        assert!(limiter.attempt("a", 3_001).is_allowed());
+        assert!(!limiter.attempt("a", 3_002).is_allowed());
+    }
+
+    #[test]
+    fn an_aligned_grid_moves_once_to_put_a_boundary_before_the_chosen_attempt() {
+        let limiter =
+            WindowLimiter::new(Rule::refuse(2, 1_000).with_kind(WindowKind::Aligned), 1_000)
+                .with_boundary_at_attempt(Some(2), 0);
+        assert!(limiter.attempt("a", 5_100).is_allowed());
+        // The second counted attempt (whatever its key) opens a window at 5 150: "a" starts afresh.
+        assert!(limiter.attempt("b", 5_150).is_allowed());
+        assert!(limiter.attempt("a", 5_200).is_allowed());
+        assert!(limiter.attempt("a", 5_300).is_allowed());
+        assert_eq!(
+            limiter.attempt("a", 5_400),
+            Decision::Limited {
+                retry_after_ms: 750
+            },
+            "the moved grid's window ends at 6 150"
+        );
+        // Only once: later attempts leave the grid where it is.
+        assert!(limiter.attempt("a", 6_150).is_allowed());
+        assert!(limiter.attempt("a", 6_160).is_allowed());
+        assert!(!limiter.attempt("a", 6_170).is_allowed());
     }
 
     #[test]

@@ -120,7 +120,11 @@ impl RedisLimiter {
             .arg(rule.window_ms.min(LARGEST_EXACT_MS))
             .arg(lockout)
             .arg(lockout_ms)
-            .arg(u8::from(rule.kind == WindowKind::Sliding))
+            .arg(match rule.kind {
+                WindowKind::Fixed => 0_u8,
+                WindowKind::Sliding => 1,
+                WindowKind::Aligned => 2,
+            })
             .arg(u8::from(rule.lockout_extends))
             .arg(ticket_window_start_ms)
             .arg(member);

@@ -4,7 +4,7 @@
 -- KEYS[1]  the entry, a hash: ws = window start (sliding: the latest attempt), c = count, lu = locked until
 -- KEYS[2]  sliding windows only: the attempts that still count, a sorted set scored by time
 -- ARGV     op (attempt | peek | give_back), now_ms, limit, window_ms, lockout (0 | 1), lockout_ms,
---          sliding (0 | 1), extends (0 | 1), ticket window start (give_back), attempt member (sliding)
+--          kind (0 fixed | 1 sliding | 2 aligned to the clock), extends (0 | 1), ticket window start (give_back), attempt member (sliding)
 --
 -- attempt: {1, count, window start} when allowed, {0, retry_after_ms} when refused
 -- peek: 1 when an attempt would be refused now, else 0; nothing is counted
@@ -18,6 +18,12 @@ local window = tonumber(ARGV[4])
 local lockout = ARGV[5] == '1'
 local lockout_ms = tonumber(ARGV[6])
 local sliding = ARGV[7] == '1'
+-- Aligned windows open at every multiple of the window on the server's clock; fixed ones at a key's first
+-- attempt.
+local opens = now
+if ARGV[7] == '2' then
+  opens = now - now % window
+end
 local extends = ARGV[8] == '1'
 -- Ten years: the longest any key is kept.
 local max_ttl = 315360000000
@@ -29,7 +35,7 @@ end
 
 local fields = redis.call('HMGET', entry, 'ws', 'c', 'lu')
 local exists = fields[1] ~= false
-local ws = tonumber(fields[1]) or now
+local ws = tonumber(fields[1]) or opens
 local c = tonumber(fields[2]) or 0
 local lu = tonumber(fields[3]) or 0
 
@@ -54,7 +60,7 @@ local function fixed_attempt()
     return {0, lu - now}
   end
   if now >= ws + window or lu ~= 0 then
-    ws, c, lu = now, 0, 0
+    ws, c, lu = opens, 0, 0
   end
   if c >= limit then
     if not lockout then

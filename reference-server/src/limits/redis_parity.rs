@@ -37,8 +37,10 @@ async fn the_redis_limiter_decides_as_the_memory_limiter_does() {
             lockout_extends: true,
             ..Rule::lock_out(2, 60_000, 60_000).with_kind(WindowKind::Sliding)
         },
+        Rule::refuse(3, 60_000).with_kind(WindowKind::Aligned),
+        Rule::lock_out(4, 60_000, 90_000).with_kind(WindowKind::Aligned),
     ];
-    let names = ["r0", "r1", "r2", "r3", "r4", "r5"];
+    let names = ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7"];
     for (rule, name) in rules.into_iter().zip(names) {
         let memory = Limiter::Memory(WindowLimiter::new(rule, 10_000));
         let shared = Limiter::Redis(RedisLimiter::new(store.clone(), name, rule));

@@ -19,6 +19,9 @@ pub enum WindowKind {
     Fixed,
     /// At any moment, the attempts of the last `window_ms` count.
     Sliding,
+    /// A window opens at every multiple of `window_ms` on the server's clock (epoch-aligned buckets, as
+    /// cache-counter limiters keep them), whenever a key's first attempt came.
+    Aligned,
 }
 
 /// The rule a limiter enforces.

@@ -55,6 +55,7 @@ const STEP_FIELDS: &[&str] = &[
     "wait",
     "requires",
     "continue_on_failure",
+    "skip_after_clock_boundary",
 ];
 const REQUEST_FIELDS: &[&str] = &["method", "path", "headers", "json", "body", "content_type"];
 const EXPECT_FIELDS: &[&str] = &[

@@ -32,6 +32,22 @@ pub(super) fn read_step(
             .unwrap_or(false),
         None => false,
     };
+    let skip_after_clock_boundary = match get(table, "skip_after_clock_boundary") {
+        Some(value) => reader
+            .boolean(value, "`skip_after_clock_boundary`")
+            .unwrap_or(false),
+        None => false,
+    };
+    if skip_after_clock_boundary
+        && get(table, "wait").is_none()
+        && let Some((key, _)) = table.get_key_value("skip_after_clock_boundary")
+    {
+        reader.error(
+            key.span(),
+            "`skip_after_clock_boundary` belongs to a wait, not a request step",
+            Some("only a wait can be left out when a sequence is repeated".into()),
+        );
+    }
     let action = match (get(table, "request"), get(table, "wait")) {
         (Some(request), Some(wait)) => {
             reader.error(
@@ -97,6 +113,7 @@ pub(super) fn read_step(
         covers,
         requires,
         continue_on_failure,
+        skip_after_clock_boundary,
         action: action?,
         origin: origin(reader, &span),
     })

@@ -215,6 +215,25 @@ fn a_step_may_require_capabilities_and_go_on_after_failing() {
 }
 
 #[test]
+fn only_a_wait_can_be_left_out_of_a_repeat_after_a_clock_boundary() {
+    let steps = format!(
+        "{REQUEST}[[scenario.step]]\nwait = {{ window = \"cs_overall_window\", percent = 50 }}\nskip_after_clock_boundary = true\n"
+    );
+    let scenarios = parse(&file("", &steps));
+    let [request, wait] = scenarios[0].steps.as_slice() else {
+        panic!("two steps")
+    };
+    assert!(!request.skip_after_clock_boundary && wait.skip_after_clock_boundary);
+    assert_eq!(
+        errors(&file(
+            "",
+            &format!("{REQUEST}skip_after_clock_boundary = true\n")
+        )),
+        vec!["9:1 `skip_after_clock_boundary` belongs to a wait, not a request step"]
+    );
+}
+
+#[test]
 fn statuses() {
     let status = |pattern: &str| {
         let text = file("", &format!("{REQUEST}expect.status = {pattern}\n"));
