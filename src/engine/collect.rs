@@ -177,6 +177,16 @@ impl<'e> Collector<'e> {
                 observations.push((kind, detail));
             }
         };
+        if response.truncated {
+            observe(
+                ObservationKind::BodyCut,
+                format!(
+                    "status {}: the body went on past {} bytes (`--max-body`); it was judged on those and the rest was not read",
+                    response.status,
+                    response.body.len()
+                ),
+            );
+        }
         let mut scratch = std::mem::take(&mut self.scratch);
         let tiers = [
             (Tier::Precondition, self.precondition),

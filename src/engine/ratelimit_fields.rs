@@ -227,6 +227,7 @@ mod tests {
             status: 429,
             headers,
             body: Vec::new(),
+            truncated: false,
         })
     }
 

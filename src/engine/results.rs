@@ -316,6 +316,8 @@ pub enum ObservationKind {
     MessageShape,
     /// A 429's `Retry-After` (or its absence) and any `RateLimit`/`RateLimit-Policy` fields.
     RateLimitFields,
+    /// An answer whose body went on past `--max-body`: it was judged on the part read.
+    BodyCut,
 }
 
 /// A request and what came back, as sent and received.

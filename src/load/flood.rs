@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use super::LoadEvent;
 use super::transport::{UserConnection, WireRequest};
-use crate::target::{ClientError, TargetDescription, target_headers};
+use crate::target::{ClientError, TargetDescription, endpoint_url, http_client, target_headers};
 
 /// Builds the JSON body of request number `n`.
 pub type BodyFn = Arc<dyn Fn(u64) -> Value + Send + Sync>;
@@ -48,6 +48,8 @@ pub struct FloodStats {
     pub sent: u64,
     pub statuses: BTreeMap<u16, u64>,
     pub transport_errors: u64,
+    /// Answers whose body went on past `--max-body` (read up to it; the rest left unread).
+    pub cut_bodies: u64,
     pub duration_ms: u64,
     #[serde(skip)]
     pub latencies_us: Vec<u64>,
@@ -145,6 +147,8 @@ impl From<GooseError> for FloodError {
 struct Shared {
     plan: FloodPlan,
     transport: Transport,
+    /// The target's `--max-body`.
+    max_body_bytes: usize,
     next: AtomicU64,
     stats: Mutex<FloodStats>,
 }
@@ -174,8 +178,8 @@ impl Transport {
         let urls = target
             .all_base_urls()
             .map(|base| {
-                base.join(plan.path.trim_start_matches('/'))
-                    .map_err(|error| FloodError::Url(plan.path.clone(), error.to_string()))
+                endpoint_url(base.as_str(), &plan.path)
+                    .map_err(|error| FloodError::Url(plan.path.clone(), error))
             })
             .collect::<Result<Vec<_>, _>>()?;
         let headers = request_headers(target, plan)?;
@@ -183,7 +187,7 @@ impl Transport {
         if urls.iter().all(|url| url.scheme() == "http") {
             let requests: Vec<WireRequest> = urls
                 .iter()
-                .map(|url| plain_http_request(url, &headers, timeout))
+                .map(|url| plain_http_request(url, &headers, timeout, target.max_body_bytes))
                 .collect();
             let per_user = || {
                 (0..requests.len())
@@ -197,13 +201,7 @@ impl Transport {
                 requests,
             });
         }
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .tcp_nodelay(true)
-            .pool_max_idle_per_host(users)
-            .timeout(timeout)
-            .danger_accept_invalid_certs(target.insecure)
-            .build()?;
+        let client = http_client(target, users)?;
         Ok(Transport::Reqwest {
             urls,
             headers,
@@ -217,6 +215,7 @@ fn plain_http_request(
     url: &reqwest::Url,
     headers: &[(HeaderName, HeaderValue)],
     timeout: Duration,
+    max_body_bytes: usize,
 ) -> WireRequest {
     let host = url.host_str().unwrap_or_default();
     let port = url.port_or_known_default().unwrap_or(80);
@@ -234,6 +233,7 @@ fn plain_http_request(
         path_and_query,
         headers: headers.to_vec(),
         timeout,
+        max_body_bytes,
     }
 }
 
@@ -287,6 +287,7 @@ pub async fn run(
     let refusal_statuses = vec![429, 403, 503];
     let shared = Arc::new(Shared {
         transport: Transport::new(target, &plan, users)?,
+        max_body_bytes: target.max_body_bytes.max(1),
         next: AtomicU64::new(0),
         stats: Mutex::new(FloodStats {
             refusal_statuses: refusal_statuses.clone(),
@@ -403,12 +404,15 @@ async fn one_request(user: &mut GooseUser, shared: &Shared) -> TransactionResult
             let outcome = own[which].post(&requests[which], body).await;
             drop(own);
             let elapsed = started.elapsed();
-            let status = outcome.as_ref().ok().map(|(status, _)| *status);
+            let status = outcome.as_ref().ok().map(|answer| answer.status);
+            if outcome.as_ref().is_ok_and(|answer| answer.cut) {
+                shared.stats.lock().cut_bodies += 1;
+            }
             if plan.report_dir.is_some() {
                 let success = status.is_some_and(|status| plan.expected.contains(&status));
                 // Described only for a failure: successes are the hot path.
                 let error = (!success).then(|| match &outcome {
-                    Ok((status, _)) => format!("unexpected status {status}"),
+                    Ok(answer) => format!("unexpected status {}", answer.status),
                     Err(error) => error.to_string(),
                 });
                 user.record_custom_request_duration(
@@ -441,9 +445,27 @@ async fn one_request(user: &mut GooseUser, shared: &Shared) -> TransactionResult
             } = user.request(request).await?;
             let status = match response {
                 // Reading the body to its end hands the keep-alive connection back to the pool.
-                Ok(response) => {
+                Ok(mut response) => {
                     let status = response.status().as_u16();
-                    response.bytes().await.ok().map(|_| status)
+                    let mut read = 0;
+                    let mut complete = true;
+                    loop {
+                        match response.chunk().await {
+                            Ok(Some(chunk)) => {
+                                read += chunk.len();
+                                if read > shared.max_body_bytes {
+                                    shared.stats.lock().cut_bodies += 1;
+                                    break;
+                                }
+                            }
+                            Ok(None) => break,
+                            Err(_) => {
+                                complete = false;
+                                break;
+                            }
+                        }
+                    }
+                    complete.then_some(status)
                 }
                 Err(_) => None,
             };

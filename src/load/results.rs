@@ -69,6 +69,8 @@ pub struct LoadReport {
     pub latency: Latency,
     pub statuses: BTreeMap<u16, u64>,
     pub transport_errors: u64,
+    /// Answers whose body went on past `--max-body`: read up to it, the rest left unread.
+    pub cut_bodies: u64,
     pub requirements: Vec<LoadVerdict>,
     pub thresholds: Vec<ThresholdResult>,
     /// goose's own reports (HTML, JSON, Markdown), when a report directory was given.
@@ -141,6 +143,7 @@ impl LoadReport {
             latency,
             statuses: stats.statuses.clone(),
             transport_errors: stats.transport_errors,
+            cut_bodies: stats.cut_bodies,
             requirements,
             thresholds: Vec::new(),
             goose_reports,

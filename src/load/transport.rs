@@ -45,6 +45,15 @@ pub struct WireRequest {
     /// Header names (lower case) and values sent with every request.
     pub headers: Vec<(hyper::header::HeaderName, hyper::header::HeaderValue)>,
     pub timeout: Duration,
+    /// Bodies are read up to this many bytes (the target's `--max-body`); a longer one closes the connection.
+    pub max_body_bytes: usize,
+}
+
+/// What came back: the status, and whether the body went on past the cap (and was left unread).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub cut: bool,
 }
 
 /// One goose user's keep-alive connection; re-opened when the server closes it.
@@ -54,12 +63,12 @@ pub struct UserConnection {
 }
 
 impl UserConnection {
-    /// Sends `body` as a `POST` and reads the whole answer (status and body).
+    /// Sends `body` as a `POST` and reads the answer: its status, and its body up to the cap.
     pub async fn post(
         &mut self,
         request: &WireRequest,
         body: Bytes,
-    ) -> Result<(u16, Bytes), TransportError> {
+    ) -> Result<Answer, TransportError> {
         let timeout_ms = u64::try_from(request.timeout.as_millis()).unwrap_or(u64::MAX);
         tokio::time::timeout(request.timeout, self.exchange(request, body))
             .await
@@ -74,7 +83,7 @@ impl UserConnection {
         &mut self,
         request: &WireRequest,
         body: Bytes,
-    ) -> Result<(u16, Bytes), TransportError> {
+    ) -> Result<Answer, TransportError> {
         if let Some(sender) = self.sender.as_mut()
             && sender.ready().await.is_err()
         {
@@ -101,11 +110,23 @@ impl UserConnection {
             .headers()
             .get(hyper::header::CONNECTION)
             .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"close"));
-        let body = answer.into_body().collect().await?.to_bytes();
-        if !keep_alive {
+        let mut body = answer.into_body();
+        let mut read = 0;
+        let mut cut = false;
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame?.into_data() {
+                read += data.len();
+                if read > request.max_body_bytes {
+                    cut = true;
+                    break;
+                }
+            }
+        }
+        if !keep_alive || cut {
+            // A body left unread cannot share its connection with the next request.
             self.sender = None;
         }
-        Ok((status, body))
+        Ok(Answer { status, cut })
     }
 }
 

@@ -37,6 +37,13 @@ pub fn write_human(report: &LoadReport, out: &mut dyn Write, verbose: bool) -> i
         statuses.join(", "),
         report.transport_errors
     )?;
+    if report.cut_bodies > 0 {
+        writeln!(
+            out,
+            "  bodies cut at --max-body: {} (read up to it, the rest left unread)",
+            report.cut_bodies
+        )?;
+    }
     let mut passed: Vec<&str> = Vec::new();
     for verdict in &report.requirements {
         if !verbose && verdict.verdict == Verdict::Pass {

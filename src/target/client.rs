@@ -1,6 +1,8 @@
-//! HTTP to the target: one client per target, requests spread round-robin over the target's base URLs
-//! (several instances of one logical target), responses with capped bodies and the URL that answered.
-//! The engine, the load profiles and detection all send through it.
+//! HTTP to the target: one way to build a client (redirects never followed, the description's timeouts and
+//! TLS), one way to join a path to a base URL (its prefix kept, with or without a trailing `/`), and one
+//! client per target: requests spread round-robin over the target's base URLs (several instances of one
+//! logical target), responses with bodies read up to the description's cap and the URL that answered. The
+//! engine, detection, `init` and the load flood's transports all build on it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,15 +14,38 @@ use serde_json::Value;
 
 use super::description::TargetDescription;
 
-/// Response bodies are read up to this many bytes; the rest is dropped.
-pub(crate) const RESPONSE_BODY_LIMIT: usize = 1 << 20;
-
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("could not build the HTTP client")]
     Build(#[source] reqwest::Error),
     #[error("header `{0}` is not a valid header")]
     Header(String),
+}
+
+/// The one HTTP client builder for a target: redirects are answers to judge, never followed; the
+/// description's timeout bounds connecting and each exchange; invalid certificates only when it says
+/// `insecure`; no proxy from the environment. `idle_per_host` sizes the keep-alive pool.
+pub(crate) fn http_client(
+    target: &TargetDescription,
+    idle_per_host: usize,
+) -> Result<reqwest::Client, ClientError> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_millis(target.timeout_ms))
+        .connect_timeout(Duration::from_millis(target.timeout_ms))
+        .danger_accept_invalid_certs(target.insecure)
+        .no_proxy()
+        .tcp_nodelay(true)
+        .pool_max_idle_per_host(idle_per_host)
+        .build()
+        .map_err(ClientError::Build)
+}
+
+/// The URL of `path` (starting with `/`) on `base`: the base's own path is a prefix, kept whether or not it
+/// ends with `/` (`http://host/v1` and `http://host/v1/` both give `http://host/v1/authenticate`).
+pub(crate) fn endpoint_url(base: &str, path: &str) -> Result<Url, String> {
+    let joined = format!("{}{}", base.trim_end_matches('/'), path);
+    Url::parse(&joined).map_err(|err| format!("`{joined}` is not a valid URL: {err}"))
 }
 
 /// The headers the target description says to send with every request.
@@ -46,6 +71,7 @@ pub(crate) struct TargetClient {
     next_base: Arc<AtomicUsize>,
     headers: Arc<HeaderMap>,
     timeout_ms: u64,
+    max_body_bytes: usize,
 }
 
 /// A request, fully rendered, ready to send any number of times (to any of the target's base URLs).
@@ -79,7 +105,7 @@ impl PreparedRequest {
     }
 }
 
-/// A response with its body read (up to [`RESPONSE_BODY_LIMIT`]).
+/// A response with its body read (up to the target description's `max_body_bytes`).
 #[derive(Debug, Clone)]
 pub(crate) struct Response {
     /// The URL the request was sent to (which of the target's base URLs answered).
@@ -87,6 +113,8 @@ pub(crate) struct Response {
     pub(crate) status: u16,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Vec<u8>,
+    /// The body went on past the cap: `body` holds its first `max_body_bytes`, the rest was not read.
+    pub(crate) truncated: bool,
 }
 
 impl Response {
@@ -128,16 +156,7 @@ pub(crate) struct NoResponse {
 
 impl TargetClient {
     pub(crate) fn new(target: &TargetDescription) -> Result<TargetClient, ClientError> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_millis(target.timeout_ms))
-            .connect_timeout(Duration::from_millis(target.timeout_ms))
-            .danger_accept_invalid_certs(target.insecure)
-            .no_proxy()
-            .tcp_nodelay(true)
-            .pool_max_idle_per_host(128)
-            .build()
-            .map_err(ClientError::Build)?;
+        let client = http_client(target, 128)?;
         let headers = target_headers(target)?;
         Ok(TargetClient {
             client,
@@ -148,6 +167,7 @@ impl TargetClient {
             next_base: Arc::new(AtomicUsize::new(0)),
             headers: Arc::new(headers),
             timeout_ms: target.timeout_ms,
+            max_body_bytes: target.max_body_bytes.max(1),
         })
     }
 
@@ -158,8 +178,7 @@ impl TargetClient {
 
     /// The URL of a path (which starts with `/`) on the target's base URL number `base`.
     pub(crate) fn url_at(&self, base: usize, path: &str) -> Result<Url, String> {
-        let joined = format!("{}{}", self.bases[base % self.bases.len()], path);
-        Url::parse(&joined).map_err(|err| format!("`{joined}` is not a valid URL: {err}"))
+        endpoint_url(&self.bases[base % self.bases.len()], path)
     }
 
     /// Checks that a path (which starts with `/`) makes a valid URL on the target; `Ok` gives it back.
@@ -213,12 +232,15 @@ impl TargetClient {
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
         let mut body = Vec::new();
+        let mut truncated = false;
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
-                    let room = RESPONSE_BODY_LIMIT - body.len();
+                    let room = self.max_body_bytes - body.len();
                     body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                    if chunk.len() >= room {
+                    if chunk.len() > room {
+                        // The rest is never read: the connection is dropped with the response.
+                        truncated = true;
                         break;
                     }
                 }
@@ -231,6 +253,7 @@ impl TargetClient {
             status,
             headers,
             body,
+            truncated,
         })
     }
 

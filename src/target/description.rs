@@ -133,6 +133,9 @@ impl Account {
     }
 }
 
+/// How much of a response body is read by default: 1 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 20;
+
 /// Everything the runner knows about one target, fully resolved.
 #[derive(Debug, Clone)]
 pub struct TargetDescription {
@@ -147,6 +150,8 @@ pub struct TargetDescription {
     pub clock: ClockMode,
     pub slack_ms: u64,
     pub timeout_ms: u64,
+    /// Response bodies are read up to this many bytes; the rest is left unread and the answer is marked cut.
+    pub max_body_bytes: usize,
     pub insecure: bool,
     pub forwarded_for: bool,
     /// Sent with every request.
@@ -169,6 +174,7 @@ impl TargetDescription {
             clock: ClockMode::Real,
             slack_ms: 1000,
             timeout_ms: 10_000,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             insecure: false,
             forwarded_for: false,
             headers: Vec::new(),

@@ -22,6 +22,7 @@ pub(super) struct TargetFile {
     clock: Option<ClockMode>,
     slack_ms: Option<u64>,
     timeout_ms: Option<u64>,
+    max_body: Option<bytesize::ByteSize>,
     insecure: Option<bool>,
     forwarded_for: Option<bool>,
     #[serde(default)]
@@ -136,6 +137,9 @@ impl ParsedFile {
         target.clock = file.clock.unwrap_or(target.clock);
         target.slack_ms = file.slack_ms.unwrap_or(target.slack_ms);
         target.timeout_ms = file.timeout_ms.unwrap_or(target.timeout_ms);
+        target.max_body_bytes = file.max_body.map_or(target.max_body_bytes, |size| {
+            usize::try_from(size.as_u64()).unwrap_or(usize::MAX)
+        });
         target.insecure = file.insecure.unwrap_or(false);
         target.forwarded_for = file.forwarded_for.unwrap_or(false);
         target.headers = file.headers.into_iter().collect();

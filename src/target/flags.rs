@@ -33,6 +33,10 @@ pub struct TargetFlags {
     /// Per-request timeout in milliseconds [default: 10000]
     #[arg(long, value_name = "MS")]
     pub timeout_ms: Option<u64>,
+    /// Read at most this much of each response body (`64KiB`, `1MiB`, `500000`); the rest is left unread
+    /// and the answer is reported as cut [default: 1MiB]
+    #[arg(long, value_name = "SIZE", value_parser = FlagParser::new("--max-body", parse_byte_size))]
+    pub max_body: Option<usize>,
     /// Timing slack around windows in milliseconds [default: 1000]
     #[arg(long, value_name = "MS")]
     pub slack_ms: Option<u64>,
@@ -73,6 +77,7 @@ impl TargetFlags {
             (self.clock.is_some(), "--clock"),
             (self.insecure, "--insecure"),
             (self.timeout_ms.is_some(), "--timeout-ms"),
+            (self.max_body.is_some(), "--max-body"),
             (self.slack_ms.is_some(), "--slack-ms"),
             (self.forwarded_for, "--forwarded-for"),
             (!self.headers.is_empty(), "--header"),
@@ -148,6 +153,19 @@ pub(crate) fn parse_header(text: &str) -> Result<(String, String), String> {
         return Err(format!("`{name}` is not a valid header name"));
     }
     Ok((name.to_owned(), value.trim().to_owned()))
+}
+
+/// A size in bytes, with or without a unit (`500000`, `64KiB`, `1MiB`, `2MB`); at least one byte.
+pub(crate) fn parse_byte_size(text: &str) -> Result<usize, String> {
+    let size: bytesize::ByteSize = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (e.g. `500000`, `64KiB`, `1MiB`)"))?;
+    match usize::try_from(size.as_u64()) {
+        Ok(0) => Err("the size must be at least one byte".to_owned()),
+        Ok(bytes) => Ok(bytes),
+        Err(_) => Err(format!("`{text}` is too large")),
+    }
 }
 
 /// `NAME=VALUE`, the name one of [`Limits::NAMES`].
@@ -238,6 +256,15 @@ mod tests {
                 .starts_with("error: --header: `bad name` is not a valid header name"),
             "{err}"
         );
+        for (size, message) in [
+            ("lots", "error: --max-body: `lots` is not a size"),
+            ("0", "error: --max-body: the size must be at least one byte"),
+        ] {
+            let err = Probe::try_parse_from(["probe", "--max-body", size]).unwrap_err();
+            assert!(err.to_string().starts_with(message), "{err}");
+        }
+        let sized = Probe::try_parse_from(["probe", "--max-body", "64KiB"]).unwrap();
+        assert_eq!(sized.flags.max_body, Some(64 * 1024));
         let err = Probe::try_parse_from(["probe", "--admin", ":pw"]).unwrap_err();
         assert!(
             err.to_string()

@@ -14,10 +14,11 @@ mod run_ids;
 pub(crate) use address::{ClientAddresses, FORWARDED_FOR, load_run_address};
 pub use client::ClientError;
 pub(crate) use client::{
-    NoResponse, PreparedRequest, Response, TargetClient, excerpt, target_headers, truncate,
+    NoResponse, PreparedRequest, Response, TargetClient, endpoint_url, excerpt, http_client,
+    target_headers, truncate,
 };
 pub use clock::ClockError;
-pub use description::{Account, ClockMode, Limits, TargetDescription};
+pub use description::{Account, ClockMode, DEFAULT_MAX_BODY_BYTES, Limits, TargetDescription};
 pub use flags::{LimitSetting, TargetFlags};
 pub use resolve::{DescriptionError, load, resolve};
 pub(crate) use run_ids::RunIds;

@@ -32,6 +32,8 @@ pub enum DescriptionError {
         profile_names()
     )]
     NoProfiles,
+    #[error("max_body must be at least one byte")]
+    ZeroMaxBody,
     #[error("timeout_ms must be at least 1")]
     ZeroTimeout,
 }
@@ -119,6 +121,9 @@ pub fn resolve(
     if let Some(timeout) = flags.timeout_ms {
         target.timeout_ms = timeout;
     }
+    if let Some(size) = flags.max_body {
+        target.max_body_bytes = size;
+    }
     target.insecure |= flags.insecure;
     target.forwarded_for |= flags.forwarded_for;
     target.headers.extend(flags.headers.iter().cloned());
@@ -136,6 +141,9 @@ pub fn resolve(
     }
     if target.timeout_ms == 0 {
         return Err(DescriptionError::ZeroTimeout);
+    }
+    if target.max_body_bytes == 0 {
+        return Err(DescriptionError::ZeroMaxBody);
     }
     Ok(target)
 }

@@ -13,6 +13,7 @@ mod html_report;
 mod load;
 mod misbehaving;
 mod mutants;
+mod one_client;
 mod plan;
 mod precision;
 #[path = "../../reference-server/tests/http/redis_instances.rs"]
