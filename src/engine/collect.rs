@@ -8,6 +8,7 @@ use authconform_scenario::model::RequestStep;
 
 use super::exchange::record;
 use super::expect::{Mismatch, RenderedExpectations, RenderedTally, answer_message, lookup};
+use super::ratelimit_fields;
 use super::render::{CapturedResponse, ScenarioVars};
 use super::results::{Exchange, ObservationKind, SampleExchange};
 use crate::target::{NoResponse, PreparedRequest, Response, TargetClient, excerpt};
@@ -52,8 +53,9 @@ pub(super) struct StepResult {
     pub(super) statuses: BTreeSet<u16>,
     /// How many answers had each status (for tallies).
     pub(super) status_counts: BTreeMap<u16, u64>,
-    /// How many error answers had each status and message (for tallies that name the limit that refused).
-    pub(super) message_counts: BTreeMap<(u16, String), u64>,
+    /// How many error answers had each status, message and used-up policies (for tallies that name the
+    /// limit that refused).
+    pub(super) refusal_counts: BTreeMap<Refusal, u64>,
     pub(super) observations: Vec<(ObservationKind, String)>,
     /// The first exchange and, when there were more, the last (by repeat number).
     pub(super) samples: Vec<SampleExchange>,
@@ -113,7 +115,10 @@ impl<'e> Collector<'e> {
             last: None,
             last_unanswered: None,
             scratch: Vec::new(),
-            counts_messages: must.tally.iter().any(|tally| tally.message.is_some()),
+            counts_messages: must
+                .tally
+                .iter()
+                .any(|tally| tally.message.is_some() || tally.policy.is_some()),
         }
     }
 
@@ -161,15 +166,13 @@ impl<'e> Collector<'e> {
             .status_counts
             .entry(response.status)
             .or_default() += 1;
-        if self.counts_messages
-            && response.status >= 400
-            && let Some(message) = answer_message(&response)
-        {
-            *self
-                .result
-                .message_counts
-                .entry((response.status, message))
-                .or_default() += 1;
+        if self.counts_messages && response.status >= 400 {
+            let refusal = Refusal {
+                status: response.status,
+                message: answer_message(&response),
+                exhausted: ratelimit_fields::exhausted_policies(&response),
+            };
+            *self.result.refusal_counts.entry(refusal).or_default() += 1;
         }
         let mut observations = std::mem::take(&mut self.result.observations);
         let mut observe = |kind: ObservationKind, detail: String| {
@@ -288,31 +291,39 @@ pub(super) fn tally_mismatches(tally: &[RenderedTally], step: &StepResult) -> Ve
             let RenderedTally {
                 status,
                 message,
+                policy,
                 count: expected,
                 at_most,
             } = tally;
-            let counted: u64 = match message {
-                None => step
-                    .status_counts
+            let counted: u64 = if message.is_none() && policy.is_none() {
+                step.status_counts
                     .iter()
                     .filter(|(code, _)| status.matches(**code))
                     .map(|(_, n)| n)
-                    .sum(),
-                Some(message) => step
-                    .message_counts
+                    .sum()
+            } else {
+                step.refusal_counts
                     .iter()
-                    .filter(|((code, said), _)| status.matches(*code) && said == message)
+                    .filter(|(refusal, _)| {
+                        status.matches(refusal.status)
+                            && (message.is_some() && refusal.message == *message
+                                || policy.is_some_and(|p| refusal.exhausted.contains(&p)))
+                    })
                     .map(|(_, n)| n)
-                    .sum(),
+                    .sum()
             };
             let holds = if *at_most {
                 counted <= *expected
             } else {
                 counted == *expected
             };
-            let what = match message {
-                None => format!("status {status}"),
-                Some(message) => format!("status {status} and message \"{message}\""),
+            let what = match (message, policy) {
+                (None, None) => format!("status {status}"),
+                (Some(message), None) => format!("status {status} and message \"{message}\""),
+                (None, Some((q, w))) => format!("status {status} and a policy q={q};w={w} used up"),
+                (Some(message), Some((q, w))) => format!(
+                    "status {status} and message \"{message}\" (or a policy q={q};w={w} used up)"
+                ),
             };
             (!holds).then(|| Mismatch {
                 expected: format!(
@@ -323,6 +334,15 @@ pub(super) fn tally_mismatches(tally: &[RenderedTally], step: &StepResult) -> Ve
             })
         })
         .collect()
+}
+
+/// One kind of error answer, as tallies tell limits apart: its status, its message, and the policies its
+/// `RateLimit` fields show used up (`(q, w)`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Refusal {
+    pub(super) status: u16,
+    pub(super) message: Option<String>,
+    pub(super) exhausted: Vec<(i64, i64)>,
 }
 
 /// Keeps values (and the whole response) from the last response, as the step asks.
@@ -389,8 +409,17 @@ mod tests {
         RenderedTally {
             status: StatusSet(vec![StatusPattern::Code(429)]),
             message: message.map(str::to_owned),
+            policy: None,
             count,
             at_most: false,
+        }
+    }
+
+    fn refusal(message: &str, exhausted: &[(i64, i64)]) -> Refusal {
+        Refusal {
+            status: 429,
+            message: Some(message.to_owned()),
+            exhausted: exhausted.to_vec(),
         }
     }
 
@@ -402,7 +431,7 @@ mod tests {
         };
         step.status_counts.insert(200, 6);
         step.status_counts.insert(429, 1);
-        step.message_counts.insert((429, IP.to_owned()), 1);
+        step.refusal_counts.insert(refusal(IP, &[]), 1);
         // One 429, but it is the IP limit's: it is no evidence of the e-mail limit.
         assert!(tally_mismatches(&[tally(None, 1)], &step).is_empty());
         assert!(tally_mismatches(&[tally(Some(IP), 1)], &step).is_empty());
@@ -413,5 +442,34 @@ mod tests {
             "{mismatches:?}"
         );
         assert!(mismatches[0].actual.contains(EMAIL), "{mismatches:?}");
+    }
+
+    #[test]
+    fn a_refusal_names_its_limit_by_its_policy_when_its_text_is_not_the_documented_one() {
+        let mut step = StepResult {
+            total: 3,
+            ..StepResult::default()
+        };
+        // The e-mail limit (3 per hour) refused with a text of its own, and its policy used up.
+        step.refusal_counts
+            .insert(refusal("Slow down", &[(3, 3600)]), 1);
+        step.refusal_counts.insert(refusal(IP, &[(6, 3600)]), 1);
+        let email = |policy| RenderedTally {
+            policy,
+            ..tally(Some(EMAIL), 1)
+        };
+        assert!(tally_mismatches(&[email(Some((3, 3600)))], &step).is_empty());
+        assert_eq!(
+            tally_mismatches(&[email(None)], &step).len(),
+            1,
+            "by text alone, the e-mail limit never refused"
+        );
+        // The IP limit's refusal shows the IP policy, never the e-mail one.
+        let ip_policy = RenderedTally {
+            message: None,
+            policy: Some((6, 3600)),
+            ..tally(None, 1)
+        };
+        assert!(tally_mismatches(&[ip_policy], &step).is_empty());
     }
 }

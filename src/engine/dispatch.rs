@@ -484,7 +484,12 @@ pub(super) async fn run_request(
         }
     };
     let blames_read_messages = step.blame.iter().any(|blame| {
-        blame.request.is_none() && blame.expect.tally.iter().any(|t| t.message.is_some())
+        blame.request.is_none()
+            && blame
+                .expect
+                .tally
+                .iter()
+                .any(|t| t.message.is_some() || t.policy.is_some())
     });
     let mut collector = Collector::new(&must, should.as_ref(), precondition.as_ref())
         .counting_messages(blames_read_messages);

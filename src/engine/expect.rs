@@ -47,6 +47,8 @@ pub(crate) struct RenderedTally {
     pub(crate) status: StatusSet,
     /// Only answers with exactly this message count.
     pub(crate) message: Option<String>,
+    /// Answers showing this policy used up count too: `(quota, window in seconds)`.
+    pub(crate) policy: Option<(i64, i64)>,
     pub(crate) count: u64,
     /// A bound (`at_most`) rather than an exact count.
     pub(crate) at_most: bool,
@@ -197,6 +199,13 @@ impl RenderedExpectations {
                     .as_ref()
                     .map(|t| scope.render_string(t))
                     .transpose()?,
+                policy: tally.policy.map(|policy| {
+                    let window_ms = scope.target.limits.window_ms(policy.window);
+                    (
+                        i64::try_from(scope.target.limits.limit(policy.limit)).unwrap_or(i64::MAX),
+                        i64::try_from(window_ms.div_ceil(1000)).unwrap_or(i64::MAX),
+                    )
+                }),
                 count: u64::try_from(count.max(0)).unwrap_or(0),
                 at_most: tally.at_most,
             });

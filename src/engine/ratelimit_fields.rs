@@ -104,6 +104,25 @@ fn integer_param(params: &Parameters, key: &str) -> Option<i64> {
         .map(i64::from)
 }
 
+/// The policies a response shows used up: `(q, w)` of each `RateLimit` member at `r=0` whose
+/// `RateLimit-Policy` declares both. How a refusal names its limit when its text does not.
+pub(crate) fn exhausted_policies(response: &Response) -> Vec<(i64, i64)> {
+    if response.header_lines("ratelimit").is_empty() {
+        return Vec::new();
+    }
+    let fields = read(response);
+    let mut exhausted: Vec<(i64, i64)> = fields
+        .remaining
+        .iter()
+        .filter(|r| r.remaining == Some(0))
+        .filter_map(|r| fields.policies.iter().find(|p| p.name == r.name))
+        .filter_map(|p| p.quota.zip(p.window_s))
+        .collect();
+    exhausted.sort_unstable();
+    exhausted.dedup();
+    exhausted
+}
+
 /// `X-RateLimit-*` lines, shown and never judged.
 pub(crate) fn legacy_lines(response: &Response) -> Vec<String> {
     response

@@ -366,6 +366,7 @@ async fn tallies_count_statuses_across_concurrent_repeats() {
         step.expect.status = Some(status(&[401, 429]));
         step.expect.tally = vec![Tally {
             message: None,
+            policy: None,
             status: status(&[401]),
             count: expr(Expr::Integer(count)),
             at_most: false,

@@ -482,6 +482,10 @@ pub struct Tally {
     /// Only answers whose message (a JSON body's `message`, or a plain-text body) is exactly this: a 429
     /// counts for the limit it names.
     pub message: Option<Template>,
+    /// Answers whose `RateLimit` fields show this limit's policy used up (`r=0`, with the limit's `q` and
+    /// `w` declared in `RateLimit-Policy`) count too: a 429 names its limit by its policy as well as by its
+    /// text.
+    pub policy: Option<RateLimitExpectation>,
     pub count: Template,
     /// `at_most` instead of `count`: no more than that many, rather than exactly.
     pub at_most: bool,

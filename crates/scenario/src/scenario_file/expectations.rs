@@ -120,7 +120,11 @@ pub(super) fn read_expectations(
             let Some(entry) = reader.table(item, "each tally") else {
                 continue;
             };
-            reader.check_keys(entry, &["status", "message", "count", "at_most"], "tally");
+            reader.check_keys(
+                entry,
+                &["status", "message", "policy", "count", "at_most"],
+                "tally",
+            );
             let span = item.span();
             let status = required(reader, entry, "status", &span, "a tally")
                 .and_then(|v| status_set(reader, v));
@@ -160,10 +164,18 @@ pub(super) fn read_expectations(
                 },
                 None => None,
             };
+            let policy = match get(entry, "policy") {
+                Some(v) => match read_ratelimit(reader, v, "a tally `policy`") {
+                    Some(policy) => Some(policy),
+                    None => continue,
+                },
+                None => None,
+            };
             if let (Some(status), Some(count)) = (status, count) {
                 expect.tally.push(Tally {
                     status,
                     message,
+                    policy,
                     count,
                     at_most,
                 });
@@ -184,7 +196,7 @@ pub(super) fn read_expectations(
         expect.retry_after = super::steps::window(reader, value, "`expect.retry_after`");
     }
     if let Some(value) = get(table, "ratelimit") {
-        expect.ratelimit = read_ratelimit(reader, value);
+        expect.ratelimit = read_ratelimit(reader, value, "`expect.ratelimit`");
     }
     if allow_should && let Some(value) = get(table, "should") {
         expect.should = read_expectations(reader, value, names, ExpectTable::Should).map(Box::new);
@@ -398,13 +410,17 @@ pub(super) fn read_jwt(reader: &mut Reader, value: &Value<'_>) -> Option<JwtExpe
     })
 }
 
-/// `expect.ratelimit = { limit = "signup_email", window = "signup_email_window" }`.
-fn read_ratelimit(reader: &mut Reader, value: &Value<'_>) -> Option<RateLimitExpectation> {
-    let table = reader.table(value, "`expect.ratelimit`")?;
+/// `expect.ratelimit` or a tally's `policy`: `{ limit = "signup_email", window = "signup_email_window" }`.
+fn read_ratelimit(
+    reader: &mut Reader,
+    value: &Value<'_>,
+    what: &str,
+) -> Option<RateLimitExpectation> {
+    let table = reader.table(value, what)?;
     reader.check_keys(table, &["limit", "window"], "ratelimit");
     let span = value.span();
-    let limit_value = required(reader, table, "limit", &span, "`expect.ratelimit`")?;
-    let name = reader.string(limit_value, "`expect.ratelimit.limit`")?;
+    let limit_value = required(reader, table, "limit", &span, what)?;
+    let name = reader.string(limit_value, "its `limit`")?;
     let Some(limit) = LimitName::ALL.into_iter().find(|l| l.as_str() == name) else {
         reader.error(
             limit_value.span(),
@@ -413,7 +429,7 @@ fn read_ratelimit(reader: &mut Reader, value: &Value<'_>) -> Option<RateLimitExp
         );
         return None;
     };
-    let window_value = required(reader, table, "window", &span, "`expect.ratelimit`")?;
-    let window = super::steps::window(reader, window_value, "`expect.ratelimit.window`")?;
+    let window_value = required(reader, table, "window", &span, what)?;
+    let window = super::steps::window(reader, window_value, "its `window`")?;
     Some(RateLimitExpectation { limit, window })
 }
