@@ -4,24 +4,13 @@
 
 use std::fmt::Write as _;
 
-use reqwest::Method;
-
 use crate::detect::Detection;
-use crate::target::{PreparedRequest, TargetClient, TargetDescription};
+use crate::target::{TargetClient, TargetDescription, clock};
 
-/// Whether `GET /_authconform/clock` answers 200 with the protocol's `now_ms`.
+/// Whether the target speaks the test-clock protocol (`GET /_authconform/clock` answers a reading).
 pub async fn probe_test_clock(target: &TargetDescription) -> bool {
-    let Ok(client) = TargetClient::new(target) else {
-        return false;
-    };
-    let request = PreparedRequest::json(Method::GET, "/_authconform/clock", None);
-    match client.send_to(0, &request).await {
-        Ok(response) => {
-            response.status == 200
-                && response
-                    .json()
-                    .is_some_and(|body| body.get("now_ms").is_some_and(|n| n.is_u64()))
-        }
+    match TargetClient::new(target) {
+        Ok(client) => clock::speaks_protocol(&client).await,
         Err(_) => false,
     }
 }

@@ -54,7 +54,9 @@ pub(super) fn explicit_target(
 pub(super) fn detection_target(flags: &TargetFlags) -> Result<TargetDescription, CommandError> {
     let mut flags = flags.clone();
     if flags.profiles.is_empty() {
-        flags.profiles.push("creditsafe-connect".into());
+        flags
+            .profiles
+            .push(authconform_scenario::model::Profile::CreditsafeConnect);
     }
     Ok(target::load(&flags)?)
 }

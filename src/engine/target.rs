@@ -6,7 +6,6 @@ use authconform_scenario::model::{Capability, Catalogue, Wait};
 use parking_lot::Mutex;
 use reqwest::Method;
 use reqwest::header::{HeaderName, HeaderValue};
-use serde_json::{Value, json};
 
 use super::EngineError;
 use super::events::EngineEvent;
@@ -17,7 +16,7 @@ use super::schedule::time::{TargetTime, Waits};
 use crate::target::clock::{self, CLOCK_PATH, ClockReading, VirtualClock};
 use crate::target::{
     ClientAddresses, ClockError, ClockMode, PreparedRequest, RunIds, TargetClient,
-    TargetDescription, excerpt,
+    TargetDescription, excerpt, sign_in,
 };
 
 /// The admin's token: signed in on first need, and again once half its lifetime has passed in virtual time
@@ -145,23 +144,9 @@ impl<'a> SharedTarget<'a> {
         let Some(account) = &self.target.admin else {
             return admin.token.clone();
         };
-        let body = json!({ "username": account.username, "password": account.password });
-        let request = PreparedRequest::json(Method::POST, "/user/auth", Some(&body));
-        let result = match self.client.send(&request).await {
-            Err(no) => Err(format!("POST /user/auth: {}", no.summary)),
-            Ok(response) => {
-                let token = response
-                    .json()
-                    .and_then(|body| body.get("token").and_then(Value::as_str).map(str::to_owned));
-                match (response.status, token) {
-                    (200, Some(token)) => Ok(token),
-                    (status, _) => Err(format!(
-                        "POST /user/auth answered {status} {}",
-                        excerpt(&response.body)
-                    )),
-                }
-            }
-        };
+        let result = sign_in(&self.client, account)
+            .await
+            .map_err(|error| error.to_string());
         if let Ok(token) = &result {
             self.secrets.lock().push(token.clone());
         }
@@ -301,18 +286,14 @@ impl TargetTime for TargetClock {
 
     /// Advances the test clock, and checks every instance's clock moved with it.
     async fn advance(&self, ms: u64) -> Result<(), ClockError> {
-        let answered = clock::advance(&self.client, ms).await?;
+        let passed = clock::pass_time(&self.client, false, ms, &mut |_| {}).await;
         self.clock.advanced(ms);
-        match answered {
-            Some((url, reading)) => {
-                clock::check_shared(&self.client, &url, reading.offset_ms).await
-            }
-            None => Ok(()),
-        }
+        passed
     }
 
     async fn sleep(&self, ms: u64, progress: &mut dyn FnMut(u64)) {
-        clock::sleep(ms, progress).await;
+        // A real wait cannot fail.
+        let _ = clock::pass_time(&self.client, true, ms, progress).await;
     }
 }
 

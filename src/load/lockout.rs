@@ -62,49 +62,16 @@ impl Probe<'_> {
     ) -> Result<(), LoadError> {
         let real = self.target.clock == ClockMode::Real;
         events(&LoadEvent::WaitStarted { total_ms: ms, real });
-        if real {
-            clock::sleep(ms, &mut |elapsed_ms| {
-                events(&LoadEvent::WaitProgress {
-                    elapsed_ms,
-                    total_ms: ms,
-                });
-            })
-            .await;
-        } else {
-            clock::advance(&self.client, ms).await?;
-        }
+        clock::pass_time(&self.client, real, ms, &mut |elapsed_ms| {
+            events(&LoadEvent::WaitProgress {
+                elapsed_ms,
+                total_ms: ms,
+            });
+        })
+        .await?;
         events(&LoadEvent::WaitFinished);
         Ok(())
     }
-}
-
-/// Signs in and returns the token (the signup benchmark's admin bypass).
-pub async fn sign_in(
-    target: &TargetDescription,
-    username: &str,
-    password: &str,
-) -> Result<String, LoadError> {
-    let client = TargetClient::new(target)?;
-    let body = json!({ "username": username, "password": password });
-    let response = client
-        .send_to(
-            0,
-            &PreparedRequest::json(Method::POST, "/user/auth", Some(&body)),
-        )
-        .await
-        .map_err(|none| LoadError::NoAnswer {
-            request: "POST /user/auth".into(),
-            detail: none.detail,
-        })?;
-    response
-        .json()
-        .as_ref()
-        .and_then(|body| body.get("token"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .ok_or(LoadError::NoToken {
-            status: response.status,
-        })
 }
 
 pub async fn run(

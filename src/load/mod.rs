@@ -21,7 +21,9 @@ pub use results::{LOAD_PAGE, LoadReport, LoadVerdict};
 pub use threshold::{Threshold, ThresholdError};
 
 use crate::engine::Verdict;
-use crate::target::{ClientError, ClockError, RunIds, TargetDescription};
+use crate::target::{
+    ClientError, ClockError, RunIds, SignInError, TargetClient, TargetDescription, sign_in,
+};
 
 /// What a load run does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -72,8 +74,8 @@ pub enum LoadError {
     Clock(#[from] ClockError),
     #[error("{request}: {detail}")]
     NoAnswer { request: String, detail: String },
-    #[error("POST /user/auth answered {status} with no token for the admin account")]
-    NoToken { status: u16 },
+    #[error("the admin account could not sign in: {0}")]
+    SignIn(#[from] SignInError),
     #[error("the {profile} profile needs {what} in the target description")]
     Missing {
         profile: &'static str,
@@ -136,7 +138,7 @@ async fn benchmark_signup(
     let authorization = match &target.admin {
         Some(admin) => Some(format!(
             "Bearer {}",
-            lockout::sign_in(target, &admin.username, &admin.password).await?
+            sign_in(&TargetClient::new(target)?, admin).await?
         )),
         None => None,
     };

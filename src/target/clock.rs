@@ -1,8 +1,8 @@
 //! The target's time: the test-clock protocol (`/_authconform/clock`, docs/target.md) read and advanced in
 //! one place, real waits that report their progress, and the virtual time a run has moved through.
 //!
-//! Everyone who moves a target's time (scenario waits, the lockout load profile) goes through [`advance`]
-//! or [`sleep`].
+//! Everyone who moves a target's time (scenario waits, the lockout load profile) goes through
+//! [`pass_time`]; `init` and `detect` ask [`speaks_protocol`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -61,6 +61,33 @@ pub enum ClockError {
     },
 }
 
+/// Whether the target speaks the test-clock protocol: its first base URL answers `GET` with a reading.
+pub(crate) async fn speaks_protocol(client: &TargetClient) -> bool {
+    read(client, 0)
+        .await
+        .is_ok_and(|response| ClockReading::of(&response).is_some())
+}
+
+/// Moves a target's time forward by `ms` on its own: advances the test clock (checking every instance
+/// moved with it), or really waits, calling `progress(elapsed_ms)` as it goes. For one sequence of
+/// requests alone on a target (the lockout load profile); scenarios that run side by side wait together
+/// through the engine's waits, which use the same two moves.
+pub(crate) async fn pass_time(
+    client: &TargetClient,
+    real: bool,
+    ms: u64,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(), ClockError> {
+    if real {
+        sleep(ms, progress).await;
+        return Ok(());
+    }
+    if let Some((url, reading)) = advance(client, ms).await? {
+        check_shared(client, &url, reading.offset_ms).await?;
+    }
+    Ok(())
+}
+
 /// Reads the clock of base URL number `base`: the answer, or why none came.
 pub(crate) async fn read(client: &TargetClient, base: usize) -> Result<Response, NoResponse> {
     client
@@ -70,7 +97,7 @@ pub(crate) async fn read(client: &TargetClient, base: usize) -> Result<Response,
 
 /// Advances the target's test clock once, through its first base URL. `Ok` once it accepted the advance,
 /// with the URL that answered and its reading when the answer carried one.
-pub(crate) async fn advance(
+async fn advance(
     client: &TargetClient,
     advance_ms: u64,
 ) -> Result<Option<(Url, ClockReading)>, ClockError> {
@@ -92,7 +119,7 @@ pub(crate) async fn advance(
 
 /// With several base URLs: whether every instance reports the clock offset the first one reported after
 /// an advance (they must share one clock, docs/target.md).
-pub(crate) async fn check_shared(
+async fn check_shared(
     client: &TargetClient,
     first: &Url,
     offset_ms: u64,
@@ -128,7 +155,7 @@ pub(crate) async fn check_shared(
 }
 
 /// Really waits `total_ms`, calling `progress(elapsed_ms)` every [`PROGRESS_INTERVAL`].
-pub(crate) async fn sleep(total_ms: u64, progress: &mut dyn FnMut(u64)) {
+async fn sleep(total_ms: u64, progress: &mut dyn FnMut(u64)) {
     let start = Instant::now();
     let total = Duration::from_millis(total_ms);
     loop {

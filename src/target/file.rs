@@ -11,7 +11,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::description::{Account, ClockMode, Limits, TargetDescription};
-use super::resolve::{DescriptionError, parse_profile, parse_url, same_base};
+use super::description_error::DescriptionError;
+use super::values::{parse_profile, parse_url, same_base};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

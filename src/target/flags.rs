@@ -4,10 +4,12 @@
 use std::ffi::OsStr;
 use std::path::PathBuf;
 
-use clap::builder::{PossibleValuesParser, TypedValueParser};
+use authconform_scenario::model::Profile;
+use clap::builder::{PossibleValue, TypedValueParser};
 use clap::error::ErrorKind;
 
 use super::description::{Account, ClockMode, Limits};
+use super::values::{parse_profile, parse_url};
 
 /// The target to check; flags override the target file.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -15,15 +17,16 @@ use super::description::{Account, ClockMode, Limits};
 pub struct TargetFlags {
     /// Base URL of the target; repeat it for several instances of one target (requests are spread
     /// round-robin over them; the test clock is advanced through the first)
-    #[arg(long = "target", value_name = "URL")]
-    pub base_urls: Vec<String>,
+    #[arg(long = "target", value_name = "URL", value_parser = FlagParser::new("--target", parse_url))]
+    pub base_urls: Vec<reqwest::Url>,
     /// Target description (TOML, see docs/target.md)
     #[arg(long, value_name = "FILE")]
     pub target_file: Option<PathBuf>,
     /// A profile the target implements (repeatable)
     #[arg(long = "profile", value_name = "PROFILE",
-          value_parser = PossibleValuesParser::new(["appmixer-5.1", "appmixer-6", "appmixer-cloud", "creditsafe-connect"]))]
-    pub profiles: Vec<String>,
+          value_parser = FlagParser::new("--profile", parse_profile)
+              .with_values(&["appmixer-5.1", "appmixer-6", "appmixer-cloud", "creditsafe-connect"]))]
+    pub profiles: Vec<Profile>,
     /// `control`: advance the target's test clock; `real`: really wait out windows [default: real]
     #[arg(long, value_enum)]
     pub clock: Option<ClockMode>,
@@ -112,11 +115,22 @@ impl LimitSetting {
 pub(crate) struct FlagParser<T> {
     flag: &'static str,
     parse: fn(&str) -> Result<T, String>,
+    /// The values `--help` and shell completions offer, where there is a fixed set.
+    values: &'static [&'static str],
 }
 
 impl<T> FlagParser<T> {
     pub(crate) const fn new(flag: &'static str, parse: fn(&str) -> Result<T, String>) -> Self {
-        FlagParser { flag, parse }
+        FlagParser {
+            flag,
+            parse,
+            values: &[],
+        }
+    }
+
+    /// The fixed set of values the flag takes, for `--help` and completions.
+    pub(crate) const fn with_values(self, values: &'static [&'static str]) -> Self {
+        FlagParser { values, ..self }
     }
 }
 
@@ -139,6 +153,12 @@ impl<T: Clone + Send + Sync + 'static> TypedValueParser for FlagParser<T> {
                 format!("{}: {message}\n", self.flag),
             )
             .with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        (!self.values.is_empty()).then(|| {
+            Box::new(self.values.iter().map(PossibleValue::new)) as Box<dyn Iterator<Item = _>>
         })
     }
 }

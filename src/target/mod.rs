@@ -1,15 +1,18 @@
 //! Everything about one target that the conformance engine, the load profiles and detection share: its
-//! description (the model, the TOML file, the flags), the HTTP client, the test clock, client addresses
-//! and run ids. Nothing here knows about scenarios or verdicts.
+//! description (the model, the TOML file, the flags), the HTTP client, the test clock, the admin's sign-in,
+//! client addresses and run ids. Nothing here knows about scenarios or verdicts.
 
 mod address;
 mod client;
 pub(crate) mod clock;
 mod description;
+mod description_error;
 mod file;
 pub(crate) mod flags;
 mod resolve;
 mod run_ids;
+mod session;
+mod values;
 
 pub(crate) use address::{ClientAddresses, FORWARDED_FOR, load_run_address};
 pub use client::ClientError;
@@ -19,6 +22,9 @@ pub(crate) use client::{
 };
 pub use clock::ClockError;
 pub use description::{Account, ClockMode, DEFAULT_MAX_BODY_BYTES, Limits, TargetDescription};
+pub use description_error::DescriptionError;
 pub use flags::{LimitSetting, TargetFlags};
-pub use resolve::{DescriptionError, load, resolve};
+pub use resolve::{load, resolve};
 pub(crate) use run_ids::RunIds;
+pub use session::SignInError;
+pub(crate) use session::sign_in;

@@ -1,52 +1,15 @@
 //! Resolving a target description: the target file (if any) with the flags laid over it, and why that can
 //! fail (a mistake located in the file, or naming its flag).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use authconform_scenario::diagnostics::Diagnostic;
 use authconform_scenario::model::Profile;
 
 use super::description::TargetDescription;
+use super::description_error::DescriptionError;
 use super::file::ParsedFile;
 use super::flags::TargetFlags;
-
-#[derive(Debug, thiserror::Error)]
-pub enum DescriptionError {
-    #[error("could not read target file {}", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    /// A mistake in the target file; [`DescriptionError::snippet`] shows where.
-    #[error("{}: {}", .0.location(), .0.message)]
-    InFile(Box<Diagnostic>),
-    #[error("{flag}: {message}")]
-    Flag { flag: &'static str, message: String },
-    #[error(
-        "no target URL: give --target URL (once per instance) or `base_url` / `base_urls` in the target file"
-    )]
-    NoUrl,
-    #[error(
-        "no profiles: say what the target implements with --profile or `profiles` in the target file ({})",
-        profile_names()
-    )]
-    NoProfiles,
-    #[error("max_body must be at least one byte")]
-    ZeroMaxBody,
-    #[error("timeout_ms must be at least 1")]
-    ZeroTimeout,
-}
-
-impl DescriptionError {
-    /// The offending text of the target file underlined, with a hint, for a mistake in the file.
-    pub fn snippet(&self, styled: bool) -> Option<String> {
-        match self {
-            DescriptionError::InFile(diagnostic) => Some(diagnostic.render_snippet(styled)),
-            _ => None,
-        }
-    }
-}
+use super::values::same_base;
 
 /// Reads the target file the flags name (if any) and lays the flags over it.
 pub fn load(flags: &TargetFlags) -> Result<TargetDescription, DescriptionError> {
@@ -87,16 +50,7 @@ pub fn resolve(
     }
 
     let profiles = if !flags.profiles.is_empty() {
-        flags
-            .profiles
-            .iter()
-            .map(|name| {
-                parse_profile(name).map_err(|message| DescriptionError::Flag {
-                    flag: "--profile",
-                    message,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?
+        flags.profiles.clone()
     } else {
         match parsed.as_ref().and_then(ParsedFile::profiles) {
             Some(profiles) => profiles?,
@@ -148,45 +102,19 @@ pub fn resolve(
     Ok(target)
 }
 
-/// The `--target` URLs: each a valid http(s) URL, none given twice.
-fn flag_base_urls(texts: &[String]) -> Result<Vec<reqwest::Url>, DescriptionError> {
-    let mut urls: Vec<reqwest::Url> = Vec::with_capacity(texts.len());
-    for text in texts {
-        let url = parse_url(text).map_err(|message| DescriptionError::Flag {
-            flag: "--target",
-            message,
-        })?;
-        if urls.iter().any(|seen| same_base(seen, &url)) {
+/// The `--target` URLs (each already a valid http(s) URL, clap saw to that): none given twice.
+fn flag_base_urls(given: &[reqwest::Url]) -> Result<Vec<reqwest::Url>, DescriptionError> {
+    let mut urls: Vec<reqwest::Url> = Vec::with_capacity(given.len());
+    for url in given {
+        if urls.iter().any(|seen| same_base(seen, url)) {
             return Err(DescriptionError::Flag {
                 flag: "--target",
-                message: format!("`{text}` is given twice"),
+                message: format!("`{url}` is given twice"),
             });
         }
-        urls.push(url);
+        urls.push(url.clone());
     }
     Ok(urls)
-}
-
-/// Whether two base URLs name the same place (a trailing `/` aside).
-pub(super) fn same_base(a: &reqwest::Url, b: &reqwest::Url) -> bool {
-    a.as_str().trim_end_matches('/') == b.as_str().trim_end_matches('/')
-}
-
-pub(super) fn parse_url(text: &str) -> Result<reqwest::Url, String> {
-    let url = reqwest::Url::parse(text).map_err(|err| format!("`{text}` is not a URL: {err}"))?;
-    match url.scheme() {
-        "http" | "https" => Ok(url),
-        other => Err(format!("`{text}` has scheme `{other}`; use http or https")),
-    }
-}
-
-pub(super) fn parse_profile(name: &str) -> Result<Profile, String> {
-    Profile::parse(name)
-        .ok_or_else(|| format!("unknown profile `{name}` (known: {})", profile_names()))
-}
-
-fn profile_names() -> String {
-    Profile::ALL.map(Profile::as_str).join(", ")
 }
 
 fn dedup(profiles: Vec<Profile>) -> Vec<Profile> {
@@ -291,8 +219,11 @@ mod tests {
         assert_eq!(target.name, "http://127.0.0.1:1/ (and 1 more)");
 
         let flags = TargetFlags {
-            base_urls: vec!["http://127.0.0.1:3".into(), "http://127.0.0.1:4".into()],
-            profiles: vec!["appmixer-6".into()],
+            base_urls: vec![
+                "http://127.0.0.1:3".parse().unwrap(),
+                "http://127.0.0.1:4".parse().unwrap(),
+            ],
+            profiles: vec![Profile::Appmixer6],
             ..TargetFlags::default()
         };
         let target = resolve(None, &flags).unwrap();
@@ -331,8 +262,11 @@ mod tests {
             "target.toml:1:36: `ftp://x` has scheme `ftp`; use http or https"
         );
         let flags = TargetFlags {
-            base_urls: vec!["http://127.0.0.1:3".into(), "http://127.0.0.1:3/".into()],
-            profiles: vec!["appmixer-6".into()],
+            base_urls: vec![
+                "http://127.0.0.1:3".parse().unwrap(),
+                "http://127.0.0.1:3/".parse().unwrap(),
+            ],
+            profiles: vec![Profile::Appmixer6],
             ..TargetFlags::default()
         };
         assert_eq!(

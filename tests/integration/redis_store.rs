@@ -321,12 +321,14 @@ async fn the_load_lockout_profile_spread_over_three_instances_passes() {
 }
 
 /// The same load profile over three in-memory instances fails: each counts only its share of the flood, so
-/// far more than the threshold is answered normally. This proves the flood is spread.
+/// far more than the threshold is answered normally. This proves the flood is spread. (Their test clocks
+/// are not shared either, so time passes for real: windows of a second.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_load_lockout_profile_fails_instances_whose_counts_are_not_global() {
     use authconform::load::{self, LoadOptions, LoadProfile};
     let config = Config {
         cs_overall_threshold: 900,
+        cs_overall_window_ms: 1_000,
         admin: admin(),
         creditsafe_account: connect(),
         appmixer_jwt_secret: Some("per-instance-but-equal".into()),
@@ -340,6 +342,9 @@ async fn the_load_lockout_profile_fails_instances_whose_counts_are_not_global() 
         vec![Profile::CreditsafeConnect, Profile::AppmixerCloud],
     );
     target.limits.cs_overall_threshold = 900;
+    target.limits.cs_overall_window_ms = 1_000;
+    target.slack_ms = 200;
+    target.clock = ClockMode::Real;
     let options = LoadOptions {
         profile: LoadProfile::Lockout,
         users: 64,
