@@ -24,10 +24,11 @@ mod target;
 
 pub use events::EngineEvent;
 pub use results::*;
-pub use run::{DEFAULT_JOBS, RunPlan, TargetPlan, planned_scenarios, run};
+pub use run::{DEFAULT_JOBS, run};
 pub use schedule::plan::{
     Lockout, PROJECTED_REQUEST_MS, Plan, PlannedScenario, TargetSchedule, plan,
 };
+pub use schedule::run_plan::{RunPlan, TargetPlan, planned_scenarios};
 pub use selection::{Selection, SelectionError};
 
 /// Why a run could not be carried out (a failed requirement is a verdict, never an error).

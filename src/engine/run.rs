@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use futures_util::future::join_all;
 use futures_util::stream::FuturesUnordered;
 
-use authconform_scenario::model::{Capability, Profile, Requirement, Scenario, Suite};
+use authconform_scenario::model::{Profile, Requirement, Scenario, Suite};
 
 use super::EngineError;
 use super::dispatch::{not_checkable, run_scenario};
@@ -20,42 +20,9 @@ use super::results::{
 };
 use super::schedule::admission::startable;
 use super::schedule::needs::{ScenarioNeeds, needs};
-use super::selection::Selection;
+use super::schedule::run_plan::{RunPlan, TargetPlan, planned_scenarios};
 use super::target::SharedTarget;
-use crate::target::{RunIds, TargetDescription};
-
-/// What to run.
-#[derive(Debug, Clone)]
-pub struct RunPlan {
-    pub targets: Vec<TargetPlan>,
-    pub selection: Selection,
-    /// Warnings count as failures.
-    pub strict: bool,
-    /// At most this many scenarios of one target at once; 1 runs everything in suite order, one target
-    /// after another.
-    pub jobs: usize,
-}
-
-#[derive(Debug, Clone)]
-pub struct TargetPlan {
-    pub description: TargetDescription,
-    /// Run only the scenarios that need this capability (e.g. a second instance configured for it).
-    pub only_requiring: Option<Capability>,
-}
-
-impl TargetPlan {
-    pub fn new(description: TargetDescription) -> TargetPlan {
-        TargetPlan {
-            description,
-            only_requiring: None,
-        }
-    }
-
-    fn includes(&self, scenario: &Scenario) -> bool {
-        self.only_requiring
-            .is_none_or(|cap| scenario.requires.contains(&cap))
-    }
-}
+use crate::target::RunIds;
 
 /// How many scenarios of one target run at once unless `--jobs` says otherwise.
 pub const DEFAULT_JOBS: usize = 8;
@@ -152,22 +119,6 @@ fn distinct_servers(plan: &RunPlan) -> bool {
                 url.port_or_known_default(),
             ))
         })
-}
-
-/// The scenarios the plan runs on one target: selected, for the target's profiles, and for its capability.
-pub fn planned_scenarios<'s>(
-    suite: &'s Suite,
-    plan: &'s RunPlan,
-    target: &'s TargetPlan,
-) -> impl Iterator<Item = &'s Scenario> {
-    suite.scenarios.iter().filter(move |scenario| {
-        plan.selection.selects(scenario)
-            && target.includes(scenario)
-            && scenario
-                .profiles
-                .iter()
-                .any(|p| target.description.profiles.contains(p))
-    })
 }
 
 /// Everything learnt about one requirement on one target.

@@ -16,7 +16,7 @@ use super::schedule::time::{TargetTime, Waits};
 use crate::target::clock::{self, CLOCK_PATH, ClockReading, VirtualClock};
 use crate::target::{
     ClientAddresses, ClockError, ClockMode, PreparedRequest, RunIds, TargetClient,
-    TargetDescription, excerpt, sign_in,
+    TargetDescription, excerpt, sign_in, signup_rule, unmet,
 };
 
 /// The admin's token: signed in on first need, and again once half its lifetime has passed in virtual time
@@ -305,55 +305,3 @@ const _: () = {
 
 /// What a wait for room under the IP limit is called in events and reports.
 pub(crate) const ROOM_STEP: &str = "wait for room under the IP signup limit";
-
-/// The per-IP signup rule scenarios on this target share, or `None` when it trusts `X-Forwarded-For` and
-/// each scenario has an address of its own.
-pub(crate) fn signup_rule(target: &TargetDescription) -> Option<SignupRule> {
-    (!target.forwarded_for).then_some(SignupRule {
-        limit: target.limits.signup_ip,
-        window_ms: target.limits.signup_ip_window_ms,
-    })
-}
-
-/// Why the target lacks one of `capabilities` (a scenario's or a step's `requires`), or `None` when it has
-/// them all.
-pub(crate) fn unmet(target: &TargetDescription, capabilities: &[Capability]) -> Option<String> {
-    capabilities.iter().find_map(|cap| missing(target, *cap))
-}
-
-/// Why the target lacks a capability, or `None` when it has it.
-fn missing(target: &TargetDescription, capability: Capability) -> Option<String> {
-    let why = match capability {
-        Capability::ClockControl => {
-            (target.clock != ClockMode::Control).then(|| "the target's clock is real".to_owned())
-        }
-        Capability::OpenSignup => target
-            .user_create_scope
-            .as_ref()
-            .map(|scope| format!("creating users needs the `{scope}` scope on this target")),
-        Capability::CreateScope => match (&target.user_create_scope, &target.admin) {
-            (None, _) => Some("no user_create_scope is configured".to_owned()),
-            (Some(_), None) => Some("no admin account is configured".to_owned()),
-            (Some(_), Some(_)) => None,
-        },
-        Capability::AdminAccount => target
-            .admin
-            .is_none()
-            .then(|| "no admin account is configured".to_owned()),
-        Capability::CreditsafeAccount => target
-            .creditsafe
-            .is_none()
-            .then(|| "no creditsafe account is configured".to_owned()),
-        Capability::TokenSecret => target
-            .appmixer_jwt_secret
-            .is_none()
-            .then(|| "no secrets.appmixer_jwt_secret is configured".to_owned()),
-        Capability::ForwardedFor => (!target.forwarded_for).then(|| {
-            "the target does not trust X-Forwarded-For (forwarded_for = false)".to_owned()
-        }),
-        Capability::UntrustedForwardedFor => target.forwarded_for.then(|| {
-            "the target is declared to trust X-Forwarded-For (forwarded_for = true)".to_owned()
-        }),
-    }?;
-    Some(format!("needs {}; {why}", capability.as_str()))
-}

@@ -3,6 +3,7 @@
 //! client addresses and run ids. Nothing here knows about scenarios or verdicts.
 
 mod address;
+mod capabilities;
 mod client;
 pub(crate) mod clock;
 mod description;
@@ -15,6 +16,7 @@ mod session;
 mod values;
 
 pub(crate) use address::{ClientAddresses, FORWARDED_FOR, load_run_address};
+pub(crate) use capabilities::{SignupRule, signup_rule, unmet};
 pub use client::ClientError;
 pub(crate) use client::{
     NoResponse, PreparedRequest, Response, TargetClient, endpoint_url, excerpt, http_client,

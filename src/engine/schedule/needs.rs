@@ -9,8 +9,7 @@ use authconform_scenario::model::{
 };
 use authconform_scenario::template::{Expr, Part, Template};
 
-use crate::engine::target::unmet;
-use crate::target::{Limits, TargetDescription};
+use crate::target::{Limits, TargetDescription, unmet};
 
 /// The path that creates users (`POST /user`): anonymous calls count toward the per-IP signup limit.
 const SIGNUP_PATH: &str = "/user";

@@ -9,9 +9,8 @@ use serde::Serialize;
 
 use super::admission::{Slot, project};
 use super::needs::{ScenarioNeeds, needs};
-use crate::engine::run::{RunPlan, planned_scenarios};
-use crate::engine::target::{signup_rule, unmet};
-use crate::target::ClockMode;
+use super::run_plan::{RunPlan, planned_scenarios};
+use crate::target::{ClockMode, signup_rule, unmet};
 
 /// What one round of requests (one request, or one of each concurrent sender) is taken to cost in the
 /// projection: a nearby server answers in milliseconds.

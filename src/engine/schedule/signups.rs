@@ -8,13 +8,7 @@
 /// was sent: the margin for a fixed window's edge and for the request's own time on the wire.
 pub(crate) const MARGIN_MS: u64 = 1000;
 
-/// The per-IP signup rule of one target, as the ledger needs it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct SignupRule {
-    /// Signups one address may send per window (`limits.signup_ip`).
-    pub(crate) limit: u64,
-    pub(crate) window_ms: u64,
-}
+pub(crate) use crate::target::SignupRule;
 
 #[derive(Debug, Default)]
 pub(crate) struct SignupLedger {

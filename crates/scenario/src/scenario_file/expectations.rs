@@ -1,6 +1,7 @@
 //! A step's `expect` table: statuses, headers, body matchers and JWT expectations.
 
-use super::steps::{json_template, template};
+use super::templates::{json_template, template};
+use super::waits::window;
 use super::*;
 use crate::model::{Pattern, RateLimitExpectation};
 use crate::template::LimitName;
@@ -193,7 +194,7 @@ pub(super) fn read_expectations(
         );
     }
     if let Some(value) = get(table, "retry_after") {
-        expect.retry_after = super::steps::window(reader, value, "`expect.retry_after`");
+        expect.retry_after = window(reader, value, "`expect.retry_after`");
     }
     if let Some(value) = get(table, "ratelimit") {
         expect.ratelimit = read_ratelimit(reader, value, "`expect.ratelimit`");
@@ -430,6 +431,6 @@ fn read_ratelimit(
         return None;
     };
     let window_value = required(reader, table, "window", &span, what)?;
-    let window = super::steps::window(reader, window_value, "its `window`")?;
+    let window = window(reader, window_value, "its `window`")?;
     Some(RateLimitExpectation { limit, window })
 }

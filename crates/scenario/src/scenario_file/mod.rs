@@ -2,9 +2,12 @@
 //! files and scenarios here, steps in [`steps`], expectations and matchers in [`expectations`].
 
 mod expectations;
+mod requests;
 mod steps;
+mod templates;
 #[cfg(test)]
 mod tests;
+mod waits;
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -565,4 +568,13 @@ fn read_covers(
         }
     }
     Some(covers)
+}
+
+/// Whether `table` has an unknown key that is a misspelling of one of `wanted` (already reported by
+/// `check_keys`, so a "missing" diagnostic would only repeat it).
+fn has_misspelt(table: &DeTable<'_>, known: &[&str], wanted: &[&str]) -> bool {
+    table.keys().any(|key| {
+        !known.contains(&key.get_ref().as_ref())
+            && did_you_mean(key.get_ref(), wanted.iter().copied()).is_some()
+    })
 }

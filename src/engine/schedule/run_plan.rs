@@ -1,0 +1,56 @@
+//! What a run is asked to do: the targets (each with the scenarios it takes), the selection, strictness
+//! and how many scenarios run at once; and which scenarios that plan gives each target.
+
+use authconform_scenario::model::{Capability, Scenario, Suite};
+
+use crate::engine::selection::Selection;
+use crate::target::TargetDescription;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct RunPlan {
+    pub targets: Vec<TargetPlan>,
+    pub selection: Selection,
+    /// Warnings count as failures.
+    pub strict: bool,
+    /// At most this many scenarios of one target at once; 1 runs everything in suite order, one target
+    /// after another.
+    pub jobs: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct TargetPlan {
+    pub description: TargetDescription,
+    /// Run only the scenarios that need this capability (e.g. a second instance configured for it).
+    pub only_requiring: Option<Capability>,
+}
+
+impl TargetPlan {
+    pub fn new(description: TargetDescription) -> TargetPlan {
+        TargetPlan {
+            description,
+            only_requiring: None,
+        }
+    }
+
+    fn includes(&self, scenario: &Scenario) -> bool {
+        self.only_requiring
+            .is_none_or(|cap| scenario.requires.contains(&cap))
+    }
+}
+
+/// The scenarios the plan runs on one target: selected, for the target's profiles, and for its capability.
+pub fn planned_scenarios<'s>(
+    suite: &'s Suite,
+    plan: &'s RunPlan,
+    target: &'s TargetPlan,
+) -> impl Iterator<Item = &'s Scenario> {
+    suite.scenarios.iter().filter(move |scenario| {
+        plan.selection.selects(scenario)
+            && target.includes(scenario)
+            && scenario
+                .profiles
+                .iter()
+                .any(|p| target.description.profiles.contains(p))
+    })
+}
