@@ -94,3 +94,121 @@ fn nothing_outside_the_engine_uses_its_modules() {
         }
     }
 }
+
+/// The code of the files a part of the table names: a folder (`target/`), a file (`detect.rs`), or the
+/// scenario crate.
+fn part_files(part: &str) -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if part == "crates/scenario" {
+        return rust_files_under(&root.join("crates/scenario/src"));
+    }
+    let files = rust_files(Path::new(SOURCES));
+    files
+        .into_iter()
+        .filter(|(path, _)| {
+            if part.ends_with('/') {
+                path.starts_with(part)
+            } else {
+                path == part
+            }
+        })
+        .collect()
+}
+
+/// Every `.rs` file under a folder outside `src/`, by its path there.
+fn rust_files_under(dir: &Path) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    let mut pending: Vec<PathBuf> = vec![dir.to_owned()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                files.push((path.display().to_string(), text));
+            }
+        }
+    }
+    files
+}
+
+/// What each phrase of the table's "must not use" column means in code.
+fn forbidden(phrase: &str) -> Vec<&'static str> {
+    match phrase {
+        "`engine`" => vec!["crate::engine", "super::engine"],
+        "`load`" => vec!["crate::load", "super::load"],
+        "`report`" => vec!["crate::report", "super::report"],
+        "`detect`" => vec!["crate::detect", "super::detect"],
+        "the reference server" => vec!["authconform_reference_server"],
+        "HTTP" => vec!["reqwest", "hyper::"],
+        "tokio" => vec!["tokio::"],
+        "the runner" => vec!["authconform::"],
+        // `engine`'s exports (crate::engine::Verdict) are allowed; its modules are not.
+        "engine modules" => vec![
+            "engine::run::",
+            "engine::judge::",
+            "engine::dispatch::",
+            "engine::target::",
+            "engine::schedule::",
+            "engine::collect::",
+        ],
+        "anything that sends requests" => vec!["TargetClient", "reqwest::Client", ".send("],
+        other => panic!(
+            "docs/architecture.md forbids `{other}`, which this test cannot check: teach `forbidden` what it means"
+        ),
+    }
+}
+
+/// Every row of docs/architecture.md's "Who may use what" table holds: no file of a part uses what its row
+/// says it must not.
+#[test]
+fn every_row_of_the_architecture_table_holds() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/architecture.md"
+    ))
+    .unwrap();
+    let table = doc
+        .split("## Who may use what")
+        .nth(1)
+        .expect("the table's section");
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .skip_while(|line| !line.starts_with('|'))
+        .take_while(|line| line.starts_with('|'))
+        .skip(2)
+        .map(|line| line.trim_matches('|').split('|').map(str::trim).collect())
+        .collect();
+    assert!(rows.len() >= 8, "the table has its rows: {rows:?}");
+    let mut checked = 0;
+    for row in &rows {
+        let [part, _, must_not] = row.as_slice() else {
+            panic!("a row of three cells: {row:?}");
+        };
+        if *must_not == "—" {
+            continue;
+        }
+        let parts: Vec<&str> = part
+            .split(", ")
+            .map(|p| p.trim_matches('`'))
+            .collect();
+        let needles: Vec<&str> = must_not
+            .split(", ")
+            .flat_map(|phrase| forbidden(phrase))
+            .collect();
+        for part in parts {
+            let files = part_files(part);
+            assert!(!files.is_empty(), "`{part}` names no source files");
+            for needle in &needles {
+                let users = mentioning(&files, needle);
+                assert!(
+                    users.is_empty(),
+                    "{users:?} ({part}) use `{needle}`, which docs/architecture.md says {part} must not use"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8, "every part was checked");
+}
