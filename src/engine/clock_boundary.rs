@@ -2,11 +2,178 @@
 //! window boundary (a fixed window opening at wall-clock multiples of its length starts its count afresh).
 //! Before anything is blamed, such a sequence is repeated once, with fresh identities, starting just after
 //! the boundary it could have met: under that reading the repeat cannot meet another, under every other
-//! reading it meets the same limit. Pure arithmetic on the target's virtual milliseconds; the dispatcher
-//! waits and sends.
+//! reading it meets the same limit. [`BoundaryRepeat`] is the arithmetic, on the target's virtual
+//! milliseconds; [`BoundaryState`] is what one scenario keeps to start over; the dispatcher waits and sends.
+
+use std::collections::HashMap;
+
+use authconform_scenario::model::{Action, Scenario, Step, Wait, Within};
+
+use super::judge::ScenarioOutcome;
+use super::render::ScenarioVars;
+use super::results::Verdict;
 
 /// The reading a repeat that holds where the first sequence did not names.
 pub(super) const ALIGNED_READING: &str = "fixed window aligned to the clock";
+
+/// The step name the wait that places a repeat after the boundary is reported under.
+pub(super) const BOUNDARY_STEP: &str =
+    "wait until just after the window boundary the sequence could have met";
+
+/// A scenario as it stood before a step: what a repeat from there restores.
+#[derive(Clone)]
+pub(super) struct Snapshot {
+    pub(super) outcome: ScenarioOutcome,
+    pub(super) vars: ScenarioVars,
+    /// Virtual time at each `mark`.
+    pub(super) marks: HashMap<String, u64>,
+}
+
+/// Where a repeat starts over, and what it restores.
+pub(super) struct Rewind {
+    /// The step it starts from (a wait, or the scenario's first step).
+    pub(super) to: usize,
+    pub(super) snapshot: Snapshot,
+    /// Whether that step waits for an empty IP window (so the signups after it need no reservation).
+    pub(super) empties_window: bool,
+    /// What the report says about it.
+    pub(super) note: String,
+}
+
+/// What one scenario keeps to repeat, once, a sequence a window aligned to the clock could have reset.
+#[derive(Default)]
+pub(super) struct BoundaryState {
+    /// The scenario before its first step and before each wait: where a repeat starts over.
+    checkpoints: Vec<(usize, Snapshot)>,
+    /// The waits (virtual start and end) a repeat leaves out (`skip_after_clock_boundary`).
+    left_out: Vec<(u64, u64)>,
+    repeat: Option<Repeat>,
+}
+
+struct Repeat {
+    plan: BoundaryRepeat,
+    /// The step that sets the sequence's mark: the repeat waits for its place just before it.
+    mark_index: usize,
+    /// The step that failed the first time.
+    step_index: usize,
+    placed: bool,
+}
+
+impl BoundaryState {
+    /// Before step `index`: keeps where a repeat could start over (the first step and every wait), until a
+    /// repeat is decided.
+    pub(super) fn before_step(
+        &mut self,
+        index: usize,
+        step: &Step,
+        snapshot: impl FnOnce() -> Snapshot,
+    ) {
+        if self.repeat.is_none() && (index == 0 || matches!(step.action, Action::Wait(_))) {
+            self.checkpoints.push((index, snapshot()));
+        }
+    }
+
+    /// Whether the repeat under way leaves this step out.
+    pub(super) fn leaves_out(&self, step: &Step) -> bool {
+        self.repeat.is_some() && step.skip_after_clock_boundary
+    }
+
+    /// How long to wait before step `index` at `now_ms` so the repeat starts just after the boundary: only
+    /// before the repeat's marked step, once.
+    pub(super) fn placing_wait(&mut self, index: usize, now_ms: u64) -> u64 {
+        match &mut self.repeat {
+            Some(repeat) if repeat.mark_index == index && !repeat.placed => {
+                repeat.placed = true;
+                repeat.plan.wait_before(now_ms)
+            }
+            _ => 0,
+        }
+    }
+
+    /// A wait the repeat would leave out took from `start_ms` to `end_ms`.
+    pub(super) fn waited(&mut self, step: &Step, start_ms: u64, end_ms: u64) {
+        if step.skip_after_clock_boundary {
+            self.left_out.push((start_ms, end_ms));
+        }
+    }
+
+    /// After step `index`, a `within` step that judged `verdict` by `end_ms` (`window_ms` being its window):
+    /// the rewind, when the step failed, no repeat was made yet, and a repeat fits clear of every boundary.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn after_failure(
+        &mut self,
+        scenario: &Scenario,
+        index: usize,
+        within: &Within,
+        verdict: Verdict,
+        marks: &HashMap<String, u64>,
+        end_ms: u64,
+        window_ms: u64,
+    ) -> Option<Rewind> {
+        if self.repeat.is_some() || verdict == Verdict::Pass {
+            return None;
+        }
+        let mark_ms = *marks.get(&within.since)?;
+        let mark_index = scenario.steps.iter().position(
+            |s| matches!(&s.action, Action::Request(r) if r.mark.as_ref() == Some(&within.since)),
+        )?;
+        let left_out: u64 = self
+            .left_out
+            .iter()
+            .filter(|(start, _)| *start >= mark_ms)
+            .map(|(start, end)| end - start)
+            .sum();
+        let plan = BoundaryRepeat::plan(window_ms, mark_ms, end_ms, left_out)?;
+        let (to, snapshot) = self
+            .checkpoints
+            .iter()
+            .rev()
+            .find(|(at, _)| *at <= mark_index)?;
+        let note = format!(
+            "{verdict} {} ms after mark `{}`, inside its {} ({} ms): a fixed window aligned to the clock may have started its count afresh in between; the sequence is repeated once from step {} with fresh identities, just after that boundary",
+            plan.span_ms,
+            within.since,
+            within.window.as_str(),
+            plan.window_ms,
+            to + 1,
+        );
+        let rewind = Rewind {
+            to: *to,
+            snapshot: snapshot.clone(),
+            empties_window: matches!(
+                scenario.steps[*to].action,
+                Action::Wait(Wait::EmptyWindow(_))
+            ),
+            note,
+        };
+        self.repeat = Some(Repeat {
+            plan,
+            mark_index,
+            step_index: index,
+            placed: false,
+        });
+        Some(rewind)
+    }
+
+    /// When step `index` is the repeat of the step that failed: what the report says of how it went (and
+    /// whether it held, naming the reading).
+    pub(super) fn repeated(&self, index: usize, verdict: Verdict) -> Option<(bool, &'static str)> {
+        match &self.repeat {
+            Some(repeat) if repeat.step_index == index => Some(if verdict == Verdict::Pass {
+                (
+                    true,
+                    "fixed window aligned to the clock: repeated just after the boundary the first sequence could have met, the limit held",
+                )
+            } else {
+                (
+                    false,
+                    "repeated just after the boundary the first sequence could have met, it failed again: no window boundary explains it",
+                )
+            }),
+            _ => None,
+        }
+    }
+}
 
 /// A failed sequence a boundary could explain, and how to repeat it clear of every boundary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

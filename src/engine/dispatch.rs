@@ -1,30 +1,29 @@
 //! Dispatching one scenario on one target: its steps in order, each request step rendered and sent
 //! (repeated, concurrent) and each wait moved through the shared target; every step's result goes to
-//! [`super::collect`] and then to [`super::judge`].
+//! [`super::collect`], a failed step's `blame` to [`super::blame`], and then to [`super::judge`]; a failed
+//! sequence a clock boundary could explain is repeated as [`super::clock_boundary`] places it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use authconform_scenario::model::{
-    Action, Blame, Body, RequestSpec, RequestStep, Scenario, Wait, Within,
-};
-use reqwest::Method;
-use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use authconform_scenario::model::{Action, RequestStep, Scenario, Step, Wait, Within};
+use reqwest::header::{HeaderName, HeaderValue};
 use tokio::task::JoinSet;
 
-use super::clock_boundary::{ALIGNED_READING, BoundaryRepeat};
-use super::collect::{Collector, StepResult, capture, tally_mismatches};
+use super::blame::probe_blame;
+use super::clock_boundary::{ALIGNED_READING, BOUNDARY_STEP, BoundaryState, Snapshot};
+use super::collect::{Collector, StepResult, capture};
 use super::events::EngineEvent;
 use super::expect::RenderedExpectations;
 use super::judge::{
     ScenarioOutcome, judge, judged, not_reached, not_started, record_readings, scenario_covers,
     step_verdict,
 };
-use super::render::{RenderError, ScenarioVars, Scope};
-use super::results::{Observation, ObservationKind, ReadingSeen, Verdict, WaitSpan};
+use super::render::{RenderError, ScenarioVars, Scope, prepare};
+use super::results::{Observation, ObservationKind, ReadingSeen, WaitSpan};
 use super::schedule::needs::is_signup;
 use super::target::{ROOM_STEP, SharedTarget};
-use crate::target::{NoResponse, PreparedRequest, Response, TargetClient};
+use crate::target::{NoResponse, PreparedRequest, Response};
 
 /// What belongs to one scenario's run alone: its variables and captures, its marks, its client address and
 /// what it found (observations included). Several scenarios may run on one [`SharedTarget`] at once; none
@@ -103,39 +102,31 @@ pub(crate) async fn run_scenario(
     let mut index = 0;
     while let Some(step) = scenario.steps.get(index) {
         let number = index + 1;
-        if boundary.repeat.is_none() && (index == 0 || matches!(step.action, Action::Wait(_))) {
-            boundary.checkpoints.push(Checkpoint {
-                index,
-                outcome: outcome.clone(),
-                vars: vars.clone(),
-                marks: marks.clone(),
-            });
+        boundary.before_step(index, step, || Snapshot {
+            outcome: outcome.clone(),
+            vars: vars.clone(),
+            marks: marks.clone(),
+        });
+        if boundary.leaves_out(step) {
+            index += 1;
+            continue;
         }
-        if let Some(repeat) = &mut boundary.repeat {
-            if step.skip_after_clock_boundary {
-                index += 1;
-                continue;
-            }
-            if repeat.mark_index == index && !repeat.placed {
-                repeat.placed = true;
-                let now = run.clock().now_ms();
-                let wait_ms = repeat.plan.wait_before(now);
-                if wait_ms > 0 {
-                    let waited = run
-                        .wait_until(now + wait_ms, &scenario.name, BOUNDARY_STEP, events)
-                        .await;
-                    record_wait(run, BOUNDARY_STEP, now, &Ok::<_, ()>(true), &mut outcome);
-                    if let Err(reason) = waited {
-                        not_started(
-                            &run.requirements,
-                            scenario,
-                            BOUNDARY_STEP,
-                            &reason.to_string(),
-                            &mut outcome,
-                        );
-                        break;
-                    }
-                }
+        let now = run.clock().now_ms();
+        let wait_ms = boundary.placing_wait(index, now);
+        if wait_ms > 0 {
+            let waited = run
+                .wait_until(now + wait_ms, &scenario.name, BOUNDARY_STEP, events)
+                .await;
+            record_wait(run, BOUNDARY_STEP, now, &Ok::<_, ()>(true), &mut outcome);
+            if let Err(reason) = waited {
+                not_started(
+                    &run.requirements,
+                    scenario,
+                    BOUNDARY_STEP,
+                    &reason.to_string(),
+                    &mut outcome,
+                );
+                break;
             }
         }
         let started_ms = run.clock().now_ms();
@@ -185,9 +176,7 @@ pub(crate) async fn run_scenario(
                     .wait(wait, since_ms, &scenario.name, &step.name, events)
                     .await;
                 record_wait(run, &step.name, started_ms, &waited, &mut outcome);
-                if step.skip_after_clock_boundary {
-                    boundary.left_out.push((started_ms, run.clock().now_ms()));
-                }
+                boundary.waited(step, started_ms, run.clock().now_ms());
                 match waited {
                     Ok(_) => StepResult::default(),
                     Err(reason) => StepResult::blocked(reason.to_string()),
@@ -232,109 +221,60 @@ pub(crate) async fn run_scenario(
                 };
                 ids.into_iter().cloned().collect::<Vec<String>>()
             };
-            match &boundary.repeat {
-                None if step_verdict != Verdict::Pass => {
-                    let mark_ms = marks.get(&within.since).copied();
-                    let mark_index = scenario.steps.iter().position(|s| {
-                        matches!(&s.action, Action::Request(r) if r.mark.as_ref() == Some(&within.since))
-                    });
-                    let end_ms = result.done_ms.unwrap_or_else(|| run.clock().now_ms());
-                    let planned = mark_ms.zip(mark_index).and_then(|(mark_ms, mark_index)| {
-                        let left_out: u64 = boundary
-                            .left_out
-                            .iter()
-                            .filter(|(start, _)| *start >= mark_ms)
-                            .map(|(start, end)| end - start)
-                            .sum();
-                        let window_ms = run.target.limits.window_ms(within.window);
-                        BoundaryRepeat::plan(window_ms, mark_ms, end_ms, left_out)
-                            .map(|plan| (plan, mark_index))
-                    });
-                    if let Some((plan, mark_index)) = planned
-                        && let Some(checkpoint) = boundary
-                            .checkpoints
-                            .iter()
-                            .rev()
-                            .find(|c| c.index <= mark_index)
-                    {
-                        let requests = outcome.requests;
-                        let steps_run = outcome.steps_run;
-                        let waits = std::mem::take(&mut outcome.waits);
-                        outcome = checkpoint.outcome.clone();
-                        outcome.requests = requests;
-                        outcome.steps_run = steps_run;
-                        outcome.waits = waits;
-                        vars = checkpoint.vars.clone();
-                        marks = checkpoint.marks.clone();
-                        outcome.observations.push(Observation {
-                            scenario: scenario.name.clone(),
-                            step: step.name.clone(),
-                            requirements: judged_ids(),
-                            kind: ObservationKind::Reading,
-                            detail: format!(
-                                "{verdict} {} ms after mark `{}`, inside its {} ({} ms): a fixed window aligned to the clock may have started its count afresh in between; the sequence is repeated once from step {} with fresh identities, just after that boundary",
-                                plan.span_ms,
-                                within.since,
-                                within.window.as_str(),
-                                plan.window_ms,
-                                checkpoint.index + 1,
-                                verdict = step_verdict,
-                            ),
-                        });
-                        if let Some(fresh) = run.next_client_address() {
-                            forwarded_for = Some(fresh);
-                        }
-                        let rewind_to = checkpoint.index;
-                        let empties_window = matches!(
-                            scenario.steps[rewind_to].action,
-                            Action::Wait(Wait::EmptyWindow(_))
-                        );
-                        boundary.repeat = Some(Repeat {
-                            plan,
-                            mark_index,
-                            step_index: index,
-                            placed: false,
-                        });
-                        if initial_reservation > 0 && !empties_window {
-                            run.reserve_signups(initial_reservation);
-                            reserved += initial_reservation;
-                            let now = run.clock().now_ms();
-                            let waited = run.wait_for_signup_room(&scenario.name, events).await;
-                            record_wait(run, ROOM_STEP, now, &waited, &mut outcome);
-                        }
-                        index = rewind_to;
-                        continue;
+            let end_ms = result.done_ms.unwrap_or_else(|| run.clock().now_ms());
+            let window_ms = run.target.limits.window_ms(within.window);
+            if let Some(rewind) = boundary.after_failure(
+                scenario,
+                index,
+                within,
+                step_verdict,
+                &marks,
+                end_ms,
+                window_ms,
+            ) {
+                let Snapshot {
+                    outcome: restored,
+                    vars: restored_vars,
+                    marks: restored_marks,
+                } = rewind.snapshot;
+                let (requests, steps_run) = (outcome.requests, outcome.steps_run);
+                let waits = std::mem::take(&mut outcome.waits);
+                outcome = restored;
+                outcome.requests = requests;
+                outcome.steps_run = steps_run;
+                outcome.waits = waits;
+                vars = restored_vars;
+                marks = restored_marks;
+                observe(&mut outcome, scenario, step, judged_ids(), rewind.note);
+                if let Some(fresh) = run.next_client_address() {
+                    forwarded_for = Some(fresh);
+                }
+                if initial_reservation > 0 && !rewind.empties_window {
+                    run.reserve_signups(initial_reservation);
+                    reserved += initial_reservation;
+                    let now = run.clock().now_ms();
+                    let waited = run.wait_for_signup_room(&scenario.name, events).await;
+                    record_wait(run, ROOM_STEP, now, &waited, &mut outcome);
+                }
+                index = rewind.to;
+                continue;
+            }
+            if let Some((held, note)) = boundary.repeated(index, step_verdict) {
+                let ids = judged_ids();
+                if held {
+                    for id in &ids {
+                        outcome.readings.push((
+                            id.clone(),
+                            ReadingSeen {
+                                scenario: scenario.name.clone(),
+                                step: step.name.clone(),
+                                status: result.statuses.first().copied().unwrap_or(0),
+                                reading: ALIGNED_READING.to_owned(),
+                            },
+                        ));
                     }
                 }
-                Some(repeat) if repeat.step_index == index => {
-                    let ids = judged_ids();
-                    let detail = if step_verdict == Verdict::Pass {
-                        for id in &ids {
-                            outcome.readings.push((
-                                id.clone(),
-                                ReadingSeen {
-                                    scenario: scenario.name.clone(),
-                                    step: step.name.clone(),
-                                    status: result.statuses.first().copied().unwrap_or(0),
-                                    reading: ALIGNED_READING.to_owned(),
-                                },
-                            ));
-                        }
-                        format!(
-                            "{ALIGNED_READING}: repeated just after the boundary the first sequence could have met, the limit held"
-                        )
-                    } else {
-                        "repeated just after the boundary the first sequence could have met, it failed again: no window boundary explains it".to_owned()
-                    };
-                    outcome.observations.push(Observation {
-                        scenario: scenario.name.clone(),
-                        step: step.name.clone(),
-                        requirements: ids,
-                        kind: ObservationKind::Reading,
-                        detail,
-                    });
-                }
-                _ => {}
+                observe(&mut outcome, scenario, step, ids, note.to_owned());
             }
         }
         if let Some(blocker) = stop
@@ -357,34 +297,21 @@ pub(crate) async fn run_scenario(
     outcome
 }
 
-/// The step name a wait placing a repeated sequence after a clock boundary is reported under.
-const BOUNDARY_STEP: &str = "wait until just after the window boundary the sequence could have met";
-
-/// What a scenario keeps to repeat a sequence a window aligned to the clock could have reset.
-#[derive(Default)]
-struct BoundaryState {
-    /// The scenario as it stood before its first step and before each wait: where a repeat starts over.
-    checkpoints: Vec<Checkpoint>,
-    /// The waits (virtual start and end) a repeat leaves out (`skip_after_clock_boundary`).
-    left_out: Vec<(u64, u64)>,
-    /// The repeat, once decided (a scenario repeats at most once).
-    repeat: Option<Repeat>,
-}
-
-struct Checkpoint {
-    index: usize,
-    outcome: ScenarioOutcome,
-    vars: ScenarioVars,
-    marks: HashMap<String, u64>,
-}
-
-struct Repeat {
-    plan: BoundaryRepeat,
-    /// The step that sets the sequence's mark: the repeat waits for its place just before it.
-    mark_index: usize,
-    /// The step that failed the first time.
-    step_index: usize,
-    placed: bool,
+/// A note on a step for the report (a reading's kind).
+fn observe(
+    outcome: &mut ScenarioOutcome,
+    scenario: &Scenario,
+    step: &Step,
+    requirements: Vec<String>,
+    detail: String,
+) {
+    outcome.observations.push(Observation {
+        scenario: scenario.name.clone(),
+        step: step.name.clone(),
+        requirements,
+        kind: ObservationKind::Reading,
+        detail,
+    });
 }
 
 /// Keeps a wait that took time (or failed) for the report's timeline; one whose end had passed leaves none.
@@ -564,128 +491,4 @@ pub(super) async fn run_request(
     let vars = scope.vars;
     capture(step, last.as_ref(), vars, &mut result);
     result
-}
-
-/// Decides one of a failed step's `blame`s: its probe is sent (`repeat` times, default once) and the
-/// expectations judge every answer and tally them; without a probe, the tallies count the step's own
-/// answers and the other expectations judge its first failing one. When they hold, the failure is put on
-/// the blame's requirement (the id and why). A probe that cannot be sent or does not hold leaves the
-/// failure standing. `sent` counts the probes sent.
-async fn probe_blame(
-    client: &TargetClient,
-    blame: &Blame,
-    step: &StepResult,
-    scope: &mut Scope<'_>,
-    forwarded_for: Option<&(HeaderName, HeaderValue)>,
-    sent: &mut u64,
-) -> Option<(String, String)> {
-    let mut expect = RenderedExpectations::render(&blame.expect, scope).ok()?;
-    let what = match &blame.request {
-        Some(spec) => {
-            let repeat = match &blame.repeat {
-                Some(t) => u64::try_from(scope.render_integer(t).ok()?.max(0)).unwrap_or(0),
-                None => 1,
-            };
-            let mut collector = Collector::new(&expect, None, None);
-            let mut statuses = Vec::new();
-            for index in 0..repeat {
-                scope.repeat_index = index;
-                let request = Arc::new(prepare(client, spec, scope, forwarded_for).ok()?);
-                let outcome = client.send(&request).await;
-                *sent += 1;
-                if let Ok(response) = &outcome {
-                    statuses.push(response.status.to_string());
-                }
-                collector.add(client, index, request, outcome);
-            }
-            let (result, _) = collector.finish(client);
-            if repeat == 0 || result.must_failed() {
-                return None;
-            }
-            format!(
-                "a probe ({} {}, {repeat} time(s)) answered {}",
-                spec.method,
-                scope.render_string(&spec.path).unwrap_or_default(),
-                statuses.join(", ")
-            )
-        }
-        None => {
-            let tally = std::mem::take(&mut expect.tally);
-            let mut mismatches = tally_mismatches(&tally, step);
-            let per_answer = expect;
-            let what = match &step.first_failure {
-                Some(response) => {
-                    per_answer.check(response, &mut mismatches, &mut |_, _| {});
-                    format!("the failing answer ({})", response.status)
-                }
-                None if per_answer.is_empty() => format!("the step's {} answers", step.total),
-                None => return None,
-            };
-            if !mismatches.is_empty() {
-                return None;
-            }
-            what
-        }
-    };
-    Some((
-        blame.requirement.clone(),
-        format!("{what}: that puts the failure on {}", blame.requirement),
-    ))
-}
-
-/// Renders a request. `Err` says why it cannot be sent.
-pub(super) fn prepare(
-    client: &TargetClient,
-    spec: &RequestSpec,
-    scope: &mut Scope<'_>,
-    forwarded_for: Option<&(HeaderName, HeaderValue)>,
-) -> Result<PreparedRequest, String> {
-    let fail = |err: RenderError| format!("could not render the request: {err}");
-    let method = Method::from_bytes(spec.method.as_bytes())
-        .map_err(|_| format!("`{}` is not a valid HTTP method", spec.method))?;
-    let path = scope.render_string(&spec.path).map_err(fail)?;
-    let path = client.path(&path)?;
-    let mut headers = Vec::with_capacity(spec.headers.len() + 2);
-    for (name, template) in &spec.headers {
-        let value = scope.render_string(template).map_err(fail)?;
-        if value.is_empty() {
-            continue;
-        }
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| format!("`{name}` is not a header name"))?;
-        let value = HeaderValue::from_str(&value)
-            .map_err(|_| format!("the value of `{name}` is not a valid header"))?;
-        headers.push((name, value));
-    }
-    let body: Option<Arc<[u8]>> = match &spec.body {
-        Body::None => None,
-        Body::Json(template) => {
-            let value = scope.render_json(template).map_err(fail)?;
-            if spec.content_type.is_none() {
-                headers.push((CONTENT_TYPE, HeaderValue::from_static("application/json")));
-            }
-            Some(value.to_string().into_bytes().into())
-        }
-        Body::Raw(template) => Some(
-            scope
-                .render_string(template)
-                .map_err(fail)?
-                .into_bytes()
-                .into(),
-        ),
-    };
-    if let Some(content_type) = &spec.content_type {
-        let value = HeaderValue::from_str(content_type)
-            .map_err(|_| format!("content type `{content_type}` is not a valid header"))?;
-        headers.push((CONTENT_TYPE, value));
-    }
-    if let Some((name, value)) = forwarded_for {
-        headers.push((name.clone(), value.clone()));
-    }
-    Ok(PreparedRequest {
-        method,
-        path,
-        headers,
-        body,
-    })
 }

@@ -6,6 +6,7 @@
 //! `judge` turns that result into verdicts per requirement; `clock_boundary` places the one repeat of a
 //! sequence a window aligned to the clock could have reset.
 
+mod blame;
 mod clock_boundary;
 mod collect;
 mod dispatch;

@@ -1,18 +1,22 @@
 //! Evaluating templates: turning `{{ expr }}` into values from the scenario's identities, captures, the
-//! target's accounts and limits.
+//! target's accounts and limits, and a step's request into one ready to send ([`prepare`]).
 
 use std::collections::HashMap;
 
 use authconform_scenario::model::JsonTemplate;
+use authconform_scenario::model::{Body, RequestSpec};
 use authconform_scenario::template::{
     AccountField, AccountName, Expr, Function, Part, Template, UserField,
 };
 use rand::Rng;
 use rand::distr::Alphanumeric;
+use reqwest::Method;
+use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use serde_json::Value;
+use std::sync::Arc;
 
 use super::jwt;
-use crate::target::{RunIds, TargetDescription};
+use crate::target::{PreparedRequest, RunIds, TargetClient, TargetDescription};
 
 /// Why a template could not be evaluated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -285,6 +289,63 @@ fn describe(expr: &Expr) -> String {
         Expr::Sent(mark) => format!("sent.{mark}"),
         other => format!("{other:?}"),
     }
+}
+
+/// Renders a request. `Err` says why it cannot be sent.
+pub(super) fn prepare(
+    client: &TargetClient,
+    spec: &RequestSpec,
+    scope: &mut Scope<'_>,
+    forwarded_for: Option<&(HeaderName, HeaderValue)>,
+) -> Result<PreparedRequest, String> {
+    let fail = |err: RenderError| format!("could not render the request: {err}");
+    let method = Method::from_bytes(spec.method.as_bytes())
+        .map_err(|_| format!("`{}` is not a valid HTTP method", spec.method))?;
+    let path = scope.render_string(&spec.path).map_err(fail)?;
+    let path = client.path(&path)?;
+    let mut headers = Vec::with_capacity(spec.headers.len() + 2);
+    for (name, template) in &spec.headers {
+        let value = scope.render_string(template).map_err(fail)?;
+        if value.is_empty() {
+            continue;
+        }
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("`{name}` is not a header name"))?;
+        let value = HeaderValue::from_str(&value)
+            .map_err(|_| format!("the value of `{name}` is not a valid header"))?;
+        headers.push((name, value));
+    }
+    let body: Option<Arc<[u8]>> = match &spec.body {
+        Body::None => None,
+        Body::Json(template) => {
+            let value = scope.render_json(template).map_err(fail)?;
+            if spec.content_type.is_none() {
+                headers.push((CONTENT_TYPE, HeaderValue::from_static("application/json")));
+            }
+            Some(value.to_string().into_bytes().into())
+        }
+        Body::Raw(template) => Some(
+            scope
+                .render_string(template)
+                .map_err(fail)?
+                .into_bytes()
+                .into(),
+        ),
+    };
+    if let Some(content_type) = &spec.content_type {
+        let value = HeaderValue::from_str(content_type)
+            .map_err(|_| format!("content type `{content_type}` is not a valid header"))?;
+        headers.push((CONTENT_TYPE, value));
+    }
+    if let Some((name, value)) = forwarded_for {
+        headers.push((name.clone(), value.clone()));
+    }
+    Ok(PreparedRequest {
+        method,
+        path,
+        headers,
+        body,
+    })
 }
 
 #[cfg(test)]
