@@ -2,10 +2,10 @@
 //! carries the commands out.
 
 use std::path::PathBuf;
-use std::str::FromStr;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
+pub use crate::report::{ColorChoice, FormatSpec, ListFormat, ReportFormat};
 use crate::target::TargetFlags;
 
 const ABOUT: &str = "Checks HTTP authentication APIs against their documented behaviour, citing a requirement id \
@@ -247,64 +247,6 @@ pub struct RunArgs {
     /// When to colour the human report
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Output")]
     pub color: ColorChoice,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
-    Human,
-    Json,
-    Junit,
-    /// A self-contained page: summary, then every requirement with its exchanges (`run`), or the
-    /// lockout and latency charts (`load`).
-    Html,
-    /// Markdown for a GitHub job summary (to PATH, else $GITHUB_STEP_SUMMARY, else stdout; appended), and
-    /// workflow annotations for failures and warnings on stdout (`run` only).
-    Github,
-}
-
-/// `FORMAT[=PATH]`
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FormatSpec {
-    pub format: ReportFormat,
-    /// `None` is stdout.
-    pub path: Option<PathBuf>,
-}
-
-impl FromStr for FormatSpec {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let (name, path) = match text.split_once('=') {
-            Some((name, path)) => (name, Some(path)),
-            None => (text, None),
-        };
-        let format = ReportFormat::from_str(name, true).map_err(|_| {
-            format!("unknown format `{name}` (known: human, json, junit, html, github)")
-        })?;
-        let path = match path {
-            None | Some("-") => None,
-            Some("") => {
-                return Err(format!(
-                    "`{text}` has an empty path (use `{name}=-` for stdout)"
-                ));
-            }
-            Some(path) => Some(PathBuf::from(path)),
-        };
-        Ok(FormatSpec { format, path })
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ListFormat {
-    Human,
-    Json,
 }
 
 #[derive(Debug, Args)]

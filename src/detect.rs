@@ -33,24 +33,6 @@ impl Detection {
         }
         profiles
     }
-
-    pub fn write_human(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        writeln!(out, "{}", self.target)?;
-        for evidence in &self.evidence {
-            let status = evidence
-                .status
-                .map_or("no answer".to_owned(), |s| s.to_string());
-            writeln!(
-                out,
-                "  {:<52} {:>9}  {}",
-                evidence.request, status, evidence.observation
-            )?;
-        }
-        match self.profiles().as_slice() {
-            [] => writeln!(out, "matches no documented profile"),
-            profiles => writeln!(out, "matches: {}", profiles.join(", ")),
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]

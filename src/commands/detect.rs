@@ -1,9 +1,9 @@
 //! `detect`: which documented profiles a target matches, with the evidence.
 
-use std::io::{self, Write};
+use std::io::Write;
 
-use crate::cli::{DetectArgs, ListFormat};
-use crate::report::output;
+use crate::cli::DetectArgs;
+use crate::report::{output, write_detection, write_list};
 
 use super::execute::{detection_target, runtime};
 use super::{CommandError, exit};
@@ -16,15 +16,11 @@ pub(super) fn detect(args: &DetectArgs) -> Result<u8, CommandError> {
     let runtime = runtime()?;
     let detection = runtime.block_on(crate::detect::detect(&target))?;
     let mut out = output::open(None)?.writer;
-    let written = match args.format {
-        ListFormat::Json => serde_json::to_writer_pretty(&mut out, &detection)
-            .map_err(io::Error::from)
-            .and_then(|()| writeln!(out)),
-        ListFormat::Human => detection.write_human(&mut out),
-    };
-    written
-        .and_then(|()| out.flush())
-        .map_err(CommandError::Write)?;
+    write_list(&mut out, args.format, &detection, |out, detection| {
+        write_detection(out, detection)
+    })
+    .and_then(|()| out.flush())
+    .map_err(CommandError::Write)?;
     Ok(if detection.profiles().is_empty() {
         exit::FAILED
     } else {

@@ -40,10 +40,8 @@ pub enum CommandError {
     TargetFlagWithoutTarget { flag: &'static str },
     #[error("detect needs a target: add --target URL or --target-file FILE")]
     DetectWithoutTarget,
-    #[error(
-        "--format: more than one format writes to stdout; give all but one a path (`{example}`)"
-    )]
-    SeveralOnStdout { example: &'static str },
+    #[error(transparent)]
+    SeveralOnStdout(#[from] crate::report::SeveralOnStdout),
     #[error("--format github is a report of `run`; for load, use junit or json")]
     GithubForLoad,
     #[error("no embedded instance serves {profile}")]
@@ -83,7 +81,7 @@ impl CommandError {
             | CommandError::Suite(_)
             | CommandError::TargetFlagWithoutTarget { .. }
             | CommandError::DetectWithoutTarget
-            | CommandError::SeveralOnStdout { .. }
+            | CommandError::SeveralOnStdout(_)
             | CommandError::GithubForLoad
             | CommandError::NoEmbeddedInstance { .. }
             | CommandError::ServeSetup(_)

@@ -8,8 +8,8 @@ use crate::report::LoadProgress;
 use crate::report::output;
 
 use super::execute::{explicit_target, runtime};
-use super::run::format_specs;
 use super::{CommandError, exit};
+use crate::report::format_specs;
 
 pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
     use crate::load::{self, LoadOptions, LoadProfile};
@@ -68,16 +68,7 @@ pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
     }
     for spec in &specs {
         let mut out = output::open(spec.path.as_deref())?.writer;
-        let written = match spec.format {
-            ReportFormat::Human => {
-                crate::report::load::write_human(&report, &mut out, args.verbose)
-            }
-            ReportFormat::Json => crate::report::load::write_json(&report, &mut out),
-            ReportFormat::Junit => crate::report::load::write_junit(&report, &mut out),
-            ReportFormat::Html => crate::report::write_load_html(&mut out, &report),
-            ReportFormat::Github => unreachable!("refused before the run"),
-        };
-        written
+        crate::report::load::write(spec.format, &report, &mut out, args.verbose)
             .and_then(|()| out.flush())
             .map_err(CommandError::Write)?;
     }

@@ -1,18 +1,14 @@
 //! `run` and `plan`: the conformance suite against the targets (or the embedded default), with the chosen
 //! reporters and expectations; and the schedule such a run would follow.
 
-use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::io;
 use std::sync::Arc;
 
-use crate::cli::{ColorChoice, FormatSpec, ListFormat, PlanArgs, ReportFormat, RunArgs};
+use crate::cli::{PlanArgs, RunArgs};
 use crate::embedded::EmbeddedServers;
 use crate::engine::{self, RunPlan, RunReport, Selection, TargetPlan, Verdict};
 use crate::expectations::{self, Expectations};
-use crate::report::output;
-use crate::report::{
-    GithubReporter, HtmlReporter, HumanReporter, JsonReporter, JunitReporter, Reporter, ReporterSet,
-};
+use crate::report::{HumanStyle, ReporterSet, format_specs};
 use crate::suite;
 
 use super::execute::{explicit_target, runtime};
@@ -97,13 +93,10 @@ pub(super) fn plan(args: &PlanArgs) -> Result<u8, CommandError> {
     };
     let plan = engine::plan(&suite, &run_plan);
     let mut out = io::stdout().lock();
-    let written = match args.format {
-        ListFormat::Json => serde_json::to_writer_pretty(&mut out, &plan)
-            .map_err(io::Error::from)
-            .and_then(|()| writeln!(out)),
-        ListFormat::Human => crate::report::write_plan(&mut out, &plan),
-    };
-    written.map_err(CommandError::Write)?;
+    crate::report::write_list(&mut out, args.format, &plan, |out, plan| {
+        crate::report::write_plan(out, plan)
+    })
+    .map_err(CommandError::Write)?;
     Ok(exit::PASSED)
 }
 
@@ -193,74 +186,12 @@ fn nothing_checked(report: &RunReport) -> Option<String> {
     })
 }
 
-/// Where the GitHub format's Markdown goes: its path, else `$GITHUB_STEP_SUMMARY`, else stdout (`None`).
-fn github_summary_path(spec: &FormatSpec) -> Option<PathBuf> {
-    spec.path.clone().or_else(|| {
-        std::env::var_os("GITHUB_STEP_SUMMARY")
-            .filter(|path| !path.is_empty())
-            .map(PathBuf::from)
-    })
-}
-
-/// The formats asked for (human on stdout when none), at most one of them on stdout.
-pub(super) fn format_specs(
-    given: &[FormatSpec],
-    example: &'static str,
-) -> Result<Vec<FormatSpec>, CommandError> {
-    if given.is_empty() {
-        return Ok(vec![FormatSpec {
-            format: ReportFormat::Human,
-            path: None,
-        }]);
-    }
-    // GitHub's annotations are lines of their own, meant to mix with other output: only its summary counts.
-    let on_stdout = |spec: &&FormatSpec| match spec.format {
-        ReportFormat::Github => github_summary_path(spec).is_none(),
-        _ => spec.path.is_none(),
-    };
-    if given.iter().filter(on_stdout).count() > 1 {
-        return Err(CommandError::SeveralOnStdout { example });
-    }
-    Ok(given.to_vec())
-}
-
 fn reporters(args: &RunArgs) -> Result<ReporterSet, CommandError> {
-    let mut set = ReporterSet::new(args.show_secrets);
-    for spec in format_specs(&args.formats, "json=report.json")? {
-        if spec.format == ReportFormat::Github {
-            // The job summary file is shared by the job's steps: append to it.
-            let summary = match github_summary_path(&spec) {
-                Some(path) => output::append(&path)?,
-                None => output::open(None)?,
-            };
-            set.add(Box::new(GithubReporter::new(
-                summary.writer,
-                output::open(None)?.writer,
-            )));
-            continue;
-        }
-        let output = output::open(spec.path.as_deref())?;
-        let out = output.writer;
-        let reporter: Box<dyn Reporter> = match spec.format {
-            ReportFormat::Human => {
-                let color = match args.color {
-                    ColorChoice::Always => true,
-                    ColorChoice::Never => false,
-                    ColorChoice::Auto => {
-                        output.is_terminal && std::env::var_os("NO_COLOR").is_none()
-                    }
-                };
-                Box::new(
-                    HumanReporter::new(out, color, io::stderr().is_terminal())
-                        .verbose(args.verbose),
-                )
-            }
-            ReportFormat::Json => Box::new(JsonReporter::new(out)),
-            ReportFormat::Junit => Box::new(JunitReporter::new(out)),
-            ReportFormat::Html => Box::new(HtmlReporter::new(out, args.show_secrets)),
-            ReportFormat::Github => unreachable!("added above"),
-        };
-        set.add(reporter);
-    }
-    Ok(set)
+    let specs = format_specs(&args.formats, "json=report.json")?;
+    let style = HumanStyle {
+        color: args.color,
+        verbose: args.verbose,
+        show_secrets: args.show_secrets,
+    };
+    Ok(crate::report::reporters(&specs, style)?)
 }

@@ -3,8 +3,27 @@
 
 use std::io::{self, Write};
 
+use super::ReportFormat;
 use crate::engine::Verdict;
 use crate::load::LoadReport;
+
+/// A load run's report in one format (`--format github` is refused before a load run starts).
+pub fn write(
+    format: ReportFormat,
+    report: &LoadReport,
+    out: &mut dyn Write,
+    verbose: bool,
+) -> io::Result<()> {
+    match format {
+        ReportFormat::Human => write_human(report, out, verbose),
+        ReportFormat::Json => write_json(report, out),
+        ReportFormat::Junit => write_junit(report, out),
+        ReportFormat::Html => super::write_load_html(out, report),
+        ReportFormat::Github => Err(io::Error::other(
+            "--format github is a report of `run`; for load, use junit or json",
+        )),
+    }
+}
 
 /// For people: the rates, the statuses, and the verdicts. Quiet unless `verbose`: what did not pass in full
 /// (expected and seen), the passes as one line of ids; `verbose`: every verdict in full.
