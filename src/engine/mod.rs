@@ -2,9 +2,10 @@
 //! emits [`EngineEvent`]s and returns a [`RunReport`].
 //!
 //! `run` walks the targets and scenarios; `target` is the state every scenario on one target shares;
-//! `dispatch` carries one scenario's steps out, `collect` folds a step's responses into its result and
-//! `judge` turns that result into verdicts per requirement; `clock_boundary` places the one repeat of a
-//! sequence a window aligned to the clock could have reset.
+//! `dispatch` carries one scenario's steps out, `collect` folds a step's responses into its result, `blame`
+//! probes who broke a failed step, and `judge` turns that result into findings per requirement;
+//! `verdicts` folds every scenario's findings into one verdict per requirement on a target;
+//! `clock_boundary` places the one repeat of a sequence a window aligned to the clock could have reset.
 
 mod blame;
 mod clock_boundary;
@@ -22,6 +23,7 @@ mod run;
 mod schedule;
 mod selection;
 mod target;
+mod verdicts;
 
 pub use events::EngineEvent;
 pub use results::*;

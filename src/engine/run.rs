@@ -1,27 +1,25 @@
 //! A whole run: every target in turn, every selected scenario on it, and the verdict per (target, requirement).
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::Instant;
 
 use futures_util::StreamExt;
 use futures_util::future::join_all;
 use futures_util::stream::FuturesUnordered;
 
-use authconform_scenario::model::{Profile, Requirement, Scenario, Suite};
+use authconform_scenario::model::{Scenario, Suite};
 
 use super::EngineError;
 use super::dispatch::{not_checkable, run_scenario};
 use super::events::EngineEvent;
 use super::judge::ScenarioOutcome;
-use super::results::{
-    Check, Finding, Observation, ReadingSeen, RequirementReport, RunReport, SCHEMA_VERSION,
-    ScenarioReport, Summary, TargetReport, Verdict,
-};
+use super::results::{RunReport, SCHEMA_VERSION, ScenarioReport, Summary, TargetReport, Verdict};
 use super::schedule::admission::startable;
 use super::schedule::needs::{ScenarioNeeds, needs};
 use super::schedule::run_plan::{RunPlan, TargetPlan, planned_scenarios};
 use super::target::SharedTarget;
+use super::verdicts::{Judgement, judge_outcome, requirement_report, trace_blockers};
 use crate::target::RunIds;
 
 /// How many scenarios of one target run at once unless `--jobs` says otherwise.
@@ -119,29 +117,6 @@ fn distinct_servers(plan: &RunPlan) -> bool {
                 url.port_or_known_default(),
             ))
         })
-}
-
-/// Everything learnt about one requirement on one target.
-#[derive(Debug, Default)]
-struct Judgement {
-    verdict: Option<Verdict>,
-    scenarios: Vec<String>,
-    findings: Vec<Finding>,
-    checks: Vec<Check>,
-    skip_reasons: Vec<String>,
-    readings: Vec<ReadingSeen>,
-}
-
-impl Judgement {
-    fn raise(&mut self, verdict: Verdict) {
-        self.verdict = Some(self.verdict.map_or(verdict, |v| v.max(verdict)));
-    }
-
-    fn judged_by(&mut self, scenario: &str) {
-        if !self.scenarios.iter().any(|s| s == scenario) {
-            self.scenarios.push(scenario.to_owned());
-        }
-    }
 }
 
 /// What became of one planned scenario.
@@ -317,38 +292,6 @@ async fn run_target(
     })
 }
 
-fn judge_outcome(
-    scenario: &Scenario,
-    mut outcome: ScenarioOutcome,
-    judgements: &mut HashMap<String, Judgement>,
-    observations: &mut Vec<Observation>,
-) {
-    observations.append(&mut outcome.observations);
-    for (id, reason) in outcome.skipped {
-        judgements.entry(id).or_default().skip_reasons.push(reason);
-    }
-    for id in &outcome.passes {
-        let judgement = judgements.entry(id.clone()).or_default();
-        judgement.raise(Verdict::Pass);
-        judgement.judged_by(&scenario.name);
-    }
-    for (id, finding) in outcome.findings {
-        let judgement = judgements.entry(id.clone()).or_default();
-        judgement.raise(finding.severity);
-        judgement.judged_by(&scenario.name);
-        judgement.findings.push(finding);
-    }
-    for (id, check) in outcome.checks {
-        judgements.entry(id).or_default().checks.push(check);
-    }
-    for (id, reading) in outcome.readings {
-        let judgement = judgements.entry(id.clone()).or_default();
-        if !judgement.readings.contains(&reading) {
-            judgement.readings.push(reading);
-        }
-    }
-}
-
 fn scenario_report(
     scenario: &Scenario,
     verdict: Verdict,
@@ -375,208 +318,6 @@ fn scenario_report(
     }
 }
 
-fn requirement_report(
-    requirement: &Requirement,
-    profiles: &[Profile],
-    judgement: Option<Judgement>,
-    strict: bool,
-) -> RequirementReport {
-    let applicable = requirement.profiles.iter().any(|p| profiles.contains(p));
-    let mut judgement = judgement.unwrap_or_default();
-    let verdict = if !applicable {
-        let names: Vec<&str> = profiles.iter().map(|p| p.as_str()).collect();
-        judgement.skip_reasons = vec![format!("not applicable to {}", names.join(", "))];
-        Verdict::Skip
-    } else {
-        match judgement.verdict {
-            Some(verdict) => verdict,
-            None => {
-                if judgement.skip_reasons.is_empty() {
-                    let names: Vec<&str> = profiles.iter().map(|p| p.as_str()).collect();
-                    judgement.skip_reasons.push(format!(
-                        "no selected scenario checks it on {}",
-                        names.join(", ")
-                    ));
-                }
-                Verdict::Skip
-            }
-        }
-    };
-    let verdict = if strict && verdict == Verdict::Warn {
-        Verdict::Fail
-    } else {
-        verdict
-    };
-    RequirementReport {
-        id: requirement.id.clone(),
-        level: requirement.level,
-        profiles: requirement.profiles.clone(),
-        title: requirement.requirement.clone(),
-        clause: requirement.clause.clone(),
-        source: requirement.source.clone(),
-        accept: requirement.accept.clone(),
-        verdict,
-        scenarios: judgement.scenarios,
-        findings: judgement.findings,
-        checks: judgement.checks,
-        skip_reasons: judgement.skip_reasons,
-        readings: judgement.readings,
-        expectation: None,
-    }
-}
-
-/// Follows chains of blockers to the requirement that really broke: a finding blocked by a requirement that
-/// is itself only inconclusive, every such finding of it blocked by one other requirement, is blocked by that
-/// one (the note keeps the link it went through).
-fn trace_blockers(requirements: &mut [RequirementReport]) {
-    let sole_blocker = |report: &RequirementReport| -> Option<String> {
-        if report.verdict != Verdict::Inconclusive {
-            return None;
-        }
-        let mut blockers = report
-            .findings
-            .iter()
-            .filter(|f| f.severity == Verdict::Inconclusive)
-            .map(|f| f.blocked_by.as_deref());
-        let first = blockers.next()??;
-        blockers.all(|b| b == Some(first)).then(|| first.to_owned())
-    };
-    // Each pass shortens every chain by one link; a chain is never longer than the catalogue.
-    for _ in 0..requirements.len() {
-        let roots: BTreeMap<String, String> = requirements
-            .iter()
-            .filter_map(|r| sole_blocker(r).map(|b| (r.id.clone(), b)))
-            .filter(|(id, blocker)| id != blocker)
-            .collect();
-        let mut changed = false;
-        for finding in requirements.iter_mut().flat_map(|r| r.findings.iter_mut()) {
-            let Some(root) = finding.blocked_by.as_ref().and_then(|b| roots.get(b)) else {
-                continue;
-            };
-            let via = finding.blocked_by.replace(root.clone()).unwrap_or_default();
-            let link = format!("{via} was itself blocked by {root}");
-            finding.note = Some(match finding.note.take() {
-                Some(note) => format!("{note} ({link})"),
-                None => link,
-            });
-            changed = true;
-        }
-        if !changed {
-            break;
-        }
-    }
-}
-
 fn millis(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
-}
-
-#[cfg(test)]
-mod tests {
-    use authconform_scenario::model::Level;
-
-    use super::*;
-
-    fn requirement(id: &str, verdict: Verdict, blocked_by: &[Option<&str>]) -> RequirementReport {
-        RequirementReport {
-            id: id.into(),
-            level: Level::Must,
-            profiles: Vec::new(),
-            title: String::new(),
-            clause: String::new(),
-            source: String::new(),
-            accept: None,
-            verdict,
-            scenarios: Vec::new(),
-            findings: blocked_by
-                .iter()
-                .map(|blocker| Finding {
-                    severity: Verdict::Inconclusive,
-                    scenario: "s".into(),
-                    step_number: 1,
-                    step: "a step".into(),
-                    location: "s.toml:1".into(),
-                    expected: None,
-                    actual: None,
-                    note: None,
-                    blocked_by: blocker.map(str::to_owned),
-                    exchange: None,
-                    curl: None,
-                })
-                .collect(),
-            checks: Vec::new(),
-            skip_reasons: Vec::new(),
-            readings: Vec::new(),
-            expectation: None,
-        }
-    }
-
-    /// A requirement in a case: its id, its verdict, the blockers its inconclusive findings name.
-    type Given<'a> = (&'a str, Verdict, &'a [Option<&'a str>]);
-    /// A case: the requirements, the one looked at, what its findings name afterwards.
-    type Case<'a> = (&'a [Given<'a>], &'a str, &'a [Option<&'a str>]);
-
-    fn blockers(requirements: &[RequirementReport], id: &str) -> Vec<Option<String>> {
-        requirements
-            .iter()
-            .find(|r| r.id == id)
-            .unwrap()
-            .findings
-            .iter()
-            .map(|f| f.blocked_by.clone())
-            .collect()
-    }
-
-    #[test]
-    fn blockers_are_followed_to_the_requirement_that_broke() {
-        // (what is blocked, its verdict, its findings' blockers) → what each finding names afterwards.
-        let cases: &[Case<'_>] = &[
-            // A chain of inconclusives ends at the one that failed.
-            (
-                &[
-                    ("C", Verdict::Inconclusive, &[Some("B")]),
-                    ("B", Verdict::Inconclusive, &[Some("A")]),
-                    ("A", Verdict::Fail, &[]),
-                ],
-                "C",
-                &[Some("A")],
-            ),
-            // A blocker that failed itself stays the blocker.
-            (
-                &[
-                    ("C", Verdict::Inconclusive, &[Some("B")]),
-                    ("B", Verdict::Fail, &[Some("A")]),
-                ],
-                "C",
-                &[Some("B")],
-            ),
-            // A blocker held up by two different requirements (or by none) is not followed.
-            (
-                &[
-                    ("C", Verdict::Inconclusive, &[Some("B")]),
-                    ("B", Verdict::Inconclusive, &[Some("A"), Some("D")]),
-                ],
-                "C",
-                &[Some("B")],
-            ),
-            (
-                &[
-                    ("C", Verdict::Inconclusive, &[Some("B")]),
-                    ("B", Verdict::Inconclusive, &[None]),
-                ],
-                "C",
-                &[Some("B")],
-            ),
-        ];
-        for (reports, id, expected) in cases {
-            let mut requirements: Vec<RequirementReport> = reports
-                .iter()
-                .map(|(id, verdict, blocked)| requirement(id, *verdict, blocked))
-                .collect();
-            trace_blockers(&mut requirements);
-            let expected: Vec<Option<String>> =
-                expected.iter().map(|b| b.map(str::to_owned)).collect();
-            assert_eq!(blockers(&requirements, id), expected, "{reports:?}");
-        }
-    }
 }
