@@ -15,17 +15,9 @@ use super::schedule::signups::{SignupLedger, SignupRule};
 use super::schedule::time::{TargetTime, Waits};
 use crate::target::clock::{self, CLOCK_PATH, ClockReading, VirtualClock};
 use crate::target::{
-    ClientAddresses, ClockError, ClockMode, PreparedRequest, RunIds, TargetClient,
-    TargetDescription, excerpt, sign_in, signup_rule, unmet,
+    AdminSession, ClientAddresses, ClockError, ClockMode, PreparedRequest, RunIds, TargetClient,
+    TargetDescription, excerpt, signup_rule, unmet,
 };
-
-/// The admin's token: signed in on first need, and again once half its lifetime has passed in virtual time
-/// (waits can move the target's clock by weeks). `Err` says why sign-in failed; it is not retried.
-#[derive(Debug, Default)]
-struct AdminToken {
-    token: Option<Result<String, String>>,
-    signed_in_at_ms: u64,
-}
 
 /// One target as every scenario on it sees it.
 pub(crate) struct SharedTarget<'a> {
@@ -39,8 +31,7 @@ pub(crate) struct SharedTarget<'a> {
     addresses: ClientAddresses,
     /// The signups sent from the one client address, when every scenario shares it.
     signups: Mutex<SignupLedger>,
-    /// Held while signing in, so concurrent scenarios sign in once.
-    admin: tokio::sync::Mutex<AdminToken>,
+    admin: AdminSession,
     secrets: Mutex<Vec<String>>,
 }
 
@@ -73,7 +64,7 @@ impl<'a> SharedTarget<'a> {
             ),
             addresses: ClientAddresses::new(target.forwarded_for),
             signups: Mutex::new(SignupLedger::default()),
-            admin: tokio::sync::Mutex::new(AdminToken::default()),
+            admin: AdminSession::default(),
             secrets: Mutex::new(secrets),
         })
     }
@@ -125,33 +116,25 @@ impl<'a> SharedTarget<'a> {
 
     /// The admin's token as it stands, without signing in.
     pub(crate) async fn admin_token(&self) -> Option<Result<String, String>> {
-        self.admin.lock().await.token.clone()
+        self.admin.token().await
     }
 
     /// Signs the admin account in on first need, and again when the token may have expired since.
     pub(crate) async fn ensure_admin_token(&self) -> Option<Result<String, String>> {
-        let mut admin = self.admin.lock().await;
-        let half_life_ms = self
+        let lifetime_ms = self
             .target
             .limits
             .appmixer_token_lifetime_s
-            .saturating_mul(500);
-        let fresh = self.clock().now_ms().saturating_sub(admin.signed_in_at_ms) < half_life_ms;
-        if matches!(admin.token, Some(Ok(_))) && fresh || matches!(admin.token, Some(Err(_))) {
-            return admin.token.clone();
-        }
-        admin.signed_in_at_ms = self.clock().now_ms();
-        let Some(account) = &self.target.admin else {
-            return admin.token.clone();
-        };
-        let result = sign_in(&self.client, account)
+            .saturating_mul(1000);
+        self.admin
+            .ensure(
+                &self.client,
+                self.target.admin.as_ref(),
+                self.clock().now_ms(),
+                lifetime_ms,
+                |token| self.secrets.lock().push(token.to_owned()),
+            )
             .await
-            .map_err(|error| error.to_string());
-        if let Ok(token) = &result {
-            self.secrets.lock().push(token.clone());
-        }
-        admin.token = Some(result);
-        admin.token.clone()
     }
 
     /// The per-IP signup rule the scenarios share, or `None` when each has an address of its own.

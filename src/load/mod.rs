@@ -4,11 +4,11 @@
 //! engine, a load run never prints: it emits [`LoadEvent`]s, and `report/` writes the outcome.
 
 mod events;
-pub mod flood;
-pub mod lockout;
-pub mod results;
-pub mod threshold;
-pub mod transport;
+mod flood;
+mod lockout;
+mod results;
+mod threshold;
+mod transport;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,9 +16,9 @@ use std::sync::Arc;
 use serde_json::json;
 
 pub use events::LoadEvent;
-pub use flood::{FloodError, FloodPlan, FloodStats};
-pub use results::{LOAD_PAGE, LoadReport, LoadVerdict};
-pub use threshold::{Threshold, ThresholdError};
+pub use flood::{FloodError, FloodPlan, FloodStats, SAMPLE_LIMIT, Sample, run as run_flood};
+pub use results::{LOAD_PAGE, LoadReport, LoadVerdict, LockoutTimeline, ProbeAnswer};
+pub use threshold::{Threshold, ThresholdError, ThresholdResult};
 
 use crate::engine::Verdict;
 use crate::target::{

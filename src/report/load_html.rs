@@ -7,8 +7,7 @@ use std::io::{self, Write};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::engine::Verdict;
-use crate::load::flood::Sample;
-use crate::load::results::{LoadReport, LockoutTimeline};
+use crate::load::{LoadReport, LockoutTimeline, Sample};
 
 /// Answers the lockout profile counts as normal, and as refused.
 const NORMAL: [u16; 3] = [200, 400, 401];

@@ -29,4 +29,4 @@ pub use flags::{LimitSetting, TargetFlags};
 pub use resolve::{load, resolve};
 pub(crate) use run_ids::RunIds;
 pub use session::SignInError;
-pub(crate) use session::sign_in;
+pub(crate) use session::{AdminSession, sign_in};

@@ -164,11 +164,8 @@ fn forbidden(phrase: &str) -> Vec<&'static str> {
 /// says it must not.
 #[test]
 fn every_row_of_the_architecture_table_holds() {
-    let doc = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/docs/architecture.md"
-    ))
-    .unwrap();
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/architecture.md"))
+        .unwrap();
     let table = doc
         .split("## Who may use what")
         .nth(1)
@@ -189,10 +186,7 @@ fn every_row_of_the_architecture_table_holds() {
         if *must_not == "—" {
             continue;
         }
-        let parts: Vec<&str> = part
-            .split(", ")
-            .map(|p| p.trim_matches('`'))
-            .collect();
+        let parts: Vec<&str> = part.split(", ").map(|p| p.trim_matches('`')).collect();
         let needles: Vec<&str> = must_not
             .split(", ")
             .flat_map(|phrase| forbidden(phrase))

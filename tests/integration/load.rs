@@ -204,7 +204,7 @@ async fn the_flood_sends_the_targets_headers_and_survives_closed_connections() {
         expected: vec![401],
         body: std::sync::Arc::new(|n| serde_json::json!({ "username": format!("u{n}") })),
     };
-    let stats = load::flood::run(&target, plan, &mut |_| {})
+    let stats = load::run_flood(&target, plan, &mut |_| {})
         .await
         .expect("the flood runs");
     assert_eq!(stats.sent, 300);

@@ -217,7 +217,7 @@ async fn redirects_are_answers_never_followed() {
         expected: vec![307],
         body: Arc::new(|n| serde_json::json!({ "username": format!("u{n}") })),
     };
-    let stats = load::flood::run(&target, plan, &mut |_| {}).await.unwrap();
+    let stats = load::run_flood(&target, plan, &mut |_| {}).await.unwrap();
     assert_eq!(stats.count(&[307]), 200, "{stats:?}");
 
     let suite = authconform::suite::load(&[]).unwrap();
