@@ -42,8 +42,8 @@ pub enum CommandError {
     DetectWithoutTarget,
     #[error(transparent)]
     SeveralOnStdout(#[from] crate::report::SeveralOnStdout),
-    #[error("--format github is a report of `run`; for load, use junit or json")]
-    GithubForLoad,
+    #[error(transparent)]
+    NotForLoad(#[from] crate::report::load::NotForLoad),
     #[error("no embedded instance serves {profile}")]
     NoEmbeddedInstance {
         profile: authconform_scenario::model::Profile,
@@ -82,7 +82,7 @@ impl CommandError {
             | CommandError::TargetFlagWithoutTarget { .. }
             | CommandError::DetectWithoutTarget
             | CommandError::SeveralOnStdout(_)
-            | CommandError::GithubForLoad
+            | CommandError::NotForLoad(_)
             | CommandError::NoEmbeddedInstance { .. }
             | CommandError::ServeSetup(_)
             | CommandError::Output(_)

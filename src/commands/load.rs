@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use crate::cli::{LoadArgs, ReportFormat};
+use crate::cli::LoadArgs;
 use crate::embedded::EmbeddedServers;
 use crate::report::LoadProgress;
 use crate::report::output;
@@ -17,9 +17,7 @@ pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
 
     let explicit_target = explicit_target(&args.target)?;
     let specs = format_specs(&args.formats, "json=load.json")?;
-    if specs.iter().any(|spec| spec.format == ReportFormat::Github) {
-        return Err(CommandError::GithubForLoad);
-    }
+    crate::report::load::check_formats(&specs)?;
     let options = LoadOptions {
         profile: args.profile,
         users: usize::from(args.users),

@@ -7,6 +7,19 @@ use super::ReportFormat;
 use crate::engine::Verdict;
 use crate::load::LoadReport;
 
+/// A format a load run cannot be reported in.
+#[derive(Debug, thiserror::Error)]
+#[error("--format github is a report of `run`; for load, use junit or json")]
+pub struct NotForLoad;
+
+/// Refuses, before a load run starts, the formats its report cannot be written in.
+pub fn check_formats(specs: &[super::FormatSpec]) -> Result<(), NotForLoad> {
+    if specs.iter().any(|spec| spec.format == ReportFormat::Github) {
+        return Err(NotForLoad);
+    }
+    Ok(())
+}
+
 /// A load run's report in one format (`--format github` is refused before a load run starts).
 pub fn write(
     format: ReportFormat,
@@ -19,9 +32,7 @@ pub fn write(
         ReportFormat::Json => write_json(report, out),
         ReportFormat::Junit => write_junit(report, out),
         ReportFormat::Html => super::write_load_html(out, report),
-        ReportFormat::Github => Err(io::Error::other(
-            "--format github is a report of `run`; for load, use junit or json",
-        )),
+        ReportFormat::Github => Err(io::Error::other(NotForLoad)),
     }
 }
 

@@ -129,6 +129,23 @@ pub enum Capability {
 }
 
 impl Capability {
+    /// Every capability, as scenario files name them (`requires`).
+    pub const ALL: [Capability; 8] = [
+        Capability::ClockControl,
+        Capability::OpenSignup,
+        Capability::CreateScope,
+        Capability::AdminAccount,
+        Capability::CreditsafeAccount,
+        Capability::TokenSecret,
+        Capability::ForwardedFor,
+        Capability::UntrustedForwardedFor,
+    ];
+
+    /// The capability a scenario file names.
+    pub fn parse(name: &str) -> Option<Capability> {
+        Capability::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Capability::ClockControl => "clock-control",

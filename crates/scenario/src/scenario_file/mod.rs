@@ -93,16 +93,6 @@ const WAIT_FIELDS: &[&str] = &[
     "percent",
     "empty_window",
 ];
-const CAPABILITIES: &[&str] = &[
-    "clock-control",
-    "open-signup",
-    "create-scope",
-    "admin-account",
-    "creditsafe-account",
-    "token-secret",
-    "forwarded-for",
-    "untrusted-forwarded-for",
-];
 const TYPES: &[&str] = &[
     "string", "number", "integer", "boolean", "null", "array", "object", "present", "absent",
 ];
@@ -124,13 +114,13 @@ fn read_requires(reader: &mut Reader, table: &DeTable<'_>) -> Vec<Capability> {
         .and_then(|value| reader.strings(value, "`requires`"))
         .unwrap_or_default()
         .into_iter()
-        .filter_map(|(name, span)| match capability(&name) {
+        .filter_map(|(name, span)| match Capability::parse(&name) {
             Some(capability) => Some(capability),
             None => {
                 reader.error(
                     span,
                     format!("unknown capability `{name}`"),
-                    Some(suggest(&name, CAPABILITIES)),
+                    Some(suggest(&name, &Capability::ALL.map(Capability::as_str))),
                 );
                 None
             }
@@ -488,20 +478,6 @@ fn check_scenario_profiles(
             );
         }
     }
-}
-
-fn capability(name: &str) -> Option<Capability> {
-    Some(match name {
-        "clock-control" => Capability::ClockControl,
-        "open-signup" => Capability::OpenSignup,
-        "create-scope" => Capability::CreateScope,
-        "admin-account" => Capability::AdminAccount,
-        "creditsafe-account" => Capability::CreditsafeAccount,
-        "token-secret" => Capability::TokenSecret,
-        "forwarded-for" => Capability::ForwardedFor,
-        "untrusted-forwarded-for" => Capability::UntrustedForwardedFor,
-        _ => return None,
-    })
 }
 
 /// One requirement id from the catalogue (`precondition.requirement`, `blame.requirement`).
