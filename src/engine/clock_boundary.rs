@@ -60,15 +60,27 @@ struct Repeat {
 }
 
 impl BoundaryState {
-    /// Before step `index`: keeps where a repeat could start over (the first step and every wait), until a
-    /// repeat is decided.
+    /// Before step `index`: keeps where a repeat could start over, until a repeat is decided: the first
+    /// step, and every wait that starts the target afresh (a whole window after the last request, or an
+    /// empty IP window). A shorter wait leaves the state the sequence built (a lockout, a count) in place.
     pub(super) fn before_step(
         &mut self,
         index: usize,
         step: &Step,
         snapshot: impl FnOnce() -> Snapshot,
     ) {
-        if self.repeat.is_none() && (index == 0 || matches!(step.action, Action::Wait(_))) {
+        let starts_afresh = match &step.action {
+            Action::Wait(Wait::EmptyWindow(_)) => true,
+            Action::Wait(Wait::Window {
+                since,
+                percent,
+                minus_slack,
+                offset_ms,
+                ..
+            }) => since.is_none() && percent.is_none() && !minus_slack && *offset_ms >= 0,
+            _ => false,
+        };
+        if self.repeat.is_none() && (index == 0 || starts_afresh) {
             self.checkpoints.push((index, snapshot()));
         }
     }
@@ -130,12 +142,17 @@ impl BoundaryState {
             .rev()
             .find(|(at, _)| *at <= mark_index)?;
         let note = format!(
-            "{verdict} {} ms after mark `{}`, inside its {} ({} ms): a fixed window aligned to the clock may have started its count afresh in between; the sequence is repeated once from step {} with fresh identities, just after that boundary",
+            "{verdict} {} ms after mark `{}`, inside its {} ({} ms): a fixed window aligned to the clock may have started its count afresh in between; the sequence is repeated once from step {} with fresh identities, just after that boundary{}",
             plan.span_ms,
             within.since,
             within.window.as_str(),
             plan.window_ms,
             to + 1,
+            if plan.fits() {
+                ""
+            } else {
+                " (the two do not fit in one window, so the repeat may meet the next one)"
+            },
         );
         let rewind = Rewind {
             to: *to,
@@ -190,8 +207,9 @@ pub(super) struct BoundaryRepeat {
 
 impl BoundaryRepeat {
     /// The repeat of a sequence that began at `mark_ms` and failed by `end_ms`, of which `left_out_ms` were
-    /// waits the repeat leaves out. `None` when no repeat fits clear of every boundary the first could have
-    /// met: the two together do not fit in one window.
+    /// waits the repeat leaves out. `None` only for a window of nothing. When the two together do not fit
+    /// in one window ([`BoundaryRepeat::fits`] is false), the repeat still starts just after the boundary
+    /// the first could have met, but may meet the next one.
     pub(super) fn plan(
         window_ms: u64,
         mark_ms: u64,
@@ -202,12 +220,18 @@ impl BoundaryRepeat {
         let repeat_ms = span_ms
             .saturating_sub(left_out_ms)
             .saturating_add(guard_ms(window_ms));
-        (window_ms > 0 && span_ms.saturating_add(repeat_ms) < window_ms).then_some(BoundaryRepeat {
+        (window_ms > 0 && span_ms < window_ms).then_some(BoundaryRepeat {
             window_ms,
             first_end_ms: end_ms,
             span_ms,
             repeat_ms,
         })
+    }
+
+    /// Whether the repeat is sure to meet no boundary (under aligned windows): the first sequence and the
+    /// repeat fit in one window together.
+    pub(super) fn fits(&self) -> bool {
+        self.span_ms.saturating_add(self.repeat_ms) < self.window_ms
     }
 
     /// How long to wait at `now_ms` before the repeat's first request: nothing while the repeat still ends
@@ -242,10 +266,23 @@ mod tests {
     }
 
     #[test]
-    fn a_sequence_too_long_for_two_in_a_window_is_not_repeated() {
-        assert_eq!(BoundaryRepeat::plan(1_000, 0, 500, 0), None);
-        assert!(BoundaryRepeat::plan(1_000, 0, 400, 0).is_some());
+    fn a_sequence_too_long_for_two_in_a_window_is_repeated_without_the_guarantee() {
+        assert!(!BoundaryRepeat::plan(1_000, 0, 500, 0).unwrap().fits());
+        assert!(BoundaryRepeat::plan(1_000, 0, 400, 0).unwrap().fits());
+        // A sequence longer than its window cannot have been reset by one boundary alone.
+        assert_eq!(BoundaryRepeat::plan(1_000, 0, 1_000, 0), None);
         assert_eq!(BoundaryRepeat::plan(0, 0, 0, 0), None);
+    }
+
+    #[test]
+    fn a_repeat_that_cannot_fit_starts_just_after_the_boundary() {
+        let repeat = BoundaryRepeat::plan(2_000, 0, 1_200, 0).unwrap();
+        assert!(!repeat.fits());
+        assert_eq!(
+            repeat.wait_before(1_500),
+            1_700,
+            "until 3 200, a window after the end"
+        );
     }
 
     #[test]
@@ -253,7 +290,8 @@ mod tests {
         // Half a window of waiting inside the first sequence: only the rest must fit twice.
         let repeat = BoundaryRepeat::plan(10_000, 0, 5_600, 5_000).unwrap();
         assert_eq!(repeat.repeat_ms, 600 + 1_000);
-        assert_eq!(BoundaryRepeat::plan(10_000, 0, 5_600, 0), None);
+        assert!(repeat.fits());
+        assert!(!BoundaryRepeat::plan(10_000, 0, 5_600, 0).unwrap().fits());
     }
 
     /// Every phase a boundary inside the first sequence could have, and every moment the repeat could be

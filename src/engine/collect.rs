@@ -294,6 +294,7 @@ pub(super) fn tally_mismatches(tally: &[RenderedTally], step: &StepResult) -> Ve
                 policy,
                 count: expected,
                 at_most,
+                at_least,
             } = tally;
             let counted: u64 = if message.is_none() && policy.is_none() {
                 step.status_counts
@@ -314,6 +315,8 @@ pub(super) fn tally_mismatches(tally: &[RenderedTally], step: &StepResult) -> Ve
             };
             let holds = if *at_most {
                 counted <= *expected
+            } else if *at_least {
+                counted >= *expected
             } else {
                 counted == *expected
             };
@@ -328,7 +331,13 @@ pub(super) fn tally_mismatches(tally: &[RenderedTally], step: &StepResult) -> Ve
             (!holds).then(|| Mismatch {
                 expected: format!(
                     "{} {expected} responses with {what}",
-                    if *at_most { "at most" } else { "exactly" }
+                    if *at_most {
+                        "at most"
+                    } else if *at_least {
+                        "at least"
+                    } else {
+                        "exactly"
+                    }
                 ),
                 actual: format!("{counted} of {} responses had {what}", step.total),
             })
@@ -412,6 +421,7 @@ mod tests {
             policy: None,
             count,
             at_most: false,
+            at_least: false,
         }
     }
 

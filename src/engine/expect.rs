@@ -52,6 +52,8 @@ pub(crate) struct RenderedTally {
     pub(crate) count: u64,
     /// A bound (`at_most`) rather than an exact count.
     pub(crate) at_most: bool,
+    /// A floor (`at_least`) rather than an exact count.
+    pub(crate) at_least: bool,
 }
 
 /// The message an answer carries: a JSON body's `message`, or else a short plain-text body, for telling
@@ -208,6 +210,7 @@ impl RenderedExpectations {
                 }),
                 count: u64::try_from(count.max(0)).unwrap_or(0),
                 at_most: tally.at_most,
+                at_least: tally.at_least,
             });
         }
         Ok(rendered)

@@ -8,6 +8,11 @@ const SOURCES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
 
 /// Every `.rs` file under `dir`, with its path relative to `src/`.
 fn rust_files(dir: &Path) -> Vec<(String, String)> {
+    rust_files_from(dir, Path::new(SOURCES))
+}
+
+/// Every `.rs` file under `dir`, with its path relative to `root`.
+fn rust_files_from(dir: &Path, root: &Path) -> Vec<(String, String)> {
     let mut files = Vec::new();
     let mut pending: Vec<PathBuf> = vec![dir.to_owned()];
     while let Some(dir) = pending.pop() {
@@ -17,7 +22,7 @@ fn rust_files(dir: &Path) -> Vec<(String, String)> {
                 pending.push(path);
             } else if path.extension().is_some_and(|ext| ext == "rs") {
                 let relative = path
-                    .strip_prefix(SOURCES)
+                    .strip_prefix(root)
                     .unwrap()
                     .to_string_lossy()
                     .replace('\\', "/");
@@ -100,7 +105,7 @@ fn nothing_outside_the_engine_uses_its_modules() {
 fn part_files(part: &str) -> Vec<(String, String)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     if part == "crates/scenario" {
-        return rust_files_under(&root.join("crates/scenario/src"));
+        return rust_files_from(&root.join("crates/scenario/src"), root);
     }
     let files = rust_files(Path::new(SOURCES));
     files
@@ -113,24 +118,6 @@ fn part_files(part: &str) -> Vec<(String, String)> {
             }
         })
         .collect()
-}
-
-/// Every `.rs` file under a folder outside `src/`, by its path there.
-fn rust_files_under(dir: &Path) -> Vec<(String, String)> {
-    let mut files = Vec::new();
-    let mut pending: Vec<PathBuf> = vec![dir.to_owned()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|ext| ext == "rs") {
-                let text = std::fs::read_to_string(&path).unwrap();
-                files.push((path.display().to_string(), text));
-            }
-        }
-    }
-    files
 }
 
 /// What each phrase of the table's "must not use" column means in code.

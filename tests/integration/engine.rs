@@ -370,6 +370,7 @@ async fn tallies_count_statuses_across_concurrent_repeats() {
             status: status(&[401]),
             count: expr(Expr::Integer(count)),
             at_most: false,
+            at_least: false,
         }];
         one_step("tally", &[MUST], step)
     };

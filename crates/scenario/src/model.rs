@@ -506,6 +506,8 @@ pub struct Tally {
     pub count: Template,
     /// `at_most` instead of `count`: no more than that many, rather than exactly.
     pub at_most: bool,
+    /// `at_least` instead of `count`: that many or more, rather than exactly.
+    pub at_least: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

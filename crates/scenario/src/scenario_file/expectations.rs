@@ -123,22 +123,29 @@ pub(super) fn read_expectations(
             };
             reader.check_keys(
                 entry,
-                &["status", "message", "policy", "count", "at_most"],
+                &[
+                    "status", "message", "policy", "count", "at_most", "at_least",
+                ],
                 "tally",
             );
             let span = item.span();
             let status = required(reader, entry, "status", &span, "a tally")
                 .and_then(|v| status_set(reader, v));
-            let at_most = get(entry, "at_most").is_some();
-            let key = if at_most { "at_most" } else { "count" };
-            if at_most && let Some(both) = get(entry, "count") {
+            let given: Vec<&str> = ["count", "at_most", "at_least"]
+                .into_iter()
+                .filter(|key| get(entry, key).is_some())
+                .collect();
+            if let [_, second, ..] = given.as_slice() {
                 reader.error(
-                    both.span(),
-                    "a tally has either `count` or `at_most`, not both",
+                    get(entry, second).map_or(span.clone(), |v| v.span()),
+                    "a tally has one of `count`, `at_most` or `at_least`, not several",
                     None,
                 );
                 continue;
             }
+            let at_most = given == ["at_most"];
+            let at_least = given == ["at_least"];
+            let key = given.first().copied().unwrap_or("count");
             let count = required(reader, entry, key, &span, "a tally").and_then(|v| {
                 match v.get_ref() {
                     DeValue::Integer(_) => reader
@@ -179,6 +186,7 @@ pub(super) fn read_expectations(
                     policy,
                     count,
                     at_most,
+                    at_least,
                 });
             }
         }

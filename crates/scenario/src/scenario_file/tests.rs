@@ -553,11 +553,17 @@ fn blames_may_be_a_list_and_tallies_a_bound() {
     assert_eq!(blamed, ["XY-TWO-01", "XY-ONE-01"]);
     assert!(step.expect.tally[0].at_most);
     assert!(!step.blame[0].expect.tally[0].at_most);
+    let floor = format!("{REQUEST}expect.tally = [{{ status = 429, at_least = 1 }}]\n");
+    let floor = parse(&file("", &floor));
+    let Action::Request(floor) = &floor[0].steps[0].action else {
+        panic!("a request")
+    };
+    assert!(floor.expect.tally[0].at_least && !floor.expect.tally[0].at_most);
 
     let both = format!("{REQUEST}expect.tally = [{{ status = 200, count = 1, at_most = 3 }}]\n");
     assert_eq!(
         errors(&file("", &both)),
-        vec!["9:41 a tally has either `count` or `at_most`, not both"]
+        vec!["9:54 a tally has one of `count`, `at_most` or `at_least`, not several"]
     );
 }
 
