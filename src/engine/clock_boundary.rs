@@ -47,13 +47,16 @@ pub(super) struct BoundaryState {
     checkpoints: Vec<(usize, Snapshot)>,
     /// The waits (virtual start and end) a repeat leaves out (`skip_after_clock_boundary`).
     left_out: Vec<(u64, u64)>,
+    /// When each step of the first pass started (virtual), by index.
+    started: HashMap<usize, u64>,
     repeat: Option<Repeat>,
 }
 
 struct Repeat {
     plan: BoundaryRepeat,
-    /// The step that sets the sequence's mark: the repeat waits for its place just before it.
-    mark_index: usize,
+    /// The first step the repeat sends (the one after the wait it starts over from, or the first): it waits
+    /// for its place just before it, so what the sequence builds on is sent after the boundary too.
+    place_index: usize,
     /// The step that failed the first time.
     step_index: usize,
     placed: bool,
@@ -67,8 +70,12 @@ impl BoundaryState {
         &mut self,
         index: usize,
         step: &Step,
+        now_ms: u64,
         snapshot: impl FnOnce() -> Snapshot,
     ) {
+        if self.repeat.is_none() {
+            self.started.entry(index).or_insert(now_ms);
+        }
         let starts_afresh = match &step.action {
             Action::Wait(Wait::EmptyWindow(_)) => true,
             Action::Wait(Wait::Window {
@@ -94,7 +101,7 @@ impl BoundaryState {
     /// before the repeat's marked step, once.
     pub(super) fn placing_wait(&mut self, index: usize, now_ms: u64) -> u64 {
         match &mut self.repeat {
-            Some(repeat) if repeat.mark_index == index && !repeat.placed => {
+            Some(repeat) if repeat.place_index == index && !repeat.placed => {
                 repeat.placed = true;
                 repeat.plan.wait_before(now_ms)
             }
@@ -129,30 +136,31 @@ impl BoundaryState {
         let mark_index = scenario.steps.iter().position(
             |s| matches!(&s.action, Action::Request(r) if r.mark.as_ref() == Some(&within.since)),
         )?;
-        let left_out: u64 = self
-            .left_out
-            .iter()
-            .filter(|(start, _)| *start >= mark_ms)
-            .map(|(start, end)| end - start)
-            .sum();
-        let plan = BoundaryRepeat::plan(window_ms, mark_ms, end_ms, left_out)?;
         let (to, snapshot) = self
             .checkpoints
             .iter()
             .rev()
             .find(|(at, _)| *at <= mark_index)?;
+        let place_index = if matches!(scenario.steps[*to].action, Action::Wait(_)) {
+            to + 1
+        } else {
+            *to
+        };
+        let region_ms = *self.started.get(&place_index).unwrap_or(&mark_ms);
+        let left_out: u64 = self
+            .left_out
+            .iter()
+            .filter(|(start, _)| *start >= region_ms)
+            .map(|(start, end)| end - start)
+            .sum();
+        let plan = BoundaryRepeat::plan(window_ms, mark_ms, region_ms, end_ms, left_out)?;
         let note = format!(
-            "{verdict} {} ms after mark `{}`, inside its {} ({} ms): a fixed window aligned to the clock may have started its count afresh in between; the sequence is repeated once from step {} with fresh identities, just after that boundary{}",
+            "{verdict} {} ms after mark `{}`, inside its {} ({} ms): a fixed window aligned to the clock may have started its count afresh in between; the sequence is repeated once from step {} with fresh identities, just after that boundary",
             plan.span_ms,
             within.since,
             within.window.as_str(),
             plan.window_ms,
             to + 1,
-            if plan.fits() {
-                ""
-            } else {
-                " (the two do not fit in one window, so the repeat may meet the next one)"
-            },
         );
         let rewind = Rewind {
             to: *to,
@@ -165,7 +173,7 @@ impl BoundaryState {
         };
         self.repeat = Some(Repeat {
             plan,
-            mark_index,
+            place_index,
             step_index: index,
             placed: false,
         });
@@ -206,26 +214,30 @@ pub(super) struct BoundaryRepeat {
 }
 
 impl BoundaryRepeat {
-    /// The repeat of a sequence that began at `mark_ms` and failed by `end_ms`, of which `left_out_ms` were
-    /// waits the repeat leaves out. `None` only for a window of nothing. When the two together do not fit
-    /// in one window ([`BoundaryRepeat::fits`] is false), the repeat still starts just after the boundary
-    /// the first could have met, but may meet the next one.
+    /// The repeat of a sequence that began at `mark_ms` and failed by `end_ms`, repeated from what was sent
+    /// from `region_ms` on (no later than the mark), of which `left_out_ms` were waits the repeat leaves
+    /// out. `None` when the two together do not fit in one window: no repeat could be placed clear of
+    /// every boundary the first could have met (and a sequence that long holds waits a boundary does not
+    /// explain, such as a lockout's length).
     pub(super) fn plan(
         window_ms: u64,
         mark_ms: u64,
+        region_ms: u64,
         end_ms: u64,
         left_out_ms: u64,
     ) -> Option<BoundaryRepeat> {
         let span_ms = end_ms.saturating_sub(mark_ms);
-        let repeat_ms = span_ms
+        let repeat_ms = end_ms
+            .saturating_sub(region_ms.min(mark_ms))
             .saturating_sub(left_out_ms)
             .saturating_add(guard_ms(window_ms));
-        (window_ms > 0 && span_ms < window_ms).then_some(BoundaryRepeat {
+        let repeat = BoundaryRepeat {
             window_ms,
             first_end_ms: end_ms,
             span_ms,
             repeat_ms,
-        })
+        };
+        (window_ms > 0 && repeat.fits()).then_some(repeat)
     }
 
     /// Whether the repeat is sure to meet no boundary (under aligned windows): the first sequence and the
@@ -266,32 +278,27 @@ mod tests {
     }
 
     #[test]
-    fn a_sequence_too_long_for_two_in_a_window_is_repeated_without_the_guarantee() {
-        assert!(!BoundaryRepeat::plan(1_000, 0, 500, 0).unwrap().fits());
-        assert!(BoundaryRepeat::plan(1_000, 0, 400, 0).unwrap().fits());
-        // A sequence longer than its window cannot have been reset by one boundary alone.
-        assert_eq!(BoundaryRepeat::plan(1_000, 0, 1_000, 0), None);
-        assert_eq!(BoundaryRepeat::plan(0, 0, 0, 0), None);
+    fn a_sequence_too_long_for_two_in_a_window_is_not_repeated() {
+        assert_eq!(BoundaryRepeat::plan(1_000, 0, 0, 500, 0), None);
+        assert!(BoundaryRepeat::plan(1_000, 0, 0, 400, 0).is_some());
+        assert_eq!(BoundaryRepeat::plan(0, 0, 0, 0, 0), None);
     }
 
     #[test]
-    fn a_repeat_that_cannot_fit_starts_just_after_the_boundary() {
-        let repeat = BoundaryRepeat::plan(2_000, 0, 1_200, 0).unwrap();
-        assert!(!repeat.fits());
-        assert_eq!(
-            repeat.wait_before(1_500),
-            1_700,
-            "until 3 200, a window after the end"
-        );
+    fn what_the_sequence_builds_on_counts_toward_the_repeat() {
+        // Sent from 0, marked at 300, failed at 600: the repeat sends all 600 ms again.
+        let repeat = BoundaryRepeat::plan(2_000, 300, 0, 600, 0).unwrap();
+        assert_eq!((repeat.span_ms, repeat.repeat_ms), (300, 600 + 200));
+        assert_eq!(BoundaryRepeat::plan(2_000, 300, 0, 1_100, 0), None);
     }
 
     #[test]
     fn a_wait_the_repeat_leaves_out_does_not_count_against_it() {
         // Half a window of waiting inside the first sequence: only the rest must fit twice.
-        let repeat = BoundaryRepeat::plan(10_000, 0, 5_600, 5_000).unwrap();
+        let repeat = BoundaryRepeat::plan(10_000, 0, 0, 5_600, 5_000).unwrap();
         assert_eq!(repeat.repeat_ms, 600 + 1_000);
         assert!(repeat.fits());
-        assert!(!BoundaryRepeat::plan(10_000, 0, 5_600, 0).unwrap().fits());
+        assert_eq!(BoundaryRepeat::plan(10_000, 0, 0, 5_600, 0), None);
     }
 
     /// Every phase a boundary inside the first sequence could have, and every moment the repeat could be
@@ -300,7 +307,7 @@ mod tests {
     fn the_repeat_meets_no_boundary_whatever_the_phase() {
         let window = 2_000;
         let (mark, end) = (10_300, 10_650);
-        let repeat = BoundaryRepeat::plan(window, mark, end, 0).unwrap();
+        let repeat = BoundaryRepeat::plan(window, mark, mark, end, 0).unwrap();
         for phase in 0..window {
             if !boundary_inside(phase, window, mark, end) {
                 continue;
@@ -318,7 +325,7 @@ mod tests {
 
     #[test]
     fn a_repeat_asked_for_at_once_waits_only_when_it_must() {
-        let repeat = BoundaryRepeat::plan(2_000, 0, 300, 0).unwrap();
+        let repeat = BoundaryRepeat::plan(2_000, 0, 0, 300, 0).unwrap();
         // Right after the first ended there are 1 700 ms before the earliest next boundary; the repeat
         // takes 300 + 200.
         assert_eq!(repeat.wait_before(300), 0);

@@ -102,7 +102,7 @@ pub(crate) async fn run_scenario(
     let mut index = 0;
     while let Some(step) = scenario.steps.get(index) {
         let number = index + 1;
-        boundary.before_step(index, step, || Snapshot {
+        boundary.before_step(index, step, run.clock().now_ms(), || Snapshot {
             outcome: outcome.clone(),
             vars: vars.clone(),
             marks: marks.clone(),
