@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use authconform_scenario::model::{Action, RequestStep, Scenario, Step, Wait, Within};
+use authconform_scenario::model::{Action, RequestStep, Scenario, Wait, Within};
 use reqwest::header::{HeaderName, HeaderValue};
 use tokio::task::JoinSet;
 
@@ -16,11 +16,11 @@ use super::collect::{Collector, StepResult, capture};
 use super::events::EngineEvent;
 use super::expect::RenderedExpectations;
 use super::judge::{
-    ScenarioOutcome, judge, judged, not_reached, not_started, record_readings, scenario_covers,
-    step_verdict,
+    ScenarioOutcome, judge, judged, not_reached, not_started, note_reading, noted_covers,
+    record_readings, step_verdict,
 };
 use super::render::{RenderError, ScenarioVars, Scope, prepare};
-use super::results::{Observation, ObservationKind, ReadingSeen, WaitSpan};
+use super::results::WaitSpan;
 use super::schedule::needs::is_signup;
 use super::target::{ROOM_STEP, SharedTarget};
 use crate::target::{NoResponse, PreparedRequest, Response};
@@ -102,7 +102,8 @@ pub(crate) async fn run_scenario(
     let mut index = 0;
     while let Some(step) = scenario.steps.get(index) {
         let number = index + 1;
-        boundary.before_step(index, step, run.clock().now_ms(), || Snapshot {
+        let now = run.clock().now_ms();
+        boundary.before_step(index, step, now, || Snapshot {
             outcome: outcome.clone(),
             vars: vars.clone(),
             marks: marks.clone(),
@@ -111,7 +112,6 @@ pub(crate) async fn run_scenario(
             index += 1;
             continue;
         }
-        let now = run.clock().now_ms();
         let wait_ms = boundary.placing_wait(index, now);
         if wait_ms > 0 {
             let waited = run
@@ -213,14 +213,7 @@ pub(crate) async fn run_scenario(
             && let Some(within) = &request.within
             && overtime.is_none()
         {
-            let judged_ids = || {
-                let ids = if step.covers.is_empty() {
-                    scenario_covers(&run.requirements, scenario)
-                } else {
-                    judged(&run.requirements, step)
-                };
-                ids.into_iter().cloned().collect::<Vec<String>>()
-            };
+            let covers = noted_covers(&run.requirements, scenario, step);
             let end_ms = result.done_ms.unwrap_or_else(|| run.clock().now_ms());
             let window_ms = run.target.limits.window_ms(within.window);
             if let Some(rewind) = boundary.after_failure(
@@ -245,7 +238,7 @@ pub(crate) async fn run_scenario(
                 outcome.waits = waits;
                 vars = restored_vars;
                 marks = restored_marks;
-                observe(&mut outcome, scenario, step, judged_ids(), rewind.note);
+                note_reading(&mut outcome, scenario, step, &covers, None, rewind.note);
                 if let Some(fresh) = run.next_client_address() {
                     forwarded_for = Some(fresh);
                 }
@@ -260,21 +253,16 @@ pub(crate) async fn run_scenario(
                 continue;
             }
             if let Some((held, note)) = boundary.repeated(index, step_verdict) {
-                let ids = judged_ids();
-                if held {
-                    for id in &ids {
-                        outcome.readings.push((
-                            id.clone(),
-                            ReadingSeen {
-                                scenario: scenario.name.clone(),
-                                step: step.name.clone(),
-                                status: result.statuses.first().copied().unwrap_or(0),
-                                reading: ALIGNED_READING.to_owned(),
-                            },
-                        ));
-                    }
-                }
-                observe(&mut outcome, scenario, step, ids, note.to_owned());
+                let status = result.statuses.first().copied().unwrap_or(0);
+                let reading = held.then_some((status, ALIGNED_READING));
+                note_reading(
+                    &mut outcome,
+                    scenario,
+                    step,
+                    &covers,
+                    reading,
+                    note.to_owned(),
+                );
             }
         }
         if let Some(blocker) = stop
@@ -295,23 +283,6 @@ pub(crate) async fn run_scenario(
     }
     run.release_signups(reserved);
     outcome
-}
-
-/// A note on a step for the report (a reading's kind).
-fn observe(
-    outcome: &mut ScenarioOutcome,
-    scenario: &Scenario,
-    step: &Step,
-    requirements: Vec<String>,
-    detail: String,
-) {
-    outcome.observations.push(Observation {
-        scenario: scenario.name.clone(),
-        step: step.name.clone(),
-        requirements,
-        kind: ObservationKind::Reading,
-        detail,
-    });
 }
 
 /// Keeps a wait that took time (or failed) for the report's timeline; one whose end had passed leaves none.

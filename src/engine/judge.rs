@@ -92,6 +92,51 @@ pub(super) fn scenario_covers<'s>(
         .collect()
 }
 
+/// The requirements a step's readings and observations are about: its own, or for a setup step the
+/// scenario's.
+pub(super) fn noted_covers<'s>(
+    run: &Requirements<'_>,
+    scenario: &'s Scenario,
+    step: &'s Step,
+) -> Vec<&'s String> {
+    if step.covers.is_empty() {
+        scenario_covers(run, scenario)
+    } else {
+        judged(run, step)
+    }
+}
+
+/// Notes a reading observation on `covers`, naming `reading` (seen at `status`) for each when given.
+pub(super) fn note_reading(
+    outcome: &mut ScenarioOutcome,
+    scenario: &Scenario,
+    step: &Step,
+    covers: &[&String],
+    reading: Option<(u16, &str)>,
+    detail: String,
+) {
+    if let Some((status, reading)) = reading {
+        for id in covers {
+            outcome.readings.push((
+                (*id).clone(),
+                ReadingSeen {
+                    scenario: scenario.name.clone(),
+                    step: step.name.clone(),
+                    status,
+                    reading: reading.to_owned(),
+                },
+            ));
+        }
+    }
+    outcome.observations.push(Observation {
+        scenario: scenario.name.clone(),
+        step: step.name.clone(),
+        requirements: covers.iter().map(|id| (*id).clone()).collect(),
+        kind: ObservationKind::Reading,
+        detail,
+    });
+}
+
 pub(super) fn record_readings(
     run: &Requirements<'_>,
     scenario: &Scenario,
@@ -100,33 +145,19 @@ pub(super) fn record_readings(
     result: &StepResult,
     outcome: &mut ScenarioOutcome,
 ) {
-    let covers = if step.covers.is_empty() {
-        scenario_covers(run, scenario)
-    } else {
-        judged(run, step)
-    };
+    let covers = noted_covers(run, scenario, step);
     for status in &result.statuses {
         let Some(reading) = request.reading.get(status) else {
             continue;
         };
-        for id in &covers {
-            outcome.readings.push((
-                (*id).clone(),
-                ReadingSeen {
-                    scenario: scenario.name.clone(),
-                    step: step.name.clone(),
-                    status: *status,
-                    reading: reading.clone(),
-                },
-            ));
-        }
-        outcome.observations.push(Observation {
-            scenario: scenario.name.clone(),
-            step: step.name.clone(),
-            requirements: covers.iter().map(|id| (*id).clone()).collect(),
-            kind: ObservationKind::Reading,
-            detail: format!("status {status}: {reading}"),
-        });
+        note_reading(
+            outcome,
+            scenario,
+            step,
+            &covers,
+            Some((*status, reading)),
+            format!("status {status}: {reading}"),
+        );
     }
     for (kind, detail) in &result.observations {
         outcome.observations.push(Observation {

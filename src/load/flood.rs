@@ -21,7 +21,9 @@ use serde_json::Value;
 
 use super::LoadEvent;
 use super::transport::{UserConnection, WireRequest};
-use crate::target::{ClientError, TargetDescription, endpoint_url, http_client, target_headers};
+use crate::target::{
+    ClientError, TargetDescription, endpoint_url, http_client, read_capped, target_headers,
+};
 
 /// Builds the JSON body of request number `n`.
 pub type BodyFn = Arc<dyn Fn(u64) -> Value + Send + Sync>;
@@ -447,25 +449,15 @@ async fn one_request(user: &mut GooseUser, shared: &Shared) -> TransactionResult
                 // Reading the body to its end hands the keep-alive connection back to the pool.
                 Ok(mut response) => {
                     let status = response.status().as_u16();
-                    let mut read = 0;
-                    let mut complete = true;
-                    loop {
-                        match response.chunk().await {
-                            Ok(Some(chunk)) => {
-                                read += chunk.len();
-                                if read > shared.max_body_bytes {
-                                    shared.stats.lock().cut_bodies += 1;
-                                    break;
-                                }
+                    match read_capped(&mut response, shared.max_body_bytes, &mut |_| {}).await {
+                        Ok(cut) => {
+                            if cut {
+                                shared.stats.lock().cut_bodies += 1;
                             }
-                            Ok(None) => break,
-                            Err(_) => {
-                                complete = false;
-                                break;
-                            }
+                            Some(status)
                         }
+                        Err(_) => None,
                     }
-                    complete.then_some(status)
                 }
                 Err(_) => None,
             };

@@ -48,6 +48,25 @@ pub(crate) fn endpoint_url(base: &str, path: &str) -> Result<Url, String> {
     Url::parse(&joined).map_err(|err| format!("`{joined}` is not a valid URL: {err}"))
 }
 
+/// Reads a response's body up to `cap` bytes, handing each piece to `keep`; `Ok(true)` when the body went
+/// on past the cap. The rest is never read: the connection is dropped with the response.
+pub(crate) async fn read_capped(
+    response: &mut reqwest::Response,
+    cap: usize,
+    keep: &mut (dyn FnMut(&[u8]) + Send),
+) -> Result<bool, reqwest::Error> {
+    let mut read = 0;
+    while let Some(chunk) = response.chunk().await? {
+        let room = cap - read;
+        keep(&chunk[..chunk.len().min(room)]);
+        read += chunk.len().min(room);
+        if chunk.len() > room {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// The headers the target description says to send with every request.
 pub(crate) fn target_headers(target: &TargetDescription) -> Result<HeaderMap, ClientError> {
     let mut headers = HeaderMap::new();
@@ -232,22 +251,11 @@ impl TargetClient {
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
         let mut body = Vec::new();
-        let mut truncated = false;
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    let room = self.max_body_bytes - body.len();
-                    body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                    if chunk.len() > room {
-                        // The rest is never read: the connection is dropped with the response.
-                        truncated = true;
-                        break;
-                    }
-                }
-                Ok(None) => break,
-                Err(err) => return Err(self.describe(&url, &err)),
-            }
-        }
+        let truncated = read_capped(&mut response, self.max_body_bytes, &mut |chunk| {
+            body.extend_from_slice(chunk);
+        })
+        .await
+        .map_err(|err| self.describe(&url, &err))?;
         Ok(Response {
             url,
             status,

@@ -20,7 +20,7 @@ pub(crate) use capabilities::{SignupRule, signup_rule, unmet};
 pub use client::ClientError;
 pub(crate) use client::{
     NoResponse, PreparedRequest, Response, TargetClient, endpoint_url, excerpt, http_client,
-    target_headers, truncate,
+    read_capped, target_headers, truncate,
 };
 pub use clock::ClockError;
 pub use description::{Account, ClockMode, DEFAULT_MAX_BODY_BYTES, Limits, TargetDescription};
