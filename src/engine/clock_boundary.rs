@@ -43,12 +43,13 @@ pub(super) struct Rewind {
 /// What one scenario keeps to repeat, once, a sequence a window aligned to the clock could have reset.
 #[derive(Default)]
 pub(super) struct BoundaryState {
-    /// The scenario before its first step and before each wait: where a repeat starts over.
+    /// The scenario before its first step and before each wait that starts the target afresh: where a
+    /// repeat starts over.
     checkpoints: Vec<(usize, Snapshot)>,
     /// The waits (virtual start and end) a repeat leaves out (`skip_after_clock_boundary`).
     left_out: Vec<(u64, u64)>,
-    /// When each step of the first pass started (virtual), by index.
-    started: HashMap<usize, u64>,
+    /// When each step of the first pass started (virtual), in step order.
+    started: Vec<u64>,
     repeat: Option<Repeat>,
 }
 
@@ -73,8 +74,8 @@ impl BoundaryState {
         now_ms: u64,
         snapshot: impl FnOnce() -> Snapshot,
     ) {
-        if self.repeat.is_none() {
-            self.started.entry(index).or_insert(now_ms);
+        if self.repeat.is_none() && index == self.started.len() {
+            self.started.push(now_ms);
         }
         let starts_afresh = match &step.action {
             Action::Wait(Wait::EmptyWindow(_)) => true,
@@ -98,7 +99,7 @@ impl BoundaryState {
     }
 
     /// How long to wait before step `index` at `now_ms` so the repeat starts just after the boundary: only
-    /// before the repeat's marked step, once.
+    /// before the first step the repeat sends, once.
     pub(super) fn placing_wait(&mut self, index: usize, now_ms: u64) -> u64 {
         match &mut self.repeat {
             Some(repeat) if repeat.place_index == index && !repeat.placed => {
@@ -146,7 +147,7 @@ impl BoundaryState {
         } else {
             *to
         };
-        let region_ms = *self.started.get(&place_index).unwrap_or(&mark_ms);
+        let region_ms = self.started.get(place_index).copied().unwrap_or(mark_ms);
         let left_out: u64 = self
             .left_out
             .iter()
