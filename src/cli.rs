@@ -156,7 +156,7 @@ pub struct LoadArgs {
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096), help_heading = "Load")]
     pub users: u16,
 
-    /// lockout: requests beyond the threshold (default 200); signin/signup: requests in all (default 2000)
+    /// signin/signup: requests in all (default 2000); the lockout profile sends what its check needs
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000_000), help_heading = "Load")]
     pub requests: Option<u64>,
 
@@ -164,7 +164,7 @@ pub struct LoadArgs {
     #[arg(long, value_name = "PER_SECOND", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Load")]
     pub rate: Option<u64>,
 
-    /// Write goose's HTML, JSON and Markdown reports into DIR
+    /// Write the HTML report into DIR (and, for signin/signup, goose's HTML, JSON and Markdown reports)
     #[arg(long, value_name = "DIR", help_heading = "Load")]
     pub report_dir: Option<PathBuf>,
 
@@ -176,12 +176,22 @@ pub struct LoadArgs {
     #[arg(long, help_heading = "Load")]
     pub strict: bool,
 
-    /// human, json, junit or html, optionally to a file (`-` is stdout); repeatable [default: human]
+    /// human, json, junit or html (and github for the lockout profile), optionally to a file (`-` is stdout);
+    /// repeatable [default: human]
     #[arg(long = "format", value_name = "FORMAT[=PATH]", help_heading = "Output")]
     pub formats: Vec<FormatSpec>,
     /// The human report lists every check with its expected and actual values, passes included
     #[arg(long, short, help_heading = "Output")]
     pub verbose: bool,
+    /// Known outcomes (TOML) marked `expected` instead of failing the run (lockout profile; see `run --expect`)
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub expect: Option<PathBuf>,
+    /// Show passwords, tokens and Authorization values in reports instead of `***`
+    #[arg(long, help_heading = "Output")]
+    pub show_secrets: bool,
+    /// When to colour the human report
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Output")]
+    pub color: ColorChoice,
 }
 
 /// Which scenarios `run` and `plan` take, and how many of a target at once.

@@ -138,6 +138,7 @@ impl EmbeddedServers {
             targets.push(TargetPlan {
                 description,
                 only_requiring: instance.only_requiring,
+                meter: None,
             });
             servers.push(server);
         }

@@ -44,6 +44,10 @@ pub enum CommandError {
     SeveralOnStdout(#[from] crate::report::SeveralOnStdout),
     #[error(transparent)]
     NotForLoad(#[from] crate::report::load::NotForLoad),
+    #[error(
+        "{flag} applies to the signin and signup benchmarks; the lockout profile sends what its check needs"
+    )]
+    NotForLockout { flag: &'static str },
     #[error("no embedded instance serves {profile}")]
     NoEmbeddedInstance {
         profile: authconform_scenario::model::Profile,
@@ -83,6 +87,7 @@ impl CommandError {
             | CommandError::DetectWithoutTarget
             | CommandError::SeveralOnStdout(_)
             | CommandError::NotForLoad(_)
+            | CommandError::NotForLockout { .. }
             | CommandError::NoEmbeddedInstance { .. }
             | CommandError::ServeSetup(_)
             | CommandError::Output(_)

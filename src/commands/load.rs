@@ -8,8 +8,9 @@ use crate::report::LoadProgress;
 use crate::report::output;
 
 use super::execute::{explicit_target, runtime};
+use super::run::expectations_for;
 use super::{CommandError, exit};
-use crate::report::format_specs;
+use crate::report::{HumanStyle, format_specs};
 
 pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
     use crate::load::{self, LoadOptions, LoadProfile};
@@ -17,6 +18,9 @@ pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
 
     let explicit_target = explicit_target(&args.target)?;
     let specs = format_specs(&args.formats, "json=load.json")?;
+    if args.profile == LoadProfile::Lockout {
+        return lockout(args, explicit_target, &specs);
+    }
     crate::report::load::check_formats(&specs)?;
     let options = LoadOptions {
         profile: args.profile,
@@ -75,4 +79,91 @@ pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
     } else {
         exit::FAILED
     })
+}
+
+/// The lockout profile: the catalogue's lockout check under load, through the engine and the run's reporters
+/// (every format, `--expect`, redaction); the figures and thresholds are part of the report.
+fn lockout(
+    args: &LoadArgs,
+    explicit_target: Option<crate::target::TargetDescription>,
+    specs: &[crate::report::FormatSpec],
+) -> Result<u8, CommandError> {
+    use authconform_scenario::model::Profile;
+    use std::sync::Arc;
+
+    for (given, flag) in [
+        (args.requests.is_some(), "--requests"),
+        (args.rate.is_some(), "--rate"),
+    ] {
+        if given {
+            return Err(CommandError::NotForLockout { flag });
+        }
+    }
+    let suite = crate::suite::load(&[])?;
+    let expectations = Arc::new(expectations_for(args.expect.as_deref(), &suite)?);
+    let style = HumanStyle {
+        color: args.color,
+        verbose: args.verbose,
+        show_secrets: args.show_secrets,
+    };
+    let mut reporters = crate::report::reporters(specs, style)?;
+    if let Some(dir) = &args.report_dir {
+        let page = output::open(Some(&dir.join(crate::load::LOAD_PAGE)))?;
+        reporters.add(Box::new(crate::report::HtmlReporter::new(
+            page.writer,
+            args.show_secrets,
+        )));
+    }
+    reporters.expect(expectations.clone());
+    let options = crate::load::LoadOptions {
+        profile: args.profile,
+        users: usize::from(args.users),
+        requests: None,
+        rate: None,
+        report_dir: args.report_dir.clone(),
+        thresholds: args.thresholds.clone(),
+    };
+    let runtime = runtime()?;
+    let report = runtime.block_on(async {
+        let (target, servers) = match explicit_target {
+            Some(description) => (description, None),
+            None => {
+                let servers = EmbeddedServers::start().await?;
+                let target = servers
+                    .targets
+                    .iter()
+                    .find(|plan| {
+                        plan.description
+                            .profiles
+                            .contains(&Profile::CreditsafeConnect)
+                    })
+                    .map(|plan| plan.description.clone())
+                    .ok_or(CommandError::NoEmbeddedInstance {
+                        profile: Profile::CreditsafeConnect,
+                    })?;
+                (target, Some(servers))
+            }
+        };
+        let result =
+            crate::load::run_lockout(&suite, &target, &options, args.strict, &mut |event| {
+                reporters.handle(event)
+            })
+            .await;
+        if let Some(servers) = servers {
+            servers.shutdown().await;
+        }
+        result.map_err(CommandError::from)
+    })?;
+    reporters.finish().map_err(CommandError::Write)?;
+    let thresholds_met = report
+        .targets
+        .iter()
+        .all(|target| target.load.as_ref().is_none_or(|load| load.passed()));
+    Ok(
+        if expectations.apply_run(&report).passed() && thresholds_met {
+            exit::PASSED
+        } else {
+            exit::FAILED
+        },
+    )
 }

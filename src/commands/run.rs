@@ -18,18 +18,7 @@ pub(super) fn run(args: &RunArgs) -> Result<u8, CommandError> {
     let selection = Selection::new(&args.selection.only, &args.selection.skip)?;
     let explicit_target = explicit_target(&args.target)?;
     let suite = suite::load(&args.selection.scenarios)?;
-    let expectations = Arc::new(match &args.expect {
-        Some(path) => {
-            let ids: Vec<&str> = suite
-                .catalogue
-                .requirements
-                .iter()
-                .map(|r| r.id.as_str())
-                .collect();
-            expectations::load(path, &ids)?
-        }
-        None => Expectations::default(),
-    });
+    let expectations = Arc::new(expectations_for(args.expect.as_deref(), &suite)?);
     let mut reporters = reporters(args)?;
     reporters.expect(expectations.clone());
 
@@ -68,6 +57,25 @@ pub(super) fn run(args: &RunArgs) -> Result<u8, CommandError> {
         exit::PASSED
     } else {
         exit::FAILED
+    })
+}
+
+/// The known outcomes `--expect FILE` lists (none without it), checked against the suite's catalogue.
+pub(super) fn expectations_for(
+    path: Option<&std::path::Path>,
+    suite: &authconform_scenario::model::Suite,
+) -> Result<Expectations, CommandError> {
+    Ok(match path {
+        Some(path) => {
+            let ids: Vec<&str> = suite
+                .catalogue
+                .requirements
+                .iter()
+                .map(|r| r.id.as_str())
+                .collect();
+            expectations::load(path, &ids)?
+        }
+        None => Expectations::default(),
     })
 }
 

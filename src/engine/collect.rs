@@ -129,6 +129,11 @@ impl<'e> Collector<'e> {
         self
     }
 
+    /// How many answers (or failures to answer) it has collected.
+    pub(super) fn answered(&self) -> u64 {
+        self.result.total
+    }
+
     pub(super) fn add(
         &mut self,
         client: &TargetClient,

@@ -23,7 +23,7 @@ use super::render::{RenderError, ScenarioVars, Scope, prepare};
 use super::results::WaitSpan;
 use super::schedule::needs::is_signup;
 use super::target::{ROOM_STEP, SharedTarget};
-use crate::target::{NoResponse, PreparedRequest, Response};
+use crate::target::{Lane, NoResponse, PreparedRequest, Response};
 
 /// What belongs to one scenario's run alone: its variables and captures, its marks, its client address and
 /// what it found (observations included). Several scenarios may run on one [`SharedTarget`] at once; none
@@ -144,7 +144,15 @@ pub(crate) async fn run_scenario(
                 if let Some(mark) = &request.mark {
                     marks.insert(mark.clone(), started_ms);
                 }
-                let result = run_request(run, request, &mut vars, forwarded_for.as_ref()).await;
+                let result = run_request(
+                    run,
+                    (&scenario.name, &step.name),
+                    request,
+                    &mut vars,
+                    forwarded_for.as_ref(),
+                    events,
+                )
+                .await;
                 if let Some(mark) = &request.mark {
                     vars.sent.insert(mark.clone(), result.total as u64);
                 }
@@ -326,11 +334,25 @@ pub(super) fn overtime(
     })
 }
 
+/// A request of a step in flight, answered: its index, the request, what came back and the lane it went on.
+type Answered = (
+    u64,
+    Arc<PreparedRequest>,
+    Result<Response, NoResponse>,
+    Lane,
+);
+
+/// How many requests a step sends before its progress is shown, and how often it is told.
+const PROGRESS_FROM: u64 = 500;
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
 pub(super) async fn run_request(
     run: &SharedTarget<'_>,
+    (scenario_name, step_name): (&str, &str),
     step: &RequestStep,
     vars: &mut ScenarioVars,
     forwarded_for: Option<&(HeaderName, HeaderValue)>,
+    events: &mut dyn FnMut(&EngineEvent<'_>),
 ) -> StepResult {
     let varies = step.request_varies();
     let admin_token = if step.needs_admin_token() {
@@ -391,10 +413,22 @@ pub(super) async fn run_request(
     });
     let mut collector = Collector::new(&must, should.as_ref(), precondition.as_ref())
         .counting_messages(blames_read_messages);
-    let concurrency = usize::try_from(step.concurrency.max(1)).unwrap_or(1);
+    let meter = run.meter.clone().filter(|_| step.concurrency > 1);
+    let concurrency = match &meter {
+        Some(meter) => meter.users(),
+        None => usize::try_from(step.concurrency.max(1)).unwrap_or(1),
+    };
+    let meter = meter.map(|meter| {
+        let step_number = meter.begin_step(step_name);
+        (meter, step_number)
+    });
     let mut next_index = 0;
-    let mut in_flight: JoinSet<(u64, Arc<PreparedRequest>, Result<Response, NoResponse>)> =
-        JoinSet::new();
+    // Each request in flight sends on a lane of its own (its own keep-alive connection), handed back when
+    // it is answered: a step keeps at most `concurrency` connections, and a flood on plain HTTP skips the
+    // pool's bookkeeping.
+    let mut lanes: Vec<Lane> = Vec::new();
+    let mut progress_told = std::time::Instant::now();
+    let mut in_flight: JoinSet<Answered> = JoinSet::new();
     loop {
         while in_flight.len() < concurrency && next_index < repeat {
             let request = match &fixed {
@@ -410,16 +444,33 @@ pub(super) async fn run_request(
                     }
                 }
             };
-            let client = client.clone();
+            let mut lane = lanes.pop().unwrap_or_else(|| client.lane());
             let index = next_index;
+            let meter = meter.clone();
             in_flight.spawn(async move {
-                let outcome = client.send(&request).await;
-                (index, request, outcome)
+                let sent = std::time::Instant::now();
+                let outcome = lane.send(&request).await;
+                if let Some((meter, step_number)) = meter {
+                    meter.record(step_number, sent, outcome.as_ref().ok().map(|r| r.status));
+                }
+                (index, request, outcome, lane)
             });
             next_index += 1;
         }
         match in_flight.join_next().await {
-            Some(Ok((index, request, outcome))) => collector.add(&client, index, request, outcome),
+            Some(Ok((index, request, outcome, lane))) => {
+                lanes.push(lane);
+                collector.add(&client, index, request, outcome);
+                if repeat >= PROGRESS_FROM && progress_told.elapsed() >= PROGRESS_EVERY {
+                    progress_told = std::time::Instant::now();
+                    events(&EngineEvent::StepProgress {
+                        scenario: scenario_name,
+                        step: step_name,
+                        answered: collector.answered(),
+                        total: repeat,
+                    });
+                }
+            }
             Some(Err(err)) => return StepResult::blocked(format!("a request task failed: {err}")),
             None => break,
         }

@@ -36,6 +36,13 @@ pub enum EngineEvent<'a> {
         verdict: Verdict,
         requests: u64,
     },
+    /// A step of many requests is under way (told every so often, from 500 requests on).
+    StepProgress {
+        scenario: &'a str,
+        step: &'a str,
+        answered: u64,
+        total: u64,
+    },
     WaitStarted {
         scenario: &'a str,
         step: &'a str,

@@ -16,6 +16,7 @@ mod exchange;
 mod expect;
 mod judge;
 mod jwt;
+mod meter;
 mod ratelimit_fields;
 mod render;
 mod results;
@@ -26,6 +27,7 @@ mod target;
 mod verdicts;
 
 pub use events::EngineEvent;
+pub use meter::{FigureCheck, FigureVerdict, LoadFigures, Meter, MeteredAnswer, Percentiles};
 pub use results::*;
 pub use run::{DEFAULT_JOBS, run};
 pub use schedule::plan::{

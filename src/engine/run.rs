@@ -140,7 +140,8 @@ async fn run_target(
         profiles: &target.profiles,
         clock: target.clock,
     });
-    let run = SharedTarget::new(target, &suite.catalogue, ids)?;
+    let mut run = SharedTarget::new(target, &suite.catalogue, ids)?;
+    run.meter = target_plan.meter.clone();
     run.probe().await?;
 
     let planned: Vec<&Scenario> = planned_scenarios(suite, plan, target_plan).collect();
@@ -288,6 +289,7 @@ async fn run_target(
         requirements,
         scenarios: scenario_reports,
         observations,
+        load: target_plan.meter.as_ref().map(|meter| meter.figures()),
         secrets: run.take_secrets(),
     })
 }

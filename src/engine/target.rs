@@ -33,6 +33,8 @@ pub(crate) struct SharedTarget<'a> {
     signups: Mutex<SignupLedger>,
     admin: AdminSession,
     secrets: Mutex<Vec<String>>,
+    /// A load run's meter: concurrent steps run at its users and are timed into it.
+    pub(crate) meter: Option<std::sync::Arc<crate::engine::Meter>>,
 }
 
 impl<'a> SharedTarget<'a> {
@@ -66,6 +68,7 @@ impl<'a> SharedTarget<'a> {
             signups: Mutex::new(SignupLedger::default()),
             admin: AdminSession::default(),
             secrets: Mutex::new(secrets),
+            meter: None,
         })
     }
 

@@ -4,24 +4,8 @@ use super::results::LoadReport;
 
 #[derive(Debug)]
 pub enum LoadEvent<'a> {
-    /// The run waits out a window (clock `real`) or advances the test clock (clock `control`).
-    WaitStarted {
-        total_ms: u64,
-        real: bool,
-    },
-    /// Only while really waiting.
-    WaitProgress {
-        elapsed_ms: u64,
-        total_ms: u64,
-    },
-    WaitFinished,
-    FloodStarted {
-        total: u64,
-    },
-    FloodProgress {
-        sent: u64,
-        total: u64,
-    },
+    FloodStarted { total: u64 },
+    FloodProgress { sent: u64, total: u64 },
     FloodFinished,
     Finished(&'a LoadReport),
 }

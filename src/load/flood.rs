@@ -8,22 +8,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use goose::client::GooseClientBuilder;
 use goose::config::GooseConfiguration;
-use goose::goose::{
-    GooseMethod, GooseRequest, GooseResponse, GooseUser, Scenario, Transaction, TransactionResult,
-};
+use goose::goose::{GooseUser, Scenario, Transaction, TransactionResult};
 use goose::{GooseAttack, GooseError};
 use parking_lot::Mutex;
-use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
+use reqwest::Method;
+use reqwest::header::{HeaderName, HeaderValue, USER_AGENT};
 use serde_json::Value;
 
 use super::LoadEvent;
-use super::transport::{UserConnection, WireRequest};
-use crate::target::{
-    ClientError, TargetDescription, endpoint_url, http_client, read_capped, target_headers,
-};
+use crate::target::{ClientError, Lane, PreparedRequest, TargetClient, TargetDescription};
 
 /// Builds the JSON body of request number `n`.
 pub type BodyFn = Arc<dyn Fn(u64) -> Value + Send + Sync>;
@@ -82,6 +77,27 @@ pub struct Sample {
 }
 
 impl FloodStats {
+    /// The stats of answers the engine timed (a load run's concurrent steps).
+    pub fn from_answers(answers: &[crate::engine::MeteredAnswer]) -> FloodStats {
+        let mut stats = FloodStats::default();
+        for answer in answers {
+            stats.sent += 1;
+            stats.latencies_us.push(answer.latency_us);
+            match answer.status {
+                Some(status) => *stats.statuses.entry(status).or_insert(0) += 1,
+                None => stats.transport_errors += 1,
+            }
+        }
+        let first = answers.iter().map(|a| a.sent_us).min().unwrap_or(0);
+        let last = answers
+            .iter()
+            .map(|a| a.sent_us + a.latency_us)
+            .max()
+            .unwrap_or(0);
+        stats.duration_ms = last.saturating_sub(first).div_ceil(1000).max(1);
+        stats
+    }
+
     pub fn count(&self, statuses: &[u16]) -> u64 {
         statuses
             .iter()
@@ -148,114 +164,20 @@ impl From<GooseError> for FloodError {
 
 struct Shared {
     plan: FloodPlan,
-    transport: Transport,
-    /// The target's `--max-body`.
-    max_body_bytes: usize,
+    /// One lane (its own keep-alive connection to each base URL) per goose user, by the user's number.
+    lanes: Vec<tokio::sync::Mutex<Lane>>,
+    /// The headers the plan adds to the target's own.
+    headers: Vec<(HeaderName, HeaderValue)>,
     next: AtomicU64,
     stats: Mutex<FloodStats>,
 }
 
-/// How the flood's requests travel (see [`super::transport`]). Request `n` goes to base URL `n mod len`.
-enum Transport {
-    /// Plain HTTP: each goose user keeps one lean keep-alive connection per base URL (indexed by the user's
-    /// number); each answer is recorded in goose's metrics as a custom request.
-    Http1 {
-        requests: Vec<WireRequest>,
-        connections: Vec<tokio::sync::Mutex<Vec<UserConnection>>>,
-    },
-    /// HTTPS: every user sends through one shared reqwest client (one pool, root certificates loaded once).
-    Reqwest {
-        urls: Vec<reqwest::Url>,
-        headers: Vec<(HeaderName, HeaderValue)>,
-        client: reqwest::Client,
-    },
-}
-
-impl Transport {
-    fn new(
-        target: &TargetDescription,
-        plan: &FloodPlan,
-        users: usize,
-    ) -> Result<Transport, FloodError> {
-        let urls = target
-            .all_base_urls()
-            .map(|base| {
-                endpoint_url(base.as_str(), &plan.path)
-                    .map_err(|error| FloodError::Url(plan.path.clone(), error))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let headers = request_headers(target, plan)?;
-        let timeout = Duration::from_millis(target.timeout_ms.max(1));
-        if urls.iter().all(|url| url.scheme() == "http") {
-            let requests: Vec<WireRequest> = urls
-                .iter()
-                .map(|url| plain_http_request(url, &headers, timeout, target.max_body_bytes))
-                .collect();
-            let per_user = || {
-                (0..requests.len())
-                    .map(|_| UserConnection::default())
-                    .collect()
-            };
-            return Ok(Transport::Http1 {
-                connections: (0..users)
-                    .map(|_| tokio::sync::Mutex::new(per_user()))
-                    .collect(),
-                requests,
-            });
-        }
-        let client = http_client(target, users)?;
-        Ok(Transport::Reqwest {
-            urls,
-            headers,
-            client,
-        })
-    }
-}
-
-/// A request to a plain-http `url`, with the flood's headers.
-fn plain_http_request(
-    url: &reqwest::Url,
-    headers: &[(HeaderName, HeaderValue)],
-    timeout: Duration,
-    max_body_bytes: usize,
-) -> WireRequest {
-    let host = url.host_str().unwrap_or_default();
-    let port = url.port_or_known_default().unwrap_or(80);
-    let authority = if host.contains(':') && !host.starts_with('[') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    };
-    let path_and_query = match url.query() {
-        Some(query) => format!("{}?{query}", url.path()),
-        None => url.path().to_owned(),
-    };
-    WireRequest {
-        authority,
-        path_and_query,
-        headers: headers.to_vec(),
-        timeout,
-        max_body_bytes,
-    }
-}
-
-/// The headers every request of the flood carries: the target's own, then the plan's.
-fn request_headers(
-    target: &TargetDescription,
-    plan: &FloodPlan,
-) -> Result<Vec<(HeaderName, HeaderValue)>, FloodError> {
-    let mut headers = vec![
-        (CONTENT_TYPE, HeaderValue::from_static("application/json")),
-        (
-            USER_AGENT,
-            HeaderValue::from_static(concat!("authconform/", env!("CARGO_PKG_VERSION"))),
-        ),
-    ];
-    headers.extend(
-        target_headers(target)?
-            .iter()
-            .map(|(name, value)| (name.clone(), value.clone())),
-    );
+/// The headers every request of the flood carries beside the target's own.
+fn plan_headers(plan: &FloodPlan) -> Result<Vec<(HeaderName, HeaderValue)>, FloodError> {
+    let mut headers = vec![(
+        USER_AGENT,
+        HeaderValue::from_static(concat!("authconform/", env!("CARGO_PKG_VERSION"))),
+    )];
     let plan_headers = [
         ("x-forwarded-for", &plan.forwarded_for),
         ("authorization", &plan.authorization),
@@ -287,9 +209,15 @@ pub async fn run(
         .min(usize::try_from(plan.total).unwrap_or(usize::MAX));
     let iterations = usize::try_from(plan.total.div_ceil(users as u64)).unwrap_or(usize::MAX);
     let refusal_statuses = vec![429, 403, 503];
+    let client = TargetClient::new(target)?;
+    client
+        .path(&plan.path)
+        .map_err(|error| FloodError::Url(plan.path.clone(), error))?;
     let shared = Arc::new(Shared {
-        transport: Transport::new(target, &plan, users)?,
-        max_body_bytes: target.max_body_bytes.max(1),
+        lanes: (0..users)
+            .map(|_| tokio::sync::Mutex::new(client.lane()))
+            .collect(),
+        headers: plan_headers(&plan)?,
         next: AtomicU64::new(0),
         stats: Mutex::new(FloodStats {
             refusal_statuses: refusal_statuses.clone(),
@@ -336,27 +264,13 @@ pub async fn run(
         Box::pin(async move { one_request(user, &shared).await })
     }))
     .set_name("request");
-    // Over HTTPS every user sends through the flood's one reqwest client.
-    let client_state = shared.clone();
-    let use_flood_client = Transaction::new(Arc::new(move |user: &mut GooseUser| {
-        if let Transport::Reqwest { client, .. } = &client_state.transport {
-            user.client = client.clone();
-        }
-        Box::pin(async move { Ok(()) })
-    }))
-    .set_name("client")
-    .set_on_start();
     let started = Instant::now();
     shared.stats.lock().started = Some(started);
     // goose would otherwise build a client (root certificates and all) per user before the flood starts.
     let placeholder_client = GooseClientBuilder::new().without_cookies().gzip(false);
     let attack = GooseAttack::initialize_with_config(configuration)?
         .set_client_builder_without_cookies(placeholder_client)?
-        .register_scenario(
-            Scenario::new("flood")
-                .register_transaction(use_flood_client)
-                .register_transaction(transaction),
-        );
+        .register_scenario(Scenario::new("flood").register_transaction(transaction));
     events(&LoadEvent::FloodStarted { total: plan.total });
     let execute = attack.execute();
     tokio::pin!(execute);
@@ -380,98 +294,42 @@ pub async fn run(
     Ok(stats)
 }
 
-/// Which base URL request `n` goes to.
-fn url_index(n: u64, urls: usize) -> usize {
-    usize::try_from(n % urls.max(1) as u64).unwrap_or(0)
-}
-
 async fn one_request(user: &mut GooseUser, shared: &Shared) -> TransactionResult {
     let n = shared.next.fetch_add(1, Ordering::Relaxed);
     if n >= shared.plan.total {
         return Ok(());
     }
     let plan = &shared.plan;
-    let body = (plan.body)(n);
+    let mut request = PreparedRequest::json(Method::POST, &plan.path, Some(&(plan.body)(n)));
+    request.headers.extend(shared.headers.iter().cloned());
     let started = Instant::now();
-    let status = match &shared.transport {
-        Transport::Http1 {
-            requests,
-            connections,
-        } => {
-            let body = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
-            let which = url_index(n, requests.len());
-            let mut own = connections[user.weighted_users_index % connections.len()]
-                .lock()
-                .await;
-            let outcome = own[which].post(&requests[which], body).await;
-            drop(own);
-            let elapsed = started.elapsed();
-            let status = outcome.as_ref().ok().map(|answer| answer.status);
-            if outcome.as_ref().is_ok_and(|answer| answer.cut) {
-                shared.stats.lock().cut_bodies += 1;
-            }
-            if plan.report_dir.is_some() {
-                let success = status.is_some_and(|status| plan.expected.contains(&status));
-                // Described only for a failure: successes are the hot path.
-                let error = (!success).then(|| match &outcome {
-                    Ok(answer) => format!("unexpected status {}", answer.status),
-                    Err(error) => error.to_string(),
-                });
-                user.record_custom_request_duration(
-                    "POST",
-                    &plan.path,
-                    elapsed,
-                    success,
-                    status,
-                    error.as_deref(),
-                )
-                .await?;
-            }
-            status
-        }
-        Transport::Reqwest { urls, headers, .. } => {
-            let url = urls[url_index(n, urls.len())].clone();
-            let mut builder = user.client.post(url).json(&body);
-            for (name, value) in headers {
-                builder = builder.header(name, value);
-            }
-            let request = GooseRequest::builder()
-                .method(GooseMethod::Post)
-                .path(plan.path.as_str())
-                .set_request_builder(builder)
-                .expect_status_code(200)
-                .build();
-            let GooseResponse {
-                request: mut metric,
-                response,
-            } = user.request(request).await?;
-            let status = match response {
-                // Reading the body to its end hands the keep-alive connection back to the pool.
-                Ok(mut response) => {
-                    let status = response.status().as_u16();
-                    match read_capped(&mut response, shared.max_body_bytes, &mut |_| {}).await {
-                        Ok(cut) => {
-                            if cut {
-                                shared.stats.lock().cut_bodies += 1;
-                            }
-                            Some(status)
-                        }
-                        Err(_) => None,
-                    }
-                }
-                Err(_) => None,
-            };
-            if let Some(status) = status
-                && plan.report_dir.is_some()
-                && plan.expected.contains(&status)
-            {
-                // Goose records an unexpected status as an error and keeps it even after set_success.
-                metric.error.clear();
-                user.set_success(&mut metric)?;
-            }
-            status
-        }
-    };
+    let mut lane = shared.lanes[user.weighted_users_index % shared.lanes.len()]
+        .lock()
+        .await;
+    let outcome = lane.send(&request).await;
+    drop(lane);
+    let elapsed = started.elapsed();
+    let status = outcome.as_ref().ok().map(|answer| answer.status);
+    if outcome.as_ref().is_ok_and(|answer| answer.truncated) {
+        shared.stats.lock().cut_bodies += 1;
+    }
+    if plan.report_dir.is_some() {
+        let success = status.is_some_and(|status| plan.expected.contains(&status));
+        // Described only for a failure: successes are the hot path.
+        let error = (!success).then(|| match &outcome {
+            Ok(answer) => format!("unexpected status {}", answer.status),
+            Err(no) => format!("{}: {}", no.summary, no.detail),
+        });
+        user.record_custom_request_duration(
+            "POST",
+            &plan.path,
+            elapsed,
+            success,
+            status,
+            error.as_deref(),
+        )
+        .await?;
+    }
     let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     let mut stats = shared.stats.lock();
     stats.sent += 1;

@@ -5,10 +5,8 @@
 
 mod events;
 mod flood;
-mod lockout;
 mod results;
 mod threshold;
-mod transport;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,10 +15,14 @@ use serde_json::json;
 
 pub use events::LoadEvent;
 pub use flood::{FloodError, FloodPlan, FloodStats, SAMPLE_LIMIT, Sample, run as run_flood};
-pub use results::{LOAD_PAGE, LoadReport, LoadVerdict, LockoutTimeline, ProbeAnswer};
+pub use results::{LOAD_PAGE, LoadReport, LoadVerdict};
 pub use threshold::{Threshold, ThresholdError, ThresholdResult};
 
-use crate::engine::Verdict;
+use authconform_scenario::model::Suite;
+
+use crate::engine::{
+    self, EngineEvent, FigureCheck, Meter, RunPlan, RunReport, Selection, TargetPlan, Verdict,
+};
 use crate::target::{
     ClientError, ClockError, RunIds, SignInError, TargetClient, TargetDescription, sign_in,
 };
@@ -81,16 +83,56 @@ pub enum LoadError {
         profile: &'static str,
         what: &'static str,
     },
+    #[error(transparent)]
+    Engine(#[from] crate::engine::EngineError),
+    #[error("the lockout profile runs through the engine: use load::run_lockout")]
+    LockoutRunsInTheEngine,
 }
 
-/// Runs one load profile against a target, emitting events as it goes.
+/// The catalogue's lockout check, which the lockout profile runs under load.
+pub const LOCKOUT_SCENARIO: &str = "creditsafe-lockout-after-threshold";
+
+/// The lockout profile: the catalogue's lockout check ([`LOCKOUT_SCENARIO`], CS-LOCKOUT-01 to 05) run by
+/// the engine as `run` runs it, its concurrent steps at `options.users` and timed. The verdicts are the
+/// scenario's, judged by the same code as `run`'s; the figures and `--threshold`s are data on the report
+/// (`TargetReport::load`). Emits the engine's events, so the run's reporters write it.
+pub async fn run_lockout(
+    suite: &Suite,
+    target: &TargetDescription,
+    options: &LoadOptions,
+    strict: bool,
+    events: &mut dyn FnMut(&EngineEvent<'_>),
+) -> Result<RunReport, LoadError> {
+    let checks: Vec<Box<dyn FigureCheck>> = options
+        .thresholds
+        .iter()
+        .map(|t| Box::new(t.clone()) as Box<dyn FigureCheck>)
+        .collect();
+    let meter = Arc::new(
+        Meter::new(options.users)
+            .checking(checks)
+            .marking_threshold(target.limits.cs_overall_threshold),
+    );
+    let mut plan_target = TargetPlan::new(target.clone());
+    plan_target.meter = Some(meter);
+    let plan = RunPlan {
+        targets: vec![plan_target],
+        selection: Selection::new(&[LOCKOUT_SCENARIO.to_owned()], &[])
+            .expect("a scenario name is a valid glob"),
+        strict,
+        jobs: 1,
+    };
+    Ok(engine::run(suite, &plan, events).await?)
+}
+
+/// Runs one benchmark profile (sign-in, signup) against a target, emitting events as it goes.
 pub async fn run(
     target: &TargetDescription,
     options: &LoadOptions,
     events: &mut dyn FnMut(&LoadEvent<'_>),
 ) -> Result<LoadReport, LoadError> {
     let mut report = match options.profile {
-        LoadProfile::Lockout => lockout::run(target, options, events).await?,
+        LoadProfile::Lockout => return Err(LoadError::LockoutRunsInTheEngine),
         LoadProfile::Signin => benchmark_signin(target, options, events).await?,
         LoadProfile::Signup => benchmark_signup(target, options, events).await?,
     };

@@ -80,31 +80,6 @@ pub struct LoadReport {
     pub html_report: Option<String>,
     #[serde(skip)]
     pub stats: FloodStats,
-    /// The lockout profile's requests around the flood, for the report's chart.
-    #[serde(skip)]
-    pub lockout: Option<LockoutTimeline>,
-}
-
-/// What the lockout profile sent around its flood, in order.
-#[derive(Debug, Clone, Default)]
-pub struct LockoutTimeline {
-    /// Requests to `/authenticate` the target answers normally in a window.
-    pub threshold: u64,
-    pub window_ms: u64,
-    /// The answers to the identical invalid requests sent one after another before the flood.
-    pub prelude: Vec<u16>,
-    /// The probes after the flood.
-    pub probes: Vec<ProbeAnswer>,
-}
-
-/// One probe after the flood.
-#[derive(Debug, Clone)]
-pub struct ProbeAnswer {
-    /// What it checks.
-    pub label: String,
-    /// The target's time since the lockout began (its first refusal), in milliseconds.
-    pub since_lockout_ms: u64,
-    pub status: u16,
 }
 
 impl LoadReport {
@@ -152,7 +127,6 @@ impl LoadReport {
                 .as_ref()
                 .map(|dir| dir.join(LOAD_PAGE).display().to_string()),
             stats,
-            lockout: None,
         }
     }
 

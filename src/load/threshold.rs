@@ -5,6 +5,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use super::flood::FloodStats;
+use crate::engine::{FigureCheck, FigureVerdict, MeteredAnswer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -113,6 +114,18 @@ impl Threshold {
             threshold: self.source.clone(),
             actual,
             passed,
+        }
+    }
+}
+
+/// A threshold judged on the answers a load run's engine steps timed (the lockout profile).
+impl FigureCheck for Threshold {
+    fn judge(&self, answers: &[MeteredAnswer]) -> FigureVerdict {
+        let result = self.evaluate(&FloodStats::from_answers(answers));
+        FigureVerdict {
+            threshold: result.threshold,
+            actual: result.actual,
+            passed: result.passed,
         }
     }
 }

@@ -57,7 +57,7 @@ fn page(report: &RunReport, secrets_shown: bool) -> Markup {
                 meta http-equiv="Content-Security-Policy"
                     content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'";
                 title { "authconform: " (counts_text(&report.summary)) }
-                style { (PreEscaped(STYLE)) (PreEscaped(super::timeline::STYLE)) }
+                style { (PreEscaped(STYLE)) (PreEscaped(super::timeline::STYLE)) (PreEscaped(super::figures_html::STYLE)) }
             }
             body {
                 header.banner.(if passed { "outcome-pass" } else { "outcome-fail" }) {
@@ -232,6 +232,9 @@ fn target_section(index: usize, target: &TargetReport) -> Markup {
                 " · " (seconds(target.duration_ms)) " · " (counts_text(&target.summary))
             }
             (super::timeline::timeline(target))
+            @if let Some(figures) = &target.load {
+                (super::figures_html::figures(figures))
+            }
             @for requirement in &target.requirements {
                 (requirement_article(index, target, requirement))
             }

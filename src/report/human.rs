@@ -22,9 +22,10 @@ pub struct HumanReporter {
     progress: bool,
     /// List every requirement in full, not only those needing attention.
     verbose: bool,
-    /// One bar per real wait under way, keyed by scenario and step: concurrent scenarios wait at once.
+    /// One bar per real wait or long step under way: concurrent scenarios wait at once.
     bars: MultiProgress,
-    waits: Vec<((String, String), ProgressBar)>,
+    /// The bars of real waits and long steps under way, by scenario and step.
+    shown_bars: Vec<((String, String), ProgressBar)>,
 }
 
 impl HumanReporter {
@@ -35,7 +36,7 @@ impl HumanReporter {
             progress,
             verbose: false,
             bars: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
-            waits: Vec::new(),
+            shown_bars: Vec::new(),
         }
     }
 
@@ -71,6 +72,9 @@ impl HumanReporter {
             urls.push_str(other);
         }
         writeln!(self.out, "{heading}{urls}  [{context}]")?;
+        if let Some(figures) = &target.load {
+            super::load::write_figures(&mut self.out, figures)?;
+        }
         if !self.verbose {
             return self.quiet_target(target);
         }
@@ -467,8 +471,32 @@ impl super::Reporter for HumanReporter {
                     bar.set_style(style.progress_chars("=> "));
                 }
                 bar.set_message(format!("{scenario}: {step}"));
-                self.waits
+                self.shown_bars
                     .push((((*scenario).to_owned(), (*step).to_owned()), bar));
+                Ok(())
+            }
+            EngineEvent::StepProgress {
+                scenario,
+                step,
+                answered,
+                total,
+            } if self.progress => {
+                let key = ((*scenario).to_owned(), (*step).to_owned());
+                let bar = match self.shown_bars.iter().find(|(k, _)| *k == key) {
+                    Some((_, bar)) => bar.clone(),
+                    None => {
+                        let bar = self.bars.add(ProgressBar::new(*total));
+                        if let Ok(style) = ProgressStyle::with_template(
+                            "{msg} [{bar:30}] {pos}/{len} requests, {eta} left",
+                        ) {
+                            bar.set_style(style.progress_chars("=> "));
+                        }
+                        bar.set_message(format!("{scenario}: {step}"));
+                        self.shown_bars.push((key, bar.clone()));
+                        bar
+                    }
+                };
+                bar.set_position(*answered);
                 Ok(())
             }
             EngineEvent::WaitProgress {
@@ -478,7 +506,7 @@ impl super::Reporter for HumanReporter {
                 ..
             } => {
                 if let Some((_, bar)) = self
-                    .waits
+                    .shown_bars
                     .iter()
                     .find(|(key, _)| key.0 == *scenario && key.1 == *step)
                 {
@@ -488,11 +516,11 @@ impl super::Reporter for HumanReporter {
             }
             EngineEvent::WaitFinished { scenario, step } => {
                 if let Some(at) = self
-                    .waits
+                    .shown_bars
                     .iter()
                     .position(|(key, _)| key.0 == *scenario && key.1 == *step)
                 {
-                    let (_, bar) = self.waits.remove(at);
+                    let (_, bar) = self.shown_bars.remove(at);
                     bar.finish_and_clear();
                     self.bars.remove(&bar);
                 }
@@ -500,6 +528,18 @@ impl super::Reporter for HumanReporter {
             }
             EngineEvent::TargetFinished(target) => self.target(target),
             EngineEvent::RunFinished(report) => self.run_finished(report),
+            EngineEvent::StepFinished { scenario, step, .. } => {
+                if let Some(at) = self
+                    .shown_bars
+                    .iter()
+                    .position(|(key, _)| key.0 == *scenario && key.1 == *step)
+                {
+                    let (_, bar) = self.shown_bars.remove(at);
+                    bar.finish_and_clear();
+                    self.bars.remove(&bar);
+                }
+                Ok(())
+            }
             _ => Ok(()),
         }
     }

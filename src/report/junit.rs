@@ -28,6 +28,21 @@ impl JunitReporter {
             for requirement in &target.requirements {
                 suite.add_test_case(test_case(&target.name, requirement));
             }
+            for threshold in target.load.iter().flat_map(|load| &load.thresholds) {
+                let status = if threshold.passed {
+                    TestCaseStatus::success()
+                } else {
+                    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    status.set_message(format!(
+                        "{} measured {:.2}",
+                        threshold.threshold, threshold.actual
+                    ));
+                    status
+                };
+                let mut case = TestCase::new(format!("threshold {}", threshold.threshold), status);
+                case.set_classname(format!("{}.load", target.name));
+                suite.add_test_case(case);
+            }
             junit.add_test_suite(suite);
         }
         if !report.expectation_problems.is_empty() {

@@ -1,16 +1,14 @@
 //! The load report as one self-contained page (inline style and SVG, nothing fetched, so it works offline and
-//! as a CI artifact): the verdicts, the lockout as a chart of answers in request order (normal against
-//! refused, the threshold, where the lockout began and ended) and the latency percentiles over time.
+//! as a CI artifact) of a benchmark: the checks, the latency percentiles over time and the statuses. The
+//! lockout profile's report is the run's HTML report, with its figures.
 
 use std::io::{self, Write};
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::engine::Verdict;
-use crate::load::{LoadReport, LockoutTimeline, Sample};
+use crate::load::LoadReport;
 
-/// Answers the lockout profile counts as normal, and as refused.
-const NORMAL: [u16; 3] = [200, 400, 401];
 const REFUSED: [u16; 3] = [429, 403, 503];
 
 const WIDTH: f64 = 1000.0;
@@ -51,9 +49,6 @@ fn page(report: &LoadReport) -> Markup {
                 }
                 main {
                     (verdicts(report))
-                    @if let Some(lockout) = &report.lockout {
-                        (lockout_chart(lockout, &report.stats.samples))
-                    }
                     (latency_chart(report))
                     (statuses(report))
                 }
@@ -128,145 +123,6 @@ fn statuses(report: &LoadReport) -> Markup {
     }
 }
 
-/// How an answer of the lockout sequence counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Normal,
-    /// Refused by the identical-invalid limit before the flood (not the lockout).
-    InvalidLimit,
-    Refused,
-    Other,
-}
-
-fn kind(status: Option<u16>) -> Kind {
-    match status {
-        Some(status) if NORMAL.contains(&status) => Kind::Normal,
-        Some(status) if REFUSED.contains(&status) => Kind::Refused,
-        _ => Kind::Other,
-    }
-}
-
-/// The answers in request order: the prelude, then the flood as its answers arrived; each bin of the chart
-/// shows the share of normal answers above the axis and of refused ones below it.
-fn lockout_chart(lockout: &LockoutTimeline, samples: &[Sample]) -> Markup {
-    let mut answers: Vec<Kind> = lockout
-        .prelude
-        .iter()
-        .map(|status| match kind(Some(*status)) {
-            Kind::Refused => Kind::InvalidLimit,
-            other => other,
-        })
-        .collect();
-    let prelude = answers.len();
-    answers.extend(samples.iter().map(|sample| kind(sample.status)));
-    let total = answers.len().max(1);
-    let began = answers
-        .iter()
-        .enumerate()
-        .skip(prelude)
-        .find(|(_, k)| **k == Kind::Refused)
-        .map(|(index, _)| index);
-    let normal_total = answers.iter().filter(|k| **k == Kind::Normal).count();
-
-    let (band, top) = (70.0, 40.0);
-    let axis = top + band;
-    let height = axis + band + 46.0;
-    let bins = total.min(500);
-    let x_of = |index: f64| LEFT + PLOT * index / total as f64;
-    let bin_width = PLOT / bins as f64;
-    let mut bars = String::new();
-    for bin in 0..bins {
-        let from = bin * total / bins;
-        let to = ((bin + 1) * total / bins).max(from + 1).min(answers.len());
-        let slice = &answers[from.min(answers.len())..to];
-        let share = |wanted: Kind| {
-            slice.iter().filter(|k| **k == wanted).count() as f64 / slice.len().max(1) as f64
-        };
-        let x = LEFT + bin as f64 * bin_width;
-        let normal = share(Kind::Normal) * band;
-        let refused = share(Kind::Refused) * band;
-        let invalid = share(Kind::InvalidLimit) * band;
-        let other = share(Kind::Other) * band;
-        for (h, y, class) in [
-            (normal, axis - normal, "normal"),
-            (refused, axis, "refused"),
-            (invalid, axis + refused, "invalid"),
-            (other, axis + refused + invalid, "other"),
-        ] {
-            if h > 0.0 {
-                bars.push_str(&format!(
-                    r#"<rect class="{class}" x="{x:.2}" y="{y:.2}" width="{:.2}" height="{h:.2}"></rect>"#,
-                    bin_width.max(0.6)
-                ));
-            }
-        }
-    }
-    let threshold_x = x_of(lockout.threshold as f64);
-    let threshold_inside = (lockout.threshold as usize) <= total;
-    let ticks: Vec<usize> = (0..=4).map(|i| i * total / 4).collect();
-    html! {
-        section.chart {
-            h2 { "The lockout, answer by answer" }
-            p.caption {
-                (total) " requests to " code { "POST /authenticate" } " in the order they were answered: "
-                (prelude) " identical invalid requests one after another, then the flood. "
-                (normal_total) " were answered normally; the documented threshold is "
-                (lockout.threshold) " per " (duration(lockout.window_ms)) "."
-            }
-            svg.chart viewBox=(format!("0 0 {WIDTH} {height}")) width=(WIDTH) height=(height) role="img"
-                aria-label="answers in request order" {
-                (bands(top, band, bars))
-                @for tick in &ticks {
-                    line.tick x1=(x_of(*tick as f64)) x2=(x_of(*tick as f64)) y1=(axis + band) y2=(axis + band + 5.0) {}
-                    text.tick x=(x_of(*tick as f64)) y=(axis + band + 18.0) text-anchor="middle" { (tick) }
-                }
-                text.tick x=(LEFT + PLOT / 2.0) y=(axis + band + 36.0) text-anchor="middle" { "request number" }
-                @if threshold_inside {
-                    line.threshold x1=(threshold_x) x2=(threshold_x) y1=(top - 30.0) y2=(axis + band) {}
-                    text.threshold x=(threshold_x - 4.0) y=(top - 20.0) text-anchor="end" {
-                        "threshold: " (lockout.threshold)
-                    }
-                }
-                @if let Some(began) = began {
-                    line.began x1=(x_of(began as f64)) x2=(x_of(began as f64)) y1=(top - 4.0) y2=(axis + band) {}
-                    (label_beside(x_of(began as f64), top - 4.0, "began", &format!("lockout began: request {}", began + 1)))
-                }
-            }
-            @if let Some(began) = began {
-                (zoom(&answers, began, lockout.threshold))
-            }
-            (lockout_in_time(lockout))
-            (probe_list(lockout))
-            p.legend {
-                span.key.normal {} " answered normally (200, 400, 401) "
-                span.key.refused {} " refused (429, 403, 503) "
-                span.key.invalid {} " refused by the identical-invalid limit (before the flood) "
-                span.key.other {} " other or no answer"
-            }
-        }
-    }
-}
-
-/// Where the lockout ended: the probes after the flood, at the target's time since it began.
-fn probe_list(lockout: &LockoutTimeline) -> Markup {
-    html! {
-        @if lockout.probes.is_empty() {
-            p.caption { "No request was refused, so there was no lockout to wait out." }
-        } @else {
-            ol.probes {
-                @for probe in &lockout.probes {
-                    @let refused = REFUSED.contains(&probe.status);
-                    li.(if refused { "refused" } else { "normal" }) {
-                        strong { (duration(probe.since_lockout_ms)) " after the lockout began" }
-                        " (" (probe.label) "): " (probe.status)
-                        @if refused { " — still locked out" } @else { " — the lockout had ended" }
-                    }
-                }
-            }
-        }
-    }
-}
-
 /// The 50th, 95th and 99th latency percentiles of the flood's requests, by when they were sent.
 fn latency_chart(report: &LoadReport) -> Markup {
     let samples = &report.stats.samples;
@@ -319,8 +175,7 @@ fn latency_chart(report: &LoadReport) -> Markup {
         .iter()
         .filter(|s| s.status.is_some_and(|status| REFUSED.contains(&status)))
         .map(|s| s.sent_us)
-        .min()
-        .filter(|_| report.lockout.is_some());
+        .min();
     let seconds = span_us as f64 / 1e6;
     html! {
         section.chart {
@@ -364,17 +219,6 @@ fn latency_chart(report: &LoadReport) -> Markup {
     }
 }
 
-/// The two bands of an answers chart, normal above the axis and refused below, with their bars.
-fn bands(top: f64, band: f64, bars: String) -> Markup {
-    let axis = top + band;
-    html! {
-        text.label x=(LEFT - 6.0) y=(top + band / 2.0) text-anchor="end" { "normal" }
-        text.label x=(LEFT - 6.0) y=(axis + band / 2.0) text-anchor="end" { "refused" }
-        (PreEscaped(bars))
-        line.axis x1=(LEFT) x2=(LEFT + PLOT) y1=(axis) y2=(axis) {}
-    }
-}
-
 /// A label at `x`: to its right, or to its left near the right edge, so it stays inside the chart.
 fn label_beside(x: f64, y: f64, class: &str, text: &str) -> Markup {
     let left = x > LEFT + PLOT * 0.7;
@@ -384,99 +228,8 @@ fn label_beside(x: f64, y: f64, class: &str, text: &str) -> Markup {
     }
 }
 
-/// The answers around the start of the lockout, one bar each.
-fn zoom(answers: &[Kind], began: usize, threshold: u64) -> Markup {
-    const SHOWN: usize = 400;
-    let from = began.saturating_sub(SHOWN / 2);
-    let to = (from + SHOWN).min(answers.len());
-    let from = to.saturating_sub(SHOWN);
-    let count = (to - from).max(1);
-    let (top, band) = (24.0, 40.0);
-    let axis = top + band;
-    let height = axis + band + 40.0;
-    let width = PLOT / count as f64;
-    let x_of = |index: usize| LEFT + PLOT * (index - from) as f64 / count as f64;
-    let mut bars = String::new();
-    for (index, kind) in answers.iter().enumerate().take(to).skip(from) {
-        let (y, class) = match kind {
-            Kind::Normal => (axis - band, "normal"),
-            Kind::Refused => (axis, "refused"),
-            Kind::InvalidLimit => (axis, "invalid"),
-            Kind::Other => (axis, "other"),
-        };
-        bars.push_str(&format!(
-            r#"<rect class="{class}" x="{:.2}" y="{y:.2}" width="{:.2}" height="{band:.2}"></rect>"#,
-            x_of(index),
-            (width - 0.3).max(0.5)
-        ));
-    }
-    let threshold = usize::try_from(threshold).unwrap_or(usize::MAX);
-    html! {
-        h3 { "Around the threshold: answers " (from + 1) " to " (to) ", one bar each" }
-        svg.chart viewBox=(format!("0 0 {WIDTH} {height}")) width=(WIDTH) height=(height) role="img"
-            aria-label="the answers around the start of the lockout" {
-            (bands(top, band, bars))
-            @if (from..to).contains(&threshold) {
-                line.threshold x1=(x_of(threshold)) x2=(x_of(threshold)) y1=(top - 12.0) y2=(axis + band) {}
-                text.threshold x=(x_of(threshold) - 4.0) y=(top - 14.0) text-anchor="end" { "threshold: after request " (threshold) }
-            }
-            line.began x1=(x_of(began)) x2=(x_of(began)) y1=(top - 12.0) y2=(axis + band + 4.0) {}
-            text.began x=(x_of(began) + 4.0) y=(axis + band + 16.0) { "first refusal: request " (began + 1) }
-            @for tick in [from, from + count / 2, to - 1] {
-                text.tick x=(x_of(tick)) y=(axis + band + 32.0) text-anchor="middle" { (tick + 1) }
-            }
-        }
-    }
-}
-
-/// The lockout in the target's time: from its first refusal, the documented window, and the probes that
-/// found it still on and then over.
-fn lockout_in_time(lockout: &LockoutTimeline) -> Markup {
-    let Some(last) = lockout.probes.iter().map(|p| p.since_lockout_ms).max() else {
-        return html! {};
-    };
-    let span = (last.max(lockout.window_ms) as f64 * 1.08).max(1.0);
-    let (top, height) = (34.0, 96.0);
-    let x_of = |ms: u64| LEFT + PLOT * ms as f64 / span;
-    let ended = lockout
-        .probes
-        .iter()
-        .find(|p| !REFUSED.contains(&p.status))
-        .map(|p| p.since_lockout_ms);
-    html! {
-        h3 { "The lockout in the target's time" }
-        svg.chart viewBox=(format!("0 0 {WIDTH} {height}")) width=(WIDTH) height=(height) role="img"
-            aria-label="the lockout in time" {
-            rect.lockout-span x=(x_of(0)) y=(top) width=(x_of(lockout.window_ms) - x_of(0)) height="18" {}
-            text.began x=(x_of(0)) y=(top - 8.0) { "lockout began (first refusal)" }
-            line.threshold x1=(x_of(lockout.window_ms)) x2=(x_of(lockout.window_ms)) y1=(top - 20.0) y2=(top + 30.0) {}
-            text.threshold x=(x_of(lockout.window_ms) - 4.0) y=(top - 22.0) text-anchor="end" {
-                "documented end: one window (" (duration(lockout.window_ms)) ")"
-            }
-            @for probe in &lockout.probes {
-                @let refused = REFUSED.contains(&probe.status);
-                circle class=(if refused { "refused" } else { "normal" }) cx=(x_of(probe.since_lockout_ms)) cy=(top + 9.0) r="7" {}
-                (label_beside(x_of(probe.since_lockout_ms), top + 40.0, "tick",
-                    &format!("{}: {}", duration(probe.since_lockout_ms), if refused { "refused" } else { "answered" })))
-            }
-            @if let Some(ended) = ended {
-                (label_beside(x_of(ended), top + 56.0, "began", "lockout over"))
-            }
-        }
-    }
-}
-
 fn ms(value: f64) -> String {
     format!("{value:.2} ms")
-}
-
-/// `4 min 55 s`, `300 ms`.
-fn duration(ms: u64) -> String {
-    match ms {
-        0..1_000 => format!("{ms} ms"),
-        1_000..60_000 => format!("{:.1} s", ms as f64 / 1000.0),
-        _ => format!("{} min {} s", ms / 60_000, (ms % 60_000) / 1000),
-    }
 }
 
 const STYLE: &str = r#"

@@ -1,5 +1,5 @@
-//! Progress of a load run on stderr: a bar for the flood's requests and one for each real wait. Hidden when
-//! stderr is not a terminal.
+//! Progress of a benchmark flood on stderr: a bar for its requests. Hidden when stderr is not a terminal. (The
+//! lockout profile is a run: the engine's events and the run's reporters show its waits and steps.)
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -29,24 +29,12 @@ impl LoadProgress {
                     bar.set_position(*sent);
                 }
             }
-            LoadEvent::WaitStarted {
-                total_ms,
-                real: true,
-            } => self.start(
-                total_ms / 1000,
-                "waiting out the window {wide_bar} {pos}/{len} s",
-            ),
-            LoadEvent::WaitProgress { elapsed_ms, .. } => {
-                if let Some(bar) = &self.bar {
-                    bar.set_position(elapsed_ms / 1000);
-                }
-            }
-            LoadEvent::FloodFinished | LoadEvent::WaitFinished => {
+            LoadEvent::FloodFinished => {
                 if let Some(bar) = self.bar.take() {
                     bar.finish_and_clear();
                 }
             }
-            LoadEvent::WaitStarted { real: false, .. } | LoadEvent::Finished(_) => {}
+            LoadEvent::Finished(_) => {}
         }
     }
 

@@ -3,6 +3,7 @@
 //! Each writes to a `dyn Write`; [`output`] opens them.
 
 mod curl;
+mod figures_html;
 mod format;
 mod github;
 mod html;

@@ -52,10 +52,15 @@ pub fn open(path: Option<&Path>) -> Result<Output, OutputError> {
             is_terminal: io::stdout().is_terminal(),
         }),
         Some(path) => {
-            let file = File::create(path).map_err(|source| OutputError {
+            let error = |source| OutputError {
                 path: path.to_owned(),
                 source,
-            })?;
+            };
+            // A report may go to a folder not made yet (`--format html=reports/run.html`, `--report-dir`).
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(error)?;
+            }
+            let file = File::create(path).map_err(error)?;
             Ok(Output {
                 writer: Box::new(BufWriter::new(file)),
                 is_terminal: false,

@@ -37,17 +37,6 @@ impl ClientAddresses {
     }
 }
 
-/// The address of one load run (from 198.51.100.0/24, also reserved for documentation), derived from its
-/// run id so that runs one after another count apart.
-pub(crate) fn load_run_address(run_id: &str) -> String {
-    let octet = run_id
-        .get(..2)
-        .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-        .unwrap_or(1)
-        .max(1);
-    format!("198.51.100.{octet}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,11 +49,5 @@ mod tests {
         assert_eq!(first, "203.0.113.1");
         assert_eq!(second, "203.0.113.2");
         assert!(ClientAddresses::new(false).next().is_none());
-    }
-
-    #[test]
-    fn a_load_run_address_comes_from_its_id() {
-        assert_eq!(load_run_address("ff00aa11"), "198.51.100.255");
-        assert_eq!(load_run_address("00aa"), "198.51.100.1");
     }
 }

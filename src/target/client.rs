@@ -13,6 +13,7 @@ use reqwest::{Method, Url};
 use serde_json::Value;
 
 use super::description::TargetDescription;
+use super::lane::Lane;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -207,12 +208,29 @@ impl TargetClient {
 
     /// Sends to the next base URL in turn.
     pub(crate) async fn send(&self, request: &PreparedRequest) -> Result<Response, NoResponse> {
-        let base = if self.bases.len() == 1 {
+        self.send_to(self.next_base(), request).await
+    }
+
+    /// Which base URL the next request goes to (turns are shared by every clone and lane of this client).
+    pub(super) fn next_base(&self) -> usize {
+        if self.bases.len() == 1 {
             0
         } else {
             self.next_base.fetch_add(1, Ordering::Relaxed) % self.bases.len()
-        };
-        self.send_to(base, request).await
+        }
+    }
+
+    /// A sender with its own connections, for one of many tasks keeping requests in flight.
+    pub(crate) fn lane(&self) -> Lane {
+        Lane::new(self.clone())
+    }
+
+    pub(super) fn timeout_ms(&self) -> u64 {
+        self.timeout_ms
+    }
+
+    pub(super) fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
     }
 
     /// Sends to base URL number `base` (the first, for the test clock).

@@ -10,22 +10,21 @@ mod description;
 mod description_error;
 mod file;
 pub(crate) mod flags;
+mod lane;
 mod resolve;
 mod run_ids;
 mod session;
 mod values;
 
-pub(crate) use address::{ClientAddresses, FORWARDED_FOR, load_run_address};
+pub(crate) use address::ClientAddresses;
 pub(crate) use capabilities::{SignupRule, signup_rule, unmet};
 pub use client::ClientError;
-pub(crate) use client::{
-    NoResponse, PreparedRequest, Response, TargetClient, endpoint_url, excerpt, http_client,
-    read_capped, target_headers, truncate,
-};
+pub(crate) use client::{NoResponse, PreparedRequest, Response, TargetClient, excerpt, truncate};
 pub use clock::ClockError;
 pub use description::{Account, ClockMode, DEFAULT_MAX_BODY_BYTES, Limits, TargetDescription};
 pub use description_error::DescriptionError;
 pub use flags::{LimitSetting, TargetFlags};
+pub(crate) use lane::Lane;
 pub use resolve::{load, resolve};
 pub(crate) use run_ids::RunIds;
 pub use session::SignInError;

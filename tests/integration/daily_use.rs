@@ -565,31 +565,31 @@ async fn init_writes_a_target_file_that_run_accepts() {
     );
 }
 
+/// The lockout profile's HTML report is the run's, with what the load measured; a benchmark's page draws
+/// its latencies. Both are offline pages Chromium renders.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_load_page_draws_the_lockout_and_the_latencies() {
+async fn the_load_pages_show_the_figures_and_draw_the_latencies() {
     let report = crate::load::lockout_run(Vec::new(), crate::load::lockout(32)).await;
     let mut page = Vec::new();
-    authconform::report::write_load_html(&mut page, &report).unwrap();
+    authconform::report::HtmlReporter::write(&mut page, &report, false).unwrap();
     let page = String::from_utf8(page).unwrap();
     assert!(page.starts_with("<!DOCTYPE html>"));
-    assert!(page.contains("The lockout, answer by answer"));
-    assert!(
-        page.contains("threshold: 2000"),
-        "the threshold line is labelled"
-    );
-    assert!(
-        page.contains("lockout began: request "),
-        "where the lockout began"
-    );
-    assert!(page.contains("the lockout had ended"), "where it ended");
-    assert!(
-        page.contains("<polyline class=\"p99\""),
-        "the latency chart"
-    );
+    assert!(page.contains("Under load"), "the figures' section");
+    assert!(page.contains("latency p50 / p95 / p99 / max"));
+    assert!(page.contains("CS-LOCKOUT-05"), "the verdicts");
     assert!(
         !page.contains("src=")
             && !page.contains("<link")
             && !page.contains("http-equiv=\"refresh\"")
+    );
+
+    let benchmark = crate::load::signin_benchmark().await;
+    let mut chart = Vec::new();
+    authconform::report::write_load_html(&mut chart, &benchmark).unwrap();
+    let chart = String::from_utf8(chart).unwrap();
+    assert!(
+        chart.contains("<polyline class=\"p99\""),
+        "the latency chart"
     );
 
     let dir = std::env::var_os("AUTHCONFORM_LOAD_PAGE_DIR").map_or_else(
@@ -597,7 +597,9 @@ async fn the_load_page_draws_the_lockout_and_the_latencies() {
         std::path::PathBuf::from,
     );
     let path = dir.join("load.html");
-    std::fs::write(&path, &page).unwrap();
+    std::fs::write(&path, &chart).unwrap();
+    let lockout_path = dir.join("lockout.html");
+    std::fs::write(&lockout_path, &page).unwrap();
     let Some(chromium) = crate::html_report::chromium() else {
         assert!(
             std::env::var_os("AUTHCONFORM_REQUIRE_CHROMIUM").is_none_or(|v| v != "1"),
@@ -611,7 +613,8 @@ async fn the_load_page_draws_the_lockout_and_the_latencies() {
         dom.contains("<svg class=\"chart\""),
         "Chromium parsed the charts"
     );
-    assert!(dom.contains("lockout began"));
+    let dom = crate::html_report::rendered_dom(&chromium, &lockout_path, "").await;
+    assert!(dom.contains("Under load"));
 }
 
 #[test]

@@ -936,3 +936,42 @@ async fn an_empty_window_wait_lasts_until_the_last_signup_is_a_window_old() {
         assert_eq!(verdict(&report, MUST_2), Verdict::Pass);
     }
 }
+
+#[tokio::test]
+async fn a_long_step_tells_its_progress_as_it_goes() {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_millis(5)))
+        .mount(&server)
+        .await;
+    let mut many = sign_in(&[MUST]);
+    many.repeat = Some(authconform_scenario::parse_template("1000").expect("a number"));
+    many.concurrency = 8;
+    many.expect.status = Some(status(&[200]));
+    let suite = one_step("many", &[MUST], many);
+    let plan = RunPlan {
+        targets: vec![TargetPlan::new(target(&server.uri(), ClockMode::Real))],
+        selection: Selection::all(),
+        strict: false,
+        jobs: 1,
+    };
+    let mut told: Vec<(u64, u64)> = Vec::new();
+    let report = engine::run(&suite, &plan, &mut |event| {
+        if let engine::EngineEvent::StepProgress {
+            answered, total, ..
+        } = event
+        {
+            told.push((*answered, *total));
+        }
+    })
+    .await
+    .expect("the run completes");
+    assert_eq!(verdict(&report, MUST), Verdict::Pass);
+    // 1,000 requests of 5 ms, 8 at a time, take over half a second: progress is told every 100 ms.
+    assert!(!told.is_empty(), "no progress was told");
+    assert!(told.iter().all(|(_, total)| *total == 1000), "{told:?}");
+    assert!(
+        told.windows(2).all(|pair| pair[0].0 <= pair[1].0) && told.iter().all(|(a, _)| *a <= 1000),
+        "{told:?}"
+    );
+}

@@ -509,7 +509,7 @@ async fn the_command_line_writes_the_html_report_next_to_the_human_one() {
         "{section}"
     );
 
-    let refused = crate::cli::authconform(&["load", "--format", "github"]);
+    let refused = crate::cli::authconform(&["load", "signin", "--format", "github"]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(
         crate::cli::stderr(&refused).contains("--format github is a report of `run`"),

@@ -105,6 +105,7 @@ async fn three_instances_on_one_redis_pass_the_whole_suite_across_their_urls() {
         targets.push(TargetPlan {
             description,
             only_requiring: scope.map(|_| Capability::CreateScope),
+            meter: None,
         });
         servers.extend(instances);
     }
@@ -290,13 +291,14 @@ async fn the_load_lockout_profile_spread_over_three_instances_passes() {
     let options = LoadOptions {
         profile: LoadProfile::Lockout,
         users: 64,
-        requests: Some(200),
+        requests: None,
         rate: None,
         report_dir: None,
         thresholds: Vec::new(),
     };
     let started = Instant::now();
-    let report = load::run(&target, &options, &mut |_| {})
+    let suite = suite::load(&[]).expect("the built-in suite is valid");
+    let report = load::run_lockout(&suite, &target, &options, false, &mut |_| {})
         .await
         .expect("the load run completes");
     println!(
@@ -311,12 +313,17 @@ async fn the_load_lockout_profile_spread_over_three_instances_passes() {
         "CS-LOCKOUT-04",
         "CS-LOCKOUT-05",
     ] {
-        let verdict = report
+        let verdict = report.targets[0]
             .requirements
             .iter()
             .find(|v| v.id == id)
             .map_or(Verdict::Skip, |v| v.verdict);
-        assert_eq!(verdict, Verdict::Pass, "{id}: {:#?}", report.requirements);
+        assert_eq!(
+            verdict,
+            Verdict::Pass,
+            "{id}: {}",
+            crate::mutants::explain(&report, id)
+        );
     }
 }
 
@@ -348,17 +355,18 @@ async fn the_load_lockout_profile_fails_instances_whose_counts_are_not_global() 
     let options = LoadOptions {
         profile: LoadProfile::Lockout,
         users: 64,
-        requests: Some(200),
+        requests: None,
         rate: None,
         report_dir: None,
         thresholds: Vec::new(),
     };
-    let report = load::run(&target, &options, &mut |_| {})
+    let suite = suite::load(&[]).expect("the built-in suite is valid");
+    let report = load::run_lockout(&suite, &target, &options, false, &mut |_| {})
         .await
         .expect("the load run completes");
     shutdown(servers).await;
     let verdict = |id: &str| {
-        report
+        report.targets[0]
             .requirements
             .iter()
             .find(|v| v.id == id)
@@ -368,6 +376,6 @@ async fn the_load_lockout_profile_fails_instances_whose_counts_are_not_global() 
         verdict("CS-LOCKOUT-02"),
         Verdict::Fail,
         "{:#?}",
-        report.requirements
+        crate::mutants::explain(&report, "CS-LOCKOUT-02")
     );
 }

@@ -216,6 +216,7 @@ pub fn report() -> RunReport {
             kind: ObservationKind::Jwt,
             detail: "`token`: alg HS256, kid (none), claims id, scope, iat, exp, lifetime 2592000 s (exp − iat)".into(),
         }],
+        load: None,
         secrets: vec![PASSWORD.into()],
     };
     RunReport {

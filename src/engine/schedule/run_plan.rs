@@ -23,6 +23,8 @@ pub struct TargetPlan {
     pub description: TargetDescription,
     /// Run only the scenarios that need this capability (e.g. a second instance configured for it).
     pub only_requiring: Option<Capability>,
+    /// A load run: concurrent steps run at the meter's users, and their answers are timed into it.
+    pub meter: Option<std::sync::Arc<crate::engine::Meter>>,
 }
 
 impl TargetPlan {
@@ -30,6 +32,7 @@ impl TargetPlan {
         TargetPlan {
             description,
             only_requiring: None,
+            meter: None,
         }
     }
 

@@ -1,0 +1,208 @@
+//! A load run's figures in the HTML report: the table of rate, latencies, statuses and thresholds, and for each
+//! concurrent step a chart of its answers in the order they were sent (normal above the axis, refused below),
+//! requests numbered from 1 as people count them, with the first refusal marked.
+
+use maud::{Markup, PreEscaped, html};
+
+use crate::engine::{LoadFigures, MeteredAnswer};
+
+/// Answers the lockout profile counts as refused.
+const REFUSED: [u16; 3] = [429, 403, 503];
+
+const WIDTH: f64 = 1000.0;
+const LEFT: f64 = 64.0;
+const RIGHT: f64 = 28.0;
+const PLOT: f64 = WIDTH - LEFT - RIGHT;
+/// At most this many bars per chart; each shows the shares of its answers.
+const BINS: usize = 500;
+
+/// The section for one target's figures.
+pub(super) fn figures(figures: &LoadFigures) -> Markup {
+    html! {
+        section.load {
+            h3 { "Under load" }
+            table {
+                tr { th { "requests" } td.num { (figures.requests) } }
+                tr { th { "users (requests in flight)" } td.num { (figures.users) } }
+                tr { th { "rate" } td.num { (format!("{:.0} req/s", figures.requests_per_second)) } }
+                tr { th { "latency p50 / p95 / p99 / max" } td.num {
+                    (format!("{:.2} / {:.2} / {:.2} / {:.2} ms", figures.latency_ms.p50, figures.latency_ms.p95, figures.latency_ms.p99, figures.latency_ms.max))
+                } }
+                @for (status, count) in &figures.statuses {
+                    tr { th { "status " (status) } td.num { (count) } }
+                }
+                @if figures.no_answer > 0 {
+                    tr { th { "no answer" } td.num { (figures.no_answer) } }
+                }
+                @if let Some(threshold) = figures.threshold {
+                    tr { th { "documented threshold" } td.num { (threshold) " per window" } }
+                }
+                @for threshold in &figures.thresholds {
+                    tr.(if threshold.passed { "pass" } else { "fail" }) {
+                        th { "threshold " (threshold.threshold) }
+                        td.num { (format!("{:.2}", threshold.actual)) " " (if threshold.passed { "passed" } else { "failed" }) }
+                    }
+                }
+            }
+            @for (number, name) in figures.steps.iter().enumerate() {
+                @let answers: Vec<&MeteredAnswer> = figures
+                    .answers
+                    .iter()
+                    .filter(|a| usize::from(a.step) == number)
+                    .collect();
+                @if !answers.is_empty() {
+                    (step_chart(name, &answers))
+                }
+            }
+            @if figures.answers.len() < usize::try_from(figures.requests).unwrap_or(usize::MAX) {
+                p.caption { "The charts show the first " (figures.answers.len()) " answers; the figures count every one." }
+            }
+        }
+    }
+}
+
+/// How an answer counts on a chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Normal,
+    Refused,
+    /// A 5xx other than 503, another status, or no answer.
+    Other,
+}
+
+fn kind(status: Option<u16>) -> Kind {
+    match status {
+        Some(status) if REFUSED.contains(&status) => Kind::Refused,
+        Some(status) if status < 500 => Kind::Normal,
+        _ => Kind::Other,
+    }
+}
+
+/// One step's answers in the order sent: each bar the share of normal answers above the axis and of refused
+/// ones (and others) below it.
+fn step_chart(name: &str, answers: &[&MeteredAnswer]) -> Markup {
+    let kinds: Vec<Kind> = answers.iter().map(|a| kind(a.status)).collect();
+    let total = kinds.len();
+    let refused = kinds.iter().filter(|k| **k == Kind::Refused).count();
+    let other = kinds.iter().filter(|k| **k == Kind::Other).count();
+    // Numbered from 1: the first request is request 1.
+    let first_refusal = kinds
+        .iter()
+        .position(|k| *k == Kind::Refused)
+        .map(|i| i + 1);
+    let (top, band) = (30.0, 56.0);
+    let axis = top + band;
+    let height = axis + band + 40.0;
+    let bins = total.clamp(1, BINS);
+    let bin_width = PLOT / bins as f64;
+    // Request `n` (from 1) sits in the middle of its share of the axis.
+    let x_of = |n: usize| LEFT + PLOT * (n as f64 - 0.5) / total.max(1) as f64;
+    let mut bars = String::new();
+    for bin in 0..bins {
+        let from = bin * total / bins;
+        let to = ((bin + 1) * total / bins).max(from + 1).min(total);
+        let slice = &kinds[from.min(total)..to];
+        let share = |wanted: Kind| {
+            slice.iter().filter(|k| **k == wanted).count() as f64 / slice.len().max(1) as f64
+        };
+        let x = LEFT + bin as f64 * bin_width;
+        let normal = share(Kind::Normal) * band;
+        let refused = share(Kind::Refused) * band;
+        let other = share(Kind::Other) * band;
+        for (h, y, class) in [
+            (normal, axis - normal, "normal"),
+            (refused, axis, "refused"),
+            (other, axis + refused, "other"),
+        ] {
+            if h > 0.0 {
+                bars.push_str(&format!(
+                    r#"<rect class="{class}" x="{x:.2}" y="{y:.2}" width="{:.2}" height="{h:.2}"></rect>"#,
+                    bin_width.max(0.6)
+                ));
+            }
+        }
+    }
+    let ticks: Vec<usize> = [1, total / 4, total / 2, total * 3 / 4, total]
+        .into_iter()
+        .filter(|n| *n >= 1)
+        .collect();
+    html! {
+        figure.answers {
+            figcaption {
+                strong { (name) } ": " (total) " requests in the order sent; " (total - refused - other)
+                " answered normally, " (refused) " refused (429, 403, 503)"
+                @if other > 0 { ", " (other) " other or unanswered" }
+                @if let Some(first) = first_refusal { "; the first refusal was request " (first) }
+                "."
+            }
+            svg.answers viewBox=(format!("0 0 {WIDTH} {height}")) width=(WIDTH) height=(height) role="img"
+                aria-label=(format!("answers of {name} in the order sent")) {
+                text.label x=(LEFT - 6.0) y=(top + band / 2.0) text-anchor="end" { "normal" }
+                text.label x=(LEFT - 6.0) y=(axis + band / 2.0) text-anchor="end" { "refused" }
+                (PreEscaped(bars))
+                line.axis x1=(LEFT) x2=(LEFT + PLOT) y1=(axis) y2=(axis) {}
+                @for tick in &ticks {
+                    text.tick x=(x_of(*tick)) y=(axis + band + 16.0) text-anchor="middle" { (tick) }
+                }
+                text.tick x=(LEFT + PLOT / 2.0) y=(axis + band + 32.0) text-anchor="middle" { "request number" }
+                @if let Some(first) = first_refusal {
+                    line.began x1=(x_of(first)) x2=(x_of(first)) y1=(top - 14.0) y2=(axis + band) {}
+                    text.began x=(x_of(first) + if first * 10 > total * 7 { -4.0 } else { 4.0 })
+                        y=(top - 16.0) text-anchor=(if first * 10 > total * 7 { "end" } else { "start" }) {
+                        "first refusal: request " (first)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The figures' style, added to the report's.
+pub(super) const STYLE: &str = r#"
+section.load table { border-collapse: collapse; margin: .5em 0 1em; }
+section.load th, section.load td { padding: .15em .8em .15em 0; text-align: left; }
+section.load td.num { font-variant-numeric: tabular-nums; }
+section.load tr.fail td, section.load tr.fail th { color: var(--fail, #cf222e); }
+figure.answers { margin: 1em 0; }
+figure.answers figcaption { font-size: .9em; margin-bottom: .3em; }
+svg.answers { max-width: 100%; height: auto; }
+svg.answers rect.normal { fill: #1a7f37; }
+svg.answers rect.refused { fill: #cf222e; }
+svg.answers rect.other { fill: #8c959f; }
+svg.answers .axis { stroke: #57606a; }
+svg.answers .began { stroke: #9a6700; fill: #9a6700; font-size: 12px; }
+svg.answers .tick, svg.answers .label { fill: #57606a; font-size: 12px; }
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(step: u16, status: u16) -> MeteredAnswer {
+        MeteredAnswer {
+            sent_us: 0,
+            latency_us: 100,
+            status: Some(status),
+            step,
+        }
+    }
+
+    #[test]
+    fn requests_are_numbered_from_one_and_the_first_refusal_is_named() {
+        // 10,000 answered normally, then refused: the first refusal is the 10,001st request.
+        let mut answers: Vec<MeteredAnswer> = (0..10_000).map(|_| answer(0, 401)).collect();
+        answers.extend((0..5).map(|_| answer(0, 429)));
+        let figures = LoadFigures {
+            steps: vec!["crossing".to_owned()],
+            answers,
+            ..LoadFigures::of(8, &[])
+        };
+        let page = super::figures(&figures).into_string();
+        assert!(
+            page.contains("the first refusal was request 10001"),
+            "{page}"
+        );
+        assert!(page.contains("first refusal: request 10001"));
+        assert!(page.contains("10000 answered normally, 5 refused"));
+    }
+}

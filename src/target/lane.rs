@@ -1,0 +1,223 @@
+//! One lane of a target's client: a sender that keeps its own keep-alive connection to each base URL, for
+//! steps and floods that keep many requests in flight. On plain `http://` bases a lane speaks HTTP/1.1 over
+//! hyper's connection API (no pool, no middleware: one connection, one request at a time), which is what
+//! lets a load run drive a fast target as hard as wrk does; on `https://` it sends through the target's
+//! reqwest client. Either way it joins paths, sends headers, times out and caps bodies exactly as
+//! [`TargetClient::send`] does, and answers with the same [`Response`].
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use reqwest::Url;
+use tokio::net::TcpStream;
+
+use super::client::{NoResponse, PreparedRequest, Response, TargetClient};
+
+/// A sender with its own connections; not shared between tasks (give each task its own lane).
+#[derive(Debug)]
+pub(crate) struct Lane {
+    client: TargetClient,
+    /// One connection per base URL, opened on first use and re-opened after the server closes it; `None`
+    /// for every base when the target is reached over HTTPS (the reqwest client's pool serves it).
+    connections: Option<Vec<Option<SendRequest<Full<Bytes>>>>>,
+    /// The last URL joined, by base and path: a flood sends one path over and over.
+    last_url: Option<(usize, String, Url)>,
+}
+
+impl Lane {
+    pub(super) fn new(client: TargetClient) -> Lane {
+        let plain = (0..client.base_count()).all(|base| {
+            client
+                .url_at(base, "/")
+                .is_ok_and(|url| url.scheme() == "http")
+        });
+        let connections = plain.then(|| (0..client.base_count()).map(|_| None).collect());
+        Lane {
+            client,
+            connections,
+            last_url: None,
+        }
+    }
+
+    /// Sends to the target's next base URL in turn (shared with the client and its other lanes).
+    pub(crate) async fn send(&mut self, request: &PreparedRequest) -> Result<Response, NoResponse> {
+        let base = self.client.next_base();
+        let Some(connections) = self.connections.as_mut() else {
+            return self.client.send_to(base, request).await;
+        };
+        let url = match &self.last_url {
+            Some((last_base, path, url)) if *last_base == base && *path == request.path => {
+                url.clone()
+            }
+            _ => match self.client.url_at(base, &request.path) {
+                Ok(url) => {
+                    self.last_url = Some((base, request.path.clone(), url.clone()));
+                    url
+                }
+                Err(_) => return self.client.send_to(base, request).await,
+            },
+        };
+        let timeout_ms = self.client.timeout_ms();
+        let exchange = exchange(
+            &self.client,
+            &mut connections[base],
+            &url,
+            request,
+            self.client.max_body_bytes(),
+        );
+        match tokio::time::timeout(Duration::from_millis(timeout_ms), exchange).await {
+            Ok(outcome) => outcome.map_err(|failure| failure.into_no_response(url)),
+            // The connection that timed out mid-exchange went with the exchange.
+            Err(_) => Err(NoResponse {
+                url,
+                summary: format!("no response: timed out after {timeout_ms} ms"),
+                detail: format!("no answer within {timeout_ms} ms"),
+                unreachable: false,
+            }),
+        }
+    }
+}
+
+/// Why an exchange on a lane's connection got no answer.
+enum Failure {
+    Connect(std::io::Error),
+    Http(hyper::Error),
+    Request(hyper::http::Error),
+}
+
+impl Failure {
+    fn into_no_response(self, url: Url) -> NoResponse {
+        match self {
+            Failure::Connect(error) => {
+                let refused = error.kind() == std::io::ErrorKind::ConnectionRefused;
+                NoResponse {
+                    url,
+                    summary: if refused {
+                        "no response: connection refused".to_owned()
+                    } else {
+                        "no response: could not connect".to_owned()
+                    },
+                    detail: error.to_string(),
+                    unreachable: refused,
+                }
+            }
+            Failure::Http(error) => NoResponse {
+                url,
+                summary: "no response: connection reset".to_owned(),
+                detail: error_chain(&error),
+                unreachable: false,
+            },
+            Failure::Request(error) => NoResponse {
+                url,
+                summary: "no response: invalid request".to_owned(),
+                detail: error.to_string(),
+                unreachable: false,
+            },
+        }
+    }
+}
+
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// One request on `slot`'s connection (opened when there is none or the server closed it), its body read
+/// up to `cap`.
+async fn exchange(
+    client: &TargetClient,
+    slot: &mut Option<SendRequest<Full<Bytes>>>,
+    url: &Url,
+    request: &PreparedRequest,
+    cap: usize,
+) -> Result<Response, Failure> {
+    let authority = authority(url);
+    // The connection is taken out of its slot for the exchange and put back only when it can carry the
+    // next request: an error, a timeout (this future dropped) or a cut body leave the slot empty.
+    let mut sender = match slot.take() {
+        Some(mut sender) => match sender.ready().await {
+            Ok(()) => sender,
+            Err(_) => connect(&authority).await?,
+        },
+        None => connect(&authority).await?,
+    };
+    let path_and_query = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let mut builder = hyper::Request::builder()
+        .method(request.method.clone())
+        .uri(path_and_query)
+        .header(hyper::header::HOST, authority.as_str());
+    for (name, value) in client.default_headers() {
+        builder = builder.header(name, value);
+    }
+    for (name, value) in &request.headers {
+        builder = builder.header(name, value);
+    }
+    let body = request
+        .body
+        .as_deref()
+        .map_or_else(Bytes::new, Bytes::copy_from_slice);
+    let built = builder.body(Full::new(body)).map_err(Failure::Request)?;
+    let answer = sender.send_request(built).await.map_err(Failure::Http)?;
+    let (parts, mut incoming) = answer.into_parts();
+    let keep_alive = !parts
+        .headers
+        .get(hyper::header::CONNECTION)
+        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"close"));
+    let mut body = Vec::new();
+    let mut truncated = false;
+    while let Some(frame) = incoming.frame().await {
+        if let Ok(data) = frame.map_err(Failure::Http)?.into_data() {
+            let room = cap - body.len();
+            body.extend_from_slice(&data[..data.len().min(room)]);
+            if data.len() > room {
+                truncated = true;
+                break;
+            }
+        }
+    }
+    if keep_alive && !truncated {
+        // A body left unread cannot share its connection with the next request.
+        *slot = Some(sender);
+    }
+    Ok(Response {
+        url: url.clone(),
+        status: parts.status.as_u16(),
+        headers: parts.headers,
+        body,
+        truncated,
+    })
+}
+
+/// `host:port` of a plain-http URL, as the connection and the `Host` header use it.
+fn authority(url: &Url) -> String {
+    // An IPv6 host keeps its brackets (`[::1]`).
+    let host = url.host_str().unwrap_or("localhost");
+    format!("{host}:{}", url.port_or_known_default().unwrap_or(80))
+}
+
+async fn connect(authority: &str) -> Result<SendRequest<Full<Bytes>>, Failure> {
+    let stream = TcpStream::connect(authority)
+        .await
+        .map_err(Failure::Connect)?;
+    let _ = stream.set_nodelay(true);
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(Failure::Http)?;
+    tokio::spawn(async move {
+        // The connection ends when the server closes it or the sender is dropped; either is normal.
+        let _ = connection.await;
+    });
+    Ok(sender)
+}
