@@ -13,7 +13,7 @@ use super::{CommandError, exit};
 use crate::report::{HumanStyle, format_specs};
 
 pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
-    use crate::load::{self, LoadOptions, LoadProfile};
+    use crate::load::{self, LoadProfile};
     use authconform_scenario::model::Profile;
 
     let explicit_target = explicit_target(&args.target)?;
@@ -22,35 +22,14 @@ pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
         return lockout(args, explicit_target, &specs);
     }
     crate::report::load::check_formats(&specs)?;
-    let options = LoadOptions {
-        profile: args.profile,
-        users: usize::from(args.users),
-        requests: args.requests,
-        rate: args
-            .rate
-            .map(|rate| usize::try_from(rate).unwrap_or(usize::MAX)),
-        report_dir: args.report_dir.clone(),
-        thresholds: args.thresholds.clone(),
-    };
+    let options = options(args, args.requests, args.rate);
     let runtime = runtime()?;
     let report = runtime.block_on(async {
-        let (target, servers) = match explicit_target {
-            Some(description) => (description, None),
-            None => {
-                let servers = EmbeddedServers::start().await?;
-                let wanted = match args.profile {
-                    LoadProfile::Lockout => Profile::CreditsafeConnect,
-                    LoadProfile::Signin | LoadProfile::Signup => Profile::Appmixer6,
-                };
-                let target = servers
-                    .targets
-                    .iter()
-                    .find(|plan| plan.description.profiles.contains(&wanted))
-                    .map(|plan| plan.description.clone())
-                    .ok_or(CommandError::NoEmbeddedInstance { profile: wanted })?;
-                (target, Some(servers))
-            }
+        let wanted = match args.profile {
+            LoadProfile::Lockout => Profile::CreditsafeConnect,
+            LoadProfile::Signin | LoadProfile::Signup => Profile::Appmixer6,
         };
+        let (target, servers) = target_or_embedded(explicit_target, wanted).await?;
         // goose prints progress lines on stdout; keep stdout for the report.
         let quiet_stdout = gag::Redirect::stdout(io::stderr()).ok();
         let mut progress = LoadProgress::new();
@@ -115,35 +94,11 @@ fn lockout(
         )));
     }
     reporters.expect(expectations.clone());
-    let options = crate::load::LoadOptions {
-        profile: args.profile,
-        users: usize::from(args.users),
-        requests: None,
-        rate: None,
-        report_dir: args.report_dir.clone(),
-        thresholds: args.thresholds.clone(),
-    };
+    let options = options(args, None, None);
     let runtime = runtime()?;
     let report = runtime.block_on(async {
-        let (target, servers) = match explicit_target {
-            Some(description) => (description, None),
-            None => {
-                let servers = EmbeddedServers::start().await?;
-                let target = servers
-                    .targets
-                    .iter()
-                    .find(|plan| {
-                        plan.description
-                            .profiles
-                            .contains(&Profile::CreditsafeConnect)
-                    })
-                    .map(|plan| plan.description.clone())
-                    .ok_or(CommandError::NoEmbeddedInstance {
-                        profile: Profile::CreditsafeConnect,
-                    })?;
-                (target, Some(servers))
-            }
-        };
+        let (target, servers) =
+            target_or_embedded(explicit_target, Profile::CreditsafeConnect).await?;
         let result =
             crate::load::run_lockout(&suite, &target, &options, args.strict, &mut |event| {
                 reporters.handle(event)
@@ -166,4 +121,34 @@ fn lockout(
             exit::FAILED
         },
     )
+}
+
+/// The load options the flags give; `requests` and `rate` only for the benchmarks.
+fn options(args: &LoadArgs, requests: Option<u64>, rate: Option<u64>) -> crate::load::LoadOptions {
+    crate::load::LoadOptions {
+        profile: args.profile,
+        users: usize::from(args.users),
+        requests,
+        rate: rate.map(|rate| usize::try_from(rate).unwrap_or(usize::MAX)),
+        report_dir: args.report_dir.clone(),
+        thresholds: args.thresholds.clone(),
+    }
+}
+
+/// The target given, or the bundled reference instance of `profile` (with its servers, to shut down after).
+async fn target_or_embedded(
+    explicit_target: Option<crate::target::TargetDescription>,
+    profile: authconform_scenario::model::Profile,
+) -> Result<(crate::target::TargetDescription, Option<EmbeddedServers>), CommandError> {
+    if let Some(description) = explicit_target {
+        return Ok((description, None));
+    }
+    let servers = EmbeddedServers::start().await?;
+    let target = servers
+        .targets
+        .iter()
+        .find(|plan| plan.description.profiles.contains(&profile))
+        .map(|plan| plan.description.clone())
+        .ok_or(CommandError::NoEmbeddedInstance { profile })?;
+    Ok((target, Some(servers)))
 }

@@ -514,7 +514,8 @@ impl super::Reporter for HumanReporter {
                 }
                 Ok(())
             }
-            EngineEvent::WaitFinished { scenario, step } => {
+            EngineEvent::WaitFinished { scenario, step }
+            | EngineEvent::StepFinished { scenario, step, .. } => {
                 if let Some(at) = self
                     .shown_bars
                     .iter()
@@ -528,18 +529,6 @@ impl super::Reporter for HumanReporter {
             }
             EngineEvent::TargetFinished(target) => self.target(target),
             EngineEvent::RunFinished(report) => self.run_finished(report),
-            EngineEvent::StepFinished { scenario, step, .. } => {
-                if let Some(at) = self
-                    .shown_bars
-                    .iter()
-                    .position(|(key, _)| key.0 == *scenario && key.1 == *step)
-                {
-                    let (_, bar) = self.shown_bars.remove(at);
-                    bar.finish_and_clear();
-                    self.bars.remove(&bar);
-                }
-                Ok(())
-            }
             _ => Ok(()),
         }
     }
