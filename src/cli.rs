@@ -126,9 +126,13 @@ Examples:
       The lockout profile against the bundled reference server (test clock on): cross the
       10,000-request threshold with 64 concurrent users and verify CS-LOCKOUT-01 to 05.
   authconform load lockout --target-file staging.toml --users 128 --report-dir reports/load
-      The same against a staging target, with goose's HTML, JSON and Markdown reports.
+      The same against a staging target, with the HTML report and goose's reports of each flood.
   authconform load signin --target-file staging.toml --requests 5000 --threshold 'p95<200ms'
-      Sign-in throughput and latency; exit 1 when the 95th percentile is 200 ms or more.
+      Sign-in throughput and latency, each answer judged on AM-SIGNIN-01; exit 1 when one fails or
+      the 95th percentile is 200 ms or more.
+
+A load run is a run: the profile's scenario goes through the same engine, judges and reports as
+`authconform run` (every --format, --expect), its floods driven by goose at --users in flight.
 
 Exit codes: 0 every check and threshold held, 1 one failed, 2 usage or target description error,
 3 target unreachable.";
@@ -156,15 +160,15 @@ pub struct LoadArgs {
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096), help_heading = "Load")]
     pub users: u16,
 
-    /// signin/signup: requests in all (default 2000); the lockout profile sends what its check needs
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000_000), help_heading = "Load")]
+    /// signin/signup: requests in all, 1 to 20000 (default 2000); the lockout profile sends what its check needs
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=20_000), help_heading = "Load")]
     pub requests: Option<u64>,
 
     /// At most this many requests per second (default: as fast as the target answers)
     #[arg(long, value_name = "PER_SECOND", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Load")]
     pub rate: Option<u64>,
 
-    /// Write the HTML report into DIR (and, for signin/signup, goose's HTML, JSON and Markdown reports)
+    /// Write the HTML report into DIR as authconform-load.html, beside goose's HTML, JSON and Markdown reports of each flood
     #[arg(long, value_name = "DIR", help_heading = "Load")]
     pub report_dir: Option<PathBuf>,
 
@@ -176,7 +180,7 @@ pub struct LoadArgs {
     #[arg(long, help_heading = "Load")]
     pub strict: bool,
 
-    /// human, json, junit or html (and github for the lockout profile), optionally to a file (`-` is stdout);
+    /// human, json, junit, html or github, optionally to a file (`-` is stdout);
     /// repeatable [default: human]
     #[arg(long = "format", value_name = "FORMAT[=PATH]", help_heading = "Output")]
     pub formats: Vec<FormatSpec>,

@@ -42,8 +42,6 @@ pub enum CommandError {
     DetectWithoutTarget,
     #[error(transparent)]
     SeveralOnStdout(#[from] crate::report::SeveralOnStdout),
-    #[error(transparent)]
-    NotForLoad(#[from] crate::report::load::NotForLoad),
     #[error(
         "{flag} applies to the signin and signup benchmarks; the lockout profile sends what its check needs"
     )]
@@ -86,13 +84,15 @@ impl CommandError {
             | CommandError::TargetFlagWithoutTarget { .. }
             | CommandError::DetectWithoutTarget
             | CommandError::SeveralOnStdout(_)
-            | CommandError::NotForLoad(_)
             | CommandError::NotForLockout { .. }
             | CommandError::NoEmbeddedInstance { .. }
             | CommandError::ServeSetup(_)
             | CommandError::Output(_)
             | CommandError::Engine(EngineError::ClockProtocol { .. })
-            | CommandError::Load(crate::load::LoadError::Missing { .. }) => exit::USAGE,
+            | CommandError::Load(
+                crate::load::LoadError::Requests(_)
+                | crate::load::LoadError::NothingMeasured { .. },
+            ) => exit::USAGE,
             CommandError::Engine(_)
             | CommandError::Embedded(_)
             | CommandError::Write(_)
@@ -122,7 +122,7 @@ mod tests {
     use std::error::Error;
 
     use super::*;
-    use crate::load::{FloodError, LoadError};
+    use crate::load::LoadError;
 
     fn not_found() -> io::Error {
         io::Error::new(io::ErrorKind::NotFound, "no such file or directory")
@@ -156,7 +156,7 @@ mod tests {
             CommandError::Write(not_found()),
             CommandError::Runtime(not_found()),
             CommandError::Embedded(EmbeddedError::Bind(not_found())),
-            CommandError::Load(LoadError::Flood(FloodError::Empty)),
+            CommandError::Load(LoadError::Requests(0)),
             CommandError::Serve(Box::new(not_found())),
         ];
         for error in &errors {

@@ -1,83 +1,26 @@
-//! `load`: the goose load profiles against one target, with their reports and the page of charts.
+//! `load`: a load profile against one target, through the engine and the run's reporters.
 
-use std::io::{self, Write};
+use std::sync::Arc;
+
+use authconform_scenario::model::Profile;
 
 use crate::cli::LoadArgs;
 use crate::embedded::EmbeddedServers;
-use crate::report::LoadProgress;
-use crate::report::output;
+use crate::load::{LoadOptions, LoadProfile};
+use crate::report::{HumanStyle, format_specs, output};
 
 use super::execute::{explicit_target, runtime};
 use super::run::expectations_for;
 use super::{CommandError, exit};
-use crate::report::{HumanStyle, format_specs};
 
+/// Runs the profile and writes its report in every format asked for (`--expect` and redaction as for
+/// `run`); with `--report-dir`, the HTML report goes there too, beside goose's reports of each flood.
 pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
-    use crate::load::{self, LoadProfile};
-    use authconform_scenario::model::Profile;
-
+    if args.profile == LoadProfile::Lockout && args.requests.is_some() {
+        return Err(CommandError::NotForLockout { flag: "--requests" });
+    }
     let explicit_target = explicit_target(&args.target)?;
     let specs = format_specs(&args.formats, "json=load.json")?;
-    if args.profile == LoadProfile::Lockout {
-        return lockout(args, explicit_target, &specs);
-    }
-    crate::report::load::check_formats(&specs)?;
-    let options = options(args, args.requests, args.rate);
-    let runtime = runtime()?;
-    let report = runtime.block_on(async {
-        let wanted = match args.profile {
-            LoadProfile::Lockout => Profile::CreditsafeConnect,
-            LoadProfile::Signin | LoadProfile::Signup => Profile::Appmixer6,
-        };
-        let (target, servers) = target_or_embedded(explicit_target, wanted).await?;
-        // goose prints progress lines on stdout; keep stdout for the report.
-        let quiet_stdout = gag::Redirect::stdout(io::stderr()).ok();
-        let mut progress = LoadProgress::new();
-        let result = load::run(&target, &options, &mut |event| progress.handle(event)).await;
-        drop(quiet_stdout);
-        if let Some(servers) = servers {
-            servers.shutdown().await;
-        }
-        result.map_err(CommandError::from)
-    })?;
-    // The page of charts goes beside goose's reports.
-    if let Some(dir) = &args.report_dir {
-        let mut out = output::open(Some(&dir.join(crate::load::LOAD_PAGE)))?.writer;
-        crate::report::write_load_html(&mut out, &report)
-            .and_then(|()| out.flush())
-            .map_err(CommandError::Write)?;
-    }
-    for spec in &specs {
-        let mut out = output::open(spec.path.as_deref())?.writer;
-        crate::report::load::write(spec.format, &report, &mut out, args.verbose)
-            .and_then(|()| out.flush())
-            .map_err(CommandError::Write)?;
-    }
-    Ok(if report.passed(args.strict) {
-        exit::PASSED
-    } else {
-        exit::FAILED
-    })
-}
-
-/// The lockout profile: the catalogue's lockout check under load, through the engine and the run's reporters
-/// (every format, `--expect`, redaction); the figures and thresholds are part of the report.
-fn lockout(
-    args: &LoadArgs,
-    explicit_target: Option<crate::target::TargetDescription>,
-    specs: &[crate::report::FormatSpec],
-) -> Result<u8, CommandError> {
-    use authconform_scenario::model::Profile;
-    use std::sync::Arc;
-
-    for (given, flag) in [
-        (args.requests.is_some(), "--requests"),
-        (args.rate.is_some(), "--rate"),
-    ] {
-        if given {
-            return Err(CommandError::NotForLockout { flag });
-        }
-    }
     let suite = crate::suite::load(&[])?;
     let expectations = Arc::new(expectations_for(args.expect.as_deref(), &suite)?);
     let style = HumanStyle {
@@ -85,7 +28,7 @@ fn lockout(
         verbose: args.verbose,
         show_secrets: args.show_secrets,
     };
-    let mut reporters = crate::report::reporters(specs, style)?;
+    let mut reporters = crate::report::reporters(&specs, style)?;
     if let Some(dir) = &args.report_dir {
         let page = output::open(Some(&dir.join(crate::load::LOAD_PAGE)))?;
         reporters.add(Box::new(crate::report::HtmlReporter::new(
@@ -94,20 +37,35 @@ fn lockout(
         )));
     }
     reporters.expect(expectations.clone());
-    let options = options(args, None, None);
+    let options = LoadOptions {
+        profile: args.profile,
+        users: usize::from(args.users),
+        requests: args.requests,
+        rate: args
+            .rate
+            .map(|rate| usize::try_from(rate).unwrap_or(usize::MAX)),
+        report_dir: args.report_dir.clone(),
+        thresholds: args.thresholds.clone(),
+    };
+    let wanted = match args.profile {
+        LoadProfile::Lockout => Profile::CreditsafeConnect,
+        LoadProfile::Signin | LoadProfile::Signup => Profile::Appmixer6,
+    };
     let runtime = runtime()?;
     let report = runtime.block_on(async {
-        let (target, servers) =
-            target_or_embedded(explicit_target, Profile::CreditsafeConnect).await?;
-        let result =
-            crate::load::run_lockout(&suite, &target, &options, args.strict, &mut |event| {
-                reporters.handle(event)
-            })
-            .await;
+        let (target, servers) = target_or_embedded(explicit_target, wanted).await?;
+        let result = crate::load::run(&target, &options, args.strict, &mut |event| {
+            reporters.handle(event)
+        })
+        .await;
         if let Some(servers) = servers {
             servers.shutdown().await;
         }
-        result.map_err(CommandError::from)
+        result.map_err(|error| match error {
+            crate::load::LoadError::Engine(error) => CommandError::Engine(error),
+            crate::load::LoadError::Suite(error) => CommandError::Suite(error),
+            other => CommandError::Load(other),
+        })
     })?;
     reporters.finish().map_err(CommandError::Write)?;
     let thresholds_met = report
@@ -121,18 +79,6 @@ fn lockout(
             exit::FAILED
         },
     )
-}
-
-/// The load options the flags give; `requests` and `rate` only for the benchmarks.
-fn options(args: &LoadArgs, requests: Option<u64>, rate: Option<u64>) -> crate::load::LoadOptions {
-    crate::load::LoadOptions {
-        profile: args.profile,
-        users: usize::from(args.users),
-        requests,
-        rate: rate.map(|rate| usize::try_from(rate).unwrap_or(usize::MAX)),
-        report_dir: args.report_dir.clone(),
-        thresholds: args.thresholds.clone(),
-    }
 }
 
 /// The target given, or the bundled reference instance of `profile` (with its servers, to shut down after).

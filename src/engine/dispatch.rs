@@ -19,11 +19,12 @@ use super::judge::{
     ScenarioOutcome, judge, judged, not_reached, not_started, note_reading, noted_covers,
     record_readings, step_verdict,
 };
+use super::meter::{DrivenAnswer, DrivenStep, QueuedRequest, request_queue};
 use super::render::{RenderError, ScenarioVars, Scope, prepare};
 use super::results::WaitSpan;
 use super::schedule::needs::is_signup;
 use super::target::{ROOM_STEP, SharedTarget};
-use crate::target::{Lane, NoResponse, PreparedRequest, Response};
+use crate::target::{Lane, PreparedRequest};
 
 /// What belongs to one scenario's run alone: its variables and captures, its marks, its client address and
 /// what it found (observations included). Several scenarios may run on one [`SharedTarget`] at once; none
@@ -334,13 +335,12 @@ pub(super) fn overtime(
     })
 }
 
-/// A request of a step in flight, answered: its index, the request, what came back and the lane it went on.
-type Answered = (
-    u64,
-    Arc<PreparedRequest>,
-    Result<Response, NoResponse>,
-    Lane,
-);
+/// Room for one more request of a driven step, or `None` when its driver no longer takes any.
+async fn reserve(
+    requests: Option<tokio::sync::mpsc::Sender<QueuedRequest>>,
+) -> Option<tokio::sync::mpsc::OwnedPermit<QueuedRequest>> {
+    requests?.reserve_owned().await.ok()
+}
 
 /// How many requests a step sends before its progress is shown, and how often it is told.
 const PROGRESS_FROM: u64 = 500;
@@ -423,56 +423,118 @@ pub(super) async fn run_request(
         (meter, step_number)
     });
     let mut next_index = 0;
-    // Each request in flight sends on a lane of its own (its own keep-alive connection), handed back when
-    // it is answered: a step keeps at most `concurrency` connections, and a flood on plain HTTP skips the
-    // pool's bookkeeping.
-    let mut lanes: Vec<Lane> = Vec::new();
+    let mut next_request = |index: u64| -> Result<Arc<PreparedRequest>, String> {
+        match &fixed {
+            Some(request) => Ok(Arc::clone(request)),
+            None => {
+                scope.repeat_index = index;
+                prepare(&client, &step.request, &mut scope, forwarded_for).map(Arc::new)
+            }
+        }
+    };
     let mut progress_told = std::time::Instant::now();
-    let mut in_flight: JoinSet<Answered> = JoinSet::new();
-    loop {
-        while in_flight.len() < concurrency && next_index < repeat {
-            let request = match &fixed {
-                Some(request) => Arc::clone(request),
-                None => {
-                    scope.repeat_index = next_index;
-                    match prepare(&client, &step.request, &mut scope, forwarded_for) {
-                        Ok(request) => Arc::new(request),
+    let mut tell_progress = |answered: u64| {
+        if repeat >= PROGRESS_FROM && progress_told.elapsed() >= PROGRESS_EVERY {
+            progress_told = std::time::Instant::now();
+            events(&EngineEvent::StepProgress {
+                scenario: scenario_name,
+                step: step_name,
+                answered,
+                total: repeat,
+            });
+        }
+    };
+    if let Some((meter, number)) = &meter
+        && let Some(driver) = meter.driver().cloned()
+    {
+        // A load run's driver sends; this task prepares each request as room opens and judges each answer.
+        let (requests, queue) = request_queue(concurrency.saturating_mul(2));
+        let (answers_sender, mut answers) = tokio::sync::mpsc::unbounded_channel();
+        let driving = tokio::spawn(driver.drive(DrivenStep {
+            client: client.clone(),
+            users: concurrency,
+            total: repeat,
+            number: *number,
+            name: step_name.to_owned(),
+            requests: queue,
+            answers: answers_sender,
+        }));
+        let mut requests = (repeat > 0).then_some(requests);
+        loop {
+            tokio::select! {
+                permit = reserve(requests.clone()), if requests.is_some() => {
+                    let Some(permit) = permit else {
+                        // The driver stopped taking requests; its answers tell the rest.
+                        requests = None;
+                        continue;
+                    };
+                    match next_request(next_index) {
+                        Ok(request) => {
+                            permit.send(QueuedRequest { index: next_index, request });
+                        }
                         Err(reason) => {
-                            in_flight.abort_all();
+                            driving.abort();
                             return StepResult::blocked(reason);
                         }
                     }
+                    next_index += 1;
+                    if next_index == repeat {
+                        requests = None;
+                    }
                 }
-            };
-            let mut lane = lanes.pop().unwrap_or_else(|| client.lane());
-            let index = next_index;
-            let meter = meter.clone();
-            in_flight.spawn(async move {
-                let sent = std::time::Instant::now();
-                let outcome = lane.send(&request).await;
-                if let Some((meter, step_number)) = meter {
-                    meter.record(step_number, sent, outcome.as_ref().ok().map(|r| r.status));
-                }
-                (index, request, outcome, lane)
-            });
-            next_index += 1;
-        }
-        match in_flight.join_next().await {
-            Some(Ok((index, request, outcome, lane))) => {
-                lanes.push(lane);
-                collector.add(&client, index, request, outcome);
-                if repeat >= PROGRESS_FROM && progress_told.elapsed() >= PROGRESS_EVERY {
-                    progress_told = std::time::Instant::now();
-                    events(&EngineEvent::StepProgress {
-                        scenario: scenario_name,
-                        step: step_name,
-                        answered: collector.answered(),
-                        total: repeat,
-                    });
-                }
+                answer = answers.recv() => match answer {
+                    Some(answer) => {
+                        meter.record(*number, answer.sent, answer.latency, answer.status());
+                        collector.add(&client, answer.index, answer.request, answer.outcome);
+                        tell_progress(collector.answered());
+                    }
+                    None => break,
+                },
             }
-            Some(Err(err)) => return StepResult::blocked(format!("a request task failed: {err}")),
-            None => break,
+        }
+        match driving.await {
+            Ok(Ok(())) => {}
+            Ok(Err(reason)) => {
+                return StepResult::blocked(format!("the load driver stopped: {reason}"));
+            }
+            Err(err) => return StepResult::blocked(format!("the load driver failed: {err}")),
+        }
+    } else {
+        // Each request in flight sends on a lane of its own (its own keep-alive connection), handed back
+        // when it is answered: a step keeps at most `concurrency` connections.
+        let mut lanes: Vec<Lane> = Vec::new();
+        let mut in_flight: JoinSet<(DrivenAnswer, Lane)> = JoinSet::new();
+        loop {
+            while in_flight.len() < concurrency && next_index < repeat {
+                let request = match next_request(next_index) {
+                    Ok(request) => request,
+                    Err(reason) => {
+                        in_flight.abort_all();
+                        return StepResult::blocked(reason);
+                    }
+                };
+                let mut lane = lanes.pop().unwrap_or_else(|| client.lane());
+                let queued = QueuedRequest {
+                    index: next_index,
+                    request,
+                };
+                in_flight.spawn(async move { (queued.send_on(&mut lane).await, lane) });
+                next_index += 1;
+            }
+            match in_flight.join_next().await {
+                Some(Ok((answer, lane))) => {
+                    lanes.push(lane);
+                    if let Some((meter, number)) = &meter {
+                        meter.record(*number, answer.sent, answer.latency, answer.status());
+                    }
+                    collector.add(&client, answer.index, answer.request, answer.outcome);
+                    tell_progress(collector.answered());
+                }
+                Some(Err(err)) => {
+                    return StepResult::blocked(format!("a request task failed: {err}"));
+                }
+                None => break,
+            }
         }
     }
 

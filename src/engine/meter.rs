@@ -4,10 +4,15 @@
 //! verdicts are the scenarios' own.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
+
+use futures_util::future::BoxFuture;
 
 use parking_lot::Mutex;
 use serde::Serialize;
+
+use crate::target::{Lane, NoResponse, PreparedRequest, Response, TargetClient};
 
 /// One timed answer of a concurrent step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,10 +40,123 @@ pub struct FigureVerdict {
     pub passed: bool,
 }
 
+/// What sends a metered step's requests. The engine prepares each request and judges each answer; a driver
+/// only sends: it takes the requests from [`DrivenStep::requests`] as they come, keeps at most
+/// [`DrivenStep::users`] in flight on lanes of [`DrivenStep::client`], and hands every answer to
+/// [`DrivenStep::answers`]. It returns once the requests channel is closed and drained.
+pub trait Driver: std::fmt::Debug + Send + Sync {
+    fn drive(&self, step: DrivenStep) -> BoxFuture<'static, Result<(), String>>;
+}
+
+/// One metered step, handed to its [`Driver`].
+pub struct DrivenStep {
+    pub(crate) client: TargetClient,
+    pub users: usize,
+    /// How many requests the step sends.
+    pub total: u64,
+    /// The step's number among the metered steps of the run (from 0), and its name.
+    pub number: u16,
+    pub name: String,
+    pub requests: RequestQueue,
+    pub answers: tokio::sync::mpsc::UnboundedSender<DrivenAnswer>,
+}
+
+impl DrivenStep {
+    /// A lane of the target's client: its own keep-alive connection to each base URL.
+    pub(crate) fn lane(&self) -> Lane {
+        self.client.lane()
+    }
+}
+
+/// The requests of a driven step, shared by the driver's users: `None` once every one has been taken.
+#[derive(Clone)]
+pub struct RequestQueue(Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<QueuedRequest>>>);
+
+impl RequestQueue {
+    pub async fn next(&self) -> Option<QueuedRequest> {
+        self.0.lock().await.recv().await
+    }
+}
+
+/// A request of a driven step: its index in the step, and the request.
+pub struct QueuedRequest {
+    pub index: u64,
+    pub(crate) request: Arc<PreparedRequest>,
+}
+
+/// What came back for a request of a driven step, and when it was sent.
+pub struct DrivenAnswer {
+    pub index: u64,
+    pub(crate) request: Arc<PreparedRequest>,
+    pub(crate) outcome: Result<Response, NoResponse>,
+    pub sent: Instant,
+    /// From the send to the answer (or to the failure).
+    pub latency: std::time::Duration,
+}
+
+impl QueuedRequest {
+    /// The request's method (`POST`).
+    pub fn method(&self) -> &str {
+        self.request.method.as_str()
+    }
+
+    /// The request's path and query.
+    pub fn path(&self) -> &str {
+        &self.request.path
+    }
+
+    /// Sends it on `lane` and gives the answer (or why there was none), timed from the send.
+    pub(crate) async fn send_on(self, lane: &mut Lane) -> DrivenAnswer {
+        let sent = Instant::now();
+        let outcome = lane.send(&self.request).await;
+        DrivenAnswer {
+            index: self.index,
+            request: self.request,
+            outcome,
+            sent,
+            latency: sent.elapsed(),
+        }
+    }
+}
+
+impl DrivenAnswer {
+    /// The status answered, or `None` when there was no answer.
+    pub fn status(&self) -> Option<u16> {
+        self.outcome.as_ref().ok().map(|response| response.status)
+    }
+
+    /// Whether the answer's body went on past `--max-body`.
+    pub fn cut(&self) -> bool {
+        self.outcome
+            .as_ref()
+            .is_ok_and(|response| response.truncated)
+    }
+
+    /// Why there was no answer, when there was none.
+    pub fn failure(&self) -> Option<String> {
+        self.outcome
+            .as_ref()
+            .err()
+            .map(|no| format!("{}: {}", no.summary, no.detail))
+    }
+}
+
+/// A channel for a driven step's requests: the engine's sending end, and the queue the driver takes from.
+pub(crate) fn request_queue(
+    capacity: usize,
+) -> (tokio::sync::mpsc::Sender<QueuedRequest>, RequestQueue) {
+    let (sender, receiver) = tokio::sync::mpsc::channel(capacity.max(1));
+    (
+        sender,
+        RequestQueue(Arc::new(tokio::sync::Mutex::new(receiver))),
+    )
+}
+
 /// The users concurrent steps run at, every answer they got, and the checks their figures must pass.
 #[derive(Debug)]
 pub struct Meter {
     users: usize,
+    driver: Option<Arc<dyn Driver>>,
     started: Instant,
     answers: Mutex<Vec<MeteredAnswer>>,
     /// The names of the concurrent steps measured, in the order they ran.
@@ -55,6 +173,7 @@ impl Meter {
     pub fn new(users: usize) -> Meter {
         Meter {
             users: users.max(1),
+            driver: None,
             started: Instant::now(),
             answers: Mutex::new(Vec::new()),
             steps: Mutex::new(Vec::new()),
@@ -75,6 +194,16 @@ impl Meter {
         self
     }
 
+    /// The same meter, its steps' requests sent by `driver` (else by the engine's own tasks).
+    pub fn driven_by(mut self, driver: Arc<dyn Driver>) -> Meter {
+        self.driver = Some(driver);
+        self
+    }
+
+    pub(crate) fn driver(&self) -> Option<&Arc<dyn Driver>> {
+        self.driver.as_ref()
+    }
+
     /// How many requests a concurrent step keeps in flight.
     pub fn users(&self) -> usize {
         self.users
@@ -87,10 +216,16 @@ impl Meter {
         u16::try_from(steps.len() - 1).unwrap_or(u16::MAX)
     }
 
-    pub(crate) fn record(&self, step: u16, sent: Instant, status: Option<u16>) {
+    pub(crate) fn record(
+        &self,
+        step: u16,
+        sent: Instant,
+        latency: std::time::Duration,
+        status: Option<u16>,
+    ) {
         let answer = MeteredAnswer {
             sent_us: micros(sent.saturating_duration_since(self.started)),
-            latency_us: micros(sent.elapsed()),
+            latency_us: micros(latency),
             status,
             step,
         };

@@ -27,7 +27,10 @@ mod target;
 mod verdicts;
 
 pub use events::EngineEvent;
-pub use meter::{FigureCheck, FigureVerdict, LoadFigures, Meter, MeteredAnswer, Percentiles};
+pub use meter::{
+    DrivenAnswer, DrivenStep, Driver, FigureCheck, FigureVerdict, LoadFigures, Meter,
+    MeteredAnswer, Percentiles, QueuedRequest, RequestQueue,
+};
 pub use results::*;
 pub use run::{DEFAULT_JOBS, run};
 pub use schedule::plan::{

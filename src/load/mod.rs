@@ -1,31 +1,26 @@
-//! The load profiles: goose drives many concurrent requests at a target — the Creditsafe 10,000-request
-//! lockout (verified requirement by requirement), and Appmixer sign-in and signup benchmarks — and the
-//! results come back as a [`LoadReport`] with rates, latency percentiles and threshold verdicts. Like the
-//! engine, a load run never prints: it emits [`LoadEvent`]s, and `report/` writes the outcome.
+//! The load profiles. Each is a run of the engine with a [`Meter`]: the Creditsafe lockout runs the
+//! catalogue's own lockout check (CS-LOCKOUT-01 to 05) at the documented threshold, and the Appmixer
+//! benchmarks (sign-in, sign-up) run one flood each from `benchmarks.toml`. goose drives every flood
+//! ([`GooseDriver`]); the engine prepares the requests and judges the answers exactly as `run` does, so a
+//! load run's verdicts, events and reports are a run's, with the figures (rates, latencies, statuses,
+//! `--threshold` checks) as data on the target's report.
 
-mod events;
-mod flood;
-mod results;
+mod driver;
 mod threshold;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde_json::json;
+pub use driver::{GooseDriver, report_files};
+pub use threshold::{Threshold, ThresholdError};
 
-pub use events::LoadEvent;
-pub use flood::{FloodError, FloodPlan, FloodStats, SAMPLE_LIMIT, Sample, run as run_flood};
-pub use results::{LOAD_PAGE, LoadReport, LoadVerdict};
-pub use threshold::{Threshold, ThresholdError, ThresholdResult};
-
-use authconform_scenario::model::Suite;
+use authconform_scenario::model::{Action, Suite};
 
 use crate::engine::{
-    self, EngineEvent, FigureCheck, Meter, RunPlan, RunReport, Selection, TargetPlan, Verdict,
+    self, EngineEvent, FigureCheck, Meter, RunPlan, RunReport, Selection, TargetPlan,
 };
-use crate::target::{
-    ClientError, ClockError, RunIds, SignInError, TargetClient, TargetDescription, sign_in,
-};
+use crate::suite::SuiteError;
+use crate::target::TargetDescription;
 
 /// What a load run does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -54,14 +49,13 @@ impl LoadProfile {
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
     pub profile: LoadProfile,
-    /// Concurrent goose users (requests in flight).
+    /// Requests in flight in each flood (goose users).
     pub users: usize,
-    /// Requests to send: for `lockout`, how many beyond the threshold (default 200); for the benchmarks,
-    /// the total (default 2,000).
+    /// The benchmarks' requests in all (default 2,000); the lockout sends what its check needs.
     pub requests: Option<u64>,
     /// At most this many requests per second (goose's throttle); unlimited when `None`.
     pub rate: Option<usize>,
-    /// Where goose writes its HTML, JSON and Markdown reports.
+    /// Where goose writes its HTML, JSON and Markdown reports of each flood.
     pub report_dir: Option<PathBuf>,
     pub thresholds: Vec<Threshold>,
 }
@@ -69,169 +63,145 @@ pub struct LoadOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error(transparent)]
-    Flood(#[from] FloodError),
-    #[error(transparent)]
-    Client(#[from] ClientError),
-    #[error(transparent)]
-    Clock(#[from] ClockError),
-    #[error("{request}: {detail}")]
-    NoAnswer { request: String, detail: String },
-    #[error("the admin account could not sign in: {0}")]
-    SignIn(#[from] SignInError),
-    #[error("the {profile} profile needs {what} in the target description")]
-    Missing {
-        profile: &'static str,
-        what: &'static str,
-    },
+    Suite(#[from] SuiteError),
     #[error(transparent)]
     Engine(#[from] crate::engine::EngineError),
-    #[error("the lockout profile runs through the engine: use load::run_lockout")]
-    LockoutRunsInTheEngine,
+    #[error("--requests {0}: the benchmarks send from 1 to {max} requests", max = authconform_scenario::MAX_REPEAT)]
+    Requests(u64),
+    #[error("the {profile} profile measured nothing: {why}")]
+    NothingMeasured { profile: &'static str, why: String },
 }
 
 /// The catalogue's lockout check, which the lockout profile runs under load.
 pub const LOCKOUT_SCENARIO: &str = "creditsafe-lockout-after-threshold";
 
-/// The lockout profile: the catalogue's lockout check ([`LOCKOUT_SCENARIO`], CS-LOCKOUT-01 to 05) run by
-/// the engine as `run` runs it, its concurrent steps at `options.users` and timed. The verdicts are the
-/// scenario's, judged by the same code as `run`'s; the figures and `--threshold`s are data on the report
-/// (`TargetReport::load`). Emits the engine's events, so the run's reporters write it.
-pub async fn run_lockout(
-    suite: &Suite,
+/// The page the HTML report is written to in `--report-dir`, beside goose's reports.
+pub const LOAD_PAGE: &str = "authconform-load.html";
+
+const BENCHMARKS_FILE: &str = "benchmarks.toml";
+const BENCHMARKS: &str = include_str!("benchmarks.toml");
+
+/// Runs a load profile against one target, emitting the engine's events as it goes.
+pub async fn run(
     target: &TargetDescription,
     options: &LoadOptions,
     strict: bool,
     events: &mut dyn FnMut(&EngineEvent<'_>),
 ) -> Result<RunReport, LoadError> {
+    let (suite, scenario) = match options.profile {
+        LoadProfile::Lockout => (crate::suite::load(&[])?, LOCKOUT_SCENARIO),
+        LoadProfile::Signin => (benchmarks(options.requests)?, "load-signin"),
+        LoadProfile::Signup => (benchmarks(options.requests)?, "load-signup"),
+    };
     let checks: Vec<Box<dyn FigureCheck>> = options
         .thresholds
         .iter()
         .map(|t| Box::new(t.clone()) as Box<dyn FigureCheck>)
         .collect();
-    let meter = Arc::new(
-        Meter::new(options.users)
-            .checking(checks)
-            .marking_threshold(target.limits.cs_overall_threshold),
-    );
-    let mut plan_target = TargetPlan::new(target.clone());
-    plan_target.meter = Some(meter);
+    let driver = GooseDriver {
+        rate: options.rate,
+        report_dir: options.report_dir.clone(),
+        timeout_s: target.timeout_ms.div_ceil(1000),
+    };
+    let mut meter = Meter::new(options.users)
+        .checking(checks)
+        .driven_by(Arc::new(driver));
+    if options.profile == LoadProfile::Lockout {
+        meter = meter.marking_threshold(target.limits.cs_overall_threshold);
+    }
+    let mut target = target.clone();
+    if options.profile == LoadProfile::Signup && target.admin.is_some() {
+        // The admin creates the users, and an admin is never rate limited (AM-SIGNUP-RL-04): the run need
+        // not spread the flood's signups over the IP windows.
+        target.limits.signup_ip = target.limits.signup_ip.max(u64::MAX / 2);
+    }
+    let mut plan_target = TargetPlan::new(target);
+    plan_target.meter = Some(Arc::new(meter));
     let plan = RunPlan {
         targets: vec![plan_target],
-        selection: Selection::new(&[LOCKOUT_SCENARIO.to_owned()], &[])
+        selection: Selection::new(&[scenario.to_owned()], &[])
             .expect("a scenario name is a valid glob"),
         strict,
         jobs: 1,
     };
-    Ok(engine::run(suite, &plan, events).await?)
-}
-
-/// Runs one benchmark profile (sign-in, signup) against a target, emitting events as it goes.
-pub async fn run(
-    target: &TargetDescription,
-    options: &LoadOptions,
-    events: &mut dyn FnMut(&LoadEvent<'_>),
-) -> Result<LoadReport, LoadError> {
-    let mut report = match options.profile {
-        LoadProfile::Lockout => return Err(LoadError::LockoutRunsInTheEngine),
-        LoadProfile::Signin => benchmark_signin(target, options, events).await?,
-        LoadProfile::Signup => benchmark_signup(target, options, events).await?,
-    };
-    for threshold in &options.thresholds {
-        report.thresholds.push(threshold.evaluate(&report.stats));
+    let report = engine::run(&suite, &plan, events).await?;
+    let measured = report
+        .targets
+        .iter()
+        .filter_map(|target| target.load.as_ref())
+        .map(|figures| figures.requests)
+        .sum::<u64>();
+    if measured == 0 {
+        let why: Vec<String> = report
+            .targets
+            .iter()
+            .flat_map(|target| &target.scenarios)
+            .filter_map(|scenario| scenario.skip_reason.clone())
+            .collect();
+        return Err(LoadError::NothingMeasured {
+            profile: options.profile.as_str(),
+            why: if why.is_empty() {
+                "no flood was sent (see the report for the steps that ran)".to_owned()
+            } else {
+                why.join("; ")
+            },
+        });
     }
-    events(&LoadEvent::Finished(&report));
     Ok(report)
 }
 
-async fn benchmark_signin(
-    target: &TargetDescription,
-    options: &LoadOptions,
-    events: &mut dyn FnMut(&LoadEvent<'_>),
-) -> Result<LoadReport, LoadError> {
-    let Some(admin) = target.admin.clone() else {
-        return Err(LoadError::Missing {
-            profile: "signin",
-            what: "an admin account ([accounts.admin] or --admin)",
-        });
-    };
-    let body = json!({ "username": admin.username, "password": admin.password });
-    let plan = FloodPlan {
-        path: "/user/auth".into(),
-        total: options.requests.unwrap_or(2_000),
-        users: options.users,
-        rate: options.rate,
-        report_dir: options.report_dir.clone(),
-        forwarded_for: None,
-        authorization: None,
-        expected: vec![200],
-        body: Arc::new(move |_| body.clone()),
-    };
-    let stats = flood::run(target, plan, events).await?;
-    Ok(benchmark_report(target, options, stats, &[200]))
+/// The benchmark scenarios, their floods sending `requests` each (default 2,000).
+fn benchmarks(requests: Option<u64>) -> Result<Suite, LoadError> {
+    let catalogue = crate::suite::builtin_catalogue()?;
+    let mut suite = authconform_scenario::assemble_suite(
+        catalogue,
+        vec![(Path::new(BENCHMARKS_FILE).to_owned(), BENCHMARKS.to_owned())],
+    )
+    .map_err(|diagnostics| LoadError::Suite(SuiteError::Invalid(diagnostics)))?;
+    if let Some(requests) = requests {
+        if !(1..=authconform_scenario::MAX_REPEAT as u64).contains(&requests) {
+            return Err(LoadError::Requests(requests));
+        }
+        let repeat = authconform_scenario::parse_template(&requests.to_string())
+            .expect("a number is a template");
+        for scenario in &mut suite.scenarios {
+            for step in &mut scenario.steps {
+                if let Action::Request(request) = &mut step.action
+                    && request.concurrency > 1
+                {
+                    request.repeat = Some(repeat.clone());
+                }
+            }
+        }
+    }
+    Ok(suite)
 }
 
-async fn benchmark_signup(
-    target: &TargetDescription,
-    options: &LoadOptions,
-    events: &mut dyn FnMut(&LoadEvent<'_>),
-) -> Result<LoadReport, LoadError> {
-    // Admin signups bypass the rate limits; without an admin, each request comes from its own address
-    // when the target trusts X-Forwarded-For.
-    let authorization = match &target.admin {
-        Some(admin) => Some(format!(
-            "Bearer {}",
-            sign_in(&TargetClient::new(target)?, admin).await?
-        )),
-        None => None,
-    };
-    let run_id = RunIds::new().run_id;
-    let plan = FloodPlan {
-        path: "/user".into(),
-        total: options.requests.unwrap_or(2_000),
-        users: options.users,
-        rate: options.rate,
-        report_dir: options.report_dir.clone(),
-        forwarded_for: None,
-        authorization,
-        expected: vec![200],
-        body: Arc::new(move |n| {
-            let name = format!("load.{run_id}.{n}@example.com");
-            json!({ "username": name, "email": name, "password": format!("pw-{run_id}-{n}") })
-        }),
-    };
-    let stats = flood::run(target, plan, events).await?;
-    Ok(benchmark_report(target, options, stats, &[200]))
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn benchmark_report(
-    target: &TargetDescription,
-    options: &LoadOptions,
-    stats: FloodStats,
-    ok: &[u16],
-) -> LoadReport {
-    let unexpected: u64 = stats
-        .statuses
-        .iter()
-        .filter(|(status, _)| !ok.contains(status))
-        .map(|(_, count)| count)
-        .sum::<u64>()
-        + stats.transport_errors;
-    let verdict = LoadVerdict {
-        id: format!("{}-answers", options.profile.as_str()),
-        verdict: if unexpected == 0 {
-            Verdict::Pass
-        } else {
-            Verdict::Fail
-        },
-        expected: format!(
-            "every answer {}",
-            ok.iter()
-                .map(u16::to_string)
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ),
-        actual: format!("{unexpected} other answers of {}", stats.sent),
-        note: None,
-    };
-    LoadReport::new(target, options, stats, vec![verdict])
+    #[test]
+    fn the_benchmarks_parse_and_take_the_requests_asked_for() {
+        let suite = benchmarks(Some(5)).expect("the benchmarks are valid scenarios");
+        let names: Vec<&str> = suite.scenarios.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["load-signin", "load-signup"]);
+        for scenario in &suite.scenarios {
+            let floods: Vec<String> = scenario
+                .steps
+                .iter()
+                .filter_map(|step| match &step.action {
+                    Action::Request(request) if request.concurrency > 1 => {
+                        Some(format!("{:?}", request.repeat))
+                    }
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(floods.len(), 1, "{}", scenario.name);
+            assert!(floods[0].contains('5'), "{floods:?}");
+        }
+        assert!(matches!(benchmarks(Some(0)), Err(LoadError::Requests(0))));
+        // `--requests` is bounded in the command line to what a step may repeat.
+        assert_eq!(authconform_scenario::MAX_REPEAT, 20_000);
+    }
 }

@@ -4,8 +4,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use super::flood::FloodStats;
-use crate::engine::{FigureCheck, FigureVerdict, MeteredAnswer};
+use crate::engine::{FigureCheck, FigureVerdict, LoadFigures, MeteredAnswer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -24,13 +23,6 @@ pub struct Threshold {
     pub metric: Metric,
     pub below: bool,
     pub value: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ThresholdResult {
-    pub threshold: String,
-    pub actual: f64,
-    pub passed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -98,34 +90,36 @@ fn parse_duration_ms(text: &str) -> Option<f64> {
     }
 }
 
-impl Threshold {
-    pub fn evaluate(&self, stats: &FloodStats) -> ThresholdResult {
+/// A threshold judged on the answers a load run's floods got.
+impl FigureCheck for Threshold {
+    fn judge(&self, answers: &[MeteredAnswer]) -> FigureVerdict {
         let actual = match self.metric {
-            Metric::Percentile(p) => stats.percentile_ms(f64::from(p)),
-            Metric::Rps => stats.rps(),
-            Metric::Errors => stats.error_percent(),
+            Metric::Percentile(p) => {
+                let mut latencies: Vec<u64> = answers.iter().map(|a| a.latency_us).collect();
+                latencies.sort_unstable();
+                let rank = ((f64::from(p) / 100.0) * latencies.len() as f64).ceil() as usize;
+                latencies
+                    .get(rank.clamp(1, latencies.len().max(1)) - 1)
+                    .map_or(0.0, |us| *us as f64 / 1000.0)
+            }
+            Metric::Rps => LoadFigures::of(1, answers).requests_per_second,
+            Metric::Errors => {
+                let errors = answers
+                    .iter()
+                    .filter(|a| a.status.is_none_or(|status| status >= 500))
+                    .count();
+                errors as f64 * 100.0 / answers.len().max(1) as f64
+            }
         };
         let passed = if self.below {
             actual < self.value
         } else {
             actual > self.value
         };
-        ThresholdResult {
+        FigureVerdict {
             threshold: self.source.clone(),
             actual,
             passed,
-        }
-    }
-}
-
-/// A threshold judged on the answers a load run's engine steps timed (the lockout profile).
-impl FigureCheck for Threshold {
-    fn judge(&self, answers: &[MeteredAnswer]) -> FigureVerdict {
-        let result = self.evaluate(&FloodStats::from_answers(answers));
-        FigureVerdict {
-            threshold: result.threshold,
-            actual: result.actual,
-            passed: result.passed,
         }
     }
 }
@@ -153,5 +147,29 @@ mod tests {
         );
         assert!("p200<1ms".parse::<Threshold>().is_err());
         assert!("p95<200".parse::<Threshold>().is_err());
+    }
+
+    #[test]
+    fn thresholds_judge_the_answers() {
+        let answers: Vec<MeteredAnswer> = (0..100)
+            .map(|n| MeteredAnswer {
+                sent_us: n * 1_000,
+                latency_us: (n + 1) * 1_000,
+                status: if n < 98 { Some(401) } else { Some(503) },
+                step: 0,
+            })
+            .collect();
+        let judge = |text: &str| text.parse::<Threshold>().unwrap().judge(&answers);
+        assert_eq!(judge("p95<200ms").actual, 95.0);
+        assert!(judge("p95<200ms").passed);
+        assert!(!judge("p99<50ms").passed);
+        assert_eq!(judge("errors<1%").actual, 2.0);
+        assert!(!judge("errors<1%").passed);
+        // 100 answers from 0 to 199 ms.
+        assert!(
+            (judge("rps>400").actual - 502.5).abs() < 1.0,
+            "{}",
+            judge("rps>400").actual
+        );
     }
 }

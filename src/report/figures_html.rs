@@ -52,6 +52,7 @@ pub(super) fn figures(figures: &LoadFigures) -> Markup {
                     .collect();
                 @if !answers.is_empty() {
                     (step_chart(name, &answers))
+                    (latency_chart(&answers))
                 }
             }
             @if figures.answers.len() < usize::try_from(figures.requests).unwrap_or(usize::MAX) {
@@ -157,6 +158,86 @@ fn step_chart(name: &str, answers: &[&MeteredAnswer]) -> Markup {
     }
 }
 
+/// The 50th, 95th and 99th latency percentiles of one flood's requests, by when they were sent.
+fn latency_chart(answers: &[&MeteredAnswer]) -> Markup {
+    let first = answers.iter().map(|a| a.sent_us).min().unwrap_or(0);
+    let span_us = answers
+        .iter()
+        .map(|a| a.sent_us - first)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let buckets = 60usize.min(answers.len().max(1));
+    let mut latencies: Vec<Vec<u64>> = vec![Vec::new(); buckets];
+    for answer in answers {
+        let bucket = (answer.sent_us - first) * buckets as u64 / (span_us + 1);
+        latencies[usize::try_from(bucket).unwrap_or(0).min(buckets - 1)].push(answer.latency_us);
+    }
+    let percentile = |values: &mut Vec<u64>, p: f64| {
+        values.sort_unstable();
+        let rank = ((p / 100.0) * values.len() as f64).ceil() as usize;
+        values[rank.clamp(1, values.len()) - 1] as f64 / 1000.0
+    };
+    let mut points: Vec<(f64, [f64; 3])> = Vec::new();
+    for (index, values) in latencies.iter_mut().enumerate() {
+        if values.is_empty() {
+            continue;
+        }
+        let middle = (index as f64 + 0.5) / buckets as f64;
+        points.push((
+            middle,
+            [
+                percentile(values, 50.0),
+                percentile(values, 95.0),
+                percentile(values, 99.0),
+            ],
+        ));
+    }
+    let (top, plot_height) = (12.0, 140.0);
+    let height = top + plot_height + 40.0;
+    let max_ms = points
+        .iter()
+        .map(|(_, p)| p[2])
+        .fold(0.0_f64, f64::max)
+        .max(0.001)
+        * 1.1;
+    let x_of = |share: f64| LEFT + PLOT * share;
+    let y_of = |ms: f64| top + plot_height - plot_height * ms / max_ms;
+    let line = |which: usize| {
+        points
+            .iter()
+            .map(|(share, p)| format!("{:.1},{:.1}", x_of(*share), y_of(p[which])))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let seconds = span_us as f64 / 1e6;
+    html! {
+        figure.latency {
+            figcaption {
+                "Latency (p50, p95, p99, in ms) of the requests sent in each of " (buckets)
+                " slices of the flood's " (format!("{seconds:.2}")) " s."
+            }
+            svg.latency viewBox=(format!("0 0 {WIDTH} {height}")) width=(WIDTH) height=(height) role="img"
+                aria-label="latency percentiles over the flood" {
+                @for i in 0..=4 {
+                    @let ms = max_ms * f64::from(i) / 4.0;
+                    line.grid x1=(LEFT) x2=(LEFT + PLOT) y1=(y_of(ms)) y2=(y_of(ms)) {}
+                    text.tick x=(LEFT - 6.0) y=(y_of(ms) + 4.0) text-anchor="end" { (format!("{ms:.1}")) }
+                }
+                @for i in 0..=4 {
+                    @let share = f64::from(i) / 4.0;
+                    text.tick x=(x_of(share)) y=(top + plot_height + 18.0) text-anchor="middle" {
+                        (format!("{:.2} s", seconds * share))
+                    }
+                }
+                polyline.p99 points=(line(2)) {}
+                polyline.p95 points=(line(1)) {}
+                polyline.p50 points=(line(0)) {}
+            }
+        }
+    }
+}
+
 /// The figures' style, added to the report's.
 pub(super) const STYLE: &str = r#"
 section.load table { border-collapse: collapse; margin: .5em 0 1em; }
@@ -172,6 +253,15 @@ svg.answers rect.other { fill: #8c959f; }
 svg.answers .axis { stroke: #57606a; }
 svg.answers .began { stroke: #9a6700; fill: #9a6700; font-size: 12px; }
 svg.answers .tick, svg.answers .label { fill: #57606a; font-size: 12px; }
+figure.latency { margin: 0 0 1.5em; }
+figure.latency figcaption { font-size: .9em; color: #57606a; }
+svg.latency { max-width: 100%; height: auto; }
+svg.latency .grid { stroke: #d0d7de; }
+svg.latency .tick { fill: #57606a; font-size: 12px; }
+svg.latency polyline { fill: none; stroke-width: 2; }
+svg.latency polyline.p50 { stroke: #1a7f37; }
+svg.latency polyline.p95 { stroke: #9a6700; }
+svg.latency polyline.p99 { stroke: #cf222e; }
 "#;
 
 #[cfg(test)]

@@ -73,7 +73,7 @@ impl HumanReporter {
         }
         writeln!(self.out, "{heading}{urls}  [{context}]")?;
         if let Some(figures) = &target.load {
-            super::load::write_figures(&mut self.out, figures)?;
+            super::figures_text::write_figures(&mut self.out, figures)?;
         }
         if !self.verbose {
             return self.quiet_target(target);

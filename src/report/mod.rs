@@ -1,9 +1,10 @@
-//! Reporters: turn engine events into human, JSON, JUnit, HTML and GitHub output, a load run into human,
-//! JSON, JUnit and HTML (a page of charts) output with its progress, and a projected schedule into text.
-//! Each writes to a `dyn Write`; [`output`] opens them.
+//! Reporters: turn engine events (of `run` and `load` alike) into human, JSON, JUnit, HTML and GitHub output,
+//! a load run's figures included, and a projected schedule into text. Each writes to a `dyn Write`;
+//! [`output`] opens them.
 
 mod curl;
 mod figures_html;
+mod figures_text;
 mod format;
 mod github;
 mod html;
@@ -11,9 +12,6 @@ mod human;
 mod json;
 mod junit;
 mod listings;
-pub mod load;
-mod load_html;
-mod load_progress;
 pub mod output;
 mod plan;
 mod redact;
@@ -33,8 +31,6 @@ pub use junit::JunitReporter;
 pub use listings::{
     RequirementListing, requirement_listings, write_detection, write_list, write_requirements,
 };
-pub use load_html::write_load_html;
-pub use load_progress::LoadProgress;
 pub use plan::write_plan;
 pub use redact::{Redactor, prepare_run, prepare_target};
 pub use sink::{Reporter, ReporterSet};

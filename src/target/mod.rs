@@ -27,5 +27,5 @@ pub use flags::{LimitSetting, TargetFlags};
 pub(crate) use lane::Lane;
 pub use resolve::{load, resolve};
 pub(crate) use run_ids::RunIds;
+pub(crate) use session::AdminSession;
 pub use session::SignInError;
-pub(crate) use session::{AdminSession, sign_in};

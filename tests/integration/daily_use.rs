@@ -565,8 +565,8 @@ async fn init_writes_a_target_file_that_run_accepts() {
     );
 }
 
-/// The lockout profile's HTML report is the run's, with what the load measured; a benchmark's page draws
-/// its latencies. Both are offline pages Chromium renders.
+/// The lockout profile's HTML report is the run's, with what the load measured; a benchmark's draws its
+/// latencies too. Both are offline pages Chromium renders.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_load_pages_show_the_figures_and_draw_the_latencies() {
     let report = crate::load::lockout_run(Vec::new(), crate::load::lockout(32)).await;
@@ -585,12 +585,13 @@ async fn the_load_pages_show_the_figures_and_draw_the_latencies() {
 
     let benchmark = crate::load::signin_benchmark().await;
     let mut chart = Vec::new();
-    authconform::report::write_load_html(&mut chart, &benchmark).unwrap();
+    authconform::report::HtmlReporter::write(&mut chart, &benchmark, false).unwrap();
     let chart = String::from_utf8(chart).unwrap();
     assert!(
         chart.contains("<polyline class=\"p99\""),
         "the latency chart"
     );
+    assert!(chart.contains("AM-SIGNIN-01"), "the benchmark's verdict");
 
     let dir = std::env::var_os("AUTHCONFORM_LOAD_PAGE_DIR").map_or_else(
         || tempfile::tempdir().unwrap().keep(),
@@ -610,7 +611,7 @@ async fn the_load_pages_show_the_figures_and_draw_the_latencies() {
     };
     let dom = crate::html_report::rendered_dom(&chromium, &path, "").await;
     assert!(
-        dom.contains("<svg class=\"chart\""),
+        dom.contains("<svg class=\"latency\""),
         "Chromium parsed the charts"
     );
     let dom = crate::html_report::rendered_dom(&chromium, &lockout_path, "").await;

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use authconform::engine::{self, RunPlan, RunReport, Selection, TargetPlan, Verdict};
-use authconform::load::{self, LoadOptions, LoadProfile, LoadReport};
+use authconform::load::{self, LoadOptions, LoadProfile};
 use authconform::target::{Account, ClockMode, Limits, TargetDescription};
 use authconform_reference_server::Fault;
 use authconform_reference_server::{AppmixerProfile, Config, RunningServer, SeedAccount};
@@ -63,9 +63,8 @@ async fn start(faults: Vec<Fault>) -> (RunningServer, TargetDescription) {
 /// The lockout profile against a server with these faults.
 pub(crate) async fn lockout_run(faults: Vec<Fault>, options: LoadOptions) -> RunReport {
     let (server, target) = start(faults).await;
-    let suite = authconform::suite::load(&[]).unwrap();
     // Strict, as a gate runs it: a SHOULD broken (CS-LOCKOUT-05) fails.
-    let report = load::run_lockout(&suite, &target, &options, true, &mut |_| {})
+    let report = load::run(&target, &options, true, &mut |_| {})
         .await
         .expect("the load run completes");
     server.shutdown().await.unwrap();
@@ -73,7 +72,7 @@ pub(crate) async fn lockout_run(faults: Vec<Fault>, options: LoadOptions) -> Run
 }
 
 /// A short sign-in benchmark against a correct server.
-pub(crate) async fn signin_benchmark() -> LoadReport {
+pub(crate) async fn signin_benchmark() -> RunReport {
     benchmark_run(LoadOptions {
         profile: LoadProfile::Signin,
         users: 8,
@@ -86,9 +85,9 @@ pub(crate) async fn signin_benchmark() -> LoadReport {
 }
 
 /// A benchmark profile against a correct server.
-async fn benchmark_run(options: LoadOptions) -> LoadReport {
+async fn benchmark_run(options: LoadOptions) -> RunReport {
     let (server, target) = start(Vec::new()).await;
-    let report = load::run(&target, &options, &mut |_| {})
+    let report = load::run(&target, &options, false, &mut |_| {})
         .await
         .expect("the load run completes");
     server.shutdown().await.unwrap();
@@ -230,71 +229,118 @@ async fn the_signin_benchmark_reports_rates_and_writes_goose_reports() {
         thresholds: Vec::new(),
     };
     let report = benchmark_run(options).await;
-    assert_eq!(
-        report.statuses.get(&200),
-        Some(&40),
-        "{:?}",
-        report.statuses
-    );
-    assert!(report.requests_per_second > 0.0);
-    for ext in ["html", "json", "md"] {
-        let path = dir.path().join(format!("goose-report.{ext}"));
+    assert_eq!(verdict(&report, "AM-SIGNIN-01"), Verdict::Pass);
+    let figures = report.targets[0].load.as_ref().expect("the figures");
+    assert_eq!(figures.statuses.get(&200), Some(&40), "{figures:?}");
+    assert!(figures.requests_per_second > 0.0);
+    // One flood, so one set of goose reports.
+    for path in load::report_files(dir.path(), 1) {
         assert!(
             path.metadata().is_ok_and(|m| m.len() > 0),
             "{} is missing",
             path.display()
         );
     }
-    let mut json = Vec::new();
-    authconform::report::load::write_json(&report, &mut json).unwrap();
-    let parsed: serde_json::Value = serde_json::from_slice(&json).unwrap();
-    assert_eq!(parsed["profile"], "signin");
-    let mut junit = Vec::new();
-    authconform::report::load::write_junit(&report, &mut junit).unwrap();
-    assert!(String::from_utf8(junit).unwrap().contains("signin-answers"));
 }
 
-/// The flood's own HTTP/1.1 transport: the target's headers reach the server, and a server that closes
-/// every connection after one answer is still answered in full (each user reconnects).
-#[tokio::test]
-async fn the_flood_sends_the_targets_headers_and_survives_closed_connections() {
+/// The signup benchmark creates every user (as the admin, so no signup limit applies), and a server that
+/// answers the flood's sign-ins with 500 fails the benchmark on AM-SIGNIN-01 alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_benchmarks_judge_their_answers_on_the_catalogues_ids() {
+    let options = |profile| LoadOptions {
+        profile,
+        users: 8,
+        requests: Some(60),
+        rate: None,
+        report_dir: None,
+        thresholds: Vec::new(),
+    };
+    let signup = benchmark_run(options(LoadProfile::Signup)).await;
+    assert_eq!(verdict(&signup, "AM-SIGNUP-02"), Verdict::Pass);
+    let figures = signup.targets[0].load.as_ref().expect("the figures");
+    assert_eq!(figures.statuses.get(&200), Some(&60), "{figures:?}");
+
+    // A server whose sign-in fails under load: every sign-in after the first few answers 500.
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"token": "t"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/user/auth"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"token": "t", "user": {}})),
+        )
+        .up_to_n_times(5)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/user/auth"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    let target = TargetDescription::new(server.uri().parse().unwrap(), vec![Profile::Appmixer6]);
+    let report = load::run(&target, &options(LoadProfile::Signin), false, &mut |_| {})
+        .await
+        .expect("the load run completes");
+    let failed: Vec<&str> = report.targets[0]
+        .requirements
+        .iter()
+        .filter(|r| r.verdict == Verdict::Fail)
+        .map(|r| r.id.as_str())
+        .collect();
+    assert_eq!(failed, ["AM-SIGNIN-01"]);
+    let figures = report.targets[0].load.as_ref().expect("the figures");
+    assert_eq!(figures.statuses.get(&500), Some(&55), "{figures:?}");
+}
+
+/// A flood over lanes: the target's headers reach the server, and a server that closes every connection
+/// after one answer is still answered in full (each lane reconnects).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_sends_the_targets_headers_and_survives_closed_connections() {
     use wiremock::matchers::{header, method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path("/api/authenticate"))
+        .and(path("/api/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"token": "t"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/user/auth"))
         .and(header("x-tenant", "demo"))
         .and(header("content-type", "application/json"))
         .respond_with(
-            ResponseTemplate::new(401)
+            ResponseTemplate::new(200)
                 .insert_header("connection", "close")
-                .set_body_json(serde_json::json!({"message": "no"})),
+                .set_body_json(serde_json::json!({"token": "t", "user": {}})),
         )
         .mount(&server)
         .await;
     let mut target = TargetDescription::new(
         format!("{}/api/", server.uri()).parse().unwrap(),
-        vec![Profile::CreditsafeConnect],
+        vec![Profile::Appmixer6],
     );
     target.headers = vec![("x-tenant".into(), "demo".into())];
-    let plan = load::FloodPlan {
-        path: "/authenticate".into(),
-        total: 300,
+    let options = LoadOptions {
+        profile: LoadProfile::Signin,
         users: 8,
+        requests: Some(300),
         rate: None,
         report_dir: None,
-        forwarded_for: None,
-        authorization: None,
-        expected: vec![401],
-        body: std::sync::Arc::new(|n| serde_json::json!({ "username": format!("u{n}") })),
+        thresholds: Vec::new(),
     };
-    let stats = load::run_flood(&target, plan, &mut |_| {})
+    let report = load::run(&target, &options, false, &mut |_| {})
         .await
-        .expect("the flood runs");
-    assert_eq!(stats.sent, 300);
-    assert_eq!(stats.transport_errors, 0, "{stats:?}");
-    assert_eq!(stats.count(&[401]), 300, "{stats:?}");
+        .expect("the load run completes");
+    assert_eq!(verdict(&report, "AM-SIGNIN-01"), Verdict::Pass);
+    let figures = report.targets[0].load.as_ref().expect("the figures");
+    assert_eq!(figures.statuses.get(&200), Some(&300), "{figures:?}");
+    assert_eq!(figures.no_answer, 0, "{figures:?}");
 }
 
 /// `load` writes its report through the run's reporters: `--expect` marks the known outcomes expected
@@ -375,4 +421,28 @@ async fn load_takes_expectations_and_writes_the_github_summary() {
     let summary = std::fs::read_to_string(&summary).unwrap();
     assert!(summary.contains("CS-LOCKOUT-02"), "{summary}");
     assert!(summary.to_lowercase().contains("expected"), "{summary}");
+}
+
+/// stdout carries the report and nothing else: goose's own lines go to stderr.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_writes_only_its_report_on_stdout() {
+    let output = tokio::task::spawn_blocking(|| {
+        crate::cli::authconform(&["load", "signin", "--requests", "30", "--format", "json"])
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        crate::cli::stderr(&output)
+    );
+    let report: serde_json::Value = serde_json::from_str(&crate::cli::stdout(&output))
+        .unwrap_or_else(|err| {
+            panic!(
+                "stdout is the JSON report alone ({err}): {}",
+                crate::cli::stdout(&output)
+            )
+        });
+    assert_eq!(report["targets"][0]["load"]["requests"], 30);
 }

@@ -173,7 +173,7 @@ async fn every_command_keeps_the_base_urls_path_prefix() {
             report_dir: None,
             thresholds: Vec::new(),
         };
-        load::run_lockout(&suite, &target, &options, false, &mut |_| {})
+        load::run(&target, &options, false, &mut |_| {})
             .await
             .expect("the load run completes");
 
@@ -211,19 +211,39 @@ async fn redirects_are_answers_never_followed() {
         });
     let address = serve(app).await;
     let target = TargetDescription::new(address.parse().unwrap(), vec![Profile::CreditsafeConnect]);
-    let plan = load::FloodPlan {
-        path: "/authenticate".into(),
-        total: 200,
-        users: 4,
-        rate: None,
-        report_dir: None,
-        forwarded_for: None,
-        authorization: None,
-        expected: vec![307],
-        body: Arc::new(|n| serde_json::json!({ "username": format!("u{n}") })),
+    // A flood of 200 driven by goose, as a load run sends it.
+    let mut flood = crate::support::request("POST", "/authenticate");
+    flood.repeat = Some(authconform_scenario::parse_template("200").unwrap());
+    flood.concurrency = 4;
+    flood.expect.status = Some(crate::support::status(&[307]));
+    let flood_suite = crate::support::suite(vec![crate::support::scenario(
+        "flood",
+        &[crate::support::MUST],
+        vec![crate::support::step(
+            "flood",
+            &[crate::support::MUST],
+            flood,
+        )],
+    )]);
+    // The helper scenario applies to the Appmixer profiles; the flood's path is all that matters here.
+    let mut flood_target = TargetPlan::new(TargetDescription::new(
+        address.parse().unwrap(),
+        vec![Profile::Appmixer6],
+    ));
+    flood_target.meter = Some(Arc::new(
+        authconform::engine::Meter::new(4).driven_by(Arc::new(load::GooseDriver::default())),
+    ));
+    let flood_plan = RunPlan {
+        targets: vec![flood_target],
+        selection: Selection::all(),
+        strict: false,
+        jobs: 1,
     };
-    let stats = load::run_flood(&target, plan, &mut |_| {}).await.unwrap();
-    assert_eq!(stats.count(&[307]), 200, "{stats:?}");
+    let report = authconform::engine::run(&flood_suite, &flood_plan, &mut |_| {})
+        .await
+        .expect("the flood runs");
+    let figures = report.targets[0].load.as_ref().expect("the figures");
+    assert_eq!(figures.statuses.get(&307), Some(&200), "{figures:?}");
 
     let suite = authconform::suite::load(&[]).unwrap();
     let plan = RunPlan {
@@ -315,9 +335,12 @@ async fn an_endless_body_costs_neither_memory_nor_a_hang() {
         .spawn()
         .unwrap();
     let (run_kib, run_done, run_err) = peak_rss_kib(run, Duration::from_secs(60)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("load.json");
     let load = tokio::process::Command::new(binary)
         .args(["load", "signup", "--users", "4", "--requests", "300"])
-        .args(["--profile", "appmixer-cloud"])
+        .args(["--profile", "appmixer-cloud", "--limit", "signup_ip=1000"])
+        .args(["--format", &format!("json={}", json.display())])
         .args(common)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -336,8 +359,15 @@ async fn an_endless_body_costs_neither_memory_nor_a_hang() {
         load_kib < 100 * 1024,
         "load peaked at {load_kib} KiB: {load_err}"
     );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let target = &report["targets"][0];
+    assert_eq!(target["load"]["statuses"]["401"], 300, "{}", target["load"]);
     assert!(
-        load_err.contains("bodies cut at --max-body: 300"),
-        "load counts the cut bodies: {load_err}"
+        target["observations"]
+            .to_string()
+            .contains("went on past 262144 bytes"),
+        "the cut bodies are observed: {}",
+        target["observations"]
     );
 }

@@ -297,8 +297,7 @@ async fn the_load_lockout_profile_spread_over_three_instances_passes() {
         thresholds: Vec::new(),
     };
     let started = Instant::now();
-    let suite = suite::load(&[]).expect("the built-in suite is valid");
-    let report = load::run_lockout(&suite, &target, &options, false, &mut |_| {})
+    let report = load::run(&target, &options, false, &mut |_| {})
         .await
         .expect("the load run completes");
     println!(
@@ -360,8 +359,7 @@ async fn the_load_lockout_profile_fails_instances_whose_counts_are_not_global() 
         report_dir: None,
         thresholds: Vec::new(),
     };
-    let suite = suite::load(&[]).expect("the built-in suite is valid");
-    let report = load::run_lockout(&suite, &target, &options, false, &mut |_| {})
+    let report = load::run(&target, &options, false, &mut |_| {})
         .await
         .expect("the load run completes");
     shutdown(servers).await;
