@@ -5,7 +5,7 @@ use std::io::Write;
 use crate::cli::DetectArgs;
 use crate::report::{output, write_detection, write_list};
 
-use super::execute::{detection_target, runtime};
+use super::setup::{detection_target, runtime};
 use super::{CommandError, exit};
 
 pub(super) fn detect(args: &DetectArgs) -> Result<u8, CommandError> {

@@ -1,8 +1,6 @@
-//! Dispatch of a parsed command line, and what the commands share: the async runtime and the target the
-//! flags describe.
+//! Dispatch of a parsed command line to its command.
 
 use crate::cli::{Cli, Command};
-use crate::target::{self, TargetDescription, TargetFlags};
 
 use super::CommandError;
 use super::catalogue::{check_scenarios, requirements};
@@ -27,36 +25,4 @@ pub fn execute(cli: Cli) -> Result<u8, CommandError> {
         Command::Requirements(args) => requirements(&args),
         Command::CheckScenarios(args) => check_scenarios(&args),
     }
-}
-
-pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(CommandError::Runtime)
-}
-
-/// The target the flags describe; `None` when they describe none (the embedded default).
-pub(super) fn explicit_target(
-    target: &TargetFlags,
-) -> Result<Option<TargetDescription>, CommandError> {
-    if target.names_a_target() {
-        Ok(Some(target::load(target)?))
-    } else if let Some(flag) = target.first_target_flag() {
-        Err(CommandError::TargetFlagWithoutTarget { flag })
-    } else {
-        Ok(None)
-    }
-}
-
-/// The target `detect` and `init` probe: the flags' description, with any placeholder profile (detection is
-/// what tells the profiles).
-pub(super) fn detection_target(flags: &TargetFlags) -> Result<TargetDescription, CommandError> {
-    let mut flags = flags.clone();
-    if flags.profiles.is_empty() {
-        flags
-            .profiles
-            .push(authconform_scenario::model::Profile::CreditsafeConnect);
-    }
-    Ok(target::load(&flags)?)
 }

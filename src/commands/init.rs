@@ -5,7 +5,7 @@ use std::io::Write;
 use crate::cli::InitArgs;
 use crate::report::output;
 
-use super::execute::{detection_target, runtime};
+use super::setup::{detection_target, runtime};
 use super::{CommandError, exit};
 
 pub(super) fn init(args: &InitArgs) -> Result<u8, CommandError> {

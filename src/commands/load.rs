@@ -9,8 +9,8 @@ use crate::embedded::EmbeddedServers;
 use crate::load::{LoadOptions, LoadProfile};
 use crate::report::{HumanStyle, format_specs, output};
 
-use super::execute::{explicit_target, runtime};
 use super::run::expectations_for;
+use super::setup::{explicit_target, runtime};
 use super::{CommandError, exit};
 
 /// Runs the profile and writes its report in every format asked for (`--expect` and redaction as for

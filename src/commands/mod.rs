@@ -9,6 +9,7 @@ mod init;
 mod load;
 mod run;
 mod serve;
+mod setup;
 mod shell;
 
 pub use error::{CommandError, exit};

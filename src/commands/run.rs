@@ -11,7 +11,7 @@ use crate::expectations::{self, Expectations};
 use crate::report::{HumanStyle, ReporterSet, format_specs};
 use crate::suite;
 
-use super::execute::{explicit_target, runtime};
+use super::setup::{explicit_target, runtime};
 use super::{CommandError, exit};
 
 pub(super) fn run(args: &RunArgs) -> Result<u8, CommandError> {

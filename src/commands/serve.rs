@@ -2,7 +2,7 @@
 
 use crate::cli::ServeArgs;
 
-use super::execute::runtime;
+use super::setup::runtime;
 use super::{CommandError, exit};
 
 pub(super) fn serve(args: ServeArgs) -> Result<u8, CommandError> {

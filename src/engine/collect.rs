@@ -7,7 +7,9 @@ use std::sync::Arc;
 use authconform_scenario::model::RequestStep;
 
 use super::exchange::record;
-use super::expect::{Mismatch, RenderedExpectations, RenderedTally, answer_message, lookup};
+use super::expect::{RenderedExpectations, RenderedTally, answer_message};
+use super::json_match::lookup;
+use super::mismatch::Mismatch;
 use super::ratelimit_fields;
 use super::render::{CapturedResponse, ScenarioVars};
 use super::results::{Exchange, ObservationKind, SampleExchange};

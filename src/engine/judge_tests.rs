@@ -6,7 +6,7 @@ use authconform_scenario::model::{Expectations, Origin, Phase, RequestSpec, Requ
 use authconform_scenario::template::Template;
 
 use super::*;
-use crate::engine::expect::Mismatch;
+use crate::engine::mismatch::Mismatch;
 
 fn catalogue() -> Catalogue {
     let requirement = |id: &str, level| Requirement {

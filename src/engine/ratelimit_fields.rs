@@ -4,7 +4,7 @@
 
 use sfv::{BareItem, ListEntry, Parameters};
 
-use super::expect::Mismatch;
+use super::mismatch::Mismatch;
 use crate::target::Response;
 
 /// One member of `RateLimit-Policy`: a policy's name, quota (`q`) and window in seconds (`w`).

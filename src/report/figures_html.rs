@@ -239,30 +239,7 @@ fn latency_chart(answers: &[&MeteredAnswer]) -> Markup {
 }
 
 /// The figures' style, added to the report's.
-pub(super) const STYLE: &str = r#"
-section.load table { border-collapse: collapse; margin: .5em 0 1em; }
-section.load th, section.load td { padding: .15em .8em .15em 0; text-align: left; }
-section.load td.num { font-variant-numeric: tabular-nums; }
-section.load tr.fail td, section.load tr.fail th { color: var(--fail, #cf222e); }
-figure.answers { margin: 1em 0; }
-figure.answers figcaption { font-size: .9em; margin-bottom: .3em; }
-svg.answers { max-width: 100%; height: auto; }
-svg.answers rect.normal { fill: #1a7f37; }
-svg.answers rect.refused { fill: #cf222e; }
-svg.answers rect.other { fill: #8c959f; }
-svg.answers .axis { stroke: #57606a; }
-svg.answers .began { stroke: #9a6700; fill: #9a6700; font-size: 12px; }
-svg.answers .tick, svg.answers .label { fill: #57606a; font-size: 12px; }
-figure.latency { margin: 0 0 1.5em; }
-figure.latency figcaption { font-size: .9em; color: #57606a; }
-svg.latency { max-width: 100%; height: auto; }
-svg.latency .grid { stroke: #d0d7de; }
-svg.latency .tick { fill: #57606a; font-size: 12px; }
-svg.latency polyline { fill: none; stroke-width: 2; }
-svg.latency polyline.p50 { stroke: #1a7f37; }
-svg.latency polyline.p95 { stroke: #9a6700; }
-svg.latency polyline.p99 { stroke: #cf222e; }
-"#;
+pub(super) const STYLE: &str = include_str!("assets/figures.css");
 
 #[cfg(test)]
 mod tests {

@@ -195,24 +195,7 @@ fn moment(ms: u64) -> String {
 }
 
 /// The timeline's rules, added to the report's stylesheet.
-pub(crate) const STYLE: &str = r#"
-.timeline { margin: 8px 0 16px; }
-.timeline summary { cursor: pointer; color: var(--muted); }
-.timeline svg { display: block; max-width: 100%; height: auto; font-size: 11px; }
-.timeline .tick { stroke: var(--border); stroke-width: 1; }
-.timeline .tick-label { fill: var(--muted); }
-.timeline .label { fill: #1f2328; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
-.timeline .bar.pass { fill: var(--pass); }
-.timeline .bar.fail { fill: var(--fail); }
-.timeline .bar.warn { fill: var(--warn); }
-.timeline .bar.inconclusive { fill: var(--inconclusive); }
-.timeline .bar.skip { fill: var(--skip); }
-.timeline .bar.expected { fill: var(--expected); }
-.timeline .bar.failed { stroke: #82071e; stroke-width: 2; }
-.timeline .wait { fill: #ffffff; fill-opacity: 0.55; }
-.timeline .fail-mark { fill: var(--fail); font-weight: 700; }
-.timeline .row:hover .label { font-weight: 700; }
-"#;
+pub(crate) const STYLE: &str = include_str!("assets/timeline.css");
 
 #[cfg(test)]
 mod tests {

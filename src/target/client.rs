@@ -13,7 +13,6 @@ use reqwest::{Method, Url};
 use serde_json::Value;
 
 use super::description::TargetDescription;
-use super::lane::Lane;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -218,11 +217,6 @@ impl TargetClient {
         } else {
             self.next_base.fetch_add(1, Ordering::Relaxed) % self.bases.len()
         }
-    }
-
-    /// A sender with its own connections, for one of many tasks keeping requests in flight.
-    pub(crate) fn lane(&self) -> Lane {
-        Lane::new(self.clone())
     }
 
     pub(super) fn timeout_ms(&self) -> u64 {

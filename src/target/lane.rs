@@ -27,8 +27,15 @@ pub(crate) struct Lane {
     last_url: Option<(usize, String, Url)>,
 }
 
+impl TargetClient {
+    /// A sender with its own connections, for one of many tasks keeping requests in flight.
+    pub(crate) fn lane(&self) -> Lane {
+        Lane::new(self.clone())
+    }
+}
+
 impl Lane {
-    pub(super) fn new(client: TargetClient) -> Lane {
+    fn new(client: TargetClient) -> Lane {
         let plain = (0..client.base_count()).all(|base| {
             client
                 .url_at(base, "/")

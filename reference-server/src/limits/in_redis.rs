@@ -6,7 +6,6 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-use super::limiter::{Decision, Ticket};
 use super::rule::{OnExceed, Rule, WindowKind};
 use crate::store::{RedisStore, Unavailable};
 
@@ -14,6 +13,15 @@ static LIMIT_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str
 
 /// Lua numbers are doubles: every time handed to the script stays below 2^52, where they are exact.
 const LARGEST_EXACT_MS: u64 = 1 << 52;
+
+/// The outcome of one attempt counted in Redis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RedisDecision {
+    /// Let through; the ticket can give the attempt back.
+    Allowed(RedisTicket),
+    /// Refused; the key is free again in `retry_after_ms`.
+    Limited { retry_after_ms: u64 },
+}
 
 /// One keyed limiter whose counts live in Redis.
 #[derive(Debug, Clone)]
@@ -43,7 +51,11 @@ impl RedisLimiter {
     }
 
     /// Counts one attempt for `key` at `now_ms` and decides it, atomically across every instance.
-    pub(crate) async fn attempt(&self, key: &[u8], now_ms: u64) -> Result<Decision, Unavailable> {
+    pub(crate) async fn attempt(
+        &self,
+        key: &[u8],
+        now_ms: u64,
+    ) -> Result<RedisDecision, Unavailable> {
         let digest = digest(self.name, key);
         let nonce = rand::random::<u64>();
         let now_ms = now_ms.min(LARGEST_EXACT_MS);
@@ -52,14 +64,12 @@ impl RedisLimiter {
             .invoke(&self.invocation(&digest, "attempt", now_ms, 0, &member(now_ms, nonce)))
             .await?;
         match answer.as_slice() {
-            [1, _count, window_start_ms] => Ok(Decision::Allowed {
-                ticket: Ticket::Redis(RedisTicket {
-                    digest,
-                    window_start_ms: *window_start_ms,
-                    nonce,
-                }),
-            }),
-            [0, retry_after_ms] => Ok(Decision::Limited {
+            [1, _count, window_start_ms] => Ok(RedisDecision::Allowed(RedisTicket {
+                digest,
+                window_start_ms: *window_start_ms,
+                nonce,
+            })),
+            [0, retry_after_ms] => Ok(RedisDecision::Limited {
                 retry_after_ms: *retry_after_ms,
             }),
             other => Err(Unavailable {

@@ -6,7 +6,7 @@ use std::hash::Hash;
 use std::net::IpAddr;
 
 use super::in_memory::{self, WindowLimiter};
-use super::in_redis::{RedisLimiter, RedisTicket};
+use super::in_redis::{RedisDecision, RedisLimiter, RedisTicket};
 use super::rule::Rule;
 use crate::store::Unavailable;
 
@@ -101,7 +101,14 @@ impl Limiter {
             },
             // Boxed so the Redis future's size does not weigh on every handler's future in memory mode.
             Limiter::Redis(limiter) => {
-                Box::pin(limiter.attempt(&key.shared_bytes(), now_ms)).await?
+                match Box::pin(limiter.attempt(&key.shared_bytes(), now_ms)).await? {
+                    RedisDecision::Allowed(ticket) => Decision::Allowed {
+                        ticket: Ticket::Redis(ticket),
+                    },
+                    RedisDecision::Limited { retry_after_ms } => {
+                        Decision::Limited { retry_after_ms }
+                    }
+                }
             }
         };
         Ok(match decision {

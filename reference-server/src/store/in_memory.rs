@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
-use super::users::{LoginField, StoreError, User};
+use super::user::{LoginField, StoreError, User};
 
 /// Users in memory, indexed by id, username and e-mail (stored and looked up exactly as given).
 #[derive(Debug)]

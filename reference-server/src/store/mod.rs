@@ -5,10 +5,12 @@ mod in_memory;
 mod redis_connection;
 mod redis_seeds;
 mod redis_users;
+mod user;
 mod users;
 
 pub(crate) use in_memory::MemoryStore;
 pub(crate) use redis_connection::{RedisStore, Unavailable};
 pub(crate) use redis_seeds::{SharedClock, SharedConnectAccount, SharedSeeds};
 pub(crate) use redis_users::RedisUsers;
-pub(crate) use users::{LoginField, StoreError, User, Users, new_id};
+pub(crate) use user::{LoginField, StoreError, User, new_id};
+pub(crate) use users::Users;

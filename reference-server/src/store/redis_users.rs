@@ -8,7 +8,7 @@ use std::sync::{Arc, LazyLock};
 use redis::Script;
 
 use super::redis_connection::{RedisStore, Unavailable};
-use super::users::{LoginField, StoreError, User};
+use super::user::{LoginField, StoreError, User};
 use crate::passwords::PasswordDigest;
 
 static INSERT_SCRIPT: LazyLock<Script> =
