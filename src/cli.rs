@@ -172,9 +172,37 @@ pub struct LoadArgs {
     #[arg(long, value_name = "DIR", help_heading = "Load")]
     pub report_dir: Option<PathBuf>,
 
-    /// Fail (exit 1) unless the run meets it: `p95<200ms`, `p99<1s`, `rps>1000`, `errors<1%` (repeatable)
+    /// Fail (exit 1) unless the run meets it: `p95<200ms`, `p99.9<1s`, `rps>1000`, `errors<1%` (repeatable)
     #[arg(long = "threshold", value_name = "EXPR", help_heading = "Load")]
     pub thresholds: Vec<crate::load::Threshold>,
+
+    /// Open model: start requests at this rate whatever the target's latency (`500/s`, `30/m`), for
+    /// --duration; latencies count from each request's scheduled start (coordinated omission corrected)
+    #[arg(long, value_name = "RATE", conflicts_with_all = ["requests", "users", "rate", "stages"], help_heading = "Open model")]
+    pub arrival_rate: Option<crate::load::Rate>,
+
+    /// How long --arrival-rate runs (`30s`, `2m`)
+    #[arg(long, value_name = "LENGTH", default_value = "10s", value_parser = crate::load::parse_length, requires = "arrival_rate", help_heading = "Open model")]
+    pub duration: std::time::Duration,
+
+    /// Open model with ramps: LENGTH:RATE stages, each ramping from the rate before it (the first from 0),
+    /// e.g. `30s:100/s,60s:2000/s,10s:0/s`
+    #[arg(long, value_name = "STAGES", conflicts_with_all = ["requests", "users", "rate"], help_heading = "Open model")]
+    pub stages: Option<crate::load::Stages>,
+
+    /// Open model: at most this many requests waiting for an answer; a request due when all are waiting is
+    /// dropped (counted, not sent)
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..=16384), help_heading = "Open model")]
+    pub max_in_flight: u16,
+
+    /// Compare with an earlier run's JSON report (`--format json=FILE`): exit 1 when a figure regressed
+    /// beyond --max-regression
+    #[arg(long, value_name = "FILE", help_heading = "Baseline")]
+    pub baseline: Option<PathBuf>,
+
+    /// How far each figure may move the wrong way from the baseline: latencies and errors `+N%`, rate `-N%`
+    #[arg(long, value_name = "LIMITS", default_value = crate::load::DEFAULT_LIMITS, requires = "baseline", help_heading = "Baseline")]
+    pub max_regression: crate::load::RegressionLimits,
 
     /// Treat warnings (e.g. a lockout answered 403) as failures
     #[arg(long, help_heading = "Load")]

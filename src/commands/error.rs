@@ -91,7 +91,10 @@ impl CommandError {
             | CommandError::Engine(EngineError::ClockProtocol { .. })
             | CommandError::Load(
                 crate::load::LoadError::Requests(_)
-                | crate::load::LoadError::NothingMeasured { .. },
+                | crate::load::LoadError::NothingMeasured { .. }
+                | crate::load::LoadError::TooManyScheduled(_)
+                | crate::load::LoadError::NothingScheduled
+                | crate::load::LoadError::Baseline(_),
             ) => exit::USAGE,
             CommandError::Engine(_)
             | CommandError::Embedded(_)

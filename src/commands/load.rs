@@ -16,9 +16,35 @@ use super::{CommandError, exit};
 /// Runs the profile and writes its report in every format asked for (`--expect` and redaction as for
 /// `run`); with `--report-dir`, the HTML report goes there too, beside goose's reports of each flood.
 pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
-    if args.profile == LoadProfile::Lockout && args.requests.is_some() {
-        return Err(CommandError::NotForLockout { flag: "--requests" });
+    if args.profile == LoadProfile::Lockout {
+        let given = [
+            ("--requests", args.requests.is_some()),
+            ("--arrival-rate", args.arrival_rate.is_some()),
+            ("--stages", args.stages.is_some()),
+        ];
+        if let Some((flag, _)) = given.iter().find(|(_, given)| *given) {
+            return Err(CommandError::NotForLockout { flag });
+        }
     }
+    let regressions = match &args.baseline {
+        Some(path) => crate::load::Baseline::read(path)
+            .and_then(|baseline| baseline.regressions(&args.max_regression))
+            .map_err(|error| CommandError::Load(error.into()))?,
+        None => Vec::new(),
+    };
+    let max_in_flight = usize::from(args.max_in_flight);
+    let open = match (&args.arrival_rate, &args.stages) {
+        (Some(rate), _) => Some(crate::load::Schedule::constant(*rate, args.duration)),
+        (None, Some(stages)) => Some(crate::load::Schedule::ramps(
+            crate::load::Rate { per_second: 0.0 },
+            stages.0.clone(),
+        )),
+        (None, None) => None,
+    }
+    .map(|schedule| crate::load::OpenModel {
+        schedule,
+        max_in_flight,
+    });
     let explicit_target = explicit_target(&args.target)?;
     let specs = format_specs(&args.formats, "json=load.json")?;
     let suite = crate::suite::load(&[])?;
@@ -46,6 +72,9 @@ pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
             .map(|rate| usize::try_from(rate).unwrap_or(usize::MAX)),
         report_dir: args.report_dir.clone(),
         thresholds: args.thresholds.clone(),
+        open,
+        regressions,
+        target_in_process: explicit_target.is_none(),
     };
     let wanted = match args.profile {
         LoadProfile::Lockout => Profile::CreditsafeConnect,

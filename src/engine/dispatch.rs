@@ -450,6 +450,7 @@ pub(super) async fn run_request(
         // A load run's driver sends; this task prepares each request as room opens and judges each answer.
         let (requests, queue) = request_queue(concurrency.saturating_mul(2));
         let (answers_sender, mut answers) = tokio::sync::mpsc::unbounded_channel();
+        let dropped = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let driving = tokio::spawn(driver.drive(DrivenStep {
             client: client.clone(),
             users: concurrency,
@@ -458,6 +459,7 @@ pub(super) async fn run_request(
             name: step_name.to_owned(),
             requests: queue,
             answers: answers_sender,
+            dropped: dropped.clone(),
         }));
         let mut requests = (repeat > 0).then_some(requests);
         loop {
@@ -484,7 +486,7 @@ pub(super) async fn run_request(
                 }
                 answer = answers.recv() => match answer {
                     Some(answer) => {
-                        meter.record(*number, answer.sent, answer.latency, answer.status());
+                        meter.record(*number, &answer);
                         collector.add(&client, answer.index, answer.request, answer.outcome);
                         tell_progress(collector.answered());
                     }
@@ -492,6 +494,7 @@ pub(super) async fn run_request(
                 },
             }
         }
+        meter.end_step(dropped.load(std::sync::atomic::Ordering::Relaxed));
         match driving.await {
             Ok(Ok(())) => {}
             Ok(Err(reason)) => {
@@ -525,7 +528,7 @@ pub(super) async fn run_request(
                 Some(Ok((answer, lane))) => {
                     lanes.push(lane);
                     if let Some((meter, number)) = &meter {
-                        meter.record(*number, answer.sent, answer.latency, answer.status());
+                        meter.record(*number, &answer);
                     }
                     collector.add(&client, answer.index, answer.request, answer.outcome);
                     tell_progress(collector.answered());
@@ -535,6 +538,9 @@ pub(super) async fn run_request(
                 }
                 None => break,
             }
+        }
+        if let Some((meter, _)) = &meter {
+            meter.end_step(0);
         }
     }
 

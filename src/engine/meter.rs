@@ -1,44 +1,22 @@
 //! Measuring a run under load: when a target plan carries a [`Meter`], every concurrent step runs at the
-//! meter's number of users, and each of its requests is timed from the moment it was sent. What a load
-//! run reports as figures (throughput, latency percentiles, statuses) is computed from these answers; the
-//! verdicts are the scenarios' own.
+//! meter's number of users (or on its driver's schedule), and each of its requests is timed. What a load
+//! run reports as figures is computed from these answers (`figures.rs`); the verdicts are the scenarios'
+//! own.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
 
 use parking_lot::Mutex;
-use serde::Serialize;
+
+use super::figures::{
+    Circumstances, FigureCheck, LoadFigures, LoadModel, MeteredAnswer, TransportError, figures_of,
+    process_cpu_time,
+};
 
 use crate::target::{Lane, NoResponse, PreparedRequest, Response, TargetClient};
-
-/// One timed answer of a concurrent step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MeteredAnswer {
-    /// When it was sent, from the meter's start, in microseconds.
-    pub sent_us: u64,
-    pub latency_us: u64,
-    /// `None`: no answer (reset, timeout).
-    pub status: Option<u16>,
-    /// Which concurrent step sent it: an index into [`LoadFigures::steps`].
-    pub step: u16,
-}
-
-/// A pass/fail check on a load run's answers (`--threshold p99<1s`), judged when its figures are taken.
-pub trait FigureCheck: std::fmt::Debug + Send + Sync {
-    fn judge(&self, answers: &[MeteredAnswer]) -> FigureVerdict;
-}
-
-/// How one check on the figures came out.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FigureVerdict {
-    /// The check as given (`p99<1s`).
-    pub threshold: String,
-    pub actual: f64,
-    pub passed: bool,
-}
 
 /// What sends a metered step's requests. The engine prepares each request and judges each answer; a driver
 /// only sends: it takes the requests from [`DrivenStep::requests`] as they come, keeps at most
@@ -59,6 +37,9 @@ pub struct DrivenStep {
     pub name: String,
     pub requests: RequestQueue,
     pub answers: tokio::sync::mpsc::UnboundedSender<DrivenAnswer>,
+    /// Requests the driver took but did not send (the open model's drops when `--max-in-flight` are
+    /// waiting): they are neither answered nor judged.
+    pub dropped: Arc<AtomicU64>,
 }
 
 impl DrivenStep {
@@ -89,9 +70,12 @@ pub struct DrivenAnswer {
     pub index: u64,
     pub(crate) request: Arc<PreparedRequest>,
     pub(crate) outcome: Result<Response, NoResponse>,
+    /// When it was scheduled to start (open model), else when it was sent.
     pub sent: Instant,
-    /// From the send to the answer (or to the failure).
-    pub latency: std::time::Duration,
+    /// From `sent` to the answer (or to the failure).
+    pub latency: Duration,
+    /// From the scheduled start to the actual send (zero in the closed model).
+    pub lag: Duration,
 }
 
 impl QueuedRequest {
@@ -107,14 +91,26 @@ impl QueuedRequest {
 
     /// Sends it on `lane` and gives the answer (or why there was none), timed from the send.
     pub(crate) async fn send_on(self, lane: &mut Lane) -> DrivenAnswer {
-        let sent = Instant::now();
+        self.send_on_schedule(lane, None).await
+    }
+
+    /// Sends it on `lane`, timed from `scheduled` when it was meant to start then (the open model's
+    /// correction for coordinated omission), else from the send.
+    pub(crate) async fn send_on_schedule(
+        self,
+        lane: &mut Lane,
+        scheduled: Option<Instant>,
+    ) -> DrivenAnswer {
+        let started = Instant::now();
         let outcome = lane.send(&self.request).await;
+        let sent = scheduled.unwrap_or(started).min(started);
         DrivenAnswer {
             index: self.index,
             request: self.request,
             outcome,
             sent,
             latency: sent.elapsed(),
+            lag: started - sent,
         }
     }
 }
@@ -130,6 +126,21 @@ impl DrivenAnswer {
         self.outcome
             .as_ref()
             .is_ok_and(|response| response.truncated)
+    }
+
+    /// What kind of failure left the request without an answer.
+    pub fn error(&self) -> Option<TransportError> {
+        self.outcome.as_ref().err().map(|no| {
+            if no.unreachable {
+                TransportError::Refused
+            } else if no.summary.contains("timed out") {
+                TransportError::Timeout
+            } else if no.summary.contains("reset") {
+                TransportError::Reset
+            } else {
+                TransportError::Other
+            }
+        })
     }
 
     /// Why there was no answer, when there was none.
@@ -163,6 +174,19 @@ pub struct Meter {
     steps: Mutex<Vec<String>>,
     checks: Vec<Box<dyn FigureCheck>>,
     threshold: Option<u64>,
+    model: Option<LoadModel>,
+    shares_process_with_target: bool,
+    dropped: AtomicU64,
+    /// CPU time and wall time spent in steps, and when (and at what CPU time) the running one began.
+    cpu: Mutex<CpuClock>,
+}
+
+#[derive(Debug, Default)]
+struct CpuClock {
+    cpu: Duration,
+    wall: Duration,
+    running: Option<(Instant, Duration)>,
+    unknown: bool,
 }
 
 /// How many answers the figures keep one by one for the report's chart (the counts and percentiles use
@@ -179,7 +203,23 @@ impl Meter {
             steps: Mutex::new(Vec::new()),
             checks: Vec::new(),
             threshold: None,
+            model: None,
+            shares_process_with_target: false,
+            dropped: AtomicU64::new(0),
+            cpu: Mutex::new(CpuClock::default()),
         }
+    }
+
+    /// The same meter, its steps sent on a schedule (the open model) rather than by `users` in turn.
+    pub fn with_model(mut self, model: LoadModel) -> Meter {
+        self.model = Some(model);
+        self
+    }
+
+    /// The same meter, told that the target runs in this process (its CPU is the generator's too).
+    pub fn sharing_process_with_target(mut self, shared: bool) -> Meter {
+        self.shares_process_with_target = shared;
+        self
     }
 
     /// The same meter, its chart marking the documented count after which the target refuses.
@@ -213,20 +253,31 @@ impl Meter {
     pub(crate) fn begin_step(&self, name: &str) -> u16 {
         let mut steps = self.steps.lock();
         steps.push(name.to_owned());
+        match process_cpu_time() {
+            Some(cpu) => self.cpu.lock().running = Some((Instant::now(), cpu)),
+            None => self.cpu.lock().unknown = true,
+        }
         u16::try_from(steps.len() - 1).unwrap_or(u16::MAX)
     }
 
-    pub(crate) fn record(
-        &self,
-        step: u16,
-        sent: Instant,
-        latency: std::time::Duration,
-        status: Option<u16>,
-    ) {
+    /// The running concurrent step is over; `dropped` of its requests were never sent.
+    pub(crate) fn end_step(&self, dropped: u64) {
+        self.dropped.fetch_add(dropped, Ordering::Relaxed);
+        let mut clock = self.cpu.lock();
+        if let (Some((began, cpu_then)), Some(cpu_now)) = (clock.running.take(), process_cpu_time())
+        {
+            clock.cpu += cpu_now.saturating_sub(cpu_then);
+            clock.wall += began.elapsed();
+        }
+    }
+
+    pub(crate) fn record(&self, step: u16, answer: &DrivenAnswer) {
         let answer = MeteredAnswer {
-            sent_us: micros(sent.saturating_duration_since(self.started)),
-            latency_us: micros(latency),
-            status,
+            sent_us: micros(answer.sent.saturating_duration_since(self.started)),
+            latency_us: micros(answer.latency),
+            lag_us: micros(answer.lag),
+            status: answer.status(),
+            error: answer.error(),
             step,
         };
         self.answers.lock().push(answer);
@@ -240,10 +291,21 @@ impl Meter {
     /// The figures of every answer so far, with the checks judged on them.
     pub fn figures(&self) -> LoadFigures {
         let answers = self.answers();
-        let mut figures = LoadFigures::of(self.users, &answers);
+        let clock = self.cpu.lock();
+        let circumstances = Circumstances {
+            model: self
+                .model
+                .clone()
+                .unwrap_or(LoadModel::Closed { users: self.users }),
+            users: self.users,
+            dropped: self.dropped.load(Ordering::Relaxed),
+            cpu: (!clock.unknown && !clock.wall.is_zero()).then_some((clock.cpu, clock.wall)),
+            shares_process_with_target: self.shares_process_with_target,
+        };
+        drop(clock);
+        let mut figures = figures_of(&answers, &circumstances, &self.checks);
         figures.threshold = self.threshold;
         figures.steps = self.steps.lock().clone();
-        figures.thresholds = self.checks.iter().map(|c| c.judge(&answers)).collect();
         let mut charted = answers;
         charted.sort_by_key(|answer| answer.sent_us);
         charted.truncate(CHARTED_ANSWERS);
@@ -252,146 +314,6 @@ impl Meter {
     }
 }
 
-fn micros(duration: std::time::Duration) -> u64 {
+fn micros(duration: Duration) -> u64 {
     u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
-}
-
-/// What a load run measured, beside its verdicts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LoadFigures {
-    pub users: usize,
-    pub requests: u64,
-    /// The time spent under load: for each concurrent step, from its first request sent to its last
-    /// answer (the waits between steps left out).
-    pub duration_ms: u64,
-    pub requests_per_second: f64,
-    pub latency_ms: Percentiles,
-    pub statuses: BTreeMap<u16, u64>,
-    pub no_answer: u64,
-    /// The `--threshold` checks, judged on these answers.
-    pub thresholds: Vec<FigureVerdict>,
-    /// The documented count after which the target refuses (the lockout threshold), for the chart.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub threshold: Option<u64>,
-    /// The names of the concurrent steps measured, in the order they ran.
-    pub steps: Vec<String>,
-    /// The answers in the order their requests were sent (the first [`CHARTED_ANSWERS`]), for the chart.
-    #[serde(skip)]
-    pub answers: Vec<MeteredAnswer>,
-}
-
-impl LoadFigures {
-    /// Whether every threshold passed.
-    pub fn passed(&self) -> bool {
-        self.thresholds.iter().all(|t| t.passed)
-    }
-}
-
-/// Latency percentiles, in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
-pub struct Percentiles {
-    pub p50: f64,
-    pub p95: f64,
-    pub p99: f64,
-    pub max: f64,
-}
-
-impl LoadFigures {
-    pub(crate) fn of(users: usize, answers: &[MeteredAnswer]) -> LoadFigures {
-        let mut statuses = BTreeMap::new();
-        let mut no_answer = 0;
-        for answer in answers {
-            match answer.status {
-                Some(status) => *statuses.entry(status).or_insert(0) += 1,
-                None => no_answer += 1,
-            }
-        }
-        // Each step from its first send to its last answer: the waits between steps are not load.
-        let mut spans: BTreeMap<u16, (u64, u64)> = BTreeMap::new();
-        for answer in answers {
-            let end = answer.sent_us + answer.latency_us;
-            let span = spans.entry(answer.step).or_insert((answer.sent_us, end));
-            span.0 = span.0.min(answer.sent_us);
-            span.1 = span.1.max(end);
-        }
-        let duration_us = spans
-            .values()
-            .map(|(first, last)| last - first)
-            .sum::<u64>()
-            .max(1);
-        let mut latencies: Vec<u64> = answers.iter().map(|a| a.latency_us).collect();
-        latencies.sort_unstable();
-        let at = |q: f64| -> f64 {
-            if latencies.is_empty() {
-                return 0.0;
-            }
-            let rank = ((q * latencies.len() as f64).ceil() as usize).clamp(1, latencies.len());
-            latencies[rank - 1] as f64 / 1000.0
-        };
-        LoadFigures {
-            users,
-            requests: answers.len() as u64,
-            duration_ms: duration_us.div_ceil(1000),
-            requests_per_second: answers.len() as f64 * 1_000_000.0 / duration_us as f64,
-            latency_ms: Percentiles {
-                p50: at(0.50),
-                p95: at(0.95),
-                p99: at(0.99),
-                max: at(1.0),
-            },
-            statuses,
-            no_answer,
-            thresholds: Vec::new(),
-            threshold: None,
-            steps: Vec::new(),
-            answers: Vec::new(),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn figures_count_statuses_and_take_nearest_rank_percentiles() {
-        let answers: Vec<MeteredAnswer> = (0..100)
-            .map(|n| MeteredAnswer {
-                sent_us: n * 1_000,
-                latency_us: (n + 1) * 100,
-                step: 0,
-                status: if n == 99 {
-                    None
-                } else {
-                    Some(if n < 90 { 401 } else { 429 })
-                },
-            })
-            .collect();
-        let figures = LoadFigures::of(8, &answers);
-        assert_eq!(figures.requests, 100);
-        assert_eq!(figures.statuses.get(&401), Some(&90));
-        assert_eq!(figures.statuses.get(&429), Some(&9));
-        assert_eq!(figures.no_answer, 1);
-        assert_eq!(figures.latency_ms.p50, 5.0);
-        assert_eq!(figures.latency_ms.p99, 9.9);
-        assert_eq!(figures.latency_ms.max, 10.0);
-        // From the first send (0) to the last answer (99 ms + 10 ms).
-        assert_eq!(figures.duration_ms, 109);
-        // Two steps with a wait between them: only the steps count.
-        let two_steps = [
-            MeteredAnswer {
-                sent_us: 0,
-                latency_us: 1_000,
-                status: Some(401),
-                step: 0,
-            },
-            MeteredAnswer {
-                sent_us: 60_000_000,
-                latency_us: 1_000,
-                status: Some(401),
-                step: 1,
-            },
-        ];
-        assert_eq!(LoadFigures::of(1, &two_steps).duration_ms, 2);
-    }
 }

@@ -14,6 +14,7 @@ mod dispatch;
 mod events;
 mod exchange;
 mod expect;
+mod figures;
 mod json_match;
 mod judge;
 mod jwt;
@@ -29,9 +30,14 @@ mod target;
 mod verdicts;
 
 pub use events::EngineEvent;
+#[cfg(test)]
+pub(crate) use figures::{Circumstances, figures_of};
+pub use figures::{
+    FigureCheck, FigureVerdict, GeneratorFigures, LATE_AFTER_US, LoadFigures, LoadModel, Measured,
+    MeteredAnswer, Percentiles, Second, TransportError,
+};
 pub use meter::{
-    DrivenAnswer, DrivenStep, Driver, FigureCheck, FigureVerdict, LoadFigures, Meter,
-    MeteredAnswer, Percentiles, QueuedRequest, RequestQueue,
+    CHARTED_ANSWERS, DrivenAnswer, DrivenStep, Driver, Meter, QueuedRequest, RequestQueue,
 };
 pub use results::*;
 pub use run::{DEFAULT_JOBS, run};

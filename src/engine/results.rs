@@ -145,7 +145,7 @@ pub struct TargetReport {
     pub observations: Vec<Observation>,
     /// A load run's figures (`authconform load`): what its concurrent steps measured.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub load: Option<super::meter::LoadFigures>,
+    pub load: Option<super::figures::LoadFigures>,
     /// Values to hide from reports unless `--show-secrets`: passwords, tokens, the signing secret.
     #[serde(skip)]
     pub secrets: Vec<String>,

@@ -5,14 +5,23 @@
 //! load run's verdicts, events and reports are a run's, with the figures (rates, latencies, statuses,
 //! `--threshold` checks) as data on the target's report.
 
+mod arrival;
+mod baseline;
 mod driver;
 mod threshold;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use arrival::{
+    ArrivalDriver, MAX_SCHEDULED, Rate, Schedule, ScheduleError, Stage, Stages, parse_length,
+    parse_stages,
+};
+pub use baseline::{
+    Baseline, BaselineError, DEFAULT_LIMITS, LimitsError, Regression, RegressionLimits,
+};
 pub use driver::{GooseDriver, report_files};
-pub use threshold::{Threshold, ThresholdError};
+pub use threshold::{Metric, Threshold, ThresholdError};
 
 use authconform_scenario::model::{Action, Suite};
 
@@ -58,6 +67,20 @@ pub struct LoadOptions {
     /// Where goose writes its HTML, JSON and Markdown reports of each flood.
     pub report_dir: Option<PathBuf>,
     pub thresholds: Vec<Threshold>,
+    /// The open model: requests started on this schedule, at most `max_in_flight` waiting at once
+    /// (instead of `users` each sending when answered).
+    pub open: Option<OpenModel>,
+    /// Checks against an earlier run's figures (`--baseline` with `--max-regression`).
+    pub regressions: Vec<Regression>,
+    /// The target runs in this process (the bundled reference server): its CPU is the generator's too.
+    pub target_in_process: bool,
+}
+
+/// How the open model starts requests.
+#[derive(Debug, Clone)]
+pub struct OpenModel {
+    pub schedule: Schedule,
+    pub max_in_flight: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,10 +89,18 @@ pub enum LoadError {
     Suite(#[from] SuiteError),
     #[error(transparent)]
     Engine(#[from] crate::engine::EngineError),
-    #[error("--requests {0}: the benchmarks send from 1 to {max} requests", max = authconform_scenario::MAX_REPEAT)]
+    #[error("--requests {0}: a benchmark sends from 1 to {max} requests", max = MAX_SCHEDULED)]
     Requests(u64),
     #[error("the {profile} profile measured nothing: {why}")]
     NothingMeasured { profile: &'static str, why: String },
+    #[error("the schedule starts {0} requests; at most {max} fit in one run (lower the rate or the length)", max = MAX_SCHEDULED)]
+    TooManyScheduled(u64),
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
+    #[error(
+        "the schedule starts no request (a rate above zero for long enough starts at least one)"
+    )]
+    NothingScheduled,
 }
 
 /// The catalogue's lockout check, which the lockout profile runs under load.
@@ -88,24 +119,50 @@ pub async fn run(
     strict: bool,
     events: &mut dyn FnMut(&EngineEvent<'_>),
 ) -> Result<RunReport, LoadError> {
+    let requests = match &options.open {
+        Some(open) => {
+            let total = open.schedule.total();
+            if total == 0 {
+                return Err(LoadError::NothingScheduled);
+            }
+            if total > MAX_SCHEDULED {
+                return Err(LoadError::TooManyScheduled(total));
+            }
+            Some(total)
+        }
+        None => options.requests,
+    };
     let (suite, scenario) = match options.profile {
         LoadProfile::Lockout => (crate::suite::load(&[])?, LOCKOUT_SCENARIO),
-        LoadProfile::Signin => (benchmarks(options.requests)?, "load-signin"),
-        LoadProfile::Signup => (benchmarks(options.requests)?, "load-signup"),
+        LoadProfile::Signin => (benchmarks(requests)?, "load-signin"),
+        LoadProfile::Signup => (benchmarks(requests)?, "load-signup"),
     };
     let checks: Vec<Box<dyn FigureCheck>> = options
         .thresholds
         .iter()
         .map(|t| Box::new(t.clone()) as Box<dyn FigureCheck>)
+        .chain(
+            options
+                .regressions
+                .iter()
+                .map(|r| Box::new(r.clone()) as Box<dyn FigureCheck>),
+        )
         .collect();
-    let driver = GooseDriver {
-        rate: options.rate,
-        report_dir: options.report_dir.clone(),
-        timeout_s: target.timeout_ms.div_ceil(1000),
-    };
-    let mut meter = Meter::new(options.users)
-        .checking(checks)
-        .driven_by(Arc::new(driver));
+    let mut meter = match &options.open {
+        Some(open) => Meter::new(open.max_in_flight)
+            .with_model(open.schedule.model(open.max_in_flight))
+            .driven_by(Arc::new(ArrivalDriver::new(
+                &open.schedule,
+                open.max_in_flight,
+            ))),
+        None => Meter::new(options.users).driven_by(Arc::new(GooseDriver {
+            rate: options.rate,
+            report_dir: options.report_dir.clone(),
+            timeout_s: target.timeout_ms.div_ceil(1000),
+        })),
+    }
+    .checking(checks)
+    .sharing_process_with_target(options.target_in_process);
     if options.profile == LoadProfile::Lockout {
         meter = meter.marking_threshold(target.limits.cs_overall_threshold);
     }
@@ -159,7 +216,7 @@ fn benchmarks(requests: Option<u64>) -> Result<Suite, LoadError> {
     )
     .map_err(|diagnostics| LoadError::Suite(SuiteError::Invalid(diagnostics)))?;
     if let Some(requests) = requests {
-        if !(1..=authconform_scenario::MAX_REPEAT as u64).contains(&requests) {
+        if !(1..=MAX_SCHEDULED).contains(&requests) {
             return Err(LoadError::Requests(requests));
         }
         let repeat = authconform_scenario::parse_template(&requests.to_string())

@@ -4,17 +4,55 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::engine::{FigureCheck, FigureVerdict, LoadFigures, MeteredAnswer};
+use crate::engine::{FigureCheck, FigureVerdict, Measured};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Metric {
-    /// A latency percentile, in milliseconds.
-    Percentile(u8),
+    /// A latency percentile (`p99`, `p99.9`), in milliseconds.
+    Percentile(f64),
     /// Requests per second over the run.
     Rps,
     /// Transport errors and 5xx answers, as a percentage of requests.
     Errors,
+}
+
+impl Metric {
+    /// `p99`, `p99.9`, `rps` or `errors`.
+    pub fn parse(name: &str) -> Option<Metric> {
+        match name.to_ascii_lowercase().as_str() {
+            "rps" => Some(Metric::Rps),
+            "errors" => Some(Metric::Errors),
+            other => other
+                .strip_prefix('p')
+                .and_then(|n| n.parse::<f64>().ok())
+                .filter(|p| *p > 0.0 && *p <= 100.0)
+                .map(Metric::Percentile),
+        }
+    }
+
+    /// The metric's value in these figures.
+    pub fn of(self, measured: &Measured<'_>) -> f64 {
+        match self {
+            Metric::Percentile(p) => measured.latency_ms(p),
+            Metric::Rps => measured.figures.requests_per_second,
+            Metric::Errors => measured.error_percent(),
+        }
+    }
+
+    /// Whether a larger value is worse (latency, errors) rather than better (rate).
+    pub fn lower_is_better(self) -> bool {
+        !matches!(self, Metric::Rps)
+    }
+
+    /// The metric's name as given on the command line.
+    pub fn name(self) -> String {
+        match self {
+            Metric::Percentile(p) => format!("p{p}"),
+            Metric::Rps => "rps".to_owned(),
+            Metric::Errors => "errors".to_owned(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -48,18 +86,9 @@ impl FromStr for Threshold {
         } else {
             return Err(error("expected `<` or `>`"));
         };
-        let metric = match name.to_ascii_lowercase().as_str() {
-            "rps" => Metric::Rps,
-            "errors" => Metric::Errors,
-            other => match other.strip_prefix('p').and_then(|n| n.parse::<u8>().ok()) {
-                Some(p) if (1..=100).contains(&p) => Metric::Percentile(p),
-                _ => {
-                    return Err(error(
-                        "the metric is pNN (a latency percentile), rps or errors",
-                    ));
-                }
-            },
-        };
+        let metric = Metric::parse(name).ok_or_else(|| {
+            error("the metric is pNN (a latency percentile such as p99 or p99.9), rps or errors")
+        })?;
         let value = match metric {
             Metric::Percentile(_) => parse_duration_ms(value)
                 .ok_or_else(|| error("a latency is a number with ms or s"))?,
@@ -90,27 +119,10 @@ fn parse_duration_ms(text: &str) -> Option<f64> {
     }
 }
 
-/// A threshold judged on the answers a load run's floods got.
+/// A threshold judged on a load run's figures.
 impl FigureCheck for Threshold {
-    fn judge(&self, answers: &[MeteredAnswer]) -> FigureVerdict {
-        let actual = match self.metric {
-            Metric::Percentile(p) => {
-                let mut latencies: Vec<u64> = answers.iter().map(|a| a.latency_us).collect();
-                latencies.sort_unstable();
-                let rank = ((f64::from(p) / 100.0) * latencies.len() as f64).ceil() as usize;
-                latencies
-                    .get(rank.clamp(1, latencies.len().max(1)) - 1)
-                    .map_or(0.0, |us| *us as f64 / 1000.0)
-            }
-            Metric::Rps => LoadFigures::of(1, answers).requests_per_second,
-            Metric::Errors => {
-                let errors = answers
-                    .iter()
-                    .filter(|a| a.status.is_none_or(|status| status >= 500))
-                    .count();
-                errors as f64 * 100.0 / answers.len().max(1) as f64
-            }
-        };
+    fn judge(&self, measured: &Measured<'_>) -> FigureVerdict {
+        let actual = self.metric.of(measured);
         let passed = if self.below {
             actual < self.value
         } else {
@@ -120,6 +132,8 @@ impl FigureCheck for Threshold {
             threshold: self.source.clone(),
             actual,
             passed,
+            inconclusive: false,
+            baseline: None,
         }
     }
 }
@@ -133,7 +147,7 @@ mod tests {
         let p95: Threshold = "p95<200ms".parse().unwrap();
         assert_eq!(
             (p95.metric, p95.below, p95.value),
-            (Metric::Percentile(95), true, 200.0)
+            (Metric::Percentile(95.0), true, 200.0)
         );
         assert_eq!("p99 < 1.5s".parse::<Threshold>().unwrap().value, 1500.0);
         assert_eq!("rps>1000".parse::<Threshold>().unwrap().metric, Metric::Rps);
@@ -146,21 +160,32 @@ mod tests {
                 .contains("--threshold")
         );
         assert!("p200<1ms".parse::<Threshold>().is_err());
+        assert_eq!(
+            "p99.9<5ms".parse::<Threshold>().unwrap().metric,
+            Metric::Percentile(99.9)
+        );
         assert!("p95<200".parse::<Threshold>().is_err());
     }
 
     #[test]
-    fn thresholds_judge_the_answers() {
+    fn thresholds_judge_the_figures() {
+        use crate::engine::{Circumstances, MeteredAnswer, figures_of};
         let answers: Vec<MeteredAnswer> = (0..100)
             .map(|n| MeteredAnswer {
                 sent_us: n * 1_000,
                 latency_us: (n + 1) * 1_000,
+                lag_us: 0,
                 status: if n < 98 { Some(401) } else { Some(503) },
+                error: None,
                 step: 0,
             })
             .collect();
-        let judge = |text: &str| text.parse::<Threshold>().unwrap().judge(&answers);
-        assert_eq!(judge("p95<200ms").actual, 95.0);
+        let judge = |text: &str| {
+            let check: Box<dyn FigureCheck> = Box::new(text.parse::<Threshold>().unwrap());
+            figures_of(&answers, &Circumstances::closed(8), &[check]).thresholds[0].clone()
+        };
+        // HDR buckets: within a tenth of a percent.
+        assert!((judge("p95<200ms").actual - 95.0).abs() < 0.1);
         assert!(judge("p95<200ms").passed);
         assert!(!judge("p99<50ms").passed);
         assert_eq!(judge("errors<1%").actual, 2.0);

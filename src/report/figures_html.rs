@@ -23,27 +23,51 @@ pub(super) fn figures(figures: &LoadFigures) -> Markup {
             h3 { "Under load" }
             table {
                 tr { th { "requests" } td.num { (figures.requests) } }
-                tr { th { "users (requests in flight)" } td.num { (figures.users) } }
+                tr { th { "load" } td { (super::figures_text::model_text(figures)) } }
                 tr { th { "rate" } td.num { (format!("{:.0} req/s", figures.requests_per_second)) } }
-                tr { th { "latency p50 / p95 / p99 / max" } td.num {
-                    (format!("{:.2} / {:.2} / {:.2} / {:.2} ms", figures.latency_ms.p50, figures.latency_ms.p95, figures.latency_ms.p99, figures.latency_ms.max))
+                tr { th { "latency p50 / p90 / p99 / p99.9 / max" } td.num {
+                    (percentiles(&figures.latency_ms))
+                    @if figures.service_ms.is_some() { " (from the scheduled start)" }
                 } }
+                @if let Some(service) = &figures.service_ms {
+                    tr { th { "service time, uncorrected" } td.num { (percentiles(service)) } }
+                }
                 @for (status, count) in &figures.statuses {
                     tr { th { "status " (status) } td.num { (count) } }
                 }
                 @if figures.no_answer > 0 {
                     tr { th { "no answer" } td.num { (figures.no_answer) } }
                 }
+                @for (kind, count) in &figures.errors {
+                    tr { th { "no answer: " (kind.as_str()) } td.num { (count) } }
+                }
+                tr { th { "generator CPU" } td.num {
+                    (format!("{:.0}% of {} cores", figures.generator.cpu_percent, figures.generator.cores))
+                    @if figures.generator.shares_process_with_target { " (shared with the bundled target)" }
+                } }
+                @if let Some(lag) = &figures.generator.start_lag_ms {
+                    tr { th { "late (started over 1 ms after schedule)" } td.num { (figures.generator.late) } }
+                    tr { th { "dropped (all in flight were waiting)" } td.num { (figures.generator.dropped) } }
+                    tr { th { "start lag p50 / p99 / max" } td.num {
+                        (format!("{:.2} / {:.2} / {:.2} ms", lag.p50, lag.p99, lag.max))
+                    } }
+                }
                 @if let Some(threshold) = figures.threshold {
                     tr { th { "documented threshold" } td.num { (threshold) " per window" } }
                 }
                 @for threshold in &figures.thresholds {
-                    tr.(if threshold.passed { "pass" } else { "fail" }) {
-                        th { "threshold " (threshold.threshold) }
-                        td.num { (format!("{:.2}", threshold.actual)) " " (if threshold.passed { "passed" } else { "failed" }) }
+                    @let (word, actual) = super::figures_text::verdict_text(threshold);
+                    tr.(word.to_ascii_lowercase()) {
+                        th { "check " (threshold.threshold) }
+                        td.num { (actual) " " (word.to_ascii_lowercase()) }
                     }
                 }
             }
+            @if let Some(bottleneck) = &figures.generator.bottleneck {
+                p.bottleneck { "The generator may have set the pace: " (bottleneck) ". The checks are inconclusive." }
+            }
+            (super::load_charts::over_time(figures))
+            (super::load_charts::distribution(figures))
             @for (number, name) in figures.steps.iter().enumerate() {
                 @let answers: Vec<&MeteredAnswer> = figures
                     .answers
@@ -60,6 +84,13 @@ pub(super) fn figures(figures: &LoadFigures) -> Markup {
             }
         }
     }
+}
+
+fn percentiles(p: &crate::engine::Percentiles) -> String {
+    format!(
+        "{:.2} / {:.2} / {:.2} / {:.2} / {:.2} ms",
+        p.p50, p.p90, p.p99, p.p999, p.max
+    )
 }
 
 /// How an answer counts on a chart.
@@ -249,7 +280,9 @@ mod tests {
         MeteredAnswer {
             sent_us: 0,
             latency_us: 100,
+            lag_us: 0,
             status: Some(status),
+            error: None,
             step,
         }
     }
@@ -262,7 +295,7 @@ mod tests {
         let figures = LoadFigures {
             steps: vec!["crossing".to_owned()],
             answers,
-            ..LoadFigures::of(8, &[])
+            ..crate::engine::figures_of(&[], &crate::engine::Circumstances::closed(8), &[])
         };
         let page = super::figures(&figures).into_string();
         assert!(

@@ -1,42 +1,127 @@
-//! A load run's figures as text, for the human report: rate, latency percentiles, statuses and the
-//! `--threshold` checks, under the target they were measured on.
+//! A load run's figures as text, for the human report: how the load was applied, rate, latency percentiles
+//! (and, in the open model, the uncorrected service time beside them), statuses and transport errors, the
+//! generator's own state, and the `--threshold` and `--max-regression` checks, under the target they were
+//! measured on.
 
 use std::io::{self, Write};
 
-use crate::engine::LoadFigures;
+use crate::engine::{FigureVerdict, LoadFigures, LoadModel, Percentiles};
+
+fn percentiles(p: &Percentiles) -> String {
+    format!(
+        "p50 {:.2}, p90 {:.2}, p99 {:.2}, p99.9 {:.2}, max {:.2} ms",
+        p.p50, p.p90, p.p99, p.p999, p.max
+    )
+}
+
+/// How the load was applied, in a few words.
+pub(crate) fn model_text(figures: &LoadFigures) -> String {
+    match &figures.model {
+        LoadModel::Closed { users } => format!("closed model, {users} users"),
+        LoadModel::Open {
+            schedule,
+            scheduled,
+            max_in_flight,
+            ..
+        } => format!(
+            "open model, {schedule} ({scheduled} scheduled, at most {max_in_flight} in flight)"
+        ),
+    }
+}
+
+/// A check's outcome word and, against a baseline, the change.
+pub(crate) fn verdict_text(verdict: &FigureVerdict) -> (&'static str, String) {
+    let word = if verdict.inconclusive {
+        "INCONCLUSIVE"
+    } else if verdict.passed {
+        "PASS"
+    } else {
+        "FAIL"
+    };
+    let change = match verdict.baseline {
+        Some(baseline) if baseline.abs() > f64::EPSILON => format!(
+            "{:.3} (baseline {baseline:.3}, {:+.1}%)",
+            verdict.actual,
+            (verdict.actual - baseline) * 100.0 / baseline
+        ),
+        Some(baseline) => format!("{:.3} (baseline {baseline:.3})", verdict.actual),
+        None => format!("{:.2}", verdict.actual),
+    };
+    (word, change)
+}
 
 pub(crate) fn write_figures(out: &mut dyn Write, figures: &LoadFigures) -> io::Result<()> {
     writeln!(
         out,
-        "  load: {} requests from {} users in {:.2} s: {:.0} req/s; latency p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        "  load: {} requests, {}, in {:.2} s: {:.0} req/s",
         figures.requests,
-        figures.users,
+        model_text(figures),
         figures.duration_ms as f64 / 1000.0,
         figures.requests_per_second,
-        figures.latency_ms.p50,
-        figures.latency_ms.p95,
-        figures.latency_ms.p99,
-        figures.latency_ms.max
     )?;
+    let corrected = matches!(figures.model, LoadModel::Open { .. });
+    writeln!(
+        out,
+        "  latency{}: {}",
+        if corrected {
+            " from the scheduled start"
+        } else {
+            ""
+        },
+        percentiles(&figures.latency_ms)
+    )?;
+    if let Some(service) = &figures.service_ms {
+        writeln!(
+            out,
+            "  service time (from the actual send, uncorrected): {}",
+            percentiles(service)
+        )?;
+    }
     let statuses: Vec<String> = figures
         .statuses
         .iter()
         .map(|(s, n)| format!("{s}: {n}"))
         .collect();
+    let errors: Vec<String> = figures
+        .errors
+        .iter()
+        .map(|(kind, n)| format!("{}: {n}", kind.as_str()))
+        .collect();
     writeln!(
         out,
-        "  statuses: {}; no answer: {}",
+        "  statuses: {}; no answer: {}{}",
         statuses.join(", "),
-        figures.no_answer
+        figures.no_answer,
+        if errors.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", errors.join(", "))
+        }
     )?;
+    let generator = &figures.generator;
+    let mut state = format!(
+        "  generator: CPU {:.0}% of {} cores{}",
+        generator.cpu_percent,
+        generator.cores,
+        if generator.shares_process_with_target {
+            " (shared with the bundled target)"
+        } else {
+            ""
+        }
+    );
+    if let Some(lag) = &generator.start_lag_ms {
+        state.push_str(&format!(
+            "; {} late, {} dropped; start lag p50 {:.2} ms, p99 {:.2} ms",
+            generator.late, generator.dropped, lag.p50, lag.p99
+        ));
+    }
+    writeln!(out, "{state}")?;
+    if let Some(bottleneck) = &generator.bottleneck {
+        writeln!(out, "  ! {bottleneck}; the checks below are inconclusive")?;
+    }
     for threshold in &figures.thresholds {
-        writeln!(
-            out,
-            "  {} threshold {}: {:.2}",
-            if threshold.passed { "PASS" } else { "FAIL" },
-            threshold.threshold,
-            threshold.actual
-        )?;
+        let (word, actual) = verdict_text(threshold);
+        writeln!(out, "  {word} threshold {}: {actual}", threshold.threshold)?;
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ mod human;
 mod json;
 mod junit;
 mod listings;
+mod load_charts;
 pub mod output;
 mod plan;
 mod redact;

@@ -575,7 +575,12 @@ async fn the_load_pages_show_the_figures_and_draw_the_latencies() {
     let page = String::from_utf8(page).unwrap();
     assert!(page.starts_with("<!DOCTYPE html>"));
     assert!(page.contains("Under load"), "the figures' section");
-    assert!(page.contains("latency p50 / p95 / p99 / max"));
+    assert!(page.contains("latency p50 / p90 / p99 / p99.9 / max"));
+    assert!(page.contains("<svg class=\"over-time\""), "each second");
+    assert!(
+        page.contains("<svg class=\"distribution\""),
+        "the percentile plot"
+    );
     assert!(page.contains("CS-LOCKOUT-05"), "the verdicts");
     assert!(
         !page.contains("src=")

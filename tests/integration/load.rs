@@ -42,6 +42,8 @@ async fn start(faults: Vec<Fault>) -> (RunningServer, TargetDescription) {
         admin: admin.clone(),
         creditsafe_account: connect.clone(),
         faults,
+        // Sign-ins cheap enough to time the harness rather than argon2.
+        password_cost: authconform_reference_server::PasswordCost::Light,
         ..Config::default()
     };
     let server = crate::support::start_reference(config).await;
@@ -80,6 +82,9 @@ pub(crate) async fn signin_benchmark() -> RunReport {
         rate: None,
         report_dir: None,
         thresholds: Vec::new(),
+        open: None,
+        regressions: Vec::new(),
+        target_in_process: false,
     })
     .await
 }
@@ -102,6 +107,9 @@ pub(crate) fn lockout(users: usize) -> LoadOptions {
         rate: None,
         report_dir: None,
         thresholds: Vec::new(),
+        open: None,
+        regressions: Vec::new(),
+        target_in_process: false,
     }
 }
 
@@ -227,12 +235,16 @@ async fn the_signin_benchmark_reports_rates_and_writes_goose_reports() {
         rate: None,
         report_dir: Some(dir.path().to_owned()),
         thresholds: Vec::new(),
+        open: None,
+        regressions: Vec::new(),
+        target_in_process: false,
     };
     let report = benchmark_run(options).await;
     assert_eq!(verdict(&report, "AM-SIGNIN-01"), Verdict::Pass);
     let figures = report.targets[0].load.as_ref().expect("the figures");
     assert_eq!(figures.statuses.get(&200), Some(&40), "{figures:?}");
     assert!(figures.requests_per_second > 0.0);
+    assert_matches_schema(&report);
     // One flood, so one set of goose reports.
     for path in load::report_files(dir.path(), 1) {
         assert!(
@@ -254,6 +266,9 @@ async fn the_benchmarks_judge_their_answers_on_the_catalogues_ids() {
         rate: None,
         report_dir: None,
         thresholds: Vec::new(),
+        open: None,
+        regressions: Vec::new(),
+        target_in_process: false,
     };
     let signup = benchmark_run(options(LoadProfile::Signup)).await;
     assert_eq!(verdict(&signup, "AM-SIGNUP-02"), Verdict::Pass);
@@ -333,6 +348,9 @@ async fn a_flood_sends_the_targets_headers_and_survives_closed_connections() {
         rate: None,
         report_dir: None,
         thresholds: Vec::new(),
+        open: None,
+        regressions: Vec::new(),
+        target_in_process: false,
     };
     let report = load::run(&target, &options, false, &mut |_| {})
         .await
@@ -445,4 +463,227 @@ async fn load_writes_only_its_report_on_stdout() {
             )
         });
     assert_eq!(report["targets"][0]["load"]["requests"], 30);
+}
+
+/// The open model against `target`: `rate` requests a second for `seconds`, at most `in_flight` waiting.
+fn open_model(rate: f64, seconds: f64, in_flight: usize) -> LoadOptions {
+    LoadOptions {
+        open: Some(load::OpenModel {
+            schedule: load::Schedule::constant(
+                load::Rate { per_second: rate },
+                std::time::Duration::from_secs_f64(seconds),
+            ),
+            max_in_flight: in_flight,
+        }),
+        ..lockout(8)
+    }
+}
+
+/// Requests start on schedule: below capacity every one is sent and the achieved rate is the target's;
+/// against a target that stalls, requests due while every slot waits are dropped and counted, and the
+/// latency counts from each request's scheduled start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_open_model_keeps_its_schedule_and_counts_what_could_not_start() {
+    let report = benchmark_run(LoadOptions {
+        profile: LoadProfile::Signin,
+        ..open_model(200.0, 1.0, 64)
+    })
+    .await;
+    let figures = report.targets[0].load.as_ref().expect("the figures");
+    assert_eq!(figures.requests, 200, "{figures:?}");
+    assert_eq!(figures.generator.dropped, 0);
+    // The bench holds the rate to 1 %; here other tests share the machine.
+    assert!(
+        (figures.requests_per_second - 200.0).abs() < 200.0 * 0.15,
+        "{}",
+        figures.requests_per_second
+    );
+    assert!(matches!(
+        figures.model,
+        authconform::engine::LoadModel::Open { scheduled: 200, .. }
+    ));
+    let service = figures.service_ms.expect("the open model's service time");
+    assert!(figures.latency_ms.max >= service.max);
+
+    // Every sign-in takes 300 ms; at 50/s with 4 in flight, about 4 in 15 start on time.
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"token": "t"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/user/auth"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"token": "t", "user": {}}))
+                .set_delay(std::time::Duration::from_millis(300)),
+        )
+        .mount(&server)
+        .await;
+    let target = TargetDescription::new(server.uri().parse().unwrap(), vec![Profile::Appmixer6]);
+    let options = LoadOptions {
+        profile: LoadProfile::Signin,
+        ..open_model(50.0, 1.0, 4)
+    };
+    let report = load::run(&target, &options, false, &mut |_| {})
+        .await
+        .expect("the load run completes");
+    let figures = report.targets[0].load.as_ref().expect("the figures");
+    assert_eq!(
+        figures.requests + figures.generator.dropped,
+        50,
+        "{figures:?}"
+    );
+    assert!(figures.generator.dropped >= 30, "{figures:?}");
+    assert!(figures.latency_ms.p50 >= 300.0, "{figures:?}");
+    // The answers that came were judged; the dropped ones were not sent, so they blame nothing.
+    assert_eq!(verdict(&report, "AM-SIGNIN-01"), Verdict::Pass);
+}
+
+/// Forwards to `upstream`, holding every request `delay` first: the reference server, slowed on purpose.
+async fn slowed(upstream: String, delay: std::time::Duration) -> String {
+    use axum::body::Body;
+    use axum::extract::Request;
+    use axum::response::{IntoResponse, Response};
+    let client = reqwest::Client::new();
+    let app = axum::Router::new().fallback(move |request: Request| {
+        let (client, upstream) = (client.clone(), upstream.clone());
+        async move {
+            tokio::time::sleep(delay).await;
+            let url = format!(
+                "{}{}",
+                upstream.trim_end_matches('/'),
+                request.uri().path_and_query().map_or("/", |p| p.as_str())
+            );
+            let method = request.method().clone();
+            let headers = request.headers().clone();
+            let body = axum::body::to_bytes(request.into_body(), 1 << 20)
+                .await
+                .unwrap_or_default();
+            let mut forwarded = client.request(method, url).body(body);
+            for (name, value) in &headers {
+                if name != "host" && name != "content-length" {
+                    forwarded = forwarded.header(name, value);
+                }
+            }
+            let Ok(answer) = forwarded.send().await else {
+                return axum::http::StatusCode::BAD_GATEWAY.into_response();
+            };
+            let status = answer.status();
+            let content_type = answer.headers().get("content-type").cloned();
+            let bytes = answer.bytes().await.unwrap_or_default();
+            let mut response = Response::new(Body::from(bytes));
+            *response.status_mut() = status;
+            if let Some(content_type) = content_type {
+                response.headers_mut().insert("content-type", content_type);
+            }
+            response
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{address}/")
+}
+
+/// A baseline taken from one run catches the same server slowed by 100 ms: the p50 check fails with the
+/// baseline and the value now, the rate (held by the open model's schedule) does not, and the run fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_baseline_catches_a_server_slowed_on_purpose() {
+    let (server, target) = start(Vec::new()).await;
+    let options = LoadOptions {
+        profile: LoadProfile::Signin,
+        ..open_model(100.0, 1.0, 64)
+    };
+    let first = load::run(&target, &options, false, &mut |_| {})
+        .await
+        .expect("the baseline run completes");
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), serde_json::to_string(&first).unwrap()).unwrap();
+    let baseline = load::Baseline::read(file.path()).expect("a JSON report is a baseline");
+    // The median: the tail of a hundred requests on a shared machine is too noisy to gate a test on.
+    let limits: load::RegressionLimits = "p50=+100%,rps=-10%".parse().unwrap();
+
+    let mut slow_target = target.clone();
+    slow_target.base_url = slowed(server.base_url(), std::time::Duration::from_millis(100))
+        .await
+        .parse()
+        .unwrap();
+    let regressions = baseline.regressions(&limits).unwrap();
+    let options = LoadOptions {
+        regressions,
+        ..options
+    };
+    let second = load::run(&slow_target, &options, false, &mut |_| {})
+        .await
+        .expect("the slowed run completes");
+    server.shutdown().await.unwrap();
+    let figures = second.targets[0].load.as_ref().expect("the figures");
+    let [p50, rps] = figures.thresholds.as_slice() else {
+        panic!("two checks: {:?}", figures.thresholds);
+    };
+    assert!(!p50.passed && p50.actual >= 100.0, "{p50:?}");
+    assert!(p50.threshold.starts_with("p50 at most +100%"), "{p50:?}");
+    assert_eq!(
+        p50.baseline,
+        Some(first.targets[0].load.as_ref().unwrap().latency_ms.p50)
+    );
+    assert!(rps.passed, "{rps:?}");
+    assert!(!figures.passed());
+    assert_matches_schema(&second);
+}
+
+/// A load run's JSON report fits `docs/report.schema.json`.
+fn assert_matches_schema(report: &RunReport) {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../docs/report.schema.json")).unwrap();
+    let value = serde_json::to_value(report).unwrap();
+    assert!(value["targets"][0]["load"].is_object());
+    let mut problems = Vec::new();
+    crate::reports::validate(&schema, &schema, &value, "$", &mut problems);
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// The open model's and the baseline's flags refuse what cannot work, naming the flag.
+#[test]
+fn open_model_and_baseline_flags_refuse_bad_input_by_name() {
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["load", "--arrival-rate", "5/s"],
+            "--arrival-rate applies to the signin and signup",
+        ),
+        (
+            &["load", "signin", "--arrival-rate", "fast"],
+            "--arrival-rate",
+        ),
+        (&["load", "signin", "--stages", "30s"], "LENGTH:RATE"),
+        (
+            &["load", "signin", "--arrival-rate", "5/s", "--users", "3"],
+            "--users",
+        ),
+        (
+            &["load", "signin", "--baseline", "/nonexistent/previous.json"],
+            "--baseline /nonexistent/previous.json",
+        ),
+        (
+            &[
+                "load",
+                "signin",
+                "--baseline",
+                "x.json",
+                "--max-regression",
+                "p99=-5%",
+            ],
+            "+N%",
+        ),
+    ];
+    for (args, expected) in cases {
+        let output = crate::cli::authconform(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
 }

@@ -172,6 +172,9 @@ async fn every_command_keeps_the_base_urls_path_prefix() {
             rate: None,
             report_dir: None,
             thresholds: Vec::new(),
+            open: None,
+            regressions: Vec::new(),
+            target_in_process: false,
         };
         load::run(&target, &options, false, &mut |_| {})
             .await

@@ -295,6 +295,9 @@ async fn the_load_lockout_profile_spread_over_three_instances_passes() {
         rate: None,
         report_dir: None,
         thresholds: Vec::new(),
+        open: None,
+        regressions: Vec::new(),
+        target_in_process: false,
     };
     let started = Instant::now();
     let report = load::run(&target, &options, false, &mut |_| {})
@@ -358,6 +361,9 @@ async fn the_load_lockout_profile_fails_instances_whose_counts_are_not_global() 
         rate: None,
         report_dir: None,
         thresholds: Vec::new(),
+        open: None,
+        regressions: Vec::new(),
+        target_in_process: false,
     };
     let report = load::run(&target, &options, false, &mut |_| {})
         .await
