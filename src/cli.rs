@@ -149,7 +149,7 @@ pub struct DetectArgs {
 
 #[derive(Debug, Args)]
 pub struct LoadArgs {
-    /// lockout (Creditsafe POST /authenticate), signin or signup (Appmixer benchmarks)
+    /// lockout (Creditsafe POST /authenticate), or the Appmixer benchmarks signin, signup and mixed
     #[arg(value_enum, default_value_t = crate::load::LoadProfile::Lockout)]
     pub profile: crate::load::LoadProfile,
 
@@ -194,6 +194,10 @@ pub struct LoadArgs {
     /// dropped (counted, not sent)
     #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..=16384), help_heading = "Open model")]
     pub max_in_flight: u16,
+
+    /// mixed: the weight of each kind of request (signin, me = GET /user with the session's token, signup)
+    #[arg(long, value_name = "WEIGHTS", default_value = crate::load::DEFAULT_MIX, help_heading = "Load")]
+    pub mix: crate::load::Mix,
 
     /// Compare with an earlier run's JSON report (`--format json=FILE`): exit 1 when a figure regressed
     /// beyond --max-regression

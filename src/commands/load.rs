@@ -74,11 +74,12 @@ pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
         thresholds: args.thresholds.clone(),
         open,
         regressions,
+        mix: args.mix,
         target_in_process: explicit_target.is_none(),
     };
     let wanted = match args.profile {
         LoadProfile::Lockout => Profile::CreditsafeConnect,
-        LoadProfile::Signin | LoadProfile::Signup => Profile::Appmixer6,
+        LoadProfile::Signin | LoadProfile::Signup | LoadProfile::Mixed => Profile::Appmixer6,
     };
     let runtime = runtime()?;
     let report = runtime.block_on(async {

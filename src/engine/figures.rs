@@ -107,6 +107,19 @@ pub struct Second {
     pub p99_ms: f64,
 }
 
+/// One concurrent step's share of the figures (the mixed profile's kinds of request side by side).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepFigures {
+    /// An index into [`LoadFigures::steps`].
+    pub step: u16,
+    pub requests: u64,
+    /// 5xx answers or none.
+    pub errors: u64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
 /// The load generator's own state while it measured: a busy generator makes any target look slow.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GeneratorFigures {
@@ -196,6 +209,8 @@ pub struct LoadFigures {
     pub errors: BTreeMap<TransportError, u64>,
     /// Each second with requests, in order.
     pub seconds: Vec<Second>,
+    /// Each concurrent step's requests, errors and latency, in the order the steps began.
+    pub by_step: Vec<StepFigures>,
     pub generator: GeneratorFigures,
     /// The `--threshold` and `--max-regression` checks, judged on these answers.
     pub thresholds: Vec<FigureVerdict>,
@@ -282,6 +297,7 @@ pub(crate) fn figures_of(
     let mut late = 0;
     let mut spans: BTreeMap<u16, (u64, u64)> = BTreeMap::new();
     let mut seconds: BTreeMap<u64, (u64, u64, Histogram<u64>)> = BTreeMap::new();
+    let mut by_step: BTreeMap<u16, (u64, u64, Histogram<u64>, u64)> = BTreeMap::new();
     // Seconds count from the first request measured.
     let first_sent = answers.iter().map(|a| a.sent_us).min().unwrap_or(0);
     for answer in answers {
@@ -314,13 +330,28 @@ pub(crate) fn figures_of(
         second.0 += 1;
         second.1 += u64::from(answer.is_error());
         second.2.saturating_record(answer.latency_us.max(1));
+        let step = by_step
+            .entry(answer.step)
+            .or_insert_with(|| (0, 0, histogram(), 0));
+        step.0 += 1;
+        step.1 += u64::from(answer.is_error());
+        step.2.saturating_record(answer.latency_us.max(1));
+        step.3 = step.3.max(answer.latency_us);
     }
-    // Each step from its first send to its last answer: the waits between steps are not load.
-    let duration_us = spans
-        .values()
-        .map(|(first, last)| last - first)
-        .sum::<u64>()
-        .max(1);
+    // The time some step was under load, each from its first send to its last answer: the waits between
+    // steps are not load, and steps running side by side (the mixed profile) count once.
+    let mut spans: Vec<(u64, u64)> = spans.into_values().collect();
+    spans.sort_unstable();
+    let mut duration_us = 0;
+    let mut covered_to = 0;
+    for (first, last) in spans {
+        let from = first.max(covered_to);
+        if last > from {
+            duration_us += last - from;
+            covered_to = last;
+        }
+    }
+    let duration_us = duration_us.max(1);
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let cpu_percent = circumstances.cpu.map_or(0.0, |(cpu, wall)| {
         cpu.as_secs_f64() * 100.0 / wall.as_secs_f64().max(1e-9)
@@ -375,6 +406,19 @@ pub(crate) fn figures_of(
                 p50_ms: quantile_ms(&histogram, 0.5),
                 p99_ms: quantile_ms(&histogram, 0.99),
             })
+            .collect(),
+        by_step: by_step
+            .into_iter()
+            .map(
+                |(step, (requests, errors, histogram, max_us))| StepFigures {
+                    step,
+                    requests,
+                    errors,
+                    p50_ms: quantile_ms(&histogram, 0.5),
+                    p99_ms: quantile_ms(&histogram, 0.99),
+                    max_ms: max_us as f64 / 1000.0,
+                },
+            )
             .collect(),
         generator: GeneratorFigures {
             cpu_percent,
@@ -475,6 +519,18 @@ mod tests {
         let figures = figures_of(&two_steps, &Circumstances::closed(1), &[]);
         assert_eq!(figures.duration_ms, 2);
         assert_eq!(figures.seconds.len(), 2);
+        // Two steps side by side over the same second count it once.
+        let side_by_side: Vec<MeteredAnswer> = (0..10)
+            .flat_map(|n| {
+                [
+                    answer(n * 100_000, 1_000, Some(200), 0),
+                    answer(n * 100_000 + 50_000, 1_000, Some(200), 1),
+                ]
+            })
+            .collect();
+        let figures = figures_of(&side_by_side, &Circumstances::closed(1), &[]);
+        assert_eq!(figures.duration_ms, 951);
+        assert!((figures.requests_per_second - 20.0 / 0.951).abs() < 0.1);
     }
 
     #[derive(Debug)]

@@ -185,7 +185,9 @@ pub struct Meter {
 struct CpuClock {
     cpu: Duration,
     wall: Duration,
+    /// When the first of the steps running now began, at what CPU time, and how many run.
     running: Option<(Instant, Duration)>,
+    steps_running: usize,
     unknown: bool,
 }
 
@@ -253,17 +255,26 @@ impl Meter {
     pub(crate) fn begin_step(&self, name: &str) -> u16 {
         let mut steps = self.steps.lock();
         steps.push(name.to_owned());
+        let mut clock = self.cpu.lock();
+        clock.steps_running += 1;
         match process_cpu_time() {
-            Some(cpu) => self.cpu.lock().running = Some((Instant::now(), cpu)),
-            None => self.cpu.lock().unknown = true,
+            Some(cpu) => {
+                clock.running.get_or_insert((Instant::now(), cpu));
+            }
+            None => clock.unknown = true,
         }
+        drop(clock);
         u16::try_from(steps.len() - 1).unwrap_or(u16::MAX)
     }
 
-    /// The running concurrent step is over; `dropped` of its requests were never sent.
+    /// A concurrent step is over; `dropped` of its requests were never sent.
     pub(crate) fn end_step(&self, dropped: u64) {
         self.dropped.fetch_add(dropped, Ordering::Relaxed);
         let mut clock = self.cpu.lock();
+        clock.steps_running = clock.steps_running.saturating_sub(1);
+        if clock.steps_running > 0 {
+            return;
+        }
         if let (Some((began, cpu_then)), Some(cpu_now)) = (clock.running.take(), process_cpu_time())
         {
             clock.cpu += cpu_now.saturating_sub(cpu_then);

@@ -34,7 +34,7 @@ pub use events::EngineEvent;
 pub(crate) use figures::{Circumstances, figures_of};
 pub use figures::{
     FigureCheck, FigureVerdict, GeneratorFigures, LATE_AFTER_US, LoadFigures, LoadModel, Measured,
-    MeteredAnswer, Percentiles, Second, TransportError,
+    MeteredAnswer, Percentiles, Second, StepFigures, TransportError,
 };
 pub use meter::{
     CHARTED_ANSWERS, DrivenAnswer, DrivenStep, Driver, Meter, QueuedRequest, RequestQueue,

@@ -286,12 +286,14 @@ impl ArrivalDriver {
             // The engine stops listening only when the step is abandoned.
             let _ = step.answers.send(answer);
         };
-        for offset in self
-            .due
-            .iter()
-            .take(usize::try_from(step.total).unwrap_or(usize::MAX))
-        {
-            let due = started + *offset;
+        // A flood with fewer requests than the schedule (one kind of the mixed profile) takes an even share
+        // of its start times: the same shape at its share of the rate.
+        let scheduled = self.due.len();
+        let wanted = usize::try_from(step.total)
+            .unwrap_or(usize::MAX)
+            .min(scheduled);
+        for k in 0..wanted {
+            let due = started + self.due[k * scheduled / wanted];
             // Sleep until just before the due time, handing back answers as they come.
             loop {
                 let now = Instant::now();

@@ -8,6 +8,7 @@
 mod arrival;
 mod baseline;
 mod driver;
+mod mix;
 mod threshold;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ pub use baseline::{
     Baseline, BaselineError, DEFAULT_LIMITS, LimitsError, Regression, RegressionLimits,
 };
 pub use driver::{GooseDriver, report_files};
+pub use mix::{DEFAULT_MIX, Mix, MixError};
 pub use threshold::{Metric, Threshold, ThresholdError};
 
 use authconform_scenario::model::{Action, Suite};
@@ -42,6 +44,9 @@ pub enum LoadProfile {
     Signin,
     /// Appmixer `POST /user` with fresh identities: signup throughput and latency.
     Signup,
+    /// Appmixer sign-ins, `GET /user` with the session's token and sign-ups with fresh identities, side
+    /// by side in the shares of --mix: a day of traffic.
+    Mixed,
 }
 
 impl LoadProfile {
@@ -50,6 +55,7 @@ impl LoadProfile {
             LoadProfile::Lockout => "lockout",
             LoadProfile::Signin => "signin",
             LoadProfile::Signup => "signup",
+            LoadProfile::Mixed => "mixed",
         }
     }
 }
@@ -72,6 +78,8 @@ pub struct LoadOptions {
     pub open: Option<OpenModel>,
     /// Checks against an earlier run's figures (`--baseline` with `--max-regression`).
     pub regressions: Vec<Regression>,
+    /// The mixed profile's shares of each kind of request.
+    pub mix: Mix,
     /// The target runs in this process (the bundled reference server): its CPU is the generator's too.
     pub target_in_process: bool,
 }
@@ -132,10 +140,22 @@ pub async fn run(
         }
         None => options.requests,
     };
-    let (suite, scenario) = match options.profile {
-        LoadProfile::Lockout => (crate::suite::load(&[])?, LOCKOUT_SCENARIO),
-        LoadProfile::Signin => (benchmarks(requests)?, "load-signin"),
-        LoadProfile::Signup => (benchmarks(requests)?, "load-signup"),
+    let (suite, scenarios): (Suite, Vec<&str>) = match options.profile {
+        LoadProfile::Lockout => (crate::suite::load(&[])?, vec![LOCKOUT_SCENARIO]),
+        LoadProfile::Signin | LoadProfile::Signup => {
+            let name = if options.profile == LoadProfile::Signin {
+                "load-signin"
+            } else {
+                "load-signup"
+            };
+            let repeats: Vec<(&str, u64)> = requests.map(|n| (name, n)).into_iter().collect();
+            (benchmarks(&repeats)?, vec![name])
+        }
+        LoadProfile::Mixed => {
+            let shares = options.mix.split(requests.unwrap_or(DEFAULT_REQUESTS));
+            let names = shares.iter().map(|(name, _)| *name).collect();
+            (benchmarks(&shares)?, names)
+        }
     };
     let checks: Vec<Box<dyn FigureCheck>> = options
         .thresholds
@@ -167,19 +187,21 @@ pub async fn run(
         meter = meter.marking_threshold(target.limits.cs_overall_threshold);
     }
     let mut target = target.clone();
-    if options.profile == LoadProfile::Signup && target.admin.is_some() {
+    if matches!(options.profile, LoadProfile::Signup | LoadProfile::Mixed) && target.admin.is_some()
+    {
         // The admin creates the users, and an admin is never rate limited (AM-SIGNUP-RL-04): the run need
         // not spread the flood's signups over the IP windows.
         target.limits.signup_ip = target.limits.signup_ip.max(u64::MAX / 2);
     }
     let mut plan_target = TargetPlan::new(target);
     plan_target.meter = Some(Arc::new(meter));
+    let names: Vec<String> = scenarios.iter().map(|name| (*name).to_owned()).collect();
     let plan = RunPlan {
         targets: vec![plan_target],
-        selection: Selection::new(&[scenario.to_owned()], &[])
-            .expect("a scenario name is a valid glob"),
+        selection: Selection::new(&names, &[]).expect("a scenario name is a valid glob"),
         strict,
-        jobs: 1,
+        // The mixed profile's kinds of request run side by side.
+        jobs: names.len(),
     };
     let report = engine::run(&suite, &plan, events).await?;
     let measured = report
@@ -207,21 +229,25 @@ pub async fn run(
     Ok(report)
 }
 
-/// The benchmark scenarios, their floods sending `requests` each (default 2,000).
-fn benchmarks(requests: Option<u64>) -> Result<Suite, LoadError> {
+/// A benchmark's requests in all when `--requests` does not say.
+pub const DEFAULT_REQUESTS: u64 = 2_000;
+
+/// The benchmark scenarios, the floods of those named in `repeats` sending that many requests (else the
+/// file's default, 2,000 for signin and signup).
+fn benchmarks(repeats: &[(&str, u64)]) -> Result<Suite, LoadError> {
     let catalogue = crate::suite::builtin_catalogue()?;
     let mut suite = authconform_scenario::assemble_suite(
         catalogue,
         vec![(Path::new(BENCHMARKS_FILE).to_owned(), BENCHMARKS.to_owned())],
     )
     .map_err(|diagnostics| LoadError::Suite(SuiteError::Invalid(diagnostics)))?;
-    if let Some(requests) = requests {
-        if !(1..=MAX_SCHEDULED).contains(&requests) {
-            return Err(LoadError::Requests(requests));
+    for (name, requests) in repeats {
+        if !(1..=MAX_SCHEDULED).contains(requests) {
+            return Err(LoadError::Requests(*requests));
         }
         let repeat = authconform_scenario::parse_template(&requests.to_string())
             .expect("a number is a template");
-        for scenario in &mut suite.scenarios {
+        for scenario in suite.scenarios.iter_mut().filter(|s| s.name == *name) {
             for step in &mut scenario.steps {
                 if let Action::Request(request) = &mut step.action
                     && request.concurrency > 1
@@ -240,9 +266,24 @@ mod tests {
 
     #[test]
     fn the_benchmarks_parse_and_take_the_requests_asked_for() {
-        let suite = benchmarks(Some(5)).expect("the benchmarks are valid scenarios");
+        let repeats = [
+            ("load-signin", 5),
+            ("load-mixed-signin", 6),
+            ("load-mixed-me", 7),
+            ("load-mixed-signup", 8),
+        ];
+        let suite = benchmarks(&repeats).expect("the benchmarks are valid scenarios");
         let names: Vec<&str> = suite.scenarios.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["load-signin", "load-signup"]);
+        assert_eq!(
+            names,
+            [
+                "load-signin",
+                "load-signup",
+                "load-mixed-signin",
+                "load-mixed-me",
+                "load-mixed-signup"
+            ]
+        );
         for scenario in &suite.scenarios {
             let floods: Vec<String> = scenario
                 .steps
@@ -255,10 +296,15 @@ mod tests {
                 })
                 .collect();
             assert_eq!(floods.len(), 1, "{}", scenario.name);
-            assert!(floods[0].contains('5'), "{floods:?}");
+            let wanted = repeats
+                .iter()
+                .find(|(name, _)| *name == scenario.name)
+                .map_or("2000".to_owned(), |(_, n)| n.to_string());
+            assert!(floods[0].contains(&wanted), "{}: {floods:?}", scenario.name);
         }
-        assert!(matches!(benchmarks(Some(0)), Err(LoadError::Requests(0))));
-        // `--requests` is bounded in the command line to what a step may repeat.
-        assert_eq!(authconform_scenario::MAX_REPEAT, 20_000);
+        assert!(matches!(
+            benchmarks(&[("load-signin", 0)]),
+            Err(LoadError::Requests(0))
+        ));
     }
 }

@@ -63,6 +63,21 @@ pub(super) fn figures(figures: &LoadFigures) -> Markup {
                     }
                 }
             }
+            @if figures.by_step.len() > 1 {
+                table.by-step {
+                    tr { th { "step" } th { "requests" } th { "errors" } th { "p50" } th { "p99" } th { "max" } }
+                    @for step in &figures.by_step {
+                        tr {
+                            td { (figures.steps.get(usize::from(step.step)).map_or("?", String::as_str)) }
+                            td.num { (step.requests) }
+                            td.num { (step.errors) }
+                            td.num { (format!("{:.2} ms", step.p50_ms)) }
+                            td.num { (format!("{:.2} ms", step.p99_ms)) }
+                            td.num { (format!("{:.2} ms", step.max_ms)) }
+                        }
+                    }
+                }
+            }
             @if let Some(bottleneck) = &figures.generator.bottleneck {
                 p.bottleneck { "The generator may have set the pace: " (bottleneck) ". The checks are inconclusive." }
             }

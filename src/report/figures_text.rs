@@ -98,6 +98,19 @@ pub(crate) fn write_figures(out: &mut dyn Write, figures: &LoadFigures) -> io::R
             format!(" ({})", errors.join(", "))
         }
     )?;
+    if figures.by_step.len() > 1 {
+        for step in &figures.by_step {
+            let name = figures
+                .steps
+                .get(usize::from(step.step))
+                .map_or("?", String::as_str);
+            writeln!(
+                out,
+                "    {name}: {} requests, {} errors; p50 {:.2}, p99 {:.2}, max {:.2} ms",
+                step.requests, step.errors, step.p50_ms, step.p99_ms, step.max_ms
+            )?;
+        }
+    }
     let generator = &figures.generator;
     let mut state = format!(
         "  generator: CPU {:.0}% of {} cores{}",

@@ -565,8 +565,8 @@ async fn init_writes_a_target_file_that_run_accepts() {
     );
 }
 
-/// The lockout profile's HTML report is the run's, with what the load measured; a benchmark's draws its
-/// latencies too. Both are offline pages Chromium renders.
+/// The lockout profile's HTML report is the run's, with what the load measured; a mixed run's draws each
+/// second, the latency distribution and each kind of request too. Both are offline pages Chromium renders.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_load_pages_show_the_figures_and_draw_the_latencies() {
     let report = crate::load::lockout_run(Vec::new(), crate::load::lockout(32)).await;
@@ -588,7 +588,7 @@ async fn the_load_pages_show_the_figures_and_draw_the_latencies() {
             && !page.contains("http-equiv=\"refresh\"")
     );
 
-    let benchmark = crate::load::signin_benchmark().await;
+    let benchmark = crate::load::mixed_benchmark().await;
     let mut chart = Vec::new();
     authconform::report::HtmlReporter::write(&mut chart, &benchmark, false).unwrap();
     let chart = String::from_utf8(chart).unwrap();
@@ -597,6 +597,11 @@ async fn the_load_pages_show_the_figures_and_draw_the_latencies() {
         "the latency chart"
     );
     assert!(chart.contains("AM-SIGNIN-01"), "the benchmark's verdict");
+    assert!(
+        chart.contains("<table class=\"by-step\""),
+        "each kind of request"
+    );
+    assert!(chart.contains("open model"), "how the load was applied");
 
     let dir = std::env::var_os("AUTHCONFORM_LOAD_PAGE_DIR").map_or_else(
         || tempfile::tempdir().unwrap().keep(),
@@ -615,10 +620,12 @@ async fn the_load_pages_show_the_figures_and_draw_the_latencies() {
         return;
     };
     let dom = crate::html_report::rendered_dom(&chromium, &path, "").await;
-    assert!(
-        dom.contains("<svg class=\"latency\""),
-        "Chromium parsed the charts"
-    );
+    for chart in ["latency", "over-time", "distribution"] {
+        assert!(
+            dom.contains(&format!("<svg class=\"{chart}\"")),
+            "Chromium parsed the {chart} chart"
+        );
+    }
     let dom = crate::html_report::rendered_dom(&chromium, &lockout_path, "").await;
     assert!(dom.contains("Under load"));
 }

@@ -73,18 +73,11 @@ pub(crate) async fn lockout_run(faults: Vec<Fault>, options: LoadOptions) -> Run
     report
 }
 
-/// A short sign-in benchmark against a correct server.
-pub(crate) async fn signin_benchmark() -> RunReport {
+/// A short mixed run in the open model against a correct server.
+pub(crate) async fn mixed_benchmark() -> RunReport {
     benchmark_run(LoadOptions {
-        profile: LoadProfile::Signin,
-        users: 8,
-        requests: Some(200),
-        rate: None,
-        report_dir: None,
-        thresholds: Vec::new(),
-        open: None,
-        regressions: Vec::new(),
-        target_in_process: false,
+        profile: LoadProfile::Mixed,
+        ..open_model(200.0, 1.0, 64)
     })
     .await
 }
@@ -109,6 +102,7 @@ pub(crate) fn lockout(users: usize) -> LoadOptions {
         thresholds: Vec::new(),
         open: None,
         regressions: Vec::new(),
+        mix: load::Mix::default(),
         target_in_process: false,
     }
 }
@@ -237,6 +231,7 @@ async fn the_signin_benchmark_reports_rates_and_writes_goose_reports() {
         thresholds: Vec::new(),
         open: None,
         regressions: Vec::new(),
+        mix: load::Mix::default(),
         target_in_process: false,
     };
     let report = benchmark_run(options).await;
@@ -268,6 +263,7 @@ async fn the_benchmarks_judge_their_answers_on_the_catalogues_ids() {
         thresholds: Vec::new(),
         open: None,
         regressions: Vec::new(),
+        mix: load::Mix::default(),
         target_in_process: false,
     };
     let signup = benchmark_run(options(LoadProfile::Signup)).await;
@@ -350,6 +346,7 @@ async fn a_flood_sends_the_targets_headers_and_survives_closed_connections() {
         thresholds: Vec::new(),
         open: None,
         regressions: Vec::new(),
+        mix: load::Mix::default(),
         target_in_process: false,
     };
     let report = load::run(&target, &options, false, &mut |_| {})
@@ -686,4 +683,70 @@ fn open_model_and_baseline_flags_refuse_bad_input_by_name() {
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
+}
+
+/// The mixed profile runs sign-ins, `GET /user` and sign-ups side by side in the shares of `--mix`, each
+/// judged on its own id: a server whose `GET /user` fails under load fails AM-ME-01 and nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mixed_profile_sends_each_kind_in_its_share_and_judges_each_on_its_id() {
+    let options = LoadOptions {
+        profile: LoadProfile::Mixed,
+        mix: "signin=5,me=3,signup=2".parse().unwrap(),
+        ..open_model(200.0, 1.0, 64)
+    };
+    let report = benchmark_run(options.clone()).await;
+    for id in ["AM-SIGNIN-01", "AM-ME-01", "AM-SIGNUP-02"] {
+        assert_eq!(verdict(&report, id), Verdict::Pass, "{id}");
+    }
+    let figures = report.targets[0].load.as_ref().expect("the figures");
+    let mut shares: Vec<(String, u64)> = figures
+        .by_step
+        .iter()
+        .map(|step| (figures.steps[usize::from(step.step)].clone(), step.requests))
+        .collect();
+    shares.sort();
+    assert_eq!(
+        shares,
+        [
+            ("mixed: GET /user".to_owned(), 60),
+            ("mixed: sign-ins".to_owned(), 100),
+            ("mixed: sign-ups".to_owned(), 40)
+        ]
+    );
+    // Side by side: the three floods share the schedule's second rather than taking one each.
+    assert!(figures.duration_ms < 2_000, "{figures:?}");
+    assert_matches_schema(&report);
+
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"token": "t"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/user/auth"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"token": "t", "user": {"id": "u1"}})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/user"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    let target = TargetDescription::new(server.uri().parse().unwrap(), vec![Profile::Appmixer6]);
+    let report = load::run(&target, &options, false, &mut |_| {})
+        .await
+        .expect("the load run completes");
+    let failed: Vec<&str> = report.targets[0]
+        .requirements
+        .iter()
+        .filter(|r| r.verdict == Verdict::Fail)
+        .map(|r| r.id.as_str())
+        .collect();
+    assert_eq!(failed, ["AM-ME-01"]);
 }

@@ -174,6 +174,7 @@ async fn every_command_keeps_the_base_urls_path_prefix() {
             thresholds: Vec::new(),
             open: None,
             regressions: Vec::new(),
+            mix: load::Mix::default(),
             target_in_process: false,
         };
         load::run(&target, &options, false, &mut |_| {})

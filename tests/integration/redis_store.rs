@@ -297,6 +297,7 @@ async fn the_load_lockout_profile_spread_over_three_instances_passes() {
         thresholds: Vec::new(),
         open: None,
         regressions: Vec::new(),
+        mix: load::Mix::default(),
         target_in_process: false,
     };
     let started = Instant::now();
@@ -363,6 +364,7 @@ async fn the_load_lockout_profile_fails_instances_whose_counts_are_not_global() 
         thresholds: Vec::new(),
         open: None,
         regressions: Vec::new(),
+        mix: load::Mix::default(),
         target_in_process: false,
     };
     let report = load::run(&target, &options, false, &mut |_| {})
