@@ -101,11 +101,9 @@ pub(super) fn distribution(figures: &LoadFigures) -> Markup {
     if points.len() < 2 {
         return html! {};
     }
-    let widest = points
-        .iter()
-        .map(|[p, _]| tail_position(*p))
-        .fold(2.0_f64, f64::max)
-        .ceil();
+    // As many nines as the requests can tell apart (10,000 requests: up to 99.99 %); the max sits at the
+    // right edge.
+    let widest = (figures.requests.max(100) as f64).log10().ceil();
     let slowest = points
         .iter()
         .map(|[_, ms]| *ms)
@@ -114,7 +112,7 @@ pub(super) fn distribution(figures: &LoadFigures) -> Markup {
         * 1.1;
     let (top, band) = (12.0, 160.0);
     let height = top + band + 44.0;
-    let x_of = |percentile: f64| LEFT + PLOT * tail_position(percentile) / widest;
+    let x_of = |percentile: f64| LEFT + PLOT * tail_position(percentile).min(widest) / widest;
     let y_of = |ms: f64| top + band - band * ms / slowest;
     let line = points
         .iter()
