@@ -81,7 +81,7 @@ pub(super) fn over_time(figures: &LoadFigures) -> Markup {
                 @for i in 0..=4 {
                     @let at = span * f64::from(i) / 4.0;
                     text.tick x=(LEFT + PLOT * f64::from(i) / 4.0) y=(latency_top + band + 18.0) text-anchor="middle" {
-                        (format!("{at:.0} s"))
+                        (if span < 10.0 { format!("{at:.1} s") } else { format!("{at:.0} s") })
                     }
                 }
             }
