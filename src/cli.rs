@@ -190,8 +190,8 @@ pub struct LoadArgs {
     #[arg(long, value_name = "STAGES", conflicts_with_all = ["requests", "users", "rate"], help_heading = "Open model")]
     pub stages: Option<crate::load::Stages>,
 
-    /// Open model: at most this many requests waiting for an answer; a request due when all are waiting is
-    /// dropped (counted, not sent)
+    /// Open model: at most this many requests waiting for an answer (one connection each); a request due
+    /// when all are waiting queues for the next free one (late), and when as many are queued it is dropped
     #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..=16384), help_heading = "Open model")]
     pub max_in_flight: u16,
 

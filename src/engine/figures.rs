@@ -130,7 +130,8 @@ pub struct GeneratorFigures {
     pub shares_process_with_target: bool,
     /// Requests started more than 1 ms after their scheduled time (open model).
     pub late: u64,
-    /// Requests not sent because `--max-in-flight` requests were already waiting (open model).
+    /// Requests not sent because `--max-in-flight` requests were waiting for answers and as many for a
+    /// connection (open model).
     pub dropped: u64,
     /// How long after their scheduled time requests started (open model).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,8 +1,10 @@
 //! The open model: a schedule of request start times (`--arrival-rate 500/s --duration 10s`, or ramps
 //! with `--stages 30s:100/s,60s:2000/s,10s:0/s`), and the driver that starts each request on time whatever
-//! the target's latency, drops the ones that find `--max-in-flight` requests still waiting, and times every
-//! answer from its scheduled start, so a stalled target cannot hide behind requests never sent.
+//! the target's latency. A request due while `--max-in-flight` requests wait for answers queues for the
+//! next free connection (late); one due while that many are queued too is dropped. Every answer is timed
+//! from its scheduled start, so a stalled target cannot hide behind requests never sent.
 
+use std::collections::VecDeque;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -11,7 +13,7 @@ use std::time::{Duration, Instant};
 use futures_util::future::BoxFuture;
 use tokio::task::JoinSet;
 
-use crate::engine::{DrivenAnswer, DrivenStep, Driver, LoadModel};
+use crate::engine::{DrivenAnswer, DrivenStep, Driver, LoadModel, QueuedRequest};
 use crate::target::Lane;
 
 /// The most requests one schedule may start (its answers are kept for the figures).
@@ -277,15 +279,15 @@ const SPIN_BEFORE: Duration = Duration::from_millis(1);
 
 impl ArrivalDriver {
     async fn keep_schedule(&self, step: DrivenStep) {
-        let mut lanes: Vec<Lane> = Vec::new();
-        let mut in_flight: JoinSet<(DrivenAnswer, Lane)> = JoinSet::new();
-        let mut dropped = 0;
-        let started = Instant::now();
-        let hand_back = |(answer, lane): (DrivenAnswer, Lane), lanes: &mut Vec<Lane>| {
-            lanes.push(lane);
-            // The engine stops listening only when the step is abandoned.
-            let _ = step.answers.send(answer);
+        let mut senders = Senders {
+            step: &step,
+            lanes: Vec::new(),
+            in_flight: JoinSet::new(),
+            backlog: VecDeque::new(),
+            max_in_flight: self.max_in_flight,
+            dropped: 0,
         };
+        let started = Instant::now();
         // A flood with fewer requests than the schedule (one kind of the mixed profile) takes an even share
         // of its start times: the same shape at its share of the rate.
         let scheduled = self.due.len();
@@ -302,35 +304,69 @@ impl ArrivalDriver {
                 }
                 tokio::select! {
                     () = tokio::time::sleep_until((due - SPIN_BEFORE).into()) => break,
-                    Some(Ok(done)) = in_flight.join_next(), if !in_flight.is_empty() => {
-                        hand_back(done, &mut lanes);
+                    Some(Ok(done)) = senders.in_flight.join_next(), if !senders.in_flight.is_empty() => {
+                        senders.answered(done);
                     }
                 }
             }
             while Instant::now() < due {
                 tokio::task::yield_now().await;
             }
-            while let Some(Ok(done)) = in_flight.try_join_next() {
-                hand_back(done, &mut lanes);
+            while let Some(Ok(done)) = senders.in_flight.try_join_next() {
+                senders.answered(done);
             }
             let Some(queued) = step.requests.next().await else {
                 break;
             };
-            if in_flight.len() >= self.max_in_flight {
-                // Every slot is waiting on the target: this request cannot start on time.
-                dropped += 1;
-                continue;
-            }
-            let mut lane = lanes.pop().unwrap_or_else(|| step.lane());
-            in_flight
-                .spawn(async move { (queued.send_on_schedule(&mut lane, Some(due)).await, lane) });
+            senders.due(queued, due);
         }
-        while let Some(done) = in_flight.join_next().await {
+        while let Some(done) = senders.in_flight.join_next().await {
             if let Ok(done) = done {
-                hand_back(done, &mut lanes);
+                senders.answered(done);
             }
         }
-        step.dropped.store(dropped, Ordering::Relaxed);
+        step.dropped.store(senders.dropped, Ordering::Relaxed);
+    }
+}
+
+/// The requests of one flood in flight, each on a lane of its own, and those due while every lane was busy.
+struct Senders<'s> {
+    step: &'s DrivenStep,
+    lanes: Vec<Lane>,
+    in_flight: JoinSet<(DrivenAnswer, Lane)>,
+    /// Due while `max_in_flight` were waiting: sent, late, as lanes free up (at most `max_in_flight` wait).
+    backlog: VecDeque<(QueuedRequest, Instant)>,
+    max_in_flight: usize,
+    dropped: u64,
+}
+
+impl Senders<'_> {
+    /// A request is due: sent now, or queued behind the busy lanes, or dropped when the queue is full too.
+    fn due(&mut self, queued: QueuedRequest, due: Instant) {
+        if self.in_flight.len() < self.max_in_flight {
+            self.send(queued, due);
+        } else if self.backlog.len() < self.max_in_flight {
+            self.backlog.push_back((queued, due));
+        } else {
+            // The target has fallen a whole backlog behind: this request cannot start anywhere near its time.
+            self.dropped += 1;
+        }
+    }
+
+    fn send(&mut self, queued: QueuedRequest, due: Instant) {
+        let mut lane = self.lanes.pop().unwrap_or_else(|| self.step.lane());
+        self.in_flight
+            .spawn(async move { (queued.send_on_schedule(&mut lane, Some(due)).await, lane) });
+    }
+
+    /// An answer came: it goes to the engine, and its lane takes the oldest request waiting.
+    fn answered(&mut self, (answer, lane): (DrivenAnswer, Lane)) {
+        self.lanes.push(lane);
+        // The engine stops listening only when the step is abandoned.
+        let _ = self.step.answers.send(answer);
+        if let Some((queued, due)) = self.backlog.pop_front() {
+            self.send(queued, due);
+        }
     }
 }
 

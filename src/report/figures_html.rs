@@ -47,7 +47,7 @@ pub(super) fn figures(figures: &LoadFigures) -> Markup {
                 } }
                 @if let Some(lag) = &figures.generator.start_lag_ms {
                     tr { th { "late (started over 1 ms after schedule)" } td.num { (figures.generator.late) } }
-                    tr { th { "dropped (all in flight were waiting)" } td.num { (figures.generator.dropped) } }
+                    tr { th { "dropped (every connection and the queue busy)" } td.num { (figures.generator.dropped) } }
                     tr { th { "start lag p50 / p99 / max" } td.num {
                         (format!("{:.2} / {:.2} / {:.2} ms", lag.p50, lag.p99, lag.max))
                     } }

@@ -477,8 +477,8 @@ fn open_model(rate: f64, seconds: f64, in_flight: usize) -> LoadOptions {
 }
 
 /// Requests start on schedule: below capacity every one is sent and the achieved rate is the target's;
-/// against a target that stalls, requests due while every slot waits are dropped and counted, and the
-/// latency counts from each request's scheduled start.
+/// against a target that stalls, requests due while every connection waits queue (late) and, once the queue
+/// is full too, are dropped and counted; the latency counts from each request's scheduled start.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_open_model_keeps_its_schedule_and_counts_what_could_not_start() {
     let report = benchmark_run(LoadOptions {
@@ -534,7 +534,9 @@ async fn the_open_model_keeps_its_schedule_and_counts_what_could_not_start() {
         50,
         "{figures:?}"
     );
-    assert!(figures.generator.dropped >= 30, "{figures:?}");
+    // Four in flight and four queued behind them; the rest of what fell due meanwhile was dropped.
+    assert!(figures.generator.dropped >= 20, "{figures:?}");
+    assert!(figures.generator.late >= 4, "{figures:?}");
     assert!(figures.latency_ms.p50 >= 300.0, "{figures:?}");
     // The answers that came were judged; the dropped ones were not sent, so they blame nothing.
     assert_eq!(verdict(&report, "AM-SIGNIN-01"), Verdict::Pass);
