@@ -199,6 +199,16 @@ pub struct LoadArgs {
     #[arg(long, value_name = "WEIGHTS", default_value = crate::load::DEFAULT_MIX, help_heading = "Load")]
     pub mix: crate::load::Mix,
 
+    /// Benchmark this target too, in turn with the first (a target file, or a URL taking the first's
+    /// profiles and flags); repeatable. The report compares their medians over --rounds
+    #[arg(long = "compare", value_name = "FILE|URL", help_heading = "Compare")]
+    pub compare: Vec<String>,
+
+    /// How many times each target is benchmarked, in turn (a, b, a, b …), for medians that a burst of
+    /// other work on the machine does not decide
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20), help_heading = "Compare")]
+    pub rounds: u32,
+
     /// Compare with an earlier run's JSON report (`--format json=FILE`): exit 1 when a figure regressed
     /// beyond --max-regression
     #[arg(long, value_name = "FILE", help_heading = "Baseline")]

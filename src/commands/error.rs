@@ -46,6 +46,8 @@ pub enum CommandError {
         "{flag} applies to the signin and signup benchmarks; the lockout profile sends what its check needs"
     )]
     NotForLockout { flag: &'static str },
+    #[error("--compare {given}: {reason}")]
+    CompareTarget { given: String, reason: String },
     #[error("no embedded instance serves {profile}")]
     NoEmbeddedInstance {
         profile: authconform_scenario::model::Profile,
@@ -85,6 +87,7 @@ impl CommandError {
             | CommandError::DetectWithoutTarget
             | CommandError::SeveralOnStdout(_)
             | CommandError::NotForLockout { .. }
+            | CommandError::CompareTarget { .. }
             | CommandError::NoEmbeddedInstance { .. }
             | CommandError::ServeSetup(_)
             | CommandError::Output(_)

@@ -81,13 +81,19 @@ pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
         LoadProfile::Lockout => Profile::CreditsafeConnect,
         LoadProfile::Signin | LoadProfile::Signup | LoadProfile::Mixed => Profile::Appmixer6,
     };
+    let compared = compared_targets(args, wanted)?;
     let runtime = runtime()?;
     let report = runtime.block_on(async {
+        let in_process = explicit_target.is_none();
         let (target, servers) = target_or_embedded(explicit_target, wanted).await?;
-        let result = crate::load::run(&target, &options, args.strict, &mut |event| {
-            reporters.handle(event)
-        })
-        .await;
+        let mut handle = |event: &crate::engine::EngineEvent<'_>| reporters.handle(event);
+        let result = if compared.is_empty() && args.rounds == 1 {
+            crate::load::run(&target, &options, args.strict, &mut handle).await
+        } else {
+            let mut targets = vec![(target, in_process)];
+            targets.extend(compared.into_iter().map(|target| (target, false)));
+            crate::load::compare(&targets, &options, args.rounds, args.strict, &mut handle).await
+        };
         if let Some(servers) = servers {
             servers.shutdown().await;
         }
@@ -109,6 +115,43 @@ pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
             exit::FAILED
         },
     )
+}
+
+/// The targets of `--compare`: each a target file, or a URL described by the first target's flags.
+fn compared_targets(
+    args: &LoadArgs,
+    wanted: Profile,
+) -> Result<Vec<crate::target::TargetDescription>, CommandError> {
+    args.compare
+        .iter()
+        .map(|given| {
+            let flags = if given.starts_with("http://") || given.starts_with("https://") {
+                let url = crate::target::parse_url(given).map_err(|reason| {
+                    CommandError::CompareTarget {
+                        given: given.clone(),
+                        reason,
+                    }
+                })?;
+                let mut flags = args.target.clone();
+                flags.target_file = None;
+                flags.base_urls = vec![url];
+                if flags.profiles.is_empty() {
+                    flags.profiles = vec![wanted];
+                }
+                flags
+            } else {
+                crate::target::TargetFlags {
+                    target_file: Some(given.into()),
+                    ..crate::target::TargetFlags::default()
+                }
+            };
+            let mut target = crate::target::load(&flags)?;
+            if target.name == target.base_url.to_string() || target.name.is_empty() {
+                target.name = given.clone();
+            }
+            Ok(target)
+        })
+        .collect()
 }
 
 /// The target given, or the bundled reference instance of `profile` (with its servers, to shut down after).

@@ -44,6 +44,9 @@ pub struct MeteredAnswer {
     pub latency_us: u64,
     /// How long after its scheduled time the request was sent (0 in the closed model).
     pub lag_us: u64,
+    /// It waited for a free connection, every one busy with the target (open model): its lag is the
+    /// target's doing, not the generator's.
+    pub queued: bool,
     /// `None`: no answer (reset, timeout); `error` says why.
     pub status: Option<u16>,
     pub error: Option<TransportError>,
@@ -130,10 +133,13 @@ pub struct GeneratorFigures {
     pub shares_process_with_target: bool,
     /// Requests started more than 1 ms after their scheduled time (open model).
     pub late: u64,
+    /// Of those, the ones that waited for a free connection, every one busy with the target.
+    pub queued: u64,
     /// Requests not sent because `--max-in-flight` requests were waiting for answers and as many for a
     /// connection (open model).
     pub dropped: u64,
-    /// How long after their scheduled time requests started (open model).
+    /// How long after their scheduled time the requests that found a free connection started: the
+    /// generator's own lag (open model).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start_lag_ms: Option<Percentiles>,
     /// Why the generator, not the target, may have set the pace; the figure checks are inconclusive then.
@@ -220,6 +226,9 @@ pub struct LoadFigures {
     pub threshold: Option<u64>,
     /// The names of the concurrent steps measured, in the order they ran.
     pub steps: Vec<String>,
+    /// When targets are compared (`load --compare`): which target, and which round, this measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compared: Option<Compared>,
     /// The answers in the order their requests were sent (the first [`super::CHARTED_ANSWERS`]), for the
     /// charts.
     #[serde(skip)]
@@ -231,6 +240,14 @@ impl LoadFigures {
     pub fn passed(&self) -> bool {
         self.thresholds.iter().all(|t| t.passed && !t.inconclusive)
     }
+}
+
+/// Which target and round of a comparison a run's figures measured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Compared {
+    pub target: String,
+    /// From 1.
+    pub round: u32,
 }
 
 /// What the figures are computed from, beside the answers.
@@ -296,6 +313,7 @@ pub(crate) fn figures_of(
     let mut errors = BTreeMap::new();
     let mut no_answer = 0;
     let mut late = 0;
+    let mut queued = 0;
     let mut spans: BTreeMap<u16, (u64, u64)> = BTreeMap::new();
     let mut seconds: BTreeMap<u64, (u64, u64, Histogram<u64>)> = BTreeMap::new();
     let mut by_step: BTreeMap<u16, (u64, u64, Histogram<u64>, u64)> = BTreeMap::new();
@@ -307,8 +325,12 @@ pub(crate) fn figures_of(
         let served = answer.latency_us.saturating_sub(answer.lag_us);
         service.saturating_record(served.max(1));
         max_service = max_service.max(served);
-        lags.saturating_record(answer.lag_us.max(1));
-        max_lag = max_lag.max(answer.lag_us);
+        if answer.queued {
+            queued += 1;
+        } else {
+            lags.saturating_record(answer.lag_us.max(1));
+            max_lag = max_lag.max(answer.lag_us);
+        }
         if answer.lag_us > LATE_AFTER_US {
             late += 1;
         }
@@ -426,6 +448,7 @@ pub(crate) fn figures_of(
             cores,
             shares_process_with_target: circumstances.shares_process_with_target,
             late,
+            queued,
             dropped: circumstances.dropped,
             start_lag_ms: lag,
             bottleneck,
@@ -433,6 +456,7 @@ pub(crate) fn figures_of(
         thresholds: Vec::new(),
         threshold: None,
         steps: Vec::new(),
+        compared: None,
         answers: Vec::new(),
     };
     let saturated = figures.generator.bottleneck.is_some();
@@ -467,6 +491,7 @@ mod tests {
             sent_us,
             latency_us,
             lag_us: 0,
+            queued: false,
             status,
             error: status.is_none().then_some(TransportError::Reset),
             step,
@@ -576,6 +601,18 @@ mod tests {
         assert!(figures.generator.bottleneck.is_some());
         assert!(figures.thresholds[0].passed && figures.thresholds[0].inconclusive);
         assert!(!figures.passed());
+        // The same lag spent waiting for a connection the target kept busy: the target's doing.
+        let waited: Vec<MeteredAnswer> = answers
+            .iter()
+            .map(|a| MeteredAnswer { queued: true, ..*a })
+            .collect();
+        let figures = figures_of(&waited, &open, &checks);
+        assert_eq!(
+            (figures.generator.late, figures.generator.queued),
+            (200, 200)
+        );
+        assert_eq!(figures.generator.bottleneck, None);
+        assert!(close(figures.latency_ms.p99, 21.0));
         // On time: conclusive.
         let on_time: Vec<MeteredAnswer> = answers
             .iter()

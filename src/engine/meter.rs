@@ -76,6 +76,8 @@ pub struct DrivenAnswer {
     pub latency: Duration,
     /// From the scheduled start to the actual send (zero in the closed model).
     pub lag: Duration,
+    /// It waited for a free connection (open model, every one busy): its lag is the target's doing.
+    pub queued: bool,
 }
 
 impl QueuedRequest {
@@ -91,15 +93,16 @@ impl QueuedRequest {
 
     /// Sends it on `lane` and gives the answer (or why there was none), timed from the send.
     pub(crate) async fn send_on(self, lane: &mut Lane) -> DrivenAnswer {
-        self.send_on_schedule(lane, None).await
+        self.send_on_schedule(lane, None, false).await
     }
 
     /// Sends it on `lane`, timed from `scheduled` when it was meant to start then (the open model's
-    /// correction for coordinated omission), else from the send.
+    /// correction for coordinated omission), else from the send; `queued` when it waited for a connection.
     pub(crate) async fn send_on_schedule(
         self,
         lane: &mut Lane,
         scheduled: Option<Instant>,
+        queued: bool,
     ) -> DrivenAnswer {
         let started = Instant::now();
         let outcome = lane.send(&self.request).await;
@@ -111,6 +114,7 @@ impl QueuedRequest {
             sent,
             latency: sent.elapsed(),
             lag: started - sent,
+            queued,
         }
     }
 }
@@ -287,6 +291,7 @@ impl Meter {
             sent_us: micros(answer.sent.saturating_duration_since(self.started)),
             latency_us: micros(answer.latency),
             lag_us: micros(answer.lag),
+            queued: answer.queued,
             status: answer.status(),
             error: answer.error(),
             step,

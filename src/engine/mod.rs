@@ -33,8 +33,8 @@ pub use events::EngineEvent;
 #[cfg(test)]
 pub(crate) use figures::{Circumstances, figures_of};
 pub use figures::{
-    FigureCheck, FigureVerdict, GeneratorFigures, LATE_AFTER_US, LoadFigures, LoadModel, Measured,
-    MeteredAnswer, Percentiles, Second, StepFigures, TransportError,
+    Compared, FigureCheck, FigureVerdict, GeneratorFigures, LATE_AFTER_US, LoadFigures, LoadModel,
+    Measured, MeteredAnswer, Percentiles, Second, StepFigures, TransportError,
 };
 pub use meter::{
     CHARTED_ANSWERS, DrivenAnswer, DrivenStep, Driver, Meter, QueuedRequest, RequestQueue,

@@ -344,7 +344,7 @@ impl Senders<'_> {
     /// A request is due: sent now, or queued behind the busy lanes, or dropped when the queue is full too.
     fn due(&mut self, queued: QueuedRequest, due: Instant) {
         if self.in_flight.len() < self.max_in_flight {
-            self.send(queued, due);
+            self.send(queued, due, false);
         } else if self.backlog.len() < self.max_in_flight {
             self.backlog.push_back((queued, due));
         } else {
@@ -353,10 +353,12 @@ impl Senders<'_> {
         }
     }
 
-    fn send(&mut self, queued: QueuedRequest, due: Instant) {
+    fn send(&mut self, queued: QueuedRequest, due: Instant, waited: bool) {
         let mut lane = self.lanes.pop().unwrap_or_else(|| self.step.lane());
-        self.in_flight
-            .spawn(async move { (queued.send_on_schedule(&mut lane, Some(due)).await, lane) });
+        self.in_flight.spawn(async move {
+            let answer = queued.send_on_schedule(&mut lane, Some(due), waited).await;
+            (answer, lane)
+        });
     }
 
     /// An answer came: it goes to the engine, and its lane takes the oldest request waiting.
@@ -365,7 +367,7 @@ impl Senders<'_> {
         // The engine stops listening only when the step is abandoned.
         let _ = self.step.answers.send(answer);
         if let Some((queued, due)) = self.backlog.pop_front() {
-            self.send(queued, due);
+            self.send(queued, due, true);
         }
     }
 }

@@ -7,6 +7,7 @@
 
 mod arrival;
 mod baseline;
+mod compare;
 mod driver;
 mod mix;
 mod threshold;
@@ -21,6 +22,7 @@ pub use arrival::{
 pub use baseline::{
     Baseline, BaselineError, DEFAULT_LIMITS, LimitsError, Regression, RegressionLimits,
 };
+pub use compare::compare;
 pub use driver::{GooseDriver, report_files};
 pub use mix::{DEFAULT_MIX, Mix, MixError};
 pub use threshold::{Metric, Threshold, ThresholdError};

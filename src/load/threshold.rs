@@ -175,6 +175,7 @@ mod tests {
                 sent_us: n * 1_000,
                 latency_us: (n + 1) * 1_000,
                 lag_us: 0,
+                queued: false,
                 status: if n < 98 { Some(401) } else { Some(503) },
                 error: None,
                 step: 0,

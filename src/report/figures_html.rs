@@ -47,8 +47,9 @@ pub(super) fn figures(figures: &LoadFigures) -> Markup {
                 } }
                 @if let Some(lag) = &figures.generator.start_lag_ms {
                     tr { th { "late (started over 1 ms after schedule)" } td.num { (figures.generator.late) } }
+                    tr { th { "of them, waiting for a free connection" } td.num { (figures.generator.queued) } }
                     tr { th { "dropped (every connection and the queue busy)" } td.num { (figures.generator.dropped) } }
-                    tr { th { "start lag p50 / p99 / max" } td.num {
+                    tr { th { "generator's start lag p50 / p99 / max" } td.num {
                         (format!("{:.2} / {:.2} / {:.2} ms", lag.p50, lag.p99, lag.max))
                     } }
                 }
@@ -296,6 +297,7 @@ mod tests {
             sent_us: 0,
             latency_us: 100,
             lag_us: 0,
+            queued: false,
             status: Some(status),
             error: None,
             step,

@@ -124,8 +124,8 @@ pub(crate) fn write_figures(out: &mut dyn Write, figures: &LoadFigures) -> io::R
     );
     if let Some(lag) = &generator.start_lag_ms {
         state.push_str(&format!(
-            "; {} late, {} dropped; start lag p50 {:.2} ms, p99 {:.2} ms",
-            generator.late, generator.dropped, lag.p50, lag.p99
+            "; {} late ({} waiting for a free connection), {} dropped; start lag p50 {:.2} ms, p99 {:.2} ms",
+            generator.late, generator.queued, generator.dropped, lag.p50, lag.p99
         ));
     }
     writeln!(out, "{state}")?;

@@ -84,6 +84,7 @@ fn page(report: &RunReport, secrets_shown: bool) -> Markup {
                 }
                 main {
                     (summary(report))
+                    (super::load_compare::comparison(report))
                     (filter_bar())
                     @for (index, target) in report.targets.iter().enumerate() {
                         (target_section(index, target))

@@ -304,6 +304,7 @@ impl HumanReporter {
         if !self.verbose {
             self.summary_table(report)?;
         }
+        super::load_compare::write_comparison(&mut self.out, report)?;
         let line = summary_line(
             &report.summary,
             Some(Duration::from_millis(report.duration_ms)),

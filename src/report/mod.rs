@@ -13,6 +13,7 @@ mod json;
 mod junit;
 mod listings;
 mod load_charts;
+mod load_compare;
 pub mod output;
 mod plan;
 mod redact;

@@ -29,3 +29,4 @@ pub use resolve::{load, resolve};
 pub(crate) use run_ids::RunIds;
 pub(crate) use session::AdminSession;
 pub use session::SignInError;
+pub(crate) use values::parse_url;

@@ -752,3 +752,65 @@ async fn the_mixed_profile_sends_each_kind_in_its_share_and_judges_each_on_its_i
         .collect();
     assert_eq!(failed, ["AM-ME-01"]);
 }
+
+/// Two targets benchmarked in turn over two rounds: one report with each round of each, and a comparison of
+/// their medians in which the target slowed on purpose is the slower by far.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compared_targets_take_turns_and_the_report_ranks_them() {
+    let (server, target) = start(Vec::new()).await;
+    let mut slow = target.clone();
+    slow.name = "slowed".to_owned();
+    slow.base_url = slowed(server.base_url(), std::time::Duration::from_millis(30))
+        .await
+        .parse()
+        .unwrap();
+    let options = LoadOptions {
+        profile: LoadProfile::Signin,
+        ..open_model(50.0, 0.5, 16)
+    };
+    let mut order = Vec::new();
+    let report = load::compare(
+        &[(target.clone(), true), (slow, true)],
+        &options,
+        2,
+        false,
+        &mut |event| {
+            if let engine::EngineEvent::TargetStarted { name, .. } = event {
+                order.push((*name).to_owned());
+            }
+        },
+    )
+    .await
+    .expect("the comparison runs");
+    server.shutdown().await.unwrap();
+    let reference = target.name.clone();
+    assert_eq!(
+        order,
+        [
+            format!("{reference}, round 1"),
+            "slowed, round 1".to_owned(),
+            format!("{reference}, round 2"),
+            "slowed, round 2".to_owned()
+        ]
+    );
+    assert_eq!(report.targets.len(), 4);
+    assert_eq!(report.summary.passed, 4, "AM-SIGNIN-01 on each run");
+    let captured = crate::reports::Captured::default();
+    let mut human =
+        authconform::report::HumanReporter::new(Box::new(captured.clone()), false, false);
+    use authconform::report::Reporter;
+    human
+        .handle(&engine::EngineEvent::RunFinished(&report))
+        .unwrap();
+    let text = captured.text();
+    let table: Vec<&str> = text
+        .lines()
+        .skip_while(|line| !line.starts_with("compared"))
+        .collect();
+    assert!(table.len() >= 4, "{text}");
+    assert!(table[2].trim_start().starts_with(&reference), "{text}");
+    assert!(table[3].trim_start().starts_with("slowed"), "{text}");
+    let slowed_p50: f64 = table[3].split_whitespace().nth(4).unwrap().parse().unwrap();
+    assert!(slowed_p50 >= 30.0, "{text}");
+    assert_matches_schema(&report);
+}
