@@ -149,7 +149,8 @@ pub struct DetectArgs {
 
 #[derive(Debug, Args)]
 pub struct LoadArgs {
-    /// lockout (Creditsafe POST /authenticate), or the Appmixer benchmarks signin, signup and mixed
+    /// lockout (Creditsafe POST /authenticate), the Appmixer benchmarks signin, signup and mixed, or
+    /// signup-limit (the IP limit checked under load)
     #[arg(value_enum, default_value_t = crate::load::LoadProfile::Lockout)]
     pub profile: crate::load::LoadProfile,
 

@@ -97,6 +97,7 @@ impl CommandError {
                 | crate::load::LoadError::NothingMeasured { .. }
                 | crate::load::LoadError::TooManyScheduled(_)
                 | crate::load::LoadError::NothingScheduled
+                | crate::load::LoadError::NotPastTheLimit { .. }
                 | crate::load::LoadError::Baseline(_),
             ) => exit::USAGE,
             CommandError::Engine(_)

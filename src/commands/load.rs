@@ -80,6 +80,7 @@ pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
     let wanted = match args.profile {
         LoadProfile::Lockout => Profile::CreditsafeConnect,
         LoadProfile::Signin | LoadProfile::Signup | LoadProfile::Mixed => Profile::Appmixer6,
+        LoadProfile::SignupLimit => Profile::AppmixerCloud,
     };
     let compared = compared_targets(args, wanted)?;
     let runtime = runtime()?;

@@ -121,7 +121,23 @@ pub struct StepFigures {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub max_ms: f64,
+    /// The first refused request (429, 403 or 503), numbered from 1 in the order sent, and how long after
+    /// the step's first request it was sent: where a limit started refusing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_refusal: Option<FirstRefusal>,
 }
+
+/// Where a limit started refusing within a step.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FirstRefusal {
+    /// From 1, in the order sent.
+    pub request: u64,
+    /// After the step's first request.
+    pub after_ms: f64,
+}
+
+/// The answers that count as refused by a limit.
+pub const REFUSED: [u16; 3] = [429, 403, 503];
 
 /// The load generator's own state while it measured: a busy generator makes any target look slow.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -440,6 +456,7 @@ pub(crate) fn figures_of(
                     p50_ms: quantile_ms(&histogram, 0.5),
                     p99_ms: quantile_ms(&histogram, 0.99),
                     max_ms: max_us as f64 / 1000.0,
+                    first_refusal: first_refusal(answers, step),
                 },
             )
             .collect(),
@@ -473,6 +490,23 @@ pub(crate) fn figures_of(
         .collect();
     figures.thresholds = verdicts;
     figures
+}
+
+/// The first refused answer of `step` in the order its requests were sent.
+fn first_refusal(answers: &[MeteredAnswer], step: u16) -> Option<FirstRefusal> {
+    let mut sent: Vec<(u64, bool)> = answers
+        .iter()
+        .filter(|a| a.step == step)
+        .map(|a| (a.sent_us, a.status.is_some_and(|s| REFUSED.contains(&s))))
+        .collect();
+    sent.sort_by_key(|(at, _)| *at);
+    let first_sent = sent.first()?.0;
+    sent.iter()
+        .position(|(_, refused)| *refused)
+        .map(|index| FirstRefusal {
+            request: index as u64 + 1,
+            after_ms: (sent[index].0 - first_sent) as f64 / 1000.0,
+        })
 }
 
 /// The CPU time this process has used so far (every thread), where the platform tells it.

@@ -33,8 +33,9 @@ pub use events::EngineEvent;
 #[cfg(test)]
 pub(crate) use figures::{Circumstances, figures_of};
 pub use figures::{
-    Compared, FigureCheck, FigureVerdict, GeneratorFigures, LATE_AFTER_US, LoadFigures, LoadModel,
-    Measured, MeteredAnswer, Percentiles, Second, StepFigures, TransportError,
+    Compared, FigureCheck, FigureVerdict, FirstRefusal, GeneratorFigures, LATE_AFTER_US,
+    LoadFigures, LoadModel, Measured, MeteredAnswer, Percentiles, REFUSED, Second, StepFigures,
+    TransportError,
 };
 pub use meter::{
     CHARTED_ANSWERS, DrivenAnswer, DrivenStep, Driver, Meter, QueuedRequest, RequestQueue,

@@ -49,6 +49,9 @@ pub enum LoadProfile {
     /// Appmixer sign-ins, `GET /user` with the session's token and sign-ups with fresh identities, side
     /// by side in the shares of --mix: a day of traffic.
     Mixed,
+    /// Appmixer sign-ups from one client past the IP limit, many in flight: exactly the limit's worth
+    /// created, every further one refused (AM-SIGNUP-RL-02 under load).
+    SignupLimit,
 }
 
 impl LoadProfile {
@@ -58,6 +61,7 @@ impl LoadProfile {
             LoadProfile::Signin => "signin",
             LoadProfile::Signup => "signup",
             LoadProfile::Mixed => "mixed",
+            LoadProfile::SignupLimit => "signup-limit",
         }
     }
 }
@@ -111,6 +115,10 @@ pub enum LoadError {
         "the schedule starts no request (a rate above zero for long enough starts at least one)"
     )]
     NothingScheduled,
+    #[error(
+        "the signup-limit profile sends {requests} sign-ups, not more than the IP limit ({limit}): it needs at least one to be refused"
+    )]
+    NotPastTheLimit { requests: u64, limit: u64 },
 }
 
 /// The catalogue's lockout check, which the lockout profile runs under load.
@@ -150,6 +158,19 @@ pub async fn run(
             } else {
                 "load-signup"
             };
+            let repeats: Vec<(&str, u64)> = requests.map(|n| (name, n)).into_iter().collect();
+            (benchmarks(&repeats)?, vec![name])
+        }
+        LoadProfile::SignupLimit => {
+            let name = "load-signup-ip-limit";
+            if let Some(requests) = requests
+                && requests <= target.limits.signup_ip
+            {
+                return Err(LoadError::NotPastTheLimit {
+                    requests,
+                    limit: target.limits.signup_ip,
+                });
+            }
             let repeats: Vec<(&str, u64)> = requests.map(|n| (name, n)).into_iter().collect();
             (benchmarks(&repeats)?, vec![name])
         }

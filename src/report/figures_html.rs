@@ -4,10 +4,7 @@
 
 use maud::{Markup, PreEscaped, html};
 
-use crate::engine::{LoadFigures, MeteredAnswer};
-
-/// Answers the lockout profile counts as refused.
-const REFUSED: [u16; 3] = [429, 403, 503];
+use crate::engine::{LoadFigures, MeteredAnswer, REFUSED};
 
 const WIDTH: f64 = 1000.0;
 const LEFT: f64 = 64.0;

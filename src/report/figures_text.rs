@@ -98,6 +98,19 @@ pub(crate) fn write_figures(out: &mut dyn Write, figures: &LoadFigures) -> io::R
             format!(" ({})", errors.join(", "))
         }
     )?;
+    for step in &figures.by_step {
+        if let Some(first) = step.first_refusal {
+            let name = figures
+                .steps
+                .get(usize::from(step.step))
+                .map_or("?", String::as_str);
+            writeln!(
+                out,
+                "  {name}: the first refusal was request {}, {:.1} ms after the first",
+                first.request, first.after_ms
+            )?;
+        }
+    }
     if figures.by_step.len() > 1 {
         for step in &figures.by_step {
             let name = figures

@@ -814,3 +814,85 @@ async fn compared_targets_take_turns_and_the_report_ranks_them() {
     assert!(slowed_p50 >= 30.0, "{text}");
     assert_matches_schema(&report);
 }
+
+/// The signup-limit profile checks the IP limit under load: against the reference server exactly the
+/// limit's worth of sign-ups are created with 16 in flight and the rest refused; a server that never
+/// refuses fails AM-SIGNUP-RL-02 alone; a flood that cannot pass the limit is refused before it starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_signup_limit_profile_counts_the_ip_limit_exactly_under_load() {
+    let config = Config {
+        profile: AppmixerProfile::AppmixerCloud,
+        test_clock: true,
+        password_cost: authconform_reference_server::PasswordCost::Light,
+        ..Config::default()
+    };
+    let server = crate::support::start_reference(config).await;
+    let mut target = TargetDescription::new(
+        server.base_url().parse().unwrap(),
+        vec![Profile::AppmixerCloud],
+    );
+    target.clock = ClockMode::Control;
+    let options = LoadOptions {
+        profile: LoadProfile::SignupLimit,
+        users: 16,
+        requests: Some(80),
+        ..lockout(16)
+    };
+    let report = load::run(&target, &options, false, &mut |_| {})
+        .await
+        .expect("the load run completes");
+    assert_eq!(verdict(&report, "AM-SIGNUP-RL-02"), Verdict::Pass);
+    let figures = report.targets[0].load.as_ref().expect("the figures");
+    assert_eq!(figures.statuses.get(&200), Some(&50), "{figures:?}");
+    assert_eq!(figures.statuses.get(&429), Some(&30), "{figures:?}");
+    let first = figures.by_step[0].first_refusal.expect("a refusal");
+    assert!(
+        first.request > 50 - 16 && first.request <= 51 + 16,
+        "{first:?}"
+    );
+    let too_few = load::run(
+        &target,
+        &LoadOptions {
+            requests: Some(50),
+            ..options.clone()
+        },
+        false,
+        &mut |_| {},
+    )
+    .await;
+    assert!(
+        matches!(
+            too_few,
+            Err(load::LoadError::NotPastTheLimit {
+                requests: 50,
+                limit: 50
+            })
+        ),
+        "{too_few:?}"
+    );
+    server.shutdown().await.unwrap();
+
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let never_refuses = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"token": "t"})))
+        .mount(&never_refuses)
+        .await;
+    // Real time: the run has made no signup from this address yet, so the IP window is empty at once.
+    let broken = TargetDescription::new(
+        never_refuses.uri().parse().unwrap(),
+        vec![Profile::AppmixerCloud],
+    );
+    let report = load::run(&broken, &options, false, &mut |_| {})
+        .await
+        .expect("the load run completes");
+    let failed: Vec<&str> = report.targets[0]
+        .requirements
+        .iter()
+        .filter(|r| r.verdict == Verdict::Fail)
+        .map(|r| r.id.as_str())
+        .collect();
+    assert_eq!(failed, ["AM-SIGNUP-RL-02"]);
+}
