@@ -5,13 +5,15 @@
 # threshold is REQUESTS, so each of its two floods sends about REQUESTS distinct requests, and the report's
 # rate covers the floods alone (the waits between them are left out). wrk sends the same distinct requests
 # (a fresh username each) to a second server whose threshold it never reaches. Also times the full
-# 10,000-request lockout profile against the bundled reference server.
+# 10,000-request lockout profile against the bundled reference server, and the open model's accuracy next
+# to oha (below capacity: achieved rate against the target; above: corrected p99s).
 #
 #   scripts/bench-load.sh              # CONNECTIONS=64 REQUESTS=100000 DURATION=5 ROUNDS=3 by default
+#   OHA=0 scripts/bench-load.sh        # without the oha comparison (LOW_RATE=2000 HIGH_RATE=60000)
 #
 # wrk and authconform take turns ROUNDS times and the medians are compared, so a burst of other work on a
 # shared machine does not land on one side only.
-# Needs wrk (apt-get install -y wrk) and jq.
+# Needs wrk (apt-get install -y wrk), jq and curl; oha is installed with cargo when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONNECTIONS="${CONNECTIONS:-64}"
@@ -76,3 +78,44 @@ awk -v w="$wrk_rps" -v g="$load_rps" -v p="$profile_s" -v c="$CONNECTIONS" -v p9
   printf "lockout profile (10,000-request threshold, 64 users, clock control): %s s end to end\n", p
   printf "sign-in path, distinct requests, %d connections, medians of %d rounds: wrk %.0f req/s, authconform load %.0f req/s (p99 %.2f ms): load/wrk %.2f\n", c, r, w, g, p99, g / w
 }'
+
+# Open-model accuracy side by side with oha on the same sign-in request (oha sends one fixed body, so the
+# user it signs in is made first). Below capacity: each tool's achieved rate against the target rate, which
+# should be within 1 %. Above capacity: both queue due requests for a free connection (authconform with
+# --max-queued large, as oha does) and report latency from the scheduled start (oha --latency-correction),
+# so their corrected p99s should be comparable. Skipped with OHA=0; oha is installed when missing.
+if [ "${OHA:-1}" != "0" ]; then
+  if ! command -v oha >/dev/null; then
+    echo "installing oha (cargo install oha --locked)..." >&2
+    cargo install oha --locked --quiet >&2
+  fi
+  LOW_RATE="${LOW_RATE:-2000}"
+  HIGH_RATE="${HIGH_RATE:-60000}"
+  OPEN_SECONDS="${OPEN_SECONDS:-5}"
+  target/release/authconform-reference-server --listen 127.0.0.1:0 --test-clock --password-cost light \
+    >"$WORK/open-server.log" 2>/dev/null &
+  PIDS+=("$!")
+  for _ in $(seq 1 100); do grep -q "listening on" "$WORK/open-server.log" && break; sleep 0.1; done
+  OPEN_SERVER="$(sed -n 's/^listening on //p' "$WORK/open-server.log")"
+  body='{"username":"oha-user","email":"oha-user@example.com","password":"oha-password-1"}'
+  curl -s -o /dev/null -X POST -H 'Content-Type: application/json' -d "$body" "$OPEN_SERVER/user"
+  signin='{"username":"oha-user","password":"oha-password-1"}'
+  open_round() { # rate, seconds, queued → "authconform_rps authconform_p99 oha_rps oha_p99"
+    target/release/authconform load signin --target "$OPEN_SERVER" --profile appmixer-6 --clock control \
+      --arrival-rate "$1/s" --duration "$2s" --max-in-flight "$CONNECTIONS" --max-queued "$3" \
+      --format "json=$WORK/open.json" >/dev/null 2>"$WORK/open.err" || true
+    local ours_rps ours_p99
+    ours_rps=$(jq -r '.targets[0].load.requests_per_second' "$WORK/open.json")
+    ours_p99=$(jq -r '.targets[0].load.latency_ms.p99' "$WORK/open.json")
+    oha -q "$1" -z "$2s" -c "$CONNECTIONS" --latency-correction --no-tui --output-format json -m POST \
+      -T application/json -d "$signin" "$OPEN_SERVER/user/auth" >"$WORK/oha.json" 2>/dev/null
+    echo "$ours_rps $ours_p99 $(jq -r '.summary.requestsPerSec' "$WORK/oha.json") $(jq -r '.latencyPercentiles.p99 * 1000' "$WORK/oha.json")"
+  }
+  read -r low_ours low_ours_p99 low_oha low_oha_p99 <<<"$(open_round "$LOW_RATE" "$OPEN_SECONDS" "$CONNECTIONS")"
+  read -r high_ours high_ours_p99 high_oha high_oha_p99 <<<"$(open_round "$HIGH_RATE" 3 10000000)"
+  awk -v r="$LOW_RATE" -v a="$low_ours" -v o="$low_oha" -v ap="$low_ours_p99" -v op="$low_oha_p99" \
+      -v R="$HIGH_RATE" -v A="$high_ours" -v O="$high_oha" -v AP="$high_ours_p99" -v OP="$high_oha_p99" 'BEGIN {
+    printf "open model below capacity (%d/s for the sign-in): authconform %.1f req/s (%+.2f%%, p99 %.2f ms), oha %.1f req/s (%+.2f%%, p99 %.2f ms)\n", r, a, (a - r) * 100 / r, ap, o, (o - r) * 100 / r, op
+    printf "open model above capacity (%d/s, 3 s, both queueing): corrected p99 authconform %.1f ms, oha %.1f ms (ratio %.2f); achieved authconform %.0f req/s, oha %.0f req/s\n", R, AP, OP, AP / OP, A, O
+  }'
+fi

@@ -196,6 +196,11 @@ pub struct LoadArgs {
     #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..=16384), help_heading = "Open model")]
     pub max_in_flight: u16,
 
+    /// Open model: at most this many due requests wait for a free connection before one is dropped
+    /// [default: --max-in-flight]; a large value queues as wrk2 and oha do
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=10_000_000), help_heading = "Open model")]
+    pub max_queued: Option<u64>,
+
     /// mixed: the weight of each kind of request (signin, me = GET /user with the session's token, signup)
     #[arg(long, value_name = "WEIGHTS", default_value = crate::load::DEFAULT_MIX, help_heading = "Load")]
     pub mix: crate::load::Mix,

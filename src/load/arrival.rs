@@ -252,13 +252,16 @@ impl Schedule {
 pub struct ArrivalDriver {
     due: Arc<Vec<Duration>>,
     max_in_flight: usize,
+    max_queued: usize,
 }
 
 impl ArrivalDriver {
-    pub fn new(schedule: &Schedule, max_in_flight: usize) -> ArrivalDriver {
+    /// At most `max_in_flight` requests wait for answers and `max_queued` more for a connection.
+    pub fn new(schedule: &Schedule, max_in_flight: usize, max_queued: usize) -> ArrivalDriver {
         ArrivalDriver {
             due: Arc::new(schedule.due_times()),
             max_in_flight: max_in_flight.max(1),
+            max_queued,
         }
     }
 }
@@ -285,6 +288,7 @@ impl ArrivalDriver {
             in_flight: JoinSet::new(),
             backlog: VecDeque::new(),
             max_in_flight: self.max_in_flight,
+            max_queued: self.max_queued,
             dropped: 0,
         };
         let started = Instant::now();
@@ -334,9 +338,10 @@ struct Senders<'s> {
     step: &'s DrivenStep,
     lanes: Vec<Lane>,
     in_flight: JoinSet<(DrivenAnswer, Lane)>,
-    /// Due while `max_in_flight` were waiting: sent, late, as lanes free up (at most `max_in_flight` wait).
+    /// Due while `max_in_flight` were waiting: sent, late, as lanes free up (at most `max_queued` wait).
     backlog: VecDeque<(QueuedRequest, Instant)>,
     max_in_flight: usize,
+    max_queued: usize,
     dropped: u64,
 }
 
@@ -345,7 +350,7 @@ impl Senders<'_> {
     fn due(&mut self, queued: QueuedRequest, due: Instant) {
         if self.in_flight.len() < self.max_in_flight {
             self.send(queued, due, false);
-        } else if self.backlog.len() < self.max_in_flight {
+        } else if self.backlog.len() < self.max_queued {
             self.backlog.push_back((queued, due));
         } else {
             // The target has fallen a whole backlog behind: this request cannot start anywhere near its time.

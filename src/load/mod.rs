@@ -95,6 +95,8 @@ pub struct LoadOptions {
 pub struct OpenModel {
     pub schedule: Schedule,
     pub max_in_flight: usize,
+    /// At most this many more wait for a connection; one due beyond them is dropped.
+    pub max_queued: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -197,6 +199,7 @@ pub async fn run(
             .driven_by(Arc::new(ArrivalDriver::new(
                 &open.schedule,
                 open.max_in_flight,
+                open.max_queued,
             ))),
         None => Meter::new(options.users).driven_by(Arc::new(GooseDriver {
             rate: options.rate,
@@ -294,6 +297,7 @@ mod tests {
             ("load-mixed-signin", 6),
             ("load-mixed-me", 7),
             ("load-mixed-signup", 8),
+            ("load-signup-ip-limit", 9),
         ];
         let suite = benchmarks(&repeats).expect("the benchmarks are valid scenarios");
         let names: Vec<&str> = suite.scenarios.iter().map(|s| s.name.as_str()).collect();
@@ -304,7 +308,8 @@ mod tests {
                 "load-signup",
                 "load-mixed-signin",
                 "load-mixed-me",
-                "load-mixed-signup"
+                "load-mixed-signup",
+                "load-signup-ip-limit"
             ]
         );
         for scenario in &suite.scenarios {

@@ -471,6 +471,7 @@ fn open_model(rate: f64, seconds: f64, in_flight: usize) -> LoadOptions {
                 std::time::Duration::from_secs_f64(seconds),
             ),
             max_in_flight: in_flight,
+            max_queued: in_flight,
         }),
         ..lockout(8)
     }
