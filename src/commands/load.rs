@@ -44,9 +44,9 @@ pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
     .map(|schedule| crate::load::OpenModel {
         schedule,
         max_in_flight,
-        max_queued: args.max_queued.map_or(max_in_flight, |n| {
-            usize::try_from(n).unwrap_or(usize::MAX)
-        }),
+        max_queued: args
+            .max_queued
+            .map_or(max_in_flight, |n| usize::try_from(n).unwrap_or(usize::MAX)),
     });
     let explicit_target = explicit_target(&args.target)?;
     let specs = format_specs(&args.formats, "json=load.json")?;

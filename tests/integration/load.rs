@@ -590,7 +590,7 @@ async fn slowed(upstream: String, delay: std::time::Duration) -> String {
 }
 
 /// A baseline taken from one run catches the same server slowed by 100 ms: the p50 check fails with the
-/// baseline and the value now, the rate (held by the open model's schedule) does not, and the run fails.
+/// baseline and the value now, the error rate's does not, and the run fails.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_baseline_catches_a_server_slowed_on_purpose() {
     let (server, target) = start(Vec::new()).await;
@@ -605,7 +605,7 @@ async fn a_baseline_catches_a_server_slowed_on_purpose() {
     std::fs::write(file.path(), serde_json::to_string(&first).unwrap()).unwrap();
     let baseline = load::Baseline::read(file.path()).expect("a JSON report is a baseline");
     // The median: the tail of a hundred requests on a shared machine is too noisy to gate a test on.
-    let limits: load::RegressionLimits = "p50=+100%,rps=-10%".parse().unwrap();
+    let limits: load::RegressionLimits = "p50=+100%,errors=+1%".parse().unwrap();
 
     let mut slow_target = target.clone();
     slow_target.base_url = slowed(server.base_url(), std::time::Duration::from_millis(100))
@@ -622,7 +622,7 @@ async fn a_baseline_catches_a_server_slowed_on_purpose() {
         .expect("the slowed run completes");
     server.shutdown().await.unwrap();
     let figures = second.targets[0].load.as_ref().expect("the figures");
-    let [p50, rps] = figures.thresholds.as_slice() else {
+    let [p50, errors] = figures.thresholds.as_slice() else {
         panic!("two checks: {:?}", figures.thresholds);
     };
     assert!(!p50.passed && p50.actual >= 100.0, "{p50:?}");
@@ -631,7 +631,7 @@ async fn a_baseline_catches_a_server_slowed_on_purpose() {
         p50.baseline,
         Some(first.targets[0].load.as_ref().unwrap().latency_ms.p50)
     );
-    assert!(rps.passed, "{rps:?}");
+    assert!(errors.passed, "{errors:?}");
     assert!(!figures.passed());
     assert_matches_schema(&second);
 }
