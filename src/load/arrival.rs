@@ -1,8 +1,9 @@
 //! The open model: a schedule of request start times (`--arrival-rate 500/s --duration 10s`, or ramps
 //! with `--stages 30s:100/s,60s:2000/s,10s:0/s`), and the driver that starts each request on time whatever
 //! the target's latency. A request due while `--max-in-flight` requests wait for answers queues for the
-//! next free connection (late); one due while that many are queued too is dropped. Every answer is timed
-//! from its scheduled start, so a stalled target cannot hide behind requests never sent.
+//! next free connection (late); one due while `--max-queued` are queued too is dropped, and so is one still
+//! queued when the schedule ends. Every answer is timed from its scheduled start, so a stalled target cannot
+//! hide behind requests never sent.
 
 use std::collections::VecDeque;
 use std::str::FromStr;
@@ -324,6 +325,10 @@ impl ArrivalDriver {
             };
             senders.due(queued, due);
         }
+        // The schedule is over: what still waits for a connection was not sent in time, and is not sent
+        // now (as k6 and oha end a run); the requests in flight are answered.
+        senders.dropped += senders.backlog.len() as u64;
+        senders.backlog.clear();
         while let Some(done) = senders.in_flight.join_next().await {
             if let Ok(done) = done {
                 senders.answered(done);
