@@ -90,6 +90,25 @@ pub struct LoadOptions {
     pub target_in_process: bool,
 }
 
+impl LoadOptions {
+    /// The profile with the defaults of the command line: 64 users, the profile's own request count, no
+    /// throttle, no reports written, no checks, the closed model, the default mix.
+    pub fn new(profile: LoadProfile) -> LoadOptions {
+        LoadOptions {
+            profile,
+            users: 64,
+            requests: None,
+            rate: None,
+            report_dir: None,
+            thresholds: Vec::new(),
+            open: None,
+            regressions: Vec::new(),
+            mix: Mix::default(),
+            target_in_process: false,
+        }
+    }
+}
+
 /// How the open model starts requests.
 #[derive(Debug, Clone)]
 pub struct OpenModel {

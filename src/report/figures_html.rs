@@ -66,7 +66,7 @@ pub(super) fn figures(figures: &LoadFigures) -> Markup {
                     tr { th { "step" } th { "requests" } th { "errors" } th { "p50" } th { "p99" } th { "max" } }
                     @for step in &figures.by_step {
                         tr {
-                            td { (figures.steps.get(usize::from(step.step)).map_or("?", String::as_str)) }
+                            td { (super::figures_text::step_name(figures, step.step)) }
                             td.num { (step.requests) }
                             td.num { (step.errors) }
                             td.num { (format!("{:.2} ms", step.p50_ms)) }

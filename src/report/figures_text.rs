@@ -50,6 +50,14 @@ pub(crate) fn verdict_text(verdict: &FigureVerdict) -> (&'static str, String) {
     (word, change)
 }
 
+/// The name of concurrent step number `step`.
+pub(crate) fn step_name(figures: &LoadFigures, step: u16) -> &str {
+    figures
+        .steps
+        .get(usize::from(step))
+        .map_or("?", String::as_str)
+}
+
 pub(crate) fn write_figures(out: &mut dyn Write, figures: &LoadFigures) -> io::Result<()> {
     writeln!(
         out,
@@ -100,10 +108,7 @@ pub(crate) fn write_figures(out: &mut dyn Write, figures: &LoadFigures) -> io::R
     )?;
     for step in &figures.by_step {
         if let Some(first) = step.first_refusal {
-            let name = figures
-                .steps
-                .get(usize::from(step.step))
-                .map_or("?", String::as_str);
+            let name = step_name(figures, step.step);
             writeln!(
                 out,
                 "  {name}: the first refusal was request {}, {:.1} ms after the first",
@@ -113,10 +118,7 @@ pub(crate) fn write_figures(out: &mut dyn Write, figures: &LoadFigures) -> io::R
     }
     if figures.by_step.len() > 1 {
         for step in &figures.by_step {
-            let name = figures
-                .steps
-                .get(usize::from(step.step))
-                .map_or("?", String::as_str);
+            let name = step_name(figures, step.step);
             writeln!(
                 out,
                 "    {name}: {} requests, {} errors; p50 {:.2}, p99 {:.2}, max {:.2} ms",

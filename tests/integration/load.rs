@@ -94,16 +94,8 @@ async fn benchmark_run(options: LoadOptions) -> RunReport {
 
 pub(crate) fn lockout(users: usize) -> LoadOptions {
     LoadOptions {
-        profile: LoadProfile::Lockout,
         users,
-        requests: None,
-        rate: None,
-        report_dir: None,
-        thresholds: Vec::new(),
-        open: None,
-        regressions: Vec::new(),
-        mix: load::Mix::default(),
-        target_in_process: false,
+        ..LoadOptions::new(LoadProfile::Lockout)
     }
 }
 
@@ -223,16 +215,10 @@ async fn no_lockout_fails_cs_lockout_02_and_thresholds_are_judged() {
 async fn the_signin_benchmark_reports_rates_and_writes_goose_reports() {
     let dir = tempfile::tempdir().unwrap();
     let options = LoadOptions {
-        profile: LoadProfile::Signin,
         users: 8,
         requests: Some(40),
-        rate: None,
         report_dir: Some(dir.path().to_owned()),
-        thresholds: Vec::new(),
-        open: None,
-        regressions: Vec::new(),
-        mix: load::Mix::default(),
-        target_in_process: false,
+        ..LoadOptions::new(LoadProfile::Signin)
     };
     let report = benchmark_run(options).await;
     assert_eq!(verdict(&report, "AM-SIGNIN-01"), Verdict::Pass);
@@ -255,16 +241,9 @@ async fn the_signin_benchmark_reports_rates_and_writes_goose_reports() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_benchmarks_judge_their_answers_on_the_catalogues_ids() {
     let options = |profile| LoadOptions {
-        profile,
         users: 8,
         requests: Some(60),
-        rate: None,
-        report_dir: None,
-        thresholds: Vec::new(),
-        open: None,
-        regressions: Vec::new(),
-        mix: load::Mix::default(),
-        target_in_process: false,
+        ..LoadOptions::new(profile)
     };
     let signup = benchmark_run(options(LoadProfile::Signup)).await;
     assert_eq!(verdict(&signup, "AM-SIGNUP-02"), Verdict::Pass);
@@ -338,16 +317,9 @@ async fn a_flood_sends_the_targets_headers_and_survives_closed_connections() {
     );
     target.headers = vec![("x-tenant".into(), "demo".into())];
     let options = LoadOptions {
-        profile: LoadProfile::Signin,
         users: 8,
         requests: Some(300),
-        rate: None,
-        report_dir: None,
-        thresholds: Vec::new(),
-        open: None,
-        regressions: Vec::new(),
-        mix: load::Mix::default(),
-        target_in_process: false,
+        ..LoadOptions::new(LoadProfile::Signin)
     };
     let report = load::run(&target, &options, false, &mut |_| {})
         .await

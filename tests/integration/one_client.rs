@@ -166,16 +166,8 @@ async fn every_command_keeps_the_base_urls_path_prefix() {
             .expect("detection runs");
 
         let options = LoadOptions {
-            profile: LoadProfile::Lockout,
             users: 8,
-            requests: None,
-            rate: None,
-            report_dir: None,
-            thresholds: Vec::new(),
-            open: None,
-            regressions: Vec::new(),
-            mix: load::Mix::default(),
-            target_in_process: false,
+            ..LoadOptions::new(LoadProfile::Lockout)
         };
         load::run(&target, &options, false, &mut |_| {})
             .await

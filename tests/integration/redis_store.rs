@@ -289,16 +289,7 @@ async fn the_load_lockout_profile_spread_over_three_instances_passes() {
         vec![Profile::CreditsafeConnect, Profile::AppmixerCloud],
     );
     let options = LoadOptions {
-        profile: LoadProfile::Lockout,
-        users: 64,
-        requests: None,
-        rate: None,
-        report_dir: None,
-        thresholds: Vec::new(),
-        open: None,
-        regressions: Vec::new(),
-        mix: load::Mix::default(),
-        target_in_process: false,
+        ..LoadOptions::new(LoadProfile::Lockout)
     };
     let started = Instant::now();
     let report = load::run(&target, &options, false, &mut |_| {})
@@ -356,16 +347,7 @@ async fn the_load_lockout_profile_fails_instances_whose_counts_are_not_global() 
     target.slack_ms = 200;
     target.clock = ClockMode::Real;
     let options = LoadOptions {
-        profile: LoadProfile::Lockout,
-        users: 64,
-        requests: None,
-        rate: None,
-        report_dir: None,
-        thresholds: Vec::new(),
-        open: None,
-        regressions: Vec::new(),
-        mix: load::Mix::default(),
-        target_in_process: false,
+        ..LoadOptions::new(LoadProfile::Lockout)
     };
     let report = load::run(&target, &options, false, &mut |_| {})
         .await
