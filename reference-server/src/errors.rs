@@ -105,12 +105,32 @@ pub(crate) fn method_not_allowed() -> Response {
     )
 }
 
+/// How many `Retry-After` values are made once, as shared constants: every wait of up to an hour (the
+/// default windows are 2 minutes, 5 minutes and an hour).
+const RETRY_AFTER_VALUES_KEPT: u64 = 3600;
+
+/// Leaked once per process (a few kilobytes), so an answer takes its value without counting references.
+static RETRY_AFTER_VALUES: std::sync::LazyLock<Vec<HeaderValue>> = std::sync::LazyLock::new(|| {
+    (0..=RETRY_AFTER_VALUES_KEPT)
+        .map(|seconds| HeaderValue::from_static(seconds.to_string().leak()))
+        .collect()
+});
+
+/// The `Retry-After` value for a wait of `seconds`.
+fn retry_after_value(seconds: u64) -> HeaderValue {
+    usize::try_from(seconds)
+        .ok()
+        .and_then(|index| RETRY_AFTER_VALUES.get(index))
+        .cloned()
+        .unwrap_or_else(|| HeaderValue::from(seconds))
+}
+
 /// `Retry-After: SECONDS` on `response`, when there is a wait to announce.
 fn with_retry_after(mut response: Response, retry_after_s: Option<u64>) -> Response {
     if let Some(seconds) = retry_after_s {
         response
             .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            .insert(header::RETRY_AFTER, retry_after_value(seconds));
     }
     response
 }
@@ -235,6 +255,13 @@ mod tests {
             assert_eq!(constant.status(), rendered.status());
             assert_eq!(constant.headers(), rendered.headers());
             assert_eq!(body_of(constant).await, body_of(rendered).await);
+        }
+    }
+
+    #[test]
+    fn retry_after_values_are_the_seconds_written_out() {
+        for seconds in [0, 1, 59, 300, 3600, 3601, 86_400] {
+            assert_eq!(retry_after_value(seconds), seconds.to_string().as_str());
         }
     }
 

@@ -34,6 +34,7 @@ mod config;
 mod errors;
 #[cfg(feature = "faults")]
 mod faults;
+mod graceful;
 mod header_timer;
 mod json_answer;
 mod limits;

@@ -9,6 +9,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::app::layered_routes;
+use crate::graceful::ConnectionsShutdown;
 use crate::header_timer::ConnectionTimer;
 use crate::state::AppState;
 
@@ -38,7 +39,6 @@ pub(crate) async fn serve_with_header_timeout(
 ) -> std::io::Result<()> {
     use hyper_util::rt::{TokioExecutor, TokioIo};
     use hyper_util::server::conn::auto::Builder;
-    use hyper_util::server::graceful::GracefulShutdown;
     use hyper_util::service::TowerToHyperService;
     use tower::ServiceExt;
 
@@ -46,7 +46,7 @@ pub(crate) async fn serve_with_header_timeout(
     let routes = layered_routes(state);
     let mut prototype = Builder::new(TokioExecutor::new());
     prototype.http1().header_read_timeout(header_read_timeout);
-    let graceful = GracefulShutdown::new();
+    let graceful = ConnectionsShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, remote) = tokio::select! {
@@ -63,9 +63,13 @@ pub(crate) async fn serve_with_header_timeout(
         let _ = stream.set_nodelay(true);
         let service = routes.clone().map_request(
             move |mut request: hyper::Request<hyper::body::Incoming>| {
-                request
-                    .extensions_mut()
-                    .insert(axum::extract::ConnectInfo(remote));
+                // Only `POST` handlers key limits on the client (see `client_address`); sparing the
+                // other requests this extension spares them growing their extension table.
+                if request.method() == hyper::Method::POST {
+                    request
+                        .extensions_mut()
+                        .insert(axum::extract::ConnectInfo(remote));
+                }
                 request.map(axum::body::Body::new)
             },
         );
@@ -75,10 +79,7 @@ pub(crate) async fn serve_with_header_timeout(
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
             .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
+        tokio::spawn(graceful.watch(connection));
     }
     drop(listener);
     sweeper.abort();

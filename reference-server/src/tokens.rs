@@ -60,7 +60,8 @@ pub(crate) struct AppmixerTokens {
     /// Tokens whose signature has verified, with their claims: a token is immutable, so a second check of
     /// the same string only needs the expiry compared with the clock again. Bounded; cleared when full.
     /// Shared, so a request takes them with a reference count instead of copying every string.
-    verified: parking_lot::Mutex<std::collections::HashMap<Box<str>, Arc<AppmixerClaims>>>,
+    /// Read-mostly: every `GET /user` reads it, only a token's first use writes it.
+    verified: parking_lot::RwLock<std::collections::HashMap<Box<str>, Arc<AppmixerClaims>>>,
 }
 
 impl std::fmt::Debug for AppmixerTokens {
@@ -91,7 +92,7 @@ impl AppmixerTokens {
             decoding: DecodingKey::from_secret(&secret),
             validation,
             lifetime_s,
-            verified: parking_lot::Mutex::new(std::collections::HashMap::new()),
+            verified: parking_lot::RwLock::new(std::collections::HashMap::new()),
         }
     }
 
@@ -125,7 +126,7 @@ impl AppmixerTokens {
         now_s: u64,
         lenience: Lenience,
     ) -> Result<Arc<AppmixerClaims>, TokenRejection> {
-        let cached = self.verified.lock().get(token).cloned();
+        let cached = self.verified.read().get(token).cloned();
         let claims = match cached {
             Some(claims) => claims,
             None => match jsonwebtoken::decode::<AppmixerClaims>(
@@ -135,7 +136,7 @@ impl AppmixerTokens {
             ) {
                 Ok(data) => {
                     let claims = Arc::new(data.claims);
-                    let mut verified = self.verified.lock();
+                    let mut verified = self.verified.write();
                     if verified.len() >= VERIFIED_CACHE_SIZE {
                         verified.clear();
                     }
