@@ -27,12 +27,16 @@ pub(crate) fn no_fault<T>(_config: &T, _faults: &str) -> bool {
 }
 
 mod app;
+mod app_layers;
 mod body;
 mod clock;
 mod config;
 mod errors;
 #[cfg(feature = "faults")]
 mod faults;
+mod graceful;
+mod header_timer;
+mod json_answer;
 mod limits;
 mod passwords;
 mod ratelimit_headers;

@@ -8,7 +8,9 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::app::app;
+use crate::app::layered_routes;
+use crate::graceful::ConnectionsShutdown;
+use crate::header_timer::ConnectionTimer;
 use crate::state::AppState;
 
 /// How long a client may take to send its request line and headers before its connection is closed, so
@@ -35,20 +37,16 @@ pub(crate) async fn serve_with_header_timeout(
     shutdown: impl Future<Output = ()> + Send + 'static,
     header_read_timeout: std::time::Duration,
 ) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::rt::{TokioExecutor, TokioIo};
     use hyper_util::server::conn::auto::Builder;
-    use hyper_util::server::graceful::GracefulShutdown;
     use hyper_util::service::TowerToHyperService;
     use tower::ServiceExt;
 
     let sweeper = tokio::spawn(upkeep(state.clone()));
-    let router = app(state);
-    let mut builder = Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_read_timeout);
-    let graceful = GracefulShutdown::new();
+    let routes = layered_routes(state);
+    let mut prototype = Builder::new(TokioExecutor::new());
+    prototype.http1().header_read_timeout(header_read_timeout);
+    let graceful = ConnectionsShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, remote) = tokio::select! {
@@ -63,21 +61,25 @@ pub(crate) async fn serve_with_header_timeout(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = router.clone().map_request(
+        let service = routes.clone().map_request(
             move |mut request: hyper::Request<hyper::body::Incoming>| {
-                request
-                    .extensions_mut()
-                    .insert(axum::extract::ConnectInfo(remote));
-                request
+                // Only `POST` handlers key limits on the client (see `client_address`); sparing the
+                // other requests this extension spares them growing their extension table.
+                if request.method() == hyper::Method::POST {
+                    request
+                        .extensions_mut()
+                        .insert(axum::extract::ConnectInfo(remote));
+                }
+                request.map(axum::body::Body::new)
             },
         );
+        // Each connection's header timeouts share one alarm (see `ConnectionTimer`).
+        let mut builder = prototype.clone();
+        builder.http1().timer(ConnectionTimer::default());
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
             .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
+        tokio::spawn(graceful.watch(connection));
     }
     drop(listener);
     sweeper.abort();

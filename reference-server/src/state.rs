@@ -463,6 +463,7 @@ fn admin_user(config: &Config, id: String, password: PasswordDigest) -> User {
         plan: "free".into(),
         vendor: None,
         scope: vec!["user".into(), "admin".into()],
+        rendered_me: Default::default(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! whose public key is published as a JWK set. Times come from the server's clock, never the system's.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -58,7 +59,9 @@ pub(crate) struct AppmixerTokens {
     lifetime_s: u64,
     /// Tokens whose signature has verified, with their claims: a token is immutable, so a second check of
     /// the same string only needs the expiry compared with the clock again. Bounded; cleared when full.
-    verified: parking_lot::Mutex<std::collections::HashMap<Box<str>, AppmixerClaims>>,
+    /// Shared, so a request takes them with a reference count instead of copying every string.
+    /// Read-mostly: every `GET /user` reads it, only a token's first use writes it.
+    verified: parking_lot::RwLock<std::collections::HashMap<Box<str>, Arc<AppmixerClaims>>>,
 }
 
 impl std::fmt::Debug for AppmixerTokens {
@@ -89,7 +92,7 @@ impl AppmixerTokens {
             decoding: DecodingKey::from_secret(&secret),
             validation,
             lifetime_s,
-            verified: parking_lot::Mutex::new(std::collections::HashMap::new()),
+            verified: parking_lot::RwLock::new(std::collections::HashMap::new()),
         }
     }
 
@@ -108,7 +111,11 @@ impl AppmixerTokens {
     }
 
     #[cfg(test)]
-    pub(crate) fn verify(&self, token: &str, now_s: u64) -> Result<AppmixerClaims, TokenRejection> {
+    pub(crate) fn verify(
+        &self,
+        token: &str,
+        now_s: u64,
+    ) -> Result<Arc<AppmixerClaims>, TokenRejection> {
         self.verify_with(token, now_s, Lenience::default())
     }
 
@@ -118,8 +125,8 @@ impl AppmixerTokens {
         token: &str,
         now_s: u64,
         lenience: Lenience,
-    ) -> Result<AppmixerClaims, TokenRejection> {
-        let cached = self.verified.lock().get(token).cloned();
+    ) -> Result<Arc<AppmixerClaims>, TokenRejection> {
+        let cached = self.verified.read().get(token).cloned();
         let claims = match cached {
             Some(claims) => claims,
             None => match jsonwebtoken::decode::<AppmixerClaims>(
@@ -128,15 +135,16 @@ impl AppmixerTokens {
                 &self.validation,
             ) {
                 Ok(data) => {
-                    let mut verified = self.verified.lock();
+                    let claims = Arc::new(data.claims);
+                    let mut verified = self.verified.write();
                     if verified.len() >= VERIFIED_CACHE_SIZE {
                         verified.clear();
                     }
-                    verified.insert(token.into(), data.claims.clone());
-                    data.claims
+                    verified.insert(token.into(), claims.clone());
+                    claims
                 }
                 Err(_) if lenience.accept_unsigned => {
-                    unverified_claims(token).ok_or(TokenRejection::Invalid)?
+                    Arc::new(unverified_claims(token).ok_or(TokenRejection::Invalid)?)
                 }
                 Err(_) => return Err(TokenRejection::Invalid),
             },

@@ -3,7 +3,7 @@
 //! bounded (entries expire with their windows). `limit.lua` is the same arithmetic for Redis.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasher, Hash, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::Mutex;
@@ -50,9 +50,32 @@ struct Entry {
 
 #[derive(Debug, Default)]
 struct Shard {
-    entries: HashMap<u64, Entry>,
+    /// Keyed by the key's secret-keyed hash, which the table uses as it is (see [`Prehashed`]).
+    entries: HashMap<u64, Entry, BuildHasherDefault<Prehashed>>,
     sweep_at_len: usize,
     last_sweep_ms: u64,
+}
+
+/// The hasher of a shard's table, whose keys are already hashes (SipHash under the limiter's per-process
+/// secret): hashing them again would only cost time.
+#[derive(Debug, Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys reach this table; anything else is folded in rather than lost.
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+
+    fn write_u64(&mut self, key: u64) {
+        self.0 = key;
+    }
 }
 
 /// A keyed window counter. Keys are hashed with a per-process secret, so an entry costs a few dozen bytes

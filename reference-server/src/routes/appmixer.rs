@@ -6,11 +6,13 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
 use crate::body::{self, BodyError};
 use crate::config::AppmixerProfile;
 use crate::errors::{BAD_CREDENTIALS_MESSAGE, Boom, IP_LIMIT_MESSAGE};
+use crate::json_answer::json_bytes_answer;
 use crate::limits::Decision;
 use crate::routes::client_address::client_address;
 use crate::routes::signup_limits::{count_signup, signup_refusal};
@@ -250,6 +252,7 @@ pub(crate) async fn create_user(
             plan: "free".into(),
             vendor: None,
             scope: vec!["user".into()],
+            rendered_me: Default::default(),
         })
         .await
         .map_err(store_error)?;
@@ -282,19 +285,22 @@ pub(crate) async fn get_user(
     };
     let now_ms = state.now_ms().await?;
     let (_, user) = authenticate(&state, token, now_ms).await?;
-    let scope = (!fault!(state.config, MeWithoutScope)).then_some(user.scope.as_slice());
-    Ok(axum::Json(Me {
-        id: &user.id,
-        username: &user.username,
-        is_active: user.is_active,
-        email: &user.email,
-        scope,
-        plan: &user.plan,
-    })
-    .into_response())
+    if fault!(state.config, MeWithoutScope) {
+        return Ok(axum::Json(Me::of(&user, None)).into_response());
+    }
+    let rendered = user.rendered_me.get_or_init(|| {
+        serde_json::to_vec(&Me::of(&user, Some(&user.scope)))
+            .map(Bytes::from)
+            .unwrap_or_default()
+    });
+    if rendered.is_empty() {
+        return Ok(axum::Json(Me::of(&user, Some(&user.scope))).into_response());
+    }
+    Ok(json_bytes_answer(StatusCode::OK, rendered.clone()))
 }
 
-/// The `GET /user` answer, serialised straight from the user (the hot path: no intermediate JSON tree).
+/// The `GET /user` answer, serialised straight from the user (no intermediate JSON tree), once per stored
+/// user (`User::rendered_me`).
 #[derive(serde::Serialize)]
 struct Me<'a> {
     id: &'a str,
@@ -305,6 +311,19 @@ struct Me<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<&'a [String]>,
     plan: &'a str,
+}
+
+impl<'a> Me<'a> {
+    fn of(user: &'a User, scope: Option<&'a [String]>) -> Me<'a> {
+        Me {
+            id: &user.id,
+            username: &user.username,
+            is_active: user.is_active,
+            email: &user.email,
+            scope,
+            plan: &user.plan,
+        }
+    }
 }
 
 fn user_json(profile: AppmixerProfile, user: &User) -> Value {
@@ -343,7 +362,7 @@ async fn authenticate(
     state: &AppState,
     token: &str,
     now_ms: u64,
-) -> Result<(AppmixerClaims, Arc<User>), Boom> {
+) -> Result<(Arc<AppmixerClaims>, Arc<User>), Boom> {
     let lenience = crate::tokens::Lenience {
         accept_expired: fault!(state.config, ExpiredTokensAccepted),
         accept_unsigned: fault!(state.config, AlgNoneAccepted),

@@ -6,7 +6,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 
-/// The address a request is attributed to.
+/// The address a request is attributed to. The server records the peer on `POST` requests, the only ones
+/// whose handlers count per client; without it (another method, or a router called in process) the
+/// address is `0.0.0.0`.
 pub(crate) fn client_address(parts: &Parts, trust_forwarded_for: bool) -> IpAddr {
     if trust_forwarded_for && let Some(forwarded) = first_forwarded_for(parts) {
         return forwarded;

@@ -31,14 +31,14 @@ pub(crate) async fn authenticate(
 ) -> Result<Response, ConnectError> {
     let (parts, body) = request.into_parts();
     let trusted = state.config.trust_forwarded_for;
-    let lockout_client = client_address(
-        &parts,
-        trusted || fault!(state.config, LockoutTrustsForwardedFor),
-    );
-    let client = client_address(
-        &parts,
-        trusted || fault!(state.config, InvalidLimitTrustsForwardedFor),
-    );
+    let lockout_trusts = trusted || fault!(state.config, LockoutTrustsForwardedFor);
+    let invalid_trusts = trusted || fault!(state.config, InvalidLimitTrustsForwardedFor);
+    let lockout_client = client_address(&parts, lockout_trusts);
+    let client = if invalid_trusts == lockout_trusts {
+        lockout_client
+    } else {
+        client_address(&parts, invalid_trusts)
+    };
     // Read the body first so a refused connection can be kept alive.
     let bytes = body::read_limited_within(
         &parts.headers,

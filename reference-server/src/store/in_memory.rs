@@ -90,6 +90,7 @@ mod tests {
             plan: "free".into(),
             vendor: None,
             scope: vec!["user".into()],
+            rendered_me: Default::default(),
         }
     }
 

@@ -154,5 +154,6 @@ fn user_from(mut record: HashMap<String, String>) -> Result<Option<Arc<User>>, S
             .split_whitespace()
             .map(str::to_owned)
             .collect(),
+        rendered_me: Default::default(),
     })))
 }

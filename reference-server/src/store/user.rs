@@ -19,6 +19,9 @@ pub(crate) struct User {
     pub(crate) plan: String,
     pub(crate) vendor: Option<String>,
     pub(crate) scope: Vec<String>,
+    /// The user's `GET /user` answer, rendered the first time it is asked for: a stored record never
+    /// changes, so a client polling with its token is answered without serialising it again.
+    pub(crate) rendered_me: std::sync::OnceLock<bytes::Bytes>,
 }
 
 /// The field a sign-in names its user by.
