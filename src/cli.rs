@@ -78,7 +78,7 @@ pub enum Command {
     /// Run the bundled reference server
     #[command(after_help = "Example:\n  authconform serve --profile appmixer-cloud --test-clock")]
     Serve(Box<ServeArgs>),
-    /// Drive the load profiles with goose: the 10,000-request lockout, sign-in and signup benchmarks
+    /// Put a target under load: the 10,000-request lockout check, or benchmarks in the closed or open model
     #[command(after_help = LOAD_EXAMPLES)]
     Load(Box<LoadArgs>),
     /// Probe a target and report which documented profiles it matches, with the evidence

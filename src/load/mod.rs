@@ -42,7 +42,7 @@ pub enum LoadProfile {
     /// Creditsafe `POST /authenticate`: cross the overall threshold under concurrency and verify
     /// CS-LOCKOUT-01 to 05.
     Lockout,
-    /// Appmixer `POST /user/auth` with the admin account: sign-in throughput and latency.
+    /// Appmixer `POST /user/auth` by a user it creates: sign-in throughput and latency.
     Signin,
     /// Appmixer `POST /user` with fresh identities: signup throughput and latency.
     Signup,
