@@ -149,7 +149,19 @@ fn compared_targets(
                     ..crate::target::TargetFlags::default()
                 }
             };
-            let mut target = crate::target::load(&flags)?;
+            let mut target =
+                crate::target::load(&flags).map_err(|error| CommandError::CompareTarget {
+                    given: given.clone(),
+                    reason: {
+                        let mut reason = error.to_string();
+                        let mut source = std::error::Error::source(&error);
+                        while let Some(cause) = source {
+                            reason.push_str(&format!(": {cause}"));
+                            source = cause.source();
+                        }
+                        reason
+                    },
+                })?;
             if target.name == target.base_url.to_string() || target.name.is_empty() {
                 target.name = given.clone();
             }

@@ -622,7 +622,12 @@ fn assert_matches_schema(report: &RunReport) {
 /// The open model's and the baseline's flags refuse what cannot work, naming the flag.
 #[test]
 fn open_model_and_baseline_flags_refuse_bad_input_by_name() {
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 8] = [
+        (
+            &["load", "signin", "--compare", "/nonexistent/target.toml"],
+            "--compare /nonexistent/target.toml: could not read",
+        ),
+        (&["load", "mixed", "--mix", "signin=0"], "above 0"),
         (
             &["load", "--arrival-rate", "5/s"],
             "--arrival-rate applies to the signin and signup",
