@@ -47,7 +47,13 @@ pub enum CommandError {
     )]
     NotForLockout { flag: &'static str },
     #[error("--compare {given}: {reason}")]
-    CompareTarget { given: String, reason: String },
+    CompareUrl { given: String, reason: String },
+    #[error("--compare {given}")]
+    CompareTarget {
+        given: String,
+        #[source]
+        source: DescriptionError,
+    },
     #[error("no embedded instance serves {profile}")]
     NoEmbeddedInstance {
         profile: authconform_scenario::model::Profile,
@@ -87,6 +93,7 @@ impl CommandError {
             | CommandError::DetectWithoutTarget
             | CommandError::SeveralOnStdout(_)
             | CommandError::NotForLockout { .. }
+            | CommandError::CompareUrl { .. }
             | CommandError::CompareTarget { .. }
             | CommandError::NoEmbeddedInstance { .. }
             | CommandError::ServeSetup(_)
@@ -113,7 +120,8 @@ impl CommandError {
     /// What to print under the message: a mistake in the target file, underlined in its text.
     pub fn snippet(&self, styled: bool) -> Option<String> {
         match self {
-            CommandError::Description(error) => error.snippet(styled),
+            CommandError::Description(error)
+            | CommandError::CompareTarget { source: error, .. } => error.snippet(styled),
             _ => None,
         }
     }
@@ -160,6 +168,13 @@ mod tests {
                 path: "report.json".into(),
                 source: not_found(),
             }),
+            CommandError::CompareTarget {
+                given: "other.toml".into(),
+                source: DescriptionError::Read {
+                    path: "other.toml".into(),
+                    source: not_found(),
+                },
+            },
             CommandError::Write(not_found()),
             CommandError::Runtime(not_found()),
             CommandError::Embedded(EmbeddedError::Bind(not_found())),

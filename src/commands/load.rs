@@ -130,12 +130,11 @@ fn compared_targets(
         .iter()
         .map(|given| {
             let flags = if given.starts_with("http://") || given.starts_with("https://") {
-                let url = crate::target::parse_url(given).map_err(|reason| {
-                    CommandError::CompareTarget {
+                let url =
+                    crate::target::parse_url(given).map_err(|reason| CommandError::CompareUrl {
                         given: given.clone(),
                         reason,
-                    }
-                })?;
+                    })?;
                 let mut flags = args.target.clone();
                 flags.target_file = None;
                 flags.base_urls = vec![url];
@@ -150,17 +149,9 @@ fn compared_targets(
                 }
             };
             let mut target =
-                crate::target::load(&flags).map_err(|error| CommandError::CompareTarget {
+                crate::target::load(&flags).map_err(|source| CommandError::CompareTarget {
                     given: given.clone(),
-                    reason: {
-                        let mut reason = error.to_string();
-                        let mut source = std::error::Error::source(&error);
-                        while let Some(cause) = source {
-                            reason.push_str(&format!(": {cause}"));
-                            source = cause.source();
-                        }
-                        reason
-                    },
+                    source,
                 })?;
             if target.name == target.base_url.to_string() || target.name.is_empty() {
                 target.name = given.clone();
