@@ -16,7 +16,7 @@ use super::figures::{
     process_cpu_time,
 };
 
-use crate::target::{Lane, NoResponse, PreparedRequest, Response, TargetClient};
+use crate::target::{Lane, NoResponse, PreparedRequest, Response, TargetClient, Unanswered};
 
 /// What sends a metered step's requests. The engine prepares each request and judges each answer; a driver
 /// only sends: it takes the requests from [`DrivenStep::requests`] as they come, keeps at most
@@ -134,16 +134,11 @@ impl DrivenAnswer {
 
     /// What kind of failure left the request without an answer.
     pub fn error(&self) -> Option<TransportError> {
-        self.outcome.as_ref().err().map(|no| {
-            if no.unreachable {
-                TransportError::Refused
-            } else if no.summary.contains("timed out") {
-                TransportError::Timeout
-            } else if no.summary.contains("reset") {
-                TransportError::Reset
-            } else {
-                TransportError::Other
-            }
+        self.outcome.as_ref().err().map(|no| match no.kind {
+            Unanswered::TimedOut => TransportError::Timeout,
+            Unanswered::Unreachable => TransportError::Refused,
+            Unanswered::Reset => TransportError::Reset,
+            Unanswered::Other => TransportError::Other,
         })
     }
 

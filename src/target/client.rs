@@ -169,8 +169,21 @@ pub(crate) struct NoResponse {
     /// `no response: connection reset`, `no response: timed out after 10000 ms`, ...
     pub(crate) summary: String,
     pub(crate) detail: String,
-    /// Nothing listens there (refused, DNS): the target is unreachable rather than misbehaving.
-    pub(crate) unreachable: bool,
+    pub(crate) kind: Unanswered,
+}
+
+/// What kind of failure left a request without an answer (a load run counts them by kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unanswered {
+    /// Nothing answered within the target's timeout.
+    TimedOut,
+    /// Nothing listens there (refused, DNS, no valid URL): the target is unreachable rather than
+    /// misbehaving.
+    Unreachable,
+    /// The connection was closed or reset before an answer.
+    Reset,
+    /// Anything else: a connection that could not be made, a request that could not be written.
+    Other,
 }
 
 impl TargetClient {
@@ -242,7 +255,7 @@ impl TargetClient {
                     }),
                     summary: "no response: invalid URL".to_owned(),
                     detail,
-                    unreachable: true,
+                    kind: Unanswered::Unreachable,
                 });
             }
         };
@@ -280,10 +293,10 @@ impl TargetClient {
     fn describe(&self, url: &Url, err: &reqwest::Error) -> NoResponse {
         let detail = error_chain(err);
         let lower = detail.to_lowercase();
-        let (summary, unreachable) = if err.is_timeout() {
+        let (summary, kind) = if err.is_timeout() {
             (
                 format!("no response: timed out after {} ms", self.timeout_ms),
-                false,
+                Unanswered::TimedOut,
             )
         } else if err.is_connect() {
             let unreachable =
@@ -294,16 +307,23 @@ impl TargetClient {
                 } else {
                     "no response: could not connect".to_owned()
                 },
-                unreachable,
+                if unreachable {
+                    Unanswered::Unreachable
+                } else {
+                    Unanswered::Other
+                },
             )
         } else {
-            ("no response: connection reset".to_owned(), false)
+            (
+                "no response: connection reset".to_owned(),
+                Unanswered::Reset,
+            )
         };
         NoResponse {
             url: url.clone(),
             summary,
             detail,
-            unreachable,
+            kind,
         }
     }
 
@@ -330,7 +350,8 @@ pub(crate) fn truncate(text: &str, max_chars: usize) -> String {
     }
 }
 
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+/// An error and each of its causes, joined with `: `, a cause left out when its text is already there.
+pub(super) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {

@@ -14,7 +14,7 @@ use hyper_util::rt::TokioIo;
 use reqwest::Url;
 use tokio::net::TcpStream;
 
-use super::client::{NoResponse, PreparedRequest, Response, TargetClient};
+use super::client::{NoResponse, PreparedRequest, Response, TargetClient, Unanswered, error_chain};
 
 /// A sender with its own connections; not shared between tasks (give each task its own lane).
 #[derive(Debug)]
@@ -82,7 +82,7 @@ impl Lane {
                 url,
                 summary: format!("no response: timed out after {timeout_ms} ms"),
                 detail: format!("no answer within {timeout_ms} ms"),
-                unreachable: false,
+                kind: Unanswered::TimedOut,
             }),
         }
     }
@@ -108,34 +108,27 @@ impl Failure {
                         "no response: could not connect".to_owned()
                     },
                     detail: error.to_string(),
-                    unreachable: refused,
+                    kind: if refused {
+                        Unanswered::Unreachable
+                    } else {
+                        Unanswered::Other
+                    },
                 }
             }
             Failure::Http(error) => NoResponse {
                 url,
                 summary: "no response: connection reset".to_owned(),
                 detail: error_chain(&error),
-                unreachable: false,
+                kind: Unanswered::Reset,
             },
             Failure::Request(error) => NoResponse {
                 url,
                 summary: "no response: invalid request".to_owned(),
                 detail: error.to_string(),
-                unreachable: false,
+                kind: Unanswered::Other,
             },
         }
     }
-}
-
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// One request on `slot`'s connection (opened when there is none or the server closed it), its body read

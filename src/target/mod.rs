@@ -19,7 +19,9 @@ mod values;
 pub(crate) use address::ClientAddresses;
 pub(crate) use capabilities::{SignupRule, signup_rule, unmet};
 pub use client::ClientError;
-pub(crate) use client::{NoResponse, PreparedRequest, Response, TargetClient, excerpt, truncate};
+pub(crate) use client::{
+    NoResponse, PreparedRequest, Response, TargetClient, Unanswered, excerpt, truncate,
+};
 pub use clock::ClockError;
 pub use description::{Account, ClockMode, DEFAULT_MAX_BODY_BYTES, Limits, TargetDescription};
 pub use description_error::DescriptionError;
