@@ -182,15 +182,7 @@ impl Measured<'_> {
 
     /// 5xx answers and requests without one, in percent of the requests.
     pub fn error_percent(&self) -> f64 {
-        let figures = self.figures;
-        let errors: u64 = figures
-            .statuses
-            .iter()
-            .filter(|(status, _)| **status >= 500)
-            .map(|(_, n)| n)
-            .sum::<u64>()
-            + figures.no_answer;
-        errors as f64 * 100.0 / figures.requests.max(1) as f64
+        self.figures.error_percent()
     }
 }
 
@@ -252,6 +244,18 @@ pub struct LoadFigures {
 }
 
 impl LoadFigures {
+    /// 5xx answers and requests without one, in percent of the requests.
+    pub fn error_percent(&self) -> f64 {
+        let errors: u64 = self
+            .statuses
+            .iter()
+            .filter(|(status, _)| **status >= 500)
+            .map(|(_, n)| n)
+            .sum::<u64>()
+            + self.no_answer;
+        errors as f64 * 100.0 / self.requests.max(1) as f64
+    }
+
     /// Whether every check passed and none was inconclusive.
     pub fn passed(&self) -> bool {
         self.thresholds.iter().all(|t| t.passed && !t.inconclusive)

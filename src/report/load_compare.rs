@@ -69,16 +69,7 @@ pub(crate) fn compared(report: &RunReport) -> Vec<ComparedTarget> {
                 p50: pick(&|f| f.latency_ms.p50),
                 p99: pick(&|f| f.latency_ms.p99),
                 p999: pick(&|f| f.latency_ms.p999),
-                error_percent: pick(&|f| {
-                    let errors: u64 = f
-                        .statuses
-                        .iter()
-                        .filter(|(status, _)| **status >= 500)
-                        .map(|(_, n)| n)
-                        .sum::<u64>()
-                        + f.no_answer;
-                    errors as f64 * 100.0 / f.requests.max(1) as f64
-                }),
+                error_percent: pick(&crate::engine::LoadFigures::error_percent),
             }
         })
         .collect()
