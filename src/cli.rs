@@ -278,9 +278,30 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub selection: SuiteSelection,
 
+    #[command(flatten)]
+    pub state: StateFlags,
+
     /// `human` (default) or `json`
     #[arg(long, value_enum, default_value_t = ListFormat::Human, help_heading = "Output")]
     pub format: ListFormat,
+}
+
+/// Where a run remembers what it did to a target (real clock only).
+#[derive(Debug, Clone, Args)]
+pub struct StateFlags {
+    /// The target's state file: the signups runs sent and when, so the next run counts those still inside
+    /// a window instead of waiting for an empty one [default: .authconform/NAME.state.json beside the
+    /// target file, or .authconform/HOST_PORT.state.json here]. Read and written on a real clock only
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Target",
+        conflicts_with = "no_state"
+    )]
+    pub state: Option<PathBuf>,
+    /// Neither read nor write a state file (the run then assumes no earlier run's signups still count)
+    #[arg(long, help_heading = "Target")]
+    pub no_state: bool,
 }
 
 #[derive(Debug, Args)]
@@ -289,6 +310,8 @@ pub struct RunArgs {
     pub target: TargetFlags,
     #[command(flatten)]
     pub selection: SuiteSelection,
+    #[command(flatten)]
+    pub state: StateFlags,
     /// Treat warnings (SHOULD requirements, should-tier expectations) as failures
     #[arg(long, help_heading = "Selection")]
     pub strict: bool,

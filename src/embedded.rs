@@ -1,5 +1,5 @@
 //! The embedded default: the bundled reference server started in-process, once per Appmixer profile (plus
-//! a cloud instance with `API_USER_CREATE_SCOPE=admin`), each with its test clock on and light password
+//! a cloud instance with `API_USER_CREATE_SCOPE=admin`, and one that does not trust `X-Forwarded-For`), each with its test clock on and light password
 //! hashing (its accounts live only as long as the run), and the target descriptions that check them. The
 //! runner meets these servers only over HTTP.
 
@@ -32,6 +32,8 @@ struct Instance {
     profile: AppmixerProfile,
     profiles: Vec<Profile>,
     user_create_scope: Option<&'static str>,
+    /// Whether the server takes a client's address from `X-Forwarded-For` (as behind a proxy).
+    trust_forwarded_for: bool,
     only_requiring: Option<Capability>,
 }
 
@@ -42,6 +44,7 @@ fn instances() -> Vec<Instance> {
             profile: AppmixerProfile::Appmixer51,
             profiles: vec![Profile::Appmixer51, Profile::CreditsafeConnect],
             user_create_scope: None,
+            trust_forwarded_for: true,
             only_requiring: None,
         },
         Instance {
@@ -49,6 +52,7 @@ fn instances() -> Vec<Instance> {
             profile: AppmixerProfile::Appmixer6,
             profiles: vec![Profile::Appmixer6],
             user_create_scope: None,
+            trust_forwarded_for: true,
             only_requiring: None,
         },
         Instance {
@@ -56,6 +60,7 @@ fn instances() -> Vec<Instance> {
             profile: AppmixerProfile::AppmixerCloud,
             profiles: vec![Profile::AppmixerCloud],
             user_create_scope: None,
+            trust_forwarded_for: true,
             only_requiring: None,
         },
         Instance {
@@ -63,7 +68,18 @@ fn instances() -> Vec<Instance> {
             profile: AppmixerProfile::AppmixerCloud,
             profiles: vec![Profile::AppmixerCloud],
             user_create_scope: Some("admin"),
+            trust_forwarded_for: true,
             only_requiring: Some(Capability::CreateScope),
+        },
+        // Clients connect directly: a client-sent X-Forwarded-For must not change its address, which only
+        // a server that does not trust the header can show (AM-SIGNUP-RL-08, CS-LOCKOUT-06).
+        Instance {
+            name: "reference appmixer-cloud + creditsafe-connect (X-Forwarded-For not trusted)",
+            profile: AppmixerProfile::AppmixerCloud,
+            profiles: vec![Profile::AppmixerCloud, Profile::CreditsafeConnect],
+            user_create_scope: None,
+            trust_forwarded_for: false,
+            only_requiring: Some(Capability::UntrustedForwardedFor),
         },
     ]
 }
@@ -105,7 +121,7 @@ impl EmbeddedServers {
                 creditsafe_account: creditsafe.clone(),
                 appmixer_jwt_secret: Some(secret.clone()),
                 test_clock: true,
-                trust_forwarded_for: true,
+                trust_forwarded_for: instance.trust_forwarded_for,
                 // Refusals name their limit in the IETF draft fields, so GEN-05 is judged too.
                 ratelimit_headers: true,
                 // The accounts live as long as the run: light hashing keeps hundreds of sign-ins cheap.
@@ -130,7 +146,7 @@ impl EmbeddedServers {
             let mut description = TargetDescription::new(base_url, instance.profiles);
             description.name = instance.name.to_owned();
             description.clock = ClockMode::Control;
-            description.forwarded_for = true;
+            description.forwarded_for = instance.trust_forwarded_for;
             description.user_create_scope = instance.user_create_scope.map(str::to_owned);
             description.admin = Some(account(admin));
             description.creditsafe = Some(account(creditsafe));
@@ -139,6 +155,7 @@ impl EmbeddedServers {
                 description,
                 only_requiring: instance.only_requiring,
                 meter: None,
+                earlier: None,
             });
             servers.push(server);
         }

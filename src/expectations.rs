@@ -296,7 +296,7 @@ impl Expectations {
                 requirement.verdict = Verdict::Expected;
                 requirement.expectation = Some(entry.note.clone());
             }
-            summary.count(requirement.verdict);
+            summary.count_requirement(requirement, &target.profiles);
         }
         applied.summary = summary;
         applied
@@ -314,6 +314,7 @@ impl Expectations {
         for target in &applied.targets {
             applied.summary.add(&target.summary);
         }
+        applied.requirements = Summary::by_requirement(&applied.targets);
         for entry in &self.entries {
             let met = report.targets.iter().any(|target| {
                 target

@@ -77,6 +77,8 @@ pub enum CommandError {
     Detect(#[from] DetectError),
     #[error("the reference server failed")]
     Serve(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error(transparent)]
+    State(#[from] crate::target::state::StateError),
 }
 
 impl CommandError {
@@ -98,6 +100,10 @@ impl CommandError {
             | CommandError::NoEmbeddedInstance { .. }
             | CommandError::ServeSetup(_)
             | CommandError::Output(_)
+            | CommandError::State(
+                crate::target::state::StateError::Corrupt { .. }
+                | crate::target::state::StateError::Foreign { .. },
+            )
             | CommandError::Engine(EngineError::ClockProtocol { .. })
             | CommandError::Load(
                 crate::load::LoadError::Requests(_)
@@ -113,7 +119,8 @@ impl CommandError {
             | CommandError::Runtime(_)
             | CommandError::Serve(_)
             | CommandError::Load(_)
-            | CommandError::Detect(_) => exit::RUNTIME,
+            | CommandError::Detect(_)
+            | CommandError::State(_) => exit::RUNTIME,
         }
     }
 

@@ -11,6 +11,7 @@ mod run;
 mod serve;
 mod setup;
 mod shell;
+mod state;
 
 pub use error::{CommandError, exit};
 pub use execute::execute;

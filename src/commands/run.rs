@@ -12,6 +12,7 @@ use crate::report::{HumanStyle, ReporterSet, format_specs};
 use crate::suite;
 
 use super::setup::{explicit_target, runtime};
+use super::state::{self, state_path};
 use super::{CommandError, exit};
 
 pub(super) fn run(args: &RunArgs) -> Result<u8, CommandError> {
@@ -22,10 +23,21 @@ pub(super) fn run(args: &RunArgs) -> Result<u8, CommandError> {
     let mut reporters = reporters(args)?;
     reporters.expect(expectations.clone());
 
+    let state_path = explicit_target
+        .as_ref()
+        .and_then(|target| state_path(&args.state, &args.target, target));
+    let earlier = match &explicit_target {
+        Some(target) => state::earlier(state_path.as_ref(), target)?,
+        None => None,
+    };
     let runtime = runtime()?;
     let report = runtime.block_on(async {
-        let (targets, servers) = match explicit_target {
-            Some(description) => (vec![TargetPlan::new(description)], None),
+        let (targets, servers) = match explicit_target.clone() {
+            Some(description) => {
+                let mut target = TargetPlan::new(description);
+                target.earlier = earlier.clone();
+                (vec![target], None)
+            }
             None => {
                 let servers = EmbeddedServers::start().await?;
                 (servers.targets.clone(), Some(servers))
@@ -50,6 +62,9 @@ pub(super) fn run(args: &RunArgs) -> Result<u8, CommandError> {
         result.map_err(CommandError::from)
     })?;
     reporters.finish().map_err(CommandError::Write)?;
+    if let Some(target) = &explicit_target {
+        state::remember(state_path.as_ref(), earlier, target, &report)?;
+    }
     if let Some(why) = nothing_checked(&report) {
         return Err(CommandError::NothingToCheck(why));
     }
@@ -84,7 +99,12 @@ pub(super) fn plan(args: &PlanArgs) -> Result<u8, CommandError> {
     let explicit_target = explicit_target(&args.target)?;
     let suite = suite::load(&args.selection.scenarios)?;
     let targets = match explicit_target {
-        Some(description) => vec![TargetPlan::new(description)],
+        Some(description) => {
+            let path = state_path(&args.state, &args.target, &description);
+            let mut target = TargetPlan::new(description);
+            target.earlier = state::earlier(path.as_ref(), &target.description)?;
+            vec![target]
+        }
         // The embedded default's descriptions: its servers start (nothing is sent to them) and stop.
         None => runtime()?.block_on(async {
             let servers = EmbeddedServers::start().await?;

@@ -157,7 +157,11 @@ pub(crate) async fn run_scenario(
                 if let Some(mark) = &request.mark {
                     vars.sent.insert(mark.clone(), result.total as u64);
                 }
-                run.record_signups(result.signups, &mut reserved);
+                run.record_signups(
+                    result.signups,
+                    &mut reserved,
+                    forwarded_for.as_ref().map(|(_, value)| value),
+                );
                 outcome.requests += result.total;
                 record_readings(
                     &run.requirements,

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::target::ClockMode;
 
 /// The version of the JSON report's shape.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// A verdict, ordered by precedence: when several judgements meet, the greatest wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -66,7 +66,12 @@ pub struct RunReport {
     pub strict: bool,
     pub duration_ms: u64,
     pub targets: Vec<TargetReport>,
+    /// Verdicts per (target, requirement), every target's summed.
     pub summary: Summary,
+    /// Each requirement once, whatever the number of targets: the verdict that needs the most attention on
+    /// any target it applies to (a failure on one outranks passes on the others), skipped when no target
+    /// judged it, not applicable when it applies to none of them.
+    pub requirements: Summary,
     /// Expectations (`--expect`) that no longer happen or have expired: each fails the run.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub expectation_problems: Vec<ExpectationProblem>,
@@ -91,6 +96,9 @@ pub struct Summary {
     pub inconclusive: usize,
     /// Outcomes the expectations file names: they do not fail the run.
     pub expected: usize,
+    /// Skipped because the requirement belongs to none of the target's profiles (apart from `skipped`,
+    /// which counts what applies and was not checked).
+    pub not_applicable: usize,
 }
 
 impl Summary {
@@ -103,6 +111,51 @@ impl Summary {
             Verdict::Inconclusive => self.inconclusive += 1,
             Verdict::Fail => self.failed += 1,
         }
+    }
+
+    /// Counts one requirement's verdict on a target with these profiles, a skip that does not apply apart.
+    pub fn count_requirement(&mut self, requirement: &RequirementReport, profiles: &[Profile]) {
+        if requirement.verdict == Verdict::Skip && !requirement.applies_to(profiles) {
+            self.not_applicable += 1;
+        } else {
+            self.count(requirement.verdict);
+        }
+    }
+
+    /// Each requirement of these targets counted once (see [`RunReport::requirements`]).
+    pub fn by_requirement(targets: &[TargetReport]) -> Summary {
+        // Per id: `None` while it applies to no target seen, else the verdict that needs most attention.
+        let mut verdicts: Vec<(&str, Option<Verdict>)> = Vec::new();
+        for target in targets {
+            for requirement in &target.requirements {
+                let verdict = requirement
+                    .applies_to(&target.profiles)
+                    .then_some(requirement.verdict);
+                match verdicts.iter_mut().find(|(id, _)| *id == requirement.id) {
+                    Some((_, seen)) => *seen = (*seen).max(verdict),
+                    None => verdicts.push((&requirement.id, verdict)),
+                }
+            }
+        }
+        let mut summary = Summary::default();
+        for (_, verdict) in verdicts {
+            match verdict {
+                Some(verdict) => summary.count(verdict),
+                None => summary.not_applicable += 1,
+            }
+        }
+        summary
+    }
+
+    /// Every count, not-applicable included.
+    pub fn total(&self) -> usize {
+        self.passed
+            + self.failed
+            + self.warned
+            + self.skipped
+            + self.inconclusive
+            + self.expected
+            + self.not_applicable
     }
 
     /// How many requirements have this verdict.
@@ -124,6 +177,7 @@ impl Summary {
         self.skipped += other.skipped;
         self.inconclusive += other.inconclusive;
         self.expected += other.expected;
+        self.not_applicable += other.not_applicable;
     }
 }
 
@@ -146,6 +200,9 @@ pub struct TargetReport {
     /// A load run's figures (`authconform load`): what its concurrent steps measured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub load: Option<super::figures::LoadFigures>,
+    /// The signups the run sent, per client address, for the target's state file (real clock only).
+    #[serde(skip)]
+    pub sent_signups: Vec<crate::target::state::SentSignups>,
     /// Values to hide from reports unless `--show-secrets`: passwords, tokens, the signing secret.
     #[serde(skip)]
     pub secrets: Vec<String>,
@@ -173,6 +230,15 @@ pub struct RequirementReport {
     /// The expectation that made the verdict `expected`, with the outcome it names.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expectation: Option<ExpectationNote>,
+}
+
+impl RequirementReport {
+    /// Whether the requirement belongs to one of these profiles.
+    pub fn applies_to(&self, profiles: &[Profile]) -> bool {
+        self.profiles
+            .iter()
+            .any(|profile| profiles.contains(profile))
+    }
 }
 
 /// Why an outcome was expected: the entry of the expectations file that names it.
@@ -366,4 +432,94 @@ pub(crate) fn body_excerpt(body: &[u8]) -> String {
         }
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn requirement(id: &str, profile: Profile, verdict: Verdict) -> RequirementReport {
+        RequirementReport {
+            id: id.to_owned(),
+            level: Level::Must,
+            profiles: vec![profile],
+            title: String::new(),
+            clause: String::new(),
+            source: String::new(),
+            accept: None,
+            verdict,
+            scenarios: Vec::new(),
+            findings: Vec::new(),
+            checks: Vec::new(),
+            skip_reasons: Vec::new(),
+            readings: Vec::new(),
+            expectation: None,
+        }
+    }
+
+    fn target(profiles: Vec<Profile>, requirements: Vec<RequirementReport>) -> TargetReport {
+        let mut summary = Summary::default();
+        for requirement in &requirements {
+            summary.count_requirement(requirement, &profiles);
+        }
+        TargetReport {
+            name: "t".into(),
+            base_url: "http://127.0.0.1:1/".into(),
+            other_base_urls: Vec::new(),
+            profiles,
+            clock: ClockMode::Control,
+            only_requiring: None,
+            duration_ms: 0,
+            summary,
+            requirements,
+            scenarios: Vec::new(),
+            observations: Vec::new(),
+            load: None,
+            sent_signups: Vec::new(),
+            secrets: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn each_requirement_counts_once_with_the_verdict_that_needs_most_attention() {
+        let cloud = Profile::AppmixerCloud;
+        let connect = Profile::CreditsafeConnect;
+        let first = target(
+            vec![cloud],
+            vec![
+                requirement("A", cloud, Verdict::Pass),
+                requirement("B", cloud, Verdict::Pass),
+                requirement("C", cloud, Verdict::Skip),
+                requirement("D", connect, Verdict::Skip),
+                requirement("E", connect, Verdict::Skip),
+            ],
+        );
+        let second = target(
+            vec![cloud, connect],
+            vec![
+                requirement("A", cloud, Verdict::Fail),
+                requirement("B", cloud, Verdict::Skip),
+                requirement("C", cloud, Verdict::Skip),
+                requirement("D", connect, Verdict::Pass),
+            ],
+        );
+        assert_eq!(
+            (first.summary.skipped, first.summary.not_applicable),
+            (1, 2),
+            "a skip that does not apply is counted apart"
+        );
+        let requirements = Summary::by_requirement(&[first, second]);
+        assert_eq!(
+            requirements,
+            Summary {
+                passed: 2,
+                failed: 1,
+                skipped: 1,
+                not_applicable: 1,
+                ..Summary::default()
+            },
+            "A failed on one target, B and D passed where checked, C was checked nowhere, E applies nowhere"
+        );
+        assert_eq!(requirements.total(), 5);
+    }
 }

@@ -97,6 +97,7 @@ pub async fn run(
         run_id: ids.run_id.clone(),
         strict: plan.strict,
         duration_ms: millis(started),
+        requirements: Summary::by_requirement(&targets),
         targets,
         summary,
         expectation_problems: Vec::new(),
@@ -140,7 +141,11 @@ async fn run_target(
         profiles: &target.profiles,
         clock: target.clock,
     });
-    let mut run = SharedTarget::new(target, &suite.catalogue, ids)?;
+    let earlier = target_plan
+        .earlier
+        .as_ref()
+        .filter(|_| target.clock == crate::target::ClockMode::Real);
+    let mut run = SharedTarget::new(target, &suite.catalogue, ids, earlier)?;
     run.meter = target_plan.meter.clone();
     run.probe().await?;
 
@@ -266,7 +271,7 @@ async fn run_target(
             judgements.remove(&requirement.id),
             plan.strict,
         );
-        summary.count(report.verdict);
+        summary.count_requirement(&report, &target.profiles);
         requirements.push(report);
     }
     trace_blockers(&mut requirements);
@@ -290,6 +295,7 @@ async fn run_target(
         scenarios: scenario_reports,
         observations,
         load: target_plan.meter.as_ref().map(|meter| meter.figures()),
+        sent_signups: run.sent_signups(),
         secrets: run.take_secrets(),
     })
 }

@@ -14,6 +14,7 @@ use super::schedule::needs::wait_ms;
 use super::schedule::signups::{SignupLedger, SignupRule};
 use super::schedule::time::{TargetTime, Waits};
 use crate::target::clock::{self, CLOCK_PATH, ClockReading, VirtualClock};
+use crate::target::state::{self, SentSignups, TargetState};
 use crate::target::{
     AdminSession, ClientAddresses, ClockError, ClockMode, PreparedRequest, RunIds, TargetClient,
     TargetDescription, excerpt, signup_rule, unmet,
@@ -31,6 +32,10 @@ pub(crate) struct SharedTarget<'a> {
     addresses: ClientAddresses,
     /// The signups sent from the one client address, when every scenario shares it.
     signups: Mutex<SignupLedger>,
+    /// Every signup sent, from which address and when (virtual ms), for the state file.
+    sent_signups: Mutex<Vec<(u64, String, u64)>>,
+    /// The Unix time of virtual 0.
+    started_unix_ms: u64,
     admin: AdminSession,
     secrets: Mutex<Vec<String>>,
     /// A load run's meter: concurrent steps run at its users and are timed into it.
@@ -38,10 +43,12 @@ pub(crate) struct SharedTarget<'a> {
 }
 
 impl<'a> SharedTarget<'a> {
+    /// The run on `target`; `earlier` is what earlier runs did to it (their signups still count).
     pub(crate) fn new(
         target: &'a TargetDescription,
         catalogue: &'a Catalogue,
         ids: &'a RunIds,
+        earlier: Option<&TargetState>,
     ) -> Result<SharedTarget<'a>, EngineError> {
         let mut secrets: Vec<String> = Vec::new();
         for account in [&target.admin, &target.creditsafe].into_iter().flatten() {
@@ -49,6 +56,17 @@ impl<'a> SharedTarget<'a> {
         }
         secrets.extend(target.appmixer_jwt_secret.clone());
         let client = TargetClient::new(target)?;
+        let started_unix_ms = state::now_unix_ms();
+        let ledger = match (earlier, signup_rule(target)) {
+            (Some(earlier), Some(rule)) => SignupLedger::earlier(earlier, started_unix_ms, rule),
+            _ => SignupLedger::default(),
+        };
+        let window_ms = target.limits.signup_ip_window_ms;
+        let addresses = ClientAddresses::new(target.forwarded_for).avoiding(
+            earlier
+                .map(|earlier| earlier.busy_addresses(started_unix_ms, window_ms))
+                .unwrap_or_default(),
+        );
         Ok(SharedTarget {
             target,
             requirements: Requirements {
@@ -64,8 +82,10 @@ impl<'a> SharedTarget<'a> {
                 },
                 target.clock,
             ),
-            addresses: ClientAddresses::new(target.forwarded_for),
-            signups: Mutex::new(SignupLedger::default()),
+            addresses,
+            signups: Mutex::new(ledger),
+            sent_signups: Mutex::new(Vec::new()),
+            started_unix_ms,
             admin: AdminSession::default(),
             secrets: Mutex::new(secrets),
             meter: None,
@@ -159,12 +179,44 @@ impl<'a> SharedTarget<'a> {
         }
     }
 
-    /// `count` signups were sent (by then) from the shared address; `remaining` is the sender's reservation.
-    pub(crate) fn record_signups(&self, count: u64, remaining: &mut u64) {
+    /// `count` signups were sent (by then) claiming `address` (`None`: from the runner's own); `remaining`
+    /// is the sender's reservation under the shared address's IP limit.
+    pub(crate) fn record_signups(
+        &self,
+        count: u64,
+        remaining: &mut u64,
+        address: Option<&HeaderValue>,
+    ) {
+        if count == 0 {
+            return;
+        }
+        let now = self.clock().now_ms();
+        let address = address
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or(state::DIRECT);
+        self.sent_signups
+            .lock()
+            .push((now, address.to_owned(), count));
         if self.signup_rule().is_some() {
-            let now = self.clock().now_ms();
             self.signups.lock().record(now, count, remaining);
         }
+    }
+
+    /// The signups this run sent, as the state file keeps them (none on a test clock, whose time is not the
+    /// wall clock's).
+    pub(crate) fn sent_signups(&self) -> Vec<SentSignups> {
+        if self.target.clock != ClockMode::Real {
+            return Vec::new();
+        }
+        self.sent_signups
+            .lock()
+            .iter()
+            .map(|(at_ms, address, count)| SentSignups {
+                address: address.clone(),
+                at_unix_ms: self.started_unix_ms.saturating_add(*at_ms),
+                count: *count,
+            })
+            .collect()
     }
 
     /// Waits until the signups still counting toward the IP window and every reservation fit under the IP

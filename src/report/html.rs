@@ -56,7 +56,7 @@ fn page(report: &RunReport, secrets_shown: bool) -> Markup {
                 // The page loads nothing: styles and the script are inline, and the browser is told so.
                 meta http-equiv="Content-Security-Policy"
                     content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'";
-                title { "authconform: " (counts_text(&report.summary)) }
+                title { "authconform: " (report.requirements.total()) " requirements: " (counts_text(&report.requirements)) }
                 style { (PreEscaped(STYLE)) (PreEscaped(super::timeline::STYLE)) (PreEscaped(super::figures_html::STYLE)) }
             }
             body {
@@ -109,9 +109,15 @@ fn summary(report: &RunReport) -> Markup {
         section #summary {
             h2 { "Summary" }
             p.counts {
+                span.count { strong { (report.requirements.total()) } " requirements:" }
                 @for verdict in VERDICTS {
                     span.count.(verdict.as_str()) {
-                        strong { (count(&report.summary, verdict)) } " " (verdict_word(verdict))
+                        strong { (count(&report.requirements, verdict)) } " " (verdict_word(verdict))
+                    }
+                }
+                @if report.requirements.not_applicable > 0 {
+                    span.count.skip {
+                        strong { (report.requirements.not_applicable) } " not applicable"
                     }
                 }
             }
@@ -120,6 +126,7 @@ fn summary(report: &RunReport) -> Markup {
                     tr {
                         th { "target" } th { "base URL" } th { "profiles" } th { "clock" }
                         @for verdict in VERDICTS { th.num { (verdict.as_str()) } }
+                        th.num { "n/a" }
                         th.num { "duration" }
                     }
                 }
@@ -135,6 +142,7 @@ fn summary(report: &RunReport) -> Markup {
                                     (count(&target.summary, verdict))
                                 }
                             }
+                            td.num.zero { (target.summary.not_applicable) }
                             td.num { (seconds(target.duration_ms)) }
                         }
                     }
@@ -143,6 +151,7 @@ fn summary(report: &RunReport) -> Markup {
                     tr {
                         th colspan="4" { "all targets" }
                         @for verdict in VERDICTS { th.num { (count(&report.summary, verdict)) } }
+                        th.num { (report.summary.not_applicable) }
                         th.num { (seconds(report.duration_ms)) }
                     }
                 }

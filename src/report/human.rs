@@ -305,10 +305,7 @@ impl HumanReporter {
             self.summary_table(report)?;
         }
         super::load_compare::write_comparison(&mut self.out, report)?;
-        let line = summary_line(
-            &report.summary,
-            Some(Duration::from_millis(report.duration_ms)),
-        );
+        let line = requirements_line(report);
         let style = if report.summary.failed > 0 {
             Style::new()
                 .fg_color(Some(AnsiColor::Red.into()))
@@ -319,6 +316,10 @@ impl HumanReporter {
                 .effects(Effects::BOLD)
         };
         writeln!(self.out, "{}", self.paint(style, &line))?;
+        if report.targets.len() > 1 {
+            let per_target = format!("per target: {}", summary_line(&report.summary, None));
+            writeln!(self.out, "{}", self.paint(dim(), &per_target))?;
+        }
         self.out.flush()
     }
 
@@ -349,7 +350,7 @@ impl HumanReporter {
         for (name, _) in COLUMNS {
             header.push_str(&format!(" {name:>4}"));
         }
-        header.push_str("    time");
+        header.push_str("  n/a    time");
         writeln!(
             self.out,
             "{}",
@@ -366,6 +367,7 @@ impl HumanReporter {
                     row.push_str(&cell);
                 }
             }
+            row.push_str(&format!(" {:>4}", summary.not_applicable));
             row.push_str(&format!(" {:>6.2}s", duration_ms as f64 / 1000.0));
             writeln!(self.out, "{row}")?;
         }
@@ -551,7 +553,22 @@ fn dim() -> Style {
     Style::new().effects(Effects::DIMMED)
 }
 
-/// `N passed, N failed, N warned, N skipped, N inconclusive[, N expected] in 1.23s`
+/// `N requirements: N passed, N failed, N warned, N skipped, N inconclusive[, N expected][, N not
+/// applicable], on N targets in 1.23s`: each requirement once, whatever the number of targets.
+pub(crate) fn requirements_line(report: &RunReport) -> String {
+    let requirements = &report.requirements;
+    let total = requirements.total();
+    let targets = report.targets.len();
+    format!(
+        "{total} requirement{}: {}, on {targets} target{} in {:.2}s",
+        if total == 1 { "" } else { "s" },
+        summary_line(requirements, None),
+        if targets == 1 { "" } else { "s" },
+        report.duration_ms as f64 / 1000.0
+    )
+}
+
+/// `N passed, N failed, N warned, N skipped, N inconclusive[, N expected][, N not applicable] in 1.23s`
 pub(crate) fn summary_line(summary: &Summary, elapsed: Option<Duration>) -> String {
     let mut line = format!(
         "{} passed, {} failed, {} warned, {} skipped, {} inconclusive",
@@ -559,6 +576,9 @@ pub(crate) fn summary_line(summary: &Summary, elapsed: Option<Duration>) -> Stri
     );
     if summary.expected > 0 {
         line.push_str(&format!(", {} expected", summary.expected));
+    }
+    if summary.not_applicable > 0 {
+        line.push_str(&format!(", {} not applicable", summary.not_applicable));
     }
     if let Some(elapsed) = elapsed {
         line.push_str(&format!(" in {:.2}s", elapsed.as_secs_f64()));

@@ -45,11 +45,37 @@ fn write_target(out: &mut dyn Write, target: &TargetSchedule) -> io::Result<()> 
         duration(target.one_by_one_ms),
         duration(target.span_ms)
     )?;
-    if !target.forwarded_for {
-        writeln!(
+    match (&target.carried_over, target.clock) {
+        (Some(carried), _) if carried.signups == 0 && carried.busy_addresses == 0 => writeln!(
             out,
-            "  signups share the IP limit: the schedule counts only this run's; after an earlier run against this server, wait one signup_ip_window first"
-        )?;
+            "  carried over from earlier runs (state file): nothing still counts"
+        )?,
+        (Some(carried), _) => {
+            let own = if target.forwarded_for || carried.signups == 0 {
+                "no signups from this address still count".to_owned()
+            } else {
+                format!(
+                    "{} signup(s) from this address still count toward the IP window, the last for {} more (the schedule counts them)",
+                    carried.signups,
+                    duration(carried.counting_ms)
+                )
+            };
+            let forged = match carried.busy_addresses {
+                0 => String::new(),
+                busy => format!(
+                    "; {busy} forged address(es) with signups still counting are handed out last"
+                ),
+            };
+            writeln!(
+                out,
+                "  carried over from earlier runs (state file): {own}{forged}"
+            )?;
+        }
+        (None, ClockMode::Real) if !target.forwarded_for => writeln!(
+            out,
+            "  signups share the IP limit: the schedule counts only this run's (no state file); after an earlier run against this server, wait one signup_ip_window first"
+        )?,
+        (None, _) => {}
     }
     writeln!(out, "  schedule (virtual time from the target's start):")?;
     let width = target

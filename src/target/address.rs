@@ -14,6 +14,8 @@ pub(crate) const FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarde
 pub(crate) struct ClientAddresses {
     trusted: bool,
     started: AtomicU32,
+    /// Hosts of 203.0.113.0/24 an earlier run's signups still count against: handed out last.
+    busy: Vec<u32>,
 }
 
 impl ClientAddresses {
@@ -21,7 +23,24 @@ impl ClientAddresses {
         ClientAddresses {
             trusted,
             started: AtomicU32::new(0),
+            busy: Vec::new(),
         }
+    }
+
+    /// Addresses an earlier run used within a window (`203.0.113.N`, from the state file) are skipped
+    /// while others are left.
+    pub(crate) fn avoiding<'a>(
+        mut self,
+        busy: impl IntoIterator<Item = &'a str>,
+    ) -> ClientAddresses {
+        self.busy = busy
+            .into_iter()
+            .filter_map(|address| address.strip_prefix("203.0.113.")?.parse().ok())
+            .filter(|host| (1..=254).contains(host))
+            .collect();
+        self.busy.sort_unstable();
+        self.busy.dedup();
+        self
     }
 
     /// The `X-Forwarded-For` value for the next scenario, when the target trusts it.
@@ -31,7 +50,17 @@ impl ClientAddresses {
             return None;
         }
         // 203.0.113.0/24 is reserved for documentation, so no real client shares an address with a scenario.
-        let host = (started - 1) % 254 + 1;
+        // The free hosts come first, in order, then the busy ones.
+        let free = 254 - self.busy.len() as u32;
+        let index = (started - 1) % 254;
+        let host = if index < free {
+            (1..=254)
+                .filter(|host| !self.busy.contains(host))
+                .nth(index as usize)
+                .unwrap_or(index + 1)
+        } else {
+            self.busy[(index - free) as usize]
+        };
         let value = HeaderValue::from_str(&format!("203.0.113.{host}")).ok()?;
         Some((FORWARDED_FOR, value))
     }
@@ -49,5 +78,25 @@ mod tests {
         assert_eq!(first, "203.0.113.1");
         assert_eq!(second, "203.0.113.2");
         assert!(ClientAddresses::new(false).next().is_none());
+    }
+
+    #[test]
+    fn addresses_an_earlier_run_used_come_last() {
+        let addresses = ClientAddresses::new(true).avoiding([
+            "203.0.113.1",
+            "203.0.113.3",
+            "direct",
+            "10.0.0.1",
+        ]);
+        let handed: Vec<String> = (0..254)
+            .map(|_| addresses.next().unwrap().1.to_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(handed[..2], ["203.0.113.2", "203.0.113.4"]);
+        assert_eq!(handed[252..], ["203.0.113.1", "203.0.113.3"]);
+        assert_eq!(
+            addresses.next().unwrap().1,
+            "203.0.113.2",
+            "then round again"
+        );
     }
 }

@@ -14,6 +14,7 @@ mod lane;
 mod resolve;
 mod run_ids;
 mod session;
+pub mod state;
 mod values;
 
 pub(crate) use address::ClientAddresses;

@@ -28,6 +28,7 @@ mod redis_store;
 mod reports;
 mod runs;
 mod secrets;
+mod state_file;
 mod support;
 mod target_file_fuzz;
 mod vendor_stack;

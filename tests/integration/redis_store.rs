@@ -106,6 +106,7 @@ async fn three_instances_on_one_redis_pass_the_whole_suite_across_their_urls() {
             description,
             only_requiring: scope.map(|_| Capability::CreateScope),
             meter: None,
+            earlier: None,
         });
         servers.extend(instances);
     }

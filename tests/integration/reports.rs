@@ -217,15 +217,18 @@ pub fn report() -> RunReport {
             detail: "`token`: alg HS256, kid (none), claims id, scope, iat, exp, lifetime 2592000 s (exp − iat)".into(),
         }],
         load: None,
+        sent_signups: Vec::new(),
         secrets: vec![PASSWORD.into()],
     };
+    let targets = vec![target];
     RunReport {
-        schema_version: 2,
+        schema_version: 3,
         tool_version: "0.1.0".into(),
         run_id: "abcd1234".into(),
         strict: false,
         duration_ms: 1234,
-        targets: vec![target],
+        requirements: Summary::by_requirement(&targets),
+        targets,
         summary,
         expectation_problems: Vec::new(),
     }

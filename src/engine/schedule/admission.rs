@@ -61,14 +61,16 @@ pub(crate) struct Slot {
 
 /// Plays the admission rule out with each scenario taking `duration_ms(needs)`, plus, on a target whose
 /// scenarios share one client address (`rule`), its wait for room under the IP limit and its
-/// `wait.empty_window`, played out on a ledger of the signups as the run keeps it. One slot per scenario.
+/// `wait.empty_window`, played out on a ledger of the signups as the run keeps it, starting from what
+/// `earlier` runs sent. One slot per scenario.
 pub(crate) fn project(
     all: &[ScenarioNeeds],
     jobs: usize,
     duration_ms: &dyn Fn(&ScenarioNeeds) -> u64,
     rule: Option<SignupRule>,
+    earlier: &SignupLedger,
 ) -> Vec<Slot> {
-    let mut ledger = SignupLedger::default();
+    let mut ledger = earlier.clone();
     let mut slots = vec![
         Slot {
             start_ms: 0,
@@ -153,7 +155,13 @@ mod tests {
     #[test]
     fn one_job_keeps_suite_order() {
         let all = vec![needs(&[], 5), needs(&[], 5), needs(&[], 5)];
-        let slots = project(&all, 1, &|n| n.total_wait_ms(), None);
+        let slots = project(
+            &all,
+            1,
+            &|n| n.total_wait_ms(),
+            None,
+            &SignupLedger::default(),
+        );
         let starts: Vec<u64> = slots.iter().map(|s| s.start_ms).collect();
         assert_eq!(starts, [0, 5, 10]);
     }
@@ -166,7 +174,13 @@ mod tests {
             needs(&[address(HoldMode::Exclusive)], 60),
             needs(&[], 100),
         ];
-        let slots = project(&all, 8, &|n| n.total_wait_ms(), None);
+        let slots = project(
+            &all,
+            8,
+            &|n| n.total_wait_ms(),
+            None,
+            &SignupLedger::default(),
+        );
         assert_eq!(
             slots[0],
             Slot {
@@ -206,7 +220,13 @@ mod tests {
             needs(&[address(HoldMode::Shared)], 1),
         ];
         assert_eq!(startable(&all, &[1, 2], &[0], 8, None), Vec::<usize>::new());
-        let slots = project(&all, 8, &|n| n.total_wait_ms(), None);
+        let slots = project(
+            &all,
+            8,
+            &|n| n.total_wait_ms(),
+            None,
+            &SignupLedger::default(),
+        );
         assert_eq!(slots[2].start_ms, 120);
     }
 
@@ -232,12 +252,37 @@ mod tests {
         ];
         assert_eq!(startable(&all, &[0, 1, 2], &[], 8, Some(RULE)), [0, 1]);
         assert_eq!(startable(&all, &[0, 1, 2], &[], 8, None), [0, 1, 2]);
-        let slots = project(&all, 8, &|_| 10, Some(RULE));
+        let slots = project(&all, 8, &|_| 10, Some(RULE), &SignupLedger::default());
         assert_eq!(slots[1].start_ms, 0);
         assert_eq!(
             slots[2].end_ms,
             60_000 + MARGIN_MS + 10,
             "the third waits until the first ten signups are a window old"
+        );
+    }
+
+    #[test]
+    fn signups_an_earlier_run_sent_are_counted_instead_of_a_whole_window() {
+        // Earlier runs left 8 signups 50 s ago: two more fit at once, a third waits until those are out,
+        // 10 s (and the margin) from the start, not a whole window.
+        let earlier = SignupLedger::carried(&[(-50_000, 8)]);
+        let all = vec![
+            signing_up(HoldMode::Shared, 2, None),
+            signing_up(HoldMode::Shared, 1, None),
+            signing_up(HoldMode::Exclusive, 0, Some(false)),
+        ];
+        let slots = project(&all, 8, &|_| 10, Some(RULE), &earlier);
+        assert_eq!(slots[0].end_ms, 10);
+        assert_eq!(slots[1].end_ms, 10_000 + MARGIN_MS + 10);
+        assert_eq!(
+            slots[2].end_ms,
+            60_000 + MARGIN_MS + 10_000 + MARGIN_MS + 10,
+            "the IP check waits until this run's last signup is a window old"
+        );
+        let first_run = project(&all, 8, &|_| 10, Some(RULE), &SignupLedger::default());
+        assert_eq!(
+            first_run[1].end_ms, 10,
+            "with nothing carried over all fit at once"
         );
     }
 
@@ -248,7 +293,7 @@ mod tests {
             signing_up(HoldMode::Exclusive, 0, Some(false)),
             signing_up(HoldMode::Exclusive, 2, Some(true)),
         ];
-        let slots = project(&all, 8, &|_| 10, Some(RULE));
+        let slots = project(&all, 8, &|_| 10, Some(RULE), &SignupLedger::default());
         assert_eq!(slots[1].start_ms, 10);
         assert_eq!(
             slots[1].end_ms,
@@ -260,7 +305,7 @@ mod tests {
             slots[1].end_ms + 60_000 + MARGIN_MS + 10,
             "its own signups before the wait make it a whole window"
         );
-        let own_addresses = project(&all, 8, &|_| 10, None);
+        let own_addresses = project(&all, 8, &|_| 10, None, &SignupLedger::default());
         assert_eq!(own_addresses[1].end_ms, 20);
     }
 
@@ -268,7 +313,13 @@ mod tests {
     fn jobs_bound_how_many_run_at_once() {
         let all = vec![needs(&[], 10); 5];
         assert_eq!(startable(&all, &[0, 1, 2, 3, 4], &[], 2, None), [0, 1]);
-        let slots = project(&all, 2, &|n| n.total_wait_ms(), None);
+        let slots = project(
+            &all,
+            2,
+            &|n| n.total_wait_ms(),
+            None,
+            &SignupLedger::default(),
+        );
         assert_eq!(slots.iter().map(|s| s.end_ms).max(), Some(30));
     }
 }

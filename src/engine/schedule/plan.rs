@@ -10,6 +10,8 @@ use serde::Serialize;
 use super::admission::{Slot, project};
 use super::needs::{ScenarioNeeds, needs};
 use super::run_plan::{RunPlan, planned_scenarios};
+use super::signups::SignupLedger;
+use crate::target::state;
 use crate::target::{ClockMode, signup_rule, unmet};
 
 /// What one round of requests (one request, or one of each concurrent sender) is taken to cost in the
@@ -47,6 +49,19 @@ pub struct TargetSchedule {
     pub lockouts: Vec<Lockout>,
     /// What in this target's description will keep checks from being judged.
     pub warnings: Vec<String>,
+    /// What earlier runs left on the target that the schedule counts (from its state file).
+    pub carried_over: Option<CarriedOver>,
+}
+
+/// What earlier runs (the state file) left on a target that still counts when the run starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CarriedOver {
+    /// Signups from the runner's own address still inside the IP window.
+    pub signups: u64,
+    /// How long the last of them keeps counting.
+    pub counting_ms: u64,
+    /// Forged client addresses (`X-Forwarded-For`) with signups still inside a window: handed out last.
+    pub busy_addresses: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -90,11 +105,35 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
             }
             let all: Vec<ScenarioNeeds> = runnable.iter().map(|s| needs(s, description)).collect();
             let rule = signup_rule(description);
-            let virtual_slots = project(&all, jobs, &real_ms, rule);
+            let earlier = target
+                .earlier
+                .as_ref()
+                .filter(|_| description.clock == ClockMode::Real);
+            let now_unix_ms = state::now_unix_ms();
+            let ledger = match (earlier, rule) {
+                (Some(earlier), Some(rule)) => SignupLedger::earlier(earlier, now_unix_ms, rule),
+                _ => SignupLedger::default(),
+            };
+            let carried_over = earlier.map(|earlier| {
+                let window_ms = description.limits.signup_ip_window_ms;
+                let counting = earlier.counting(state::DIRECT, now_unix_ms, window_ms);
+                CarriedOver {
+                    signups: counting.iter().map(|(_, count)| count).sum(),
+                    counting_ms: counting
+                        .iter()
+                        .map(|(age_ms, _)| window_ms.saturating_sub(*age_ms))
+                        .max()
+                        .unwrap_or(0),
+                    busy_addresses: earlier.busy_addresses(now_unix_ms, window_ms).len(),
+                }
+            });
+            let virtual_slots = project(&all, jobs, &real_ms, rule, &ledger);
             let wall = |jobs: usize| -> u64 {
                 let slots = match description.clock {
-                    ClockMode::Real => project(&all, jobs, &real_ms, rule),
-                    ClockMode::Control => project(&all, jobs, &control_ms, None),
+                    ClockMode::Real => project(&all, jobs, &real_ms, rule, &ledger),
+                    ClockMode::Control => {
+                        project(&all, jobs, &control_ms, None, &SignupLedger::default())
+                    }
                 };
                 span(&slots)
             };
@@ -154,6 +193,7 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
                 name: description.name.clone(),
                 clock: description.clock,
                 forwarded_for: description.forwarded_for,
+                carried_over,
                 scenarios,
                 span_ms: span(&virtual_slots),
                 projected_ms: wall(jobs),

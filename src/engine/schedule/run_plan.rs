@@ -5,6 +5,7 @@ use authconform_scenario::model::{Capability, Scenario, Suite};
 
 use crate::engine::selection::Selection;
 use crate::target::TargetDescription;
+use crate::target::state::TargetState;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -21,10 +22,13 @@ pub struct RunPlan {
 #[derive(Debug, Clone)]
 pub struct TargetPlan {
     pub description: TargetDescription,
-    /// Run only the scenarios that need this capability (e.g. a second instance configured for it).
+    /// Run only the scenarios that need this capability, in the scenario or one of its steps (e.g. a second
+    /// instance configured for it).
     pub only_requiring: Option<Capability>,
     /// A load run: concurrent steps run at the meter's users, and their answers are timed into it.
     pub meter: Option<std::sync::Arc<crate::engine::Meter>>,
+    /// What earlier runs did to the target (its state file), counted by the schedule: on a real clock only.
+    pub earlier: Option<TargetState>,
 }
 
 impl TargetPlan {
@@ -33,12 +37,20 @@ impl TargetPlan {
             description,
             only_requiring: None,
             meter: None,
+            earlier: None,
         }
     }
 
+    /// Whether the scenario runs here: every scenario, or under `only_requiring` those that need the
+    /// capability, for the whole scenario or for one of its steps.
     fn includes(&self, scenario: &Scenario) -> bool {
-        self.only_requiring
-            .is_none_or(|cap| scenario.requires.contains(&cap))
+        self.only_requiring.is_none_or(|cap| {
+            scenario.requires.contains(&cap)
+                || scenario
+                    .steps
+                    .iter()
+                    .any(|step| step.requires.contains(&cap))
+        })
     }
 }
 

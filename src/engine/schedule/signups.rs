@@ -9,16 +9,49 @@
 pub(crate) const MARGIN_MS: u64 = 1000;
 
 pub(crate) use crate::target::SignupRule;
+use crate::target::state::{self, TargetState};
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct SignupLedger {
-    /// `(virtual ms, signups)` as sent, oldest first.
-    sent: Vec<(u64, u64)>,
+    /// `(virtual ms, signups)` as sent, oldest first; before 0 for those an earlier run sent.
+    sent: Vec<(i64, u64)>,
     /// Signups running scenarios reserved and have not sent yet.
     reserved: u64,
 }
 
 impl SignupLedger {
+    /// A ledger that starts with what earlier runs sent: `(virtual ms, signups)`, before 0.
+    pub(crate) fn carried(earlier: &[(i64, u64)]) -> SignupLedger {
+        let mut sent = earlier.to_vec();
+        sent.sort_by_key(|(at, _)| *at);
+        SignupLedger { sent, reserved: 0 }
+    }
+
+    /// A ledger that starts with the signups earlier runs sent from the runner's own address (the state
+    /// file) that still count toward the window at `now_unix_ms`, virtual 0.
+    pub(crate) fn earlier(
+        earlier: &TargetState,
+        now_unix_ms: u64,
+        rule: SignupRule,
+    ) -> SignupLedger {
+        let sent: Vec<(i64, u64)> = earlier
+            .counting(
+                state::DIRECT,
+                now_unix_ms,
+                rule.window_ms.saturating_add(MARGIN_MS),
+            )
+            .into_iter()
+            .map(|(age_ms, count)| (-i64::try_from(age_ms).unwrap_or(i64::MAX), count))
+            .collect();
+        SignupLedger::carried(&sent)
+    }
+
+    /// When a signup sent at `at_ms` stops counting toward the window (and the margin), never before 0.
+    fn out_at(at_ms: i64, rule: SignupRule) -> u64 {
+        let window = i64::try_from(rule.window_ms.saturating_add(MARGIN_MS)).unwrap_or(i64::MAX);
+        u64::try_from(at_ms.saturating_add(window)).unwrap_or(0)
+    }
+
     /// Signups were sent at `at_ms`; up to `count` of them come out of the sender's reservation, which
     /// `remaining` holds and is lowered.
     pub(crate) fn record(&mut self, at_ms: u64, count: u64, remaining: &mut u64) {
@@ -28,6 +61,7 @@ impl SignupLedger {
         let from_reservation = count.min(*remaining);
         *remaining -= from_reservation;
         self.reserved = self.reserved.saturating_sub(from_reservation);
+        let at_ms = i64::try_from(at_ms).unwrap_or(i64::MAX);
         let at = self.sent.partition_point(|(sent_at, _)| *sent_at <= at_ms);
         self.sent.insert(at, (at_ms, count));
     }
@@ -45,16 +79,14 @@ impl SignupLedger {
     /// When the address's window is empty: a window (and the margin) after the last signup; `None` when it
     /// sent none.
     pub(crate) fn empty_from(&self, rule: SignupRule) -> Option<u64> {
-        self.sent
-            .last()
-            .map(|(at, _)| at.saturating_add(rule.window_ms).saturating_add(MARGIN_MS))
+        self.sent.last().map(|(at, _)| Self::out_at(*at, rule))
     }
 
     /// Signups still counting toward the window at `now_ms`.
     pub(crate) fn counting_at(&self, now_ms: u64, rule: SignupRule) -> u64 {
         self.sent
             .iter()
-            .filter(|(at, _)| at.saturating_add(rule.window_ms).saturating_add(MARGIN_MS) > now_ms)
+            .filter(|(at, _)| Self::out_at(*at, rule) > now_ms)
             .map(|(_, count)| count)
             .sum()
     }
@@ -72,7 +104,7 @@ impl SignupLedger {
         }
         self.sent
             .iter()
-            .map(|(at, _)| at.saturating_add(rule.window_ms).saturating_add(MARGIN_MS))
+            .map(|(at, _)| Self::out_at(*at, rule))
             .filter(|&at| at > now_ms)
             .find(|&at| fits(at))
             .unwrap_or(now_ms)
@@ -137,6 +169,35 @@ mod tests {
         ledger.record(0, 1, &mut none);
         ledger.reserve(12);
         assert_eq!(ledger.room_from(10, RULE), 60_000 + MARGIN_MS);
+    }
+
+    #[test]
+    fn signups_an_earlier_run_sent_count_until_a_window_after_they_were_sent() {
+        let mut ledger = SignupLedger::carried(&[(-10_000, 4), (-59_000, 3)]);
+        assert_eq!(
+            ledger.counting_at(0, RULE),
+            7,
+            "both are less than a window (and the margin) old"
+        );
+        assert_eq!(
+            ledger.counting_at(2_000, RULE),
+            4,
+            "the older three are out"
+        );
+        assert_eq!(ledger.empty_from(RULE), Some(50_000 + MARGIN_MS));
+        ledger.reserve(5);
+        assert_eq!(
+            ledger.room_from(0, RULE),
+            1_000 + MARGIN_MS,
+            "4 + 3 + 5 do not fit under 10: wait until the older three are out"
+        );
+    }
+
+    #[test]
+    fn an_earlier_signup_a_window_old_no_longer_counts() {
+        let ledger = SignupLedger::carried(&[(-70_000, 9)]);
+        assert_eq!(ledger.counting_at(0, RULE), 0);
+        assert_eq!(ledger.empty_from(RULE), Some(0));
     }
 
     #[test]

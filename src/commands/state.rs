@@ -1,0 +1,68 @@
+//! The state file around a run: where it lives for the flags, what earlier runs left (read before the run
+//! and `plan`), and what this run adds (written after it).
+
+use std::path::PathBuf;
+
+use crate::cli::StateFlags;
+use crate::engine::RunReport;
+use crate::target::state::{self, TargetState};
+use crate::target::{ClockMode, TargetDescription, TargetFlags};
+
+use super::CommandError;
+
+/// How long a signup is kept after it was sent: beyond any window it may count toward, with room for a
+/// fixed window's edge.
+const KEEP_BEYOND_WINDOW_MS: u64 = 60_000;
+
+/// Where the target's state file is, or `None` when the run keeps none (`--no-state`, or a test clock,
+/// whose time is not the wall clock's).
+pub(super) fn state_path(
+    flags: &StateFlags,
+    target_flags: &TargetFlags,
+    target: &TargetDescription,
+) -> Option<PathBuf> {
+    if flags.no_state || target.clock != ClockMode::Real {
+        return None;
+    }
+    Some(flags.state.clone().unwrap_or_else(|| {
+        state::default_path(target_flags.target_file.as_deref(), &target.base_url)
+    }))
+}
+
+/// What earlier runs left on the target (an empty state when the file does not exist yet).
+pub(super) fn earlier(
+    path: Option<&PathBuf>,
+    target: &TargetDescription,
+) -> Result<Option<TargetState>, CommandError> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let base_url = target.base_url.as_str();
+    Ok(Some(
+        state::load(path, base_url)?.unwrap_or_else(|| TargetState::new(base_url)),
+    ))
+}
+
+/// Adds what the run sent to the earlier state and writes it, forgetting what no longer counts.
+pub(super) fn remember(
+    path: Option<&PathBuf>,
+    earlier: Option<TargetState>,
+    target: &TargetDescription,
+    report: &RunReport,
+) -> Result<(), CommandError> {
+    let (Some(path), Some(mut state)) = (path, earlier) else {
+        return Ok(());
+    };
+    let sent = report
+        .targets
+        .iter()
+        .flat_map(|target| target.sent_signups.iter().cloned());
+    let limits = &target.limits;
+    let keep_ms = limits
+        .signup_ip_window_ms
+        .max(limits.signup_email_window_ms)
+        .saturating_add(KEEP_BEYOND_WINDOW_MS);
+    state.merge(sent, state::now_unix_ms(), keep_ms);
+    state::save(path, &state)?;
+    Ok(())
+}

@@ -1,0 +1,187 @@
+//! The state file: a real-clock run records the signups it sent, the next `plan` and run count those still
+//! inside a window, and a corrupt or foreign file is a clear error (exit 2), never a silent reset.
+
+use authconform_reference_server::{AppmixerProfile, Config, SeedAccount};
+
+use crate::cli::{authconform, stderr, stdout};
+
+/// A reference server that does not trust `X-Forwarded-For`, with an IP window of a minute.
+async fn server() -> authconform_reference_server::RunningServer {
+    crate::support::start_reference(Config {
+        profile: AppmixerProfile::AppmixerCloud,
+        signup_rate_limit_ip: 50,
+        signup_rate_limit_ip_window_ms: 60_000,
+        admin: SeedAccount {
+            username: "admin@example.com".into(),
+            email: Some("admin@example.com".into()),
+            password: "state-admin".into(),
+        },
+        trust_forwarded_for: false,
+        ..Config::default()
+    })
+    .await
+}
+
+fn target<'a>(url: &'a str, state: &'a str) -> Vec<&'a str> {
+    vec![
+        "--target",
+        url,
+        "--profile",
+        "appmixer-cloud",
+        "--clock",
+        "real",
+        "--admin",
+        "admin@example.com:state-admin",
+        "--limit",
+        "signup_ip=50",
+        "--limit",
+        "signup_ip_window_ms=60000",
+        "--state",
+        state,
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_remembers_its_signups_and_the_next_plan_counts_them() {
+    let server = server().await;
+    let url = server.base_url();
+    let folder = tempfile::tempdir().unwrap();
+    let state = folder.path().join("nested").join("staging.state.json");
+    let state = state.to_str().unwrap();
+
+    let before = authconform(&[&["plan"][..], &target(&url, state)].concat());
+    assert!(before.status.success(), "{before:?}");
+    assert!(
+        stdout(&before)
+            .contains("carried over from earlier runs (state file): nothing still counts"),
+        "{}",
+        stdout(&before)
+    );
+
+    let run = authconform(
+        &[
+            &["run"][..],
+            &target(&url, state),
+            &["--only", "signup-is-open-by-default", "--format", "json=-"],
+        ]
+        .concat(),
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(state).expect("the run wrote its state"))
+            .unwrap();
+    assert_eq!(written["format"], "authconform-state");
+    assert_eq!(
+        written["base_url"],
+        url.trim_end_matches('/').to_owned() + "/"
+    );
+    let direct: u64 = written["signups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|sent| sent["address"] == "direct")
+        .map(|sent| sent["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        direct, 1,
+        "one signup from the runner's address: {written:#}"
+    );
+
+    let after = authconform(&[&["plan"][..], &target(&url, state)].concat());
+    assert!(after.status.success(), "{after:?}");
+    assert!(
+        stdout(&after).contains("1 signup(s) from this address still count toward the IP window"),
+        "{}",
+        stdout(&after)
+    );
+
+    let ignored = authconform(&[&["plan"][..], &target(&url, state), &["--no-state"]].concat());
+    assert!(
+        !stdout(&ignored).contains("carried over"),
+        "--no-state reads nothing: {}",
+        stdout(&ignored)
+    );
+}
+
+#[test]
+fn a_corrupt_or_foreign_state_file_stops_the_run_before_anything_is_sent() {
+    let folder = tempfile::tempdir().unwrap();
+    let state = folder.path().join("t.state.json");
+    let state_text = state.to_str().unwrap();
+    // Nothing listens here: a state file that cannot be read stops the run before any request.
+    let url = "http://127.0.0.1:9/";
+
+    std::fs::write(
+        &state,
+        "{\n  \"format\": \"authconform-state\",\n  nope\n}\n",
+    )
+    .unwrap();
+    let corrupt = authconform(&[&["run"][..], &target(url, state_text)].concat());
+    assert_eq!(corrupt.status.code(), Some(2), "{corrupt:?}");
+    let message = stderr(&corrupt);
+    assert!(message.contains("t.state.json:3:3"), "{message}");
+    assert!(message.contains("--no-state"), "{message}");
+    assert!(
+        std::fs::read_to_string(&state).unwrap().contains("nope"),
+        "the file is left as it was"
+    );
+
+    std::fs::write(
+        &state,
+        r#"{"format": "authconform-state", "version": 1, "base_url": "http://127.0.0.1:8/", "signups": []}"#,
+    )
+    .unwrap();
+    let foreign = authconform(&[&["plan"][..], &target(url, state_text)].concat());
+    assert_eq!(foreign.status.code(), Some(2), "{foreign:?}");
+    assert!(
+        stderr(&foreign)
+            .contains("is the state of http://127.0.0.1:8/, not of http://127.0.0.1:9/"),
+        "{}",
+        stderr(&foreign)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signups_an_earlier_run_left_inside_the_window_make_the_next_run_wait_for_room() {
+    let server = server().await;
+    let url = server.base_url();
+    let folder = tempfile::tempdir().unwrap();
+    let state = folder.path().join("t.state.json");
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    // The whole IP limit (50) was used half a second ago from the runner's address: the next signup fits
+    // only once those are a window (2 s) and the margin (1 s) old.
+    let earlier = serde_json::json!({
+        "format": "authconform-state",
+        "version": 1,
+        "base_url": url.trim_end_matches('/').to_owned() + "/",
+        "signups": [{ "address": "direct", "at_unix_ms": now_ms - 500, "count": 50 }],
+    });
+    std::fs::write(&state, earlier.to_string()).unwrap();
+    let mut args = vec!["run"];
+    args.extend(target(&url, state.to_str().unwrap()));
+    args.extend([
+        "--limit",
+        "signup_ip_window_ms=2000",
+        "--only",
+        "signup-is-open-by-default",
+        "--format",
+        "json=-",
+    ]);
+    let run = authconform(&args);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&run)).unwrap();
+    let waits = &report["targets"][0]["scenarios"][0]["waits"];
+    let waited_ms: u64 = waits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|wait| wait["end_ms"].as_u64().unwrap() - wait["start_ms"].as_u64().unwrap())
+        .sum();
+    assert!(
+        (2_000..=2_600).contains(&waited_ms),
+        "waited {waited_ms} ms for room under the IP limit: {waits}"
+    );
+}
