@@ -63,6 +63,9 @@ pub(super) fn remember(
         .max(limits.signup_email_window_ms)
         .saturating_add(KEEP_BEYOND_WINDOW_MS);
     state.merge(sent, state::now_unix_ms(), keep_ms);
+    for target in &report.targets {
+        state.request_costs.extend(target.request_costs.clone());
+    }
     state::save(path, &state)?;
     Ok(())
 }

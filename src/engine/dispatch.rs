@@ -448,6 +448,7 @@ pub(super) async fn run_request(
             });
         }
     };
+    let sending_started = std::time::Instant::now();
     if let Some((meter, number)) = &meter
         && let Some(driver) = meter.driver().cloned()
     {
@@ -550,6 +551,10 @@ pub(super) async fn run_request(
 
     let (mut result, last) = collector.finish(&client);
     result.done_ms = Some(run.clock().now_ms());
+    if meter.is_none() && repeat > 0 {
+        let rounds = repeat.div_ceil(u64::try_from(concurrency).unwrap_or(1).max(1));
+        run.record_cost(&step.request, sending_started.elapsed(), rounds);
+    }
     if is_signup(&step.request) {
         result.signups = next_index;
     }

@@ -203,6 +203,9 @@ pub struct TargetReport {
     /// The signups the run sent, per client address, for the target's state file (real clock only).
     #[serde(skip)]
     pub sent_signups: Vec<crate::target::state::SentSignups>,
+    /// What one round of each request (`METHOD path`) took, in microseconds, for the state file.
+    #[serde(skip)]
+    pub request_costs: std::collections::BTreeMap<String, u64>,
     /// Values to hide from reports unless `--show-secrets`: passwords, tokens, the signing secret.
     #[serde(skip)]
     pub secrets: Vec<String>,
@@ -476,6 +479,7 @@ mod tests {
             observations: Vec::new(),
             load: None,
             sent_signups: Vec::new(),
+            request_costs: Default::default(),
             secrets: Vec::new(),
         }
     }

@@ -296,6 +296,7 @@ async fn run_target(
         observations,
         load: target_plan.meter.as_ref().map(|meter| meter.figures()),
         sent_signups: run.sent_signups(),
+        request_costs: run.request_costs(),
         secrets: run.take_secrets(),
     })
 }

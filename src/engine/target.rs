@@ -15,10 +15,15 @@ use super::schedule::signups::{SignupLedger, SignupRule};
 use super::schedule::time::{TargetTime, Waits};
 use crate::target::clock::{self, CLOCK_PATH, ClockReading, VirtualClock};
 use crate::target::state::{self, SentSignups, TargetState};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::schedule::needs::request_key;
 use crate::target::{
     AdminSession, ClientAddresses, ClockError, ClockMode, PreparedRequest, RunIds, TargetClient,
     TargetDescription, excerpt, signup_rule, unmet,
 };
+use authconform_scenario::model::RequestSpec;
 
 /// One target as every scenario on it sees it.
 pub(crate) struct SharedTarget<'a> {
@@ -36,6 +41,8 @@ pub(crate) struct SharedTarget<'a> {
     sent_signups: Mutex<Vec<(u64, String, u64)>>,
     /// The Unix time of virtual 0.
     started_unix_ms: u64,
+    /// Per `METHOD path`: microseconds its request steps took, and their rounds of requests.
+    costs: Mutex<BTreeMap<String, (u64, u64)>>,
     admin: AdminSession,
     secrets: Mutex<Vec<String>>,
     /// A load run's meter: concurrent steps run at its users and are timed into it.
@@ -86,6 +93,7 @@ impl<'a> SharedTarget<'a> {
             signups: Mutex::new(ledger),
             sent_signups: Mutex::new(Vec::new()),
             started_unix_ms,
+            costs: Mutex::new(BTreeMap::new()),
             admin: AdminSession::default(),
             secrets: Mutex::new(secrets),
             meter: None,
@@ -200,6 +208,25 @@ impl<'a> SharedTarget<'a> {
         if self.signup_rule().is_some() {
             self.signups.lock().record(now, count, remaining);
         }
+    }
+
+    /// A request step sent `rounds` rounds of `request` in `took`.
+    pub(crate) fn record_cost(&self, request: &RequestSpec, took: Duration, rounds: u64) {
+        let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        let mut costs = self.costs.lock();
+        let entry = costs.entry(request_key(request)).or_default();
+        entry.0 = entry.0.saturating_add(us);
+        entry.1 = entry.1.saturating_add(rounds);
+    }
+
+    /// What one round of each request took on average, in microseconds.
+    pub(crate) fn request_costs(&self) -> BTreeMap<String, u64> {
+        self.costs
+            .lock()
+            .iter()
+            .filter(|(_, (_, rounds))| *rounds > 0)
+            .map(|(request, (us, rounds))| (request.clone(), us / rounds))
+            .collect()
     }
 
     /// The signups this run sent, as the state file keeps them (none on a test clock, whose time is not the

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use crate::engine::{Plan, PlannedScenario, TargetSchedule};
+use crate::engine::{PROJECTED_REQUEST_MS, Plan, PlannedScenario, TargetSchedule};
 use crate::target::ClockMode;
 
 /// Writes the plan for a person to read.
@@ -45,6 +45,13 @@ fn write_target(out: &mut dyn Write, target: &TargetSchedule) -> io::Result<()> 
         duration(target.one_by_one_ms),
         duration(target.span_ms)
     )?;
+    if let Some(carried) = target.carried_over.filter(|c| c.measured_requests > 0) {
+        writeln!(
+            out,
+            "  request costs measured by an earlier run (state file) for {} of its requests; the others at {PROJECTED_REQUEST_MS} ms a round",
+            carried.measured_requests
+        )?;
+    }
     match (&target.carried_over, target.clock) {
         (Some(carried), _) if carried.signups == 0 && carried.busy_addresses == 0 => writeln!(
             out,

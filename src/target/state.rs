@@ -3,6 +3,7 @@
 //! under `.authconform/` beside the target file (or where `--state FILE` says); a file that is not one, or
 //! that belongs to another target, is an error, never silently reset.
 
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -29,6 +30,10 @@ pub struct TargetState {
     pub base_url: String,
     /// Signups sent, oldest first, kept while they may still count toward a window.
     pub signups: Vec<SentSignups>,
+    /// What one round of each request (`METHOD path`) took the last time it was sent, in microseconds: the
+    /// plan's cost of it on this target.
+    #[serde(default)]
+    pub request_costs: BTreeMap<String, u64>,
 }
 
 /// Signups sent at one time from one client address.
@@ -82,6 +87,7 @@ impl TargetState {
             version: VERSION,
             base_url: base_url.to_owned(),
             signups: Vec::new(),
+            request_costs: BTreeMap::new(),
         }
     }
 

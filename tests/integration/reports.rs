@@ -218,6 +218,7 @@ pub fn report() -> RunReport {
         }],
         load: None,
         sent_signups: Vec::new(),
+        request_costs: Default::default(),
         secrets: vec![PASSWORD.into()],
     };
     let targets = vec![target];

@@ -22,6 +22,7 @@ async fn server() -> authconform_reference_server::RunningServer {
     .await
 }
 
+/// The target flags, with `--state STATE`, or `--no-state` when `state` is empty.
 fn target<'a>(url: &'a str, state: &'a str) -> Vec<&'a str> {
     vec![
         "--target",
@@ -36,9 +37,13 @@ fn target<'a>(url: &'a str, state: &'a str) -> Vec<&'a str> {
         "signup_ip=50",
         "--limit",
         "signup_ip_window_ms=60000",
-        "--state",
-        state,
     ]
+    .into_iter()
+    .chain(match state {
+        "" => vec!["--no-state"],
+        path => vec!["--state", path],
+    })
+    .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,6 +91,11 @@ async fn a_run_remembers_its_signups_and_the_next_plan_counts_them() {
         direct, 1,
         "one signup from the runner's address: {written:#}"
     );
+    let cost = written["request_costs"]["POST /user"].as_u64();
+    assert!(
+        cost.is_some_and(|us| us > 0),
+        "what a signup took is kept for the next plan: {written:#}"
+    );
 
     let after = authconform(&[&["plan"][..], &target(&url, state)].concat());
     assert!(after.status.success(), "{after:?}");
@@ -94,8 +104,16 @@ async fn a_run_remembers_its_signups_and_the_next_plan_counts_them() {
         "{}",
         stdout(&after)
     );
+    assert!(
+        stdout(&after).contains(
+            "request costs measured by an earlier run (state file) for 1 of its requests"
+        ),
+        "{}",
+        stdout(&after)
+    );
 
-    let ignored = authconform(&[&["plan"][..], &target(&url, state), &["--no-state"]].concat());
+    let ignored = authconform(&[&["plan"][..], &target(&url, "")].concat());
+    assert!(ignored.status.success(), "{ignored:?}");
     assert!(
         !stdout(&ignored).contains("carried over"),
         "--no-state reads nothing: {}",
@@ -184,4 +202,43 @@ async fn signups_an_earlier_run_left_inside_the_window_make_the_next_run_wait_fo
         (2_000..=2_600).contains(&waited_ms),
         "waited {waited_ms} ms for room under the IP limit: {waits}"
     );
+}
+
+#[test]
+fn the_plan_takes_what_each_request_cost_on_the_target_last_time() {
+    let folder = tempfile::tempdir().unwrap();
+    let state = folder.path().join("t.state.json");
+    let url = "http://127.0.0.1:9/";
+    let projected = |state: &str| -> u64 {
+        let mut args = vec!["plan"];
+        args.extend(target(url, state));
+        args.extend(["--only", "signup-ip-limit", "--format", "json"]);
+        let output = authconform(&args);
+        assert!(output.status.success(), "{output:?}");
+        let plan: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+        plan["targets"][0]["projected_ms"].as_u64().unwrap()
+    };
+    let state_path = state.to_str().unwrap();
+    let first = projected(state_path);
+    // Signups that hash a slow password: 200 ms each instead of the 2 ms a plan takes without a measure.
+    let earlier = serde_json::json!({
+        "format": "authconform-state",
+        "version": 1,
+        "base_url": url,
+        "signups": [],
+        "request_costs": { "POST /user": 200_000 },
+    });
+    std::fs::write(&state, earlier.to_string()).unwrap();
+    let measured = projected(state_path);
+    let rounds = (measured - first) / (200 - 2);
+    assert_eq!(
+        (measured - first) % (200 - 2),
+        0,
+        "each round of POST /user at its measured cost: {first} ms, then {measured} ms"
+    );
+    assert!(
+        rounds > 50,
+        "the IP check's signups, one at a time: {rounds}"
+    );
+    assert_eq!(projected(""), first, "--no-state reads nothing");
 }

@@ -25,6 +25,8 @@ pub(crate) struct ScenarioNeeds {
     pub(crate) waits_ms: Vec<u64>,
     /// Rounds of requests: each step's requests divided among its concurrent senders, rounded up.
     pub(crate) rounds: u64,
+    /// The same per `METHOD path`, for what each costs on the target.
+    pub(crate) rounds_by_request: BTreeMap<String, u64>,
     /// Signups (`POST /user`) it may send before its first `wait.empty_window` (all, without one), its
     /// blames' probes included: what it reserves under the IP limit when it shares the one client address.
     pub(crate) signups: u64,
@@ -103,6 +105,7 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
         *entry = (*entry).max(mode);
     };
     let mut requests: BTreeMap<String, u64> = BTreeMap::new();
+    let mut rounds_by_request: BTreeMap<String, u64> = BTreeMap::new();
     let mut waits_ms = Vec::new();
     let mut rounds = 0;
     let mut signups = 0;
@@ -135,13 +138,11 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
                     sent: &sent,
                 };
                 let repeat = planned_repeat(request.repeat.as_ref(), &known);
-                let key = format!(
-                    "{} {}",
-                    request.request.method,
-                    path.as_deref().unwrap_or(&request.request.path.source)
-                );
-                *requests.entry(key).or_default() += repeat;
-                rounds += repeat.div_ceil(u64::from(request.concurrency.max(1)));
+                let key = request_key(&request.request);
+                *requests.entry(key.clone()).or_default() += repeat;
+                let step_rounds = repeat.div_ceil(u64::from(request.concurrency.max(1)));
+                rounds += step_rounds;
+                *rounds_by_request.entry(key).or_default() += step_rounds;
                 if is_signup(&request.request) {
                     signups += repeat;
                     if !carries_bearer_token(&request.request) {
@@ -211,6 +212,7 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
         requests,
         waits_ms,
         rounds,
+        rounds_by_request,
         signups: signups_before_empty.unwrap_or(signups),
         probe_signups: probes_before_empty.unwrap_or(probes),
         signups_after_empty: signups - signups_before_empty.unwrap_or(signups),
@@ -227,6 +229,17 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
         },
         None => needs,
     }
+}
+
+/// How a request is named in the plan and the state file: `METHOD path`, the path as written when it has
+/// placeholders.
+pub(crate) fn request_key(request: &RequestSpec) -> String {
+    let path = literal(&request.path);
+    format!(
+        "{} {}",
+        request.method,
+        path.as_deref().unwrap_or(&request.path.source)
+    )
 }
 
 /// Whether a request creates users: every `POST /user` is counted toward the one address's IP limit, an

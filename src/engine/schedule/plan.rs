@@ -62,6 +62,9 @@ pub struct CarriedOver {
     pub counting_ms: u64,
     /// Forged client addresses (`X-Forwarded-For`) with signups still inside a window: handed out last.
     pub busy_addresses: usize,
+    /// Requests (`METHOD path`) whose cost on this target an earlier run measured: the projection takes
+    /// that cost instead of [`PROJECTED_REQUEST_MS`].
+    pub measured_requests: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -118,6 +121,7 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
                 let window_ms = description.limits.signup_ip_window_ms;
                 let counting = earlier.counting(state::DIRECT, now_unix_ms, window_ms);
                 CarriedOver {
+                    measured_requests: earlier.request_costs.len(),
                     signups: counting.iter().map(|(_, count)| count).sum(),
                     counting_ms: counting
                         .iter()
@@ -127,6 +131,10 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
                     busy_addresses: earlier.busy_addresses(now_unix_ms, window_ms).len(),
                 }
             });
+            let no_costs = BTreeMap::new();
+            let costs = earlier.map_or(&no_costs, |earlier| &earlier.request_costs);
+            let real_ms = |needs: &ScenarioNeeds| real_ms(needs, costs);
+            let control_ms = |needs: &ScenarioNeeds| control_ms(needs, costs);
             let virtual_slots = project(&all, jobs, &real_ms, rule, &ledger);
             let wall = |jobs: usize| -> u64 {
                 let slots = match description.clock {
@@ -218,13 +226,31 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
 }
 
 /// A scenario's length when every wait really passes.
-fn real_ms(needs: &ScenarioNeeds) -> u64 {
-    needs.total_wait_ms() + needs.rounds * PROJECTED_REQUEST_MS
+fn real_ms(needs: &ScenarioNeeds, costs: &BTreeMap<String, u64>) -> u64 {
+    needs.total_wait_ms() + requests_ms(needs, costs)
 }
 
 /// Its wall time with a test clock: waits cost one advance each at most.
-fn control_ms(needs: &ScenarioNeeds) -> u64 {
-    needs.waits_ms.len() as u64 * PROJECTED_ADVANCE_MS + needs.rounds * PROJECTED_REQUEST_MS
+fn control_ms(needs: &ScenarioNeeds, costs: &BTreeMap<String, u64>) -> u64 {
+    needs.waits_ms.len() as u64 * PROJECTED_ADVANCE_MS + requests_ms(needs, costs)
+}
+
+/// Its rounds of requests, each at the cost an earlier run measured for it (microseconds per round), or
+/// [`PROJECTED_REQUEST_MS`].
+fn requests_ms(needs: &ScenarioNeeds, costs: &BTreeMap<String, u64>) -> u64 {
+    let us: u64 = needs
+        .rounds_by_request
+        .iter()
+        .map(|(request, rounds)| {
+            rounds.saturating_mul(
+                costs
+                    .get(request)
+                    .copied()
+                    .unwrap_or(PROJECTED_REQUEST_MS * 1000),
+            )
+        })
+        .sum();
+    us.div_ceil(1000)
 }
 
 fn span(slots: &[Slot]) -> u64 {
