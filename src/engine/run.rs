@@ -15,7 +15,7 @@ use super::dispatch::{not_checkable, run_scenario};
 use super::events::EngineEvent;
 use super::judge::ScenarioOutcome;
 use super::results::{RunReport, SCHEMA_VERSION, ScenarioReport, Summary, TargetReport, Verdict};
-use super::schedule::admission::startable;
+use super::schedule::admission::{admission_order, startable};
 use super::schedule::needs::{ScenarioNeeds, needs};
 use super::schedule::run_plan::{RunPlan, TargetPlan, planned_scenarios};
 use super::target::SharedTarget;
@@ -171,6 +171,7 @@ async fn run_target(
         }
     }
 
+    let mut pending = admission_order(&needs, &pending, run.signup_rule());
     let mut running: Vec<usize> = Vec::new();
     let mut tasks = FuturesUnordered::new();
     loop {

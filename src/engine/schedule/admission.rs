@@ -52,6 +52,59 @@ pub(crate) fn startable(
     started
 }
 
+/// The order scenarios wait to start in: suite order, except on a target whose scenarios share one client
+/// address, where the IP check (the scenario with a `wait.empty_window`) comes right after the signup
+/// scenarios that fit under the IP limit beside its own signups, and the other signup scenarios after it.
+/// The check then empties its window once, while the first ones' signups age out, and the others use the
+/// window after it: about two windows in all, instead of a window for room, one to empty it and one more.
+pub(crate) fn admission_order(
+    all: &[ScenarioNeeds],
+    pending: &[usize],
+    rule: Option<SignupRule>,
+) -> Vec<usize> {
+    let Some(rule) = rule else {
+        return pending.to_vec();
+    };
+    let Some(&check) = pending
+        .iter()
+        .find(|&&index| all[index].empty_window.is_some())
+    else {
+        return pending.to_vec();
+    };
+    // First fit, largest first: the first window holds as many signups as it can, so the window after
+    // the check has room for the rest.
+    let mut room = rule.limit.saturating_sub(all[check].signups);
+    let mut by_size: Vec<usize> = pending
+        .iter()
+        .copied()
+        .filter(|&index| {
+            index != check && all[index].signups > 0 && all[index].empty_window.is_none()
+        })
+        .collect();
+    by_size.sort_by_key(|&index| std::cmp::Reverse(all[index].signups));
+    let mut first: Vec<usize> = Vec::new();
+    for index in by_size {
+        if all[index].signups <= room {
+            room -= all[index].signups;
+            first.push(index);
+        }
+    }
+    // In suite order within each part.
+    let mut order: Vec<usize> = pending
+        .iter()
+        .copied()
+        .filter(|index| first.contains(index))
+        .collect();
+    order.push(check);
+    order.extend(
+        pending
+            .iter()
+            .copied()
+            .filter(|index| *index != check && !first.contains(index)),
+    );
+    order
+}
+
 /// One scenario's place in a projected schedule, in milliseconds from the target's start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Slot {
@@ -78,7 +131,7 @@ pub(crate) fn project(
         };
         all.len()
     ];
-    let mut pending: Vec<usize> = (0..all.len()).collect();
+    let mut pending = admission_order(all, &(0..all.len()).collect::<Vec<_>>(), rule);
     let mut running: Vec<usize> = Vec::new();
     let mut now = 0;
     while !pending.is_empty() || !running.is_empty() {
@@ -283,6 +336,31 @@ mod tests {
         assert_eq!(
             first_run[1].end_ms, 10,
             "with nothing carried over all fit at once"
+        );
+    }
+
+    #[test]
+    fn on_one_address_the_ip_check_starts_after_the_signups_that_fit_beside_it() {
+        // Limit 10: the check sends 3 before it empties its window, so 7 fit in the first window, the
+        // largest first: the 6 (then nothing else fits); the others wait for the window after the check,
+        // in suite order.
+        let all = vec![
+            signing_up(HoldMode::Shared, 4, None),
+            signing_up(HoldMode::Shared, 5, None),
+            signing_up(HoldMode::Shared, 0, None),
+            signing_up(HoldMode::Exclusive, 3, Some(true)),
+            signing_up(HoldMode::Shared, 6, None),
+            signing_up(HoldMode::Shared, 2, None),
+        ];
+        let pending: Vec<usize> = (0..all.len()).collect();
+        assert_eq!(
+            admission_order(&all, &pending, Some(RULE)),
+            [4, 3, 0, 1, 2, 5]
+        );
+        assert_eq!(
+            admission_order(&all, &pending, None),
+            pending,
+            "with an address per scenario, suite order"
         );
     }
 
