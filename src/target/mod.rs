@@ -11,6 +11,7 @@ mod description_error;
 mod file;
 pub(crate) mod flags;
 mod lane;
+pub(crate) mod ratelimit_fields;
 mod resolve;
 mod run_ids;
 mod session;
