@@ -295,6 +295,10 @@ pub struct RunArgs {
     /// Known outcomes (TOML): ids or globs expected to fail, warn or be inconclusive, with a reason
     #[arg(long, value_name = "FILE", help_heading = "Selection")]
     pub expect: Option<PathBuf>,
+    /// Where the target's RateLimit-Policy fields declare other limits than --limit or the target file,
+    /// run with the server's values (without it the run stops, exit 2, naming both)
+    #[arg(long, help_heading = "Target")]
+    pub trust_declared: bool,
 
     /// Report format (human, json, junit, html or github), optionally to a file (`-` is stdout);
     /// repeatable [default: human]
