@@ -174,7 +174,7 @@ fn remaining_of(policies: &[DeclaredPolicy], name: &str) -> Option<u64> {
 /// counted together.
 fn pair_reading(policy: &str, first: u64, second: u64, what: &str) -> ForwardedFor {
     let seen =
-        format!("\"{policy}\" r={first}, then r={second} under another forged address ({what})");
+        format!("{what}: \"{policy}\" r={first}, then r={second} under another forged address");
     if second == first {
         ForwardedFor::Trusted {
             by: format!("{seen}: counted apart"),
@@ -493,7 +493,7 @@ fn signup_reading(watched: &[DeclaredPolicy], second: &[DeclaredPolicy]) -> Forw
     match moved.as_slice() {
         [] => ForwardedFor::Trusted {
             by: format!(
-                "{} kept its r under another forged address (signups): counted apart",
+                "signups: {} kept its r under another forged address: counted apart",
                 names.join(" and ")
             ),
         },

@@ -51,7 +51,7 @@ pub(super) fn run(args: &RunArgs) -> Result<u8, CommandError> {
                     declared::reconcile(&args.target, &mut target.description, args.trust_declared)
                         .await?;
                 for disagreement in used {
-                    eprintln!("--trust-declared: {}: {disagreement}", disagreement.limit);
+                    eprintln!("--trust-declared: {}", disagreement.taken());
                 }
             }
         }

@@ -493,8 +493,8 @@ impl Given {
     fn describe(&self, name: &str, value: u64) -> String {
         match self {
             Given::Flag => format!("--limit {name}={value}"),
-            Given::File(at) => format!("{at}: {name} = {value}"),
-            Given::Default => format!("the documented default {name} = {value}"),
+            Given::File(at) => format!("{at} sets {value}"),
+            Given::Default => format!("not given, so the documented default {value}"),
         }
     }
 }
@@ -543,11 +543,21 @@ impl std::fmt::Display for Disagreement {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} says {}, but the server declares {} ({})",
+            "{}: {}, but the server declares {} ({})",
+            self.limit,
             self.given_from.describe(self.limit, self.given),
-            self.given,
             self.declared,
             self.declared_from
+        )
+    }
+}
+
+impl Disagreement {
+    /// What `--trust-declared` took instead: `cs_identical_invalid = 4 as the server declares (...), not 5`.
+    pub fn taken(&self) -> String {
+        format!(
+            "{} = {} as the server declares ({}), not {}",
+            self.limit, self.declared, self.declared_from, self.given
         )
     }
 }
@@ -617,7 +627,7 @@ pub(crate) fn with_declared(limits: &Limits, disagreements: &[Disagreement]) -> 
 #[error(
     "the target declares other limits than it is described with:\n{}\nnothing was sent to check it: correct the \
      description, or add --trust-declared to run with the server's values",
-    disagreements.iter().map(|d| format!("  {}: {d}", d.limit)).collect::<Vec<_>>().join("\n")
+    disagreements.iter().map(|d| format!("  {d}")).collect::<Vec<_>>().join("\n")
 )]
 pub struct DeclaredMismatch {
     pub disagreements: Vec<Disagreement>,

@@ -105,7 +105,7 @@ async fn init_fills_the_limits_the_server_declares_and_writes_the_accounts_given
         "[accounts.admin]\nusername = \"admin@example.com\"\npassword = \"admin-password-1\"",
         "[accounts.creditsafe]\nusername = \"connect-user@example.com\"\npassword = \"connect-password-1\"",
         "forwarded_for = false",
-        "# Seen: the target does not trust X-Forwarded-For (\"identical-invalid\" r=3, then r=2",
+        "# Seen: the target does not trust X-Forwarded-For (identical invalid requests: \"identical-invalid\" r=3, then r=2",
     ] {
         assert!(text.contains(line), "missing `{line}` in:\n{text}");
     }
@@ -435,12 +435,15 @@ async fn run_stops_before_any_check_naming_both_values_when_the_description_disa
     for (output, given) in [
         (
             &by_default,
-            "the documented default cs_identical_invalid = 5 says 5".to_owned(),
+            "cs_identical_invalid: not given, so the documented default 5".to_owned(),
         ),
-        (&by_flag, "--limit cs_identical_invalid=6 says 6".to_owned()),
+        (
+            &by_flag,
+            "cs_identical_invalid: --limit cs_identical_invalid=6".to_owned(),
+        ),
         (
             &by_file,
-            format!("{}:5:24: cs_identical_invalid = 5 says 5", file.display()),
+            format!("cs_identical_invalid: {}:5:24 sets 5", file.display()),
         ),
     ] {
         let err = stderr(output);
@@ -448,7 +451,7 @@ async fn run_stops_before_any_check_naming_both_values_when_the_description_disa
         assert!(
             err.contains(&given)
                 && err.contains(
-                    "but the server declares 4 (POST /authenticate declares `\"identical-invalid\";q=4;w=120`"
+                    ", but the server declares 4 (POST /authenticate declares `\"identical-invalid\";q=4;w=120`"
                 )
                 && err.contains("--trust-declared"),
             "{err}"
@@ -488,7 +491,8 @@ async fn trust_declared_runs_with_the_servers_values() {
         stderr(&trusted)
     );
     assert!(
-        stderr(&trusted).contains("--trust-declared: cs_identical_invalid:"),
+        stderr(&trusted)
+            .contains("--trust-declared: cs_identical_invalid = 4 as the server declares"),
         "{}",
         stderr(&trusted)
     );
