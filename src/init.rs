@@ -150,7 +150,8 @@ fn limits_section(
              # RateLimit-Policy fields; lines marked CHECK hold the documented defaults."
         );
     }
-    for (policy, why) in &declarations.undecided {
+    for undecided in &declarations.undecided {
+        let (policy, why) = (&undecided.policy, &undecided.why);
         let _ = writeln!(
             text,
             "# {} declares `{}`, but which limit it is cannot be told: {why}. CHECK the lines below.",

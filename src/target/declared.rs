@@ -179,12 +179,19 @@ impl Placed {
     }
 }
 
+/// A declared policy that could not be placed as a documented limit.
+#[derive(Debug, Clone, Serialize)]
+pub struct Undecided {
+    pub policy: DeclaredPolicy,
+    pub why: String,
+}
+
 /// Everything the answers seen declared: the policies placed, and those that could not be.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Declarations {
     pub placed: Vec<Placed>,
     /// Policies declared but not placed, each with why.
-    pub undecided: Vec<(DeclaredPolicy, String)>,
+    pub undecided: Vec<Undecided>,
     /// Field lines that did not parse, as `endpoint: why`.
     pub malformed: Vec<String>,
     /// The endpoints whose answers were read.
@@ -269,18 +276,18 @@ pub(crate) fn place(
     let mut left: Vec<DeclaredPolicy> = Vec::new();
     for policy in policies {
         match LimitKind::named(&policy.name) {
-            Some(kind) if kind.endpoint() != policy.endpoint => out.undecided.push((
-                policy.clone(),
-                format!(
+            Some(kind) if kind.endpoint() != policy.endpoint => out.undecided.push(Undecided {
+                policy: policy.clone(),
+                why: format!(
                     "its name reads like {}, which {} does not have",
                     kind.names().0,
                     policy.endpoint.request()
                 ),
-            )),
-            Some(kind) if out.of(kind).is_some() => out.undecided.push((
+            }),
+            Some(kind) if out.of(kind).is_some() => out.undecided.push(Undecided {
+                why: format!("another policy is already named like {}", kind.names().0),
                 policy,
-                format!("another policy is already named like {}", kind.names().0),
-            )),
+            }),
             Some(kind) => out.placed.push(Placed {
                 kind,
                 policy,
@@ -358,7 +365,10 @@ fn place_unnamed(
                         }
                     };
                     for policy in [a, b] {
-                        out.undecided.push((policy.clone(), why.into()));
+                        out.undecided.push(Undecided {
+                            policy: policy.clone(),
+                            why: why.into(),
+                        });
                     }
                 }
             }
@@ -388,7 +398,10 @@ fn place_unnamed(
                 )
             };
             for policy in policies {
-                out.undecided.push((policy.clone(), why.clone()));
+                out.undecided.push(Undecided {
+                    policy: policy.clone(),
+                    why: why.clone(),
+                });
             }
         }
     }
@@ -737,7 +750,7 @@ mod tests {
             true,
         );
         assert!(alone.placed.is_empty());
-        assert!(alone.undecided[0].1.contains("does not say"), "{alone:?}");
+        assert!(alone.undecided[0].why.contains("does not say"), "{alone:?}");
 
         let other = place(
             vec![
@@ -757,6 +770,45 @@ mod tests {
             true,
         );
         assert!(wrong_endpoint.placed.is_empty());
+    }
+
+    #[test]
+    fn a_window_agrees_when_it_rounds_up_to_the_declared_seconds() {
+        let declarations = place(
+            vec![policy(Endpoint::Signup, "email", 3, 2, None)],
+            Vec::new(),
+            vec![Endpoint::Signup],
+            true,
+        );
+        let limits = Limits {
+            signup_email: 3,
+            signup_email_window_ms: 1_500,
+            ..Limits::default()
+        };
+        let flags = TargetFlags::default();
+        assert!(disagreements(&declarations, &limits, &flags).is_empty());
+        let longer = Limits {
+            signup_email: 5,
+            signup_email_window_ms: 3_000,
+            ..limits
+        };
+        let found = disagreements(&declarations, &longer, &flags);
+        assert_eq!(
+            found
+                .iter()
+                .map(|d| (d.limit, d.given, d.declared))
+                .collect::<Vec<_>>(),
+            [
+                ("signup_email", 5, 3),
+                ("signup_email_window_ms", 3_000, 2_000)
+            ]
+        );
+        assert_eq!(found[0].given_from, Given::Default);
+        let taken = with_declared(&longer, &found);
+        assert_eq!(
+            (taken.signup_email, taken.signup_email_window_ms),
+            (3, 2_000)
+        );
     }
 
     #[test]
