@@ -289,8 +289,9 @@ pub struct PlanArgs {
 /// Where a run remembers what it did to a target (real clock only).
 #[derive(Debug, Clone, Args)]
 pub struct StateFlags {
-    /// The target's state file: the signups runs sent and when, so the next run counts those still inside
-    /// a window instead of waiting for an empty one [default: .authconform/NAME.state.json beside the
+    /// The target's state file: the signups runs sent and when, and what each request cost, so the next
+    /// run counts the signups still inside a window instead of waiting for an empty one, and `plan` takes
+    /// the measured costs [default: .authconform/NAME.state.json beside the
     /// target file, or .authconform/HOST_PORT.state.json here]. Read and written on a real clock only
     #[arg(
         long,
@@ -318,6 +319,10 @@ pub struct RunArgs {
     /// Known outcomes (TOML): ids or globs expected to fail, warn or be inconclusive, with a reason
     #[arg(long, value_name = "FILE", help_heading = "Selection")]
     pub expect: Option<PathBuf>,
+    /// Where the target's RateLimit-Policy fields declare other limits than --limit or the target file,
+    /// run with the server's values (without it the run stops, exit 2, naming both)
+    #[arg(long, help_heading = "Target")]
+    pub trust_declared: bool,
 
     /// Report format (human, json, junit, html or github), optionally to a file (`-` is stdout);
     /// repeatable [default: human]

@@ -1,11 +1,13 @@
 //! `authconform init`: a commented target file (the format of `docs/target.md`) written from what `detect`
-//! found on a target: its profiles with the evidence, whether it speaks the test-clock protocol, and the
-//! limits and accounts left for a person to fill in.
+//! found on a target: its profiles with the evidence, whether it speaks the test-clock protocol, the limits
+//! its `RateLimit-Policy` fields declare (each line saying so) or the documented defaults to check, whether
+//! it trusts `X-Forwarded-For` when that was seen, and the accounts given on the command line.
 
 use std::fmt::Write as _;
 
-use crate::detect::Detection;
-use crate::target::{TargetClient, TargetDescription, clock};
+use crate::detect::{Detection, ForwardedFor};
+use crate::target::declared::Declarations;
+use crate::target::{Account, TargetClient, TargetDescription, clock};
 
 /// Whether the target speaks the test-clock protocol (`GET /_authconform/clock` answers a reading).
 pub async fn probe_test_clock(target: &TargetDescription) -> bool {
@@ -70,16 +72,24 @@ pub fn target_file(target: &TargetDescription, detection: &Detection, test_clock
          timeout_ms = {}            # per request",
         target.slack_ms, target.timeout_ms
     );
-    let _ = writeln!(
-        text,
-        "# CHECK: true when the target trusts X-Forwarded-For (each scenario then gets its own client address)\n\
-         forwarded_for = {}",
-        target.forwarded_for
-    );
+    forwarded_for_line(&mut text, target, &detection.forwarded_for);
     if target.insecure {
         let _ = writeln!(text, "insecure = true");
     }
-    if profiles.iter().any(|p| p.starts_with("appmixer")) {
+    if let Some(scope) = &target.user_create_scope {
+        let _ = writeln!(
+            text,
+            "# Given on the command line (--user-create-scope).\nuser_create_scope = {}",
+            quoted(scope)
+        );
+    } else if detection.create_needs_admin {
+        let _ = writeln!(
+            text,
+            "# A signup without a token was refused and the admin's was accepted: creating users needs a scope.\n\
+             # CHECK: the scope's name (API_USER_CREATE_SCOPE)\n\
+             user_create_scope = \"admin\""
+        );
+    } else if profiles.iter().any(|p| p.starts_with("appmixer")) {
         let _ = writeln!(
             text,
             "# CHECK: set when the target runs with API_USER_CREATE_SCOPE (needs [accounts.admin])\n\
@@ -87,23 +97,94 @@ pub fn target_file(target: &TargetDescription, detection: &Detection, test_clock
         );
     }
     text.push('\n');
-    limits_section(&mut text, target, &profiles);
-    accounts_section(&mut text, &profiles);
+    limits_section(&mut text, target, &profiles, &detection.declarations);
+    accounts_section(&mut text, target, &profiles);
     text
 }
 
-fn limits_section(text: &mut String, target: &TargetDescription, profiles: &[&str]) {
+/// `forwarded_for`, as the readings showed it, or `false` with why it cannot be known.
+fn forwarded_for_line(text: &mut String, target: &TargetDescription, seen: &ForwardedFor) {
+    let (value, comment) = match seen {
+        _ if target.forwarded_for => (
+            true,
+            "# Given on the command line (--forwarded-for): each scenario gets its own client address.".to_owned(),
+        ),
+        ForwardedFor::Trusted { by } => (
+            true,
+            format!("# Seen: the target trusts X-Forwarded-For ({by}); each scenario gets its own client address."),
+        ),
+        ForwardedFor::Ignored { by } => (
+            false,
+            format!("# Seen: the target does not trust X-Forwarded-For ({by})."),
+        ),
+        ForwardedFor::Unknown { why } => (
+            false,
+            format!(
+                "# CHECK: whether the target trusts X-Forwarded-For cannot be known from its answers ({why});\n\
+                 # set true when it does (each scenario then gets its own client address)."
+            ),
+        ),
+    };
+    let _ = writeln!(text, "{comment}\nforwarded_for = {value}");
+}
+
+fn limits_section(
+    text: &mut String,
+    target: &TargetDescription,
+    profiles: &[&str],
+    declarations: &Declarations,
+) {
     let appmixer = profiles.iter().any(|p| p.starts_with("appmixer"));
     let creditsafe = profiles.contains(&"creditsafe-connect");
     let limits = &target.limits;
-    let _ = writeln!(
-        text,
-        "# CHECK: the limits the target is configured with (the documented defaults are filled in).\n[limits]"
-    );
-    let mut line = |relevant: bool, name: &str, value: u64, what: &str| {
-        let comment = if relevant { "" } else { "# " };
-        let _ = writeln!(text, "{comment}{name} = {value:<10} # {what}");
-    };
+    if declarations.is_empty() {
+        let _ = writeln!(
+            text,
+            "# CHECK: the limits the target is configured with (the documented defaults are filled in; its\n\
+             # answers declared none in RateLimit-Policy)."
+        );
+    } else {
+        let _ = writeln!(
+            text,
+            "# The limits the target is configured with. Lines \"declared by the server\" come from its\n\
+             # RateLimit-Policy fields; lines marked CHECK hold the documented defaults."
+        );
+    }
+    for undecided in &declarations.undecided {
+        let (policy, why) = (&undecided.policy, &undecided.why);
+        let _ = writeln!(
+            text,
+            "# {} declares `{}`, but which limit it is cannot be told: {why}. CHECK the lines below.",
+            policy.endpoint.request(),
+            policy.member()
+        );
+    }
+    for malformed in &declarations.malformed {
+        let _ = writeln!(text, "# Not read: {malformed}");
+    }
+    let _ = writeln!(text, "[limits]");
+    let mut line =
+        |relevant: bool, name: &str, value: u64, what: &str| match declarations.value_of(name) {
+            Some((declared, placed)) if relevant => {
+                let how = if placed.by == "its name" {
+                    String::new()
+                } else {
+                    format!(" (taken as this limit by {})", placed.by)
+                };
+                let _ = writeln!(
+                    text,
+                    "{name} = {declared:<10} # {what}; declared by the server: {} {}{how}",
+                    placed.policy.endpoint.request(),
+                    placed.policy.member(),
+                );
+            }
+            _ if relevant => {
+                let _ = writeln!(text, "{name} = {value:<10} # CHECK: {what}");
+            }
+            _ => {
+                let _ = writeln!(text, "# {name} = {value:<10} # {what}");
+            }
+        };
     line(
         appmixer,
         "signup_email",
@@ -167,28 +248,49 @@ fn limits_section(text: &mut String, target: &TargetDescription, profiles: &[&st
     text.push('\n');
 }
 
-fn accounts_section(text: &mut String, profiles: &[&str]) {
+fn accounts_section(text: &mut String, target: &TargetDescription, profiles: &[&str]) {
     let appmixer = profiles.iter().any(|p| p.starts_with("appmixer"));
     let creditsafe = profiles.contains(&"creditsafe-connect");
-    if appmixer {
-        let _ = writeln!(
-            text,
-            "# CHECK: an account with the admin scope enables AM-SIGNUP-06 and AM-SIGNUP-RL-04 (skipped without one).\n\
-             # [accounts.admin]\n\
-             # username = \"admin@example.com\"\n\
-             # email = \"admin@example.com\"\n\
-             # password = \"\"\n"
-        );
+    match &target.admin {
+        Some(admin) => account(text, "admin", "--admin", admin),
+        None if appmixer => {
+            let _ = writeln!(
+                text,
+                "# CHECK: an account with the admin scope enables AM-SIGNUP-06 and AM-SIGNUP-RL-04 (skipped without one).\n\
+                 # [accounts.admin]\n\
+                 # username = \"admin@example.com\"\n\
+                 # email = \"admin@example.com\"\n\
+                 # password = \"\"\n"
+            );
+        }
+        None => {}
     }
-    if creditsafe {
-        let _ = writeln!(
-            text,
-            "# CHECK: a valid Creditsafe Connect account (CS-AUTH-01 and the lockout probes).\n\
-             # [accounts.creditsafe]\n\
-             # username = \"\"\n\
-             # password = \"\"\n"
-        );
+    match &target.creditsafe {
+        Some(connect) => account(text, "creditsafe", "--creditsafe", connect),
+        None if creditsafe => {
+            let _ = writeln!(
+                text,
+                "# CHECK: a valid Creditsafe Connect account (CS-AUTH-01 and the lockout probes).\n\
+                 # [accounts.creditsafe]\n\
+                 # username = \"\"\n\
+                 # password = \"\"\n"
+            );
+        }
+        None => {}
     }
+}
+
+/// An account given on the command line, written out.
+fn account(text: &mut String, name: &str, flag: &str, account: &Account) {
+    let _ = writeln!(
+        text,
+        "# Given on the command line ({flag}).\n[accounts.{name}]\nusername = {}",
+        quoted(&account.username)
+    );
+    if let Some(email) = &account.email {
+        let _ = writeln!(text, "email = {}", quoted(email));
+    }
+    let _ = writeln!(text, "password = {}\n", quoted(&account.password));
 }
 
 /// A TOML basic string.

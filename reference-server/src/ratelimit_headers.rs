@@ -1,6 +1,10 @@
-//! The draft-ietf-httpapi-ratelimit-headers fields on refusals, when `--ratelimit-headers` is on: every
-//! policy of the endpoint on a `RateLimit-Policy` line of its own (`"name";q=QUOTA;w=SECONDS`), and the
-//! policy that refused on `RateLimit` (`"name";r=0;t=SECONDS`).
+//! The draft-ietf-httpapi-ratelimit-headers fields, when `--ratelimit-headers` is on, on every answer of a
+//! limited endpoint, as limiters such as express-rate-limit (`standardHeaders: 'draft-8'`) send them: every
+//! policy of the endpoint on a `RateLimit-Policy` line of its own (`"name";q=QUOTA;w=SECONDS`), and on
+//! `RateLimit` what is left of each policy that counted the request (`"name";r=REMAINING`). A refusal names
+//! only the policy that refused, used up (`"name";r=0;t=SECONDS`). An answer given before any limit counted
+//! the request (a signup refused as invalid before counting) declares the policies with no `RateLimit`; an
+//! answer no limit applies to (the admin's signups) has neither field.
 
 use axum::http::HeaderValue;
 use axum::response::Response;
@@ -49,6 +53,74 @@ impl Policy {
     }
 }
 
+/// What the limits of one request counted, for the fields of its answer: each policy that counted it and
+/// its count in the window, and whether the answer's fields are another's business (a refusal by a limit
+/// carries its own, or none under a deliberate fault; a caller no limit applies to gets none).
+#[derive(Debug, Default)]
+pub(crate) struct Counted {
+    counts: Vec<(Policy, u64)>,
+    settled: bool,
+}
+
+impl Counted {
+    /// `policy` counted the request as its `count`th of the window.
+    pub(crate) fn record(&mut self, policy: Policy, count: u64) {
+        self.counts.retain(|(p, _)| *p != policy);
+        self.counts.push((policy, count));
+    }
+
+    /// The request's attempt at `policy` was given back (it turned out not to count).
+    pub(crate) fn give_back(&mut self, policy: Policy) {
+        for (p, count) in &mut self.counts {
+            if *p == policy {
+                *count = count.saturating_sub(1);
+            }
+        }
+    }
+
+    /// No limit of the endpoint applies to this caller (the answer carries no fields).
+    pub(crate) fn exempt(&mut self) {
+        self.settled = true;
+    }
+
+    /// A limit refused the request: the refusal carries the fields it carries (see [`add`]).
+    pub(crate) fn refused(&mut self) {
+        self.settled = true;
+    }
+}
+
+/// Adds the fields to an answer of an endpoint limited by `policies`: the policies, and what `counted` left
+/// of each. A refusal that already carries the fields (see [`add`]) is left as it is.
+pub(crate) fn add_counted(
+    config: &Config,
+    response: &mut Response,
+    policies: &[Policy],
+    counted: &Counted,
+) {
+    if !config.ratelimit_headers
+        || counted.settled
+        || response.headers().contains_key("ratelimit-policy")
+    {
+        return;
+    }
+    let headers = response.headers_mut();
+    for policy in policies {
+        if let Ok(value) = HeaderValue::from_str(&policy_line(*policy, policy.quota)) {
+            headers.append("ratelimit-policy", value);
+        }
+    }
+    for (policy, count) in &counted.counts {
+        let line = format!(
+            "\"{}\";r={}",
+            policy.name,
+            policy.quota.saturating_sub(*count)
+        );
+        if let Ok(value) = HeaderValue::from_str(&line) {
+            headers.append("ratelimit", value);
+        }
+    }
+}
+
 /// Adds the fields to a refusal by `refused`, one of `policies`, whose wait is `retry_after_s`.
 pub(crate) fn add(
     config: &Config,
@@ -67,12 +139,7 @@ pub(crate) fn add(
         } else {
             policy.quota
         };
-        let line = format!(
-            "\"{}\";q={quota};w={}",
-            policy.name,
-            policy.window_ms.div_ceil(1000)
-        );
-        if let Ok(value) = HeaderValue::from_str(&line) {
+        if let Ok(value) = HeaderValue::from_str(&policy_line(*policy, quota)) {
             headers.append("ratelimit-policy", value);
         }
     }
@@ -81,4 +148,12 @@ pub(crate) fn add(
     if let Ok(value) = HeaderValue::from_str(&line) {
         headers.append("ratelimit", value);
     }
+}
+
+fn policy_line(policy: Policy, quota: u64) -> String {
+    format!(
+        "\"{}\";q={quota};w={}",
+        policy.name,
+        policy.window_ms.div_ceil(1000)
+    )
 }

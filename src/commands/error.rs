@@ -75,6 +75,8 @@ pub enum CommandError {
     Load(#[from] crate::load::LoadError),
     #[error(transparent)]
     Detect(#[from] DetectError),
+    #[error(transparent)]
+    Declared(#[from] crate::target::declared::DeclaredMismatch),
     #[error("the reference server failed")]
     Serve(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error(transparent)]
@@ -104,6 +106,7 @@ impl CommandError {
                 crate::target::state::StateError::Corrupt { .. }
                 | crate::target::state::StateError::Foreign { .. },
             )
+            | CommandError::Declared(_)
             | CommandError::Engine(EngineError::ClockProtocol { .. })
             | CommandError::Load(
                 crate::load::LoadError::Requests(_)

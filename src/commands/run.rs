@@ -10,6 +10,7 @@ use crate::engine::{self, RunPlan, RunReport, Selection, TargetPlan, Verdict};
 use crate::expectations::{self, Expectations};
 use crate::report::{HumanStyle, ReporterSet, format_specs};
 use crate::suite;
+use crate::target::declared;
 
 use super::setup::{explicit_target, runtime};
 use super::state::{self, state_path};
@@ -43,7 +44,7 @@ pub(super) fn run(args: &RunArgs) -> Result<u8, CommandError> {
                 (servers.targets.clone(), Some(servers))
             }
         };
-        let plan = RunPlan {
+        let mut plan = RunPlan {
             targets,
             selection,
             strict: args.strict,
@@ -54,6 +55,17 @@ pub(super) fn run(args: &RunArgs) -> Result<u8, CommandError> {
                 servers.shutdown().await;
             }
             return Err(CommandError::NothingToCheck(why));
+        }
+        // A target given by flags or file: its declared limits, before any check is sent.
+        if servers.is_none() {
+            for target in &mut plan.targets {
+                let used =
+                    declared::reconcile(&args.target, &mut target.description, args.trust_declared)
+                        .await?;
+                for disagreement in used {
+                    eprintln!("--trust-declared: {}", disagreement.taken());
+                }
+            }
         }
         let result = engine::run(&suite, &plan, &mut |event| reporters.handle(event)).await;
         if let Some(servers) = servers {

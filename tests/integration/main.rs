@@ -6,6 +6,7 @@ mod appmixer_cli;
 mod architecture;
 mod cli;
 mod daily_use;
+mod declared;
 mod detect;
 mod embedded;
 mod engine;

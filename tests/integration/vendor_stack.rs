@@ -348,7 +348,9 @@ async fn check(suite: &Suite, stack: &Stack, variant: &Variant) -> RunReport {
         strict: true,
         jobs: authconform::engine::DEFAULT_JOBS,
     };
-    tokio::time::timeout(RUN_TIMEOUT, engine::run(suite, &plan, &mut |_| {}))
+    let projected_ms = engine::plan(suite, &plan).projected_ms;
+    let started = Instant::now();
+    let report = tokio::time::timeout(RUN_TIMEOUT, engine::run(suite, &plan, &mut |_| {}))
         .await
         .unwrap_or_else(|_| {
             panic!(
@@ -356,7 +358,17 @@ async fn check(suite: &Suite, stack: &Stack, variant: &Variant) -> RunReport {
                 stack.name, variant.name
             )
         })
-        .expect("the run completes")
+        .expect("the run completes");
+    let measured_ms = started.elapsed().as_millis() as f64;
+    println!(
+        "{} {}: plan {:.1}s, measured {:.1}s ({:+.1} %)",
+        stack.name,
+        variant.name,
+        projected_ms as f64 / 1000.0,
+        measured_ms / 1000.0,
+        (projected_ms as f64 - measured_ms) * 100.0 / measured_ms
+    );
+    report
 }
 
 /// Every requirement that did not pass, with the first finding of each (or why it was skipped), and

@@ -17,8 +17,8 @@ const LARGEST_EXACT_MS: u64 = 1 << 52;
 /// The outcome of one attempt counted in Redis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RedisDecision {
-    /// Let through; the ticket can give the attempt back.
-    Allowed(RedisTicket),
+    /// Let through, the `count`th attempt of the key's window; the ticket can give the attempt back.
+    Allowed { count: u64, ticket: RedisTicket },
     /// Refused; the key is free again in `retry_after_ms`.
     Limited { retry_after_ms: u64 },
 }
@@ -64,11 +64,14 @@ impl RedisLimiter {
             .invoke(&self.invocation(&digest, "attempt", now_ms, 0, &member(now_ms, nonce)))
             .await?;
         match answer.as_slice() {
-            [1, _count, window_start_ms] => Ok(RedisDecision::Allowed(RedisTicket {
-                digest,
-                window_start_ms: *window_start_ms,
-                nonce,
-            })),
+            [1, count, window_start_ms] => Ok(RedisDecision::Allowed {
+                count: *count,
+                ticket: RedisTicket {
+                    digest,
+                    window_start_ms: *window_start_ms,
+                    nonce,
+                },
+            }),
             [0, retry_after_ms] => Ok(RedisDecision::Limited {
                 retry_after_ms: *retry_after_ms,
             }),

@@ -20,8 +20,8 @@ pub(crate) enum Limiter {
 /// The outcome of one attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Decision {
-    /// Let through; `ticket` can give the attempt back.
-    Allowed { ticket: Ticket },
+    /// Let through, the `count`th attempt of the key's window; `ticket` can give the attempt back.
+    Allowed { count: u64, ticket: Ticket },
     /// Refused; the key is free again in `retry_after_ms`.
     Limited { retry_after_ms: u64 },
 }
@@ -92,7 +92,8 @@ impl Limiter {
     ) -> Result<Decision, Unavailable> {
         let decision = match self {
             Limiter::Memory(limiter) => match limiter.attempt(key, now_ms) {
-                in_memory::Decision::Allowed { ticket, .. } => Decision::Allowed {
+                in_memory::Decision::Allowed { count, ticket } => Decision::Allowed {
+                    count,
                     ticket: Ticket::Memory(ticket),
                 },
                 in_memory::Decision::Limited { retry_after_ms } => {
@@ -102,7 +103,8 @@ impl Limiter {
             // Boxed so the Redis future's size does not weigh on every handler's future in memory mode.
             Limiter::Redis(limiter) => {
                 match Box::pin(limiter.attempt(&key.shared_bytes(), now_ms)).await? {
-                    RedisDecision::Allowed(ticket) => Decision::Allowed {
+                    RedisDecision::Allowed { count, ticket } => Decision::Allowed {
+                        count,
                         ticket: Ticket::Redis(ticket),
                     },
                     RedisDecision::Limited { retry_after_ms } => {

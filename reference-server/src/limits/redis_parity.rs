@@ -71,8 +71,8 @@ async fn the_redis_limiter_decides_as_the_memory_limiter_does() {
                     let actual = shared.attempt(key, now_ms).await.unwrap();
                     match (expected, actual) {
                         (
-                            Decision::Allowed { ticket: mine },
-                            Decision::Allowed { ticket: theirs },
+                            Decision::Allowed { ticket: mine, .. },
+                            Decision::Allowed { ticket: theirs, .. },
                         ) => tickets = [Some(mine), Some(theirs)],
                         (
                             Decision::Limited { retry_after_ms: a },

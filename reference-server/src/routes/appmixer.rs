@@ -14,8 +14,9 @@ use crate::config::AppmixerProfile;
 use crate::errors::{BAD_CREDENTIALS_MESSAGE, Boom, IP_LIMIT_MESSAGE};
 use crate::json_answer::json_bytes_answer;
 use crate::limits::Decision;
+use crate::ratelimit_headers::Counted;
 use crate::routes::client_address::client_address;
-use crate::routes::signup_limits::{count_signup, signup_refusal};
+use crate::routes::signup_limits::{count_signup, signup_fields, signup_refusal};
 use crate::state::AppState;
 use crate::store::{LoginField, StoreError, User, new_id};
 use crate::tokens::AppmixerClaims;
@@ -109,10 +110,23 @@ pub(crate) async fn sign_in(
     Ok(axum::Json(json!({ "user": user_body, "token": token })).into_response())
 }
 
-/// `POST /user`.
-pub(crate) async fn create_user(
-    State(state): State<AppState>,
+/// `POST /user`; on the cloud every answer to a caller the signup limits apply to carries their
+/// `RateLimit` fields (when they are on).
+pub(crate) async fn create_user(State(state): State<AppState>, request: Request) -> Response {
+    let mut counted = Counted::default();
+    let mut response = answer_create_user(state.clone(), request, &mut counted)
+        .await
+        .into_response();
+    if state.config.profile == AppmixerProfile::AppmixerCloud {
+        signup_fields(&state, &mut response, &counted);
+    }
+    response
+}
+
+async fn answer_create_user(
+    state: AppState,
     request: Request,
+    counted: &mut Counted,
 ) -> Result<Response, Boom> {
     let (parts, body) = request.into_parts();
     let object = json_request_body(&state, &parts, body).await?;
@@ -144,10 +158,13 @@ pub(crate) async fn create_user(
         && !fault!(state.config, AdminRateLimited);
 
     let limited = state.config.profile == AppmixerProfile::AppmixerCloud && !is_admin;
+    if is_admin {
+        counted.exempt();
+    }
     if limited && state.config.count_invalid_signups {
         // This reading counts every attempt, valid or not: count before validating.
         let named = body::optional_string(&object, "email").ok().flatten();
-        if let Some(refusal) = count_signup(&state, &parts, named, now_ms).await? {
+        if let Some(refusal) = count_signup(&state, &parts, named, now_ms, counted).await? {
             return signup_refusal(&state, refusal);
         }
     }
@@ -189,6 +206,7 @@ pub(crate) async fn create_user(
             &parts,
             Some(limit_key_source(&state, &object, email)),
             now_ms,
+            counted,
         )
         .await?
     {

@@ -14,7 +14,7 @@ use crate::errors::{
     CONNECT_INVALID_CREDENTIALS, CONNECT_LOCKED_OUT, CONNECT_TOO_MANY_INVALID, ConnectError,
 };
 use crate::limits::Decision;
-use crate::ratelimit_headers::{self, Policy};
+use crate::ratelimit_headers::{self, Counted, Policy};
 use crate::routes::client_address::client_address;
 use crate::state::AppState;
 
@@ -24,10 +24,22 @@ impl From<BodyError> for ConnectError {
     }
 }
 
-/// `POST /authenticate`.
-pub(crate) async fn authenticate(
-    State(state): State<AppState>,
+/// `POST /authenticate`; every answer carries the endpoint's `RateLimit` fields (when they are on).
+pub(crate) async fn authenticate(State(state): State<AppState>, request: Request) -> Response {
+    let mut counted = Counted::default();
+    let mut response = answer_authenticate(state.clone(), request, &mut counted)
+        .await
+        .into_response();
+    let config = &state.config;
+    let policies = [Policy::identical_invalid(config), Policy::lockout(config)];
+    ratelimit_headers::add_counted(config, &mut response, &policies, &counted);
+    response
+}
+
+async fn answer_authenticate(
+    state: AppState,
     request: Request,
+    counted: &mut Counted,
 ) -> Result<Response, ConnectError> {
     let (parts, body) = request.into_parts();
     let trusted = state.config.trust_forwarded_for;
@@ -78,6 +90,9 @@ pub(crate) async fn authenticate(
         }
         let lockout = Policy::lockout(&state.config);
         return Ok(refused(&state, refusal, lockout, retry_after_ms));
+    }
+    if let Some(Decision::Allowed { count, .. }) = overall {
+        counted.record(Policy::lockout(&state.config), count);
     }
     // Under a deliberate fault a successful sign-in takes its count back below.
     let overall_ticket = match overall {
@@ -163,7 +178,10 @@ pub(crate) async fn authenticate(
             let identical = Policy::identical_invalid(&state.config);
             return Ok(refused(&state, refusal, identical, retry_after_ms));
         }
-        Decision::Allowed { ticket, .. } => ticket,
+        Decision::Allowed { ticket, count } => {
+            counted.record(Policy::identical_invalid(&state.config), count);
+            ticket
+        }
     };
 
     let account = &state.connect_account;
@@ -193,8 +211,10 @@ pub(crate) async fn authenticate(
         ));
     }
     state.connect_identical_invalid.give_back(ticket).await?;
+    counted.give_back(Policy::identical_invalid(&state.config));
     if let Some(ticket) = overall_ticket {
         state.connect_overall.give_back(ticket).await?;
+        counted.give_back(Policy::lockout(&state.config));
     }
     let token = state
         .creditsafe_tokens

@@ -10,6 +10,7 @@ mod general;
 mod on_redis;
 mod openapi;
 mod public_api;
+mod ratelimit_fields;
 mod redis_instances;
 mod redis_server;
 mod signup_limits;
