@@ -360,6 +360,21 @@ pub struct InitArgs {
     /// Overwrite FILE if it exists
     #[arg(long, requires = "output", help_heading = "Output")]
     pub force: bool,
+    /// Measure the limits the target does not declare, by sending what they count: the e-mail limit with
+    /// a throwaway address (its signups also count toward this address's IP limit) and the
+    /// identical-invalid limit with a throwaway body, each up to 100 requests; never the lockout threshold
+    #[arg(long, help_heading = "Measure")]
+    pub measure_limits: bool,
+    /// With --measure-limits, wait out a window whose refusal asks for at most this long (seconds); a
+    /// longer one is estimated from Retry-After
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 130,
+        requires = "measure_limits",
+        help_heading = "Measure"
+    )]
+    pub max_wait: u64,
 }
 
 #[derive(Debug, Args)]

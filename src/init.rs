@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use crate::detect::{Detection, ForwardedFor};
+use crate::measure::Measurements;
 use crate::target::declared::Declarations;
 use crate::target::{Account, TargetClient, TargetDescription, clock};
 
@@ -18,7 +19,12 @@ pub async fn probe_test_clock(target: &TargetDescription) -> bool {
 }
 
 /// The target file's text.
-pub fn target_file(target: &TargetDescription, detection: &Detection, test_clock: bool) -> String {
+pub fn target_file(
+    target: &TargetDescription,
+    detection: &Detection,
+    test_clock: bool,
+    measured: &Measurements,
+) -> String {
     let mut text = String::new();
     let profiles = detection.profiles();
     let _ = writeln!(
@@ -97,7 +103,13 @@ pub fn target_file(target: &TargetDescription, detection: &Detection, test_clock
         );
     }
     text.push('\n');
-    limits_section(&mut text, target, &profiles, &detection.declarations);
+    limits_section(
+        &mut text,
+        target,
+        &profiles,
+        &detection.declarations,
+        measured,
+    );
     accounts_section(&mut text, target, &profiles);
     text
 }
@@ -133,11 +145,19 @@ fn limits_section(
     target: &TargetDescription,
     profiles: &[&str],
     declarations: &Declarations,
+    measured: &Measurements,
 ) {
     let appmixer = profiles.iter().any(|p| p.starts_with("appmixer"));
     let creditsafe = profiles.contains(&"creditsafe-connect");
     let limits = &target.limits;
-    if declarations.is_empty() {
+    if declarations.is_empty() && !measured.measured.is_empty() {
+        let _ = writeln!(
+            text,
+            "# The limits the target is configured with: lines \"measured by init --measure-limits\" were\n\
+             # measured; lines marked CHECK hold the documented defaults (its answers declared none in\n\
+             # RateLimit-Policy)."
+        );
+    } else if declarations.is_empty() {
         let _ = writeln!(
             text,
             "# CHECK: the limits the target is configured with (the documented defaults are filled in; its\n\
@@ -162,6 +182,13 @@ fn limits_section(
     for malformed in &declarations.malformed {
         let _ = writeln!(text, "# Not read: {malformed}");
     }
+    for not_measured in &measured.not_measured {
+        let _ = writeln!(
+            text,
+            "# --measure-limits could not measure {}: {}.",
+            not_measured.limit, not_measured.why
+        );
+    }
     let _ = writeln!(text, "[limits]");
     let mut line =
         |relevant: bool, name: &str, value: u64, what: &str| match declarations.value_of(name) {
@@ -177,6 +204,15 @@ fn limits_section(
                     placed.policy.endpoint.request(),
                     placed.policy.member(),
                 );
+            }
+            _ if relevant && measured.of(name).is_some() => {
+                if let Some(measurement) = measured.of(name) {
+                    let _ = writeln!(
+                        text,
+                        "{name} = {:<10} # {what}; measured by init --measure-limits: {}",
+                        measurement.value, measurement.how
+                    );
+                }
             }
             _ if relevant => {
                 let _ = writeln!(text, "{name} = {value:<10} # CHECK: {what}");

@@ -15,6 +15,7 @@ pub mod engine;
 pub mod expectations;
 pub mod init;
 pub mod load;
+pub mod measure;
 pub mod report;
 pub mod suite;
 pub mod target;

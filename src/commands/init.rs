@@ -2,7 +2,10 @@
 
 use std::io::Write;
 
+use std::time::Duration;
+
 use crate::cli::InitArgs;
+use crate::measure::{self, MeasureOptions, Measurements};
 use crate::report::output;
 
 use super::setup::{detection_target, runtime};
@@ -26,7 +29,32 @@ pub(super) fn init(args: &InitArgs) -> Result<u8, CommandError> {
         (detection, clock)
     });
     let detection = detection?;
-    let text = crate::init::target_file(&target, &detection, clock);
+    let measured = if args.measure_limits {
+        let profiles = detection.profiles();
+        let options = MeasureOptions {
+            email_limit: profiles.contains(&"appmixer-cloud")
+                && detection.declarations.value_of("signup_email").is_none(),
+            identical_invalid_limit: profiles.contains(&"creditsafe-connect")
+                && detection
+                    .declarations
+                    .value_of("cs_identical_invalid")
+                    .is_none(),
+            // A test clock does not move by itself: its windows are estimated, never waited out.
+            max_wait: Duration::from_secs(if clock { 0 } else { args.max_wait }),
+        };
+        if options.email_limit || options.identical_invalid_limit {
+            eprintln!("warning: {}", measure::cost(&options));
+            runtime.block_on(measure::measure(&target, &options))
+        } else {
+            eprintln!(
+                "--measure-limits: nothing to measure (the target declares its limits, or has neither the signup nor the identical-invalid limit)"
+            );
+            Measurements::default()
+        }
+    } else {
+        Measurements::default()
+    };
+    let text = crate::init::target_file(&target, &detection, clock, &measured);
     let mut out = output::open(args.output.as_deref())?.writer;
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())

@@ -497,3 +497,57 @@ async fn trust_declared_runs_with_the_servers_values() {
         stderr(&trusted)
     );
 }
+
+/// `init --measure-limits` against a server that declares nothing, on the system clock with windows of two
+/// seconds: the e-mail and identical-invalid limits are measured and their windows waited out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_measures_the_limits_a_server_does_not_declare_and_never_the_lockout() {
+    let config = Config {
+        test_clock: false,
+        ratelimit_headers: false,
+        signup_rate_limit_ip: 50,
+        cs_identical_invalid_window_ms: 2_000,
+        // Far from the requests a measure sends: a probe of the threshold would show as a lockout.
+        cs_overall_threshold: 400,
+        ..declaring(AppmixerCloud)
+    };
+    let (text, warning) = against(config, |url| {
+        let output = authconform(&[
+            "init",
+            "--target",
+            &url,
+            "--admin",
+            &format!("admin@example.com:{ADMIN_PASSWORD}"),
+            "--measure-limits",
+            "--max-wait",
+            "5",
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        (stdout(&output), stderr(&output))
+    })
+    .await;
+    println!("{text}");
+    assert!(
+        warning.contains("warning: --measure-limits sends up to 100 signups")
+            && warning.contains("never approached"),
+        "{warning}"
+    );
+    for line in [
+        "signup_email = 3          # signups per e-mail address and window; measured by init --measure-limits: 3 identical /user were answered, attempt 4 refused",
+        "signup_email_window_ms = 2000       # its window; measured by init --measure-limits: waited out: accepted again",
+        "cs_identical_invalid = 4          # identical invalid requests before 429; measured by init --measure-limits: 4 identical /authenticate were answered, attempt 5 refused",
+        "cs_invalid_window_ms = 2000       # their window; measured by init --measure-limits: waited out",
+        "# The limits the target is configured with: lines \"measured by init --measure-limits\"",
+        "cs_overall_threshold = 10000      # CHECK: requests to /authenticate before the lockout",
+    ] {
+        assert!(text.contains(line), "missing `{line}` in:\n{text}");
+    }
+    let target = load(&text);
+    assert_eq!(
+        (
+            target.limits.signup_email,
+            target.limits.cs_identical_invalid
+        ),
+        (3, 4)
+    );
+}
