@@ -11,6 +11,10 @@ use crate::expectations::{self, Expectations};
 use crate::report::{HumanStyle, ReporterSet, format_specs};
 use crate::suite;
 use crate::target::declared;
+use crate::target::{
+    self,
+    state::{SentSignups, TargetState},
+};
 
 use super::setup::{explicit_target, runtime};
 use super::state::{self, state_path};
@@ -65,14 +69,31 @@ pub(super) fn run(args: &RunArgs) -> Result<u8, CommandError> {
                 for disagreement in used {
                     eprintln!("--trust-declared: {}", disagreement.taken());
                 }
+                // The probe's signup counts toward the runner's own address like any other.
+                if declared::probe_signs_up(&target.description) {
+                    let base_url = target.description.base_url.as_str();
+                    target
+                        .earlier
+                        .get_or_insert_with(|| TargetState::new(base_url))
+                        .signups
+                        .push(SentSignups {
+                            address: target::state::DIRECT.to_owned(),
+                            at_unix_ms: target::state::now_unix_ms(),
+                            count: 1,
+                        });
+                }
             }
         }
+        let earlier = plan.targets.first().and_then(|t| t.earlier.clone());
         let result = engine::run(&suite, &plan, &mut |event| reporters.handle(event)).await;
         if let Some(servers) = servers {
             servers.shutdown().await;
         }
-        result.map_err(CommandError::from)
+        result
+            .map(|report| (report, earlier))
+            .map_err(CommandError::from)
     })?;
+    let (report, earlier) = report;
     reporters.finish().map_err(CommandError::Write)?;
     if let Some(target) = &explicit_target {
         state::remember(state_path.as_ref(), earlier, target, &report)?;

@@ -141,10 +141,9 @@ async fn run_target(
         profiles: &target.profiles,
         clock: target.clock,
     });
-    let earlier = target_plan
-        .earlier
-        .as_ref()
-        .filter(|_| target.clock == crate::target::ClockMode::Real);
+    // A state file is read on a real clock only; on a test clock `earlier` holds at most what was sent
+    // just before the run (the declared limits' probe).
+    let earlier = target_plan.earlier.as_ref();
     let mut run = SharedTarget::new(target, &suite.catalogue, ids, earlier)?;
     run.meter = target_plan.meter.clone();
     run.probe().await?;

@@ -450,9 +450,15 @@ fn by_earlier_attempts<'p>(a: &'p DeclaredPolicy, b: &'p DeclaredPolicy) -> Opti
     ))
 }
 
+/// Whether [`probe`] sends a signup (from the runner's own address) to this target.
+pub fn probe_signs_up(target: &TargetDescription) -> bool {
+    target.profiles.contains(&Profile::AppmixerCloud)
+}
+
 /// Reads what the target declares, for `run`: one probe per limited endpoint its profiles have (see the
 /// module's doc for what each costs). A probe that gets no answer declares nothing: the run reports the
 /// target as it finds it.
+
 pub(crate) async fn probe(target: &TargetDescription) -> Declarations {
     let Ok(client) = TargetClient::new(target) else {
         return Declarations::default();
@@ -464,7 +470,7 @@ pub(crate) async fn probe(target: &TargetDescription) -> Declarations {
     let profiles = &target.profiles;
     let probes = [
         (
-            profiles.contains(&Profile::AppmixerCloud),
+            probe_signs_up(target),
             Endpoint::Signup,
             "/user",
             json!({ "username": format!("declared.{id}@example.com"), "email": format!("declared.{id}@example.com") }),

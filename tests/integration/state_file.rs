@@ -88,8 +88,8 @@ async fn a_run_remembers_its_signups_and_the_next_plan_counts_them() {
         .map(|sent| sent["count"].as_u64().unwrap())
         .sum();
     assert_eq!(
-        direct, 1,
-        "one signup from the runner's address: {written:#}"
+        direct, 2,
+        "the run's signup and the one of the probe for declared limits, from the runner's address: {written:#}"
     );
     let cost = written["request_costs"]["POST /user"].as_u64();
     assert!(
@@ -100,7 +100,7 @@ async fn a_run_remembers_its_signups_and_the_next_plan_counts_them() {
     let after = authconform(&[&["plan"][..], &target(&url, state)].concat());
     assert!(after.status.success(), "{after:?}");
     assert!(
-        stdout(&after).contains("1 signup(s) from this address still count toward the IP window"),
+        stdout(&after).contains("2 signup(s) from this address still count toward the IP window"),
         "{}",
         stdout(&after)
     );
