@@ -458,7 +458,6 @@ pub fn probe_signs_up(target: &TargetDescription) -> bool {
 /// Reads what the target declares, for `run`: one probe per limited endpoint its profiles have (see the
 /// module's doc for what each costs). A probe that gets no answer declares nothing: the run reports the
 /// target as it finds it.
-
 pub(crate) async fn probe(target: &TargetDescription) -> Declarations {
     let Ok(client) = TargetClient::new(target) else {
         return Declarations::default();
