@@ -162,7 +162,21 @@ pub(crate) fn project(
                     };
                     waits_ms = empty_from.saturating_sub(begins_ms);
                 }
-                ledger.record(begins_ms + waits_ms, needs.signups_after_empty, &mut 0);
+                // After the empty window: its checks' signups then, and those after its last wait at its
+                // end (a limit's end is checked a window later).
+                let at_end = needs.signups_after_last_wait;
+                ledger.record(
+                    begins_ms + waits_ms,
+                    needs.signups_after_empty - at_end,
+                    &mut 0,
+                );
+                ledger.record(
+                    begins_ms
+                        .saturating_add(waits_ms)
+                        .saturating_add(duration_ms(needs)),
+                    at_end,
+                    &mut 0,
+                );
             }
             slots[index] = Slot {
                 start_ms: now,

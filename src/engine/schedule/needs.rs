@@ -34,6 +34,8 @@ pub(crate) struct ScenarioNeeds {
     pub(crate) probe_signups: u64,
     /// Signups it sends after its first `wait.empty_window`.
     pub(crate) signups_after_empty: u64,
+    /// Of those, the ones sent after its last wait (a check of a limit's end sends them a window later).
+    pub(crate) signups_after_last_wait: u64,
     /// Signups its own steps send from one client address (its blames' probes left out) and, when it checks
     /// the IP limit itself, `None`: more than the IP limit allows in a window cannot be checked.
     pub(crate) own_signups: Option<u64>,
@@ -114,6 +116,7 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
     let mut probes_before_empty = None;
     let mut counts_ip = false;
     let mut signups_before_empty = None;
+    let mut signups_at_last_wait = 0;
     // Milliseconds of waiting before each mark, so a wait `since` a mark counts only what is left of it.
     let mut waited_ms: u64 = 0;
     let mut marks: BTreeMap<&str, u64> = BTreeMap::new();
@@ -186,6 +189,7 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
                 };
                 waits_ms.push(left);
                 waited_ms += left;
+                signups_at_last_wait = signups;
                 counts_ip |= matches!(
                     wait,
                     Wait::Window {
@@ -216,6 +220,8 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
         signups: signups_before_empty.unwrap_or(signups),
         probe_signups: probes_before_empty.unwrap_or(probes),
         signups_after_empty: signups - signups_before_empty.unwrap_or(signups),
+        signups_after_last_wait: (signups - signups_at_last_wait)
+            .min(signups - signups_before_empty.unwrap_or(signups)),
         own_signups: (!counts_ip).then_some(own_signups),
         empty_window: signups_before_empty
             .filter(|_| !target.forwarded_for)
