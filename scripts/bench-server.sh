@@ -18,9 +18,11 @@ for tool in wrk curl jq; do
   command -v "$tool" >/dev/null || { echo "error: $tool is required (apt-get install -y $tool)" >&2; exit 2; }
 done
 
-cargo build --release --quiet -p authconform-reference-server --bin authconform-reference-server \
-  --example hello --example verify_time
-BIN=target/release
+# The server is built on its own: built in one command with the examples, which take the dev-dependencies,
+# it would have the deliberate faults of the test builds compiled in.
+cargo build --release --quiet -p authconform-reference-server --example hello --example verify_time
+cargo build --release --quiet -p authconform-reference-server --bin authconform-reference-server
+BIN="$(cargo metadata --format-version 1 --no-deps | jq -r .target_directory)/release"
 WORK="$(mktemp -d)"
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$WORK"; }

@@ -66,6 +66,7 @@ pub(crate) async fn read_limited(
     body: Body,
     limit: usize,
 ) -> Result<Bytes, BodyError> {
+    use axum::body::HttpBody;
     use http_body_util::BodyExt;
 
     let declared = headers
@@ -101,6 +102,10 @@ pub(crate) async fn read_limited(
                 joined.extend_from_slice(&data);
                 collected = Some(joined);
             }
+        }
+        // A body whose declared length has arrived says so: no need to ask it for the end.
+        if body.is_end_stream() {
+            break;
         }
     }
     if seen > limit {

@@ -60,8 +60,12 @@ pub(crate) struct AppmixerTokens {
     /// Tokens whose signature has verified, with their claims: a token is immutable, so a second check of
     /// the same string only needs the expiry compared with the clock again. Bounded; cleared when full.
     /// Shared, so a request takes them with a reference count instead of copying every string.
-    /// Read-mostly: every `GET /user` reads it, only a token's first use writes it.
-    verified: parking_lot::RwLock<std::collections::HashMap<Box<str>, Arc<AppmixerClaims>>>,
+    /// Read-mostly: every `GET /user` reads it, only a token's first use writes it. Hashed with foldhash
+    /// rather than SipHash, which takes a while over a token's few hundred bytes: only tokens this server
+    /// signed are stored, so nobody can choose keys that collide.
+    verified: parking_lot::RwLock<
+        std::collections::HashMap<Box<str>, Arc<AppmixerClaims>, foldhash::fast::RandomState>,
+    >,
 }
 
 impl std::fmt::Debug for AppmixerTokens {
@@ -92,7 +96,7 @@ impl AppmixerTokens {
             decoding: DecodingKey::from_secret(&secret),
             validation,
             lifetime_s,
-            verified: parking_lot::RwLock::new(std::collections::HashMap::new()),
+            verified: parking_lot::RwLock::new(std::collections::HashMap::default()),
         }
     }
 

@@ -17,7 +17,9 @@ pub(crate) struct MemoryStore {
 
 #[derive(Debug, Default)]
 struct Indexes {
-    by_id: HashMap<String, Arc<User>>,
+    /// Hashed with foldhash, faster than SipHash (every `GET /user` looks a user up by id): ids are the
+    /// server's own, so nobody can choose ones that collide.
+    by_id: HashMap<String, Arc<User>, foldhash::fast::RandomState>,
     by_username: HashMap<String, String>,
     by_email: HashMap<String, String>,
 }
