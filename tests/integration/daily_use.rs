@@ -390,18 +390,15 @@ async fn against_reference<T: Send + 'static>(
     profile: AppmixerProfile,
     command: impl FnOnce(String) -> T + Send + 'static,
 ) -> T {
-    let server = crate::support::start_reference(Config {
-        profile,
-        test_clock: true,
-        ..Config::default()
-    })
-    .await;
-    let url = server.base_url();
-    let result = tokio::task::spawn_blocking(move || command(url))
-        .await
-        .unwrap();
-    server.shutdown().await.unwrap();
-    result
+    crate::support::beside_reference(
+        Config {
+            profile,
+            test_clock: true,
+            ..Config::default()
+        },
+        command,
+    )
+    .await
 }
 
 #[test]

@@ -16,6 +16,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::cli::{authconform, stderr, stdout};
+use crate::support::beside_reference as against;
 
 const ADMIN_PASSWORD: &str = "admin-password-1";
 const CONNECT_PASSWORD: &str = "connect-password-1";
@@ -44,20 +45,6 @@ fn declaring(profile: AppmixerProfile) -> Config {
         },
         ..Config::default()
     }
-}
-
-/// Runs the CLI (off the runtime) against a reference server started with `config`.
-async fn against<T: Send + 'static>(
-    config: Config,
-    command: impl FnOnce(String) -> T + Send + 'static,
-) -> T {
-    let server = crate::support::start_reference(config).await;
-    let url = server.base_url();
-    let result = tokio::task::spawn_blocking(move || command(url))
-        .await
-        .unwrap();
-    server.shutdown().await.unwrap();
-    result
 }
 
 fn init_file(url: &str, extra: &[&str]) -> String {

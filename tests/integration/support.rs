@@ -205,6 +205,21 @@ pub fn verdict(report: &RunReport, id: &str) -> Verdict {
 }
 
 /// A reference server on 127.0.0.1 with a free port (seeding hashes passwords: off the runtime).
+/// `command` (given the base URL, run off the runtime, as the CLI is) beside a reference server started
+/// with `config`, which is shut down after it.
+pub async fn beside_reference<T: Send + 'static>(
+    config: authconform_reference_server::Config,
+    command: impl FnOnce(String) -> T + Send + 'static,
+) -> T {
+    let server = start_reference(config).await;
+    let url = server.base_url();
+    let result = tokio::task::spawn_blocking(move || command(url))
+        .await
+        .unwrap();
+    server.shutdown().await.unwrap();
+    result
+}
+
 pub async fn start_reference(
     config: authconform_reference_server::Config,
 ) -> authconform_reference_server::RunningServer {
