@@ -236,6 +236,27 @@ pub struct RequirementReport {
 }
 
 impl RequirementReport {
+    /// A must-level requirement of `profiles` with this verdict and nothing else, for tests.
+    #[cfg(test)]
+    pub(crate) fn bare(id: &str, profiles: Vec<Profile>, verdict: Verdict) -> RequirementReport {
+        RequirementReport {
+            id: id.to_owned(),
+            level: Level::Must,
+            profiles,
+            title: String::new(),
+            clause: String::new(),
+            source: String::new(),
+            accept: None,
+            verdict,
+            scenarios: Vec::new(),
+            findings: Vec::new(),
+            checks: Vec::new(),
+            skip_reasons: Vec::new(),
+            readings: Vec::new(),
+            expectation: None,
+        }
+    }
+
     /// Whether the requirement belongs to one of these profiles.
     pub fn applies_to(&self, profiles: &[Profile]) -> bool {
         self.profiles
@@ -442,22 +463,7 @@ mod tests {
     use super::*;
 
     fn requirement(id: &str, profile: Profile, verdict: Verdict) -> RequirementReport {
-        RequirementReport {
-            id: id.to_owned(),
-            level: Level::Must,
-            profiles: vec![profile],
-            title: String::new(),
-            clause: String::new(),
-            source: String::new(),
-            accept: None,
-            verdict,
-            scenarios: Vec::new(),
-            findings: Vec::new(),
-            checks: Vec::new(),
-            skip_reasons: Vec::new(),
-            readings: Vec::new(),
-            expectation: None,
-        }
+        RequirementReport::bare(id, vec![profile], verdict)
     }
 
     fn target(profiles: Vec<Profile>, requirements: Vec<RequirementReport>) -> TargetReport {

@@ -162,21 +162,11 @@ pub(super) fn trace_blockers(requirements: &mut [RequirementReport]) {
 
 #[cfg(test)]
 mod tests {
-    use authconform_scenario::model::Level;
 
     use super::*;
 
     fn requirement(id: &str, verdict: Verdict, blocked_by: &[Option<&str>]) -> RequirementReport {
         RequirementReport {
-            id: id.into(),
-            level: Level::Must,
-            profiles: Vec::new(),
-            title: String::new(),
-            clause: String::new(),
-            source: String::new(),
-            accept: None,
-            verdict,
-            scenarios: Vec::new(),
             findings: blocked_by
                 .iter()
                 .map(|blocker| Finding {
@@ -193,10 +183,7 @@ mod tests {
                     curl: None,
                 })
                 .collect(),
-            checks: Vec::new(),
-            skip_reasons: Vec::new(),
-            readings: Vec::new(),
-            expectation: None,
+            ..RequirementReport::bare(id, Vec::new(), verdict)
         }
     }
 
