@@ -189,6 +189,8 @@ fn limits_section(
             not_measured.limit, not_measured.why
         );
     }
+    // Where the comments of the `[limits]` lines start: past the longest `# name = value`.
+    const LIMIT_COLUMN: usize = 42;
     let _ = writeln!(text, "[limits]");
     let mut line =
         |relevant: bool, name: &str, value: u64, what: &str| match declarations.value_of(name) {
@@ -200,7 +202,8 @@ fn limits_section(
                 };
                 let _ = writeln!(
                     text,
-                    "{name} = {declared:<10} # {what}; declared by the server: {} {}{how}",
+                    "{:<LIMIT_COLUMN$}# {what}; declared by the server: {} {}{how}",
+                    format!("{name} = {declared}"),
                     placed.policy.endpoint.request(),
                     placed.policy.member(),
                 );
@@ -209,16 +212,25 @@ fn limits_section(
                 if let Some(measurement) = measured.of(name) {
                     let _ = writeln!(
                         text,
-                        "{name} = {:<10} # {what}; measured by init --measure-limits: {}",
-                        measurement.value, measurement.how
+                        "{:<LIMIT_COLUMN$}# {what}; measured by init --measure-limits: {}",
+                        format!("{name} = {}", measurement.value),
+                        measurement.how
                     );
                 }
             }
             _ if relevant => {
-                let _ = writeln!(text, "{name} = {value:<10} # CHECK: {what}");
+                let _ = writeln!(
+                    text,
+                    "{:<LIMIT_COLUMN$}# CHECK: {what}",
+                    format!("{name} = {value}")
+                );
             }
             _ => {
-                let _ = writeln!(text, "# {name} = {value:<10} # {what}");
+                let _ = writeln!(
+                    text,
+                    "{:<LIMIT_COLUMN$}# {what}",
+                    format!("# {name} = {value}")
+                );
             }
         };
     line(

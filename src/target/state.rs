@@ -234,11 +234,10 @@ pub fn save(path: &Path, state: &TargetState) -> Result<(), StateError> {
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_unix_ms() -> u64 {
-    SystemTime::now()
+    let since_epoch = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
-        })
+        .unwrap_or_default();
+    u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]

@@ -83,12 +83,12 @@ async fn init_fills_the_limits_the_server_declares_and_writes_the_accounts_given
     .await;
     println!("{text}");
     for line in [
-        "signup_email = 3          # signups per e-mail address and window; declared by the server: POST /user \"email\";q=3;w=2",
-        "signup_email_window_ms = 2000       # its window; declared by the server: POST /user \"email\";q=3;w=2",
-        "signup_ip = 8          # signups per client address and window; declared by the server: POST /user \"ip\";q=8;w=2",
-        "cs_identical_invalid = 4          # identical invalid requests before 429; declared by the server: POST /authenticate \"identical-invalid\";q=4;w=120",
-        "cs_overall_threshold = 10000      # requests to /authenticate before the lockout; declared by the server: POST /authenticate \"lockout\";q=10000;w=300",
-        "appmixer_token_lifetime_s = 2592000    # CHECK: lifetime of an Appmixer token",
+        "signup_email = 3                          # signups per e-mail address and window; declared by the server: POST /user \"email\";q=3;w=2",
+        "signup_email_window_ms = 2000             # its window; declared by the server: POST /user \"email\";q=3;w=2",
+        "signup_ip = 8                             # signups per client address and window; declared by the server: POST /user \"ip\";q=8;w=2",
+        "cs_identical_invalid = 4                  # identical invalid requests before 429; declared by the server: POST /authenticate \"identical-invalid\";q=4;w=120",
+        "cs_overall_threshold = 10000              # requests to /authenticate before the lockout; declared by the server: POST /authenticate \"lockout\";q=10000;w=300",
+        "appmixer_token_lifetime_s = 2592000       # CHECK: lifetime of an Appmixer token",
         "[accounts.admin]\nusername = \"admin@example.com\"\npassword = \"admin-password-1\"",
         "[accounts.creditsafe]\nusername = \"connect-user@example.com\"\npassword = \"connect-password-1\"",
         "forwarded_for = false",
@@ -137,7 +137,7 @@ async fn without_declared_fields_the_defaults_stay_marked_check_and_forwarded_fo
     )
     .await;
     for line in [
-        "signup_email = 10         # CHECK: signups per e-mail address and window",
+        "signup_email = 10                         # CHECK: signups per e-mail address and window",
         "# CHECK: whether the target trusts X-Forwarded-For cannot be known from its answers (the answers \
          declare no RateLimit policy whose `r` would show it)",
         "forwarded_for = false",
@@ -329,7 +329,7 @@ async fn policies_that_cannot_be_placed_are_said_so_in_the_file_instead_of_guess
         "{text}"
     );
     assert!(
-        text.contains("signup_email = 10         # CHECK: signups per e-mail address and window"),
+        text.contains("signup_email = 10                         # CHECK: signups per e-mail address and window"),
         "{text}"
     );
     assert!(text.contains("\nforwarded_for = true\n"), "{text}");
@@ -520,12 +520,12 @@ async fn init_measures_the_limits_a_server_does_not_declare_and_never_the_lockou
         "{warning}"
     );
     for line in [
-        "signup_email = 3          # signups per e-mail address and window; measured by init --measure-limits: 3 identical /user were answered, attempt 4 refused",
-        "signup_email_window_ms = 2000       # its window; measured by init --measure-limits: waited out: accepted again",
-        "cs_identical_invalid = 4          # identical invalid requests before 429; measured by init --measure-limits: 4 identical /authenticate were answered, attempt 5 refused",
-        "cs_invalid_window_ms = 2000       # their window; measured by init --measure-limits: waited out",
+        "signup_email = 3                          # signups per e-mail address and window; measured by init --measure-limits: 3 identical /user were answered, attempt 4 refused",
+        "signup_email_window_ms = 2000             # its window; measured by init --measure-limits: waited out: accepted again",
+        "cs_identical_invalid = 4                  # identical invalid requests before 429; measured by init --measure-limits: 4 identical /authenticate were answered, attempt 5 refused",
+        "cs_invalid_window_ms = 2000               # their window; measured by init --measure-limits: waited out",
         "# The limits the target is configured with: lines \"measured by init --measure-limits\"",
-        "cs_overall_threshold = 10000      # CHECK: requests to /authenticate before the lockout",
+        "cs_overall_threshold = 10000              # CHECK: requests to /authenticate before the lockout",
     ] {
         assert!(text.contains(line), "missing `{line}` in:\n{text}");
     }
