@@ -116,4 +116,4 @@ for run in $RUNS; do
   esac
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "a window is 60 s here: forwarded-for needs about one, one address about two (the IP check fills its window of 50, and the other signup checks need more than the window after it holds); back to back, the second run waits for the first one's last signups"
+echo "a window is 60 s here: forwarded-for needs about one, one address about two (its signups fill the IP windows of 50 before and after the exact IP check); back to back, the second run waits for the first one's last signups"

@@ -63,10 +63,10 @@ pub(super) fn run(args: &RunArgs) -> Result<u8, CommandError> {
         // A target given by flags or file: its declared limits, before any check is sent.
         if servers.is_none() {
             for target in &mut plan.targets {
-                let reconciled =
+                let used =
                     declared::reconcile(&args.target, &mut target.description, args.trust_declared)
                         .await?;
-                for disagreement in reconciled.taken {
+                for disagreement in used {
                     eprintln!("--trust-declared: {}", disagreement.taken());
                 }
                 // The probe's signup counts toward the runner's own address like any other.
@@ -80,7 +80,6 @@ pub(super) fn run(args: &RunArgs) -> Result<u8, CommandError> {
                             address: target::state::DIRECT.to_owned(),
                             at_unix_ms: target::state::now_unix_ms(),
                             count: 1,
-                            answered: u64::from(reconciled.signup_answered == Some(true)),
                         });
                 }
             }

@@ -24,7 +24,7 @@ use super::render::{RenderError, ScenarioVars, Scope, prepare};
 use super::results::WaitSpan;
 use super::schedule::needs::is_signup;
 use super::target::{ROOM_STEP, SharedTarget};
-use crate::target::{Lane, PreparedRequest, declared};
+use crate::target::{Lane, PreparedRequest};
 
 /// What belongs to one scenario's run alone: its variables and captures, its marks, its client address and
 /// what it found (observations included). Several scenarios may run on one [`SharedTarget`] at once; none
@@ -157,15 +157,8 @@ pub(crate) async fn run_scenario(
                 if let Some(mark) = &request.mark {
                     vars.sent.insert(mark.clone(), result.total as u64);
                 }
-                let answered = result
-                    .status_counts
-                    .iter()
-                    .filter(|(status, _)| declared::answered(**status))
-                    .map(|(_, count)| count)
-                    .sum();
                 run.record_signups(
                     result.signups,
-                    answered,
                     &mut reserved,
                     forwarded_for.as_ref().map(|(_, value)| value),
                 );
@@ -195,9 +188,6 @@ pub(crate) async fn run_scenario(
                 let waited = run
                     .wait(wait, since_ms, &scenario.name, &step.name, events)
                     .await;
-                if matches!(wait, Wait::EmptyWindow(_)) {
-                    vars.counted_signups = run.counted_signups();
-                }
                 record_wait(run, &step.name, started_ms, &waited, &mut outcome);
                 boundary.waited(step, started_ms, run.clock().now_ms());
                 match waited {

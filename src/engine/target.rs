@@ -11,7 +11,7 @@ use super::EngineError;
 use super::events::EngineEvent;
 use super::judge::Requirements;
 use super::schedule::needs::wait_ms;
-use super::schedule::signups::{SignupLedger, SignupRule, count_hold_ms};
+use super::schedule::signups::{SignupLedger, SignupRule};
 use super::schedule::time::{TargetTime, Waits};
 use crate::target::clock::{self, CLOCK_PATH, ClockReading, VirtualClock};
 use crate::target::state::{self, SentSignups, TargetState};
@@ -37,9 +37,8 @@ pub(crate) struct SharedTarget<'a> {
     addresses: ClientAddresses,
     /// The signups sent from the one client address, when every scenario shares it.
     signups: Mutex<SignupLedger>,
-    /// Every signup sent, from which address and when (virtual ms), and how many were answered, for the
-    /// state file.
-    sent_signups: Mutex<Vec<(u64, String, u64, u64)>>,
+    /// Every signup sent, from which address and when (virtual ms), for the state file.
+    sent_signups: Mutex<Vec<(u64, String, u64)>>,
     /// The Unix time of virtual 0.
     started_unix_ms: u64,
     /// Per `METHOD path`: microseconds its request steps took, and their rounds of requests.
@@ -174,14 +173,6 @@ impl<'a> SharedTarget<'a> {
         signup_rule(self.target)
     }
 
-    /// The signups the shared address has inside the IP window now, as the ledger counts them (0 when each
-    /// scenario has an address of its own): `counted.signup_ip` after a `wait.empty_window`.
-    pub(crate) fn counted_signups(&self) -> u64 {
-        self.signup_rule().map_or(0, |rule| {
-            self.signups.lock().counting_at(self.clock().now_ms(), rule)
-        })
-    }
-
     /// A scenario that will send up to `count` signups from the shared address starts.
     pub(crate) fn reserve_signups(&self, count: u64) {
         if self.signup_rule().is_some() {
@@ -201,7 +192,6 @@ impl<'a> SharedTarget<'a> {
     pub(crate) fn record_signups(
         &self,
         count: u64,
-        answered: u64,
         remaining: &mut u64,
         address: Option<&HeaderValue>,
     ) {
@@ -214,11 +204,9 @@ impl<'a> SharedTarget<'a> {
             .unwrap_or(state::DIRECT);
         self.sent_signups
             .lock()
-            .push((now, address.to_owned(), count, answered));
+            .push((now, address.to_owned(), count));
         if self.signup_rule().is_some() {
-            self.signups
-                .lock()
-                .record_answers(now, count, answered, remaining);
+            self.signups.lock().record(now, count, remaining);
         }
     }
 
@@ -250,11 +238,10 @@ impl<'a> SharedTarget<'a> {
         self.sent_signups
             .lock()
             .iter()
-            .map(|(at_ms, address, count, answered)| SentSignups {
+            .map(|(at_ms, address, count)| SentSignups {
                 address: address.clone(),
                 at_unix_ms: self.started_unix_ms.saturating_add(*at_ms),
                 count: *count,
-                answered: *answered,
             })
             .collect()
     }
@@ -295,11 +282,10 @@ impl<'a> SharedTarget<'a> {
     ) -> Result<bool, ClockError> {
         let now = self.clock().now_ms();
         let wake_at_ms = match wait {
-            Wait::EmptyWindow(_) => self.signup_rule().map_or(now, |rule| {
-                self.signups
-                    .lock()
-                    .known_count_from(now, rule, count_hold_ms(rule))
-            }),
+            Wait::EmptyWindow(_) => self
+                .signup_rule()
+                .and_then(|rule| self.signups.lock().empty_from(rule))
+                .unwrap_or(now),
             _ => since_ms
                 .unwrap_or(now)
                 .saturating_add(wait_ms(self.target, wait)),

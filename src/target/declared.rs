@@ -10,10 +10,10 @@
 //! limit), and on `POST /user` a policy that shows earlier attempts after a signup with a fresh e-mail
 //! counts per client address. A policy left over is listed as undecided, with why.
 //!
-//! The probe costs the target as little as a request to a limited endpoint can. Its signup creates a user
-//! with a fresh e-mail address: one attempt of the client's address, none of any real e-mail address, and
-//! an answered one, which counts toward the IP limit under every reading (one refused as invalid might or
-//! might not), so the IP check counts it instead of waiting for it to age out. Its `POST /authenticate` names a fresh user and
+//! The probe costs the target as little as a request to a limited endpoint can. Its signup names a fresh
+//! e-mail address and no password, so every reading of the documents refuses it as invalid: a target that
+//! validates before it counts counts nothing, and one that counts every attempt counts one attempt of the
+//! client's address and none of any real e-mail address. Its `POST /authenticate` names a fresh user and
 //! no password: one request of the overall threshold (the lockout checks start from an empty window) and
 //! the first of an identity no one else sends. The lockout threshold is never probed. An endpoint is only
 //! probed when the target's profiles have its limits.
@@ -196,10 +196,6 @@ pub struct Declarations {
     pub malformed: Vec<String>,
     /// The endpoints whose answers were read.
     pub read: Vec<Endpoint>,
-    /// Whether the probe's signup was answered (a user created, a duplicate refused); `None` when it sent
-    /// none or got no answer.
-    #[serde(skip)]
-    pub signup_answered: Option<bool>,
 }
 
 impl Declarations {
@@ -470,14 +466,13 @@ pub(crate) async fn probe(target: &TargetDescription) -> Declarations {
     let mut declared = Vec::new();
     let mut malformed = Vec::new();
     let mut read = Vec::new();
-    let mut signup_answered = None;
     let profiles = &target.profiles;
     let probes = [
         (
             probe_signs_up(target),
             Endpoint::Signup,
             "/user",
-            json!({ "username": format!("declared.{id}@example.com"), "email": format!("declared.{id}@example.com"), "password": format!("authconform-declared-{id}") }),
+            json!({ "username": format!("declared.{id}@example.com"), "email": format!("declared.{id}@example.com") }),
         ),
         (
             profiles.contains(&Profile::CreditsafeConnect),
@@ -492,24 +487,13 @@ pub(crate) async fn probe(target: &TargetDescription) -> Declarations {
         }
         let request = PreparedRequest::json(Method::POST, path, Some(&body));
         if let Ok(response) = client.send_to(0, &request).await {
-            if endpoint == Endpoint::Signup {
-                signup_answered = Some(answered(response.status));
-            }
             let (policies, bad) = policies_in(endpoint, &response);
             declared.extend(policies);
             malformed.extend(bad);
             read.push(endpoint);
         }
     }
-    Declarations {
-        signup_answered,
-        ..place(declared, malformed, read, true)
-    }
-}
-
-/// Whether a signup's answer shows it passed every limit: a user created, or a duplicate refused.
-pub fn answered(status: u16) -> bool {
-    (200..300).contains(&status) || status == 409
+    place(declared, malformed, read, true)
 }
 
 /// Where a limit's value in a description came from.
@@ -674,33 +658,17 @@ pub async fn reconcile(
     flags: &TargetFlags,
     target: &mut TargetDescription,
     trust_declared: bool,
-) -> Result<Reconciled, DeclaredMismatch> {
+) -> Result<Vec<Disagreement>, DeclaredMismatch> {
     let declarations = probe(target).await;
     let disagreements = disagreements(&declarations, &target.limits, flags);
-    let signup_answered = declarations.signup_answered;
     if disagreements.is_empty() {
-        return Ok(Reconciled {
-            taken: disagreements,
-            signup_answered,
-        });
+        return Ok(disagreements);
     }
     if !trust_declared {
         return Err(DeclaredMismatch { disagreements });
     }
     target.limits = with_declared(&target.limits, &disagreements);
-    Ok(Reconciled {
-        taken: disagreements,
-        signup_answered,
-    })
-}
-
-/// What [`reconcile`] did: the declared values it took, and how the probe's signup was answered.
-#[derive(Debug)]
-pub struct Reconciled {
-    /// The disagreements whose declared values it took (with `--trust-declared`).
-    pub taken: Vec<Disagreement>,
-    /// See [`Declarations::signup_answered`].
-    pub signup_answered: Option<bool>,
+    Ok(disagreements)
 }
 
 #[cfg(test)]

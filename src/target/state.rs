@@ -45,10 +45,6 @@ pub struct SentSignups {
     /// Milliseconds since the Unix epoch.
     pub at_unix_ms: u64,
     pub count: u64,
-    /// Of `count`, those answered (a user created, a duplicate refused): they count toward the IP limit
-    /// under every reading. Files written before it was kept have none.
-    #[serde(default)]
-    pub answered: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -96,19 +92,14 @@ impl TargetState {
     }
 
     /// The signups from `address` still inside a window of `window_ms` at `now_unix_ms`: `(ms before now,
-    /// signups, of them answered)`, each at most a window old.
-    pub fn counting(
-        &self,
-        address: &str,
-        now_unix_ms: u64,
-        window_ms: u64,
-    ) -> Vec<(u64, u64, u64)> {
+    /// signups)`, each at most a window old.
+    pub fn counting(&self, address: &str, now_unix_ms: u64, window_ms: u64) -> Vec<(u64, u64)> {
         self.signups
             .iter()
             .filter(|sent| sent.address == address)
             .filter_map(|sent| {
                 let age = now_unix_ms.saturating_sub(sent.at_unix_ms);
-                (age < window_ms).then_some((age, sent.count, sent.answered))
+                (age < window_ms).then_some((age, sent.count))
             })
             .collect()
     }
@@ -251,16 +242,7 @@ mod tests {
             address: address.to_owned(),
             at_unix_ms,
             count,
-            answered: count.saturating_sub(1),
         }
-    }
-
-    #[test]
-    fn signups_kept_before_their_answers_were_have_none_answered() {
-        let old: SentSignups =
-            serde_json::from_str(r#"{"address": "direct", "at_unix_ms": 5, "count": 3}"#).unwrap();
-        assert_eq!(old.answered, 0);
-        assert_eq!(old.count, 3);
     }
 
     #[test]
@@ -318,7 +300,7 @@ mod tests {
             60_000,
             120_000,
         );
-        assert_eq!(state.counting(DIRECT, 70_000, 60_000), vec![(20_000, 5, 4)]);
+        assert_eq!(state.counting(DIRECT, 70_000, 60_000), vec![(20_000, 5)]);
         assert_eq!(state.busy_addresses(70_000, 60_000), vec!["203.0.113.4"]);
         state.merge([], 140_000, 120_000);
         assert_eq!(

@@ -130,10 +130,6 @@ pub enum Expr {
     RepeatIndex,
     /// `sent.MARK`: how many requests the step marked MARK sent (0 when it was left out).
     Sent(String),
-    /// `counted.signup_ip`: the signups the scenario's client address already had inside the IP window
-    /// when its `wait.empty_window` ended, all of them answered ones, as the runner counts them (0 before
-    /// that wait, and with an address of its own).
-    CountedSignups,
     /// `signup_auth`: `Bearer <admin token>` when creating users needs a token, else empty.
     SignupAuth,
     /// An integer literal (function arguments).

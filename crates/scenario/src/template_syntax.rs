@@ -46,7 +46,6 @@ const ROOTS: &[&str] = &[
     "account",
     "limits",
     "captured",
-    "counted",
     "repeat",
     "signup_auth",
     "tamper",
@@ -408,8 +407,6 @@ impl ExprParser<'_, '_> {
                 message: "a count of requests sent is `sent.MARK`".into(),
                 hint: Some("MARK is the `mark` of an earlier request step".into()),
             }),
-            ["counted", "signup_ip"] => Ok(Expr::CountedSignups),
-            ["counted", ..] => Err(missing(1, "count the runner keeps", &["signup_ip"])),
             ["repeat", "index"] => Ok(Expr::RepeatIndex),
             ["repeat", ..] => Err(missing(1, "`repeat` field", &["index"])),
             ["signup_auth"] => Ok(Expr::SignupAuth),
@@ -434,8 +431,7 @@ pub(crate) fn may_be_integer(expr: &Expr) -> bool {
         | Expr::Limit(_)
         | Expr::RepeatIndex
         | Expr::Captured(_)
-        | Expr::Sent(_)
-        | Expr::CountedSignups => true,
+        | Expr::Sent(_) => true,
         Expr::Offset(inner, _) => may_be_integer(inner),
         Expr::Sum(left, _, right) => may_be_integer(left) && may_be_integer(right),
         _ => false,

@@ -6,7 +6,7 @@
 //! fit under the IP limit together.
 
 use super::needs::ScenarioNeeds;
-use super::signups::{MARGIN_MS, SignupLedger, SignupRule, count_hold_ms};
+use super::signups::{MARGIN_MS, SignupLedger, SignupRule};
 
 /// The scenarios of `pending` (indices into `all`, in suite order) that may start now, beside `running`.
 /// `rule` is the per-IP signup rule when the scenarios share one client address.
@@ -53,12 +53,10 @@ pub(crate) fn startable(
 }
 
 /// The order scenarios wait to start in: suite order, except on a target whose scenarios share one client
-/// address, where the IP check (the scenario with a `wait.empty_window`) comes first when it sends nothing
-/// before that wait: it starts at once on a window no earlier run still fills, and the other signup
-/// scenarios use the window after it, while it waits for its limits to end. About one window in all.
-/// A check that sends signups before its wait comes right after the signup scenarios that fit under the
-/// IP limit beside them instead, and the others after it: the check empties its window once, while the
-/// first ones' signups age out, and the others use the window after it.
+/// address, where the IP check (the scenario with a `wait.empty_window`) comes right after the signup
+/// scenarios that fit under the IP limit beside its own signups, and the other signup scenarios after it.
+/// The check then empties its window once, while the first ones' signups age out, and the others use the
+/// window after it: about two windows in all, instead of a window for room, one to empty it and one more.
 pub(crate) fn admission_order(
     all: &[ScenarioNeeds],
     pending: &[usize],
@@ -73,11 +71,6 @@ pub(crate) fn admission_order(
     else {
         return pending.to_vec();
     };
-    if all[check].empty_window == Some(false) {
-        let mut order = vec![check];
-        order.extend(pending.iter().copied().filter(|index| *index != check));
-        return order;
-    }
     // First fit, largest first: the first window holds as many signups as it can, so the window after
     // the check has room for the rest.
     let mut room = rule.limit.saturating_sub(all[check].signups);
@@ -165,7 +158,7 @@ pub(crate) fn project(
                     let empty_from = if after_signups {
                         begins_ms + rule.window_ms + MARGIN_MS
                     } else {
-                        ledger.known_count_from(begins_ms, rule, count_hold_ms(rule))
+                        ledger.empty_from(rule).unwrap_or(begins_ms)
                     };
                     waits_ms = empty_from.saturating_sub(begins_ms);
                 }
@@ -343,60 +336,21 @@ mod tests {
         let all = vec![
             signing_up(HoldMode::Shared, 2, None),
             signing_up(HoldMode::Shared, 1, None),
-            signing_up(HoldMode::Shared, 4, None),
+            signing_up(HoldMode::Exclusive, 0, Some(false)),
         ];
         let slots = project(&all, 8, &|_| 10, Some(RULE), &earlier);
         assert_eq!(slots[0].end_ms, 10);
         assert_eq!(slots[1].end_ms, 10_000 + MARGIN_MS + 10);
         assert_eq!(
             slots[2].end_ms,
-            10_000 + MARGIN_MS + 10,
-            "the third fits beside the second once the earlier signups are out"
+            60_000 + MARGIN_MS + 10_000 + MARGIN_MS + 10,
+            "the IP check waits until this run's last signup is a window old"
         );
         let first_run = project(&all, 8, &|_| 10, Some(RULE), &SignupLedger::default());
         assert_eq!(
             first_run[1].end_ms, 10,
-            "with nothing carried over the first two fit at once"
+            "with nothing carried over all fit at once"
         );
-    }
-
-    #[test]
-    fn an_ip_check_that_sends_nothing_before_its_wait_goes_first_and_waits_only_for_earlier_runs() {
-        // The check sends its 10 signups after its empty window; the others use the window after its.
-        let all = vec![
-            signing_up(HoldMode::Shared, 4, None),
-            signing_up(HoldMode::Shared, 0, None),
-            signing_up(HoldMode::Exclusive, 0, Some(false)),
-            signing_up(HoldMode::Shared, 6, None),
-        ];
-        let pending: Vec<usize> = (0..all.len()).collect();
-        assert_eq!(admission_order(&all, &pending, Some(RULE)), [2, 0, 1, 3]);
-        assert_eq!(admission_order(&all, &pending, None), pending);
-        let all = vec![
-            signing_up(HoldMode::Shared, 4, None),
-            ScenarioNeeds {
-                signups_after_empty: 10,
-                ..signing_up(HoldMode::Exclusive, 0, Some(false))
-            },
-        ];
-        let fresh = project(&all, 8, &|_| 10, Some(RULE), &SignupLedger::default());
-        assert_eq!(
-            fresh[1],
-            Slot {
-                start_ms: 0,
-                end_ms: 10
-            },
-            "nothing to wait for"
-        );
-        assert_eq!(
-            fresh[0].start_ms, 10,
-            "the other starts when the check ends, and its signups wait for the check's to age out"
-        );
-        assert_eq!(fresh[0].end_ms, 60_000 + MARGIN_MS + 10);
-        // Earlier runs left 8 signups 50 s ago: the check waits until they are out, not a whole window.
-        let earlier = SignupLedger::carried(&[(-50_000, 8)]);
-        let carried = project(&all, 8, &|_| 10, Some(RULE), &earlier);
-        assert_eq!(carried[1].end_ms, 10_000 + MARGIN_MS + 10);
     }
 
     #[test]
@@ -426,17 +380,22 @@ mod tests {
 
     #[test]
     fn an_ip_check_waits_until_the_last_signup_is_a_window_old() {
-        // A check that sends 2 signups before its wait comes after the 5 that fit beside them.
         let all = vec![
             signing_up(HoldMode::Shared, 5, None),
+            signing_up(HoldMode::Exclusive, 0, Some(false)),
             signing_up(HoldMode::Exclusive, 2, Some(true)),
         ];
         let slots = project(&all, 8, &|_| 10, Some(RULE), &SignupLedger::default());
         assert_eq!(slots[1].start_ms, 10);
         assert_eq!(
             slots[1].end_ms,
-            10 + 60_000 + MARGIN_MS + 10,
-            "its own signups before the wait make it a whole window after them"
+            60_000 + MARGIN_MS + 10,
+            "a window after the first one's signups"
+        );
+        assert_eq!(
+            slots[2].end_ms,
+            slots[1].end_ms + 60_000 + MARGIN_MS + 10,
+            "its own signups before the wait make it a whole window"
         );
         let own_addresses = project(&all, 8, &|_| 10, None, &SignupLedger::default());
         assert_eq!(own_addresses[1].end_ms, 20);

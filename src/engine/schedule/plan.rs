@@ -122,10 +122,10 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
                 let counting = earlier.counting(state::DIRECT, now_unix_ms, window_ms);
                 CarriedOver {
                     measured_requests: earlier.request_costs.len(),
-                    signups: counting.iter().map(|(_, count, _)| count).sum(),
+                    signups: counting.iter().map(|(_, count)| count).sum(),
                     counting_ms: counting
                         .iter()
-                        .map(|(age_ms, _, _)| window_ms.saturating_sub(*age_ms))
+                        .map(|(age_ms, _)| window_ms.saturating_sub(*age_ms))
                         .max()
                         .unwrap_or(0),
                     busy_addresses: earlier.busy_addresses(now_unix_ms, window_ms).len(),

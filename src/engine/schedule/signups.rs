@@ -8,55 +8,22 @@
 /// was sent: the margin for a fixed window's edge and for the request's own time on the wire.
 pub(crate) const MARGIN_MS: u64 = 1000;
 
-/// How long the signups an IP check counts must stay inside the window after it starts: a quarter of the
-/// window, at most 30 s (the check sends its attempts in a second or two).
-pub(crate) fn count_hold_ms(rule: SignupRule) -> u64 {
-    (rule.window_ms / 4).min(30_000)
-}
-
 pub(crate) use crate::target::SignupRule;
 use crate::target::state::{self, TargetState};
 
 #[derive(Debug, Default, Clone)]
 pub(crate) struct SignupLedger {
-    /// As sent, oldest first; before 0 for those an earlier run sent.
-    sent: Vec<Sent>,
+    /// `(virtual ms, signups)` as sent, oldest first; before 0 for those an earlier run sent.
+    sent: Vec<(i64, u64)>,
     /// Signups running scenarios reserved and have not sent yet.
     reserved: u64,
 }
 
-/// Signups sent at one time.
-#[derive(Debug, Clone, Copy)]
-struct Sent {
-    /// Virtual milliseconds.
-    at: i64,
-    count: u64,
-    /// Of `count`, those answered (a user created, a duplicate refused): they passed both limiters, in
-    /// whichever order the target applies them, so they count toward the IP limit under every reading.
-    /// The others (refused by a limit or by validation, or unanswered) may or may not count.
-    answered: u64,
-}
-
 impl SignupLedger {
-    /// A ledger that starts with what earlier runs sent: `(virtual ms, signups)`, before 0, none answered.
-    #[cfg(test)]
+    /// A ledger that starts with what earlier runs sent: `(virtual ms, signups)`, before 0.
     pub(crate) fn carried(earlier: &[(i64, u64)]) -> SignupLedger {
-        let answered: Vec<(i64, u64, u64)> =
-            earlier.iter().map(|&(at, count)| (at, count, 0)).collect();
-        SignupLedger::carried_answered(&answered)
-    }
-
-    /// The same with how many of each were answered: `(virtual ms, signups, answered)`.
-    pub(crate) fn carried_answered(earlier: &[(i64, u64, u64)]) -> SignupLedger {
-        let mut sent: Vec<Sent> = earlier
-            .iter()
-            .map(|&(at, count, answered)| Sent {
-                at,
-                count,
-                answered: answered.min(count),
-            })
-            .collect();
-        sent.sort_by_key(|sent| sent.at);
+        let mut sent = earlier.to_vec();
+        sent.sort_by_key(|(at, _)| *at);
         SignupLedger { sent, reserved: 0 }
     }
 
@@ -67,18 +34,16 @@ impl SignupLedger {
         now_unix_ms: u64,
         rule: SignupRule,
     ) -> SignupLedger {
-        let sent: Vec<(i64, u64, u64)> = earlier
+        let sent: Vec<(i64, u64)> = earlier
             .counting(
                 state::DIRECT,
                 now_unix_ms,
                 rule.window_ms.saturating_add(MARGIN_MS),
             )
             .into_iter()
-            .map(|(age_ms, count, answered)| {
-                (-i64::try_from(age_ms).unwrap_or(i64::MAX), count, answered)
-            })
+            .map(|(age_ms, count)| (-i64::try_from(age_ms).unwrap_or(i64::MAX), count))
             .collect();
-        SignupLedger::carried_answered(&sent)
+        SignupLedger::carried(&sent)
     }
 
     /// When a signup sent at `at_ms` stops counting toward the window (and the margin), never before 0.
@@ -90,17 +55,6 @@ impl SignupLedger {
     /// Signups were sent at `at_ms`; up to `count` of them come out of the sender's reservation, which
     /// `remaining` holds and is lowered.
     pub(crate) fn record(&mut self, at_ms: u64, count: u64, remaining: &mut u64) {
-        self.record_answers(at_ms, count, 0, remaining);
-    }
-
-    /// The same, `answered` of them answered (a user created, a duplicate refused).
-    pub(crate) fn record_answers(
-        &mut self,
-        at_ms: u64,
-        count: u64,
-        answered: u64,
-        remaining: &mut u64,
-    ) {
         if count == 0 {
             return;
         }
@@ -108,15 +62,8 @@ impl SignupLedger {
         *remaining -= from_reservation;
         self.reserved = self.reserved.saturating_sub(from_reservation);
         let at_ms = i64::try_from(at_ms).unwrap_or(i64::MAX);
-        let at = self.sent.partition_point(|sent| sent.at <= at_ms);
-        self.sent.insert(
-            at,
-            Sent {
-                at: at_ms,
-                count,
-                answered: answered.min(count),
-            },
-        );
+        let at = self.sent.partition_point(|(sent_at, _)| *sent_at <= at_ms);
+        self.sent.insert(at, (at_ms, count));
     }
 
     /// A scenario starts that will send up to `count` signups.
@@ -131,42 +78,16 @@ impl SignupLedger {
 
     /// When the address's window is empty: a window (and the margin) after the last signup; `None` when it
     /// sent none.
-    #[cfg(test)]
     pub(crate) fn empty_from(&self, rule: SignupRule) -> Option<u64> {
-        self.sent.last().map(|sent| Self::out_at(sent.at, rule))
-    }
-
-    /// When a check of the IP limit can start from a count it knows, at `now_ms` or later: every signup
-    /// still counting then was answered (so it counts under every reading), and each stays counting for
-    /// `hold_ms` more (so none ages out while the check counts). What still counts then is
-    /// [`SignupLedger::counting_at`] that time.
-    pub(crate) fn known_count_from(&self, now_ms: u64, rule: SignupRule, hold_ms: u64) -> u64 {
-        let mut from = now_ms;
-        loop {
-            let blocking = self
-                .sent
-                .iter()
-                .map(|sent| (sent, Self::out_at(sent.at, rule)))
-                .filter(|&(sent, out)| {
-                    out > from
-                        && (sent.answered < sent.count
-                            || out.saturating_sub(MARGIN_MS).saturating_sub(hold_ms) <= from)
-                })
-                .map(|(_, out)| out)
-                .max();
-            match blocking {
-                Some(out) => from = out,
-                None => return from,
-            }
-        }
+        self.sent.last().map(|(at, _)| Self::out_at(*at, rule))
     }
 
     /// Signups still counting toward the window at `now_ms`.
     pub(crate) fn counting_at(&self, now_ms: u64, rule: SignupRule) -> u64 {
         self.sent
             .iter()
-            .filter(|sent| Self::out_at(sent.at, rule) > now_ms)
-            .map(|sent| sent.count)
+            .filter(|(at, _)| Self::out_at(*at, rule) > now_ms)
+            .map(|(_, count)| count)
             .sum()
     }
 
@@ -183,7 +104,7 @@ impl SignupLedger {
         }
         self.sent
             .iter()
-            .map(|sent| Self::out_at(sent.at, rule))
+            .map(|(at, _)| Self::out_at(*at, rule))
             .filter(|&at| at > now_ms)
             .find(|&at| fits(at))
             .unwrap_or(now_ms)
@@ -198,43 +119,6 @@ mod tests {
         limit: 10,
         window_ms: 60_000,
     };
-
-    #[test]
-    fn an_ip_check_counts_answered_signups_that_stay_and_waits_out_the_others() {
-        let hold = count_hold_ms(RULE);
-        assert_eq!(hold, 15_000);
-        let mut none = 0;
-        let mut answered = SignupLedger::default();
-        answered.record_answers(0, 3, 3, &mut none);
-        assert_eq!(
-            answered.known_count_from(2_000, RULE, hold),
-            2_000,
-            "answered signups that stay inside the window are counted at once"
-        );
-        assert_eq!(answered.counting_at(2_000, RULE), 3);
-        let leaves_at = 60_000 + MARGIN_MS;
-        assert_eq!(
-            answered.known_count_from(50_000, RULE, hold),
-            leaves_at,
-            "one that would age out while the check counts is waited out"
-        );
-        assert_eq!(answered.counting_at(leaves_at, RULE), 0);
-
-        let mut mixed = answered.clone();
-        mixed.record_answers(1_000, 2, 1, &mut none);
-        assert_eq!(
-            mixed.known_count_from(2_000, RULE, hold),
-            1_000 + leaves_at,
-            "a signup that may or may not count is waited out, and the answered ones before it with it"
-        );
-        assert_eq!(mixed.counting_at(1_000 + leaves_at, RULE), 0);
-        let carried = SignupLedger::carried(&[(-5_000, 1)]);
-        assert_eq!(
-            carried.known_count_from(0, RULE, hold),
-            55_000 + MARGIN_MS,
-            "an earlier run's signups with no answers kept may not count"
-        );
-    }
 
     #[test]
     fn an_address_that_sent_nothing_is_empty_and_has_room() {
