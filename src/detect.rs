@@ -21,7 +21,8 @@ use serde_json::{Value, json};
 
 use crate::target::declared::{self, Declarations, DeclaredPolicy, Endpoint, LimitKind};
 use crate::target::{
-    ClientError, PreparedRequest, Response, RunIds, TargetClient, TargetDescription, sign_in,
+    ClientError, FORWARDED_FOR, PreparedRequest, Response, RunIds, TargetClient, TargetDescription,
+    sign_in,
 };
 
 /// One probe and what it showed.
@@ -88,8 +89,6 @@ pub enum DetectError {
     #[error(transparent)]
     Client(#[from] ClientError),
 }
-
-const FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// A random address in 2001:db8::/32 (documentation), as an `X-Forwarded-For` header.
 fn forged_address() -> (HeaderName, HeaderValue) {

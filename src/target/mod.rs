@@ -19,7 +19,7 @@ mod session;
 pub mod state;
 mod values;
 
-pub(crate) use address::ClientAddresses;
+pub(crate) use address::{ClientAddresses, FORWARDED_FOR};
 pub(crate) use capabilities::{SignupRule, signup_rule, unmet};
 pub use client::ClientError;
 pub(crate) use client::{
