@@ -5,11 +5,13 @@
 //! reqwest client. Either way it joins paths, sends headers, times out and caps bodies exactly as
 //! [`TargetClient::send`] does, and answers with the same [`Response`].
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::SendRequest;
+use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use reqwest::Url;
 use tokio::net::TcpStream;
@@ -22,7 +24,7 @@ pub(crate) struct Lane {
     client: TargetClient,
     /// One connection per base URL, opened on first use and re-opened after the server closes it; `None`
     /// for every base when the target is reached over HTTPS (the reqwest client's pool serves it).
-    connections: Option<Vec<Option<SendRequest<Full<Bytes>>>>>,
+    connections: Option<Vec<Option<Connection>>>,
     /// The last URL joined, by base and path: a flood sends one path over and over.
     last_url: Option<(usize, String, Url)>,
 }
@@ -131,11 +133,46 @@ impl Failure {
     }
 }
 
+/// One keep-alive HTTP/1.1 connection: the sending half, and the connection itself, which the lane's own
+/// task drives while it sends and reads (no task of its own, so an answer wakes no other thread).
+#[derive(Debug)]
+struct Connection {
+    sender: SendRequest<Full<Bytes>>,
+    /// `None` once the connection has ended (the server closed it, or it failed).
+    io: Option<http1::Connection<TokioIo<TcpStream>, Full<Bytes>>>,
+}
+
+impl Connection {
+    /// Runs `work` (which uses the sending half) while driving the connection in the same task.
+    async fn driving<T>(
+        io: &mut Option<http1::Connection<TokioIo<TcpStream>, Full<Bytes>>>,
+        work: impl Future<Output = T>,
+    ) -> T {
+        let mut work = std::pin::pin!(work);
+        std::future::poll_fn(|cx| {
+            if let Some(connection) = io.as_mut()
+                && Pin::new(connection).poll(cx).is_ready()
+            {
+                // Ended: dropping it fails whatever still waits on it, and the sender reports closed.
+                *io = None;
+            }
+            work.as_mut().poll(cx)
+        })
+        .await
+    }
+
+    /// Waits until the connection can carry a request; `false` when it has ended.
+    async fn ready(&mut self) -> bool {
+        let Connection { sender, io } = self;
+        Connection::driving(io, sender.ready()).await.is_ok()
+    }
+}
+
 /// One request on `slot`'s connection (opened when there is none or the server closed it), its body read
 /// up to `cap`.
 async fn exchange(
     client: &TargetClient,
-    slot: &mut Option<SendRequest<Full<Bytes>>>,
+    slot: &mut Option<Connection>,
     url: &Url,
     request: &PreparedRequest,
     cap: usize,
@@ -143,11 +180,14 @@ async fn exchange(
     let authority = authority(url);
     // The connection is taken out of its slot for the exchange and put back only when it can carry the
     // next request: an error, a timeout (this future dropped) or a cut body leave the slot empty.
-    let mut sender = match slot.take() {
-        Some(mut sender) => match sender.ready().await {
-            Ok(()) => sender,
-            Err(_) => connect(&authority).await?,
-        },
+    let mut connection = match slot.take() {
+        Some(mut connection) => {
+            if connection.ready().await {
+                connection
+            } else {
+                connect(&authority).await?
+            }
+        }
         None => connect(&authority).await?,
     };
     let path_and_query = match url.query() {
@@ -169,27 +209,32 @@ async fn exchange(
         .as_deref()
         .map_or_else(Bytes::new, Bytes::copy_from_slice);
     let built = builder.body(Full::new(body)).map_err(Failure::Request)?;
-    let answer = sender.send_request(built).await.map_err(Failure::Http)?;
-    let (parts, mut incoming) = answer.into_parts();
+    let Connection { sender, io } = &mut connection;
+    let (parts, body, truncated) = Connection::driving(io, async {
+        let answer = sender.send_request(built).await.map_err(Failure::Http)?;
+        let (parts, mut incoming) = answer.into_parts();
+        let mut body = Vec::new();
+        let mut truncated = false;
+        while let Some(frame) = incoming.frame().await {
+            if let Ok(data) = frame.map_err(Failure::Http)?.into_data() {
+                let room = cap - body.len();
+                body.extend_from_slice(&data[..data.len().min(room)]);
+                if data.len() > room {
+                    truncated = true;
+                    break;
+                }
+            }
+        }
+        Ok::<_, Failure>((parts, body, truncated))
+    })
+    .await?;
     let keep_alive = !parts
         .headers
         .get(hyper::header::CONNECTION)
         .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"close"));
-    let mut body = Vec::new();
-    let mut truncated = false;
-    while let Some(frame) = incoming.frame().await {
-        if let Ok(data) = frame.map_err(Failure::Http)?.into_data() {
-            let room = cap - body.len();
-            body.extend_from_slice(&data[..data.len().min(room)]);
-            if data.len() > room {
-                truncated = true;
-                break;
-            }
-        }
-    }
-    if keep_alive && !truncated {
+    if keep_alive && !truncated && connection.io.is_some() {
         // A body left unread cannot share its connection with the next request.
-        *slot = Some(sender);
+        *slot = Some(connection);
     }
     Ok(Response {
         url: url.clone(),
@@ -207,17 +252,16 @@ fn authority(url: &Url) -> String {
     format!("{host}:{}", url.port_or_known_default().unwrap_or(80))
 }
 
-async fn connect(authority: &str) -> Result<SendRequest<Full<Bytes>>, Failure> {
+async fn connect(authority: &str) -> Result<Connection, Failure> {
     let stream = TcpStream::connect(authority)
         .await
         .map_err(Failure::Connect)?;
     let _ = stream.set_nodelay(true);
-    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+    let (sender, io) = http1::handshake(TokioIo::new(stream))
         .await
         .map_err(Failure::Http)?;
-    tokio::spawn(async move {
-        // The connection ends when the server closes it or the sender is dropped; either is normal.
-        let _ = connection.await;
-    });
-    Ok(sender)
+    Ok(Connection {
+        sender,
+        io: Some(io),
+    })
 }
