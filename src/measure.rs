@@ -241,10 +241,9 @@ fn message(response: &Response) -> Option<String> {
         .find_map(|key| body.get(*key)?.as_str().map(str::to_owned))
 }
 
-/// `Retry-After` in whole seconds.
+/// How long the answer's `Retry-After` asks to wait (whole seconds or an HTTP-date).
 fn retry_after(response: &Response) -> Option<Duration> {
-    let seconds: u64 = response.header("retry-after")?.trim().parse().ok()?;
-    Some(Duration::from_secs(seconds))
+    response.retry_after_seconds().map(Duration::from_secs)
 }
 
 /// Whole seconds of `duration` (rounded down), in milliseconds.

@@ -340,12 +340,6 @@ pub(super) fn overtime(
 }
 
 /// Room for one more request of a driven step, or `None` when its driver no longer takes any.
-async fn reserve(
-    requests: Option<tokio::sync::mpsc::Sender<QueuedRequest>>,
-) -> Option<tokio::sync::mpsc::OwnedPermit<QueuedRequest>> {
-    requests?.reserve_owned().await.ok()
-}
-
 /// How many requests a step sends before its progress is shown, and how often it is told.
 const PROGRESS_FROM: u64 = 500;
 const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
@@ -467,26 +461,37 @@ pub(super) async fn run_request(
             dropped: dropped.clone(),
         }));
         let mut requests = (repeat > 0).then_some(requests);
+        // The next request, prepared and waiting for room in the queue.
+        let mut sending: Option<flume::r#async::SendFut<'static, QueuedRequest>> = None;
         loop {
+            if sending.is_none()
+                && let Some(sender) = &requests
+            {
+                match next_request(next_index) {
+                    Ok(request) => {
+                        let queued = QueuedRequest {
+                            index: next_index,
+                            request,
+                        };
+                        sending = Some(sender.clone().into_send_async(queued));
+                    }
+                    Err(reason) => {
+                        driving.abort();
+                        return StepResult::blocked(reason);
+                    }
+                }
+                next_index += 1;
+                if next_index == repeat {
+                    requests = None;
+                }
+            }
             tokio::select! {
-                permit = reserve(requests.clone()), if requests.is_some() => {
-                    let Some(permit) = permit else {
+                Some(sent) = futures_util::future::OptionFuture::from(sending.as_mut()), if sending.is_some() => {
+                    sending = None;
+                    if sent.is_err() {
                         // The driver stopped taking requests; its answers tell the rest.
                         requests = None;
-                        continue;
-                    };
-                    match next_request(next_index) {
-                        Ok(request) => {
-                            permit.send(QueuedRequest { index: next_index, request });
-                        }
-                        Err(reason) => {
-                            driving.abort();
-                            return StepResult::blocked(reason);
-                        }
-                    }
-                    next_index += 1;
-                    if next_index == repeat {
-                        requests = None;
+                        next_index -= 1;
                     }
                 }
                 answer = answers.recv() => match answer {
@@ -498,6 +503,10 @@ pub(super) async fn run_request(
                     None => break,
                 },
             }
+        }
+        if sending.is_some() {
+            // Prepared, never taken: the driver stopped first.
+            next_index -= 1;
         }
         meter.end_step(dropped.load(std::sync::atomic::Ordering::Relaxed));
         match driving.await {

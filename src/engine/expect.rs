@@ -12,7 +12,7 @@ use super::mismatch::Mismatch;
 use super::ratelimit_fields;
 use super::render::{CapturedResponse, RenderError, Scope};
 use super::results::ObservationKind;
-use crate::target::{Response, excerpt};
+use crate::target::{Response, excerpt, retry_after};
 
 /// A tally with its templates rendered.
 #[derive(Debug, Clone)]
@@ -411,7 +411,7 @@ fn check_retry_after(
                 ObservationKind::RateLimitFields,
                 format!("a 429 with `Retry-After: {value}`"),
             );
-            match retry_after_seconds(value, response.header("date")) {
+            match retry_after::seconds(value, response.header("date")) {
                 Ok(Some(seconds)) if seconds > bound_s => out.push(Mismatch::new(
                     expected(),
                     format!("`Retry-After: {value}` is {seconds} s"),
@@ -424,25 +424,6 @@ fn check_retry_after(
             }
         }
     }
-}
-
-/// The seconds a `Retry-After` asks for: `Ok(None)` for an HTTP-date when the response has no `Date` to
-/// measure it from (the target's clock may be a test clock), `Err` when it is neither form or negative.
-fn retry_after_seconds(value: &str, date: Option<&str>) -> Result<Option<u64>, &'static str> {
-    if value.starts_with('-') {
-        return Err("is negative");
-    }
-    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        return value.parse().map(Some).map_err(|_| "is too large");
-    }
-    let until = httpdate::parse_http_date(value)
-        .map_err(|_| "is neither whole seconds nor an HTTP-date")?;
-    let Some(now) = date.and_then(|date| httpdate::parse_http_date(date).ok()) else {
-        return Ok(None);
-    };
-    Ok(Some(
-        until.duration_since(now).map_or(0, |left| left.as_secs()),
-    ))
 }
 
 fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
@@ -478,19 +459,5 @@ mod tests {
         assert_eq!(echoed_part(b"anything", ""), None);
         assert_eq!(echoed_part(b"nothing here", "pw"), None);
         assert_eq!(echoed_part(b"a pw here", "pw"), Some("pw"));
-    }
-
-    #[test]
-    fn retry_after_takes_seconds_or_a_date() {
-        assert_eq!(retry_after_seconds("120", None), Ok(Some(120)));
-        assert_eq!(retry_after_seconds("-5", None), Err("is negative"));
-        assert!(retry_after_seconds("1.5", None).is_err());
-        assert!(retry_after_seconds("soon", None).is_err());
-        let date = "Wed, 21 Oct 2015 07:28:00 GMT";
-        assert_eq!(retry_after_seconds(date, None), Ok(None));
-        assert_eq!(
-            retry_after_seconds("Wed, 21 Oct 2015 07:30:00 GMT", Some(date)),
-            Ok(Some(120))
-        );
     }
 }

@@ -50,12 +50,13 @@ impl DrivenStep {
 }
 
 /// The requests of a driven step, shared by the driver's users: `None` once every one has been taken.
+/// Many users take from it at once without a lock between them (a multi-consumer channel).
 #[derive(Clone)]
-pub struct RequestQueue(Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<QueuedRequest>>>);
+pub struct RequestQueue(flume::Receiver<QueuedRequest>);
 
 impl RequestQueue {
     pub async fn next(&self) -> Option<QueuedRequest> {
-        self.0.lock().await.recv().await
+        self.0.recv_async().await.ok()
     }
 }
 
@@ -152,14 +153,9 @@ impl DrivenAnswer {
 }
 
 /// A channel for a driven step's requests: the engine's sending end, and the queue the driver takes from.
-pub(crate) fn request_queue(
-    capacity: usize,
-) -> (tokio::sync::mpsc::Sender<QueuedRequest>, RequestQueue) {
-    let (sender, receiver) = tokio::sync::mpsc::channel(capacity.max(1));
-    (
-        sender,
-        RequestQueue(Arc::new(tokio::sync::Mutex::new(receiver))),
-    )
+pub(crate) fn request_queue(capacity: usize) -> (flume::Sender<QueuedRequest>, RequestQueue) {
+    let (sender, receiver) = flume::bounded(capacity.max(1));
+    (sender, RequestQueue(receiver))
 }
 
 /// The users concurrent steps run at, every answer they got, and the checks their figures must pass.

@@ -14,6 +14,7 @@ pub(crate) mod flags;
 mod lane;
 pub(crate) mod ratelimit_fields;
 mod resolve;
+pub(crate) mod retry_after;
 mod run_ids;
 mod session;
 pub mod state;
