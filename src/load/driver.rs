@@ -127,13 +127,16 @@ async fn one_request(user: &mut GooseUser, flood: &Flood) -> TransactionResult {
     let Some(queued) = flood.requests.next().await else {
         return Ok(());
     };
-    let (method, path) = (queued.method().to_owned(), queued.path().to_owned());
+    // Only goose's own reports name the request.
+    let named = flood
+        .metrics
+        .then(|| (queued.method().to_owned(), queued.path().to_owned()));
     let mut lane = flood.lanes[user.weighted_users_index % flood.lanes.len()]
         .lock()
         .await;
     let answer = queued.send_on(&mut lane).await;
     drop(lane);
-    if flood.metrics {
+    if let Some((method, path)) = named {
         // The engine judges the answers; for goose, an answer is a success and no answer a failure.
         let failure = answer.failure();
         user.record_custom_request_duration(

@@ -91,6 +91,9 @@ pub(crate) struct TargetClient {
     headers: Arc<HeaderMap>,
     timeout_ms: u64,
     max_body_bytes: usize,
+    /// The last path found to make a valid URL: a flood renders one path over and over, and parsing its
+    /// URL again for every request would cost more than the rest of the rendering.
+    last_valid_path: Arc<std::sync::Mutex<Option<Box<str>>>>,
 }
 
 /// A request, fully rendered, ready to send any number of times (to any of the target's base URLs).
@@ -200,6 +203,7 @@ impl TargetClient {
             headers: Arc::new(headers),
             timeout_ms: target.timeout_ms,
             max_body_bytes: target.max_body_bytes.max(1),
+            last_valid_path: Arc::default(),
         })
     }
 
@@ -215,7 +219,17 @@ impl TargetClient {
 
     /// Checks that a path (which starts with `/`) makes a valid URL on the target; `Ok` gives it back.
     pub(crate) fn path(&self, path: &str) -> Result<String, String> {
-        self.url_at(0, path).map(|_| path.to_owned())
+        let seen = self
+            .last_valid_path
+            .lock()
+            .is_ok_and(|last| last.as_deref() == Some(path));
+        if !seen {
+            self.url_at(0, path)?;
+            if let Ok(mut last) = self.last_valid_path.lock() {
+                *last = Some(path.into());
+            }
+        }
+        Ok(path.to_owned())
     }
 
     /// Sends to the next base URL in turn.
