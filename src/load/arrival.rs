@@ -270,19 +270,46 @@ impl ArrivalDriver {
 impl Driver for ArrivalDriver {
     fn drive(&self, step: DrivenStep) -> BoxFuture<'static, Result<(), String>> {
         let driver = self.clone();
-        Box::pin(async move {
-            driver.keep_schedule(step).await;
-            Ok(())
-        })
+        Box::pin(async move { driver.keep_schedule(step).await })
     }
 }
 
-/// How long before a due time the driver stops sleeping and yields until it comes: the timer wheel's
-/// millisecond steps would otherwise start most requests up to a millisecond late.
-const SPIN_BEFORE: Duration = Duration::from_millis(1);
+/// Calls each due time on a thread of its own, which sleeps between them on the system clock (microseconds,
+/// where the runtime's timer wheel steps in whole milliseconds) and hands each one to the driver as it comes.
+/// It stops early when the driver stops listening.
+fn tick(
+    started: Instant,
+    due: Vec<Duration>,
+) -> std::io::Result<(
+    tokio::sync::mpsc::UnboundedReceiver<Instant>,
+    std::sync::mpsc::Sender<()>,
+)> {
+    let (ticks, ticked) = tokio::sync::mpsc::unbounded_channel();
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("authconform-arrivals".to_owned())
+        .spawn(move || {
+            for offset in due {
+                let at = started + offset;
+                let now = Instant::now();
+                if at > now
+                    && !matches!(
+                        stopped.recv_timeout(at - now),
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+                    )
+                {
+                    return;
+                }
+                if ticks.send(at).is_err() {
+                    return;
+                }
+            }
+        })?;
+    Ok((ticked, stop))
+}
 
 impl ArrivalDriver {
-    async fn keep_schedule(&self, step: DrivenStep) {
+    async fn keep_schedule(&self, step: DrivenStep) -> Result<(), String> {
         let mut senders = Senders {
             step: &step,
             lanes: Vec::new(),
@@ -292,39 +319,50 @@ impl ArrivalDriver {
             max_queued: self.max_queued,
             dropped: 0,
         };
-        let started = Instant::now();
         // A flood with fewer requests than the schedule (one kind of the mixed profile) takes an even share
         // of its start times: the same shape at its share of the rate.
         let scheduled = self.due.len();
         let wanted = usize::try_from(step.total)
             .unwrap_or(usize::MAX)
             .min(scheduled);
-        for k in 0..wanted {
-            let due = started + self.due[k * scheduled / wanted];
-            // Sleep until just before the due time, handing back answers as they come.
-            loop {
-                let now = Instant::now();
-                if now + SPIN_BEFORE >= due {
-                    break;
+        let due: Vec<Duration> = (0..wanted)
+            .map(|k| self.due[k * scheduled / wanted])
+            .collect();
+        let (mut ticks, stop) = tick(Instant::now(), due)
+            .map_err(|error| format!("could not start the open model's clock thread: {error}"))?;
+        let mut taken = 0;
+        let mut exhausted = false;
+        loop {
+            tokio::select! {
+                biased;
+                Some(Ok(done)) = senders.in_flight.join_next(), if !senders.in_flight.is_empty() => {
+                    senders.answered(done);
                 }
-                tokio::select! {
-                    () = tokio::time::sleep_until((due - SPIN_BEFORE).into()) => break,
-                    Some(Ok(done)) = senders.in_flight.join_next(), if !senders.in_flight.is_empty() => {
-                        senders.answered(done);
+                due = ticks.recv() => match due {
+                    Some(due) => senders.due(due),
+                    None => break,
+                },
+            }
+            // Free lanes take the requests due: the oldest waiting first, each rendered only now.
+            while let Some((due, waited)) = senders.next_to_send() {
+                match step.requests.next().await {
+                    Some(queued) => {
+                        taken += 1;
+                        senders.send(queued, due, waited);
+                    }
+                    None => {
+                        // The step has no more requests to send.
+                        exhausted = true;
+                        senders.backlog.clear();
+                        break;
                     }
                 }
             }
-            while Instant::now() < due {
-                tokio::task::yield_now().await;
-            }
-            while let Some(Ok(done)) = senders.in_flight.try_join_next() {
-                senders.answered(done);
-            }
-            let Some(queued) = step.requests.next().await else {
+            if exhausted || (taken == wanted && senders.backlog.is_empty()) {
                 break;
-            };
-            senders.due(queued, due);
+            }
         }
+        let _ = stop.send(());
         // The schedule is over: what still waits for a connection was not sent in time, and is not sent
         // now (as k6 and oha end a run); the requests in flight are answered.
         senders.dropped += senders.backlog.len() as u64;
@@ -335,32 +373,45 @@ impl ArrivalDriver {
             }
         }
         step.dropped.store(senders.dropped, Ordering::Relaxed);
+        Ok(())
     }
 }
 
-/// The requests of one flood in flight, each on a lane of its own, and those due while every lane was busy.
+/// The requests of one flood in flight, each on a lane of its own, and the start times that came due while
+/// every lane was busy.
 struct Senders<'s> {
     step: &'s DrivenStep,
     lanes: Vec<Lane>,
     in_flight: JoinSet<(DrivenAnswer, Lane)>,
-    /// Due while `max_in_flight` were waiting: sent, late, as lanes free up (at most `max_queued` wait).
-    backlog: VecDeque<(QueuedRequest, Instant)>,
+    /// Start times that came due while `max_in_flight` were waiting, oldest first: each is sent, late, as a
+    /// lane frees up (at most `max_queued` wait). The request itself is rendered only when it is sent, so a
+    /// target that falls behind costs the generator nothing for what it never sends.
+    /// With each, whether it waited for a lane (every one busy, or others already waiting, when it came).
+    backlog: VecDeque<(Instant, bool)>,
     max_in_flight: usize,
     max_queued: usize,
     dropped: u64,
 }
 
 impl Senders<'_> {
-    /// A request is due: sent now, or queued behind the busy lanes, or dropped when the queue is full too.
-    fn due(&mut self, queued: QueuedRequest, due: Instant) {
-        if self.in_flight.len() < self.max_in_flight {
-            self.send(queued, due, false);
-        } else if self.backlog.len() < self.max_queued {
-            self.backlog.push_back((queued, due));
-        } else {
+    /// A start time has come: it waits for a lane, or is dropped when `max_queued` already wait.
+    fn due(&mut self, due: Instant) {
+        if self.in_flight.len() >= self.max_in_flight && self.backlog.len() >= self.max_queued {
             // The target has fallen a whole backlog behind: this request cannot start anywhere near its time.
             self.dropped += 1;
+        } else {
+            let waits = self.in_flight.len() >= self.max_in_flight || !self.backlog.is_empty();
+            self.backlog.push_back((due, waits));
         }
+    }
+
+    /// The oldest start time waiting, when a lane is free for it; `true` when it waited for a lane (every
+    /// one was busy when it came due).
+    fn next_to_send(&mut self) -> Option<(Instant, bool)> {
+        if self.in_flight.len() >= self.max_in_flight {
+            return None;
+        }
+        self.backlog.pop_front()
     }
 
     fn send(&mut self, queued: QueuedRequest, due: Instant, waited: bool) {
@@ -371,14 +422,11 @@ impl Senders<'_> {
         });
     }
 
-    /// An answer came: it goes to the engine, and its lane takes the oldest request waiting.
+    /// An answer came: it goes to the engine, and its lane is free for the next start.
     fn answered(&mut self, (answer, lane): (DrivenAnswer, Lane)) {
         self.lanes.push(lane);
         // The engine stops listening only when the step is abandoned.
         let _ = self.step.answers.send(answer);
-        if let Some((queued, due)) = self.backlog.pop_front() {
-            self.send(queued, due, true);
-        }
     }
 }
 
