@@ -6,7 +6,9 @@
 # rate covers the floods alone (the waits between them are left out). wrk sends the same distinct requests
 # (a fresh username each) to a second server whose threshold it never reaches. Also times the full
 # 10,000-request lockout profile against the bundled reference server, and the open model's accuracy next
-# to oha (below capacity: achieved rate against the target; above: corrected p99s).
+# to oha (below capacity: achieved rate against the target; above: corrected p99s). Each side's own CPU per
+# request (user + system, from the shell's `time`) is printed too: on a machine the generator shares with the
+# target, a generator's CPU is the target's loss, and this is where the two differ.
 #
 #   scripts/bench-load.sh              # CONNECTIONS=64 REQUESTS=100000 DURATION=5 ROUNDS=3 by default
 #   OHA=0 scripts/bench-load.sh        # without the oha comparison (LOW_RATE=2000 HIGH_RATE=60000)
@@ -56,27 +58,47 @@ request = function()
 end
 LUA
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-: >"$WORK/wrk.txt"; : >"$WORK/load.txt"; : >"$WORK/p99.txt"
+: >"$WORK/wrk.txt"; : >"$WORK/load.txt"; : >"$WORK/p99.txt"; : >"$WORK/wrk-cpu.txt"; : >"$WORK/load-cpu.txt"
+# CPU seconds (user + system) a command spent, appended to $1; the command's own output is kept on stdout.
+cpu_of() {
+  local out="$1"; shift
+  local TIMEFORMAT='%U %S'
+  local status=0
+  { time "$@" 2>&3 || status=$?; } 3>&2 2>"$WORK/time.txt"
+  awk '{ print $1 + $2 }' "$WORK/time.txt" >>"$out"
+  return "$status"
+}
 for round in $(seq 1 "$ROUNDS"); do
   # A fresh server each round: the check leaves its client locked out.
   start_server "$REQUESTS" "$WORK/loaded-$round.log"
-  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s "$WORK/distinct.lua" "$WRK_SERVER/authenticate" \
-    | awk '/^Requests\/sec/ { print $2 }' >>"$WORK/wrk.txt"
-  target/release/authconform load lockout --target "$SERVER" --profile creditsafe-connect --clock control \
+  cpu_of "$WORK/wrk-cpu.txt" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s "$WORK/distinct.lua" \
+    "$WRK_SERVER/authenticate" >"$WORK/wrk-out.txt"
+  awk '/^Requests\/sec/ { print $2 }' "$WORK/wrk-out.txt" >>"$WORK/wrk.txt"
+  wrk_requests=$(awk '/requests in/ { print $1 }' "$WORK/wrk-out.txt")
+  cpu_of "$WORK/load-cpu.txt" target/release/authconform load lockout --target "$SERVER" --profile creditsafe-connect --clock control \
     --limit "cs_overall_threshold=$REQUESTS" --users "$CONNECTIONS" \
     --format "json=$WORK/load.json" >/dev/null 2>"$WORK/load.err" || {
       echo "error: the lockout profile failed at threshold $REQUESTS: $(tail -5 "$WORK/load.err")" >&2; exit 1; }
   jq -r '.targets[0].load.requests_per_second' "$WORK/load.json" >>"$WORK/load.txt"
   jq -r '.targets[0].load.latency_ms.p99' "$WORK/load.json" >>"$WORK/p99.txt"
+  # Microseconds of the generator's own CPU per request: where a generator's cost shows on a machine it
+  # shares with the target.
+  awk -v c="$(tail -1 "$WORK/wrk-cpu.txt")" -v n="$wrk_requests" 'BEGIN { printf "%.2f\n", c * 1e6 / n }' >>"$WORK/wrk-us.txt"
+  awk -v c="$(tail -1 "$WORK/load-cpu.txt")" -v n="$(jq -r '.targets[0].load.requests' "$WORK/load.json")" \
+    'BEGIN { printf "%.2f\n", c * 1e6 / n }' >>"$WORK/load-us.txt"
   kill "$SERVER_PID" 2>/dev/null || true
   echo "round $round: wrk $(tail -1 "$WORK/wrk.txt") req/s, authconform $(tail -1 "$WORK/load.txt") req/s" >&2
 done
 wrk_rps=$(median <"$WORK/wrk.txt")
 load_rps=$(median <"$WORK/load.txt")
 load_p99=$(median <"$WORK/p99.txt")
-awk -v w="$wrk_rps" -v g="$load_rps" -v p="$profile_s" -v c="$CONNECTIONS" -v p99="$load_p99" -v r="$ROUNDS" 'BEGIN {
+wrk_us=$(median <"$WORK/wrk-us.txt")
+load_us=$(median <"$WORK/load-us.txt")
+awk -v w="$wrk_rps" -v g="$load_rps" -v p="$profile_s" -v c="$CONNECTIONS" -v p99="$load_p99" -v r="$ROUNDS" \
+    -v wu="$wrk_us" -v gu="$load_us" 'BEGIN {
   printf "lockout profile (10,000-request threshold, 64 users, clock control): %s s end to end\n", p
   printf "sign-in path, distinct requests, %d connections, medians of %d rounds: wrk %.0f req/s, authconform load %.0f req/s (p99 %.2f ms): load/wrk %.2f\n", c, r, w, g, p99, g / w
+  printf "generator CPU per request (user + system, it shares the cores with the target): wrk %.1f us, authconform load %.1f us (judging every answer): %.2fx\n", wu, gu, gu / wu
 }'
 
 # Open-model accuracy side by side with oha on the same sign-in request (oha sends one fixed body, so the
