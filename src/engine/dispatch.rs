@@ -448,6 +448,8 @@ pub(super) async fn run_request(
     {
         // A load run's driver sends; this task prepares each request as room opens and judges each answer.
         let (requests, queue) = request_queue(concurrency.saturating_mul(2));
+        // What is left in the queue when the driver stops was prepared but never sent.
+        let unsent = queue.clone();
         let (answers_sender, mut answers) = tokio::sync::mpsc::unbounded_channel();
         let dropped = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let driving = tokio::spawn(driver.drive(DrivenStep {
@@ -504,10 +506,8 @@ pub(super) async fn run_request(
                 },
             }
         }
-        if sending.is_some() {
-            // Prepared, never taken: the driver stopped first.
-            next_index -= 1;
-        }
+        // Prepared, never taken: the driver stopped first (the open model's dropped starts are never taken).
+        next_index -= u64::from(sending.is_some()) + unsent.waiting() as u64;
         meter.end_step(dropped.load(std::sync::atomic::Ordering::Relaxed));
         match driving.await {
             Ok(Ok(())) => {}

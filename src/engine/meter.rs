@@ -58,6 +58,11 @@ impl RequestQueue {
     pub async fn next(&self) -> Option<QueuedRequest> {
         self.0.recv_async().await.ok()
     }
+
+    /// How many requests wait in the queue, prepared and not taken.
+    pub fn waiting(&self) -> usize {
+        self.0.len()
+    }
 }
 
 /// A request of a driven step: its index in the step, and the request.
