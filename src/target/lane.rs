@@ -25,8 +25,41 @@ pub(crate) struct Lane {
     /// One connection per base URL, opened on first use and re-opened after the server closes it; `None`
     /// for every base when the target is reached over HTTPS (the reqwest client's pool serves it).
     connections: Option<Vec<Option<Connection>>>,
-    /// The last URL joined, by base and path: a flood sends one path over and over.
-    last_url: Option<(usize, String, Url)>,
+    /// Where the last request went: a flood sends one path over and over.
+    last: Option<Destination>,
+}
+
+/// A path on one base URL, with everything its requests need ready: the URL for the answer, the request
+/// target and `Host` for the request line, and the authority to connect to.
+#[derive(Debug)]
+struct Destination {
+    base: usize,
+    path: String,
+    url: Url,
+    uri: hyper::Uri,
+    host: hyper::header::HeaderValue,
+    authority: String,
+}
+
+impl Destination {
+    fn new(base: usize, path: &str, url: Url) -> Result<Destination, Failure> {
+        let authority = authority(&url);
+        let target = match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        };
+        let uri = hyper::Uri::try_from(target).map_err(|error| Failure::Request(error.into()))?;
+        let host = hyper::header::HeaderValue::try_from(authority.as_str())
+            .map_err(|error| Failure::Request(error.into()))?;
+        Ok(Destination {
+            base,
+            path: path.to_owned(),
+            url,
+            uri,
+            host,
+            authority,
+        })
+    }
 }
 
 impl TargetClient {
@@ -47,7 +80,7 @@ impl Lane {
         Lane {
             client,
             connections,
-            last_url: None,
+            last: None,
         }
     }
 
@@ -57,31 +90,36 @@ impl Lane {
         let Some(connections) = self.connections.as_mut() else {
             return self.client.send_to(base, request).await;
         };
-        let url = match &self.last_url {
-            Some((last_base, path, url)) if *last_base == base && *path == request.path => {
-                url.clone()
+        let known = self
+            .last
+            .as_ref()
+            .is_some_and(|last| last.base == base && last.path == request.path);
+        if !known {
+            let Ok(url) = self.client.url_at(base, &request.path) else {
+                return self.client.send_to(base, request).await;
+            };
+            match Destination::new(base, &request.path, url.clone()) {
+                Ok(destination) => self.last = Some(destination),
+                Err(failure) => return Err(failure.into_no_response(url)),
             }
-            _ => match self.client.url_at(base, &request.path) {
-                Ok(url) => {
-                    self.last_url = Some((base, request.path.clone(), url.clone()));
-                    url
-                }
-                Err(_) => return self.client.send_to(base, request).await,
-            },
+        }
+        let Some(destination) = self.last.as_ref() else {
+            return self.client.send_to(base, request).await;
         };
         let timeout_ms = self.client.timeout_ms();
         let exchange = exchange(
             &self.client,
             &mut connections[base],
-            &url,
+            destination,
             request,
             self.client.max_body_bytes(),
         );
+        let url = || destination.url.clone();
         match tokio::time::timeout(Duration::from_millis(timeout_ms), exchange).await {
-            Ok(outcome) => outcome.map_err(|failure| failure.into_no_response(url)),
+            Ok(outcome) => outcome.map_err(|failure| failure.into_no_response(url())),
             // The connection that timed out mid-exchange went with the exchange.
             Err(_) => Err(NoResponse {
-                url,
+                url: url(),
                 summary: format!("no response: timed out after {timeout_ms} ms"),
                 detail: format!("no answer within {timeout_ms} ms"),
                 kind: Unanswered::TimedOut,
@@ -173,11 +211,11 @@ impl Connection {
 async fn exchange(
     client: &TargetClient,
     slot: &mut Option<Connection>,
-    url: &Url,
+    destination: &Destination,
     request: &PreparedRequest,
     cap: usize,
 ) -> Result<Response, Failure> {
-    let authority = authority(url);
+    let authority = &destination.authority;
     // The connection is taken out of its slot for the exchange and put back only when it can carry the
     // next request: an error, a timeout (this future dropped) or a cut body leave the slot empty.
     let mut connection = match slot.take() {
@@ -185,30 +223,26 @@ async fn exchange(
             if connection.ready().await {
                 connection
             } else {
-                connect(&authority).await?
+                connect(authority).await?
             }
         }
-        None => connect(&authority).await?,
+        None => connect(authority).await?,
     };
-    let path_and_query = match url.query() {
-        Some(query) => format!("{}?{query}", url.path()),
-        None => url.path().to_owned(),
-    };
-    let mut builder = hyper::Request::builder()
-        .method(request.method.clone())
-        .uri(path_and_query)
-        .header(hyper::header::HOST, authority.as_str());
-    for (name, value) in client.default_headers() {
-        builder = builder.header(name, value);
-    }
-    for (name, value) in &request.headers {
-        builder = builder.header(name, value);
-    }
     let body = request
         .body
         .as_deref()
         .map_or_else(Bytes::new, Bytes::copy_from_slice);
-    let built = builder.body(Full::new(body)).map_err(Failure::Request)?;
+    let mut built = hyper::Request::new(Full::new(body));
+    *built.method_mut() = request.method.clone();
+    *built.uri_mut() = destination.uri.clone();
+    let headers = built.headers_mut();
+    headers.insert(hyper::header::HOST, destination.host.clone());
+    for (name, value) in client.default_headers() {
+        headers.append(name.clone(), value.clone());
+    }
+    for (name, value) in &request.headers {
+        headers.append(name.clone(), value.clone());
+    }
     let Connection { sender, io } = &mut connection;
     let (parts, body, truncated) = Connection::driving(io, async {
         let answer = sender.send_request(built).await.map_err(Failure::Http)?;
@@ -237,7 +271,7 @@ async fn exchange(
         *slot = Some(connection);
     }
     Ok(Response {
-        url: url.clone(),
+        url: destination.url.clone(),
         status: parts.status.as_u16(),
         headers: parts.headers,
         body,
