@@ -192,47 +192,36 @@ fn limits_section(
     // Where the comments of the `[limits]` lines start: past the longest `# name = value`.
     const LIMIT_COLUMN: usize = 42;
     let _ = writeln!(text, "[limits]");
-    let mut line =
-        |relevant: bool, name: &str, value: u64, what: &str| match declarations.value_of(name) {
-            Some((declared, placed)) if relevant => {
+    let mut line = |relevant: bool, name: &str, value: u64, what: &str| {
+        let (assignment, comment) = match (relevant, declarations.value_of(name), measured.of(name))
+        {
+            (true, Some((declared, placed)), _) => {
                 let how = if placed.by == "its name" {
                     String::new()
                 } else {
                     format!(" (taken as this limit by {})", placed.by)
                 };
-                let _ = writeln!(
-                    text,
-                    "{:<LIMIT_COLUMN$}# {what}; declared by the server: {} {}{how}",
+                (
                     format!("{name} = {declared}"),
-                    placed.policy.endpoint.request(),
-                    placed.policy.member(),
-                );
+                    format!(
+                        "{what}; declared by the server: {} {}{how}",
+                        placed.policy.endpoint.request(),
+                        placed.policy.member(),
+                    ),
+                )
             }
-            _ if relevant && measured.of(name).is_some() => {
-                if let Some(measurement) = measured.of(name) {
-                    let _ = writeln!(
-                        text,
-                        "{:<LIMIT_COLUMN$}# {what}; measured by init --measure-limits: {}",
-                        format!("{name} = {}", measurement.value),
-                        measurement.how
-                    );
-                }
-            }
-            _ if relevant => {
-                let _ = writeln!(
-                    text,
-                    "{:<LIMIT_COLUMN$}# CHECK: {what}",
-                    format!("{name} = {value}")
-                );
-            }
-            _ => {
-                let _ = writeln!(
-                    text,
-                    "{:<LIMIT_COLUMN$}# {what}",
-                    format!("# {name} = {value}")
-                );
-            }
+            (true, None, Some(measurement)) => (
+                format!("{name} = {}", measurement.value),
+                format!(
+                    "{what}; measured by init --measure-limits: {}",
+                    measurement.how
+                ),
+            ),
+            (true, None, None) => (format!("{name} = {value}"), format!("CHECK: {what}")),
+            (false, ..) => (format!("# {name} = {value}"), what.to_owned()),
         };
+        let _ = writeln!(text, "{assignment:<LIMIT_COLUMN$}# {comment}");
+    };
     line(
         appmixer,
         "signup_email",
