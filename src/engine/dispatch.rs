@@ -339,7 +339,6 @@ pub(super) fn overtime(
     })
 }
 
-/// Room for one more request of a driven step, or `None` when its driver no longer takes any.
 /// How many requests a step sends before its progress is shown, and how often it is told.
 const PROGRESS_FROM: u64 = 500;
 const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
@@ -488,13 +487,10 @@ pub(super) async fn run_request(
                 }
             }
             tokio::select! {
-                Some(sent) = futures_util::future::OptionFuture::from(sending.as_mut()), if sending.is_some() => {
+                Some(_) = futures_util::future::OptionFuture::from(sending.as_mut()), if sending.is_some() => {
+                    // `unsent` keeps the queue open, so a send only waits for room: what a driver that
+                    // stopped early never took is counted off below, once its answers have ended.
                     sending = None;
-                    if sent.is_err() {
-                        // The driver stopped taking requests; its answers tell the rest.
-                        requests = None;
-                        next_index -= 1;
-                    }
                 }
                 answer = answers.recv() => match answer {
                     Some(answer) => {
