@@ -90,22 +90,19 @@ impl Lane {
         let Some(connections) = self.connections.as_mut() else {
             return self.client.send_to(base, request).await;
         };
-        let known = self
-            .last
-            .as_ref()
-            .is_some_and(|last| last.base == base && last.path == request.path);
-        if !known {
-            let Ok(url) = self.client.url_at(base, &request.path) else {
-                return self.client.send_to(base, request).await;
-            };
-            match Destination::new(base, &request.path, url.clone()) {
-                Ok(destination) => self.last = Some(destination),
-                Err(failure) => return Err(failure.into_no_response(url)),
+        let destination = match self.last.take() {
+            Some(last) if last.base == base && last.path == request.path => last,
+            _ => {
+                let Ok(url) = self.client.url_at(base, &request.path) else {
+                    return self.client.send_to(base, request).await;
+                };
+                match Destination::new(base, &request.path, url.clone()) {
+                    Ok(destination) => destination,
+                    Err(failure) => return Err(failure.into_no_response(url)),
+                }
             }
-        }
-        let Some(destination) = self.last.as_ref() else {
-            return self.client.send_to(base, request).await;
         };
+        let destination = &*self.last.insert(destination);
         let timeout_ms = self.client.timeout_ms();
         let exchange = exchange(
             &self.client,
