@@ -10,7 +10,7 @@ use crate::load::{LoadOptions, LoadProfile};
 use crate::report::{HumanStyle, format_specs, output};
 
 use super::run::expectations_for;
-use super::setup::{explicit_target, runtime};
+use super::setup::{explicit_target, generator_runtime};
 use super::{CommandError, exit};
 
 /// Runs the profile and writes its report in every format asked for (`--expect` and redaction as for
@@ -79,6 +79,7 @@ pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
         regressions,
         mix: args.mix,
         target_in_process: explicit_target.is_none(),
+        threads: usize::from(args.threads),
     };
     let wanted = match args.profile {
         LoadProfile::Lockout => Profile::CreditsafeConnect,
@@ -86,7 +87,7 @@ pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
         LoadProfile::SignupLimit => Profile::AppmixerCloud,
     };
     let compared = compared_targets(args, wanted)?;
-    let runtime = runtime()?;
+    let runtime = generator_runtime(options.threads)?;
     let report = runtime.block_on(async {
         let in_process = explicit_target.is_none();
         let (target, servers) = target_or_embedded(explicit_target, wanted).await?;

@@ -12,6 +12,19 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
         .map_err(CommandError::Runtime)
 }
 
+/// The runtime a load generator runs on: one thread (everything on it, no hand-offs between threads), or
+/// `threads` workers.
+pub(super) fn generator_runtime(threads: usize) -> Result<tokio::runtime::Runtime, CommandError> {
+    let mut builder = if threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(threads);
+        builder
+    };
+    builder.enable_all().build().map_err(CommandError::Runtime)
+}
+
 /// The target the flags describe; `None` when they describe none (the embedded default).
 pub(super) fn explicit_target(
     target: &TargetFlags,

@@ -144,6 +144,7 @@ pub const REFUSED: [u16; 3] = [429, 403, 503];
 pub struct GeneratorFigures {
     /// CPU time used by this process while steps ran, in percent of one core.
     pub cpu_percent: f64,
+    /// The cores the generator could use: its threads (`--threads`), at most the machine's.
     pub cores: usize,
     /// The target ran in this process (the bundled reference server), so the CPU figure covers both.
     pub shares_process_with_target: bool,
@@ -279,6 +280,8 @@ pub(crate) struct Circumstances {
     /// CPU time and wall time while steps ran.
     pub(crate) cpu: Option<(std::time::Duration, std::time::Duration)>,
     pub(crate) shares_process_with_target: bool,
+    /// Threads the generator ran on.
+    pub(crate) threads: usize,
 }
 
 #[cfg(test)]
@@ -290,6 +293,7 @@ impl Circumstances {
             dropped: 0,
             cpu: None,
             shares_process_with_target: false,
+            threads: 1,
         }
     }
 }
@@ -395,7 +399,10 @@ pub(crate) fn figures_of(
         }
     }
     let duration_us = duration_us.max(1);
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    // The cores the generator could use: its threads, at most the machine's.
+    let cores = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(circumstances.threads.max(1));
     let cpu_percent = circumstances.cpu.map_or(0.0, |(cpu, wall)| {
         cpu.as_secs_f64() * 100.0 / wall.as_secs_f64().max(1e-9)
     });
@@ -410,7 +417,7 @@ pub(crate) fn figures_of(
         && cpu_percent >= SATURATED_CPU_SHARE * 100.0 * cores as f64
     {
         Some(format!(
-            "the generator used {cpu_percent:.0}% of {cores} cores: it, not the target, may have set the pace"
+            "the generator used {cpu_percent:.0}% of the {cores} core(s) its threads can use: it, not the target, may have set the pace (`--threads` gives it more)"
         ))
     } else {
         None
@@ -523,6 +530,7 @@ pub(crate) fn process_cpu_time() -> Option<std::time::Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn answer(sent_us: u64, latency_us: u64, status: Option<u16>, step: u16) -> MeteredAnswer {
         MeteredAnswer {
@@ -611,6 +619,37 @@ mod tests {
                 baseline: None,
             }
         }
+    }
+
+    #[test]
+    fn a_generator_busy_on_every_core_its_threads_can_use_makes_the_checks_inconclusive() {
+        let answers: Vec<MeteredAnswer> = (0..100)
+            .map(|n| answer(n * 1_000, 1_000, Some(200), 0))
+            .collect();
+        let checks: Vec<Box<dyn FigureCheck>> = vec![Box::new(P99Below(100.0))];
+        let busy = |cpu_ms: u64, threads: usize, shares_process_with_target: bool| Circumstances {
+            cpu: Some((Duration::from_millis(cpu_ms), Duration::from_millis(100))),
+            threads,
+            shares_process_with_target,
+            ..Circumstances::closed(64)
+        };
+        // One thread at 95 % of one core: the generator set the pace, whatever the machine has.
+        let figures = figures_of(&answers, &busy(95, 1, false), &checks);
+        assert_eq!(figures.generator.cores, 1);
+        let said = figures.generator.bottleneck.as_deref().unwrap_or_default();
+        assert!(said.contains("95% of the 1 core(s)"), "{said}");
+        assert!(!figures.passed());
+        // Half of its one core: conclusive.
+        let figures = figures_of(&answers, &busy(50, 1, false), &checks);
+        assert_eq!(figures.generator.bottleneck, None);
+        assert!(figures.passed());
+        // The cores are the threads', never more than the machine has.
+        let machine = std::thread::available_parallelism().map_or(1, usize::from);
+        let figures = figures_of(&answers, &busy(50, 256, false), &checks);
+        assert_eq!(figures.generator.cores, machine);
+        // A target in this process spends the same CPU: no verdict on the generator from it.
+        let figures = figures_of(&answers, &busy(95, 1, true), &checks);
+        assert_eq!(figures.generator.bottleneck, None);
     }
 
     #[test]

@@ -176,6 +176,8 @@ pub struct Meter {
     threshold: Option<u64>,
     model: Option<LoadModel>,
     shares_process_with_target: bool,
+    /// Threads the generator runs on.
+    threads: usize,
     dropped: AtomicU64,
     /// CPU time and wall time spent in steps, and when (and at what CPU time) the running one began.
     cpu: Mutex<CpuClock>,
@@ -207,6 +209,7 @@ impl Meter {
             threshold: None,
             model: None,
             shares_process_with_target: false,
+            threads: 1,
             dropped: AtomicU64::new(0),
             cpu: Mutex::new(CpuClock::default()),
         }
@@ -221,6 +224,12 @@ impl Meter {
     /// The same meter, told that the target runs in this process (its CPU is the generator's too).
     pub fn sharing_process_with_target(mut self, shared: bool) -> Meter {
         self.shares_process_with_target = shared;
+        self
+    }
+
+    /// The same meter, told how many threads the generator runs on (the cores it can use).
+    pub fn on_threads(mut self, threads: usize) -> Meter {
+        self.threads = threads.max(1);
         self
     }
 
@@ -313,6 +322,7 @@ impl Meter {
             dropped: self.dropped.load(Ordering::Relaxed),
             cpu: (!clock.unknown && !clock.wall.is_zero()).then_some((clock.cpu, clock.wall)),
             shares_process_with_target: self.shares_process_with_target,
+            threads: self.threads,
         };
         drop(clock);
         let mut figures = figures_of(&answers, &circumstances, &self.checks);

@@ -8,12 +8,12 @@ use authconform_scenario::model::{Body, RequestSpec};
 use authconform_scenario::template::{
     AccountField, AccountName, Expr, Function, Part, Template, UserField,
 };
+use bytes::Bytes;
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use serde_json::Value;
-use std::sync::Arc;
 
 use super::jwt;
 use crate::target::{PreparedRequest, RunIds, TargetClient, TargetDescription};
@@ -114,6 +114,48 @@ impl Scope<'_> {
                 Value::Object(map)
             }
         })
+    }
+
+    /// Writes a JSON template's rendered value straight into `out`: the bytes `render_json(..).to_string()`
+    /// would give (keys in the template's order), without building the value first. A request body is
+    /// rendered this way for every request a flood sends.
+    pub(crate) fn write_json(
+        &mut self,
+        template: &JsonTemplate,
+        out: &mut Vec<u8>,
+    ) -> Result<(), RenderError> {
+        match template {
+            JsonTemplate::String(t) => match t.single_expression() {
+                Some(expr) => write_json_value(out, &self.eval(expr)?),
+                None => write_json_value(out, &self.render_string(t)?),
+            },
+            JsonTemplate::Array(items) => {
+                out.push(b'[');
+                for (index, item) in items.iter().enumerate() {
+                    if index > 0 {
+                        out.push(b',');
+                    }
+                    self.write_json(item, out)?;
+                }
+                out.push(b']');
+            }
+            JsonTemplate::Object(fields) => {
+                out.push(b'{');
+                for (index, (key, value)) in fields.iter().enumerate() {
+                    if index > 0 {
+                        out.push(b',');
+                    }
+                    write_json_value(out, key);
+                    out.push(b':');
+                    self.write_json(value, out)?;
+                }
+                out.push(b'}');
+            }
+            JsonTemplate::Null => out.extend_from_slice(b"null"),
+            JsonTemplate::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+            JsonTemplate::Number(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        }
+        Ok(())
     }
 
     pub(crate) fn render_integer(&mut self, template: &Template) -> Result<i64, RenderError> {
@@ -273,6 +315,12 @@ fn as_integer(value: &Value) -> Option<i64> {
     }
 }
 
+/// Appends `value` as JSON (strings quoted and escaped, as `serde_json` writes them).
+fn write_json_value(out: &mut Vec<u8>, value: &(impl serde::Serialize + ?Sized)) {
+    // Writing into a Vec cannot fail, and every value written here has string keys only.
+    let _ = serde_json::to_writer(out, value);
+}
+
 fn push_value(out: &mut String, value: &Value) {
     match value {
         Value::String(s) => out.push_str(s),
@@ -315,22 +363,19 @@ pub(super) fn prepare(
             .map_err(|_| format!("the value of `{name}` is not a valid header"))?;
         headers.push((name, value));
     }
-    let body: Option<Arc<[u8]>> = match &spec.body {
+    let body: Option<Bytes> = match &spec.body {
         Body::None => None,
         Body::Json(template) => {
-            let value = scope.render_json(template).map_err(fail)?;
+            let mut json = Vec::with_capacity(64);
+            scope.write_json(template, &mut json).map_err(fail)?;
             if spec.content_type.is_none() {
                 headers.push((CONTENT_TYPE, HeaderValue::from_static("application/json")));
             }
-            Some(value.to_string().into_bytes().into())
+            Some(Bytes::from(json))
         }
-        Body::Raw(template) => Some(
-            scope
-                .render_string(template)
-                .map_err(fail)?
-                .into_bytes()
-                .into(),
-        ),
+        Body::Raw(template) => Some(Bytes::from(
+            scope.render_string(template).map_err(fail)?.into_bytes(),
+        )),
     };
     if let Some(content_type) = &spec.content_type {
         let value = HeaderValue::from_str(content_type)
@@ -459,6 +504,63 @@ mod tests {
         with_scope(|scope| {
             let t = template(vec![Part::Expr(Expr::SignupAuth)]);
             assert_eq!(scope.render_string(&t).unwrap(), "");
+        });
+    }
+
+    #[test]
+    fn a_json_body_is_written_as_its_rendered_value_serializes() {
+        with_scope(|scope| {
+            let text = |t: &str| JsonTemplate::String(template(vec![Part::Literal(t.into())]));
+            let body = JsonTemplate::Object(vec![
+                // keys in the template's order, not sorted
+                (
+                    "zeta".into(),
+                    text("quote \" backslash \\ newline \n tab \t é"),
+                ),
+                (
+                    "limit".into(),
+                    JsonTemplate::String(template(vec![Part::Expr(Expr::Limit(
+                        LimitName::SignupEmail,
+                    ))])),
+                ),
+                (
+                    "label".into(),
+                    JsonTemplate::String(template(vec![
+                        Part::Literal("n=".into()),
+                        Part::Expr(Expr::RepeatIndex),
+                    ])),
+                ),
+                (
+                    "list".into(),
+                    JsonTemplate::Array(vec![
+                        JsonTemplate::Null,
+                        JsonTemplate::Bool(true),
+                        JsonTemplate::Bool(false),
+                        JsonTemplate::Number(serde_json::Number::from_f64(1.5).unwrap()),
+                        JsonTemplate::Number((-7).into()),
+                        JsonTemplate::Array(vec![]),
+                        JsonTemplate::Object(vec![]),
+                    ]),
+                ),
+                ("\u{1}key\"".into(), text("")),
+            ]);
+            let mut written = Vec::new();
+            scope.write_json(&body, &mut written).unwrap();
+            let expected = scope.render_json(&body).unwrap().to_string();
+            assert_eq!(String::from_utf8(written).unwrap(), expected);
+            assert!(
+                expected.starts_with(r#"{"zeta":"quote \" backslash"#),
+                "{expected}"
+            );
+            // an expression that cannot be rendered stops the body with its error
+            let broken = JsonTemplate::Object(vec![(
+                "token".into(),
+                JsonTemplate::String(template(vec![Part::Expr(Expr::Captured("none".into()))])),
+            )]);
+            assert_eq!(
+                scope.write_json(&broken, &mut Vec::new()),
+                Err(RenderError::NotCaptured("none".into()))
+            );
         });
     }
 

@@ -88,6 +88,8 @@ pub struct LoadOptions {
     pub mix: Mix,
     /// The target runs in this process (the bundled reference server): its CPU is the generator's too.
     pub target_in_process: bool,
+    /// Threads the generator runs on (`--threads`): the cores it can use, at most the machine's.
+    pub threads: usize,
 }
 
 impl LoadOptions {
@@ -105,6 +107,7 @@ impl LoadOptions {
             regressions: Vec::new(),
             mix: Mix::default(),
             target_in_process: false,
+            threads: 1,
         }
     }
 }
@@ -227,7 +230,8 @@ pub async fn run(
         })),
     }
     .checking(checks)
-    .sharing_process_with_target(options.target_in_process);
+    .sharing_process_with_target(options.target_in_process)
+    .on_threads(options.threads);
     if options.profile == LoadProfile::Lockout {
         meter = meter.marking_threshold(target.limits.cs_overall_threshold);
     }

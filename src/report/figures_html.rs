@@ -39,7 +39,7 @@ pub(super) fn figures(figures: &LoadFigures) -> Markup {
                     tr { th { "no answer: " (kind.as_str()) } td.num { (count) } }
                 }
                 tr { th { "generator CPU" } td.num {
-                    (format!("{:.0}% of {} cores", figures.generator.cpu_percent, figures.generator.cores))
+                    (format!("{:.0}% of {} core{}", figures.generator.cpu_percent, figures.generator.cores, if figures.generator.cores == 1 { "" } else { "s" }))
                     @if figures.generator.shares_process_with_target { " (shared with the bundled target)" }
                 } }
                 @if let Some(lag) = &figures.generator.start_lag_ms {

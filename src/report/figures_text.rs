@@ -128,9 +128,10 @@ pub(crate) fn write_figures(out: &mut dyn Write, figures: &LoadFigures) -> io::R
     }
     let generator = &figures.generator;
     let mut state = format!(
-        "  generator: CPU {:.0}% of {} cores{}",
+        "  generator: CPU {:.0}% of {} core{}{}",
         generator.cpu_percent,
         generator.cores,
+        if generator.cores == 1 { "" } else { "s" },
         if generator.shares_process_with_target {
             " (shared with the bundled target)"
         } else {

@@ -4,6 +4,7 @@
 //! logical target), responses with bodies read up to the description's cap and the URL that answered. The
 //! engine, detection, `init` and the load flood's transports all build on it.
 
+use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -104,7 +105,8 @@ pub(crate) struct PreparedRequest {
     pub(crate) path: String,
     /// In addition to the target's headers.
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
-    pub(crate) body: Option<Arc<[u8]>>,
+    /// Shared, not copied, by every send (a `Bytes` clone is a reference count).
+    pub(crate) body: Option<Bytes>,
 }
 
 impl PreparedRequest {
@@ -122,7 +124,7 @@ impl PreparedRequest {
                 })
                 .into_iter()
                 .collect(),
-            body: body.map(|body| Arc::from(serde_json::to_vec(body).unwrap_or_default())),
+            body: body.map(|body| Bytes::from(serde_json::to_vec(body).unwrap_or_default())),
         }
     }
 }
@@ -281,7 +283,7 @@ impl TargetClient {
             builder = builder.header(name, value);
         }
         if let Some(body) = &request.body {
-            builder = builder.body(body.to_vec());
+            builder = builder.body(body.clone());
         }
         let mut response = builder
             .send()

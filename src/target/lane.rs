@@ -225,10 +225,7 @@ async fn exchange(
         }
         None => connect(authority).await?,
     };
-    let body = request
-        .body
-        .as_deref()
-        .map_or_else(Bytes::new, Bytes::copy_from_slice);
+    let body = request.body.clone().unwrap_or_default();
     let mut built = hyper::Request::new(Full::new(body));
     *built.method_mut() = request.method.clone();
     *built.uri_mut() = destination.uri.clone();
