@@ -104,13 +104,15 @@ impl Lane {
         };
         let destination = &*self.last.insert(destination);
         let timeout_ms = self.client.timeout_ms();
-        let exchange = exchange(
+        // Boxed: the exchange's state (hyper's request, the connection's driving, the answer read so far)
+        // is several kilobytes, which every future around it would otherwise hold and move.
+        let exchange = Box::pin(exchange(
             &self.client,
             &mut connections[base],
             destination,
             request,
             self.client.max_body_bytes(),
-        );
+        ));
         let url = || destination.url.clone();
         match tokio::time::timeout(Duration::from_millis(timeout_ms), exchange).await {
             Ok(outcome) => outcome.map_err(|failure| failure.into_no_response(url())),
