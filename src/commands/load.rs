@@ -79,7 +79,17 @@ pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
         regressions,
         mix: args.mix,
         target_in_process: explicit_target.is_none(),
-        threads: usize::from(args.threads),
+        // The bundled server runs on the generator's runtime: it gets the machine's cores unless told.
+        threads: args.threads.map_or_else(
+            || {
+                if explicit_target.is_none() {
+                    std::thread::available_parallelism().map_or(1, usize::from)
+                } else {
+                    1
+                }
+            },
+            usize::from,
+        ),
     };
     let wanted = match args.profile {
         LoadProfile::Lockout => Profile::CreditsafeConnect,

@@ -423,7 +423,8 @@ async fn load_takes_expectations_and_writes_the_github_summary() {
     assert!(summary.to_lowercase().contains("expected"), "{summary}");
 }
 
-/// stdout carries the report and nothing else: goose's own lines go to stderr.
+/// stdout carries the report and nothing else: goose's own lines go to stderr. Against the bundled server
+/// the generator runs on every core.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_writes_only_its_report_on_stdout() {
     let output = tokio::task::spawn_blocking(|| {
@@ -445,6 +446,12 @@ async fn load_writes_only_its_report_on_stdout() {
             )
         });
     assert_eq!(report["targets"][0]["load"]["requests"], 30);
+    // The bundled server runs on the generator's runtime, which then takes every core.
+    let machine = std::thread::available_parallelism().map_or(1, usize::from) as u64;
+    assert_eq!(
+        report["targets"][0]["load"]["generator"]["cores"].as_u64(),
+        Some(machine)
+    );
 }
 
 /// The open model against `target`: `rate` requests a second for `seconds`, at most `in_flight` waiting.
