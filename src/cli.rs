@@ -161,8 +161,8 @@ pub struct LoadArgs {
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096), help_heading = "Load")]
     pub users: u16,
 
-    /// Threads the generator runs on [default: 1 against --target, every core against the bundled
-    /// server, which then runs on them too]. On one thread each request is rendered, sent and judged with no
+    /// Threads the generator runs on [default: 1 against a target given by --target or --target-file,
+    /// every core against the bundled server, which then runs on them too]. On one thread each request is rendered, sent and judged with no
     /// hand-off between threads: the least CPU per request, and the other cores stay with a target on the
     /// same machine. Raise it when the report says the generator set the pace
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256), help_heading = "Load")]
