@@ -66,6 +66,10 @@ pub struct Shared {
     pub(crate) connect_identical_invalid: Limiter,
     pub(crate) connect_overall: Limiter,
     pub(crate) connect_account: ConnectAccount,
+    /// The `counter-not-atomic` fault: a request that passed the overall check wakes those waiting
+    /// between their own check and count.
+    #[cfg(feature = "faults")]
+    pub(crate) unsynchronized_checks: tokio::sync::Notify,
 }
 
 impl std::ops::Deref for AppState {
@@ -435,6 +439,8 @@ impl AppState {
                 connect_identical_invalid,
                 connect_overall,
                 connect_account: stored.connect_account,
+                #[cfg(feature = "faults")]
+                unsynchronized_checks: tokio::sync::Notify::new(),
             }),
         }
     }

@@ -69,15 +69,7 @@ async fn answer_authenticate(
     let overall = if fault!(state.config, NoLockout | RefusalsNotCounted) {
         None
     } else if fault!(state.config, CounterNotAtomic) {
-        // Check, pause, then count: concurrent requests all pass the check before any of them counts. The
-        // pause is long enough that requests in flight together always overlap, however busy the machine.
-        let refused = state
-            .connect_overall
-            .would_refuse(&lockout_key, now_ms)
-            .await?;
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        let decision = state.connect_overall.attempt(&lockout_key, now_ms).await?;
-        refused.then_some(decision)
+        counter_not_atomic(&state, &lockout_key, now_ms).await?
     } else {
         Some(state.connect_overall.attempt(&lockout_key, now_ms).await?)
     };
@@ -265,4 +257,36 @@ fn unsigned(token: &str) -> String {
 /// `GET /.well-known/jwks.json`: the key that verifies Creditsafe tokens.
 pub(crate) async fn jwks(State(state): State<AppState>) -> Response {
     axum::Json(state.creditsafe_tokens.jwks().clone()).into_response()
+}
+
+/// The `counter-not-atomic` fault: check, wait, then count, so that concurrent requests pass the check
+/// before any of them counts. A request waits until another has passed its check (then the two overlap,
+/// however slowly a busy machine lets them arrive), or 25 ms when none comes (one at a time).
+#[cfg(feature = "faults")]
+async fn counter_not_atomic(
+    state: &AppState,
+    lockout_key: &Option<IpAddr>,
+    now_ms: u64,
+) -> Result<Option<Decision>, ConnectError> {
+    let refused = state
+        .connect_overall
+        .would_refuse(lockout_key, now_ms)
+        .await?;
+    // Wake those that checked before this one, then wait for one that checks after it (a `Notified` hears
+    // `notify_waiters` from its creation on, so this request's own call does not wake it).
+    state.unsynchronized_checks.notify_waiters();
+    let another_checked = state.unsynchronized_checks.notified();
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(25), another_checked).await;
+    let decision = state.connect_overall.attempt(lockout_key, now_ms).await?;
+    Ok(refused.then_some(decision))
+}
+
+/// Without the `faults` feature the fault is never on.
+#[cfg(not(feature = "faults"))]
+async fn counter_not_atomic(
+    _state: &AppState,
+    _lockout_key: &Option<IpAddr>,
+    _now_ms: u64,
+) -> Result<Option<Decision>, ConnectError> {
+    Ok(None)
 }
