@@ -67,8 +67,7 @@ pub struct Shared {
     pub(crate) connect_overall: Limiter,
     pub(crate) connect_account: ConnectAccount,
     /// The `counter-not-atomic` fault: a request that passed the overall check wakes those waiting
-    /// between their own check and count.
-    #[cfg(feature = "faults")]
+    /// between their own check and count (never used without the fault).
     pub(crate) unsynchronized_checks: tokio::sync::Notify,
 }
 
@@ -439,7 +438,6 @@ impl AppState {
                 connect_identical_invalid,
                 connect_overall,
                 connect_account: stored.connect_account,
-                #[cfg(feature = "faults")]
                 unsynchronized_checks: tokio::sync::Notify::new(),
             }),
         }

@@ -125,10 +125,7 @@ impl Scope<'_> {
         out: &mut Vec<u8>,
     ) -> Result<(), RenderError> {
         match template {
-            JsonTemplate::String(t) => match t.single_expression() {
-                Some(expr) => write_json_value(out, &self.eval(expr)?),
-                None => write_json_value(out, &self.render_string(t)?),
-            },
+            JsonTemplate::String(t) => write_json_value(out, &self.render(t)?),
             JsonTemplate::Array(items) => {
                 out.push(b'[');
                 for (index, item) in items.iter().enumerate() {

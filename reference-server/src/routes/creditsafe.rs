@@ -262,7 +262,6 @@ pub(crate) async fn jwks(State(state): State<AppState>) -> Response {
 /// The `counter-not-atomic` fault: check, wait, then count, so that concurrent requests pass the check
 /// before any of them counts. A request waits until another has passed its check (then the two overlap,
 /// however slowly a busy machine lets them arrive), or 25 ms when none comes (one at a time).
-#[cfg(feature = "faults")]
 async fn counter_not_atomic(
     state: &AppState,
     lockout_key: &Option<IpAddr>,
@@ -279,14 +278,4 @@ async fn counter_not_atomic(
     let _ = tokio::time::timeout(std::time::Duration::from_millis(25), another_checked).await;
     let decision = state.connect_overall.attempt(lockout_key, now_ms).await?;
     Ok(refused.then_some(decision))
-}
-
-/// Without the `faults` feature the fault is never on.
-#[cfg(not(feature = "faults"))]
-async fn counter_not_atomic(
-    _state: &AppState,
-    _lockout_key: &Option<IpAddr>,
-    _now_ms: u64,
-) -> Result<Option<Decision>, ConnectError> {
-    Ok(None)
 }
