@@ -116,4 +116,4 @@ for run in $RUNS; do
   esac
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "a window is 60 s here: forwarded-for needs about one, one address about two (its signups fill the IP windows of 50 before and after the exact IP check); back to back, the second run waits for the first one's last signups"
+echo "a window is 60 s here: forwarded-for and one address need about one each (on one address the IP check exhausts the first window and every other signup fits in the next); back to back, the second run waits for the first one's last signups to age out before its IP check"

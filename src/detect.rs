@@ -71,6 +71,9 @@ pub struct Detection {
     pub forwarded_for: ForwardedFor,
     /// Creating a user needed the admin's token (anonymous signups were refused, the admin's accepted).
     pub create_needs_admin: bool,
+    /// The signups (`POST /user`) the probes sent, from the runner's own address whatever they claimed.
+    #[serde(skip)]
+    pub signups_sent: u64,
 }
 
 impl Detection {
@@ -111,6 +114,7 @@ struct Prober {
     declared: Vec<DeclaredPolicy>,
     malformed: Vec<String>,
     read: Vec<Endpoint>,
+    signups_sent: u64,
 }
 
 impl Prober {
@@ -121,6 +125,9 @@ impl Prober {
         body: Option<Value>,
         headers: Vec<(HeaderName, HeaderValue)>,
     ) -> Option<Response> {
+        if method == Method::POST && path == "/user" {
+            self.signups_sent += 1;
+        }
         let mut request = PreparedRequest::json(method, path, body.as_ref());
         request.headers.extend(headers);
         self.client.send_to(0, &request).await.ok()
@@ -200,6 +207,7 @@ pub async fn detect(target: &TargetDescription) -> Result<Detection, DetectError
         declared: Vec::new(),
         malformed: Vec::new(),
         read: Vec::new(),
+        signups_sent: 0,
     };
     let id = RunIds::new().run_id;
     let post = Method::POST;
@@ -310,6 +318,7 @@ pub async fn detect(target: &TargetDescription) -> Result<Detection, DetectError
         declarations,
         forwarded_for,
         create_needs_admin,
+        signups_sent: prober.signups_sent,
     })
 }
 

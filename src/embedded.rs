@@ -152,10 +152,8 @@ impl EmbeddedServers {
             description.creditsafe = Some(account(creditsafe));
             description.appmixer_jwt_secret = Some(secret);
             targets.push(TargetPlan {
-                description,
                 only_requiring: instance.only_requiring,
-                meter: None,
-                earlier: None,
+                ..TargetPlan::new(description)
             });
             servers.push(server);
         }

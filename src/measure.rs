@@ -48,6 +48,8 @@ pub struct NotMeasured {
 pub struct Measurements {
     pub measured: Vec<Measurement>,
     pub not_measured: Vec<NotMeasured>,
+    /// The signups (`POST /user`) the measures sent from the runner's own address.
+    pub signups_sent: u64,
 }
 
 impl Measurements {
@@ -89,6 +91,7 @@ pub async fn measure(target: &TargetDescription, options: &MeasureOptions) -> Me
                     limit: "all",
                     why: error.to_string(),
                 }],
+                signups_sent: 0,
             };
         }
     };
@@ -151,6 +154,9 @@ impl Probe {
                 });
                 return;
             }
+            if self.path == "/user" {
+                found.signups_sent += 1;
+            }
             let response = match client.send_to(0, &request).await {
                 Ok(response) => response,
                 Err(error) => {
@@ -210,6 +216,9 @@ impl Probe {
             return;
         }
         tokio::time::sleep(retry_after).await;
+        if self.path == "/user" {
+            found.signups_sent += 1;
+        }
         let again = client.send_to(0, &request).await;
         let how = match again {
             Ok(response) if !(self.refused)(&response) && response.status != 429 => format!(

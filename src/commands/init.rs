@@ -59,6 +59,17 @@ pub(super) fn init(args: &InitArgs) -> Result<u8, CommandError> {
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .map_err(CommandError::Write)?;
+    if let Some(path) = &args.output
+        && !clock
+    {
+        // A run soon after starts its IP check only once these no longer count, instead of meeting the
+        // IP limit early.
+        super::state::remember_probes(
+            path,
+            &target,
+            detection.signups_sent + measured.signups_sent,
+        )?;
+    }
     if let Some(path) = &args.output {
         eprintln!(
             "wrote {} (matches: {}); check the lines marked CHECK, then: authconform run --target-file {}",

@@ -41,6 +41,7 @@ pub(super) fn run(args: &RunArgs) -> Result<u8, CommandError> {
             Some(description) => {
                 let mut target = TargetPlan::new(description);
                 target.earlier = earlier.clone();
+                target.knows_history = state_path.is_some();
                 (vec![target], None)
             }
             None => {
@@ -63,10 +64,10 @@ pub(super) fn run(args: &RunArgs) -> Result<u8, CommandError> {
         // A target given by flags or file: its declared limits, before any check is sent.
         if servers.is_none() {
             for target in &mut plan.targets {
-                let used =
+                let reconciled =
                     declared::reconcile(&args.target, &mut target.description, args.trust_declared)
                         .await?;
-                for disagreement in used {
+                for disagreement in reconciled.used {
                     eprintln!("--trust-declared: {}", disagreement.taken());
                 }
                 // The probe's signup counts toward the runner's own address like any other.
@@ -80,6 +81,7 @@ pub(super) fn run(args: &RunArgs) -> Result<u8, CommandError> {
                             address: target::state::DIRECT.to_owned(),
                             at_unix_ms: target::state::now_unix_ms(),
                             count: 1,
+                            counted: reconciled.signup_counted,
                         });
                 }
             }

@@ -1,11 +1,11 @@
 //! The state file around a run: where it lives for the flags, what earlier runs left (read before the run
-//! and `plan`), and what this run adds (written after it).
+//! and `plan`), and what this run adds (written after it), or what `init`'s probes sent.
 
 use std::path::PathBuf;
 
 use crate::cli::StateFlags;
 use crate::engine::RunReport;
-use crate::target::state::{self, TargetState};
+use crate::target::state::{self, SentSignups, TargetState};
 use crate::target::{ClockMode, TargetDescription, TargetFlags};
 
 use super::CommandError;
@@ -67,5 +67,38 @@ pub(super) fn remember(
         state.request_costs.extend(target.request_costs.clone());
     }
     state::save(path, &state)?;
+    Ok(())
+}
+
+/// Keeps `signups` that probes (`init`) just sent from the runner's own address in the state file that
+/// `run --target-file TARGET_FILE` reads. Whether each counts is not known, so none is counted in.
+pub(super) fn remember_probes(
+    target_file: &std::path::Path,
+    target: &TargetDescription,
+    signups: u64,
+) -> Result<(), CommandError> {
+    if signups == 0 {
+        return Ok(());
+    }
+    let path = state::default_path(Some(target_file), &target.base_url);
+    let base_url = target.base_url.as_str();
+    let mut kept = state::load(&path, base_url)?.unwrap_or_else(|| TargetState::new(base_url));
+    let now = state::now_unix_ms();
+    let limits = &target.limits;
+    let keep_ms = limits
+        .signup_ip_window_ms
+        .max(limits.signup_email_window_ms)
+        .saturating_add(KEEP_BEYOND_WINDOW_MS);
+    kept.merge(
+        [SentSignups {
+            address: state::DIRECT.to_owned(),
+            at_unix_ms: now,
+            count: signups,
+            counted: false,
+        }],
+        now,
+        keep_ms,
+    );
+    state::save(&path, &kept)?;
     Ok(())
 }

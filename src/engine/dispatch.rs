@@ -179,6 +179,7 @@ pub(crate) async fn run_scenario(
                 StepResult::default()
             }
             Action::Wait(wait) => {
+                let empties_window = matches!(wait, Wait::EmptyWindow(_));
                 let since_ms = match wait {
                     Wait::Window {
                         since: Some(mark), ..
@@ -190,6 +191,10 @@ pub(crate) async fn run_scenario(
                     .await;
                 record_wait(run, &step.name, started_ms, &waited, &mut outcome);
                 boundary.waited(step, started_ms, run.clock().now_ms());
+                if empties_window {
+                    // What is left in the window is known to count: the check counts it in its own.
+                    vars.counted_signups = run.counted_signups();
+                }
                 match waited {
                     Ok(_) => StepResult::default(),
                     Err(reason) => StepResult::blocked(reason.to_string()),

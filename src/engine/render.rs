@@ -58,6 +58,9 @@ pub(crate) struct ScenarioVars {
     pub(crate) responses: HashMap<String, CapturedResponse>,
     /// Requests sent by each marked request step, by its mark (`sent.MARK`).
     pub(crate) sent: HashMap<String, u64>,
+    /// `signups.counted`: the signups known to count toward the IP window when the last
+    /// `wait.empty_window` ended.
+    pub(crate) counted_signups: u64,
     /// Every secret value generated or used, for redaction in reports.
     pub(crate) secrets: Vec<String>,
 }
@@ -190,6 +193,7 @@ impl Scope<'_> {
             Expr::RepeatIndex => Value::from(self.repeat_index),
             // A marked step that was left out (its target lacked what it requires) sent nothing.
             Expr::Sent(mark) => Value::from(self.vars.sent.get(mark).copied().unwrap_or(0)),
+            Expr::CountedSignups => Value::from(self.vars.counted_signups),
             Expr::SignupAuth => match (&self.target.admin, self.admin_token) {
                 (None, _) => Value::String(String::new()),
                 (Some(_), Some(Ok(token))) => Value::String(format!("Bearer {token}")),
@@ -332,6 +336,7 @@ fn describe(expr: &Expr) -> String {
         Expr::RepeatIndex => "repeat.index".into(),
         Expr::Captured(name) => format!("captured.{name}"),
         Expr::Sent(mark) => format!("sent.{mark}"),
+        Expr::CountedSignups => "signups.counted".into(),
         other => format!("{other:?}"),
     }
 }

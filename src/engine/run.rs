@@ -144,7 +144,13 @@ async fn run_target(
     // A state file is read on a real clock only; on a test clock `earlier` holds at most what was sent
     // just before the run (the declared limits' probe).
     let earlier = target_plan.earlier.as_ref();
-    let mut run = SharedTarget::new(target, &suite.catalogue, ids, earlier)?;
+    let mut run = SharedTarget::new(
+        target,
+        &suite.catalogue,
+        ids,
+        earlier,
+        target_plan.knows_history,
+    )?;
     run.meter = target_plan.meter.clone();
     run.probe().await?;
 
@@ -179,7 +185,7 @@ async fn run_target(
             &pending,
             &running,
             plan.jobs.max(1),
-            run.signup_rule(),
+            run.signup_room(),
         ) {
             pending.retain(|&p| p != index);
             running.push(index);

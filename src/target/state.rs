@@ -45,6 +45,11 @@ pub struct SentSignups {
     /// Milliseconds since the Unix epoch.
     pub at_unix_ms: u64,
     pub count: u64,
+    /// Whether they are known to count toward the IP limit under every reading: answered as valid
+    /// signups (created, or refused as duplicates), never refused by a limit or as invalid. Kept in the
+    /// file only when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub counted: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,16 +96,13 @@ impl TargetState {
         }
     }
 
-    /// The signups from `address` still inside a window of `window_ms` at `now_unix_ms`: `(ms before now,
-    /// signups)`, each at most a window old.
-    pub fn counting(&self, address: &str, now_unix_ms: u64, window_ms: u64) -> Vec<(u64, u64)> {
+    /// The signups from `address` still inside a window of `window_ms` at `now_unix_ms`, each less than a
+    /// window old.
+    pub fn counting(&self, address: &str, now_unix_ms: u64, window_ms: u64) -> Vec<&SentSignups> {
         self.signups
             .iter()
             .filter(|sent| sent.address == address)
-            .filter_map(|sent| {
-                let age = now_unix_ms.saturating_sub(sent.at_unix_ms);
-                (age < window_ms).then_some((age, sent.count))
-            })
+            .filter(|sent| now_unix_ms.saturating_sub(sent.at_unix_ms) < window_ms)
             .collect()
     }
 
@@ -242,6 +244,7 @@ mod tests {
             address: address.to_owned(),
             at_unix_ms,
             count,
+            counted: false,
         }
     }
 
@@ -300,7 +303,10 @@ mod tests {
             60_000,
             120_000,
         );
-        assert_eq!(state.counting(DIRECT, 70_000, 60_000), vec![(20_000, 5)]);
+        assert_eq!(
+            state.counting(DIRECT, 70_000, 60_000),
+            vec![&sent(DIRECT, 50_000, 5)]
+        );
         assert_eq!(state.busy_addresses(70_000, 60_000), vec!["203.0.113.4"]);
         state.merge([], 140_000, 120_000);
         assert_eq!(

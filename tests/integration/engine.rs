@@ -886,6 +886,7 @@ async fn a_step_the_target_cannot_run_is_left_out_and_its_requirement_skipped_wi
 /// address of its own (the target trusts `X-Forwarded-For`) it never does.
 #[tokio::test]
 async fn an_empty_window_wait_lasts_until_the_last_signup_is_a_window_old() {
+    use authconform::target::state::{self, SentSignups, TargetState};
     let signup = || {
         let mut signup = request("POST", "/user");
         signup.expect.status = Some(status(&[200]));
@@ -906,14 +907,42 @@ async fn an_empty_window_wait_lasts_until_the_last_signup_is_a_window_old() {
     let server = answering_everything(200).await;
     let mut description = target(&server.uri(), ClockMode::Real);
     description.limits.signup_ip_window_ms = 50;
-    for (scenarios, forwarded_for, waits_expected) in [
-        (vec![signs_up.clone(), counts_the_ip.clone()], false, 1),
-        (vec![counts_the_ip.clone()], false, 0),
-        (vec![signs_up, counts_the_ip], true, 0),
-    ] {
+    // A signup sent from the runner's address just before the run: known to count or not.
+    let sent_just_now = |counted: bool| {
+        let mut earlier = TargetState::new(description.base_url.as_str());
+        earlier.signups.push(SentSignups {
+            address: state::DIRECT.to_owned(),
+            at_unix_ms: state::now_unix_ms(),
+            count: 1,
+            counted,
+        });
+        Some(earlier)
+    };
+    // (scenarios, forwarded-for, a signup sent just before (known to count?), whether the run knows every
+    // signup of its address, waits)
+    let cases = [
+        // The IP check goes first, from an empty window; the other signup after it.
+        (
+            vec![signs_up.clone(), counts_the_ip.clone()],
+            false,
+            None,
+            false,
+            0,
+        ),
+        (vec![counts_the_ip.clone()], false, Some(false), true, 1),
+        // Known to count, and the run knows every signup of its address: counted in, no wait.
+        (vec![counts_the_ip.clone()], false, Some(true), true, 0),
+        // Known to count, but other signups of the address may be missing: waited out.
+        (vec![counts_the_ip.clone()], false, Some(true), false, 1),
+        (vec![signs_up, counts_the_ip], true, Some(false), true, 0),
+    ];
+    for (scenarios, forwarded_for, sent_before, knows_history, waits_expected) in cases {
         description.forwarded_for = forwarded_for;
+        let mut target = TargetPlan::new(description.clone());
+        target.earlier = sent_before.and_then(sent_just_now);
+        target.knows_history = knows_history;
         let plan = RunPlan {
-            targets: vec![TargetPlan::new(description.clone())],
+            targets: vec![target],
             selection: Selection::all(),
             strict: false,
             jobs: authconform::engine::DEFAULT_JOBS,
@@ -929,7 +958,7 @@ async fn an_empty_window_wait_lasts_until_the_last_signup_is_a_window_old() {
         assert_eq!(
             waits.len(),
             waits_expected,
-            "forwarded_for {forwarded_for}: {waits:?}"
+            "forwarded_for {forwarded_for}, knows_history {knows_history}: {waits:?}"
         );
         // Never more than the window and the margin after the signup.
         assert!(waits.iter().all(|wait| *wait <= 1_050), "{waits:?}");

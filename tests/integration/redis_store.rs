@@ -103,10 +103,8 @@ async fn three_instances_on_one_redis_pass_the_whole_suite_across_their_urls() {
         let mut description = target_of(&instances, profiles);
         description.user_create_scope = scope.map(str::to_owned);
         targets.push(TargetPlan {
-            description,
             only_requiring: scope.map(|_| Capability::CreateScope),
-            meter: None,
-            earlier: None,
+            ..TargetPlan::new(description)
         });
         servers.extend(instances);
     }

@@ -242,3 +242,99 @@ fn the_plan_takes_what_each_request_cost_on_the_target_last_time() {
     );
     assert_eq!(projected(""), first, "--no-state reads nothing");
 }
+
+/// On one client address the IP check counts in the signup the declared-limits probe had accepted just
+/// before (the state file knows every signup of the address), and waits out what it cannot count: the
+/// probe without a state file, and the signups `init`'s probes sent (which it adds to the state file the
+/// run reads).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ip_check_counts_the_probes_signup_in_and_waits_out_what_it_cannot_count() {
+    let server = crate::support::start_reference(Config {
+        profile: AppmixerProfile::AppmixerCloud,
+        ratelimit_headers: true,
+        signup_rate_limit_email: 3,
+        signup_rate_limit_email_window_ms: 2_000,
+        signup_rate_limit_ip: 8,
+        signup_rate_limit_ip_window_ms: 2_000,
+        admin: SeedAccount {
+            username: "admin@example.com".into(),
+            email: Some("admin@example.com".into()),
+            password: "state-admin".into(),
+        },
+        trust_forwarded_for: false,
+        ..Config::default()
+    })
+    .await;
+    let url = server.base_url();
+    let folder = tempfile::tempdir().unwrap();
+    let limits = [
+        "--limit",
+        "signup_email=3",
+        "--limit",
+        "signup_email_window_ms=2000",
+        "--limit",
+        "signup_ip=8",
+        "--limit",
+        "signup_ip_window_ms=2000",
+    ];
+    // The IP check's own waits, in ms: its first is the one before it starts.
+    let ip_check = |args: &[&str]| -> (Vec<String>, u64) {
+        let mut all = vec!["run"];
+        all.extend_from_slice(args);
+        all.extend(["--only", "signup-ip-limit", "--format", "json=-"]);
+        let run = authconform(&all);
+        assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+        let report: serde_json::Value = serde_json::from_str(&stdout(&run)).unwrap();
+        let scenario = &report["targets"][0]["scenarios"][0];
+        assert_eq!(scenario["verdict"], "pass", "{scenario}");
+        let waits = scenario["waits"].as_array().unwrap();
+        let steps = waits
+            .iter()
+            .map(|wait| wait["step"].as_str().unwrap().to_owned())
+            .collect();
+        let first_ms = waits
+            .first()
+            .map(|wait| wait["end_ms"].as_u64().unwrap() - wait["start_ms"].as_u64().unwrap())
+            .unwrap_or(0);
+        // Whatever it waited, the signups it counted left the window once its checks were done.
+        std::thread::sleep(std::time::Duration::from_millis(3_200));
+        (steps, first_ms)
+    };
+    let starts_at_once = |steps: &[String]| {
+        !steps
+            .iter()
+            .any(|step| step.starts_with("start from an IP window"))
+    };
+
+    let state = folder.path().join("t.state.json");
+    let mut counted = vec!["--target", url.as_str(), "--profile", "appmixer-cloud"];
+    counted.extend(["--clock", "real", "--admin", "admin@example.com:state-admin"]);
+    counted.extend(limits);
+    let mut no_state = counted.clone();
+    no_state.push("--no-state");
+    counted.extend(["--state", state.to_str().unwrap()]);
+    let (steps, _) = ip_check(&counted);
+    assert!(starts_at_once(&steps), "the probe's signup is counted in: {steps:?}");
+    let saved = std::fs::read_to_string(&state).unwrap();
+    assert!(saved.contains("\"counted\": true"), "{saved}");
+
+    let (steps, first_ms) = ip_check(&no_state);
+    assert!(!starts_at_once(&steps), "without a state file: {steps:?}");
+    assert!((1_900..=3_200).contains(&first_ms), "waited {first_ms} ms");
+
+    // init's probes are kept beside the target file it writes; the run reads them there.
+    let file = folder.path().join("staging.toml");
+    let init = authconform(&[
+        "init",
+        "--target",
+        &url,
+        "--admin",
+        "admin@example.com:state-admin",
+        "--output",
+        file.to_str().unwrap(),
+    ]);
+    assert!(init.status.success(), "{}", stderr(&init));
+    let (steps, first_ms) = ip_check(&["--target-file", file.to_str().unwrap()]);
+    assert!(!starts_at_once(&steps), "init's signups are waited out: {steps:?}");
+    assert!((1_000..=3_200).contains(&first_ms), "waited {first_ms} ms");
+}

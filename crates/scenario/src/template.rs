@@ -132,6 +132,9 @@ pub enum Expr {
     Sent(String),
     /// `signup_auth`: `Bearer <admin token>` when creating users needs a token, else empty.
     SignupAuth,
+    /// `signups.counted`: the signups from the scenario's client address known to count toward the IP
+    /// window when its last `wait.empty_window` ended (0 on an address of its own, or with no such wait).
+    CountedSignups,
     /// An integer literal (function arguments).
     Integer(i64),
     /// `expr + N` or `expr - N` (N negative).

@@ -56,6 +56,7 @@ const ROOTS: &[&str] = &[
     "uppercase",
     "padded",
     "sent",
+    "signups",
 ];
 const FUNCTIONS: &[&str] = &[
     "tamper",
@@ -410,6 +411,8 @@ impl ExprParser<'_, '_> {
             ["repeat", "index"] => Ok(Expr::RepeatIndex),
             ["repeat", ..] => Err(missing(1, "`repeat` field", &["index"])),
             ["signup_auth"] => Ok(Expr::SignupAuth),
+            ["signups", "counted"] => Ok(Expr::CountedSignups),
+            ["signups", ..] => Err(missing(1, "`signups` field", &["counted"])),
             [head, ..] => Err(TemplateError {
                 span: span_of(0),
                 message: format!("unknown name `{head}`"),
@@ -431,7 +434,8 @@ pub(crate) fn may_be_integer(expr: &Expr) -> bool {
         | Expr::Limit(_)
         | Expr::RepeatIndex
         | Expr::Captured(_)
-        | Expr::Sent(_) => true,
+        | Expr::Sent(_)
+        | Expr::CountedSignups => true,
         Expr::Offset(inner, _) => may_be_integer(inner),
         Expr::Sum(left, _, right) => may_be_integer(left) && may_be_integer(right),
         _ => false,

@@ -9,13 +9,17 @@ use super::needs::ScenarioNeeds;
 use super::signups::{MARGIN_MS, SignupLedger, SignupRule};
 
 /// The scenarios of `pending` (indices into `all`, in suite order) that may start now, beside `running`.
-/// `rule` is the per-IP signup rule when the scenarios share one client address.
+/// `signup_room` is, when the scenarios share one client address, how many more signups the IP limit has
+/// room for now: the limit less those still counting and those running scenarios reserved and have not
+/// sent. A scenario that signs up starts only when its signups fit in it, so it never waits a window for
+/// room a running scenario would give back when it ends; with nothing else signing up it starts anyway
+/// and waits for room itself.
 pub(crate) fn startable(
     all: &[ScenarioNeeds],
     pending: &[usize],
     running: &[usize],
     jobs: usize,
-    rule: Option<SignupRule>,
+    signup_room: Option<u64>,
 ) -> Vec<usize> {
     let mut started: Vec<usize> = Vec::new();
     let mut free = jobs.saturating_sub(running.len());
@@ -24,14 +28,13 @@ pub(crate) fn startable(
             break;
         }
         let needs = &all[candidate];
-        let reserved: u64 = running
-            .iter()
-            .chain(&started)
-            .map(|&other| all[other].signups)
-            .sum();
-        let fits = match rule {
-            Some(rule) => {
-                needs.signups == 0 || reserved == 0 || reserved + needs.signups <= rule.limit
+        let signing_up =
+            |list: &[usize]| -> u64 { list.iter().map(|&other| all[other].signups).sum() };
+        let fits = match signup_room {
+            Some(room) => {
+                needs.signups == 0
+                    || signing_up(running) + signing_up(&started) == 0
+                    || signing_up(&started) + needs.signups <= room
             }
             None => true,
         };
@@ -53,55 +56,24 @@ pub(crate) fn startable(
 }
 
 /// The order scenarios wait to start in: suite order, except on a target whose scenarios share one client
-/// address, where the IP check (the scenario with a `wait.empty_window`) comes right after the signup
-/// scenarios that fit under the IP limit beside its own signups, and the other signup scenarios after it.
-/// The check then empties its window once, while the first ones' signups age out, and the others use the
-/// window after it: about two windows in all, instead of a window for room, one to empty it and one more.
+/// address, where the IP check (the scenario with a `wait.empty_window`) comes first. It finds the window
+/// empty at the start of a run (or waits once for what an earlier run sent), and the other signup scenarios
+/// use the window after its refusal while it waits for its limit to end: about one window in all. Put
+/// later, it would have to wait for every signup sent before it to age out, a window more.
 pub(crate) fn admission_order(
     all: &[ScenarioNeeds],
     pending: &[usize],
     rule: Option<SignupRule>,
 ) -> Vec<usize> {
-    let Some(rule) = rule else {
-        return pending.to_vec();
-    };
     let Some(&check) = pending
         .iter()
         .find(|&&index| all[index].empty_window.is_some())
+        .filter(|_| rule.is_some())
     else {
         return pending.to_vec();
     };
-    // First fit, largest first: the first window holds as many signups as it can, so the window after
-    // the check has room for the rest.
-    let mut room = rule.limit.saturating_sub(all[check].signups);
-    let mut by_size: Vec<usize> = pending
-        .iter()
-        .copied()
-        .filter(|&index| {
-            index != check && all[index].signups > 0 && all[index].empty_window.is_none()
-        })
-        .collect();
-    by_size.sort_by_key(|&index| std::cmp::Reverse(all[index].signups));
-    let mut first: Vec<usize> = Vec::new();
-    for index in by_size {
-        if all[index].signups <= room {
-            room -= all[index].signups;
-            first.push(index);
-        }
-    }
-    // In suite order within each part.
-    let mut order: Vec<usize> = pending
-        .iter()
-        .copied()
-        .filter(|index| first.contains(index))
-        .collect();
-    order.push(check);
-    order.extend(
-        pending
-            .iter()
-            .copied()
-            .filter(|index| *index != check && !first.contains(index)),
-    );
+    let mut order = vec![check];
+    order.extend(pending.iter().copied().filter(|index| *index != check));
     order
 }
 
@@ -133,9 +105,12 @@ pub(crate) fn project(
     ];
     let mut pending = admission_order(all, &(0..all.len()).collect::<Vec<_>>(), rule);
     let mut running: Vec<usize> = Vec::new();
+    // What each scenario reserved and does not send (its blames' probes): given back when it ends.
+    let mut unsent = vec![0; all.len()];
     let mut now = 0;
     while !pending.is_empty() || !running.is_empty() {
-        for index in startable(all, &pending, &running, jobs.max(1), rule) {
+        let room = rule.map(|rule| ledger.room_at(now, rule));
+        for index in startable(all, &pending, &running, jobs.max(1), room) {
             pending.retain(|&p| p != index);
             running.push(index);
             let needs = &all[index];
@@ -146,19 +121,21 @@ pub(crate) fn project(
                 if needs.signups > 0 {
                     begins_ms = ledger.room_from(now, rule);
                 }
-                // A check that passes sends none of its blames' probes: they are given back.
+                // A check that passes sends none of its blames' probes: they are given back when it ends.
                 let mut remaining = needs.signups;
                 ledger.record(
                     begins_ms,
                     needs.signups.saturating_sub(needs.probe_signups),
                     &mut remaining,
                 );
-                ledger.release(remaining);
+                unsent[index] = remaining;
                 if let Some(after_signups) = needs.empty_window {
                     let empty_from = if after_signups {
                         begins_ms + rule.window_ms + MARGIN_MS
                     } else {
-                        ledger.empty_from(rule).unwrap_or(begins_ms)
+                        ledger
+                            .only_counted_from(begins_ms, rule)
+                            .unwrap_or(begins_ms)
                     };
                     waits_ms = empty_from.saturating_sub(begins_ms);
                 }
@@ -189,7 +166,13 @@ pub(crate) fn project(
             break;
         };
         now = next_end;
-        running.retain(|&r| slots[r].end_ms > now);
+        running.retain(|&r| {
+            let runs_on = slots[r].end_ms > now;
+            if !runs_on {
+                ledger.release(unsent[r]);
+            }
+            runs_on
+        });
     }
     slots
 }
@@ -317,7 +300,20 @@ mod tests {
             signing_up(HoldMode::Shared, 4, None),
             signing_up(HoldMode::Shared, 3, None),
         ];
-        assert_eq!(startable(&all, &[0, 1, 2], &[], 8, Some(RULE)), [0, 1]);
+        assert_eq!(
+            startable(&all, &[0, 1, 2], &[], 8, Some(RULE.limit)),
+            [0, 1]
+        );
+        assert_eq!(
+            startable(&all, &[1, 2], &[0], 8, Some(RULE.limit - 6)),
+            [1],
+            "beside the 6 running, room for the 4 only"
+        );
+        assert_eq!(
+            startable(&all, &[2], &[], 8, Some(0)),
+            [2],
+            "with nothing else signing up it starts and waits for room itself"
+        );
         assert_eq!(startable(&all, &[0, 1, 2], &[], 8, None), [0, 1, 2]);
         let slots = project(&all, 8, &|_| 10, Some(RULE), &SignupLedger::default());
         assert_eq!(slots[1].start_ms, 0);
@@ -336,16 +332,10 @@ mod tests {
         let all = vec![
             signing_up(HoldMode::Shared, 2, None),
             signing_up(HoldMode::Shared, 1, None),
-            signing_up(HoldMode::Exclusive, 0, Some(false)),
         ];
         let slots = project(&all, 8, &|_| 10, Some(RULE), &earlier);
         assert_eq!(slots[0].end_ms, 10);
         assert_eq!(slots[1].end_ms, 10_000 + MARGIN_MS + 10);
-        assert_eq!(
-            slots[2].end_ms,
-            60_000 + MARGIN_MS + 10_000 + MARGIN_MS + 10,
-            "the IP check waits until this run's last signup is a window old"
-        );
         let first_run = project(&all, 8, &|_| 10, Some(RULE), &SignupLedger::default());
         assert_eq!(
             first_run[1].end_ms, 10,
@@ -353,24 +343,30 @@ mod tests {
         );
     }
 
+    /// An IP check as the suite's: it empties its window first, sends `limit + 1` and more refusals, waits a
+    /// window and the margin, and signs up once more at its end.
+    fn ip_check() -> ScenarioNeeds {
+        ScenarioNeeds {
+            signups: 0,
+            empty_window: Some(false),
+            signups_after_empty: RULE.limit + 3,
+            signups_after_last_wait: 1,
+            waits_ms: vec![RULE.window_ms + MARGIN_MS],
+            ..needs(&[address(HoldMode::Exclusive)], 0)
+        }
+    }
+
     #[test]
-    fn on_one_address_the_ip_check_starts_after_the_signups_that_fit_beside_it() {
-        // Limit 10: the check sends 3 before it empties its window, so 7 fit in the first window, the
-        // largest first: the 6 (then nothing else fits); the others wait for the window after the check,
-        // in suite order.
+    fn on_one_address_the_ip_check_goes_first() {
         let all = vec![
             signing_up(HoldMode::Shared, 4, None),
             signing_up(HoldMode::Shared, 5, None),
             signing_up(HoldMode::Shared, 0, None),
-            signing_up(HoldMode::Exclusive, 3, Some(true)),
+            ip_check(),
             signing_up(HoldMode::Shared, 6, None),
-            signing_up(HoldMode::Shared, 2, None),
         ];
         let pending: Vec<usize> = (0..all.len()).collect();
-        assert_eq!(
-            admission_order(&all, &pending, Some(RULE)),
-            [4, 3, 0, 1, 2, 5]
-        );
+        assert_eq!(admission_order(&all, &pending, Some(RULE)), [3, 0, 1, 2, 4]);
         assert_eq!(
             admission_order(&all, &pending, None),
             pending,
@@ -379,26 +375,64 @@ mod tests {
     }
 
     #[test]
-    fn an_ip_check_waits_until_the_last_signup_is_a_window_old() {
+    fn the_other_signups_use_the_window_after_the_ip_checks_refusal() {
+        // The check's signups are a window old when it ends; its last one and the next 9 fit then, the
+        // 6 after them a window later.
         let all = vec![
+            signing_up(HoldMode::Shared, 4, None),
             signing_up(HoldMode::Shared, 5, None),
-            signing_up(HoldMode::Exclusive, 0, Some(false)),
-            signing_up(HoldMode::Exclusive, 2, Some(true)),
+            ip_check(),
+            signing_up(HoldMode::Shared, 6, None),
         ];
-        let slots = project(&all, 8, &|_| 10, Some(RULE), &SignupLedger::default());
-        assert_eq!(slots[1].start_ms, 10);
+        let slots = project(
+            &all,
+            8,
+            &|n| n.total_wait_ms() + 10,
+            Some(RULE),
+            &SignupLedger::default(),
+        );
+        let check_end = RULE.window_ms + MARGIN_MS + 10;
+        assert_eq!((slots[2].start_ms, slots[2].end_ms), (0, check_end));
         assert_eq!(
-            slots[1].end_ms,
-            60_000 + MARGIN_MS + 10,
-            "a window after the first one's signups"
+            slots[0].start_ms, check_end,
+            "after the check, in suite order"
+        );
+        assert_eq!(slots[0].end_ms, check_end + 10, "its signups fit at once");
+        assert_eq!(slots[1].end_ms, check_end + 10);
+        assert!(
+            slots[3].end_ms > 2 * RULE.window_ms,
+            "1 + 4 + 5 fill the window: the 6 wait for the next, {slots:?}"
+        );
+    }
+
+    #[test]
+    fn an_ip_check_waits_until_what_an_earlier_run_sent_is_a_window_old() {
+        let earlier = SignupLedger::carried(&[(-20_000, 3)]);
+        let slots = project(&[ip_check()], 8, &|_| 10, Some(RULE), &earlier);
+        assert_eq!(
+            slots[0].end_ms,
+            40_000 + MARGIN_MS + 10,
+            "the earlier signups are out 40 s (and the margin) from the start"
+        );
+        let own_signups_first = ScenarioNeeds {
+            signups: 2,
+            empty_window: Some(true),
+            ..ip_check()
+        };
+        let slots = project(
+            &[own_signups_first],
+            8,
+            &|_| 10,
+            Some(RULE),
+            &SignupLedger::default(),
         );
         assert_eq!(
-            slots[2].end_ms,
-            slots[1].end_ms + 60_000 + MARGIN_MS + 10,
+            slots[0].end_ms,
+            RULE.window_ms + MARGIN_MS + 10,
             "its own signups before the wait make it a whole window"
         );
-        let own_addresses = project(&all, 8, &|_| 10, None, &SignupLedger::default());
-        assert_eq!(own_addresses[1].end_ms, 20);
+        let own_addresses = project(&[ip_check()], 8, &|_| 10, None, &SignupLedger::default());
+        assert_eq!(own_addresses[0].end_ms, 10);
     }
 
     #[test]

@@ -337,6 +337,8 @@ fn evaluate(expr: &Expr, known: &Known<'_>) -> Option<i64> {
         Expr::Integer(value) => Some(*value),
         Expr::Limit(name) => i64::try_from(known.limits.limit(*name)).ok(),
         Expr::Sent(mark) => i64::try_from(known.sent.get(mark).copied().unwrap_or(0)).ok(),
+        // Planned as none: the most a check sends, since it sends fewer for each.
+        Expr::CountedSignups => Some(0),
         Expr::Offset(inner, offset) => evaluate(inner, known).map(|v| v.saturating_add(*offset)),
         Expr::Sum(left, sign, right) => Some(
             evaluate(left, known)?.saturating_add(sign.saturating_mul(evaluate(right, known)?)),

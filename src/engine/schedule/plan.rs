@@ -114,7 +114,10 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
                 .filter(|_| description.clock == ClockMode::Real);
             let now_unix_ms = state::now_unix_ms();
             let ledger = match (earlier, rule) {
-                (Some(earlier), Some(rule)) => SignupLedger::earlier(earlier, now_unix_ms, rule),
+                // A state file is kept: it holds every signup of the address inside a window.
+                (Some(earlier), Some(rule)) => {
+                    SignupLedger::earlier(earlier, now_unix_ms, rule).knowing_its_history()
+                }
                 _ => SignupLedger::default(),
             };
             let carried_over = earlier.map(|earlier| {
@@ -122,10 +125,12 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
                 let counting = earlier.counting(state::DIRECT, now_unix_ms, window_ms);
                 CarriedOver {
                     measured_requests: earlier.request_costs.len(),
-                    signups: counting.iter().map(|(_, count)| count).sum(),
+                    signups: counting.iter().map(|sent| sent.count).sum(),
                     counting_ms: counting
                         .iter()
-                        .map(|(age_ms, _)| window_ms.saturating_sub(*age_ms))
+                        .map(|sent| {
+                            window_ms.saturating_sub(now_unix_ms.saturating_sub(sent.at_unix_ms))
+                        })
                         .max()
                         .unwrap_or(0),
                     busy_addresses: earlier.busy_addresses(now_unix_ms, window_ms).len(),

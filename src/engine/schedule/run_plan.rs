@@ -29,6 +29,9 @@ pub struct TargetPlan {
     pub meter: Option<std::sync::Arc<crate::engine::Meter>>,
     /// What earlier runs did to the target (its state file), counted by the schedule: on a real clock only.
     pub earlier: Option<TargetState>,
+    /// Whether `earlier` holds every signup sent from the runner's address inside a window (a state file
+    /// is kept): the IP check may then count those known to count instead of waiting them out.
+    pub knows_history: bool,
 }
 
 impl TargetPlan {
@@ -38,6 +41,7 @@ impl TargetPlan {
             only_requiring: None,
             meter: None,
             earlier: None,
+            knows_history: false,
         }
     }
 

@@ -1,8 +1,9 @@
 //! The signups sent from the one client address every scenario shares (the target does not trust
-//! `X-Forwarded-For`): when each was sent, and how many running scenarios still mean to send. From it, a
-//! check that needs an empty IP window waits only until the last signup is a window old (not a whole window
-//! from wherever it starts), and checks that only need to stay under the IP limit run side by side as long
-//! as their signups together fit under it. Pure: the caller says what time it is.
+//! `X-Forwarded-For`): when each was sent, whether it is known to count, and how many running scenarios
+//! still mean to send. From it, the IP check waits only until every signup it cannot count is a window old
+//! (not a whole window from wherever it starts) and counts the rest in its own, and checks that only need to
+//! stay under the IP limit run side by side as long as their signups together fit under it. Pure: the
+//! caller says what time it is.
 
 /// A signup is taken to count toward the IP window until this long after the window has passed since it
 /// was sent: the margin for a fixed window's edge and for the request's own time on the wire.
@@ -13,18 +14,69 @@ use crate::target::state::{self, TargetState};
 
 #[derive(Debug, Default, Clone)]
 pub(crate) struct SignupLedger {
-    /// `(virtual ms, signups)` as sent, oldest first; before 0 for those an earlier run sent.
-    sent: Vec<(i64, u64)>,
+    /// As sent, oldest first; before 0 for those an earlier run sent.
+    sent: Vec<Sent>,
     /// Signups running scenarios reserved and have not sent yet.
     reserved: u64,
+    /// Whether the ledger holds every signup the address sent inside a window (a state file on a real
+    /// clock), so those known to count may be counted in instead of waited out.
+    knows_history: bool,
+}
+
+/// Signups sent at one time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Sent {
+    /// Virtual ms.
+    at_ms: i64,
+    count: u64,
+    /// Known to count under every reading (answered as valid signups); otherwise a target may or may not
+    /// count them (a refusal, an attempt failing validation), or the run did not look.
+    counted: bool,
 }
 
 impl SignupLedger {
-    /// A ledger that starts with what earlier runs sent: `(virtual ms, signups)`, before 0.
+    /// A ledger that starts with what earlier runs sent: `(virtual ms, signups)`, before 0, none of them
+    /// known to count.
+    #[cfg(test)]
     pub(crate) fn carried(earlier: &[(i64, u64)]) -> SignupLedger {
-        let mut sent = earlier.to_vec();
-        sent.sort_by_key(|(at, _)| *at);
-        SignupLedger { sent, reserved: 0 }
+        SignupLedger::from_sent(
+            earlier
+                .iter()
+                .map(|&(at_ms, count)| Sent {
+                    at_ms,
+                    count,
+                    counted: false,
+                })
+                .collect(),
+        )
+    }
+
+    /// The same ledger with `count` signups known to count, sent at `at_ms`.
+    #[cfg(test)]
+    fn and_counted(mut self, at_ms: i64, count: u64) -> SignupLedger {
+        self.sent.push(Sent {
+            at_ms,
+            count,
+            counted: true,
+        });
+        self.sent.sort_by_key(|sent| sent.at_ms);
+        self
+    }
+
+    fn from_sent(mut sent: Vec<Sent>) -> SignupLedger {
+        sent.sort_by_key(|sent| sent.at_ms);
+        SignupLedger {
+            sent,
+            reserved: 0,
+            knows_history: false,
+        }
+    }
+
+    /// The same ledger, told that it holds every signup its address sent inside a window (a state file
+    /// keeps what earlier runs sent, on a real clock, where waiting costs real time).
+    pub(crate) fn knowing_its_history(mut self) -> SignupLedger {
+        self.knows_history = true;
+        self
     }
 
     /// A ledger that starts with the signups earlier runs sent from the runner's own address (the state
@@ -34,16 +86,22 @@ impl SignupLedger {
         now_unix_ms: u64,
         rule: SignupRule,
     ) -> SignupLedger {
-        let sent: Vec<(i64, u64)> = earlier
-            .counting(
-                state::DIRECT,
-                now_unix_ms,
-                rule.window_ms.saturating_add(MARGIN_MS),
-            )
-            .into_iter()
-            .map(|(age_ms, count)| (-i64::try_from(age_ms).unwrap_or(i64::MAX), count))
-            .collect();
-        SignupLedger::carried(&sent)
+        SignupLedger::from_sent(
+            earlier
+                .counting(
+                    state::DIRECT,
+                    now_unix_ms,
+                    rule.window_ms.saturating_add(MARGIN_MS),
+                )
+                .into_iter()
+                .map(|sent| Sent {
+                    at_ms: -i64::try_from(now_unix_ms.saturating_sub(sent.at_unix_ms))
+                        .unwrap_or(i64::MAX),
+                    count: sent.count,
+                    counted: sent.counted,
+                })
+                .collect(),
+        )
     }
 
     /// When a signup sent at `at_ms` stops counting toward the window (and the margin), never before 0.
@@ -53,7 +111,7 @@ impl SignupLedger {
     }
 
     /// Signups were sent at `at_ms`; up to `count` of them come out of the sender's reservation, which
-    /// `remaining` holds and is lowered.
+    /// `remaining` holds and is lowered. Whether they count is not known.
     pub(crate) fn record(&mut self, at_ms: u64, count: u64, remaining: &mut u64) {
         if count == 0 {
             return;
@@ -62,8 +120,15 @@ impl SignupLedger {
         *remaining -= from_reservation;
         self.reserved = self.reserved.saturating_sub(from_reservation);
         let at_ms = i64::try_from(at_ms).unwrap_or(i64::MAX);
-        let at = self.sent.partition_point(|(sent_at, _)| *sent_at <= at_ms);
-        self.sent.insert(at, (at_ms, count));
+        let at = self.sent.partition_point(|sent| sent.at_ms <= at_ms);
+        self.sent.insert(
+            at,
+            Sent {
+                at_ms,
+                count,
+                counted: false,
+            },
+        );
     }
 
     /// A scenario starts that will send up to `count` signups.
@@ -76,19 +141,55 @@ impl SignupLedger {
         self.reserved = self.reserved.saturating_sub(remaining);
     }
 
-    /// When the address's window is empty: a window (and the margin) after the last signup; `None` when it
-    /// sent none.
-    pub(crate) fn empty_from(&self, rule: SignupRule) -> Option<u64> {
-        self.sent.last().map(|(at, _)| Self::out_at(*at, rule))
+    /// From when, at `now_ms` or later, every signup still counting toward the window is known to count and
+    /// was sent less than half a window before, so it still counts for half a window more: a check that
+    /// starts then can count them in its own. `None` when that is already so. A ledger that does not know
+    /// its history (see [`SignupLedger::knowing_its_history`]) waits for an empty window instead.
+    pub(crate) fn only_counted_from(&self, now_ms: u64, rule: SignupRule) -> Option<u64> {
+        let half = i64::try_from(rule.window_ms / 2).unwrap_or(i64::MAX);
+        let mut from = now_ms;
+        loop {
+            let at = i64::try_from(from).unwrap_or(i64::MAX);
+            let unsure = self
+                .sent
+                .iter()
+                .filter(|sent| Self::out_at(sent.at_ms, rule) > from)
+                .filter(|sent| {
+                    !self.knows_history || !sent.counted || at.saturating_sub(sent.at_ms) > half
+                })
+                .map(|sent| Self::out_at(sent.at_ms, rule))
+                .max();
+            match unsure {
+                Some(out) => from = out,
+                None => return (from > now_ms).then_some(from),
+            }
+        }
+    }
+
+    /// Signups known to count that still count toward the window at `now_ms`.
+    pub(crate) fn counted_at(&self, now_ms: u64, rule: SignupRule) -> u64 {
+        self.sent
+            .iter()
+            .filter(|sent| sent.counted && Self::out_at(sent.at_ms, rule) > now_ms)
+            .map(|sent| sent.count)
+            .sum()
     }
 
     /// Signups still counting toward the window at `now_ms`.
     pub(crate) fn counting_at(&self, now_ms: u64, rule: SignupRule) -> u64 {
         self.sent
             .iter()
-            .filter(|(at, _)| Self::out_at(*at, rule) > now_ms)
-            .map(|(_, count)| count)
+            .filter(|sent| Self::out_at(sent.at_ms, rule) > now_ms)
+            .map(|sent| sent.count)
             .sum()
+    }
+
+    /// How many more signups the limit has room for at `now_ms`: the limit less the signups still counting
+    /// and those reserved and not sent.
+    pub(crate) fn room_at(&self, now_ms: u64, rule: SignupRule) -> u64 {
+        rule.limit
+            .saturating_sub(self.counting_at(now_ms, rule))
+            .saturating_sub(self.reserved)
     }
 
     /// The earliest time from `now_ms` at which the signups still counting and every reservation (the
@@ -104,7 +205,7 @@ impl SignupLedger {
         }
         self.sent
             .iter()
-            .map(|(at, _)| Self::out_at(*at, rule))
+            .map(|sent| Self::out_at(sent.at_ms, rule))
             .filter(|&at| at > now_ms)
             .find(|&at| fits(at))
             .unwrap_or(now_ms)
@@ -123,7 +224,7 @@ mod tests {
     #[test]
     fn an_address_that_sent_nothing_is_empty_and_has_room() {
         let mut ledger = SignupLedger::default();
-        assert_eq!(ledger.empty_from(RULE), None);
+        assert_eq!(ledger.only_counted_from(0, RULE), None);
         ledger.reserve(10);
         assert_eq!(ledger.room_from(5, RULE), 5);
     }
@@ -134,7 +235,10 @@ mod tests {
         let mut none = 0;
         ledger.record(2_000, 3, &mut none);
         ledger.record(500, 1, &mut none);
-        assert_eq!(ledger.empty_from(RULE), Some(2_000 + 60_000 + MARGIN_MS));
+        assert_eq!(
+            ledger.only_counted_from(0, RULE),
+            Some(2_000 + 60_000 + MARGIN_MS)
+        );
         assert_eq!(
             ledger.counting_at(61_600, RULE),
             3,
@@ -184,7 +288,7 @@ mod tests {
             4,
             "the older three are out"
         );
-        assert_eq!(ledger.empty_from(RULE), Some(50_000 + MARGIN_MS));
+        assert_eq!(ledger.only_counted_from(0, RULE), Some(50_000 + MARGIN_MS));
         ledger.reserve(5);
         assert_eq!(
             ledger.room_from(0, RULE),
@@ -197,7 +301,7 @@ mod tests {
     fn an_earlier_signup_a_window_old_no_longer_counts() {
         let ledger = SignupLedger::carried(&[(-70_000, 9)]);
         assert_eq!(ledger.counting_at(0, RULE), 0);
-        assert_eq!(ledger.empty_from(RULE), Some(0));
+        assert_eq!(ledger.only_counted_from(0, RULE), None);
     }
 
     #[test]
@@ -208,5 +312,43 @@ mod tests {
         let mut mine = 2;
         ledger.record(0, 4, &mut mine);
         assert_eq!((mine, ledger.reserved), (0, 5));
+    }
+
+    #[test]
+    fn signups_known_to_count_stay_in_the_window_a_check_starts_from() {
+        // The declared probe's signup, accepted 3 ms before the run: the check counts it instead of waiting.
+        let probe = SignupLedger::default()
+            .and_counted(-3, 1)
+            .knowing_its_history();
+        assert_eq!(probe.only_counted_from(0, RULE), None);
+        assert_eq!(
+            SignupLedger::default()
+                .and_counted(-3, 1)
+                .only_counted_from(0, RULE),
+            Some(60_000 + MARGIN_MS - 3),
+            "a run that does not know what else its address sent waits for an empty window"
+        );
+        assert_eq!(probe.counted_at(0, RULE), 1);
+        // One that would leave the window before half of it has passed is waited out like any other.
+        let old = SignupLedger::default()
+            .and_counted(-40_000, 1)
+            .knowing_its_history();
+        assert_eq!(old.only_counted_from(0, RULE), Some(20_000 + MARGIN_MS));
+        assert_eq!(old.counted_at(20_000 + MARGIN_MS, RULE), 0);
+        // An attempt that may or may not count is waited out; a known one sent long before it then has
+        // grown too old to be counted on and is waited out too.
+        let mixed = SignupLedger::carried(&[(-5_000, 1)])
+            .and_counted(-20_000, 2)
+            .knowing_its_history();
+        assert_eq!(mixed.only_counted_from(0, RULE), Some(55_000 + MARGIN_MS));
+        let fresh_known = SignupLedger::carried(&[(-50_000, 1)])
+            .and_counted(-1_000, 2)
+            .knowing_its_history();
+        assert_eq!(
+            fresh_known.only_counted_from(0, RULE),
+            Some(10_000 + MARGIN_MS),
+            "the known two are 11 s old by then: they stay"
+        );
+        assert_eq!(fresh_known.counted_at(10_000 + MARGIN_MS, RULE), 2);
     }
 }

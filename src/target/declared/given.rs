@@ -169,17 +169,33 @@ pub async fn reconcile(
     flags: &TargetFlags,
     target: &mut TargetDescription,
     trust_declared: bool,
-) -> Result<Vec<Disagreement>, DeclaredMismatch> {
+) -> Result<Reconciled, DeclaredMismatch> {
     let declarations = probe(target).await;
     let disagreements = disagreements(&declarations, &target.limits, flags);
+    let signup_counted = declarations.signup_counted();
     if disagreements.is_empty() {
-        return Ok(disagreements);
+        return Ok(Reconciled {
+            used: disagreements,
+            signup_counted,
+        });
     }
     if !trust_declared {
         return Err(DeclaredMismatch { disagreements });
     }
     target.limits = with_declared(&target.limits, &disagreements);
-    Ok(disagreements)
+    Ok(Reconciled {
+        used: disagreements,
+        signup_counted,
+    })
+}
+
+/// What [`reconcile`] found, when the run may go on.
+#[derive(Debug)]
+pub struct Reconciled {
+    /// The declared values used in place of given ones (`--trust-declared`).
+    pub used: Vec<Disagreement>,
+    /// Whether the probe's signup is known to count toward the IP limit (it was accepted).
+    pub signup_counted: bool,
 }
 
 #[cfg(test)]

@@ -4,10 +4,10 @@
 //! `placing` takes each policy to be one of the documented limits (or "cannot tell", never a guess); `given`
 //! holds them against the limits the target is described with.
 //!
-//! The probe costs the target as little as a request to a limited endpoint can. Its signup names a fresh
-//! e-mail address and no password, so every reading of the documents refuses it as invalid: a target that
-//! validates before it counts counts nothing, and one that counts every attempt counts one attempt of the
-//! client's address and none of any real e-mail address. Its `POST /authenticate` names a fresh user and
+//! The probe costs the target as little as a request to a limited endpoint can. Its signup creates a user
+//! with a fresh e-mail address: one attempt of the client's address and none of any real e-mail address,
+//! which every reading of the documents counts, so a run on one client address counts it exactly in its IP
+//! check instead of waiting a window for it to age out. Its `POST /authenticate` names a fresh user and
 //! no password: one request of the overall threshold (the lockout checks start from an empty window) and
 //! the first of an identity no one else sends. The lockout threshold is never probed. An endpoint is only
 //! probed when the target's profiles have its limits.
@@ -22,7 +22,7 @@ use reqwest::Method;
 use serde::Serialize;
 use serde_json::json;
 
-pub use given::{DeclaredMismatch, Disagreement, Given, reconcile};
+pub use given::{DeclaredMismatch, Disagreement, Given, Reconciled, reconcile};
 pub(crate) use placing::place;
 
 use super::client::{PreparedRequest, Response, TargetClient};
@@ -194,6 +194,17 @@ pub struct Declarations {
     pub malformed: Vec<String>,
     /// The endpoints whose answers were read.
     pub read: Vec<Endpoint>,
+    /// The status the probe's signup was answered with, when it was sent and answered.
+    pub signup_status: Option<u16>,
+}
+
+impl Declarations {
+    /// Whether the probe's signup is known to count toward the IP limit under every reading: it was
+    /// accepted (a valid signup for a fresh address), not refused by a limit or as invalid.
+    pub fn signup_counted(&self) -> bool {
+        self.signup_status
+            .is_some_and(|status| (200..300).contains(&status))
+    }
 }
 
 impl Declarations {
@@ -268,13 +279,14 @@ pub(crate) async fn probe(target: &TargetDescription) -> Declarations {
     let mut declared = Vec::new();
     let mut malformed = Vec::new();
     let mut read = Vec::new();
+    let mut signup_status = None;
     let profiles = &target.profiles;
     let probes = [
         (
             probe_signs_up(target),
             Endpoint::Signup,
             "/user",
-            json!({ "username": format!("declared.{id}@example.com"), "email": format!("declared.{id}@example.com") }),
+            json!({ "username": format!("declared.{id}@example.com"), "email": format!("declared.{id}@example.com"), "password": format!("declared-{id}-password") }),
         ),
         (
             profiles.contains(&Profile::CreditsafeConnect),
@@ -289,13 +301,19 @@ pub(crate) async fn probe(target: &TargetDescription) -> Declarations {
         }
         let request = PreparedRequest::json(Method::POST, path, Some(&body));
         if let Ok(response) = client.send_to(0, &request).await {
+            if endpoint == Endpoint::Signup {
+                signup_status = Some(response.status);
+            }
             let (policies, bad) = policies_in(endpoint, &response);
             declared.extend(policies);
             malformed.extend(bad);
             read.push(endpoint);
         }
     }
-    place(declared, malformed, read, true)
+    Declarations {
+        signup_status,
+        ..place(declared, malformed, read, true)
+    }
 }
 
 #[cfg(test)]
