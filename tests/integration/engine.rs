@@ -906,7 +906,6 @@ async fn an_empty_window_wait_lasts_until_the_last_signup_is_a_window_old() {
     );
     let server = answering_everything(200).await;
     let mut description = target(&server.uri(), ClockMode::Real);
-    description.limits.signup_ip_window_ms = 50;
     // A signup sent from the runner's address just before the run: known to count or not.
     let sent_just_now = |counted: bool| {
         let mut earlier = TargetState::new(description.base_url.as_str());
@@ -919,25 +918,36 @@ async fn an_empty_window_wait_lasts_until_the_last_signup_is_a_window_old() {
         Some(earlier)
     };
     // (scenarios, forwarded-for, a signup sent just before (known to count?), whether the run knows every
-    // signup of its address, waits)
+    // signup of its address, the IP window, waits)
+    let both = vec![signs_up.clone(), counts_the_ip.clone()];
     let cases = [
         // The IP check goes first, from an empty window; the other signup after it.
+        (both, false, None, false, 50, 0),
+        (vec![counts_the_ip.clone()], false, Some(false), true, 50, 1),
+        // Known to count, and the run knows every signup of its address: counted in, no wait (the
+        // window is long enough that the signup is less than half of it old when the check starts).
         (
-            vec![signs_up.clone(), counts_the_ip.clone()],
+            vec![counts_the_ip.clone()],
             false,
-            None,
-            false,
+            Some(true),
+            true,
+            60_000,
             0,
         ),
-        (vec![counts_the_ip.clone()], false, Some(false), true, 1),
-        // Known to count, and the run knows every signup of its address: counted in, no wait.
-        (vec![counts_the_ip.clone()], false, Some(true), true, 0),
         // Known to count, but other signups of the address may be missing: waited out.
-        (vec![counts_the_ip.clone()], false, Some(true), false, 1),
-        (vec![signs_up, counts_the_ip], true, Some(false), true, 0),
+        (vec![counts_the_ip.clone()], false, Some(true), false, 50, 1),
+        (
+            vec![signs_up, counts_the_ip],
+            true,
+            Some(false),
+            true,
+            50,
+            0,
+        ),
     ];
-    for (scenarios, forwarded_for, sent_before, knows_history, waits_expected) in cases {
+    for (scenarios, forwarded_for, sent_before, knows_history, window_ms, waits_expected) in cases {
         description.forwarded_for = forwarded_for;
+        description.limits.signup_ip_window_ms = window_ms;
         let mut target = TargetPlan::new(description.clone());
         target.earlier = sent_before.and_then(sent_just_now);
         target.knows_history = knows_history;

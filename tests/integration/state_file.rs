@@ -6,8 +6,8 @@ use authconform_reference_server::{AppmixerProfile, Config, SeedAccount};
 use crate::cli::{authconform, stderr, stdout};
 
 /// A reference server that does not trust `X-Forwarded-For`, with an IP window of a minute.
-async fn server() -> authconform_reference_server::RunningServer {
-    crate::support::start_reference(Config {
+fn one_address() -> Config {
+    Config {
         profile: AppmixerProfile::AppmixerCloud,
         signup_rate_limit_ip: 50,
         signup_rate_limit_ip_window_ms: 60_000,
@@ -18,8 +18,11 @@ async fn server() -> authconform_reference_server::RunningServer {
         },
         trust_forwarded_for: false,
         ..Config::default()
-    })
-    .await
+    }
+}
+
+async fn server() -> authconform_reference_server::RunningServer {
+    crate::support::start_reference(one_address()).await
 }
 
 /// The target flags, with `--state STATE`, or `--no-state` when `state` is empty.
@@ -249,35 +252,20 @@ fn the_plan_takes_what_each_request_cost_on_the_target_last_time() {
 /// run reads).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ip_check_counts_the_probes_signup_in_and_waits_out_what_it_cannot_count() {
-    let server = crate::support::start_reference(Config {
-        profile: AppmixerProfile::AppmixerCloud,
-        ratelimit_headers: true,
-        signup_rate_limit_email: 3,
-        signup_rate_limit_email_window_ms: 2_000,
-        signup_rate_limit_ip: 8,
-        signup_rate_limit_ip_window_ms: 2_000,
-        admin: SeedAccount {
-            username: "admin@example.com".into(),
-            email: Some("admin@example.com".into()),
-            password: "state-admin".into(),
-        },
-        trust_forwarded_for: false,
-        ..Config::default()
-    })
-    .await;
-    let url = server.base_url();
+    // A fresh server for each run, so each starts from an empty IP window.
+    let fresh = || {
+        crate::support::start_reference(Config {
+            ratelimit_headers: true,
+            signup_rate_limit_email: 3,
+            signup_rate_limit_email_window_ms: 2_000,
+            signup_rate_limit_ip: 8,
+            signup_rate_limit_ip_window_ms: 2_000,
+            ..one_address()
+        })
+    };
     let folder = tempfile::tempdir().unwrap();
-    let limits = [
-        "--limit",
-        "signup_email=3",
-        "--limit",
-        "signup_email_window_ms=2000",
-        "--limit",
-        "signup_ip=8",
-        "--limit",
-        "signup_ip_window_ms=2000",
-    ];
-    // The IP check's own waits, in ms: its first is the one before it starts.
+    // The IP check on its own: the steps it waited in, and how long its first wait took (the one before
+    // it starts, when it has one).
     let ip_check = |args: &[&str]| -> (Vec<String>, u64) {
         let mut all = vec!["run"];
         all.extend_from_slice(args);
@@ -296,8 +284,6 @@ async fn the_ip_check_counts_the_probes_signup_in_and_waits_out_what_it_cannot_c
             .first()
             .map(|wait| wait["end_ms"].as_u64().unwrap() - wait["start_ms"].as_u64().unwrap())
             .unwrap_or(0);
-        // Whatever it waited, the signups it counted left the window once its checks were done.
-        std::thread::sleep(std::time::Duration::from_millis(3_200));
         (steps, first_ms)
     };
     let starts_at_once = |steps: &[String]| {
@@ -305,29 +291,55 @@ async fn the_ip_check_counts_the_probes_signup_in_and_waits_out_what_it_cannot_c
             .iter()
             .any(|step| step.starts_with("start from an IP window"))
     };
+    let flags = |url: &str| -> Vec<String> {
+        [
+            "--target",
+            url,
+            "--profile",
+            "appmixer-cloud",
+            "--clock",
+            "real",
+            "--admin",
+            "admin@example.com:state-admin",
+            "--limit",
+            "signup_email=3",
+            "--limit",
+            "signup_email_window_ms=2000",
+            "--limit",
+            "signup_ip=8",
+            "--limit",
+            "signup_ip_window_ms=2000",
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
 
+    let server = fresh().await;
     let state = folder.path().join("t.state.json");
-    let mut counted = vec!["--target", url.as_str(), "--profile", "appmixer-cloud"];
-    counted.extend(["--clock", "real", "--admin", "admin@example.com:state-admin"]);
-    counted.extend(limits);
-    let mut no_state = counted.clone();
-    no_state.push("--no-state");
-    counted.extend(["--state", state.to_str().unwrap()]);
-    let (steps, _) = ip_check(&counted);
-    assert!(starts_at_once(&steps), "the probe's signup is counted in: {steps:?}");
+    let mut args = flags(&server.base_url());
+    args.extend(["--state".to_owned(), state.display().to_string()]);
+    let (steps, _) = ip_check(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        starts_at_once(&steps),
+        "the probe's signup is counted in: {steps:?}"
+    );
     let saved = std::fs::read_to_string(&state).unwrap();
     assert!(saved.contains("\"counted\": true"), "{saved}");
 
-    let (steps, first_ms) = ip_check(&no_state);
+    let server = fresh().await;
+    let mut args = flags(&server.base_url());
+    args.push("--no-state".to_owned());
+    let (steps, first_ms) = ip_check(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(!starts_at_once(&steps), "without a state file: {steps:?}");
     assert!((1_900..=3_200).contains(&first_ms), "waited {first_ms} ms");
 
     // init's probes are kept beside the target file it writes; the run reads them there.
+    let server = fresh().await;
     let file = folder.path().join("staging.toml");
     let init = authconform(&[
         "init",
         "--target",
-        &url,
+        &server.base_url(),
         "--admin",
         "admin@example.com:state-admin",
         "--output",
@@ -335,6 +347,9 @@ async fn the_ip_check_counts_the_probes_signup_in_and_waits_out_what_it_cannot_c
     ]);
     assert!(init.status.success(), "{}", stderr(&init));
     let (steps, first_ms) = ip_check(&["--target-file", file.to_str().unwrap()]);
-    assert!(!starts_at_once(&steps), "init's signups are waited out: {steps:?}");
+    assert!(
+        !starts_at_once(&steps),
+        "init's signups are waited out: {steps:?}"
+    );
     assert!((1_000..=3_200).contains(&first_ms), "waited {first_ms} ms");
 }
