@@ -110,6 +110,14 @@ impl BoundaryState {
         }
     }
 
+    /// The scenario as it stood before step `index`, when that step is a place to start over from.
+    pub(super) fn checkpoint(&self, index: usize) -> Option<Snapshot> {
+        self.checkpoints
+            .iter()
+            .find(|(at, _)| *at == index)
+            .map(|(_, snapshot)| snapshot.clone())
+    }
+
     /// A wait the repeat would leave out took from `start_ms` to `end_ms`.
     pub(super) fn waited(&mut self, step: &Step, start_ms: u64, end_ms: u64) {
         if step.skip_after_clock_boundary {

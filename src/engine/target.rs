@@ -189,6 +189,12 @@ impl<'a> SharedTarget<'a> {
         Some(self.signups.lock().room_at(now, rule))
     }
 
+    /// Whether a `wait.empty_window` may count in the signups known to count: the run knows every signup
+    /// of the address it shares (a state file on a real clock).
+    pub(crate) fn counts_known_signups(&self) -> bool {
+        self.signup_rule().is_some() && self.signups.lock().knows_its_history()
+    }
+
     /// On a target whose scenarios share one client address: the signups known to count that still count
     /// toward its IP window now (what a `wait.empty_window` leaves in it); 0 otherwise.
     pub(crate) fn counted_signups(&self) -> u64 {
@@ -299,10 +305,13 @@ impl<'a> SharedTarget<'a> {
     /// Waits as a wait step says (from `since_ms` when it counts from a mark): registers the wake-up with
     /// the target's waits, which advance the test clock once every scenario waits, or really sleep. A wait
     /// whose end has already passed returns at once; `Ok(true)` when it waited.
+    /// A `wait.empty_window` counts in the signups known to count when `count_known` (and the run knows
+    /// every signup of its address); otherwise it waits for an empty window.
     pub(crate) async fn wait(
         &self,
         wait: &Wait,
         since_ms: Option<u64>,
+        count_known: bool,
         scenario: &str,
         step: &str,
         events: &mut dyn FnMut(&EngineEvent<'_>),
@@ -311,7 +320,14 @@ impl<'a> SharedTarget<'a> {
         let wake_at_ms = match wait {
             Wait::EmptyWindow(_) => self
                 .signup_rule()
-                .and_then(|rule| self.signups.lock().only_counted_from(now, rule))
+                .and_then(|rule| {
+                    let ledger = self.signups.lock();
+                    if count_known {
+                        ledger.only_counted_from(now, rule)
+                    } else {
+                        ledger.empty_from(now, rule)
+                    }
+                })
                 .unwrap_or(now),
             _ => since_ms
                 .unwrap_or(now)

@@ -353,3 +353,88 @@ async fn the_ip_check_counts_the_probes_signup_in_and_waits_out_what_it_cannot_c
     );
     assert!((1_000..=3_200).contains(&first_ms), "waited {first_ms} ms");
 }
+
+/// Signups the state file does not know (another client behind the same address) make the IP check that
+/// counted in what it knew meet the limit early: it repeats its sequence once from an empty window and
+/// passes, saying why. A limit that really is lower fails both times.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ip_limit_met_early_after_counting_in_is_checked_again_from_an_empty_window() {
+    let run = |url: &str, state: &std::path::Path| -> serde_json::Value {
+        let args = [
+            "run",
+            "--target",
+            url,
+            "--profile",
+            "appmixer-cloud",
+            "--clock",
+            "real",
+            "--admin",
+            "admin@example.com:state-admin",
+            "--limit",
+            "signup_email=3",
+            "--limit",
+            "signup_email_window_ms=2000",
+            "--limit",
+            "signup_ip=8",
+            "--limit",
+            "signup_ip_window_ms=2000",
+            "--state",
+            state.to_str().unwrap(),
+            "--only",
+            "signup-ip-limit",
+            "--format",
+            "json=-",
+        ];
+        let output = authconform(&args);
+        assert!(
+            output.status.code().unwrap_or(3) <= 1,
+            "{}",
+            stderr(&output)
+        );
+        serde_json::from_str(&stdout(&output)).unwrap()
+    };
+    let verdict_of = |report: &serde_json::Value, id: &str| -> String {
+        report["targets"][0]["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .map(|r| r["verdict"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    let folder = tempfile::tempdir().unwrap();
+    let limits = |ip: u64| Config {
+        signup_rate_limit_email: 3,
+        signup_rate_limit_email_window_ms: 2_000,
+        signup_rate_limit_ip: ip,
+        signup_rate_limit_ip_window_ms: 2_000,
+        ..one_address()
+    };
+
+    // Two signups from this machine's address just before the run: the run never sent them.
+    let server = crate::support::start_reference(limits(8)).await;
+    let client = reqwest::Client::new();
+    for n in 0..2 {
+        let email = format!("elsewhere-{n}@example.com");
+        let answer = client
+            .post(format!("{}/user", server.base_url()))
+            .json(&serde_json::json!({ "username": email, "email": email, "password": "elsewhere-password" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+    }
+    let report = run(&server.base_url(), &folder.path().join("a.state.json"));
+    assert_eq!(verdict_of(&report, "AM-SIGNUP-RL-02"), "pass", "{report}");
+    let text = report.to_string();
+    assert!(
+        text.contains("signups it did not send") && text.contains("repeated once from step 1"),
+        "{text}"
+    );
+
+    // A limit one lower than the target is described with meets the same count both times.
+    let server = crate::support::start_reference(limits(7)).await;
+    let report = run(&server.base_url(), &folder.path().join("b.state.json"));
+    assert_eq!(verdict_of(&report, "AM-SIGNUP-RL-02"), "fail", "{report}");
+    assert!(report.to_string().contains("signups it did not send"));
+}

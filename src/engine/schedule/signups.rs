@@ -141,6 +141,20 @@ impl SignupLedger {
         self.reserved = self.reserved.saturating_sub(remaining);
     }
 
+    /// Whether it holds every signup its address sent inside a window.
+    pub(crate) fn knows_its_history(&self) -> bool {
+        self.knows_history
+    }
+
+    /// From when, at `now_ms` or later, no signup counts toward the window any more. `None` when none does.
+    pub(crate) fn empty_from(&self, now_ms: u64, rule: SignupRule) -> Option<u64> {
+        self.sent
+            .iter()
+            .map(|sent| Self::out_at(sent.at_ms, rule))
+            .max()
+            .filter(|&out| out > now_ms)
+    }
+
     /// From when, at `now_ms` or later, every signup still counting toward the window is known to count and
     /// was sent less than half a window before, so it still counts for half a window more: a check that
     /// starts then can count them in its own. `None` when that is already so. A ledger that does not know
