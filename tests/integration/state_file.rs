@@ -25,9 +25,9 @@ async fn server() -> authconform_reference_server::RunningServer {
     crate::support::start_reference(one_address()).await
 }
 
-/// The target flags, with `--state STATE`, or `--no-state` when `state` is empty.
-fn target<'a>(url: &'a str, state: &'a str) -> Vec<&'a str> {
-    vec![
+/// What every run here is told of its target: the URL, its profile, a real clock and the admin.
+fn real_target(url: &str) -> [&str; 8] {
+    [
         "--target",
         url,
         "--profile",
@@ -36,17 +36,24 @@ fn target<'a>(url: &'a str, state: &'a str) -> Vec<&'a str> {
         "real",
         "--admin",
         "admin@example.com:state-admin",
-        "--limit",
-        "signup_ip=50",
-        "--limit",
-        "signup_ip_window_ms=60000",
     ]
-    .into_iter()
-    .chain(match state {
-        "" => vec!["--no-state"],
-        path => vec!["--state", path],
-    })
-    .collect()
+}
+
+/// The target flags, with `--state STATE`, or `--no-state` when `state` is empty.
+fn target<'a>(url: &'a str, state: &'a str) -> Vec<&'a str> {
+    real_target(url)
+        .into_iter()
+        .chain([
+            "--limit",
+            "signup_ip=50",
+            "--limit",
+            "signup_ip_window_ms=60000",
+        ])
+        .chain(match state {
+            "" => vec!["--no-state"],
+            path => vec!["--state", path],
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -246,6 +253,24 @@ fn the_plan_takes_what_each_request_cost_on_the_target_last_time() {
     assert_eq!(projected(""), first, "--no-state reads nothing");
 }
 
+/// The flags of a run against a server with short signup windows (limits 3 and 8 per 2 s).
+fn short_windows(url: &str) -> Vec<String> {
+    real_target(url)
+        .into_iter()
+        .chain([
+            "--limit",
+            "signup_email=3",
+            "--limit",
+            "signup_email_window_ms=2000",
+            "--limit",
+            "signup_ip=8",
+            "--limit",
+            "signup_ip_window_ms=2000",
+        ])
+        .map(str::to_owned)
+        .collect()
+}
+
 /// On one client address the IP check counts in the signup the declared-limits probe had accepted just
 /// before (the state file knows every signup of the address), and waits out what it cannot count: the
 /// probe without a state file, and the signups `init`'s probes sent (which it adds to the state file the
@@ -291,32 +316,10 @@ async fn the_ip_check_counts_the_probes_signup_in_and_waits_out_what_it_cannot_c
             .iter()
             .any(|step| step.starts_with("start from an IP window"))
     };
-    let flags = |url: &str| -> Vec<String> {
-        [
-            "--target",
-            url,
-            "--profile",
-            "appmixer-cloud",
-            "--clock",
-            "real",
-            "--admin",
-            "admin@example.com:state-admin",
-            "--limit",
-            "signup_email=3",
-            "--limit",
-            "signup_email_window_ms=2000",
-            "--limit",
-            "signup_ip=8",
-            "--limit",
-            "signup_ip_window_ms=2000",
-        ]
-        .map(str::to_owned)
-        .to_vec()
-    };
 
     let server = fresh().await;
     let state = folder.path().join("t.state.json");
-    let mut args = flags(&server.base_url());
+    let mut args = short_windows(&server.base_url());
     args.extend(["--state".to_owned(), state.display().to_string()]);
     let (steps, _) = ip_check(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(
@@ -327,7 +330,7 @@ async fn the_ip_check_counts_the_probes_signup_in_and_waits_out_what_it_cannot_c
     assert!(saved.contains("\"counted\": true"), "{saved}");
 
     let server = fresh().await;
-    let mut args = flags(&server.base_url());
+    let mut args = short_windows(&server.base_url());
     args.push("--no-state".to_owned());
     let (steps, first_ms) = ip_check(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(!starts_at_once(&steps), "without a state file: {steps:?}");
@@ -360,31 +363,20 @@ async fn the_ip_check_counts_the_probes_signup_in_and_waits_out_what_it_cannot_c
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ip_limit_met_early_after_counting_in_is_checked_again_from_an_empty_window() {
     let run = |url: &str, state: &std::path::Path| -> serde_json::Value {
-        let args = [
-            "run",
-            "--target",
-            url,
-            "--profile",
-            "appmixer-cloud",
-            "--clock",
-            "real",
-            "--admin",
-            "admin@example.com:state-admin",
-            "--limit",
-            "signup_email=3",
-            "--limit",
-            "signup_email_window_ms=2000",
-            "--limit",
-            "signup_ip=8",
-            "--limit",
-            "signup_ip_window_ms=2000",
-            "--state",
-            state.to_str().unwrap(),
-            "--only",
-            "signup-ip-limit",
-            "--format",
-            "json=-",
-        ];
+        let mut args = vec!["run".to_owned()];
+        args.extend(short_windows(url));
+        args.extend(
+            [
+                "--state",
+                state.to_str().unwrap(),
+                "--only",
+                "signup-ip-limit",
+                "--format",
+                "json=-",
+            ]
+            .map(str::to_owned),
+        );
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let output = authconform(&args);
         assert!(
             output.status.code().unwrap_or(3) <= 1,
