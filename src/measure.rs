@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::target::{PreparedRequest, Response, RunIds, TargetClient, TargetDescription};
+use crate::target::{
+    NoResponse, PreparedRequest, Response, RunIds, TargetClient, TargetDescription,
+};
 
 /// At most this many attempts for one limit: beyond it the limit is reported as not reached.
 pub const MAX_ATTEMPTS: u64 = 100;
@@ -142,6 +144,19 @@ struct Probe {
 }
 
 impl Probe {
+    /// Sends one attempt, counting it when it is a signup.
+    async fn send(
+        &self,
+        client: &TargetClient,
+        request: &PreparedRequest,
+        found: &mut Measurements,
+    ) -> Result<Response, NoResponse> {
+        if self.path == "/user" {
+            found.signups_sent += 1;
+        }
+        client.send_to(0, request).await
+    }
+
     async fn run(&self, client: &TargetClient, options: &MeasureOptions, found: &mut Measurements) {
         let request = PreparedRequest::json(Method::POST, self.path, Some(&self.body));
         let first = Instant::now();
@@ -154,10 +169,7 @@ impl Probe {
                 });
                 return;
             }
-            if self.path == "/user" {
-                found.signups_sent += 1;
-            }
-            let response = match client.send_to(0, &request).await {
+            let response = match self.send(client, &request, found).await {
                 Ok(response) => response,
                 Err(error) => {
                     found.not_measured.push(NotMeasured {
@@ -216,10 +228,7 @@ impl Probe {
             return;
         }
         tokio::time::sleep(retry_after).await;
-        if self.path == "/user" {
-            found.signups_sent += 1;
-        }
-        let again = client.send_to(0, &request).await;
+        let again = self.send(client, &request, found).await;
         let how = match again {
             Ok(response) if !(self.refused)(&response) && response.status != 429 => format!(
                 "waited out: accepted again {:.1} s after the first attempt, as its Retry-After said",

@@ -57,12 +57,7 @@ pub(super) fn remember(
         .targets
         .iter()
         .flat_map(|target| target.sent_signups.iter().cloned());
-    let limits = &target.limits;
-    let keep_ms = limits
-        .signup_ip_window_ms
-        .max(limits.signup_email_window_ms)
-        .saturating_add(KEEP_BEYOND_WINDOW_MS);
-    state.merge(sent, state::now_unix_ms(), keep_ms);
+    state.merge(sent, state::now_unix_ms(), keep_ms(target));
     for target in &report.targets {
         state.request_costs.extend(target.request_costs.clone());
     }
@@ -84,11 +79,6 @@ pub(super) fn remember_probes(
     let base_url = target.base_url.as_str();
     let mut kept = state::load(&path, base_url)?.unwrap_or_else(|| TargetState::new(base_url));
     let now = state::now_unix_ms();
-    let limits = &target.limits;
-    let keep_ms = limits
-        .signup_ip_window_ms
-        .max(limits.signup_email_window_ms)
-        .saturating_add(KEEP_BEYOND_WINDOW_MS);
     kept.merge(
         [SentSignups {
             address: state::DIRECT.to_owned(),
@@ -97,8 +87,17 @@ pub(super) fn remember_probes(
             counted: false,
         }],
         now,
-        keep_ms,
+        keep_ms(target),
     );
     state::save(&path, &kept)?;
     Ok(())
+}
+
+/// How long the state file keeps a signup after it was sent: beyond the longer signup window.
+fn keep_ms(target: &TargetDescription) -> u64 {
+    let limits = &target.limits;
+    limits
+        .signup_ip_window_ms
+        .max(limits.signup_email_window_ms)
+        .saturating_add(KEEP_BEYOND_WINDOW_MS)
 }

@@ -321,12 +321,9 @@ impl<'a> SharedTarget<'a> {
             Wait::EmptyWindow(_) => self
                 .signup_rule()
                 .and_then(|rule| {
-                    let ledger = self.signups.lock();
-                    if count_known {
-                        ledger.only_counted_from(now, rule)
-                    } else {
-                        ledger.empty_from(now, rule)
-                    }
+                    self.signups
+                        .lock()
+                        .only_counted_from(now, rule, count_known)
                 })
                 .unwrap_or(now),
             _ => since_ms

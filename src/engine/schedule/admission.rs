@@ -23,18 +23,19 @@ pub(crate) fn startable(
 ) -> Vec<usize> {
     let mut started: Vec<usize> = Vec::new();
     let mut free = jobs.saturating_sub(running.len());
+    let signing_up = |list: &[usize]| -> u64 { list.iter().map(|&other| all[other].signups).sum() };
+    let running_signups = signing_up(running);
     for (position, &candidate) in pending.iter().enumerate() {
         if free == 0 {
             break;
         }
         let needs = &all[candidate];
-        let signing_up =
-            |list: &[usize]| -> u64 { list.iter().map(|&other| all[other].signups).sum() };
+        let started_signups = signing_up(&started);
         let fits = match signup_room {
             Some(room) => {
                 needs.signups == 0
-                    || signing_up(running) + signing_up(&started) == 0
-                    || signing_up(&started) + needs.signups <= room
+                    || running_signups + started_signups == 0
+                    || started_signups + needs.signups <= room
             }
             None => true,
         };
@@ -134,7 +135,7 @@ pub(crate) fn project(
                         begins_ms + rule.window_ms + MARGIN_MS
                     } else {
                         ledger
-                            .only_counted_from(begins_ms, rule)
+                            .only_counted_from(begins_ms, rule, true)
                             .unwrap_or(begins_ms)
                     };
                     waits_ms = empty_from.saturating_sub(begins_ms);

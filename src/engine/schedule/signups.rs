@@ -146,20 +146,18 @@ impl SignupLedger {
         self.knows_history
     }
 
-    /// From when, at `now_ms` or later, no signup counts toward the window any more. `None` when none does.
-    pub(crate) fn empty_from(&self, now_ms: u64, rule: SignupRule) -> Option<u64> {
-        self.sent
-            .iter()
-            .map(|sent| Self::out_at(sent.at_ms, rule))
-            .max()
-            .filter(|&out| out > now_ms)
-    }
-
     /// From when, at `now_ms` or later, every signup still counting toward the window is known to count and
     /// was sent less than half a window before, so it still counts for half a window more: a check that
-    /// starts then can count them in its own. `None` when that is already so. A ledger that does not know
-    /// its history (see [`SignupLedger::knowing_its_history`]) waits for an empty window instead.
-    pub(crate) fn only_counted_from(&self, now_ms: u64, rule: SignupRule) -> Option<u64> {
+    /// starts then can count them in its own. `None` when that is already so. Without `count_known`, or in
+    /// a ledger that does not know its history (see [`SignupLedger::knowing_its_history`]), from when the
+    /// window is empty instead.
+    pub(crate) fn only_counted_from(
+        &self,
+        now_ms: u64,
+        rule: SignupRule,
+        count_known: bool,
+    ) -> Option<u64> {
+        let trusted = count_known && self.knows_history;
         let half = i64::try_from(rule.window_ms / 2).unwrap_or(i64::MAX);
         let mut from = now_ms;
         loop {
@@ -168,9 +166,7 @@ impl SignupLedger {
                 .sent
                 .iter()
                 .filter(|sent| Self::out_at(sent.at_ms, rule) > from)
-                .filter(|sent| {
-                    !self.knows_history || !sent.counted || at.saturating_sub(sent.at_ms) > half
-                })
+                .filter(|sent| !trusted || !sent.counted || at.saturating_sub(sent.at_ms) > half)
                 .map(|sent| Self::out_at(sent.at_ms, rule))
                 .max();
             match unsure {
@@ -238,7 +234,7 @@ mod tests {
     #[test]
     fn an_address_that_sent_nothing_is_empty_and_has_room() {
         let mut ledger = SignupLedger::default();
-        assert_eq!(ledger.only_counted_from(0, RULE), None);
+        assert_eq!(ledger.only_counted_from(0, RULE, true), None);
         ledger.reserve(10);
         assert_eq!(ledger.room_from(5, RULE), 5);
     }
@@ -250,7 +246,7 @@ mod tests {
         ledger.record(2_000, 3, &mut none);
         ledger.record(500, 1, &mut none);
         assert_eq!(
-            ledger.only_counted_from(0, RULE),
+            ledger.only_counted_from(0, RULE, true),
             Some(2_000 + 60_000 + MARGIN_MS)
         );
         assert_eq!(
@@ -302,7 +298,10 @@ mod tests {
             4,
             "the older three are out"
         );
-        assert_eq!(ledger.only_counted_from(0, RULE), Some(50_000 + MARGIN_MS));
+        assert_eq!(
+            ledger.only_counted_from(0, RULE, true),
+            Some(50_000 + MARGIN_MS)
+        );
         ledger.reserve(5);
         assert_eq!(
             ledger.room_from(0, RULE),
@@ -315,7 +314,7 @@ mod tests {
     fn an_earlier_signup_a_window_old_no_longer_counts() {
         let ledger = SignupLedger::carried(&[(-70_000, 9)]);
         assert_eq!(ledger.counting_at(0, RULE), 0);
-        assert_eq!(ledger.only_counted_from(0, RULE), None);
+        assert_eq!(ledger.only_counted_from(0, RULE, true), None);
     }
 
     #[test]
@@ -334,32 +333,43 @@ mod tests {
         let probe = SignupLedger::default()
             .and_counted(-3, 1)
             .knowing_its_history();
-        assert_eq!(probe.only_counted_from(0, RULE), None);
+        assert_eq!(probe.only_counted_from(0, RULE, true), None);
         assert_eq!(
             SignupLedger::default()
                 .and_counted(-3, 1)
-                .only_counted_from(0, RULE),
+                .only_counted_from(0, RULE, true),
             Some(60_000 + MARGIN_MS - 3),
             "a run that does not know what else its address sent waits for an empty window"
+        );
+        assert_eq!(
+            probe.only_counted_from(0, RULE, false),
+            Some(60_000 + MARGIN_MS - 3),
+            "so does a check told not to count any in (it met its limit early once)"
         );
         assert_eq!(probe.counted_at(0, RULE), 1);
         // One that would leave the window before half of it has passed is waited out like any other.
         let old = SignupLedger::default()
             .and_counted(-40_000, 1)
             .knowing_its_history();
-        assert_eq!(old.only_counted_from(0, RULE), Some(20_000 + MARGIN_MS));
+        assert_eq!(
+            old.only_counted_from(0, RULE, true),
+            Some(20_000 + MARGIN_MS)
+        );
         assert_eq!(old.counted_at(20_000 + MARGIN_MS, RULE), 0);
         // An attempt that may or may not count is waited out; a known one sent long before it then has
         // grown too old to be counted on and is waited out too.
         let mixed = SignupLedger::carried(&[(-5_000, 1)])
             .and_counted(-20_000, 2)
             .knowing_its_history();
-        assert_eq!(mixed.only_counted_from(0, RULE), Some(55_000 + MARGIN_MS));
+        assert_eq!(
+            mixed.only_counted_from(0, RULE, true),
+            Some(55_000 + MARGIN_MS)
+        );
         let fresh_known = SignupLedger::carried(&[(-50_000, 1)])
             .and_counted(-1_000, 2)
             .knowing_its_history();
         assert_eq!(
-            fresh_known.only_counted_from(0, RULE),
+            fresh_known.only_counted_from(0, RULE, true),
             Some(10_000 + MARGIN_MS),
             "the known two are 11 s old by then: they stay"
         );
