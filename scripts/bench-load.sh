@@ -13,8 +13,9 @@
 #   scripts/bench-load.sh              # CONNECTIONS=64 REQUESTS=100000 DURATION=5 ROUNDS=3 by default
 #   OHA=0 scripts/bench-load.sh        # without the oha comparison (LOW_RATE=2000 HIGH_RATE=60000)
 #
-# wrk and authconform take turns ROUNDS times and the medians are compared, so a burst of other work on a
-# shared machine does not land on one side only.
+# wrk and authconform take turns ROUNDS times, each against a fresh server of its own, going first in turn;
+# the medians are compared, and each round's ratio is printed with their spread, so a burst of other work on
+# a shared machine does not land on one side only and shows when it lands.
 # Needs wrk (apt-get install -y wrk), jq and curl; oha is installed with cargo when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,8 +48,6 @@ start_server() { # threshold, log file
   for _ in $(seq 1 100); do grep -q "listening on" "$2" && break; sleep 0.1; done
   SERVER="$(sed -n 's/^listening on //p' "$2")"
 }
-start_server 1000000000 "$WORK/wrk-server.log"
-WRK_SERVER="$SERVER"
 cat >"$WORK/distinct.lua" <<'LUA'
 local n = 0
 request = function()
@@ -59,6 +58,7 @@ end
 LUA
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 : >"$WORK/wrk.txt"; : >"$WORK/load.txt"; : >"$WORK/p99.txt"; : >"$WORK/wrk-cpu.txt"; : >"$WORK/load-cpu.txt"
+: >"$WORK/ratios.txt"
 # CPU seconds (user + system) a command spent, appended to $1; the command's own output is kept on stdout.
 cpu_of() {
   local out="$1"; shift
@@ -68,36 +68,51 @@ cpu_of() {
   awk '{ print $1 + $2 }' "$WORK/time.txt" >>"$out"
   return "$status"
 }
-for round in $(seq 1 "$ROUNDS"); do
-  # A fresh server each round: the check leaves its client locked out.
-  start_server "$REQUESTS" "$WORK/loaded-$round.log"
+# One side of a round: wrk against a fresh server whose threshold it never reaches, or the lockout check
+# against a fresh server at threshold REQUESTS (the check leaves its client locked out). Each side gets a
+# server of its own, started the same way, so neither meets state the other left.
+wrk_side() {
+  start_server 1000000000 "$WORK/wrk-server-$round.log"
   cpu_of "$WORK/wrk-cpu.txt" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s "$WORK/distinct.lua" \
-    "$WRK_SERVER/authenticate" >"$WORK/wrk-out.txt"
+    "$SERVER/authenticate" >"$WORK/wrk-out.txt"
   awk '/^Requests\/sec/ { print $2 }' "$WORK/wrk-out.txt" >>"$WORK/wrk.txt"
-  wrk_requests=$(awk '/requests in/ { print $1 }' "$WORK/wrk-out.txt")
+  local requests
+  requests=$(awk '/requests in/ { print $1 }' "$WORK/wrk-out.txt")
+  # Microseconds of the generator's own CPU per request: where a generator's cost shows on a machine it
+  # shares with the target.
+  awk -v c="$(tail -1 "$WORK/wrk-cpu.txt")" -v n="$requests" 'BEGIN { printf "%.2f\n", c * 1e6 / n }' >>"$WORK/wrk-us.txt"
+  kill "$SERVER_PID" 2>/dev/null || true
+}
+load_side() {
+  start_server "$REQUESTS" "$WORK/loaded-$round.log"
   cpu_of "$WORK/load-cpu.txt" target/release/authconform load lockout --target "$SERVER" --profile creditsafe-connect --clock control \
     --limit "cs_overall_threshold=$REQUESTS" --users "$CONNECTIONS" \
     --format "json=$WORK/load.json" >/dev/null 2>"$WORK/load.err" || {
       echo "error: the lockout profile failed at threshold $REQUESTS: $(tail -5 "$WORK/load.err")" >&2; exit 1; }
   jq -r '.targets[0].load.requests_per_second' "$WORK/load.json" >>"$WORK/load.txt"
   jq -r '.targets[0].load.latency_ms.p99' "$WORK/load.json" >>"$WORK/p99.txt"
-  # Microseconds of the generator's own CPU per request: where a generator's cost shows on a machine it
-  # shares with the target.
-  awk -v c="$(tail -1 "$WORK/wrk-cpu.txt")" -v n="$wrk_requests" 'BEGIN { printf "%.2f\n", c * 1e6 / n }' >>"$WORK/wrk-us.txt"
   awk -v c="$(tail -1 "$WORK/load-cpu.txt")" -v n="$(jq -r '.targets[0].load.requests' "$WORK/load.json")" \
     'BEGIN { printf "%.2f\n", c * 1e6 / n }' >>"$WORK/load-us.txt"
   kill "$SERVER_PID" 2>/dev/null || true
-  echo "round $round: wrk $(tail -1 "$WORK/wrk.txt") req/s, authconform $(tail -1 "$WORK/load.txt") req/s" >&2
+}
+for round in $(seq 1 "$ROUNDS"); do
+  # The sides take turns going first, so whatever drifts on a shared machine during a round falls on both.
+  if [ $((round % 2)) -eq 1 ]; then wrk_side; load_side; else load_side; wrk_side; fi
+  ratio=$(awk -v g="$(tail -1 "$WORK/load.txt")" -v w="$(tail -1 "$WORK/wrk.txt")" 'BEGIN { printf "%.3f", g / w }')
+  echo "$ratio" >>"$WORK/ratios.txt"
+  echo "round $round: wrk $(tail -1 "$WORK/wrk.txt") req/s, authconform $(tail -1 "$WORK/load.txt") req/s, load/wrk $ratio" >&2
 done
 wrk_rps=$(median <"$WORK/wrk.txt")
 load_rps=$(median <"$WORK/load.txt")
 load_p99=$(median <"$WORK/p99.txt")
 wrk_us=$(median <"$WORK/wrk-us.txt")
 load_us=$(median <"$WORK/load-us.txt")
+ratio_median=$(median <"$WORK/ratios.txt")
+ratio_range=$(sort -g "$WORK/ratios.txt" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f to %.2f", lo, hi }')
 awk -v w="$wrk_rps" -v g="$load_rps" -v p="$profile_s" -v c="$CONNECTIONS" -v p99="$load_p99" -v r="$ROUNDS" \
-    -v wu="$wrk_us" -v gu="$load_us" 'BEGIN {
+    -v wu="$wrk_us" -v gu="$load_us" -v rm="$ratio_median" -v rr="$ratio_range" 'BEGIN {
   printf "lockout profile (10,000-request threshold, 64 users, clock control): %s s end to end\n", p
-  printf "sign-in path, distinct requests, %d connections, medians of %d rounds: wrk %.0f req/s, authconform load %.0f req/s (p99 %.2f ms): load/wrk %.2f\n", c, r, w, g, p99, g / w
+  printf "sign-in path, distinct requests, %d connections, medians of %d rounds: wrk %.0f req/s, authconform load %.0f req/s (p99 %.2f ms): load/wrk %.2f (per round: median %.2f, %s)\n", c, r, w, g, p99, g / w, rm, rr
   printf "generator CPU per request (user + system, it shares the cores with the target): wrk %.1f us, authconform load %.1f us (judging every answer): %.2fx\n", wu, gu, gu / wu
 }'
 

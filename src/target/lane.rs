@@ -24,7 +24,7 @@ pub(crate) struct Lane {
     client: TargetClient,
     /// One connection per base URL, opened on first use and re-opened after the server closes it; `None`
     /// for every base when the target is reached over HTTPS (the reqwest client's pool serves it).
-    connections: Option<Vec<Option<Connection>>>,
+    connections: Option<Vec<Option<Box<Connection>>>>,
     /// Where the last request went: a flood sends one path over and over.
     last: Option<Destination>,
 }
@@ -171,7 +171,9 @@ impl Failure {
 }
 
 /// One keep-alive HTTP/1.1 connection: the sending half, and the connection itself, which the lane's own
-/// task drives while it sends and reads (no task of its own, so an answer wakes no other thread).
+/// task drives while it sends and reads (no task of its own, so an answer wakes no other thread). Kept
+/// boxed: hyper's connection state is kilobytes, and each exchange takes it out of its slot and puts it
+/// back.
 #[derive(Debug)]
 struct Connection {
     sender: SendRequest<Full<Bytes>>,
@@ -209,7 +211,7 @@ impl Connection {
 /// up to `cap`.
 async fn exchange(
     client: &TargetClient,
-    slot: &mut Option<Connection>,
+    slot: &mut Option<Box<Connection>>,
     destination: &Destination,
     request: &PreparedRequest,
     cap: usize,
@@ -239,7 +241,7 @@ async fn exchange(
     for (name, value) in &request.headers {
         headers.append(name.clone(), value.clone());
     }
-    let Connection { sender, io } = &mut connection;
+    let Connection { sender, io } = &mut *connection;
     let (parts, body, truncated) = Connection::driving(io, async {
         let answer = sender.send_request(built).await.map_err(Failure::Http)?;
         let (parts, mut incoming) = answer.into_parts();
@@ -282,7 +284,7 @@ fn authority(url: &Url) -> String {
     format!("{host}:{}", url.port_or_known_default().unwrap_or(80))
 }
 
-async fn connect(authority: &str) -> Result<Connection, Failure> {
+async fn connect(authority: &str) -> Result<Box<Connection>, Failure> {
     let stream = TcpStream::connect(authority)
         .await
         .map_err(Failure::Connect)?;
@@ -290,8 +292,8 @@ async fn connect(authority: &str) -> Result<Connection, Failure> {
     let (sender, io) = http1::handshake(TokioIo::new(stream))
         .await
         .map_err(Failure::Http)?;
-    Ok(Connection {
+    Ok(Box::new(Connection {
         sender,
         io: Some(io),
-    })
+    }))
 }
