@@ -71,6 +71,8 @@ pub enum CommandError {
     Write(#[source] io::Error),
     #[error("could not start the async runtime")]
     Runtime(#[source] io::Error),
+    #[error("the load run stopped before it finished")]
+    LoadTask(#[source] tokio::task::JoinError),
     #[error(transparent)]
     Load(#[from] crate::load::LoadError),
     #[error(transparent)]
@@ -120,6 +122,7 @@ impl CommandError {
             | CommandError::Embedded(_)
             | CommandError::Write(_)
             | CommandError::Runtime(_)
+            | CommandError::LoadTask(_)
             | CommandError::Serve(_)
             | CommandError::Load(_)
             | CommandError::Detect(_)

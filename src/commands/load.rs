@@ -98,26 +98,36 @@ pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
     };
     let compared = compared_targets(args, wanted)?;
     let runtime = generator_runtime(options.threads)?;
-    let report = runtime.block_on(async {
+    let (rounds, strict) = (args.rounds, args.strict);
+    // Spawned onto the runtime's workers: under `block_on` the engine's task (which renders every request
+    // and judges every answer) would run on this thread, apart from the users sending on the workers, and
+    // every hand-off between them would wake a thread.
+    let run = runtime.spawn(async move {
         let in_process = explicit_target.is_none();
-        let (target, servers) = target_or_embedded(explicit_target, wanted).await?;
+        let (target, servers) = match target_or_embedded(explicit_target, wanted).await {
+            Ok(found) => found,
+            Err(error) => return (Err(error), reporters),
+        };
         let mut handle = |event: &crate::engine::EngineEvent<'_>| reporters.handle(event);
-        let result = if compared.is_empty() && args.rounds == 1 {
-            crate::load::run(&target, &options, args.strict, &mut handle).await
+        let result = if compared.is_empty() && rounds == 1 {
+            crate::load::run(&target, &options, strict, &mut handle).await
         } else {
             let mut targets = vec![(target, in_process)];
             targets.extend(compared.into_iter().map(|target| (target, false)));
-            crate::load::compare(&targets, &options, args.rounds, args.strict, &mut handle).await
+            crate::load::compare(&targets, &options, rounds, strict, &mut handle).await
         };
         if let Some(servers) = servers {
             servers.shutdown().await;
         }
-        result.map_err(|error| match error {
+        let result = result.map_err(|error| match error {
             crate::load::LoadError::Engine(error) => CommandError::Engine(error),
             crate::load::LoadError::Suite(error) => CommandError::Suite(error),
             other => CommandError::Load(other),
-        })
-    })?;
+        });
+        (result, reporters)
+    });
+    let (report, reporters) = runtime.block_on(run).map_err(CommandError::LoadTask)?;
+    let report = report?;
     reporters.finish().map_err(CommandError::Write)?;
     let thresholds_met = report
         .targets

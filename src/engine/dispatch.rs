@@ -72,7 +72,7 @@ pub(crate) async fn run_scenario(
     run: &SharedTarget<'_>,
     scenario: &Scenario,
     reserved: u64,
-    events: &mut dyn FnMut(&EngineEvent<'_>),
+    events: &mut (dyn FnMut(&EngineEvent<'_>) + Send),
 ) -> ScenarioOutcome {
     let ScenarioRun {
         mut vars,
@@ -400,7 +400,7 @@ pub(super) async fn run_request(
     step: &RequestStep,
     vars: &mut ScenarioVars,
     forwarded_for: Option<&(HeaderName, HeaderValue)>,
-    events: &mut dyn FnMut(&EngineEvent<'_>),
+    events: &mut (dyn FnMut(&EngineEvent<'_>) + Send),
 ) -> StepResult {
     let varies = step.request_varies();
     let admin_token = if step.needs_admin_token() {

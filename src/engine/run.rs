@@ -1,6 +1,6 @@
 //! A whole run: every target in turn, every selected scenario on it, and the verdict per (target, requirement).
 
-use std::cell::RefCell;
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -27,11 +27,11 @@ pub const DEFAULT_JOBS: usize = 8;
 
 /// Hands events to the caller's sink from every scenario running at the same time (one task polls them
 /// all, so a borrow never spans an await).
-struct EventSink<'e, 'f>(RefCell<&'e mut (dyn FnMut(&EngineEvent<'_>) + 'f)>);
+struct EventSink<'e, 'f>(Mutex<&'e mut (dyn FnMut(&EngineEvent<'_>) + Send + 'f)>);
 
 impl EventSink<'_, '_> {
     fn emit(&self, event: &EngineEvent<'_>) {
-        (self.0.borrow_mut())(event);
+        (self.0.lock())(event);
     }
 }
 
@@ -40,7 +40,7 @@ impl EventSink<'_, '_> {
 pub async fn run(
     suite: &Suite,
     plan: &RunPlan,
-    events: &mut dyn FnMut(&EngineEvent<'_>),
+    events: &mut (dyn FnMut(&EngineEvent<'_>) + Send),
 ) -> Result<RunReport, EngineError> {
     let ids = RunIds::new();
     let started = Instant::now();
@@ -67,7 +67,7 @@ pub async fn run(
         projected_ms: projected.projected_ms,
         warnings: &warnings,
     });
-    let sink = EventSink(RefCell::new(events));
+    let sink = EventSink(Mutex::new(events));
     let mut targets = Vec::with_capacity(plan.targets.len());
     if plan.jobs <= 1 || !distinct_servers(plan) {
         for target in &plan.targets {

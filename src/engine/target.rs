@@ -284,7 +284,7 @@ impl<'a> SharedTarget<'a> {
     pub(crate) async fn wait_for_signup_room(
         &self,
         scenario: &str,
-        events: &mut dyn FnMut(&EngineEvent<'_>),
+        events: &mut (dyn FnMut(&EngineEvent<'_>) + Send),
     ) -> Result<bool, ClockError> {
         let Some(rule) = self.signup_rule() else {
             return Ok(false);
@@ -314,7 +314,7 @@ impl<'a> SharedTarget<'a> {
         count_known: bool,
         scenario: &str,
         step: &str,
-        events: &mut dyn FnMut(&EngineEvent<'_>),
+        events: &mut (dyn FnMut(&EngineEvent<'_>) + Send),
     ) -> Result<bool, ClockError> {
         let now = self.clock().now_ms();
         let wake_at_ms = match wait {
@@ -343,7 +343,7 @@ impl<'a> SharedTarget<'a> {
         wake_at_ms: u64,
         scenario: &str,
         step: &str,
-        events: &mut dyn FnMut(&EngineEvent<'_>),
+        events: &mut (dyn FnMut(&EngineEvent<'_>) + Send),
     ) -> Result<(), ClockError> {
         let total_ms = wake_at_ms.saturating_sub(self.clock().now_ms());
         events(&EngineEvent::WaitStarted {
@@ -396,7 +396,7 @@ impl TargetTime for TargetClock {
         passed
     }
 
-    async fn sleep(&self, ms: u64, progress: &mut dyn FnMut(u64)) {
+    async fn sleep(&self, ms: u64, progress: &mut (dyn FnMut(u64) + Send)) {
         // A real wait cannot fail.
         let _ = clock::pass_time(&self.client, true, ms, progress).await;
     }

@@ -13,7 +13,7 @@ pub async fn compare(
     options: &LoadOptions,
     rounds: u32,
     strict: bool,
-    events: &mut dyn FnMut(&EngineEvent<'_>),
+    events: &mut (dyn FnMut(&EngineEvent<'_>) + Send),
 ) -> Result<RunReport, LoadError> {
     let mut merged: Option<RunReport> = None;
     for round in 1..=rounds.max(1) {

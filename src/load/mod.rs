@@ -159,7 +159,7 @@ pub async fn run(
     target: &TargetDescription,
     options: &LoadOptions,
     strict: bool,
-    events: &mut dyn FnMut(&EngineEvent<'_>),
+    events: &mut (dyn FnMut(&EngineEvent<'_>) + Send),
 ) -> Result<RunReport, LoadError> {
     let requests = match &options.open {
         Some(open) => {

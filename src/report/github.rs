@@ -12,13 +12,16 @@ use crate::engine::{EngineEvent, Finding, RequirementReport, RunReport, TargetRe
 const FINDINGS_SHOWN: usize = 3;
 
 pub struct GithubReporter {
-    summary: Box<dyn Write>,
-    annotations: Box<dyn Write>,
+    summary: Box<dyn Write + Send>,
+    annotations: Box<dyn Write + Send>,
 }
 
 impl GithubReporter {
     /// `summary` receives the Markdown, `annotations` the workflow commands (stdout in a job).
-    pub fn new(summary: Box<dyn Write>, annotations: Box<dyn Write>) -> GithubReporter {
+    pub fn new(
+        summary: Box<dyn Write + Send>,
+        annotations: Box<dyn Write + Send>,
+    ) -> GithubReporter {
         GithubReporter {
             summary,
             annotations,

@@ -17,13 +17,13 @@ use crate::engine::{
 const VERDICTS: [Verdict; 6] = Verdict::BY_ATTENTION;
 
 pub struct HtmlReporter {
-    out: Box<dyn Write>,
+    out: Box<dyn Write + Send>,
     /// Whether the reports carry secrets (`--show-secrets`): the page then says so at the top.
     secrets_shown: bool,
 }
 
 impl HtmlReporter {
-    pub fn new(out: Box<dyn Write>, secrets_shown: bool) -> HtmlReporter {
+    pub fn new(out: Box<dyn Write + Send>, secrets_shown: bool) -> HtmlReporter {
         HtmlReporter { out, secrets_shown }
     }
 

@@ -16,7 +16,7 @@ use crate::target::ClockMode;
 const FINDINGS_SHOWN: usize = 3;
 
 pub struct HumanReporter {
-    out: Box<dyn Write>,
+    out: Box<dyn Write + Send>,
     color: bool,
     /// Draw progress bars for real waits (only when stderr is a terminal).
     progress: bool,
@@ -29,7 +29,7 @@ pub struct HumanReporter {
 }
 
 impl HumanReporter {
-    pub fn new(out: Box<dyn Write>, color: bool, progress: bool) -> HumanReporter {
+    pub fn new(out: Box<dyn Write + Send>, color: bool, progress: bool) -> HumanReporter {
         HumanReporter {
             out,
             color,

@@ -5,11 +5,11 @@ use std::io::{self, Write};
 use crate::engine::{EngineEvent, RunReport};
 
 pub struct JsonReporter {
-    out: Box<dyn Write>,
+    out: Box<dyn Write + Send>,
 }
 
 impl JsonReporter {
-    pub fn new(out: Box<dyn Write>) -> JsonReporter {
+    pub fn new(out: Box<dyn Write + Send>) -> JsonReporter {
         JsonReporter { out }
     }
 

@@ -11,11 +11,11 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use crate::engine::{EngineEvent, RequirementReport, RunReport, Verdict};
 
 pub struct JunitReporter {
-    out: Box<dyn Write>,
+    out: Box<dyn Write + Send>,
 }
 
 impl JunitReporter {
-    pub fn new(out: Box<dyn Write>) -> JunitReporter {
+    pub fn new(out: Box<dyn Write + Send>) -> JunitReporter {
         JunitReporter { out }
     }
 

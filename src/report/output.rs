@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// An opened output.
 pub struct Output {
-    pub writer: Box<dyn Write>,
+    pub writer: Box<dyn Write + Send>,
     /// Stdout on a terminal (colour and progress bars may be drawn).
     pub is_terminal: bool,
 }

@@ -9,7 +9,7 @@ use crate::engine::EngineEvent;
 use crate::expectations::Expectations;
 
 /// Something that consumes engine events and writes output.
-pub trait Reporter {
+pub trait Reporter: Send {
     fn handle(&mut self, event: &EngineEvent<'_>) -> io::Result<()>;
 }
 

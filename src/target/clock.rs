@@ -76,7 +76,7 @@ pub(crate) async fn pass_time(
     client: &TargetClient,
     real: bool,
     ms: u64,
-    progress: &mut dyn FnMut(u64),
+    progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<(), ClockError> {
     if real {
         sleep(ms, progress).await;
@@ -155,7 +155,7 @@ async fn check_shared(
 }
 
 /// Really waits `total_ms`, calling `progress(elapsed_ms)` every [`PROGRESS_INTERVAL`].
-async fn sleep(total_ms: u64, progress: &mut dyn FnMut(u64)) {
+async fn sleep(total_ms: u64, progress: &mut (dyn FnMut(u64) + Send)) {
     let start = Instant::now();
     let total = Duration::from_millis(total_ms);
     loop {

@@ -237,7 +237,7 @@ pub fn report() -> RunReport {
 
 /// Sends a target's and the run's final events through a reporter set (which redacts), returning the output.
 pub fn render(
-    make: impl FnOnce(Box<dyn std::io::Write>) -> Box<dyn Reporter>,
+    make: impl FnOnce(Box<dyn std::io::Write + Send>) -> Box<dyn Reporter>,
     show_secrets: bool,
 ) -> String {
     let captured = Captured::default();

@@ -19,7 +19,7 @@ pub(crate) trait TargetTime {
     /// Moves the target's test clock forward (clock `control`).
     fn advance(&self, ms: u64) -> impl Future<Output = Result<(), ClockError>>;
     /// Really waits (clock `real`), reporting the milliseconds elapsed so far now and then.
-    fn sleep(&self, ms: u64, progress: &mut dyn FnMut(u64)) -> impl Future<Output = ()>;
+    fn sleep(&self, ms: u64, progress: &mut (dyn FnMut(u64) + Send)) -> impl Future<Output = ()>;
 }
 
 type Wake = oneshot::Sender<Result<(), ClockError>>;
@@ -69,7 +69,7 @@ impl<T: TargetTime> Waits<T> {
     pub(crate) async fn wait_until(
         &self,
         wake_at_ms: u64,
-        progress: &mut dyn FnMut(u64),
+        progress: &mut (dyn FnMut(u64) + Send),
     ) -> Result<(), ClockError> {
         let now = self.time.now_ms();
         if wake_at_ms <= now {
@@ -159,7 +159,7 @@ mod tests {
             Ok(())
         }
 
-        async fn sleep(&self, ms: u64, progress: &mut dyn FnMut(u64)) {
+        async fn sleep(&self, ms: u64, progress: &mut (dyn FnMut(u64) + Send)) {
             self.slept.borrow_mut().push(ms);
             self.now.set(self.now.get() + ms);
             progress(ms);
