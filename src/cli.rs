@@ -172,7 +172,7 @@ pub struct LoadArgs {
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=20_000), help_heading = "Load")]
     pub requests: Option<u64>,
 
-    /// At most this many requests per second (default: as fast as the target answers)
+    /// Closed model: at most this many requests per second, all floods together, a cap (--arrival-rate keeps an exact rate; default: as fast as the target answers)
     #[arg(long, value_name = "PER_SECOND", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Load")]
     pub rate: Option<u64>,
 

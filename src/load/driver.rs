@@ -34,6 +34,10 @@ pub struct GooseDriver {
     pub report_dir: Option<PathBuf>,
     /// The target's timeout, in whole seconds (goose's own bound on a request).
     pub timeout_s: u64,
+    /// The floods run side by side and send this many requests in all (the mixed profile): each is
+    /// throttled to its share of `rate`, in proportion to its requests, so together they keep to `rate`
+    /// and end together.
+    pub side_by_side: Option<u64>,
 }
 
 impl Driver for GooseDriver {
@@ -66,6 +70,18 @@ struct Flood {
 }
 
 impl GooseDriver {
+    /// The rate one flood of `total` requests is throttled to: all of `rate`, or its share of it when the
+    /// floods run side by side (at least one request per second).
+    fn flood_rate(&self, rate: usize, total: u64) -> usize {
+        match self.side_by_side {
+            Some(all) if all > total => {
+                let share = (rate as f64 * total as f64 / all as f64).round();
+                (share as usize).max(1)
+            }
+            _ => rate,
+        }
+    }
+
     async fn attack(&self, step: DrivenStep) -> Result<(), GooseError> {
         if step.total == 0 {
             return Ok(());
@@ -86,7 +102,7 @@ impl GooseDriver {
         configuration.no_print_metrics = true;
         configuration.no_error_summary = true;
         configuration.no_telnet = true;
-        configuration.throttle_requests = self.rate;
+        configuration.throttle_requests = self.rate.map(|rate| self.flood_rate(rate, step.total));
         configuration.timeout = Some(self.timeout_s.max(1).to_string());
         configuration.no_metrics = self.report_dir.is_none();
         if let Some(dir) = &self.report_dir {
@@ -124,6 +140,14 @@ impl GooseDriver {
 }
 
 async fn one_request(user: &mut GooseUser, flood: &Flood) -> TransactionResult {
+    // goose's throttle (`--rate`) gates only the requests goose sends itself; these go on lanes, so each
+    // takes its token from the same bucket first. The bucket closes when the attack ends.
+    if user.is_throttled
+        && let Some(throttle) = &user.throttle
+        && throttle.send_async(true).await.is_err()
+    {
+        return Ok(());
+    }
     let Some(queued) = flood.requests.next().await else {
         return Ok(());
     };

@@ -236,6 +236,32 @@ async fn the_signin_benchmark_reports_rates_and_writes_goose_reports() {
     }
 }
 
+/// `--rate` holds the closed model to that many requests per second, all floods together: goose's throttle
+/// gates each request sent on a lane, and floods side by side (the mixed profile) share the rate by their
+/// requests. Unthrottled, these 200 answers take a fraction of a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rate_caps_the_closed_model_across_floods_side_by_side() {
+    let report = benchmark_run(LoadOptions {
+        users: 16,
+        requests: Some(200),
+        rate: Some(100),
+        mix: "signin=1,me=1,signup=0".parse().unwrap(),
+        ..LoadOptions::new(LoadProfile::Mixed)
+    })
+    .await;
+    for id in ["AM-SIGNIN-01", "AM-ME-01"] {
+        assert_eq!(verdict(&report, id), Verdict::Pass, "{id}");
+    }
+    let figures = report.targets[0].load.as_ref().expect("the figures");
+    assert_eq!(figures.requests, 200, "{figures:?}");
+    // A slower machine only lowers the rate; the cap is what must hold.
+    assert!(
+        figures.requests_per_second <= 100.0 * 1.1,
+        "{} req/s at --rate 100",
+        figures.requests_per_second
+    );
+}
+
 /// The signup benchmark creates every user (as the admin, so no signup limit applies), and a server that
 /// answers the flood's sign-ins with 500 fails the benchmark on AM-SIGNIN-01 alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
