@@ -178,7 +178,7 @@ pub struct Measured<'a> {
 impl Measured<'_> {
     /// The latency at `percentile` (0–100), in milliseconds.
     pub fn latency_ms(&self, percentile: f64) -> f64 {
-        quantile_ms(self.latencies, percentile / 100.0)
+        quantile_ms(self.latencies, percentile / 100.0).min(self.figures.latency_ms.max)
     }
 
     /// 5xx answers and requests without one, in percent of the requests.
@@ -310,13 +310,20 @@ fn quantile_ms(histogram: &Histogram<u64>, quantile: f64) -> f64 {
     histogram.value_at_quantile(quantile.clamp(0.0, 1.0)) as f64 / 1000.0
 }
 
+/// The latency at `quantile`, never above the exact largest (`max_us`): a histogram answers with its
+/// bucket's upper bound, which can lie above every value recorded in it.
+fn quantile_within_ms(histogram: &Histogram<u64>, quantile: f64, max_us: u64) -> f64 {
+    quantile_ms(histogram, quantile).min(max_us as f64 / 1000.0)
+}
+
 fn percentiles(histogram: &Histogram<u64>, max_us: u64) -> Percentiles {
+    let at = |quantile| quantile_within_ms(histogram, quantile, max_us);
     Percentiles {
-        p50: quantile_ms(histogram, 0.50),
-        p90: quantile_ms(histogram, 0.90),
-        p95: quantile_ms(histogram, 0.95),
-        p99: quantile_ms(histogram, 0.99),
-        p999: quantile_ms(histogram, 0.999),
+        p50: at(0.50),
+        p90: at(0.90),
+        p95: at(0.95),
+        p99: at(0.99),
+        p999: at(0.999),
         // The exact largest, not its bucket's bound.
         max: max_us as f64 / 1000.0,
     }
@@ -430,7 +437,7 @@ pub(crate) fn figures_of(
             .map(|step| {
                 [
                     step.quantile_iterated_to() * 100.0,
-                    step.value_iterated_to() as f64 / 1000.0,
+                    (step.value_iterated_to() as f64 / 1000.0).min(max_latency as f64 / 1000.0),
                 ]
             })
             .collect()
@@ -464,8 +471,8 @@ pub(crate) fn figures_of(
                     step,
                     requests,
                     errors,
-                    p50_ms: quantile_ms(&histogram, 0.5),
-                    p99_ms: quantile_ms(&histogram, 0.99),
+                    p50_ms: quantile_within_ms(&histogram, 0.5, max_us),
+                    p99_ms: quantile_within_ms(&histogram, 0.99, max_us),
                     max_ms: max_us as f64 / 1000.0,
                     first_refusal: first_refusal(answers, step),
                 },
@@ -577,6 +584,22 @@ mod tests {
             figures.latency_ms
         );
         assert_eq!(figures.latency_ms.max, 10.0);
+        // A bucket's bound lies above the largest value recorded in it: no percentile says more than
+        // the largest.
+        let slow = [answer(0, 2_851_610, Some(200), 0)];
+        let one_slow = figures_of(&slow, &Circumstances::closed(1), &[]);
+        let latency = &one_slow.latency_ms;
+        assert_eq!(latency.max, 2_851.61);
+        for p in [latency.p50, latency.p90, latency.p99, latency.p999] {
+            assert!(p <= latency.max, "{latency:?}");
+        }
+        assert!(one_slow.by_step[0].p99_ms <= one_slow.by_step[0].max_ms);
+        assert!(
+            one_slow
+                .distribution
+                .iter()
+                .all(|[_, ms]| *ms <= latency.max)
+        );
         assert_eq!(figures.seconds.len(), 1);
         assert_eq!(figures.seconds[0].requests, 100);
         assert_eq!(figures.seconds[0].errors, 1);

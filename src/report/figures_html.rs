@@ -77,7 +77,10 @@ pub(super) fn figures(figures: &LoadFigures) -> Markup {
                 }
             }
             @if let Some(bottleneck) = &figures.generator.bottleneck {
-                p.bottleneck { "The generator may have set the pace: " (bottleneck) ". The checks are inconclusive." }
+                p.bottleneck {
+                    "The generator may have set the pace: " (bottleneck) "."
+                    @if !figures.thresholds.is_empty() { " The checks are inconclusive." }
+                }
             }
             (super::load_charts::over_time(figures))
             (super::load_charts::distribution(figures))

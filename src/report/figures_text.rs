@@ -146,11 +146,55 @@ pub(crate) fn write_figures(out: &mut dyn Write, figures: &LoadFigures) -> io::R
     }
     writeln!(out, "{state}")?;
     if let Some(bottleneck) = &generator.bottleneck {
-        writeln!(out, "  ! {bottleneck}; the checks below are inconclusive")?;
+        if figures.thresholds.is_empty() {
+            writeln!(out, "  ! {bottleneck}")?;
+        } else {
+            writeln!(out, "  ! {bottleneck}; the checks below are inconclusive")?;
+        }
     }
     for threshold in &figures.thresholds {
         let (word, actual) = verdict_text(threshold);
         writeln!(out, "  {word} threshold {}: {actual}", threshold.threshold)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::engine::{Circumstances, FigureCheck, MeteredAnswer, figures_of};
+
+    fn saturated(checks: &[Box<dyn FigureCheck>]) -> String {
+        let answers: Vec<MeteredAnswer> = (0..10)
+            .map(|n| MeteredAnswer {
+                sent_us: n * 1_000,
+                latency_us: 500,
+                lag_us: 0,
+                queued: false,
+                status: Some(200),
+                error: None,
+                step: 0,
+            })
+            .collect();
+        // A whole core for the whole run: the generator set the pace.
+        let circumstances = Circumstances {
+            cpu: Some((Duration::from_secs(1), Duration::from_secs(1))),
+            ..Circumstances::closed(1)
+        };
+        let mut text = Vec::new();
+        write_figures(&mut text, &figures_of(&answers, &circumstances, checks)).unwrap();
+        String::from_utf8(text).unwrap()
+    }
+
+    #[test]
+    fn a_saturated_generator_makes_only_checks_that_exist_inconclusive() {
+        let text = saturated(&[]);
+        assert!(text.contains("  ! the generator used 100%"), "{text}");
+        assert!(!text.contains("inconclusive"), "{text}");
+        let threshold: crate::load::Threshold = "p99<1s".parse().unwrap();
+        let text = saturated(&[Box::new(threshold)]);
+        assert!(text.contains("the checks below are inconclusive"), "{text}");
+    }
 }
