@@ -85,7 +85,7 @@ pub struct Baseline {
 
 #[derive(Debug, thiserror::Error)]
 pub enum BaselineError {
-    #[error("--baseline {}: {source}", path.display())]
+    #[error("--baseline {}", path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,

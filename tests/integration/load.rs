@@ -708,6 +708,13 @@ fn open_model_and_baseline_flags_refuse_bad_input_by_name() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        // Each cause is told once (an error that prints its source in its own text and again as the
+        // chain's next link says it twice).
+        let links: Vec<&str> = stderr.lines().next().unwrap_or("").split(": ").collect();
+        assert!(
+            links.windows(2).all(|pair| pair[0] != pair[1]),
+            "{args:?}: a cause told twice: {stderr}"
+        );
     }
 }
 
