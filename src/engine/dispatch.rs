@@ -548,6 +548,15 @@ pub(super) async fn run_request(
                         meter.record(*number, &answer);
                         collector.add(&client, answer.index, answer.request, answer.outcome);
                         tell_progress(collector.answered());
+                        // Every request prepared, and each answered or dropped: the step is done, whatever
+                        // the driver still has to wind down.
+                        if requests.is_none()
+                            && sending.is_none()
+                            && collector.answered() + dropped.load(std::sync::atomic::Ordering::Relaxed)
+                                >= next_index
+                        {
+                            break;
+                        }
                     }
                     None => break,
                 },
@@ -556,12 +565,18 @@ pub(super) async fn run_request(
         // Prepared, never taken: the driver stopped first (the open model's dropped starts are never taken).
         next_index -= u64::from(sending.is_some()) + unsent.waiting() as u64;
         meter.end_step(dropped.load(std::sync::atomic::Ordering::Relaxed));
-        match driving.await {
-            Ok(Ok(())) => {}
-            Ok(Err(reason)) => {
-                return StepResult::blocked(format!("the load driver stopped: {reason}"));
+        if !answers.is_closed() && !driving.is_finished() {
+            // Every answer is in and judged; the driver is still winding down (goose notices its users
+            // have stopped on a half-second tick). The run waits for it before it reports, not here.
+            meter.linger(scenario_name, step_name, driving);
+        } else {
+            match driving.await {
+                Ok(Ok(())) => {}
+                Ok(Err(reason)) => {
+                    return StepResult::blocked(format!("the load driver stopped: {reason}"));
+                }
+                Err(err) => return StepResult::blocked(format!("the load driver failed: {err}")),
             }
-            Err(err) => return StepResult::blocked(format!("the load driver failed: {err}")),
         }
     } else {
         // Each request in flight sends on a lane of its own (its own keep-alive connection), handed back

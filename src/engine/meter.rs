@@ -21,7 +21,8 @@ use crate::target::{Lane, NoResponse, PreparedRequest, Response, TargetClient, U
 /// What sends a metered step's requests. The engine prepares each request and judges each answer; a driver
 /// only sends: it takes the requests from [`DrivenStep::requests`] as they come, keeps at most
 /// [`DrivenStep::users`] in flight on lanes of [`DrivenStep::client`], and hands every answer to
-/// [`DrivenStep::answers`]. It returns once the requests channel is closed and drained.
+/// [`DrivenStep::answers`]. It returns once the requests channel is closed and drained; the engine ends the
+/// step at its last answer and waits for the driver before the run reports (`Meter::settle`).
 pub trait Driver: std::fmt::Debug + Send + Sync {
     fn drive(&self, step: DrivenStep) -> BoxFuture<'static, Result<(), String>>;
 }
@@ -181,6 +182,26 @@ pub struct Meter {
     dropped: AtomicU64,
     /// CPU time and wall time spent in steps, and when (and at what CPU time) the running one began.
     cpu: Mutex<CpuClock>,
+    /// Drivers whose steps have every answer but which are still winding down (goose notices its users
+    /// are done on its own half-second tick, then writes its reports): the run goes on, and waits for them
+    /// before it reports.
+    lingering: Mutex<Vec<LingeringDriver>>,
+}
+
+/// A driver still winding down after its step's last answer.
+#[derive(Debug)]
+struct LingeringDriver {
+    scenario: String,
+    step: String,
+    driving: tokio::task::JoinHandle<Result<(), String>>,
+}
+
+/// A driver that failed after its step's last answer (its step was judged on every answer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LateDriverFailure {
+    pub(crate) scenario: String,
+    pub(crate) step: String,
+    pub(crate) reason: String,
 }
 
 #[derive(Debug, Default)]
@@ -212,7 +233,46 @@ impl Meter {
             threads: 1,
             dropped: AtomicU64::new(0),
             cpu: Mutex::new(CpuClock::default()),
+            lingering: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Keeps a driver that is still winding down after every answer of its step came back.
+    pub(crate) fn linger(
+        &self,
+        scenario: &str,
+        step: &str,
+        driving: tokio::task::JoinHandle<Result<(), String>>,
+    ) {
+        self.lingering.lock().push(LingeringDriver {
+            scenario: scenario.to_owned(),
+            step: step.to_owned(),
+            driving,
+        });
+    }
+
+    /// Waits for every driver still winding down, and says which of them failed.
+    pub(crate) async fn settle(&self) -> Vec<LateDriverFailure> {
+        let lingering = std::mem::take(&mut *self.lingering.lock());
+        let mut failures = Vec::new();
+        for LingeringDriver {
+            scenario,
+            step,
+            driving,
+        } in lingering
+        {
+            let reason = match driving.await {
+                Ok(Ok(())) => continue,
+                Ok(Err(reason)) => reason,
+                Err(error) => error.to_string(),
+            };
+            failures.push(LateDriverFailure {
+                scenario,
+                step,
+                reason,
+            });
+        }
+        failures
     }
 
     /// The same meter, its steps sent on a schedule (the open model) rather than by `users` in turn.

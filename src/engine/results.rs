@@ -411,6 +411,8 @@ pub enum ObservationKind {
     RateLimitFields,
     /// An answer whose body went on past `--max-body`: it was judged on the part read.
     BodyCut,
+    /// A load driver failed after its flood's last answer (goose writing its own reports).
+    LoadDriver,
 }
 
 /// A request and what came back, as sent and received.

@@ -14,7 +14,10 @@ use super::EngineError;
 use super::dispatch::{not_checkable, run_scenario};
 use super::events::EngineEvent;
 use super::judge::ScenarioOutcome;
-use super::results::{RunReport, SCHEMA_VERSION, ScenarioReport, Summary, TargetReport, Verdict};
+use super::results::{
+    Observation, ObservationKind, RunReport, SCHEMA_VERSION, ScenarioReport, Summary, TargetReport,
+    Verdict,
+};
 use super::schedule::admission::{admission_order, startable};
 use super::schedule::needs::{ScenarioNeeds, needs};
 use super::schedule::run_plan::{RunPlan, TargetPlan, planned_scenarios};
@@ -242,6 +245,27 @@ async fn run_target(
     let mut judgements: HashMap<String, Judgement> = HashMap::new();
     let mut scenario_reports = Vec::new();
     let mut observations = Vec::new();
+    // Drivers still winding down after their floods' last answers finish before the run reports (goose
+    // writes its own reports then).
+    if let Some(meter) = &run.meter {
+        for late in meter.settle().await {
+            let requirements = planned
+                .iter()
+                .find(|scenario| scenario.name == late.scenario)
+                .map(|scenario| scenario.covers.clone())
+                .unwrap_or_default();
+            observations.push(Observation {
+                scenario: late.scenario,
+                step: late.step,
+                requirements,
+                kind: ObservationKind::LoadDriver,
+                detail: format!(
+                    "the load driver failed after the step's last answer (every answer was judged): {}",
+                    late.reason
+                ),
+            });
+        }
+    }
     for (scenario, ran) in planned.iter().zip(ran.into_iter().flatten()) {
         match ran.outcome {
             None => {

@@ -127,15 +127,43 @@ impl GooseDriver {
         .set_name(&step.name);
         // goose would otherwise build a client (root certificates and all) per user; ours are the lanes.
         let placeholder_client = GooseClientBuilder::new().without_cookies().gzip(false);
-        // goose prints a line on stdout once its users are launched; stdout is the report's, so the line
-        // goes to stderr (a load run sends one flood at a time).
-        let _quiet_stdout = gag::Redirect::stdout(std::io::stderr()).ok();
+        let _quiet_stdout = QuietStdout::hold();
         GooseAttack::initialize_with_config(configuration)?
             .set_client_builder_without_cookies(placeholder_client)?
             .register_scenario(Scenario::new("flood").register_transaction(transaction))
             .execute()
             .await?;
         Ok(())
+    }
+}
+
+/// goose prints a line on stdout once its users are launched; stdout is the report's, so while any attack
+/// runs, stdout goes to stderr. Attacks overlap (the mixed profile's floods side by side, or one winding
+/// down while the next starts), so they share one redirect, undone when the last of them ends.
+static QUIET_STDOUT: parking_lot::Mutex<(usize, Option<gag::Redirect<std::io::Stderr>>)> =
+    parking_lot::Mutex::new((0, None));
+
+/// One attack's hold on the shared redirect of stdout.
+struct QuietStdout;
+
+impl QuietStdout {
+    fn hold() -> QuietStdout {
+        let mut quiet = QUIET_STDOUT.lock();
+        if quiet.0 == 0 {
+            quiet.1 = gag::Redirect::stdout(std::io::stderr()).ok();
+        }
+        quiet.0 += 1;
+        QuietStdout
+    }
+}
+
+impl Drop for QuietStdout {
+    fn drop(&mut self) {
+        let mut quiet = QUIET_STDOUT.lock();
+        quiet.0 = quiet.0.saturating_sub(1);
+        if quiet.0 == 0 {
+            quiet.1 = None;
+        }
     }
 }
 

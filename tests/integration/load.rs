@@ -166,6 +166,101 @@ async fn load_and_run_give_the_same_lockout_verdicts() {
     assert!(run.targets[0].load.is_none() && under_load.targets[0].load.is_some());
 }
 
+/// goose, wound down only after the step of its flood has finished, and then failing: the engine goes on
+/// once every answer is in (goose notices its users have stopped on its own half-second tick), and the run
+/// waits for the driver before it reports, telling the late failure as an observation.
+#[derive(Debug)]
+struct WindsDownAfterItsStep {
+    goose: load::GooseDriver,
+    finished: tokio::sync::watch::Receiver<Vec<String>>,
+}
+
+impl engine::Driver for WindsDownAfterItsStep {
+    fn drive(
+        &self,
+        step: engine::DrivenStep,
+    ) -> futures_util::future::BoxFuture<'static, Result<(), String>> {
+        let name = step.name.clone();
+        let flood = self.goose.drive(step);
+        let mut finished = self.finished.clone();
+        Box::pin(async move {
+            flood.await?;
+            finished
+                .wait_for(|steps| steps.contains(&name))
+                .await
+                .map_err(|_| "the run ended first".to_owned())?;
+            Err(format!("{name}: could not write its report"))
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_step_ends_with_its_last_answer_and_a_late_driver_failure_is_told() {
+    let (server, target) = start(Vec::new()).await;
+    let (tell, finished) = tokio::sync::watch::channel(Vec::<String>::new());
+    let driver = WindsDownAfterItsStep {
+        goose: load::GooseDriver {
+            timeout_s: 10,
+            ..load::GooseDriver::default()
+        },
+        finished,
+    };
+    let mut plan = TargetPlan::new(target);
+    plan.meter = Some(std::sync::Arc::new(
+        engine::Meter::new(16)
+            .driven_by(std::sync::Arc::new(driver))
+            .marking_threshold(THRESHOLD),
+    ));
+    let plan = RunPlan {
+        targets: vec![plan],
+        selection: Selection::new(&[load::LOCKOUT_SCENARIO.to_owned()], &[]).unwrap(),
+        strict: true,
+        jobs: 1,
+    };
+    let suite = authconform::suite::load(&[]).unwrap();
+    let mut events = |event: &engine::EngineEvent<'_>| {
+        if let engine::EngineEvent::StepFinished { step, .. } = event {
+            tell.send_modify(|steps| steps.push((*step).to_owned()));
+        }
+    };
+    // A step that waited for its driver would wait forever here: the driver waits for the step.
+    let report = tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        engine::run(&suite, &plan, &mut events),
+    )
+    .await
+    .expect("each flood's step ends without waiting for its driver")
+    .expect("the run completes");
+    server.shutdown().await.unwrap();
+    for id in ["CS-LOCKOUT-01", "CS-LOCKOUT-02", "CS-LOCKOUT-03"] {
+        assert_eq!(verdict(&report, id), Verdict::Pass, "{id}");
+    }
+    let late: Vec<&engine::Observation> = report.targets[0]
+        .observations
+        .iter()
+        .filter(|o| o.kind == engine::ObservationKind::LoadDriver)
+        .collect();
+    let floods = report.targets[0]
+        .load
+        .as_ref()
+        .expect("the figures")
+        .steps
+        .len();
+    assert_eq!(late.len(), floods, "{late:?}");
+    for observation in late {
+        assert!(
+            observation.detail.contains("could not write its report")
+                && observation.detail.contains("every answer was judged"),
+            "{observation:?}"
+        );
+        assert!(
+            observation
+                .requirements
+                .contains(&"CS-LOCKOUT-02".to_owned())
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_counter_that_is_not_atomic_fails_cs_lockout_05() {
     let report = lockout_run(vec![Fault::CounterNotAtomic], lockout(64)).await;
