@@ -34,7 +34,7 @@ pub struct TargetFlags {
     #[arg(long)]
     pub insecure: bool,
     /// Per-request timeout in milliseconds [default: 10000]
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout_ms: Option<u64>,
     /// Read at most this much of each response body (`64KiB`, `1MiB`, `500000`); the rest is left unread
     /// and the answer is reported as cut [default: 1MiB]

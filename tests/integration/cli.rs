@@ -57,6 +57,23 @@ fn a_bad_flag_exits_2_naming_it() {
         stderr(&output)
     );
 
+    // A value the flag cannot take is named by the flag, not by the target file's key.
+    let output = authconform(&[
+        "run",
+        "--target",
+        "http://127.0.0.1:1",
+        "--profile",
+        "appmixer-6",
+        "--timeout-ms",
+        "0",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("'--timeout-ms <MS>'"),
+        "{}",
+        stderr(&output)
+    );
+
     let output = authconform(&["run", "--profile", "appmixer-6"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
