@@ -259,6 +259,8 @@ async fn a_flood_step_ends_with_its_last_answer_and_a_late_driver_failure_is_tol
                 .contains(&"CS-LOCKOUT-02".to_owned())
         );
     }
+    // The published schema knows the kind.
+    assert_matches_schema(&report);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
