@@ -113,6 +113,7 @@ impl CommandError {
             | CommandError::Load(
                 crate::load::LoadError::Requests(_)
                 | crate::load::LoadError::NothingMeasured { .. }
+                | crate::load::LoadError::NotImplemented { .. }
                 | crate::load::LoadError::TooManyScheduled(_)
                 | crate::load::LoadError::NothingScheduled
                 | crate::load::LoadError::NotPastTheLimit { .. }

@@ -27,7 +27,7 @@ pub use driver::{GooseDriver, report_files};
 pub use mix::{DEFAULT_MIX, Mix, MixError};
 pub use threshold::{Metric, Threshold, ThresholdError};
 
-use authconform_scenario::model::{Action, Suite};
+use authconform_scenario::model::{Action, Profile, Suite};
 
 use crate::engine::{
     self, EngineEvent, FigureCheck, Meter, RunPlan, RunReport, Selection, TargetPlan,
@@ -131,6 +131,14 @@ pub enum LoadError {
     Requests(u64),
     #[error("the {profile} profile measured nothing: {why}")]
     NothingMeasured { profile: &'static str, why: String },
+    #[error(
+        "the {profile} profile loads an API the target does not implement: it needs {needs}, and the target implements {has} (--profile, or `profiles` in the target file)"
+    )]
+    NotImplemented {
+        profile: &'static str,
+        needs: String,
+        has: String,
+    },
     #[error("the schedule starts {0} requests; at most {max} fit in one run (lower the rate or the length)", max = MAX_SCHEDULED)]
     TooManyScheduled(u64),
     #[error(transparent)]
@@ -204,6 +212,23 @@ pub async fn run(
             (benchmarks(&shares)?, names)
         }
     };
+    // A profile whose scenarios apply to none of the target's profiles would send nothing.
+    let profiles_needed: Vec<Profile> = suite
+        .scenarios
+        .iter()
+        .filter(|scenario| scenarios.contains(&scenario.name.as_str()))
+        .flat_map(|scenario| scenario.profiles.iter().copied())
+        .collect();
+    if !profiles_needed
+        .iter()
+        .any(|needed| target.profiles.contains(needed))
+    {
+        return Err(LoadError::NotImplemented {
+            profile: options.profile.as_str(),
+            needs: profile_names(&profiles_needed),
+            has: profile_names(&target.profiles),
+        });
+    }
     let checks: Vec<Box<dyn FigureCheck>> = options
         .thresholds
         .iter()
@@ -279,6 +304,13 @@ pub async fn run(
         });
     }
     Ok(report)
+}
+
+/// Profiles by name, each once, in order: `appmixer-6 or appmixer-cloud`.
+fn profile_names(profiles: &[Profile]) -> String {
+    let names: std::collections::BTreeSet<&str> =
+        profiles.iter().map(|profile| profile.as_str()).collect();
+    names.into_iter().collect::<Vec<_>>().join(" or ")
 }
 
 /// A benchmark's requests in all when `--requests` does not say.

@@ -765,10 +765,21 @@ fn assert_matches_schema(report: &RunReport) {
 /// The open model's and the baseline's flags refuse what cannot work, naming the flag.
 #[test]
 fn open_model_and_baseline_flags_refuse_bad_input_by_name() {
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 9] = [
         (
             &["load", "signin", "--compare", "/nonexistent/target.toml"],
             "--compare /nonexistent/target.toml: could not read",
+        ),
+        // Told before anything is sent (nothing listens on port 1).
+        (
+            &[
+                "load",
+                "--target",
+                "http://127.0.0.1:1",
+                "--profile",
+                "appmixer-cloud",
+            ],
+            "the lockout profile loads an API the target does not implement: it needs creditsafe-connect, and the target implements appmixer-cloud",
         ),
         (&["load", "mixed", "--mix", "signin=0"], "above 0"),
         (
