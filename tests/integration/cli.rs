@@ -31,56 +31,48 @@ fn help_teaches_with_examples() {
     insta::assert_snapshot!("run_help", stdout(&output));
 }
 
+/// `run` against a target nothing listens on (port 1), with these flags after the target's.
+pub(crate) fn run_on_port_1_with(flags: &[&str]) -> Output {
+    let args = [
+        &[
+            "run",
+            "--target",
+            "http://127.0.0.1:1",
+            "--profile",
+            "appmixer-6",
+        ],
+        flags,
+    ]
+    .concat();
+    authconform(&args)
+}
+
+/// The command's stderr, once it has exited 2 (a usage error).
+fn refused(output: &Output) -> String {
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(output));
+    stderr(output)
+}
+
 #[test]
 fn a_bad_flag_exits_2_naming_it() {
-    let output = authconform(&["run", "--format", "yaml"]);
-    assert_eq!(output.status.code(), Some(2));
-    let err = stderr(&output);
+    let err = refused(&authconform(&["run", "--format", "yaml"]));
     assert!(
         err.contains("--format") && err.contains("unknown format `yaml`"),
         "{err}"
     );
 
-    let output = authconform(&[
-        "run",
-        "--target",
-        "http://127.0.0.1:1",
-        "--profile",
-        "appmixer-6",
-        "--limit",
-        "x",
-    ]);
-    assert_eq!(output.status.code(), Some(2));
+    let err = refused(&run_on_port_1_with(&["--limit", "x"]));
     assert!(
-        stderr(&output).starts_with("error: --limit: `x` is not `NAME=VALUE`"),
-        "{}",
-        stderr(&output)
+        err.starts_with("error: --limit: `x` is not `NAME=VALUE`"),
+        "{err}"
     );
 
     // A value the flag cannot take is named by the flag, not by the target file's key.
-    let output = authconform(&[
-        "run",
-        "--target",
-        "http://127.0.0.1:1",
-        "--profile",
-        "appmixer-6",
-        "--timeout-ms",
-        "0",
-    ]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("'--timeout-ms <MS>'"),
-        "{}",
-        stderr(&output)
-    );
+    let err = refused(&run_on_port_1_with(&["--timeout-ms", "0"]));
+    assert!(err.contains("'--timeout-ms <MS>'"), "{err}");
 
-    let output = authconform(&["run", "--profile", "appmixer-6"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("--profile describes a target"),
-        "{}",
-        stderr(&output)
-    );
+    let err = refused(&authconform(&["run", "--profile", "appmixer-6"]));
+    assert!(err.contains("--profile describes a target"), "{err}");
 }
 
 #[test]

@@ -412,15 +412,7 @@ fn a_selection_of_nothing_exits_2_saying_why() {
     );
 
     // Scenarios match, but none is for the target's profile; the target is never contacted.
-    let output = authconform(&[
-        "run",
-        "--target",
-        "http://127.0.0.1:1",
-        "--profile",
-        "appmixer-6",
-        "--only",
-        "CS-LOCKOUT-*",
-    ]);
+    let output = crate::cli::run_on_port_1_with(&["--only", "CS-LOCKOUT-*"]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let err = stderr(&output);
     assert!(
