@@ -252,9 +252,9 @@ pub async fn run(
             rate: options.rate,
             report_dir: options.report_dir.clone(),
             timeout_s: target.timeout_ms.div_ceil(1000),
+            // The mixed profile's shares add up to its requests exactly (`Mix::split`).
             side_by_side: (options.profile == LoadProfile::Mixed)
-                .then(|| options.mix.split(requests.unwrap_or(DEFAULT_REQUESTS)))
-                .map(|shares| shares.iter().map(|(_, n)| n).sum()),
+                .then(|| requests.unwrap_or(DEFAULT_REQUESTS)),
         })),
     }
     .checking(checks)
