@@ -10,12 +10,14 @@
 # request (user + system, from the shell's `time`) is printed too: on a machine the generator shares with the
 # target, a generator's CPU is the target's loss, and this is where the two differ.
 #
-#   scripts/bench-load.sh              # CONNECTIONS=64 REQUESTS=100000 DURATION=5 ROUNDS=3 by default
+#   scripts/bench-load.sh              # CONNECTIONS=64 REQUESTS=100000 DURATION=5 ROUNDS=3 THREADS="1 2"
 #   OHA=0 scripts/bench-load.sh        # without the oha comparison (LOW_RATE=2000 HIGH_RATE=60000)
 #
-# wrk and authconform take turns ROUNDS times, each against a fresh server of its own, going first in turn;
-# the medians are compared, and each round's ratio is printed with their spread, so a burst of other work on
-# a shared machine does not land on one side only and shows when it lands.
+# For each thread count in THREADS, both tools run on that many threads (wrk -t, load --threads) with the
+# same connections: like against like. wrk and authconform take turns ROUNDS times, each against a fresh
+# server of its own, going first in turn; the medians are compared, and each round's ratio is printed with
+# their spread, so a burst of other work on a shared machine does not land on one side only and shows when
+# it lands. The last line sets each tool at its best thread count against the other's.
 # Needs wrk (apt-get install -y wrk), jq and curl; oha is installed with cargo when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +25,7 @@ CONNECTIONS="${CONNECTIONS:-64}"
 REQUESTS="${REQUESTS:-100000}"
 DURATION="${DURATION:-5}"
 ROUNDS="${ROUNDS:-3}"
+THREADS="${THREADS:-1 2}"
 for tool in wrk jq; do
   command -v "$tool" >/dev/null || { echo "error: $tool is required (apt-get install -y $tool)" >&2; exit 2; }
 done
@@ -57,8 +60,7 @@ request = function()
 end
 LUA
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-: >"$WORK/wrk.txt"; : >"$WORK/load.txt"; : >"$WORK/p99.txt"; : >"$WORK/wrk-cpu.txt"; : >"$WORK/load-cpu.txt"
-: >"$WORK/ratios.txt"
+: >"$WORK/wrk-cpu.txt"; : >"$WORK/load-cpu.txt"
 # CPU seconds (user + system) a command spent, appended to $1; the command's own output is kept on stdout.
 cpu_of() {
   local out="$1"; shift
@@ -73,7 +75,7 @@ cpu_of() {
 # server of its own, started the same way, so neither meets state the other left.
 wrk_side() {
   start_server 1000000000 "$WORK/wrk-server-$round.log"
-  cpu_of "$WORK/wrk-cpu.txt" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s "$WORK/distinct.lua" \
+  cpu_of "$WORK/wrk-cpu.txt" wrk -t"$threads" -c"$CONNECTIONS" -d"${DURATION}s" -s "$WORK/distinct.lua" \
     "$SERVER/authenticate" >"$WORK/wrk-out.txt"
   awk '/^Requests\/sec/ { print $2 }' "$WORK/wrk-out.txt" >>"$WORK/wrk.txt"
   local requests
@@ -87,7 +89,7 @@ load_side() {
   start_server "$REQUESTS" "$WORK/loaded-$round.log"
   cpu_of "$WORK/load-cpu.txt" target/release/authconform load lockout --target "$SERVER" --profile creditsafe-connect --clock control \
     --limit "cs_overall_threshold=$REQUESTS" --users "$CONNECTIONS" \
-    --format "json=$WORK/load.json" >/dev/null 2>"$WORK/load.err" || {
+    --threads "$threads" --format "json=$WORK/load.json" >/dev/null 2>"$WORK/load.err" || {
       echo "error: the lockout profile failed at threshold $REQUESTS: $(tail -5 "$WORK/load.err")" >&2; exit 1; }
   jq -r '.targets[0].load.requests_per_second' "$WORK/load.json" >>"$WORK/load.txt"
   jq -r '.targets[0].load.latency_ms.p99' "$WORK/load.json" >>"$WORK/p99.txt"
@@ -95,26 +97,38 @@ load_side() {
     'BEGIN { printf "%.2f\n", c * 1e6 / n }' >>"$WORK/load-us.txt"
   kill "$SERVER_PID" 2>/dev/null || true
 }
-for round in $(seq 1 "$ROUNDS"); do
-  # The sides take turns going first, so whatever drifts on a shared machine during a round falls on both.
-  if [ $((round % 2)) -eq 1 ]; then wrk_side; load_side; else load_side; wrk_side; fi
-  ratio=$(awk -v g="$(tail -1 "$WORK/load.txt")" -v w="$(tail -1 "$WORK/wrk.txt")" 'BEGIN { printf "%.3f", g / w }')
-  echo "$ratio" >>"$WORK/ratios.txt"
-  echo "round $round: wrk $(tail -1 "$WORK/wrk.txt") req/s, authconform $(tail -1 "$WORK/load.txt") req/s, load/wrk $ratio" >&2
+printf "lockout profile (10,000-request threshold, 64 users, clock control): %s s end to end\n" "$profile_s"
+: >"$WORK/best.txt"
+for threads in $THREADS; do
+  : >"$WORK/wrk.txt"; : >"$WORK/load.txt"; : >"$WORK/p99.txt"; : >"$WORK/wrk-us.txt"; : >"$WORK/load-us.txt"
+  : >"$WORK/ratios.txt"
+  for round in $(seq 1 "$ROUNDS"); do
+    # The sides take turns going first, so whatever drifts on a shared machine during a round falls on both.
+    if [ $((round % 2)) -eq 1 ]; then wrk_side; load_side; else load_side; wrk_side; fi
+    ratio=$(awk -v g="$(tail -1 "$WORK/load.txt")" -v w="$(tail -1 "$WORK/wrk.txt")" 'BEGIN { printf "%.3f", g / w }')
+    echo "$ratio" >>"$WORK/ratios.txt"
+    echo "$threads thread(s), round $round: wrk $(tail -1 "$WORK/wrk.txt") req/s, authconform $(tail -1 "$WORK/load.txt") req/s, load/wrk $ratio" >&2
+  done
+  wrk_rps=$(median <"$WORK/wrk.txt")
+  load_rps=$(median <"$WORK/load.txt")
+  echo "$threads $wrk_rps $load_rps" >>"$WORK/best.txt"
+  awk -v w="$wrk_rps" -v g="$load_rps" -v c="$CONNECTIONS" -v p99="$(median <"$WORK/p99.txt")" -v r="$ROUNDS" \
+      -v t="$threads" -v wu="$(median <"$WORK/wrk-us.txt")" -v gu="$(median <"$WORK/load-us.txt")" \
+      -v rm="$(median <"$WORK/ratios.txt")" \
+      -v rr="$(sort -g "$WORK/ratios.txt" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f to %.2f", lo, hi }')" 'BEGIN {
+    printf "sign-in path, distinct requests, %d connections, %d thread(s) each (wrk -t%d, load --threads %d), medians of %d rounds: wrk %.0f req/s, authconform load %.0f req/s (p99 %.2f ms): load/wrk %.2f (per round: median %.2f, %s)\n", c, t, t, t, r, w, g, p99, g / w, rm, rr
+    printf "  generator CPU per request (user + system, it shares the cores with the target): wrk %.1f us, authconform load %.1f us (judging every answer): %.2fx\n", wu, gu, gu / wu
+  }'
 done
-wrk_rps=$(median <"$WORK/wrk.txt")
-load_rps=$(median <"$WORK/load.txt")
-load_p99=$(median <"$WORK/p99.txt")
-wrk_us=$(median <"$WORK/wrk-us.txt")
-load_us=$(median <"$WORK/load-us.txt")
-ratio_median=$(median <"$WORK/ratios.txt")
-ratio_range=$(sort -g "$WORK/ratios.txt" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f to %.2f", lo, hi }')
-awk -v w="$wrk_rps" -v g="$load_rps" -v p="$profile_s" -v c="$CONNECTIONS" -v p99="$load_p99" -v r="$ROUNDS" \
-    -v wu="$wrk_us" -v gu="$load_us" -v rm="$ratio_median" -v rr="$ratio_range" 'BEGIN {
-  printf "lockout profile (10,000-request threshold, 64 users, clock control): %s s end to end\n", p
-  printf "sign-in path, distinct requests, %d connections, medians of %d rounds: wrk %.0f req/s, authconform load %.0f req/s (p99 %.2f ms): load/wrk %.2f (per round: median %.2f, %s)\n", c, r, w, g, p99, g / w, rm, rr
-  printf "generator CPU per request (user + system, it shares the cores with the target): wrk %.1f us, authconform load %.1f us (judging every answer): %.2fx\n", wu, gu, gu / wu
-}'
+# Each tool at the thread count it did best at.
+sort -k2 -g "$WORK/best.txt" | tail -1 | {
+  read -r wt wr _
+  sort -k3 -g "$WORK/best.txt" | tail -1 | {
+    read -r lt _ lr
+    awk -v wt="$wt" -v wr="$wr" -v lt="$lt" -v lr="$lr" 'BEGIN {
+      printf "each at its best: wrk %.0f req/s (-t%d), authconform load %.0f req/s (--threads %d): load/wrk %.2f\n", wr, wt, lr, lt, lr / wr }'
+  }
+}
 
 # Open-model accuracy side by side with oha on the same sign-in request (oha sends one fixed body, so the
 # user it signs in is made first). Below capacity: each tool's achieved rate against the target rate, which
