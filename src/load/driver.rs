@@ -137,10 +137,12 @@ impl GooseDriver {
     }
 }
 
-/// goose prints a line on stdout once its users are launched; stdout is the report's, so while any attack
-/// runs, stdout goes to stderr. Attacks overlap (the mixed profile's floods side by side, or one winding
-/// down while the next starts), so they share one redirect, undone when the last of them ends.
-static QUIET_STDOUT: parking_lot::Mutex<(usize, Option<gag::Redirect<std::io::Stderr>>)> =
+/// goose prints "N users launched." on stdout as each attack starts: chatter about its own machinery, and
+/// stdout is the report's. Nothing else writes stdout while an attack runs (the reporters write once every
+/// driver has wound down), so meanwhile stdout goes to the null device. Attacks overlap (the mixed
+/// profile's floods side by side, or one winding down while the next starts), so they share one gag, lifted
+/// when the last of them ends.
+static QUIET_STDOUT: parking_lot::Mutex<(usize, Option<gag::Gag>)> =
     parking_lot::Mutex::new((0, None));
 
 /// One attack's hold on the shared redirect of stdout.
@@ -150,7 +152,7 @@ impl QuietStdout {
     fn hold() -> QuietStdout {
         let mut quiet = QUIET_STDOUT.lock();
         if quiet.0 == 0 {
-            quiet.1 = gag::Redirect::stdout(std::io::stderr()).ok();
+            quiet.1 = gag::Gag::stdout().ok();
         }
         quiet.0 += 1;
         QuietStdout

@@ -546,8 +546,8 @@ async fn load_takes_expectations_and_writes_the_github_summary() {
     assert!(summary.to_lowercase().contains("expected"), "{summary}");
 }
 
-/// stdout carries the report and nothing else: goose's own lines go to stderr. Against the bundled server
-/// the generator runs on every core.
+/// stdout carries the report and nothing else, and goose's chatter ("N users launched.") goes nowhere.
+/// Against the bundled server the generator runs on every core.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_writes_only_its_report_on_stdout() {
     let output = tokio::task::spawn_blocking(|| {
@@ -569,6 +569,8 @@ async fn load_writes_only_its_report_on_stdout() {
             )
         });
     assert_eq!(report["targets"][0]["load"]["requests"], 30);
+    let stderr = crate::cli::stderr(&output);
+    assert!(!stderr.contains("users launched"), "{stderr}");
     // The bundled server runs on the generator's runtime, which then takes every core.
     let machine = std::thread::available_parallelism().map_or(1, usize::from) as u64;
     assert_eq!(
