@@ -74,6 +74,8 @@ pub struct Detection {
     /// The signups (`POST /user`) the probes sent, from the runner's own address whatever they claimed.
     #[serde(skip)]
     pub signups_sent: u64,
+    /// The lifetime (`exp − iat`) of the token a signup returned, in seconds.
+    pub appmixer_token_lifetime_s: Option<u64>,
 }
 
 impl Detection {
@@ -115,9 +117,30 @@ struct Prober {
     malformed: Vec<String>,
     read: Vec<Endpoint>,
     signups_sent: u64,
+    /// The lifetime of the first Appmixer token an answer carried (`exp − iat`, in seconds).
+    token_lifetime_s: Option<u64>,
 }
 
 impl Prober {
+    /// Reads the lifetime of the token in a created user's `answer`, once, and says it for the evidence.
+    fn token_lifetime(&mut self, answer: Option<&Value>) -> String {
+        let lifetime = answer
+            .and_then(|answer| answer.get("token"))
+            .and_then(Value::as_str)
+            .and_then(|token| crate::engine::jwt::decode(token).ok())
+            .and_then(|token| token.lifetime())
+            .and_then(|(seconds, how)| {
+                Some((u64::try_from(seconds).ok().filter(|s| *s > 0)?, how))
+            });
+        match lifetime {
+            Some((seconds, how)) => {
+                self.token_lifetime_s.get_or_insert(seconds);
+                format!("; its token lives {seconds} s ({how})")
+            }
+            None => String::new(),
+        }
+    }
+
     async fn send(
         &mut self,
         method: Method,
@@ -208,6 +231,7 @@ pub async fn detect(target: &TargetDescription) -> Result<Detection, DetectError
         malformed: Vec::new(),
         read: Vec::new(),
         signups_sent: 0,
+        token_lifetime_s: None,
     };
     let id = RunIds::new().run_id;
     let post = Method::POST;
@@ -319,6 +343,7 @@ pub async fn detect(target: &TargetDescription) -> Result<Detection, DetectError
         forwarded_for,
         create_needs_admin,
         signups_sent: prober.signups_sent,
+        appmixer_token_lifetime_s: prober.token_lifetime_s,
     })
 }
 
@@ -390,10 +415,11 @@ async fn appmixer_profile(
     let request = "POST /user {username, email, password} (forged XFF)";
     let (profile, needs_admin) = match shape {
         Some((profile, observation)) => {
+            let lifetime = prober.token_lifetime(answer.as_ref());
             prober.note(
                 request.into(),
                 status,
-                format!("{observation}; {}", shown(&signup)),
+                format!("{observation}{lifetime}; {}", shown(&signup)),
             );
             (profile, false)
         }
@@ -570,10 +596,13 @@ async fn as_admin(
     let request = "POST /user as the admin (--admin's token)".to_owned();
     match shape_of(status, answer.as_ref(), by_sign_in) {
         Some((profile, observation)) => {
+            let lifetime = prober.token_lifetime(answer.as_ref());
             prober.note(
                 request,
                 status,
-                format!("{observation}: creating users needs a token with a create scope"),
+                format!(
+                    "{observation}{lifetime}: creating users needs a token with a create scope"
+                ),
             );
             (profile, true)
         }

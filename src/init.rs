@@ -7,7 +7,6 @@ use std::fmt::Write as _;
 
 use crate::detect::{Detection, ForwardedFor};
 use crate::measure::Measurements;
-use crate::target::declared::Declarations;
 use crate::target::{Account, TargetClient, TargetDescription, clock};
 
 /// Whether the target speaks the test-clock protocol (`GET /_authconform/clock` answers a reading).
@@ -103,13 +102,7 @@ pub fn target_file(
         );
     }
     text.push('\n');
-    limits_section(
-        &mut text,
-        target,
-        &profiles,
-        &detection.declarations,
-        measured,
-    );
+    limits_section(&mut text, target, &profiles, detection, measured);
     accounts_section(&mut text, target, &profiles);
     text
 }
@@ -144,9 +137,15 @@ fn limits_section(
     text: &mut String,
     target: &TargetDescription,
     profiles: &[&str],
-    declarations: &Declarations,
+    detection: &Detection,
     measured: &Measurements,
 ) {
+    let declarations = &detection.declarations;
+    // What an answer showed outright: the lifetime of the token a signup returned.
+    let seen = |name: &str| match name {
+        "appmixer_token_lifetime_s" => detection.appmixer_token_lifetime_s,
+        _ => None,
+    };
     let appmixer = profiles.iter().any(|p| p.starts_with("appmixer"));
     let creditsafe = profiles.contains(&"creditsafe-connect");
     let limits = &target.limits;
@@ -217,7 +216,13 @@ fn limits_section(
                     measurement.how
                 ),
             ),
-            (true, None, None) => (format!("{name} = {value}"), format!("CHECK: {what}")),
+            (true, None, None) => match seen(name) {
+                Some(seen) => (
+                    format!("{name} = {seen}"),
+                    format!("{what}; read from the token a signup returned (exp − iat)"),
+                ),
+                None => (format!("{name} = {value}"), format!("CHECK: {what}")),
+            },
             (false, ..) => (format!("# {name} = {value}"), what.to_owned()),
         };
         let _ = writeln!(text, "{assignment:<LIMIT_COLUMN$}# {comment}");

@@ -21,8 +21,8 @@ use crate::support::beside_reference as against;
 const ADMIN_PASSWORD: &str = "admin-password-1";
 const CONNECT_PASSWORD: &str = "connect-password-1";
 
-/// A reference server declaring its policies, with short signup windows and a lower identical-invalid limit
-/// than documented.
+/// A reference server declaring its policies, with short signup windows, a lower identical-invalid limit
+/// than documented and 2-hour Appmixer tokens.
 fn declaring(profile: AppmixerProfile) -> Config {
     Config {
         profile,
@@ -33,6 +33,7 @@ fn declaring(profile: AppmixerProfile) -> Config {
         signup_rate_limit_ip: 8,
         signup_rate_limit_ip_window_ms: 2_000,
         cs_identical_invalid_limit: 4,
+        appmixer_token_lifetime_s: 7_200,
         admin: SeedAccount {
             username: "admin@example.com".into(),
             email: Some("admin@example.com".into()),
@@ -107,7 +108,9 @@ async fn init_fills_the_limits_the_server_declares_and_writes_the_accounts_given
         "signup_ip = 8                             # signups per client address and window; declared by the server: POST /user \"ip\";q=8;w=2",
         "cs_identical_invalid = 4                  # identical invalid requests before 429; declared by the server: POST /authenticate \"identical-invalid\";q=4;w=120",
         "cs_overall_threshold = 10000              # requests to /authenticate before the lockout; declared by the server: POST /authenticate \"lockout\";q=10000;w=300",
-        "appmixer_token_lifetime_s = 2592000       # CHECK: lifetime of an Appmixer token",
+        "appmixer_token_lifetime_s = 7200          # lifetime of an Appmixer token; read from the token a signup returned (exp − iat)",
+        "its token lives 7200 s (exp − iat)",
+        "creditsafe_token_lifetime_s = 3600        # CHECK: lifetime of a Creditsafe token",
         "[accounts.admin]\nusername = \"admin@example.com\"\npassword = \"admin-password-1\"",
         "[accounts.creditsafe]\nusername = \"connect-user@example.com\"\npassword = \"connect-password-1\"",
         "forwarded_for = false",
@@ -119,6 +122,7 @@ async fn init_fills_the_limits_the_server_declares_and_writes_the_accounts_given
     assert_eq!(target.limits.signup_email, 3);
     assert_eq!(target.limits.signup_ip_window_ms, 2_000);
     assert_eq!(target.limits.cs_identical_invalid, 4);
+    assert_eq!(target.limits.appmixer_token_lifetime_s, 7_200);
     assert_eq!(target.admin.unwrap().password, ADMIN_PASSWORD);
     assert_eq!(
         target.creditsafe.unwrap().username,
@@ -208,6 +212,9 @@ async fn the_admin_tells_a_scoped_appmixer_6_from_the_cloud() {
         with_admin.evidence
     );
     assert!(with_admin.create_needs_admin);
+    // Only the admin's signup returned a token.
+    assert_eq!(with_admin.appmixer_token_lifetime_s, Some(7_200));
+    assert_eq!(without.appmixer_token_lifetime_s, None);
     assert!(
         with_admin
             .evidence
