@@ -28,6 +28,7 @@ pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
     }
     let regressions = match &args.baseline {
         Some(path) => crate::load::Baseline::read(path)
+            .and_then(|baseline| baseline.of_profile(args.profile))
             .and_then(|baseline| baseline.regressions(&args.max_regression))
             .map_err(|error| CommandError::Load(error.into()))?,
         None => Vec::new(),

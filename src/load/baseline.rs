@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 use serde_json::Value;
 
+use super::LoadProfile;
 use super::threshold::Metric;
 use crate::engine::{FigureCheck, FigureVerdict, Measured};
 
@@ -81,6 +82,8 @@ impl FromStr for RegressionLimits {
 pub struct Baseline {
     path: PathBuf,
     figures: Value,
+    /// The load profile the baseline ran, told by its scenarios (`None` when they name none).
+    profile: Option<LoadProfile>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +104,12 @@ pub enum BaselineError {
     NoFigures { path: PathBuf },
     #[error("--baseline {}: it has no {metric} figure to compare with (a baseline holds p50, p90, p95, p99, p99.9, p100, rps and errors)", path.display())]
     Missing { path: PathBuf, metric: String },
+    #[error("--baseline {}: it measured the {} profile, and this run is the {} profile: a baseline compares a profile with an earlier run of itself", path.display(), baseline.as_str(), this.as_str())]
+    OtherProfile {
+        path: PathBuf,
+        baseline: LoadProfile,
+        this: LoadProfile,
+    },
 }
 
 impl Baseline {
@@ -120,20 +129,39 @@ impl Baseline {
             column: error.column(),
             message: error.to_string(),
         })?;
-        let figures = report
+        let measured = report
             .get("targets")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .find_map(|target| target.get("load").filter(|load| load.is_object()))
-            .cloned()
+            .find(|target| target.get("load").is_some_and(Value::is_object))
             .ok_or_else(|| BaselineError::NoFigures {
                 path: path.to_owned(),
             })?;
+        let profile = measured
+            .get("scenarios")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|scenario| scenario.get("name").and_then(Value::as_str))
+            .find_map(LoadProfile::running);
         Ok(Baseline {
             path: path.to_owned(),
-            figures,
+            figures: measured["load"].clone(),
+            profile,
         })
+    }
+
+    /// Refuses a baseline of another profile than `this` run's: its figures measured other requests.
+    pub fn of_profile(self, this: LoadProfile) -> Result<Baseline, BaselineError> {
+        match self.profile {
+            Some(baseline) if baseline != this => Err(BaselineError::OtherProfile {
+                path: self.path,
+                baseline,
+                this,
+            }),
+            _ => Ok(self),
+        }
     }
 
     /// The baseline's value of `metric`.
@@ -293,5 +321,34 @@ mod tests {
         );
         let empty = Baseline::parse(path, r#"{"targets": [{}]}"#).unwrap_err();
         assert!(matches!(empty, BaselineError::NoFigures { .. }));
+    }
+
+    #[test]
+    fn a_baseline_of_another_profile_is_refused_by_both_names() {
+        let path = Path::new("lockout.json");
+        let report = |scenario: &str| {
+            format!(
+                r#"{{"targets": [{{"scenarios": [{{"name": "{scenario}"}}],
+                "load": {{"requests": 1, "requests_per_second": 1.0}}}}]}}"#
+            )
+        };
+        let lockout = Baseline::parse(path, &report("creditsafe-lockout-after-threshold")).unwrap();
+        let refused = lockout
+            .clone()
+            .of_profile(LoadProfile::Signin)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("--baseline lockout.json")
+                && refused.contains("the lockout profile")
+                && refused.contains("the signin profile"),
+            "{refused}"
+        );
+        assert!(lockout.of_profile(LoadProfile::Lockout).is_ok());
+        let mixed = Baseline::parse(path, &report("load-mixed-me")).unwrap();
+        assert!(mixed.of_profile(LoadProfile::Mixed).is_ok());
+        // A report whose scenarios name no load profile is taken at its word.
+        let unnamed = Baseline::parse(path, &report("something-else")).unwrap();
+        assert!(unnamed.of_profile(LoadProfile::Signup).is_ok());
     }
 }

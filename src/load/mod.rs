@@ -55,6 +55,18 @@ pub enum LoadProfile {
 }
 
 impl LoadProfile {
+    /// The profile that runs the scenario `name`, if a load profile does.
+    pub fn running(name: &str) -> Option<LoadProfile> {
+        match name {
+            LOCKOUT_SCENARIO => Some(LoadProfile::Lockout),
+            "load-signin" => Some(LoadProfile::Signin),
+            "load-signup" => Some(LoadProfile::Signup),
+            "load-signup-ip-limit" => Some(LoadProfile::SignupLimit),
+            name if name.starts_with("load-mixed-") => Some(LoadProfile::Mixed),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             LoadProfile::Lockout => "lockout",

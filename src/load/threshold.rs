@@ -100,6 +100,15 @@ impl FromStr for Threshold {
                 .parse::<f64>()
                 .map_err(|_| error("a rate is a number"))?,
         };
+        if !value.is_finite() || value < 0.0 {
+            return Err(error("the value is a number of zero or more"));
+        }
+        if below && value == 0.0 {
+            return Err(error("no figure is below zero, so it could never hold"));
+        }
+        if metric == Metric::Errors && value > 100.0 {
+            return Err(error("an error rate is at most 100%"));
+        }
         Ok(Threshold {
             source: text.to_owned(),
             metric,
@@ -165,6 +174,20 @@ mod tests {
             Metric::Percentile(99.9)
         );
         assert!("p95<200".parse::<Threshold>().is_err());
+        // Values no figure can take, or that no figure could meet, are refused by what is wrong.
+        for (given, reason) in [
+            ("p95<-5ms", "zero or more"),
+            ("p95<NaNms", "zero or more"),
+            ("rps>inf", "zero or more"),
+            ("rps>-1", "zero or more"),
+            ("p99<0ms", "could never hold"),
+            ("errors<0%", "could never hold"),
+            ("errors>101%", "at most 100%"),
+        ] {
+            let refused = given.parse::<Threshold>().unwrap_err().to_string();
+            assert!(refused.contains(reason), "{given}: {refused}");
+        }
+        assert_eq!("errors>0%".parse::<Threshold>().unwrap().value, 0.0);
     }
 
     #[test]

@@ -767,7 +767,17 @@ fn assert_matches_schema(report: &RunReport) {
 /// The open model's and the baseline's flags refuse what cannot work, naming the flag.
 #[test]
 fn open_model_and_baseline_flags_refuse_bad_input_by_name() {
-    let cases: [(&[&str], &str); 9] = [
+    let dir = tempfile::tempdir().unwrap();
+    let lockout_baseline = dir.path().join("lockout.json");
+    std::fs::write(
+        &lockout_baseline,
+        r#"{"targets": [{"scenarios": [{"name": "creditsafe-lockout-after-threshold"}],
+            "load": {"requests": 10001, "requests_per_second": 50000.0,
+            "latency_ms": {"p99": 2.0}}}]}"#,
+    )
+    .unwrap();
+    let lockout_baseline = lockout_baseline.to_str().unwrap();
+    let cases: [(&[&str], &str); 11] = [
         (
             &["load", "signin", "--compare", "/nonexistent/target.toml"],
             "--compare /nonexistent/target.toml: could not read",
@@ -811,6 +821,24 @@ fn open_model_and_baseline_flags_refuse_bad_input_by_name() {
                 "p99=-5%",
             ],
             "+N%",
+        ),
+        // Before anything is sent: a baseline of another profile measured other requests.
+        (
+            &[
+                "load",
+                "signin",
+                "--target",
+                "http://127.0.0.1:1",
+                "--profile",
+                "appmixer-6",
+                "--baseline",
+                lockout_baseline,
+            ],
+            "it measured the lockout profile, and this run is the signin profile",
+        ),
+        (
+            &["load", "signin", "--threshold", "p95<-5ms"],
+            "--threshold `p95<-5ms`: the value is a number of zero or more",
         ),
     ];
     for (args, expected) in cases {
