@@ -127,7 +127,7 @@ impl Prober {
         let lifetime = answer
             .and_then(|answer| answer.get("token"))
             .and_then(Value::as_str)
-            .and_then(|token| crate::engine::jwt::decode(token).ok())
+            .and_then(|token| crate::target::decode_jwt(token).ok())
             .and_then(|token| token.lifetime())
             .and_then(|(seconds, how)| {
                 Some((u64::try_from(seconds).ok().filter(|s| *s > 0)?, how))

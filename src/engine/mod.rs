@@ -17,7 +17,7 @@ mod expect;
 mod figures;
 mod json_match;
 mod judge;
-pub(crate) mod jwt;
+mod jwt;
 mod meter;
 mod mismatch;
 mod ratelimit_fields;

@@ -18,6 +18,7 @@ pub(crate) mod retry_after;
 mod run_ids;
 mod session;
 pub mod state;
+mod token;
 mod values;
 
 pub(crate) use address::{ClientAddresses, FORWARDED_FOR};
@@ -35,4 +36,5 @@ pub use resolve::{load, resolve};
 pub(crate) use run_ids::RunIds;
 pub use session::SignInError;
 pub(crate) use session::{AdminSession, sign_in};
+pub(crate) use token::decode as decode_jwt;
 pub(crate) use values::parse_url;
