@@ -1014,3 +1014,62 @@ async fn a_long_step_tells_its_progress_as_it_goes() {
         "{told:?}"
     );
 }
+
+/// The catalogue's Creditsafe content-type check against a target answering every `POST /authenticate`
+/// with `status`, `content_type` and the identical-invalid refusal's body.
+async fn content_type_check(status: u16, content_type: &str) -> authconform::engine::RunReport {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/authenticate"))
+        .respond_with(ResponseTemplate::new(status).set_body_raw(
+            r#"{"statusCode":429,"error":"Too Many Requests","message":"Too many identical invalid requests. Please try again later."}"#,
+            content_type,
+        ))
+        .mount(&server)
+        .await;
+    let mut target = target(&server.uri(), ClockMode::Real);
+    target.profiles = vec![authconform_scenario::model::Profile::CreditsafeConnect];
+    let suite = authconform::suite::load(&[]).unwrap();
+    let plan = RunPlan {
+        targets: vec![TargetPlan::new(target)],
+        selection: Selection::new(&["creditsafe-json-content-type".to_owned()], &[]).unwrap(),
+        strict: false,
+        jobs: 1,
+    };
+    engine::run(&suite, &plan, &mut |_| {}).await.unwrap()
+}
+
+/// A 429 with the right content type where the content-type check asked for a 401 is a refusal by a limit:
+/// GEN-01 is inconclusive, blocked by the requirement the 401 belongs to, never failed. A 401 that is not
+/// JSON is found against GEN-01 (a SHOULD: a warning).
+#[tokio::test]
+async fn a_refusal_by_a_limit_is_not_put_on_the_content_type() {
+    let refused = content_type_check(429, "application/json; charset=utf-8").await;
+    let gen01 = requirement_report(&refused, "GEN-01");
+    assert_eq!(
+        gen01.verdict,
+        Verdict::Inconclusive,
+        "{:#?}",
+        gen01.findings
+    );
+    assert!(
+        gen01
+            .findings
+            .iter()
+            .all(|f| f.blocked_by.as_deref() == Some("CS-AUTH-02")),
+        "{:#?}",
+        gen01.findings
+    );
+
+    let plain = content_type_check(401, "text/plain").await;
+    let gen01 = requirement_report(&plain, "GEN-01");
+    assert_eq!(gen01.verdict, Verdict::Warn, "{:#?}", gen01.findings);
+    assert!(
+        gen01.findings[0]
+            .actual
+            .as_deref()
+            .is_some_and(|actual| actual.contains("text/plain")),
+        "{:#?}",
+        gen01.findings
+    );
+}
