@@ -1,13 +1,14 @@
 //! Servers we did not write: the targets in `tests/targets/`, each built the way its own community builds one
 //! from the documents, with no test clock: hapi (Boom, joi, rate-limiter-flexible), Fastify 5 with
-//! `@fastify/rate-limit`, and Django REST framework throttles under gunicorn. Each runs with short windows
+//! `@fastify/rate-limit`, Express 5 with `express-rate-limit` (declaring every limit in the IETF `RateLimit`
+//! fields), and Django REST framework throttles under gunicorn. Each runs with short windows
 //! and is checked in real mode under `--strict`, not trusting `X-Forwarded-For`. Every correct server, in
 //! both orders of its signup limiters where it offers both, passes every applicable requirement; each
 //! deliberately broken variant (a mistake that stack's developers plausibly ship) fails exactly the
 //! requirement it breaks and nothing else: no other fail or warn, and inconclusive only where the finding
 //! names that requirement as the blocker.
 //!
-//! Needs node (hapi, Fastify: `npm ci` in their folders) and python3 (Django: a virtual environment in
+//! Needs node (hapi, Fastify, Express: `npm ci` in their folders) and python3 (Django: a virtual environment in
 //! `tests/targets/django/.venv` from its `requirements.txt`), as `.ci/run` installs them; without them a
 //! stack is skipped with a message, unless `AUTHCONFORM_REQUIRE_NPM=1` / `AUTHCONFORM_REQUIRE_PYTHON=1`.
 
@@ -102,6 +103,12 @@ const FASTIFY: Stack = node_stack(
     "FASTIFY_TARGET_FAULT",
 );
 
+const EXPRESS: Stack = node_stack(
+    "express",
+    "node_modules/express-rate-limit/package.json",
+    "EXPRESS_TARGET_FAULT",
+);
+
 const DJANGO: Stack = Stack {
     name: "django",
     folder: "django",
@@ -178,6 +185,20 @@ const FASTIFY_VARIANTS: &[Variant] = &[
     fault("parse-error-echo", "GEN-03"),
     fault("duplicate-500", "AM-SIGNUP-05"),
     fault("successes-not-counted", "CS-LOCKOUT-02"),
+];
+
+/// Every limit declares itself in `RateLimit-Policy` and `RateLimit` (express-rate-limit's `draft-8`
+/// fields), so GEN-05 is judged on a library's own output, and a run reads the limits from them first.
+const EXPRESS_VARIANTS: &[Variant] = &[
+    correct("correct, e-mail limiter first", EMAIL_FIRST),
+    correct("correct, IP limiter first", IP_FIRST),
+    create_scope(),
+    fault("trust-proxy", "AM-SIGNUP-RL-08"),
+    fault("email-limit-keyed-by-ip", "AM-SIGNUP-RL-07"),
+    fault("retry-after-ms", "GEN-04"),
+    fault("policy-window-ms", "GEN-05"),
+    fault("refusals-not-counted", "CS-LOCKOUT-03"),
+    fault("lockout-check-then-count", "CS-LOCKOUT-05"),
 ];
 
 /// Cache counters keyed by wall-clock window, as django-ratelimit keeps them: with windows of seconds, a
@@ -535,6 +556,11 @@ async fn the_hapi_target_passes_in_real_mode_and_each_broken_variant_fails_on_it
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fastify_target_passes_in_both_limiter_orders_and_each_mutant_fails_on_its_id() {
     check_stack(&FASTIFY, FASTIFY_VARIANTS).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_express_target_declares_its_limits_in_both_orders_and_each_mutant_fails_on_its_id() {
+    check_stack(&EXPRESS, EXPRESS_VARIANTS).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
