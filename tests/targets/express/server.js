@@ -35,14 +35,12 @@ async function buildApp (settings) {
 }
 
 async function main () {
-  let config
-  try {
-    config = Config.load()
-  } catch (err) {
+  // A wrong setting stops the server before it listens, every bad variable named (exit 2).
+  const config = await Promise.resolve().then(Config.load).catch((err) => {
     if (!(err instanceof Config.ConfigError)) throw err
-    console.error(`error: ${err.message}`)
+    process.stderr.write(`error: ${err.message}\n`)
     process.exit(2)
-  }
+  })
 
   const server = http.createServer(await buildApp(config))
   await new Promise((resolve, reject) => {

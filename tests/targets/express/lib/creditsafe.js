@@ -39,13 +39,12 @@ function signingKey () {
 }
 
 async function creditsafeRouter ({ config, clientOf }) {
-  const settings = config.creditsafe
-  const { fault } = config
+  const { creditsafe: settings, fault, scryptCost } = config
   const key = signingKey()
-  const account = settings.account && {
-    username: settings.account.username,
-    passwordHash: await hashPassword(settings.account.password, config.scryptCost)
-  }
+  // The one Connect account, its password kept hashed like every other.
+  const account = settings.account
+    ? { username: settings.account.username, passwordHash: await hashPassword(settings.account.password, scryptCost) }
+    : null
 
   const credentialsValid = async (body) => Boolean(
     account && body?.username === account.username && body.password !== undefined &&

@@ -1,6 +1,7 @@
 'use strict'
-// Owns the Appmixer accounts, in memory: unique usernames (as stored) and unique e-mail addresses (trimmed and
-// lower-cased, one mailbox however it is written), sign-in by either, the public view of a user.
+// Owns the Appmixer accounts, in memory. A username (compared as stored) or an e-mail address (one mailbox
+// however it is written: trimmed and lower-cased) is claimed the moment a signup asks for it, before its
+// password is hashed, and given back if the signup fails: two signups racing for one name cannot both win.
 
 const { randomBytes } = require('node:crypto')
 const { hashPassword, verifyPassword } = require('./passwords')
@@ -17,49 +18,43 @@ class DuplicateUser extends Error {
 class Users {
   constructor ({ scryptCost }) {
     this.scryptCost = scryptCost
-    this.byId = new Map()
-    this.byUsername = new Map()
-    this.byEmail = new Map()
-    // Checked in place of a missing user, so an unknown name takes as long as a wrong password.
+    this.accounts = new Map()
+    // Name (prefixed by its kind) → the account's id, or `pending` while its signup hashes the password.
+    this.claims = new Map()
+    // An unknown name is checked against this, so it takes as long to refuse as a wrong password.
     this.decoyHash = hashPassword(randomBytes(16).toString('hex'), scryptCost)
   }
 
-  taken ({ username, email }) {
-    if (this.byUsername.has(username)) return 'username'
-    if (this.byEmail.has(normalizeEmail(email))) return 'email'
-    return null
-  }
-
   async create ({ username, email, password, scope = ['user'] }) {
-    if (this.taken({ username, email })) throw new DuplicateUser(this.taken({ username, email }))
-    const passwordHash = await hashPassword(password, this.scryptCost)
-    // Again: the same signup may have been hashing at the same time.
-    if (this.taken({ username, email })) throw new DuplicateUser(this.taken({ username, email }))
-
-    const user = {
-      id: randomBytes(12).toString('hex'),
-      username,
-      email: email.trim(),
-      isActive: false,
-      plan: 'free',
-      scope,
-      passwordHash
+    const names = [['username', `u:${username}`], ['email', `e:${normalizeEmail(email)}`]]
+    const taken = names.find(([, name]) => this.claims.has(name))
+    if (taken) throw new DuplicateUser(taken[0])
+    for (const [, name] of names) this.claims.set(name, 'pending')
+    let passwordHash
+    try {
+      passwordHash = await hashPassword(password, this.scryptCost)
+    } catch (err) {
+      for (const [, name] of names) this.claims.delete(name)
+      throw err
     }
-    this.byId.set(user.id, user)
-    this.byUsername.set(user.username, user)
-    this.byEmail.set(normalizeEmail(user.email), user)
-    return user
+    const id = randomBytes(12).toString('hex')
+    this.accounts.set(id, {
+      id, username, email: email.trim(), isActive: false, plan: 'free', scope, passwordHash
+    })
+    for (const [, name] of names) this.claims.set(name, id)
+    return this.accounts.get(id)
   }
 
   get (id) {
-    return this.byId.get(id) ?? null
+    return this.accounts.get(id) ?? null
   }
 
   /** The user named by username (or, without one, by e-mail) when the password matches, else null. */
   async signIn ({ username, email, password }) {
-    const user = username !== undefined ? this.byUsername.get(username) : this.byEmail.get(normalizeEmail(email))
-    const matches = await verifyPassword(user?.passwordHash ?? await this.decoyHash, password)
-    return user && matches ? user : null
+    const name = username !== undefined ? `u:${username}` : `e:${normalizeEmail(email)}`
+    const user = this.accounts.get(this.claims.get(name))
+    const stored = user ? user.passwordHash : await this.decoyHash
+    return (await verifyPassword(stored, password)) && user ? user : null
   }
 }
 
