@@ -198,7 +198,6 @@ const EXPRESS_VARIANTS: &[Variant] = &[
     fault("retry-after-ms", "GEN-04"),
     fault("policy-window-ms", "GEN-05"),
     fault("refusals-not-counted", "CS-LOCKOUT-03"),
-    fault("lockout-check-then-count", "CS-LOCKOUT-05"),
 ];
 
 /// Cache counters keyed by wall-clock window, as django-ratelimit keeps them: with windows of seconds, a

@@ -7,8 +7,7 @@ const FAULTS = Object.freeze([
   'email-limit-keyed-by-ip',
   'retry-after-ms',
   'policy-window-ms',
-  'refusals-not-counted',
-  'lockout-check-then-count'
+  'refusals-not-counted'
 ])
 
 const LIMITER_ORDERS = Object.freeze(['email-first', 'ip-first'])

@@ -7,7 +7,7 @@
 // lockout are answered by that check and neither count nor extend it. Counting is synchronous up to the store's
 // increment, so on node's one thread the threshold is exact however many requests are in flight.
 
-const { rateLimit, MemoryStore } = require('express-rate-limit')
+const { rateLimit } = require('express-rate-limit')
 const { sendError } = require('./errors')
 const { MESSAGES, sharedOptions } = require('./limits')
 
@@ -46,33 +46,18 @@ function creditsafeLockout ({ threshold, windowMs, clientOf, fault }) {
     next()
   }
 
-  let counter
-  if (fault === 'lockout-check-then-count') {
-    // The count is read when a request arrives and added when its answer is sent: exact one at a time, but
-    // every request in flight reads the same count.
-    const store = new MemoryStore()
-    store.init({ windowMs })
-    counter = async (req, res, next) => {
-      const client = clientOf(req)
-      const seen = (await store.get(client))?.totalHits ?? 0
-      res.once('finish', () => { store.increment(client) })
-      if (seen >= threshold) return refuse(res, lock(client))
-      next()
-    }
-  } else {
-    counter = rateLimit({
-      ...sharedOptions,
-      windowMs,
-      limit: threshold,
-      identifier: 'lockout',
-      keyGenerator: clientOf,
-      handler: (req, res) => refuse(res, lock(clientOf(req))),
-      // refusals-not-counted: a 429 takes its count back ("a refused request did no work").
-      ...(fault === 'refusals-not-counted'
-        ? { skipFailedRequests: true, requestWasSuccessful: (req, res) => res.statusCode !== 429 }
-        : {})
-    })
-  }
+  const counter = rateLimit({
+    ...sharedOptions,
+    windowMs,
+    limit: threshold,
+    identifier: 'lockout',
+    keyGenerator: clientOf,
+    handler: (req, res) => refuse(res, lock(clientOf(req))),
+    // refusals-not-counted: a 429 takes its count back ("a refused request did no work").
+    ...(fault === 'refusals-not-counted'
+      ? { skipFailedRequests: true, requestWasSuccessful: (req, res) => res.statusCode !== 429 }
+      : {})
+  })
 
   return [lockedOut, counter]
 }
