@@ -55,16 +55,27 @@ pub enum LoadProfile {
 }
 
 impl LoadProfile {
+    /// The one scenario the profile runs; the mixed profile runs one per kind of request (`Mix::split`),
+    /// each named with [`MIXED_SCENARIO_PREFIX`].
+    fn scenario(self) -> Option<&'static str> {
+        match self {
+            LoadProfile::Lockout => Some(LOCKOUT_SCENARIO),
+            LoadProfile::Signin => Some("load-signin"),
+            LoadProfile::Signup => Some("load-signup"),
+            LoadProfile::SignupLimit => Some("load-signup-ip-limit"),
+            LoadProfile::Mixed => None,
+        }
+    }
+
     /// The profile that runs the scenario `name`, if a load profile does.
     pub fn running(name: &str) -> Option<LoadProfile> {
-        match name {
-            LOCKOUT_SCENARIO => Some(LoadProfile::Lockout),
-            "load-signin" => Some(LoadProfile::Signin),
-            "load-signup" => Some(LoadProfile::Signup),
-            "load-signup-ip-limit" => Some(LoadProfile::SignupLimit),
-            name if name.starts_with("load-mixed-") => Some(LoadProfile::Mixed),
-            _ => None,
+        if name.starts_with(MIXED_SCENARIO_PREFIX) {
+            return Some(LoadProfile::Mixed);
         }
+        <LoadProfile as clap::ValueEnum>::value_variants()
+            .iter()
+            .copied()
+            .find(|profile| profile.scenario() == Some(name))
     }
 
     pub fn as_str(self) -> &'static str {
@@ -168,6 +179,9 @@ pub enum LoadError {
 /// The catalogue's lockout check, which the lockout profile runs under load.
 pub const LOCKOUT_SCENARIO: &str = "creditsafe-lockout-after-threshold";
 
+/// What the names of the mixed profile's scenarios start with (`benchmarks.toml`, `Mix::split`).
+const MIXED_SCENARIO_PREFIX: &str = "load-mixed-";
+
 /// The page the HTML report is written to in `--report-dir`, beside goose's reports.
 pub const LOAD_PAGE: &str = "authconform-load.html";
 
@@ -194,20 +208,11 @@ pub async fn run(
         }
         None => options.requests,
     };
-    let (suite, scenarios): (Suite, Vec<&str>) = match options.profile {
-        LoadProfile::Lockout => (crate::suite::load(&[])?, vec![LOCKOUT_SCENARIO]),
-        LoadProfile::Signin | LoadProfile::Signup => {
-            let name = if options.profile == LoadProfile::Signin {
-                "load-signin"
-            } else {
-                "load-signup"
-            };
-            let repeats: Vec<(&str, u64)> = requests.map(|n| (name, n)).into_iter().collect();
-            (benchmarks(&repeats)?, vec![name])
-        }
-        LoadProfile::SignupLimit => {
-            let name = "load-signup-ip-limit";
-            if let Some(requests) = requests
+    let (suite, scenarios): (Suite, Vec<&str>) = match options.profile.scenario() {
+        Some(LOCKOUT_SCENARIO) => (crate::suite::load(&[])?, vec![LOCKOUT_SCENARIO]),
+        Some(name) => {
+            if options.profile == LoadProfile::SignupLimit
+                && let Some(requests) = requests
                 && requests <= target.limits.signup_ip
             {
                 return Err(LoadError::NotPastTheLimit {
@@ -218,7 +223,7 @@ pub async fn run(
             let repeats: Vec<(&str, u64)> = requests.map(|n| (name, n)).into_iter().collect();
             (benchmarks(&repeats)?, vec![name])
         }
-        LoadProfile::Mixed => {
+        None => {
             let shares = options.mix.split(requests.unwrap_or(DEFAULT_REQUESTS));
             let names = shares.iter().map(|(name, _)| *name).collect();
             (benchmarks(&shares)?, names)
@@ -404,5 +409,22 @@ mod tests {
             benchmarks(&[("load-signin", 0)]),
             Err(LoadError::Requests(0))
         ));
+    }
+
+    #[test]
+    fn each_profile_is_told_by_the_scenarios_it_runs() {
+        for profile in <LoadProfile as clap::ValueEnum>::value_variants() {
+            if let Some(name) = profile.scenario() {
+                assert_eq!(LoadProfile::running(name), Some(*profile), "{name}");
+            }
+        }
+        for (name, _) in Mix::default().split(10) {
+            assert_eq!(
+                LoadProfile::running(name),
+                Some(LoadProfile::Mixed),
+                "{name}"
+            );
+        }
+        assert_eq!(LoadProfile::running("signup-ip-limit"), None);
     }
 }
