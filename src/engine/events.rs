@@ -3,6 +3,7 @@
 use authconform_scenario::model::Profile;
 
 use super::results::{RunReport, TargetReport, Verdict};
+use super::schedule::plan::FasterWith;
 use crate::target::ClockMode;
 
 #[derive(Debug)]
@@ -16,6 +17,9 @@ pub enum EngineEvent<'a> {
         /// What in the targets' descriptions will keep checks from being judged (`authconform plan`'s
         /// warnings), each naming its target.
         warnings: &'a [String],
+        /// How the run could be shorter, by target: the higher IP limit that would let the signups of a
+        /// target whose scenarios share one client address through in one window.
+        sooner: &'a [(&'a str, FasterWith)],
     },
     TargetStarted {
         name: &'a str,

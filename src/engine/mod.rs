@@ -43,7 +43,7 @@ pub use meter::{
 pub use results::*;
 pub use run::{DEFAULT_JOBS, run};
 pub use schedule::plan::{
-    Lockout, PROJECTED_REQUEST_MS, Plan, PlannedScenario, TargetSchedule, plan,
+    FasterWith, Lockout, PROJECTED_REQUEST_MS, Plan, PlannedScenario, TargetSchedule, plan,
 };
 pub use schedule::run_plan::{RunPlan, TargetPlan, planned_scenarios};
 pub use selection::{Selection, SelectionError};

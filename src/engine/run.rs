@@ -63,12 +63,18 @@ pub async fn run(
                 .map(move |warning| format!("{}: {warning}", target.name))
         })
         .collect();
+    let sooner: Vec<(&str, _)> = projected
+        .targets
+        .iter()
+        .filter_map(|target| Some((target.name.as_str(), target.faster_with?)))
+        .collect();
     events(&EngineEvent::RunStarted {
         run_id: &ids.run_id,
         targets: plan.targets.len(),
         scenarios: planned,
         projected_ms: projected.projected_ms,
         warnings: &warnings,
+        sooner: &sooner,
     });
     let sink = EventSink(Mutex::new(events));
     let mut targets = Vec::with_capacity(plan.targets.len());

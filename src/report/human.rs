@@ -451,6 +451,7 @@ impl super::Reporter for HumanReporter {
                 scenarios,
                 projected_ms,
                 warnings,
+                sooner,
                 ..
             } => {
                 let line = format!(
@@ -460,6 +461,14 @@ impl super::Reporter for HumanReporter {
                 writeln!(self.out, "{}", self.paint(dim(), &line))?;
                 for warning in *warnings {
                     writeln!(self.out, "warning: {warning}")?;
+                }
+                for (target, faster) in *sooner {
+                    writeln!(
+                        self.out,
+                        "note: {target}: its IP limit spreads this run's signups over several windows; with signup_ip = {} or more it would take about {} (`authconform plan` says more)",
+                        faster.signup_ip,
+                        super::plan::duration(faster.projected_ms)
+                    )?;
                 }
                 Ok(())
             }

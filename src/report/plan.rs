@@ -45,6 +45,15 @@ fn write_target(out: &mut dyn Write, target: &TargetSchedule) -> io::Result<()> 
         duration(target.one_by_one_ms),
         duration(target.span_ms)
     )?;
+    if let Some(faster) = target.faster_with {
+        writeln!(
+            out,
+            "  sooner: the checks besides the IP check send up to {} signups from this one address, more than its IP limit lets through in a window; with signup_ip = {} or more (Appmixer's USER_SIGNUP_RATE_LIMIT_IP, then --limit signup_ip=...), the run would take about {}",
+            faster.signup_ip,
+            faster.signup_ip,
+            duration(faster.projected_ms)
+        )?;
+    }
     if let Some(carried) = target.carried_over.filter(|c| c.measured_requests > 0) {
         writeln!(
             out,

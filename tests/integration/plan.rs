@@ -86,3 +86,35 @@ fn an_ip_limit_too_small_for_a_scenario_is_a_warning() {
     );
     assert!(!plan(&[]).contains("warning:"));
 }
+
+#[test]
+fn an_ip_limit_that_stretches_the_run_over_windows_is_named_with_the_limit_that_would_not() {
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let with_format: Vec<&str> = extra.iter().copied().chain(["--format", "json"]).collect();
+        serde_json::from_str(&plan(&with_format)).expect("plan --format json is JSON")
+    };
+    let small = json(&["--limit", "signup_ip=15"]);
+    let target = &small["targets"][0];
+    let faster = &target["faster_with"];
+    let limit = faster["signup_ip"].as_u64().expect("a limit is named");
+    assert!(limit > 15, "{faster}");
+    assert!(
+        faster["projected_ms"].as_u64().unwrap() + 60_000
+            <= target["projected_ms"].as_u64().unwrap(),
+        "it saves a signup window at least: {target}"
+    );
+    // At the limit it names, the run takes what it said, and there is nothing more to say.
+    let raised = json(&["--limit", &format!("signup_ip={limit}")]);
+    assert_eq!(raised["targets"][0]["projected_ms"], faster["projected_ms"]);
+    assert!(raised["targets"][0]["faster_with"].is_null(), "{raised}");
+    let text = plan(&["--limit", "signup_ip=15"]);
+    assert!(
+        text.contains(&format!(
+            "with signup_ip = {limit} or more (Appmixer's USER_SIGNUP_RATE_LIMIT_IP"
+        )),
+        "{text}"
+    );
+    // The documented 50 already lets every other check's signups through in one window.
+    assert!(json(&[])["targets"][0]["faster_with"].is_null());
+    assert!(!plan(&[]).contains("sooner:"));
+}

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use authconform::engine::{
-    Check, EngineEvent, Exchange, Finding, Observation, ObservationKind, ReadingSeen,
+    Check, EngineEvent, Exchange, FasterWith, Finding, Observation, ObservationKind, ReadingSeen,
     RecordedRequest, RecordedResponse, RequirementReport, RunReport, SampleExchange,
     ScenarioReport, Summary, TargetReport, Verdict,
 };
@@ -414,13 +414,21 @@ fn the_start_of_a_run_names_each_warning_of_the_plan() {
             scenarios: 2,
             projected_ms: 1_500,
             warnings: &warnings,
+            sooner: &[(
+                "staging",
+                FasterWith {
+                    signup_ip: 44,
+                    projected_ms: 53_600,
+                },
+            )],
         })
         .unwrap();
     assert_eq!(
         out.text().lines().collect::<Vec<_>>(),
         [
             "2 scenarios on 1 target(s), projected 1.5 s (`authconform plan` shows the schedule)",
-            "warning: staging: signup-email-limit sends up to 21 signups"
+            "warning: staging: signup-email-limit sends up to 21 signups",
+            "note: staging: its IP limit spreads this run's signups over several windows; with signup_ip = 44 or more it would take about 53.6 s (`authconform plan` says more)"
         ]
     );
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use authconform_scenario::model::{HoldMode, Phase, Resource, Suite};
+use authconform_scenario::model::{HoldMode, Phase, Resource, Scenario, Suite};
 use serde::Serialize;
 
 use super::admission::{Slot, project};
@@ -12,7 +12,7 @@ use super::needs::{ScenarioNeeds, needs};
 use super::run_plan::{RunPlan, planned_scenarios};
 use super::signups::SignupLedger;
 use crate::target::state;
-use crate::target::{ClockMode, signup_rule, unmet};
+use crate::target::{ClockMode, TargetDescription, signup_rule, unmet};
 
 /// What one round of requests (one request, or one of each concurrent sender) is taken to cost in the
 /// projection: a nearby server answers in milliseconds.
@@ -51,6 +51,19 @@ pub struct TargetSchedule {
     pub warnings: Vec<String>,
     /// What earlier runs left on the target that the schedule counts (from its state file).
     pub carried_over: Option<CarriedOver>,
+    /// When its IP limit is what makes the run long: the limit that would let it finish sooner.
+    pub faster_with: Option<FasterWith>,
+}
+
+/// A higher IP limit that would shorten a real-clock run on one client address: every scenario's signups
+/// share that address, and at the target's limit they need several windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FasterWith {
+    /// The signups the checks other than the IP check send (and reserve) from the address: at an IP limit
+    /// of at least this many they fit in one window.
+    pub signup_ip: u64,
+    /// The run's projected wall time at that limit.
+    pub projected_ms: u64,
 }
 
 /// What earlier runs (the state file) left on a target that still counts when the run starts.
@@ -141,6 +154,11 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
             let real_ms = |needs: &ScenarioNeeds| real_ms(needs, costs);
             let control_ms = |needs: &ScenarioNeeds| control_ms(needs, costs);
             let virtual_slots = project(&all, jobs, &real_ms, rule, &ledger);
+            let faster_with = if description.clock == ClockMode::Real {
+                faster_with(&runnable, description, jobs, &real_ms, &ledger)
+            } else {
+                None
+            };
             let wall = |jobs: usize| -> u64 {
                 let slots = match description.clock {
                     ClockMode::Real => project(&all, jobs, &real_ms, rule, &ledger),
@@ -215,6 +233,13 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
                 requests,
                 lockouts,
                 warnings,
+                faster_with: faster_with.filter(|faster| {
+                    // Worth saying when it saves a window at least.
+                    faster
+                        .projected_ms
+                        .saturating_add(description.limits.signup_ip_window_ms)
+                        <= wall(jobs)
+                }),
             }
         })
         .collect();
@@ -228,6 +253,38 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
         targets,
         projected_ms,
     }
+}
+
+/// On one client address: the IP limit at which the signups of every check but the IP check's fit in one
+/// window, and the run's projected wall time at it, when that limit is above the target's.
+fn faster_with(
+    runnable: &[&Scenario],
+    description: &TargetDescription,
+    jobs: usize,
+    real_ms: &dyn Fn(&ScenarioNeeds) -> u64,
+    ledger: &SignupLedger,
+) -> Option<FasterWith> {
+    signup_rule(description)?;
+    let others: u64 = runnable
+        .iter()
+        .map(|scenario| needs(scenario, description))
+        .filter(|needs| needs.own_signups.is_some())
+        .map(|needs| needs.signups)
+        .sum();
+    if others <= description.limits.signup_ip {
+        return None;
+    }
+    let mut raised = description.clone();
+    raised.limits.signup_ip = others;
+    let all: Vec<ScenarioNeeds> = runnable
+        .iter()
+        .map(|scenario| needs(scenario, &raised))
+        .collect();
+    let slots = project(&all, jobs, real_ms, signup_rule(&raised), ledger);
+    Some(FasterWith {
+        signup_ip: others,
+        projected_ms: span(&slots),
+    })
 }
 
 /// A scenario's length when every wait really passes.
