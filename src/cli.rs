@@ -23,7 +23,8 @@ Examples:
   authconform check-scenarios vendor-scenarios/
 
 Exit codes: 0 every required check passed, 1 a requirement failed (or warned under --strict),
-2 usage, target description or scenario error, 3 target unreachable or runtime failure.";
+2 usage, target description or scenario error, 3 target unreachable or runtime failure,
+130 interrupted by Ctrl-C (the reports and the state file hold what was done).";
 
 const RUN_EXAMPLES: &str = "\
 Examples:
@@ -55,7 +56,7 @@ Examples:
 
 Without --target or --target-file the embedded reference server is checked.
 Exit codes: 0 pass, 1 a requirement failed (or warned under --strict), 2 usage or scenario error,
-3 target unreachable.";
+3 target unreachable, 130 interrupted by Ctrl-C (the reports and the state file hold what was done).";
 
 #[derive(Debug, Parser)]
 #[command(name = "authconform", version, about = ABOUT, after_help = EXAMPLES, propagate_version = true)]
@@ -135,7 +136,7 @@ A load run is a run: the profile's scenario goes through the same engine, judges
 `authconform run` (every --format, --expect), its floods driven by goose at --users in flight.
 
 Exit codes: 0 every check and threshold held, 1 one failed, 2 usage or target description error,
-3 target unreachable.";
+3 target unreachable, 130 interrupted by Ctrl-C (the figures measured so far are reported).";
 
 #[derive(Debug, Args)]
 pub struct DetectArgs {

@@ -17,6 +17,9 @@ pub mod exit {
     pub const FAILED: u8 = 1;
     pub const USAGE: u8 = 2;
     pub const RUNTIME: u8 = 3;
+    /// Stopped by Ctrl-C (128 + SIGINT, as shells report it); the reports and the state file were
+    /// written with what was done.
+    pub const INTERRUPTED: u8 = 130;
 }
 
 #[derive(Debug, thiserror::Error)]

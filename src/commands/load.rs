@@ -10,7 +10,7 @@ use crate::load::{LoadOptions, LoadProfile};
 use crate::report::{HumanStyle, format_specs, output};
 
 use super::run::expectations_for;
-use super::setup::{explicit_target, generator_runtime};
+use super::setup::{explicit_target, generator_runtime, stop_on_ctrl_c};
 use super::{CommandError, exit};
 
 /// Runs the profile and writes its report in every format asked for (`--expect` and redaction as for
@@ -68,6 +68,7 @@ pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
     }
     reporters.expect(expectations.clone());
     let options = LoadOptions {
+        interrupt: crate::engine::Interrupt::default(),
         profile: args.profile,
         users: usize::from(args.users),
         requests: args.requests,
@@ -99,6 +100,14 @@ pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
     };
     let compared = compared_targets(args, wanted)?;
     let runtime = generator_runtime(options.threads)?;
+    let interrupt = {
+        let _inside = runtime.enter();
+        stop_on_ctrl_c()
+    };
+    let options = LoadOptions {
+        interrupt: interrupt.clone(),
+        ..options
+    };
     let (rounds, strict) = (args.rounds, args.strict);
     // Spawned onto the runtime's workers: under `block_on` the engine's task (which renders every request
     // and judges every answer) would run on this thread, apart from the users sending on the workers, and
@@ -128,8 +137,20 @@ pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
         (result, reporters)
     });
     let (report, reporters) = runtime.block_on(run).map_err(CommandError::LoadTask)?;
-    let report = report?;
+    let report = match report {
+        // Stopped before a flood answered: nothing to report but that.
+        Err(CommandError::Load(crate::load::LoadError::NothingMeasured { .. }))
+            if interrupt.fired() =>
+        {
+            reporters.finish().map_err(CommandError::Write)?;
+            return Ok(exit::INTERRUPTED);
+        }
+        other => other?,
+    };
     reporters.finish().map_err(CommandError::Write)?;
+    if interrupt.fired() {
+        return Ok(exit::INTERRUPTED);
+    }
     let thresholds_met = report
         .targets
         .iter()

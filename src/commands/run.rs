@@ -16,7 +16,7 @@ use crate::target::{
     state::{SentSignups, TargetState},
 };
 
-use super::setup::{explicit_target, runtime};
+use super::setup::{explicit_target, runtime, stop_on_ctrl_c};
 use super::state::{self, state_path};
 use super::{CommandError, exit};
 
@@ -37,6 +37,7 @@ pub(super) fn run(args: &RunArgs) -> Result<u8, CommandError> {
     };
     let runtime = runtime()?;
     let report = runtime.block_on(async {
+        let interrupt = stop_on_ctrl_c();
         let (targets, servers) = match explicit_target.clone() {
             Some(description) => {
                 let mut target = TargetPlan::new(description);
@@ -86,19 +87,25 @@ pub(super) fn run(args: &RunArgs) -> Result<u8, CommandError> {
                 }
             }
         }
+        for target in &mut plan.targets {
+            target.interrupt = interrupt.clone();
+        }
         let earlier = plan.targets.first().and_then(|t| t.earlier.clone());
         let result = engine::run(&suite, &plan, &mut |event| reporters.handle(event)).await;
         if let Some(servers) = servers {
             servers.shutdown().await;
         }
         result
-            .map(|report| (report, earlier))
+            .map(|report| (report, earlier, interrupt.fired()))
             .map_err(CommandError::from)
     })?;
-    let (report, earlier) = report;
+    let (report, earlier, interrupted) = report;
     reporters.finish().map_err(CommandError::Write)?;
     if let Some(target) = &explicit_target {
         state::remember(state_path.as_ref(), earlier, target, &report)?;
+    }
+    if interrupted {
+        return Ok(exit::INTERRUPTED);
     }
     if let Some(why) = nothing_checked(&report) {
         return Err(CommandError::NothingToCheck(why));

@@ -49,3 +49,24 @@ pub(super) fn detection_target(flags: &TargetFlags) -> Result<TargetDescription,
     }
     Ok(target::load(&flags)?)
 }
+
+/// The stop a run's Ctrl-C fires: the first ends the waits and sends no further step, so the run still
+/// writes its reports and its state file with what was done; a second quits at once. Call inside the
+/// runtime.
+pub(super) fn stop_on_ctrl_c() -> crate::engine::Interrupt {
+    let interrupt = crate::engine::Interrupt::default();
+    let fired = interrupt.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        eprintln!(
+            "interrupted: stopping, and writing what was done so far (Ctrl-C again quits at once)"
+        );
+        fired.fire();
+        if tokio::signal::ctrl_c().await.is_ok() {
+            std::process::exit(i32::from(super::exit::INTERRUPTED));
+        }
+    });
+    interrupt
+}

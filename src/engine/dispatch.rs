@@ -112,6 +112,17 @@ pub(crate) async fn run_scenario(
     let mut index = 0;
     while let Some(step) = scenario.steps.get(index) {
         let number = index + 1;
+        if run.interrupt.fired() {
+            // Stopped from outside: what was judged stands, the rest is inconclusive.
+            not_started(
+                &run.requirements,
+                scenario,
+                &step.name,
+                super::INTERRUPTED,
+                &mut outcome,
+            );
+            break;
+        }
         let now = run.clock().now_ms();
         boundary.before_step(index, step, now, || Snapshot {
             outcome: outcome.clone(),
@@ -538,6 +549,10 @@ pub(super) async fn run_request(
                 }
             }
             tokio::select! {
+                () = run.interrupt.stopped() => {
+                    driving.abort();
+                    return StepResult::blocked(super::INTERRUPTED_DURING.to_owned());
+                }
                 Some(_) = futures_util::future::OptionFuture::from(sending.as_mut()), if sending.is_some() => {
                     // `unsent` keeps the queue open, so a send only waits for room: what a driver that
                     // stopped early never took is counted off below, once its answers have ended.
@@ -584,6 +599,10 @@ pub(super) async fn run_request(
         let mut lanes: Vec<Lane> = Vec::new();
         let mut in_flight: JoinSet<(DrivenAnswer, Lane)> = JoinSet::new();
         loop {
+            if run.interrupt.fired() {
+                in_flight.abort_all();
+                return StepResult::blocked(super::INTERRUPTED_DURING.to_owned());
+            }
             while in_flight.len() < concurrency && next_index < repeat {
                 let request = match next_request(next_index) {
                     Ok(request) => request,

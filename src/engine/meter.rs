@@ -176,6 +176,9 @@ pub struct Meter {
     checks: Vec<Box<dyn FigureCheck>>,
     threshold: Option<u64>,
     model: Option<LoadModel>,
+    /// The floods take at least this long (an open schedule's length, or the requests at `--rate`): what
+    /// the projection of the run cannot tell from its requests.
+    paced_ms: Option<u64>,
     shares_process_with_target: bool,
     /// Threads the generator runs on.
     threads: usize,
@@ -229,6 +232,7 @@ impl Meter {
             checks: Vec::new(),
             threshold: None,
             model: None,
+            paced_ms: None,
             shares_process_with_target: false,
             threads: 1,
             dropped: AtomicU64::new(0),
@@ -279,6 +283,17 @@ impl Meter {
     pub fn with_model(mut self, model: LoadModel) -> Meter {
         self.model = Some(model);
         self
+    }
+
+    /// The same meter, its floods taking at least `ms` in all (a schedule's length, or requests at a rate).
+    pub fn paced(mut self, ms: u64) -> Meter {
+        self.paced_ms = Some(ms);
+        self
+    }
+
+    /// How long the floods take at least, when they are paced.
+    pub fn paced_ms(&self) -> Option<u64> {
+        self.paced_ms
     }
 
     /// The same meter, told that the target runs in this process (its CPU is the generator's too).

@@ -15,6 +15,7 @@ mod events;
 mod exchange;
 mod expect;
 mod figures;
+mod interrupt;
 mod json_match;
 mod judge;
 mod jwt;
@@ -37,6 +38,7 @@ pub use figures::{
     LoadFigures, LoadModel, Measured, MeteredAnswer, Percentiles, REFUSED, Second, StepFigures,
     TransportError,
 };
+pub use interrupt::{INTERRUPTED, INTERRUPTED_DURING, Interrupt};
 pub use meter::{
     CHARTED_ANSWERS, DrivenAnswer, DrivenStep, Driver, Meter, QueuedRequest, RequestQueue,
 };

@@ -161,6 +161,7 @@ async fn run_target(
         target_plan.knows_history,
     )?;
     run.meter = target_plan.meter.clone();
+    run.interrupt = target_plan.interrupt.clone();
     run.probe().await?;
 
     let planned: Vec<&Scenario> = planned_scenarios(suite, plan, target_plan).collect();

@@ -47,6 +47,8 @@ pub(crate) struct SharedTarget<'a> {
     secrets: Mutex<Vec<String>>,
     /// A load run's meter: concurrent steps run at its users and are timed into it.
     pub(crate) meter: Option<std::sync::Arc<crate::engine::Meter>>,
+    /// Stops the run from outside: waits end, and no further step is sent.
+    pub(crate) interrupt: crate::engine::Interrupt,
 }
 
 impl<'a> SharedTarget<'a> {
@@ -105,6 +107,7 @@ impl<'a> SharedTarget<'a> {
             admin: AdminSession::default(),
             secrets: Mutex::new(secrets),
             meter: None,
+            interrupt: crate::engine::Interrupt::default(),
         })
     }
 
@@ -345,6 +348,9 @@ impl<'a> SharedTarget<'a> {
         step: &str,
         events: &mut (dyn FnMut(&EngineEvent<'_>) + Send),
     ) -> Result<(), ClockError> {
+        if self.interrupt.fired() {
+            return Err(ClockError::Interrupted);
+        }
         let total_ms = wake_at_ms.saturating_sub(self.clock().now_ms());
         events(&EngineEvent::WaitStarted {
             scenario,
@@ -352,17 +358,19 @@ impl<'a> SharedTarget<'a> {
             total_ms,
             clock: self.target.clock,
         });
-        let result = self
-            .waits
-            .wait_until(wake_at_ms, &mut |elapsed_ms| {
-                events(&EngineEvent::WaitProgress {
-                    scenario,
-                    step,
-                    elapsed_ms,
-                    total_ms,
-                });
-            })
-            .await;
+        let mut progress = |elapsed_ms| {
+            events(&EngineEvent::WaitProgress {
+                scenario,
+                step,
+                elapsed_ms,
+                total_ms,
+            });
+        };
+        let waiting = self.waits.wait_until(wake_at_ms, &mut progress);
+        let result = tokio::select! {
+            result = waiting => result,
+            () = self.interrupt.stopped() => Err(ClockError::Interrupted),
+        };
         events(&EngineEvent::WaitFinished { scenario, step });
         result
     }

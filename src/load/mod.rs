@@ -113,6 +113,8 @@ pub struct LoadOptions {
     pub target_in_process: bool,
     /// Threads the generator runs on (`--threads`): the cores it can use, at most the machine's.
     pub threads: usize,
+    /// Stops the run from outside (Ctrl-C): the floods end, and what was measured is reported.
+    pub interrupt: crate::engine::Interrupt,
 }
 
 impl LoadOptions {
@@ -131,6 +133,7 @@ impl LoadOptions {
             mix: Mix::default(),
             target_in_process: false,
             threads: 1,
+            interrupt: crate::engine::Interrupt::default(),
         }
     }
 }
@@ -277,6 +280,19 @@ pub async fn run(
     .checking(checks)
     .sharing_process_with_target(options.target_in_process)
     .on_threads(options.threads);
+    // What the projection cannot tell from the requests: a schedule's length, or the requests at --rate.
+    let paced_ms = match (&options.open, options.rate, requests) {
+        (Some(open), _, _) => {
+            Some(u64::try_from(open.schedule.length().as_millis()).unwrap_or(u64::MAX))
+        }
+        (None, Some(rate), Some(requests)) if rate > 0 => {
+            Some(requests.saturating_mul(1000) / rate as u64)
+        }
+        _ => None,
+    };
+    if let Some(ms) = paced_ms {
+        meter = meter.paced(ms);
+    }
     if options.profile == LoadProfile::Lockout {
         meter = meter.marking_threshold(target.limits.cs_overall_threshold);
     }
@@ -289,6 +305,7 @@ pub async fn run(
     }
     let mut plan_target = TargetPlan::new(target);
     plan_target.meter = Some(Arc::new(meter));
+    plan_target.interrupt = options.interrupt.clone();
     let names: Vec<String> = scenarios.iter().map(|name| (*name).to_owned()).collect();
     let plan = RunPlan {
         targets: vec![plan_target],

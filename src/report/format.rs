@@ -143,10 +143,13 @@ pub fn reporters(specs: &[FormatSpec], style: HumanStyle) -> Result<ReporterSet,
                         output.is_terminal && std::env::var_os("NO_COLOR").is_none()
                     }
                 };
-                Box::new(
-                    HumanReporter::new(out, color, io::stderr().is_terminal())
-                        .verbose(style.verbose),
-                )
+                let bars = io::stderr().is_terminal();
+                let reporter = HumanReporter::new(out, color, bars).verbose(style.verbose);
+                Box::new(if bars {
+                    reporter
+                } else {
+                    reporter.noting_waits(Box::new(io::stderr()))
+                })
             }
             ReportFormat::Json => Box::new(JsonReporter::new(out)),
             ReportFormat::Junit => Box::new(JunitReporter::new(out)),

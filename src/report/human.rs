@@ -26,7 +26,13 @@ pub struct HumanReporter {
     bars: MultiProgress,
     /// The bars of real waits and long steps under way, by scenario and step.
     shown_bars: Vec<((String, String), ProgressBar)>,
+    /// Without a terminal for the bars (a CI log): where a line says each real wait of
+    /// [`WAIT_NOTICE_FROM_MS`] or more as it starts, so a long run is seen waiting, not hanging.
+    wait_notices: Option<Box<dyn Write + Send>>,
 }
+
+/// The shortest real wait a line is written for when no bar is drawn.
+pub const WAIT_NOTICE_FROM_MS: u64 = 2_000;
 
 impl HumanReporter {
     pub fn new(out: Box<dyn Write + Send>, color: bool, progress: bool) -> HumanReporter {
@@ -37,7 +43,14 @@ impl HumanReporter {
             verbose: false,
             bars: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
             shown_bars: Vec::new(),
+            wait_notices: None,
         }
+    }
+
+    /// Without progress bars: a line to `notices` for every real wait of [`WAIT_NOTICE_FROM_MS`] or more.
+    pub fn noting_waits(mut self, notices: Box<dyn Write + Send>) -> HumanReporter {
+        self.wait_notices = Some(notices);
+        self
     }
 
     /// Every requirement in full (today's listing), not only what needs attention.
@@ -485,6 +498,22 @@ impl super::Reporter for HumanReporter {
                 bar.set_message(format!("{scenario}: {step}"));
                 self.shown_bars
                     .push((((*scenario).to_owned(), (*step).to_owned()), bar));
+                Ok(())
+            }
+            EngineEvent::WaitStarted {
+                scenario,
+                step,
+                total_ms,
+                clock: ClockMode::Real,
+            } if *total_ms >= WAIT_NOTICE_FROM_MS => {
+                if let Some(notices) = self.wait_notices.as_mut() {
+                    writeln!(
+                        notices,
+                        "waiting {} (real clock): {scenario}: {step}",
+                        super::plan::duration(*total_ms)
+                    )?;
+                    notices.flush()?;
+                }
                 Ok(())
             }
             EngineEvent::StepProgress {

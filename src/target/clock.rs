@@ -43,6 +43,8 @@ impl ClockReading {
 /// Why the target's test clock could not be moved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClockError {
+    #[error("the run was interrupted (Ctrl-C) before the wait ended")]
+    Interrupted,
     #[error("could not advance the target's clock: POST {CLOCK_PATH} answered {status} {body}")]
     Refused { status: u16, body: String },
     #[error("could not advance the target's clock: {summary}")]

@@ -1065,3 +1065,46 @@ async fn the_signup_limit_profile_counts_the_ip_limit_exactly_under_load() {
         .collect();
     assert_eq!(failed, ["AM-SIGNUP-RL-02"]);
 }
+
+/// What a load run announces as it starts: a paced flood takes its schedule's length (or its requests at
+/// `--rate`), not what its requests alone would cost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paced_run_is_projected_at_its_schedules_length() {
+    let (server, target) = start(Vec::new()).await;
+    let projected = |options: LoadOptions| {
+        let target = target.clone();
+        async move {
+            let mut projected = None;
+            load::run(&target, &options, false, &mut |event| {
+                if let authconform::engine::EngineEvent::RunStarted { projected_ms, .. } = event {
+                    projected = Some(*projected_ms);
+                }
+            })
+            .await
+            .expect("the load run completes");
+            projected.expect("the run announced its projection")
+        }
+    };
+    let open = projected(LoadOptions {
+        profile: LoadProfile::Signin,
+        ..open_model(50.0, 1.0, 8)
+    })
+    .await;
+    assert!((1_000..1_500).contains(&open), "{open} ms");
+    let throttled = projected(LoadOptions {
+        profile: LoadProfile::Signin,
+        requests: Some(100),
+        rate: Some(200),
+        ..lockout(8)
+    })
+    .await;
+    assert!((500..1_000).contains(&throttled), "{throttled} ms");
+    let unpaced = projected(LoadOptions {
+        profile: LoadProfile::Signin,
+        requests: Some(100),
+        ..lockout(8)
+    })
+    .await;
+    assert!(unpaced < 500, "{unpaced} ms");
+    server.shutdown().await.unwrap();
+}

@@ -430,3 +430,120 @@ async fn an_ip_limit_met_early_after_counting_in_is_checked_again_from_an_empty_
     assert_eq!(verdict_of(&report, "AM-SIGNUP-RL-02"), "fail", "{report}");
     assert!(report.to_string().contains("signups it did not send"));
 }
+
+/// Ctrl-C in the middle of a real-clock run: the wait under way ends at once, the checks not done are
+/// inconclusive with the reason, and the reports and the state file are still written, with the signups
+/// already sent; the exit code is 130.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_stopped_by_ctrl_c_still_writes_its_report_and_its_state() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let server = server().await;
+    let url = server.base_url();
+    let folder = tempfile::tempdir().unwrap();
+    let state = folder.path().join("staging.state.json");
+    let report = folder.path().join("report.json");
+    let args: Vec<String> = [&["run"][..], &target(&url, state.to_str().unwrap())]
+        .concat()
+        .into_iter()
+        .map(str::to_owned)
+        .chain([
+            "--only".into(),
+            "signup-ip-limit".into(),
+            "--format".into(),
+            format!("json={}", report.display()),
+            // The human report (on stdout) is the one that says its waits on stderr.
+            "--format".into(),
+            "human".into(),
+        ])
+        .collect();
+    let (code, notices) = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_authconform"))
+            .args(&args)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        // A bound, not a pause: a run that never announces its wait is killed, and the test fails.
+        let (done, watchdog) = std::sync::mpsc::channel::<()>();
+        let pid = child.id().to_string();
+        std::thread::spawn(move || {
+            if watchdog
+                .recv_timeout(std::time::Duration::from_secs(120))
+                .is_err()
+            {
+                let _ = Command::new("kill").args(["-KILL", &pid]).status();
+            }
+        });
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut notices = Vec::new();
+        // The IP check sends its signups, then waits for its limits to end: stop it there.
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            let waiting = line.starts_with("waiting ");
+            notices.push(line);
+            if waiting {
+                break;
+            }
+        }
+        assert!(
+            notices
+                .last()
+                .is_some_and(|line| line.starts_with("waiting")),
+            "no wait was announced: {notices:?}"
+        );
+        let sent = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success());
+        notices.extend(lines.map(Result::unwrap));
+        let code = child.wait().unwrap().code();
+        let _ = done.send(());
+        (code, notices)
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(130), "{notices:#?}");
+    assert!(
+        notices
+            .iter()
+            .any(|line| line.starts_with("interrupted: stopping")),
+        "{notices:#?}"
+    );
+
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("the report is written"))
+            .unwrap();
+    let notes: Vec<&str> = report["targets"][0]["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|requirement| requirement["findings"].as_array().unwrap())
+        .filter(|finding| finding["severity"] == "inconclusive")
+        .filter_map(|finding| finding["note"].as_str())
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|note| note.contains("interrupted (Ctrl-C)")),
+        "the checks not done say why: {notes:#?}"
+    );
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).expect("the state is written"))
+            .unwrap();
+    let direct: u64 = written["signups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|sent| sent["address"] == "direct")
+        .map(|sent| sent["count"].as_u64().unwrap())
+        .sum();
+    assert!(
+        direct > 50,
+        "the IP check's signups (the limit and more) are remembered: {written:#}"
+    );
+}

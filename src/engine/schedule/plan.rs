@@ -159,6 +159,12 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
             } else {
                 None
             };
+            // A load run's paced floods (a schedule's length) take what their requests cannot tell.
+            let paced_ms = target
+                .meter
+                .as_ref()
+                .and_then(|meter| meter.paced_ms())
+                .unwrap_or(0);
             let wall = |jobs: usize| -> u64 {
                 let slots = match description.clock {
                     ClockMode::Real => project(&all, jobs, &real_ms, rule, &ledger),
@@ -166,7 +172,7 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
                         project(&all, jobs, &control_ms, None, &SignupLedger::default())
                     }
                 };
-                span(&slots)
+                span(&slots).max(paced_ms)
             };
             let mut requests: BTreeMap<String, u64> = BTreeMap::new();
             for needs in &all {

@@ -32,6 +32,8 @@ pub struct TargetPlan {
     /// Whether `earlier` holds every signup sent from the runner's address inside a window (a state file
     /// is kept): the IP check may then count those known to count instead of waiting them out.
     pub knows_history: bool,
+    /// Stops the run on this target from outside (Ctrl-C); the default never fires.
+    pub interrupt: crate::engine::Interrupt,
 }
 
 impl TargetPlan {
@@ -42,6 +44,7 @@ impl TargetPlan {
             meter: None,
             earlier: None,
             knows_history: false,
+            interrupt: crate::engine::Interrupt::default(),
         }
     }
 
