@@ -100,10 +100,7 @@ pub(super) fn load(args: &LoadArgs) -> Result<u8, CommandError> {
     };
     let compared = compared_targets(args, wanted)?;
     let runtime = generator_runtime(options.threads)?;
-    let interrupt = {
-        let _inside = runtime.enter();
-        stop_on_ctrl_c()
-    };
+    let interrupt = stop_on_ctrl_c();
     let options = LoadOptions {
         interrupt: interrupt.clone(),
         ..options

@@ -50,23 +50,26 @@ pub(super) fn detection_target(flags: &TargetFlags) -> Result<TargetDescription,
     Ok(target::load(&flags)?)
 }
 
-/// The stop a run's Ctrl-C fires: the first ends the waits and sends no further step, so the run still
-/// writes its reports and its state file with what was done; a second quits at once. Call inside the
-/// runtime.
+/// The stop a run's Ctrl-C fires: the first ends the waits and sends no further step (and stops a goose
+/// attack under way), so the run still writes its reports and its state file with what was done; a second
+/// quits at once. The process's one handler: set first, it keeps goose from setting its own, which would
+/// stop only its attack and leave the run to be judged on part of a flood.
 pub(super) fn stop_on_ctrl_c() -> crate::engine::Interrupt {
     let interrupt = crate::engine::Interrupt::default();
     let fired = interrupt.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_err() {
-            return;
+    let handler = ctrlc::set_handler(move || {
+        if fired.fired() {
+            std::process::exit(i32::from(super::exit::INTERRUPTED));
         }
         eprintln!(
             "interrupted: stopping, and writing what was done so far (Ctrl-C again quits at once)"
         );
         fired.fire();
-        if tokio::signal::ctrl_c().await.is_ok() {
-            std::process::exit(i32::from(super::exit::INTERRUPTED));
-        }
+        goose::trigger_killswitch("interrupted (Ctrl-C)");
     });
+    if let Err(error) = handler {
+        // Only a second call in one process gets here: the first handler stays.
+        tracing::debug!("the Ctrl-C handler was already set: {error}");
+    }
     interrupt
 }

@@ -13,7 +13,7 @@ use super::mismatch::Mismatch;
 use super::ratelimit_fields;
 use super::render::{CapturedResponse, ScenarioVars};
 use super::results::{Exchange, ObservationKind, SampleExchange};
-use crate::target::{NoResponse, PreparedRequest, Response, TargetClient, excerpt};
+use crate::target::{NoResponse, PreparedRequest, Response, TargetClient, Unanswered, excerpt};
 
 /// Which table of expectations a mismatch broke: `must` fails (or warns, for a SHOULD requirement), `should`
 /// only warns, `precondition` makes the step's requirements inconclusive.
@@ -96,6 +96,9 @@ pub(super) struct Collector<'e> {
     last: Option<(u64, Arc<PreparedRequest>, Response)>,
     /// The unanswered request with the highest repeat index.
     last_unanswered: Option<(u64, Arc<PreparedRequest>, NoResponse)>,
+    /// Requests nothing listened for (refused), and where the first went: the target was gone, which
+    /// says nothing of the behaviour the step checks.
+    unreachable: Option<(u64, reqwest::Url)>,
     scratch: Vec<Mismatch>,
     /// Whether a tally names a message, so error answers' messages are counted (a flood whose tallies
     /// count statuses alone does not parse its answers for them).
@@ -116,6 +119,7 @@ impl<'e> Collector<'e> {
             first: None,
             last: None,
             last_unanswered: None,
+            unreachable: None,
             scratch: Vec::new(),
             counts_messages: must
                 .tally
@@ -149,6 +153,21 @@ impl<'e> Collector<'e> {
         }
         let response = match outcome {
             Ok(response) => response,
+            Err(no) if no.kind == Unanswered::Unreachable => {
+                // Nothing listens (the server stopped): the step cannot be judged, and no requirement is
+                // blamed for it (the request that brought the server down, if one did, was answered by a
+                // reset, not a refusal).
+                let unreachable = self.unreachable.get_or_insert((0, no.url.clone()));
+                unreachable.0 += 1;
+                if self
+                    .last_unanswered
+                    .as_ref()
+                    .is_none_or(|(last, _, _)| index >= *last)
+                {
+                    self.last_unanswered = Some((index, request, no));
+                }
+                return;
+            }
             Err(no) => {
                 let mismatch = Mismatch {
                     expected: "a response (the connection kept)".into(),
@@ -249,6 +268,14 @@ impl<'e> Collector<'e> {
     }
 
     pub(super) fn finish(mut self, client: &TargetClient) -> (StepResult, Option<Response>) {
+        if let Some((refused, url)) = &self.unreachable
+            && self.result.blocked.is_none()
+        {
+            self.result.blocked = Some(format!(
+                "the target refused {refused} of {} connection(s): nothing listens at {url} (the server stopped, or is not running), so the step is not judged",
+                self.result.total
+            ));
+        }
         if let Some(first) = self.first.take() {
             self.result.samples.push(SampleExchange {
                 request_number: 1,

@@ -540,6 +540,7 @@ pub(super) async fn run_request(
                     }
                     Err(reason) => {
                         driving.abort();
+                        let _ = driving.await;
                         return StepResult::blocked(reason);
                     }
                 }
@@ -550,7 +551,11 @@ pub(super) async fn run_request(
             }
             tokio::select! {
                 () = run.interrupt.stopped() => {
+                    // Awaited once aborted: what the driver holds (goose's hold on stdout) is let go
+                    // before anything is reported.
                     driving.abort();
+                    let _ = driving.await;
+                    meter.end_step(dropped.load(std::sync::atomic::Ordering::Relaxed));
                     return StepResult::blocked(super::INTERRUPTED_DURING.to_owned());
                 }
                 Some(_) = futures_util::future::OptionFuture::from(sending.as_mut()), if sending.is_some() => {
@@ -576,6 +581,13 @@ pub(super) async fn run_request(
                     None => break,
                 },
             }
+        }
+        if run.interrupt.fired() {
+            // The driver may have stopped for the interrupt before the engine heard of it.
+            driving.abort();
+            let _ = driving.await;
+            meter.end_step(dropped.load(std::sync::atomic::Ordering::Relaxed));
+            return StepResult::blocked(super::INTERRUPTED_DURING.to_owned());
         }
         // Prepared, never taken: the driver stopped first (the open model's dropped starts are never taken).
         next_index -= u64::from(sending.is_some()) + unsent.waiting() as u64;

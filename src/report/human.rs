@@ -29,6 +29,8 @@ pub struct HumanReporter {
     /// Without a terminal for the bars (a CI log): where a line says each real wait of
     /// [`WAIT_NOTICE_FROM_MS`] or more as it starts, so a long run is seen waiting, not hanging.
     wait_notices: Option<Box<dyn Write + Send>>,
+    /// The long steps a notice has said (each once).
+    noted_steps: Vec<(String, String)>,
 }
 
 /// The shortest real wait a line is written for when no bar is drawn.
@@ -44,10 +46,12 @@ impl HumanReporter {
             bars: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
             shown_bars: Vec::new(),
             wait_notices: None,
+            noted_steps: Vec::new(),
         }
     }
 
-    /// Without progress bars: a line to `notices` for every real wait of [`WAIT_NOTICE_FROM_MS`] or more.
+    /// Without progress bars: a line to `notices` for every real wait of [`WAIT_NOTICE_FROM_MS`] or more,
+    /// and for every step long enough to report its progress (a flood), as it starts sending.
     pub fn noting_waits(mut self, notices: Box<dyn Write + Send>) -> HumanReporter {
         self.wait_notices = Some(notices);
         self
@@ -513,6 +517,22 @@ impl super::Reporter for HumanReporter {
                         super::plan::duration(*total_ms)
                     )?;
                     notices.flush()?;
+                }
+                Ok(())
+            }
+            EngineEvent::StepProgress {
+                scenario,
+                step,
+                total,
+                ..
+            } if !self.progress => {
+                let key = ((*scenario).to_owned(), (*step).to_owned());
+                if let Some(notices) = self.wait_notices.as_mut()
+                    && !self.noted_steps.contains(&key)
+                {
+                    writeln!(notices, "sending {total} requests: {scenario}: {step}")?;
+                    notices.flush()?;
+                    self.noted_steps.push(key);
                 }
                 Ok(())
             }

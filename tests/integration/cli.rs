@@ -114,3 +114,54 @@ fn one_target_url_given_twice_is_refused() {
         stderr(&twice)
     );
 }
+
+/// Runs the binary with `args` and sends it Ctrl-C (SIGINT) once a line of its stderr starts with `cue`;
+/// gives its exit code, its stdout and every stderr line. A bound, not a pause: a run that never prints the
+/// cue is killed after two minutes, and the caller's assertions fail.
+pub(crate) fn interrupted_at(args: &[String], cue: &str) -> (Option<i32>, String, Vec<String>) {
+    use std::io::{BufRead, BufReader, Read};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_authconform"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let (done, watchdog) = std::sync::mpsc::channel::<()>();
+    let pid = child.id().to_string();
+    std::thread::spawn(move || {
+        if watchdog
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .is_err()
+        {
+            let _ = Command::new("kill").args(["-KILL", &pid]).status();
+        }
+    });
+    let mut stdout = child.stdout.take().unwrap();
+    let reading = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut notices = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let cued = line.starts_with(cue);
+        notices.push(line);
+        if cued {
+            let sent = Command::new("kill")
+                .args(["-INT", &child.id().to_string()])
+                .status()
+                .expect("kill runs");
+            assert!(sent.success());
+            break;
+        }
+    }
+    notices.extend(lines.map(Result::unwrap));
+    let code = child.wait().unwrap().code();
+    let _ = done.send(());
+    (code, reading.join().unwrap(), notices)
+}

@@ -1073,3 +1073,58 @@ async fn a_refusal_by_a_limit_is_not_put_on_the_content_type() {
         gen01.findings
     );
 }
+
+/// A server that answers its first `answers` connections with a JSON 401 (closing each), then stops
+/// listening: every later connection is refused.
+async fn stopping_after(answers: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        for _ in 0..answers {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buffer = vec![0u8; 16 * 1024];
+            let _ = stream.read(&mut buffer).await;
+            let body = r#"{"statusCode":401,"error":"Unauthorized","message":"Invalid token"}"#;
+            let answer = format!(
+                "HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(answer.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        }
+        // The listener goes with the task: nothing listens any more.
+    });
+    format!("http://{address}")
+}
+
+/// A target that stops mid-run (its process died, say) refuses the requests after it: those steps are not
+/// judged and no requirement is blamed for them; what was answered before is judged as usual.
+#[tokio::test]
+async fn a_target_that_stops_listening_mid_run_fails_nothing_it_did_not_answer() {
+    let url = stopping_after(2).await;
+    let mut answered = request("GET", "/user");
+    answered.expect.status = Some(status(&[401]));
+    let mut refused = request("GET", "/user");
+    refused.expect.status = Some(status(&[401]));
+    let suite = suite(vec![scenario(
+        "stops-listening",
+        &[MUST, MUST_2],
+        vec![
+            // The run's probe takes the first answer, this step the second.
+            step("answered before the server stopped", &[MUST], answered),
+            step("sent after the server stopped", &[MUST_2], refused),
+        ],
+    )]);
+    let report = run(&suite, target(&url, ClockMode::Real)).await;
+    assert_eq!(verdict(&report, MUST), Verdict::Pass);
+    let after = requirement_report(&report, MUST_2);
+    assert_eq!(after.verdict, Verdict::Inconclusive, "{after:#?}");
+    let note = after.findings[0].note.clone().unwrap_or_default();
+    assert!(
+        note.contains("the target refused 1 of 1 connection(s): nothing listens at"),
+        "{note}"
+    );
+}

@@ -1108,3 +1108,55 @@ async fn a_paced_run_is_projected_at_its_schedules_length() {
     assert!(unpaced < 500, "{unpaced} ms");
     server.shutdown().await.unwrap();
 }
+
+/// Ctrl-C during a flood: goose does not take the signal for itself (it would stop only its attack, and the
+/// flood would be judged on part of its answers); the run stops, the flood is not judged, the figures
+/// measured so far are reported, on stdout too, and the exit code is 130.
+#[test]
+fn ctrl_c_during_a_flood_stops_the_run_and_reports_what_was_measured() {
+    let folder = tempfile::tempdir().unwrap();
+    let json = folder.path().join("load.json");
+    let args: Vec<String> = [
+        "load",
+        "signin",
+        "--requests",
+        "20000",
+        "--rate",
+        "2000",
+        "--format",
+        "human",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .chain(["--format".to_owned(), format!("json={}", json.display())])
+    .collect();
+    let (code, stdout, notices) = crate::cli::interrupted_at(&args, "sending 20000 requests");
+    assert_eq!(code, Some(130), "{notices:#?}\n{stdout}");
+    assert!(
+        notices
+            .iter()
+            .any(|line| line.starts_with("interrupted: stopping")),
+        "{notices:#?}"
+    );
+    assert!(
+        stdout.contains("load: "),
+        "the report reaches stdout: {stdout}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let measured = report["targets"][0]["load"]["requests"].as_u64().unwrap();
+    assert!((1..20_000).contains(&measured), "{measured}");
+    let signin = report["targets"][0]["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|requirement| requirement["id"] == "AM-SIGNIN-01")
+        .expect("the flood's requirement is reported");
+    assert_eq!(signin["verdict"], "inconclusive", "{signin:#}");
+    assert!(
+        signin["findings"][0]["note"]
+            .as_str()
+            .is_some_and(|note| note.contains("interrupted (Ctrl-C) while this step was sending")),
+        "{signin:#}"
+    );
+}

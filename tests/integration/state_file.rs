@@ -436,9 +436,6 @@ async fn an_ip_limit_met_early_after_counting_in_is_checked_again_from_an_empty_
 /// already sent; the exit code is 130.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_stopped_by_ctrl_c_still_writes_its_report_and_its_state() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-
     let server = server().await;
     let url = server.base_url();
     let folder = tempfile::tempdir().unwrap();
@@ -458,55 +455,15 @@ async fn a_run_stopped_by_ctrl_c_still_writes_its_report_and_its_state() {
             "human".into(),
         ])
         .collect();
-    let (code, notices) = tokio::task::spawn_blocking(move || {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_authconform"))
-            .args(&args)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the binary starts");
-        // A bound, not a pause: a run that never announces its wait is killed, and the test fails.
-        let (done, watchdog) = std::sync::mpsc::channel::<()>();
-        let pid = child.id().to_string();
-        std::thread::spawn(move || {
-            if watchdog
-                .recv_timeout(std::time::Duration::from_secs(120))
-                .is_err()
-            {
-                let _ = Command::new("kill").args(["-KILL", &pid]).status();
-            }
-        });
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let mut notices = Vec::new();
-        // The IP check sends its signups, then waits for its limits to end: stop it there.
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            let waiting = line.starts_with("waiting ");
-            notices.push(line);
-            if waiting {
-                break;
-            }
-        }
-        assert!(
-            notices
-                .last()
-                .is_some_and(|line| line.starts_with("waiting")),
-            "no wait was announced: {notices:?}"
-        );
-        let sent = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(sent.success());
-        notices.extend(lines.map(Result::unwrap));
-        let code = child.wait().unwrap().code();
-        let _ = done.send(());
-        (code, notices)
-    })
-    .await
-    .unwrap();
+    // The IP check sends its signups, then waits for its limits to end: stop it there.
+    let (code, _, notices) =
+        tokio::task::spawn_blocking(move || crate::cli::interrupted_at(&args, "waiting "))
+            .await
+            .unwrap();
+    assert!(
+        notices.iter().any(|line| line.starts_with("waiting")),
+        "no wait was announced: {notices:?}"
+    );
     assert_eq!(code, Some(130), "{notices:#?}");
     assert!(
         notices
