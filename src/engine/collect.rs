@@ -159,13 +159,7 @@ impl<'e> Collector<'e> {
                 // reset, not a refusal).
                 let unreachable = self.unreachable.get_or_insert((0, no.url.clone()));
                 unreachable.0 += 1;
-                if self
-                    .last_unanswered
-                    .as_ref()
-                    .is_none_or(|(last, _, _)| index >= *last)
-                {
-                    self.last_unanswered = Some((index, request, no));
-                }
+                self.keep_unanswered(index, request, no);
                 return;
             }
             Err(no) => {
@@ -176,13 +170,7 @@ impl<'e> Collector<'e> {
                 self.note(Tier::Must, mismatch, index, || {
                     record(client, &request, Err(&no))
                 });
-                if self
-                    .last_unanswered
-                    .as_ref()
-                    .is_none_or(|(last, _, _)| index >= *last)
-                {
-                    self.last_unanswered = Some((index, request, no));
-                }
+                self.keep_unanswered(index, request, no);
                 return;
             }
         };
@@ -240,6 +228,17 @@ impl<'e> Collector<'e> {
         self.result.observations = observations;
         if self.last.as_ref().is_none_or(|(last, _, _)| index >= *last) {
             self.last = Some((index, request, response));
+        }
+    }
+
+    /// Keeps the unanswered request with the highest repeat index (the report's last sample).
+    fn keep_unanswered(&mut self, index: u64, request: Arc<PreparedRequest>, no: NoResponse) {
+        if self
+            .last_unanswered
+            .as_ref()
+            .is_none_or(|(last, _, _)| index >= *last)
+        {
+            self.last_unanswered = Some((index, request, no));
         }
     }
 

@@ -21,6 +21,17 @@ fn one_address() -> Config {
     }
 }
 
+/// The signups a state file holds from the runner's own address.
+fn direct_signups(state: &serde_json::Value) -> u64 {
+    state["signups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|sent| sent["address"] == "direct")
+        .map(|sent| sent["count"].as_u64().unwrap())
+        .sum()
+}
+
 async fn server() -> authconform_reference_server::RunningServer {
     crate::support::start_reference(one_address()).await
 }
@@ -90,13 +101,7 @@ async fn a_run_remembers_its_signups_and_the_next_plan_counts_them() {
         written["base_url"],
         url.trim_end_matches('/').to_owned() + "/"
     );
-    let direct: u64 = written["signups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|sent| sent["address"] == "direct")
-        .map(|sent| sent["count"].as_u64().unwrap())
-        .sum();
+    let direct = direct_signups(&written);
     assert_eq!(
         direct, 2,
         "the run's signup and the one of the probe for declared limits, from the runner's address: {written:#}"
@@ -492,13 +497,7 @@ async fn a_run_stopped_by_ctrl_c_still_writes_its_report_and_its_state() {
     let written: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&state).expect("the state is written"))
             .unwrap();
-    let direct: u64 = written["signups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|sent| sent["address"] == "direct")
-        .map(|sent| sent["count"].as_u64().unwrap())
-        .sum();
+    let direct = direct_signups(&written);
     assert!(
         direct > 50,
         "the IP check's signups (the limit and more) are remembered: {written:#}"
