@@ -582,7 +582,11 @@ pub(super) async fn run_request(
                 },
             }
         }
-        if run.interrupt.fired() {
+        let every_answer_in = requests.is_none()
+            && sending.is_none()
+            && collector.answered() + dropped.load(std::sync::atomic::Ordering::Relaxed)
+                >= next_index;
+        if run.interrupt.fired() && !every_answer_in {
             // The driver may have stopped for the interrupt before the engine heard of it.
             driving.abort();
             let _ = driving.await;
@@ -611,7 +615,7 @@ pub(super) async fn run_request(
         let mut lanes: Vec<Lane> = Vec::new();
         let mut in_flight: JoinSet<(DrivenAnswer, Lane)> = JoinSet::new();
         loop {
-            if run.interrupt.fired() {
+            if run.interrupt.fired() && (next_index < repeat || !in_flight.is_empty()) {
                 in_flight.abort_all();
                 return StepResult::blocked(super::INTERRUPTED_DURING.to_owned());
             }
