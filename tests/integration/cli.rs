@@ -130,13 +130,13 @@ pub(crate) fn interrupted_at(args: &[String], cue: &str) -> (Option<i32>, String
         .spawn()
         .expect("the binary starts");
     let (done, watchdog) = std::sync::mpsc::channel::<()>();
-    let pid = child.id().to_string();
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("a process id"));
     std::thread::spawn(move || {
         if watchdog
             .recv_timeout(std::time::Duration::from_secs(120))
             .is_err()
         {
-            let _ = Command::new("kill").args(["-KILL", &pid]).status();
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
         }
     });
     let mut stdout = child.stdout.take().unwrap();
@@ -152,11 +152,8 @@ pub(crate) fn interrupted_at(args: &[String], cue: &str) -> (Option<i32>, String
         let cued = line.starts_with(cue);
         notices.push(line);
         if cued {
-            let sent = Command::new("kill")
-                .args(["-INT", &child.id().to_string()])
-                .status()
-                .expect("kill runs");
-            assert!(sent.success());
+            nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT)
+                .expect("SIGINT reaches the run");
             break;
         }
     }
