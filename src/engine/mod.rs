@@ -5,7 +5,8 @@
 //! `dispatch` carries one scenario's steps out, `collect` folds a step's responses into its result, `blame`
 //! probes who broke a failed step, and `judge` turns that result into findings per requirement;
 //! `verdicts` folds every scenario's findings into one verdict per requirement on a target;
-//! `clock_boundary` places the one repeat of a sequence a window aligned to the clock could have reset.
+//! `clock_boundary` places the one repeat of a sequence a window aligned to the clock could have reset;
+//! `interrupt` is the stop (Ctrl-C) that ends waits and sends no further step.
 
 mod blame;
 mod clock_boundary;
