@@ -155,7 +155,7 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
             let control_ms = |needs: &ScenarioNeeds| control_ms(needs, costs);
             let virtual_slots = project(&all, jobs, &real_ms, rule, &ledger);
             let faster_with = if description.clock == ClockMode::Real {
-                faster_with(&runnable, description, jobs, &real_ms, &ledger)
+                faster_with(&runnable, &all, description, jobs, &real_ms, &ledger)
             } else {
                 None
             };
@@ -226,6 +226,7 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
                     skipped: Some(reason),
                 });
             }
+            let projected_ms = wall(jobs);
             TargetSchedule {
                 name: description.name.clone(),
                 clock: description.clock,
@@ -233,7 +234,7 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
                 carried_over,
                 scenarios,
                 span_ms: span(&virtual_slots),
-                projected_ms: wall(jobs),
+                projected_ms,
                 floor_ms: wall(all.len().max(1)),
                 one_by_one_ms: wall(1),
                 requests,
@@ -244,7 +245,7 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
                     faster
                         .projected_ms
                         .saturating_add(description.limits.signup_ip_window_ms)
-                        <= wall(jobs)
+                        <= projected_ms
                 }),
             }
         })
@@ -265,15 +266,15 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
 /// window, and the run's projected wall time at it, when that limit is above the target's.
 fn faster_with(
     runnable: &[&Scenario],
+    all: &[ScenarioNeeds],
     description: &TargetDescription,
     jobs: usize,
     real_ms: &dyn Fn(&ScenarioNeeds) -> u64,
     ledger: &SignupLedger,
 ) -> Option<FasterWith> {
     signup_rule(description)?;
-    let others: u64 = runnable
+    let others: u64 = all
         .iter()
-        .map(|scenario| needs(scenario, description))
         .filter(|needs| needs.own_signups.is_some())
         .map(|needs| needs.signups)
         .sum();
