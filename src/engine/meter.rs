@@ -176,9 +176,9 @@ pub struct Meter {
     checks: Vec<Box<dyn FigureCheck>>,
     threshold: Option<u64>,
     model: Option<LoadModel>,
-    /// The floods take at least this long (an open schedule's length, or the requests at `--rate`): what
-    /// the projection of the run cannot tell from its requests.
-    paced_ms: Option<u64>,
+    /// What paces the floods (an open schedule, or `--rate`): what the projection of the run cannot tell
+    /// from its requests.
+    pace: Option<Pace>,
     shares_process_with_target: bool,
     /// Threads the generator runs on.
     threads: usize,
@@ -217,6 +217,15 @@ struct CpuClock {
     unknown: bool,
 }
 
+/// What sets a load run's floods' pace, whatever the target's speed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    /// An open model's schedule, this long.
+    Schedule { ms: u64 },
+    /// `--rate`: the floods together send at most this many requests a second.
+    Rate { per_second: u64 },
+}
+
 /// How many answers the figures keep one by one for the report's chart (the counts and percentiles use
 /// every answer).
 pub const CHARTED_ANSWERS: usize = 200_000;
@@ -232,7 +241,7 @@ impl Meter {
             checks: Vec::new(),
             threshold: None,
             model: None,
-            paced_ms: None,
+            pace: None,
             shares_process_with_target: false,
             threads: 1,
             dropped: AtomicU64::new(0),
@@ -285,15 +294,18 @@ impl Meter {
         self
     }
 
-    /// The same meter, its floods taking at least `ms` in all (a schedule's length, or requests at a rate).
-    pub fn paced(mut self, ms: u64) -> Meter {
-        self.paced_ms = Some(ms);
+    /// The same meter, its floods paced: they take at least as long as the pace lets them.
+    pub fn paced(mut self, pace: Pace) -> Meter {
+        self.pace = Some(pace);
         self
     }
 
-    /// How long the floods take at least, when they are paced.
-    pub fn paced_ms(&self) -> Option<u64> {
-        self.paced_ms
+    /// How long floods of `requests` in all take at least, when they are paced.
+    pub fn paced_ms(&self, requests: u64) -> Option<u64> {
+        self.pace.map(|pace| match pace {
+            Pace::Schedule { ms } => ms,
+            Pace::Rate { per_second } => requests.saturating_mul(1000) / per_second.max(1),
+        })
     }
 
     /// The same meter, told that the target runs in this process (its CPU is the generator's too).

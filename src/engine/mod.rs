@@ -41,7 +41,7 @@ pub use figures::{
 };
 pub use interrupt::{INTERRUPTED, INTERRUPTED_DURING, Interrupt};
 pub use meter::{
-    CHARTED_ANSWERS, DrivenAnswer, DrivenStep, Driver, Meter, QueuedRequest, RequestQueue,
+    CHARTED_ANSWERS, DrivenAnswer, DrivenStep, Driver, Meter, Pace, QueuedRequest, RequestQueue,
 };
 pub use results::*;
 pub use run::{DEFAULT_JOBS, run};

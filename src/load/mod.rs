@@ -30,7 +30,7 @@ pub use threshold::{Metric, Threshold, ThresholdError};
 use authconform_scenario::model::{Action, Profile, Suite};
 
 use crate::engine::{
-    self, EngineEvent, FigureCheck, Meter, RunPlan, RunReport, Selection, TargetPlan,
+    self, EngineEvent, FigureCheck, Meter, Pace, RunPlan, RunReport, Selection, TargetPlan,
 };
 use crate::suite::SuiteError;
 use crate::target::TargetDescription;
@@ -280,18 +280,18 @@ pub async fn run(
     .checking(checks)
     .sharing_process_with_target(options.target_in_process)
     .on_threads(options.threads);
-    // What the projection cannot tell from the requests: a schedule's length, or the requests at --rate.
-    let paced_ms = match (&options.open, options.rate, requests) {
-        (Some(open), _, _) => {
-            Some(u64::try_from(open.schedule.length().as_millis()).unwrap_or(u64::MAX))
-        }
-        (None, Some(rate), Some(requests)) if rate > 0 => {
-            Some(requests.saturating_mul(1000) / rate as u64)
-        }
+    // What the projection cannot tell from the requests' costs: a schedule's length, or --rate.
+    let pace = match (&options.open, options.rate) {
+        (Some(open), _) => Some(Pace::Schedule {
+            ms: u64::try_from(open.schedule.length().as_millis()).unwrap_or(u64::MAX),
+        }),
+        (None, Some(rate)) if rate > 0 => Some(Pace::Rate {
+            per_second: rate as u64,
+        }),
         _ => None,
     };
-    if let Some(ms) = paced_ms {
-        meter = meter.paced(ms);
+    if let Some(pace) = pace {
+        meter = meter.paced(pace);
     }
     if options.profile == LoadProfile::Lockout {
         meter = meter.marking_threshold(target.limits.cs_overall_threshold);

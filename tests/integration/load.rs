@@ -1069,7 +1069,7 @@ async fn the_signup_limit_profile_counts_the_ip_limit_exactly_under_load() {
 /// What a load run announces as it starts: a paced flood takes its schedule's length (or its requests at
 /// `--rate`), not what its requests alone would cost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_paced_run_is_projected_at_its_schedules_length() {
+async fn a_paced_run_is_projected_at_its_schedules_length_or_its_requests_at_its_rate() {
     let (server, target) = start(Vec::new()).await;
     let projected = |options: LoadOptions| {
         let target = target.clone();
@@ -1099,6 +1099,13 @@ async fn a_paced_run_is_projected_at_its_schedules_length() {
     })
     .await;
     assert!((500..1_000).contains(&throttled), "{throttled} ms");
+    // --rate alone: the profile's own requests (two floods past the threshold of 2,000) at 2,000 a second.
+    let rated = projected(LoadOptions {
+        rate: Some(2_000),
+        ..lockout(8)
+    })
+    .await;
+    assert!((2_000..3_000).contains(&rated), "{rated} ms");
     let unpaced = projected(LoadOptions {
         profile: LoadProfile::Signin,
         requests: Some(100),

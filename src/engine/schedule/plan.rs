@@ -159,11 +159,14 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
             } else {
                 None
             };
-            // A load run's paced floods (a schedule's length) take what their requests cannot tell.
+            // A load run's paced floods (a schedule's length, or its requests at `--rate`: the few that
+            // are not flooded are counted in too) take what their costs cannot tell.
             let paced_ms = target
                 .meter
                 .as_ref()
-                .and_then(|meter| meter.paced_ms())
+                .and_then(|meter| {
+                    meter.paced_ms(all.iter().map(ScenarioNeeds::total_requests).sum())
+                })
                 .unwrap_or(0);
             let wall = |jobs: usize| -> u64 {
                 let slots = match description.clock {
