@@ -29,6 +29,19 @@ pub fn reproduce(request: &RecordedRequest) -> String {
     command
 }
 
+/// For a request its scenario sent after other steps, what a single `curl` leaves out: the state those
+/// steps built (a limit used up, a lockout) is part of its answer. `None` for a scenario's first step.
+pub fn after_steps(scenario: &str, step_number: usize) -> Option<String> {
+    let before = match step_number {
+        0 | 1 => return None,
+        2 => "step 1".to_owned(),
+        n => format!("steps 1–{}", n - 1),
+    };
+    Some(format!(
+        "after {before} of {scenario}, which set up what it met: `authconform run --only {scenario}` sends them all again"
+    ))
+}
+
 fn quote(word: &str) -> String {
     match shlex::try_quote(word) {
         Ok(quoted) => quoted.into_owned(),
@@ -41,6 +54,22 @@ fn quote(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_after_other_steps_says_which_and_how_to_send_them_again() {
+        assert_eq!(after_steps("lockout", 1), None);
+        assert!(
+            after_steps("lockout", 2)
+                .unwrap()
+                .starts_with("after step 1 of lockout,")
+        );
+        let note = after_steps("lockout", 9).unwrap();
+        assert!(
+            note.starts_with("after steps 1–8 of lockout,"),
+            "{note}"
+        );
+        assert!(note.contains("`authconform run --only lockout`"), "{note}");
+    }
 
     #[test]
     fn a_json_post_is_quoted_for_the_shell() {

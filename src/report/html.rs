@@ -365,6 +365,9 @@ fn finding_block(finding: &Finding) -> Markup {
             }
             @if let Some(exchange) = &finding.exchange {
                 (exchange_block("the request that showed it", exchange, finding.curl.as_deref(), true))
+                @if let Some(after) = super::curl::after_steps(&finding.scenario, finding.step_number) {
+                    p.after { (after) }
+                }
             }
         }
     }

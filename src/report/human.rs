@@ -273,6 +273,11 @@ impl HumanReporter {
                     }
                     if last_of_step && let Some(curl) = &finding.curl {
                         writeln!(self.out, "{pad}  reproduce: {}", self.paint(dim(), curl))?;
+                        if let Some(after) =
+                            super::curl::after_steps(&finding.scenario, finding.step_number)
+                        {
+                            writeln!(self.out, "{pad}             ({after})")?;
+                        }
                     }
                 }
                 if findings.len() > FINDINGS_SHOWN {

@@ -150,6 +150,9 @@ fn details(requirement: &RequirementReport) -> String {
         }
         if let Some(curl) = &finding.curl {
             text.push_str(&format!("  reproduce: {curl}\n"));
+            if let Some(after) = super::curl::after_steps(&finding.scenario, finding.step_number) {
+                text.push_str(&format!("             ({after})\n"));
+            }
         }
     }
     text.push_str(&format!(
