@@ -370,7 +370,8 @@ pub struct InitArgs {
     pub force: bool,
     /// Measure the limits the target does not declare, by sending what they count: the e-mail limit with
     /// a throwaway address (its signups also count toward this address's IP limit) and the
-    /// identical-invalid limit with a throwaway body, each up to 100 requests; never the lockout threshold
+    /// identical-invalid limit with a throwaway body, each up to 100 requests, and whether X-Forwarded-For
+    /// is trusted (that limit's worth more, plus two); never the lockout threshold
     #[arg(long, help_heading = "Measure")]
     pub measure_limits: bool,
     /// With --measure-limits, wait out a window whose refusal asks for at most this long (seconds); a

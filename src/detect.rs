@@ -96,7 +96,7 @@ pub enum DetectError {
 }
 
 /// A random address in 2001:db8::/32 (documentation), as an `X-Forwarded-For` header.
-fn forged_address() -> (HeaderName, HeaderValue) {
+pub(crate) fn forged_address() -> (HeaderName, HeaderValue) {
     let host: u64 = rand::random();
     let value = format!(
         "2001:db8:{:x}:{:x}:{:x}:{:x}::1",

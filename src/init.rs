@@ -77,7 +77,13 @@ pub fn target_file(
          timeout_ms = {}            # per request",
         target.slack_ms, target.timeout_ms
     );
-    forwarded_for_line(&mut text, target, &detection.forwarded_for);
+    // Measured only when the answers the target declared did not show it.
+    let forwarded_for = measured
+        .forwarded_for
+        .as_ref()
+        .filter(|_| matches!(detection.forwarded_for, ForwardedFor::Unknown { .. }))
+        .unwrap_or(&detection.forwarded_for);
+    forwarded_for_line(&mut text, target, forwarded_for);
     if target.insecure {
         let _ = writeln!(text, "insecure = true");
     }

@@ -1,6 +1,8 @@
 //! `init --measure-limits`: limits measured by sending what they count, for a target that does not declare
 //! them. The e-mail limit with a throwaway address, the identical-invalid limit with a throwaway body, and
-//! each one's window when its refusal's `Retry-After` is short enough to wait out. Never the lockout
+//! each one's window when its refusal's `Retry-After` is short enough to wait out; and, when nothing the
+//! target declared showed it, whether it trusts `X-Forwarded-For`: the identical-invalid limit used up once
+//! more with another throwaway body, then the same request under a forged address. Never the lockout
 //! threshold: crossing it would lock every client of the server out.
 
 use std::time::{Duration, Instant};
@@ -8,6 +10,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::detect::{ForwardedFor, forged_address};
 use crate::target::{
     NoResponse, PreparedRequest, Response, RunIds, TargetClient, TargetDescription,
 };
@@ -25,6 +28,9 @@ const EMAIL_MESSAGE: &str =
 pub struct MeasureOptions {
     pub email_limit: bool,
     pub identical_invalid_limit: bool,
+    /// Whether to find out if the target trusts `X-Forwarded-For` (with the identical-invalid limit, once
+    /// measured).
+    pub forwarded_for: bool,
     /// A window whose refusal asks for a longer wait is estimated from `Retry-After`, not waited out.
     pub max_wait: Duration,
 }
@@ -52,6 +58,8 @@ pub struct Measurements {
     pub not_measured: Vec<NotMeasured>,
     /// The signups (`POST /user`) the measures sent from the runner's own address.
     pub signups_sent: u64,
+    /// Whether the target trusts `X-Forwarded-For`, when that was measured.
+    pub forwarded_for: Option<ForwardedFor>,
 }
 
 impl Measurements {
@@ -74,6 +82,13 @@ pub fn cost(options: &MeasureOptions) -> String {
             "up to {MAX_ATTEMPTS} identical invalid POST /authenticate requests with a throwaway user name \
              (they count toward the lockout threshold, which is never approached)"
         ));
+        if options.forwarded_for {
+            parts.push(
+                "as many with a second throwaway name, plus two (one under a forged X-Forwarded-For), to see \
+                 whether that header is trusted"
+                    .to_owned(),
+            );
+        }
     }
     format!(
         "--measure-limits sends {}; a window is waited out when its refusal asks for at most {} s",
@@ -94,6 +109,7 @@ pub async fn measure(target: &TargetDescription, options: &MeasureOptions) -> Me
                     why: error.to_string(),
                 }],
                 signups_sent: 0,
+                forwarded_for: None,
             };
         }
     };
@@ -127,8 +143,79 @@ pub async fn measure(target: &TargetDescription, options: &MeasureOptions) -> Me
             other_refusal: "",
         };
         probe.run(&client, options, &mut found).await;
+        if options.forwarded_for {
+            found.forwarded_for = Some(match found.of("cs_identical_invalid") {
+                Some(limit) if limit.value > 0 => {
+                    let username = format!("authconform-measure-{id}-forwarded-for");
+                    forwarded_for(&client, &username, limit.value).await
+                }
+                _ => ForwardedFor::Unknown {
+                    why: "the identical-invalid limit it is read from was not measured".to_owned(),
+                },
+            });
+        }
     }
     found
+}
+
+/// Whether the target trusts `X-Forwarded-For`: `limit` identical invalid requests from the runner's own
+/// address use the limit up, then the same request under a forged address is answered (counted apart:
+/// trusted) or refused (counted together: not trusted), and one more without the header must still be
+/// refused, or the window rolled over in between and nothing is concluded.
+async fn forwarded_for(client: &TargetClient, username: &str, limit: u64) -> ForwardedFor {
+    let body = json!({ "username": username, "password": "not-the-password" });
+    let direct = PreparedRequest::json(Method::POST, "/authenticate", Some(&body));
+    let mut forged = direct.clone();
+    let (header, address) = forged_address();
+    let shown = address.to_str().unwrap_or_default().to_owned();
+    forged.headers.push((header, address));
+    let status = |answer: Result<Response, NoResponse>| answer.map(|response| response.status);
+    for attempt in 1..=limit {
+        match status(client.send_to(0, &direct).await) {
+            Ok(429) => {
+                return ForwardedFor::Unknown {
+                    why: format!(
+                        "measured by init --measure-limits: identical invalid request {attempt} was refused before the limit of {limit}"
+                    ),
+                };
+            }
+            Ok(_) => {}
+            Err(error) => {
+                return ForwardedFor::Unknown {
+                    why: format!(
+                        "measured by init --measure-limits: identical invalid request {attempt} was not answered ({})",
+                        error.summary
+                    ),
+                };
+            }
+        }
+    }
+    let under_forged = status(client.send_to(0, &forged).await);
+    let after = status(client.send_to(0, &direct).await);
+    let seen = format!(
+        "measured by init --measure-limits: {limit} identical invalid requests used the limit up, then the same under X-Forwarded-For: {shown} was"
+    );
+    match (under_forged, after) {
+        (Ok(429), _) => ForwardedFor::Ignored {
+            by: format!("{seen} refused too: counted together"),
+        },
+        (Ok(forged_status), Ok(429)) => ForwardedFor::Trusted {
+            by: format!(
+                "{seen} answered {forged_status} while the next without it was refused: counted apart"
+            ),
+        },
+        (Ok(forged_status), Ok(after_status)) => ForwardedFor::Unknown {
+            why: format!(
+                "{seen} answered {forged_status}, but so was the next without it ({after_status}): the window may have ended in between"
+            ),
+        },
+        (Err(error), _) | (_, Err(error)) => ForwardedFor::Unknown {
+            why: format!(
+                "measured by init --measure-limits: a request was not answered ({})",
+                error.summary
+            ),
+        },
+    }
 }
 
 /// One limit's probe: the same request until the limit refuses it.
@@ -288,9 +375,11 @@ mod tests {
         let text = cost(&MeasureOptions {
             email_limit: true,
             identical_invalid_limit: true,
+            forwarded_for: true,
             max_wait: Duration::from_secs(130),
         });
         assert!(text.contains("IP limit"), "{text}");
+        assert!(text.contains("forged X-Forwarded-For"), "{text}");
         assert!(text.contains("never approached"), "{text}");
         assert!(text.contains("130 s"), "{text}");
     }

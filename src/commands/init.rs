@@ -5,6 +5,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use crate::cli::InitArgs;
+use crate::detect::ForwardedFor;
 use crate::measure::{self, MeasureOptions, Measurements};
 use crate::report::output;
 
@@ -39,6 +40,8 @@ pub(super) fn init(args: &InitArgs) -> Result<u8, CommandError> {
                     .declarations
                     .value_of("cs_identical_invalid")
                     .is_none(),
+            forwarded_for: !target.forwarded_for
+                && matches!(detection.forwarded_for, ForwardedFor::Unknown { .. }),
             // A test clock does not move by itself: its windows are estimated, never waited out.
             max_wait: Duration::from_secs(if clock { 0 } else { args.max_wait }),
         };

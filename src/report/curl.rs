@@ -64,10 +64,7 @@ mod tests {
                 .starts_with("after step 1 of lockout,")
         );
         let note = after_steps("lockout", 9).unwrap();
-        assert!(
-            note.starts_with("after steps 1–8 of lockout,"),
-            "{note}"
-        );
+        assert!(note.starts_with("after steps 1–8 of lockout,"), "{note}");
         assert!(note.contains("`authconform run --only lockout`"), "{note}");
     }
 

@@ -552,6 +552,10 @@ async fn init_measures_the_limits_a_server_does_not_declare_and_never_the_lockou
         "cs_invalid_window_ms = 2000               # their window; measured by init --measure-limits: waited out",
         "# The limits the target is configured with: lines \"measured by init --measure-limits\"",
         "cs_overall_threshold = 10000              # CHECK: requests to /authenticate before the lockout",
+        // Nothing declared shows it, so it is measured: 4 more with another body, then one under a
+        // forged address, refused with them.
+        "# Seen: the target does not trust X-Forwarded-For (measured by init --measure-limits: 4 identical invalid requests used the limit up, then the same under X-Forwarded-For: 2001:db8:",
+        "was refused too: counted together).\nforwarded_for = false",
     ] {
         assert!(text.contains(line), "missing `{line}` in:\n{text}");
     }
@@ -563,4 +567,43 @@ async fn init_measures_the_limits_a_server_does_not_declare_and_never_the_lockou
         ),
         (3, 4)
     );
+}
+
+/// `init --measure-limits` against a server that trusts `X-Forwarded-For` and declares nothing: the request
+/// under a forged address is answered while the one after it without the header is refused, so the file says
+/// `forwarded_for = true`, and how that was seen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_measures_that_a_server_trusts_x_forwarded_for() {
+    let config = Config {
+        test_clock: false,
+        ratelimit_headers: false,
+        trust_forwarded_for: true,
+        cs_identical_invalid_window_ms: 2_000,
+        ..declaring(AppmixerCloud)
+    };
+    let text = against(config, |url| {
+        let output = authconform(&[
+            "init",
+            "--target",
+            &url,
+            "--measure-limits",
+            "--max-wait",
+            "0",
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains("plus two (one under a forged X-Forwarded-For)"),
+            "{}",
+            stderr(&output)
+        );
+        stdout(&output)
+    })
+    .await;
+    for line in [
+        "# Seen: the target trusts X-Forwarded-For (measured by init --measure-limits: 4 identical invalid requests used the limit up, then the same under X-Forwarded-For: 2001:db8:",
+        "answered 401 while the next without it was refused: counted apart); each scenario gets its own client address.\nforwarded_for = true",
+    ] {
+        assert!(text.contains(line), "missing `{line}` in:\n{text}");
+    }
+    assert!(load(&text).forwarded_for);
 }
