@@ -169,7 +169,12 @@ async fn forwarded_for(client: &TargetClient, username: &str, limit: u64) -> For
     let (header, address) = forged_address();
     let shown = address.to_str().unwrap_or_default().to_owned();
     forged.headers.push((header, address));
-    let status = |answer: Result<Response, NoResponse>| answer.map(|response| response.status);
+    // The status, or why there was no answer.
+    let status = |answer: Result<Response, NoResponse>| {
+        answer
+            .map(|response| response.status)
+            .map_err(|error| error.summary)
+    };
     for attempt in 1..=limit {
         match status(client.send_to(0, &direct).await) {
             Ok(429) => {
@@ -180,11 +185,10 @@ async fn forwarded_for(client: &TargetClient, username: &str, limit: u64) -> For
                 };
             }
             Ok(_) => {}
-            Err(error) => {
+            Err(summary) => {
                 return ForwardedFor::Unknown {
                     why: format!(
-                        "measured by init --measure-limits: identical invalid request {attempt} was not answered ({})",
-                        error.summary
+                        "measured by init --measure-limits: identical invalid request {attempt} was not answered ({summary})"
                     ),
                 };
             }
@@ -209,10 +213,9 @@ async fn forwarded_for(client: &TargetClient, username: &str, limit: u64) -> For
                 "{seen} answered {forged_status}, but so was the next without it ({after_status}): the window may have ended in between"
             ),
         },
-        (Err(error), _) | (_, Err(error)) => ForwardedFor::Unknown {
+        (Err(summary), _) | (_, Err(summary)) => ForwardedFor::Unknown {
             why: format!(
-                "measured by init --measure-limits: a request was not answered ({})",
-                error.summary
+                "measured by init --measure-limits: a request was not answered ({summary})"
             ),
         },
     }
