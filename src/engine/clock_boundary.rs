@@ -164,7 +164,7 @@ impl BoundaryState {
             .sum();
         let plan = BoundaryRepeat::plan(window_ms, mark_ms, region_ms, end_ms, left_out)?;
         let note = format!(
-            "{verdict} {} ms after mark `{}`, inside its {} ({} ms): a fixed window aligned to the clock may have started its count afresh in between; the sequence is repeated once from step {} with fresh identities, just after that boundary",
+            "the step came out {verdict} {} ms after mark `{}`, inside its {} ({} ms): a fixed window aligned to the clock may have started its count afresh in between; the sequence is repeated once from step {} with fresh identities, just after that boundary",
             plan.span_ms,
             within.since,
             within.window.as_str(),
@@ -270,7 +270,7 @@ impl BoundaryRepeat {
 }
 
 /// Room kept for the repeat running slower than the first sequence: a tenth of the window.
-fn guard_ms(window_ms: u64) -> u64 {
+pub(super) fn guard_ms(window_ms: u64) -> u64 {
     (window_ms / 10).max(20)
 }
 

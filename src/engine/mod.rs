@@ -46,7 +46,8 @@ pub use meter::{
 pub use results::*;
 pub use run::{DEFAULT_JOBS, run};
 pub use schedule::plan::{
-    FasterWith, Lockout, PROJECTED_REQUEST_MS, Plan, PlannedScenario, TargetSchedule, plan,
+    FasterWith, Lockout, PROJECTED_REQUEST_MS, Plan, PlannedScenario, TargetSchedule,
+    WithBoundaryRepeat, plan,
 };
 pub use schedule::run_plan::{RunPlan, TargetPlan, planned_scenarios};
 pub use selection::{Selection, SelectionError};

@@ -54,6 +54,15 @@ fn write_target(out: &mut dyn Write, target: &TargetSchedule) -> io::Result<()> 
             duration(faster.projected_ms)
         )?;
     }
+    if let Some(repeat) = &target.with_boundary_repeat {
+        writeln!(
+            out,
+            "  up to about {} on windows aligned to the clock, when a boundary falls inside a limit sequence: {} then repeats it once from the wait before it (its sequence spans about {} % of its window, so about that share of runs meet one)",
+            duration(repeat.projected_ms),
+            repeat.scenario,
+            repeat.chance_percent
+        )?;
+    }
     if let Some(carried) = target.carried_over.filter(|c| c.measured_requests > 0) {
         writeln!(
             out,

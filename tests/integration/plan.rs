@@ -118,3 +118,50 @@ fn an_ip_limit_that_stretches_the_run_over_windows_is_named_with_the_limit_that_
     assert!(json(&[])["targets"][0]["faster_with"].is_null());
     assert!(!plan(&[]).contains("sooner:"));
 }
+
+/// On a real clock, a window aligned to the clock may start its count afresh inside a limit sequence; the
+/// check then repeats that sequence once, from the wait before it. The plan says what the costliest such
+/// repeat would make of the run, among sequences long enough to meet a boundary often: with a lockout
+/// window of 20 s the lockout checks end the run, and the first one's sequence spans half its window, so
+/// its repeat (a lockout window to start over from, its requests again) lengthens the run by as much. A
+/// repeat off the run's path (the lockout window of 5 s, its checks done long before the signup windows
+/// end) and a test clock's (its waits cost nothing) are not projected.
+#[test]
+fn a_repeat_after_a_clock_boundary_is_projected_with_the_check_it_would_cost() {
+    let json = |args: &[&str]| -> serde_json::Value {
+        let output = authconform(args);
+        assert!(output.status.success(), "{output:?}");
+        serde_json::from_str(&stdout(&output)).expect("plan --format json is JSON")
+    };
+    let real: Vec<&str> = SCALED
+        .iter()
+        .map(|arg| match *arg {
+            "cs_overall_window_ms=5000" => "cs_overall_window_ms=20000",
+            other => other,
+        })
+        .chain(["--format", "json"])
+        .collect();
+    let target = &json(&real)["targets"][0];
+    let repeat = &target["with_boundary_repeat"];
+    assert_eq!(
+        repeat["scenario"], "creditsafe-lockout-after-threshold",
+        "{target}"
+    );
+    let chance = repeat["chance_percent"].as_u64().unwrap();
+    assert!((50..60).contains(&chance), "{repeat}");
+    let added = repeat["projected_ms"].as_u64().unwrap() - target["projected_ms"].as_u64().unwrap();
+    assert!((20_000..25_000).contains(&added), "{added} ms: {target}");
+    let scaled: Vec<&str> = SCALED.iter().copied().chain(["--format", "json"]).collect();
+    assert!(json(&scaled)["targets"][0]["with_boundary_repeat"].is_null());
+    let scenario = "creditsafe-lockout-after-threshold";
+    let text = stdout(&authconform(&real[..real.len() - 2]));
+    assert!(
+        text.contains("up to about ") && text.contains(&format!("on windows aligned to the clock, when a boundary falls inside a limit sequence: {scenario} then repeats it once")),
+        "{text}"
+    );
+    let control: Vec<&str> = real
+        .iter()
+        .map(|arg| if *arg == "real" { "control" } else { arg })
+        .collect();
+    assert!(json(&control)["targets"][0]["with_boundary_repeat"].is_null());
+}

@@ -9,6 +9,7 @@ use authconform_scenario::model::{
 };
 use authconform_scenario::template::{Expr, Part, Template};
 
+use crate::engine::clock_boundary::guard_ms;
 use crate::target::{Limits, TargetDescription, unmet};
 
 /// The path that creates users (`POST /user`): anonymous calls count toward the per-IP signup limit.
@@ -44,6 +45,50 @@ pub(crate) struct ScenarioNeeds {
     /// On a target with one client address for all, a `wait.empty_window`: whether the scenario sent
     /// signups before it (then the wait is a whole window at least).
     pub(crate) empty_window: Option<bool>,
+    /// What repeating its costliest limit sequence once would add, should a window aligned to the clock
+    /// start its count afresh inside it (`clock_boundary`); `None` when no sequence of it can be repeated.
+    pub(crate) boundary_repeat: Option<RepeatCost>,
+}
+
+/// A sequence sent again after a window boundary: the wait it starts over from (a whole window, or an empty
+/// IP window), then its own waits but those it leaves out after a boundary, and its requests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RepeatCost {
+    pub(crate) waits_ms: u64,
+    /// `METHOD path` → rounds, as in [`ScenarioNeeds::rounds_by_request`].
+    pub(crate) rounds_by_request: BTreeMap<String, u64>,
+    /// The first pass's waits since its mark: with its requests, how much of the window it spans, which is
+    /// the chance a boundary at a random place in the window falls inside it.
+    pub(crate) span_waits_ms: u64,
+    /// The window the sequence is judged within.
+    pub(crate) window_ms: u64,
+}
+
+impl RepeatCost {
+    /// The chance, in percent, that a boundary falls inside the first pass, its requests at `round_ms`.
+    pub(crate) fn chance_percent(&self, requests_ms: u64) -> u64 {
+        let span_ms = self.span_waits_ms.saturating_add(requests_ms);
+        (span_ms.saturating_mul(100) / self.window_ms.max(1)).min(100)
+    }
+
+    /// What it adds to a run on average, its requests at the projected cost: what makes one sequence of a
+    /// check the one to project.
+    fn expected_ms(&self) -> u64 {
+        let rounds: u64 = self.rounds_by_request.values().sum();
+        let requests_ms = rounds.saturating_mul(super::plan::PROJECTED_REQUEST_MS);
+        self.waits_ms.saturating_add(requests_ms) * self.chance_percent(requests_ms) / 100
+    }
+}
+
+/// A limit sequence being walked: from the step carrying its mark to the steps judged `within` it.
+#[derive(Default)]
+struct OpenSequence {
+    /// The wait a repeat starts over from: the last one before the mark that starts the target afresh.
+    start_over_ms: u64,
+    /// Every wait since the mark (how long the first pass spans).
+    span_waits_ms: u64,
+    /// Repeat cost since the mark: waits a repeat keeps, and the requests.
+    repeat: RepeatCost,
 }
 
 impl ScenarioNeeds {
@@ -122,6 +167,10 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
     let mut marks: BTreeMap<&str, u64> = BTreeMap::new();
     // Requests each marked step sends, for `sent.MARK` in later counts.
     let mut sent: BTreeMap<String, u64> = BTreeMap::new();
+    // Limit sequences by mark, the wait a repeat would start over from, and the costliest repeat so far.
+    let mut sequences: BTreeMap<&str, OpenSequence> = BTreeMap::new();
+    let mut start_over_ms: u64 = 0;
+    let mut boundary_repeat: Option<RepeatCost> = None;
     let endpoint_mode = match scenario.phase {
         Phase::Lockout => HoldMode::Exclusive,
         Phase::Normal => HoldMode::Shared,
@@ -134,6 +183,13 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
             Action::Request(request) => {
                 if let Some(mark) = &request.mark {
                     marks.insert(mark, waited_ms);
+                    sequences.insert(
+                        mark,
+                        OpenSequence {
+                            start_over_ms,
+                            ..OpenSequence::default()
+                        },
+                    );
                 }
                 let path = literal(&request.request.path);
                 let known = Known {
@@ -145,6 +201,38 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
                 *requests.entry(key.clone()).or_default() += repeat;
                 let step_rounds = repeat.div_ceil(u64::from(request.concurrency.max(1)));
                 rounds += step_rounds;
+                for sequence in sequences.values_mut() {
+                    *sequence
+                        .repeat
+                        .rounds_by_request
+                        .entry(key.clone())
+                        .or_default() += step_rounds;
+                }
+                if let Some(within) = &request.within
+                    && let Some(sequence) = sequences.get(within.since.as_str())
+                {
+                    let window_ms = target.limits.window_ms(within.window);
+                    let cost = RepeatCost {
+                        waits_ms: sequence
+                            .start_over_ms
+                            .saturating_add(sequence.repeat.waits_ms),
+                        rounds_by_request: sequence.repeat.rounds_by_request.clone(),
+                        span_waits_ms: sequence.span_waits_ms,
+                        window_ms,
+                    };
+                    // Repeated only when the first pass and the repeat fit in one window together.
+                    let fits = sequence
+                        .span_waits_ms
+                        .saturating_add(sequence.repeat.waits_ms)
+                        .saturating_add(guard_ms(window_ms))
+                        < window_ms;
+                    let costlier = boundary_repeat
+                        .as_ref()
+                        .is_none_or(|known| cost.expected_ms() > known.expected_ms());
+                    if fits && costlier {
+                        boundary_repeat = Some(cost);
+                    }
+                }
                 *rounds_by_request.entry(key).or_default() += step_rounds;
                 if is_signup(&request.request) {
                     signups += repeat;
@@ -171,7 +259,9 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
                     hold(Resource::Endpoint(path), endpoint_mode);
                 }
             }
-            Action::Wait(Wait::EmptyWindow(_)) => {
+            Action::Wait(Wait::EmptyWindow(window)) => {
+                // A repeat from here waits for the window its sequence filled to empty again.
+                start_over_ms = target.limits.window_ms(*window);
                 counts_ip = true;
                 signups_before_empty.get_or_insert(signups);
                 probes_before_empty.get_or_insert(probes);
@@ -189,6 +279,15 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
                 };
                 waits_ms.push(left);
                 waited_ms += left;
+                for sequence in sequences.values_mut() {
+                    sequence.span_waits_ms += left;
+                    if !step.skip_after_clock_boundary {
+                        sequence.repeat.waits_ms += left;
+                    }
+                }
+                if starts_afresh(wait) {
+                    start_over_ms = left;
+                }
                 signups_at_last_wait = signups;
                 counts_ip |= matches!(
                     wait,
@@ -227,6 +326,7 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
             .filter(|_| !target.forwarded_for)
             .map(|before| before > 0),
         cannot_run: None,
+        boundary_repeat,
     };
     match needs.exceeds_ip_limit(&target.limits) {
         Some(why) => ScenarioNeeds {
@@ -235,6 +335,21 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
         },
         None => needs,
     }
+}
+
+/// Whether a wait starts the target afresh, so a repeat may start over from it: a whole window after the
+/// last request (as `clock_boundary` keeps its checkpoints).
+fn starts_afresh(wait: &Wait) -> bool {
+    matches!(
+        wait,
+        Wait::Window {
+            since: None,
+            percent: None,
+            minus_slack: false,
+            offset_ms,
+            ..
+        } if *offset_ms >= 0
+    )
 }
 
 /// How a request is named in the plan and the state file: `METHOD path`, the path as written when it has

@@ -53,7 +53,26 @@ pub struct TargetSchedule {
     pub carried_over: Option<CarriedOver>,
     /// When its IP limit is what makes the run long: the limit that would let it finish sooner.
     pub faster_with: Option<FasterWith>,
+    /// On a real clock, should a window aligned to the clock start its count afresh inside a limit
+    /// sequence: the run's projected wall time with the costliest such repeat (each check repeats a
+    /// sequence once at most, and the boundary then only names its reading). `None` when no repeat would
+    /// add a second.
+    pub with_boundary_repeat: Option<WithBoundaryRepeat>,
 }
+
+/// The wall time a run takes when one check repeats a limit sequence after a window boundary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WithBoundaryRepeat {
+    /// The check whose repeat costs the run most, of those a boundary falls inside often enough to say.
+    pub scenario: String,
+    pub projected_ms: u64,
+    /// How often a boundary falls inside that sequence, in percent: the share of its window it spans.
+    pub chance_percent: u64,
+}
+
+/// A repeat a boundary would cause less often than this (in percent) is not projected: a sequence of a few
+/// requests in a long window nearly never meets one.
+const LIKELY_REPEAT_PERCENT: u64 = 10;
 
 /// A higher IP limit that would shorten a real-clock run on one client address: every scenario's signups
 /// share that address, and at the target's limit they need several windows.
@@ -177,6 +196,43 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
                 };
                 span(&slots).max(paced_ms)
             };
+            let with_boundary_repeat = (description.clock == ClockMode::Real)
+                .then(|| {
+                    let projected_ms = wall(jobs);
+                    all.iter()
+                        .zip(&runnable)
+                        .filter_map(|(repeating, scenario)| {
+                            let cost = repeating.boundary_repeat.as_ref()?;
+                            let requests = requests_ms(
+                                &ScenarioNeeds {
+                                    rounds_by_request: cost.rounds_by_request.clone(),
+                                    ..ScenarioNeeds::default()
+                                },
+                                costs,
+                            );
+                            let chance_percent = cost.chance_percent(requests);
+                            if chance_percent < LIKELY_REPEAT_PERCENT {
+                                return None;
+                            }
+                            let repeat_ms = cost.waits_ms.saturating_add(requests);
+                            let with_repeat = |needs: &ScenarioNeeds| {
+                                real_ms(needs).saturating_add(if std::ptr::eq(needs, repeating) {
+                                    repeat_ms
+                                } else {
+                                    0
+                                })
+                            };
+                            let slots = project(&all, jobs, &with_repeat, rule, &ledger);
+                            Some(WithBoundaryRepeat {
+                                scenario: scenario.name.clone(),
+                                projected_ms: span(&slots).max(paced_ms),
+                                chance_percent,
+                            })
+                        })
+                        .max_by_key(|repeat| repeat.projected_ms)
+                        .filter(|repeat| repeat.projected_ms >= projected_ms.saturating_add(1_000))
+                })
+                .flatten();
             let mut requests: BTreeMap<String, u64> = BTreeMap::new();
             for needs in &all {
                 for (endpoint, count) in &needs.requests {
@@ -243,6 +299,7 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
                 requests,
                 lockouts,
                 warnings,
+                with_boundary_repeat,
                 faster_with: faster_with.filter(|faster| {
                     // Worth saying when it saves a window at least.
                     faster
