@@ -14,6 +14,9 @@ pub enum EngineEvent<'a> {
         scenarios: usize,
         /// The wall time the schedule projects (`authconform plan`).
         projected_ms: u64,
+        /// The same should a window aligned to the clock make one check repeat a limit sequence, when that
+        /// lengthens the run (`authconform plan`'s `with_boundary_repeat`).
+        with_boundary_repeat_ms: Option<u64>,
         /// What in the targets' descriptions will keep checks from being judged (`authconform plan`'s
         /// warnings), each naming its target.
         warnings: &'a [String],

@@ -68,11 +68,22 @@ pub async fn run(
         .iter()
         .filter_map(|target| Some((target.name.as_str(), target.faster_with?)))
         .collect();
+    // One repeat in the run, where it lengthens it most.
+    let with_boundary_repeat_ms = projected
+        .targets
+        .iter()
+        .filter_map(|target| {
+            let repeat = target.with_boundary_repeat.as_ref()?;
+            Some(repeat.projected_ms.saturating_sub(target.projected_ms))
+        })
+        .max()
+        .map(|added| projected.projected_ms.saturating_add(added));
     events(&EngineEvent::RunStarted {
         run_id: &ids.run_id,
         targets: plan.targets.len(),
         scenarios: planned,
         projected_ms: projected.projected_ms,
+        with_boundary_repeat_ms,
         warnings: &warnings,
         sooner: &sooner,
     });

@@ -472,12 +472,21 @@ impl super::Reporter for HumanReporter {
                 targets,
                 scenarios,
                 projected_ms,
+                with_boundary_repeat_ms,
                 warnings,
                 sooner,
                 ..
             } => {
+                let repeat = with_boundary_repeat_ms
+                    .map(|ms| {
+                        format!(
+                            ", up to about {} on windows aligned to the clock",
+                            super::plan::duration(ms)
+                        )
+                    })
+                    .unwrap_or_default();
                 let line = format!(
-                    "{scenarios} scenarios on {targets} target(s), projected {} (`authconform plan` shows the schedule)",
+                    "{scenarios} scenarios on {targets} target(s), projected {}{repeat} (`authconform plan` shows the schedule)",
                     super::plan::duration(*projected_ms)
                 );
                 writeln!(self.out, "{}", self.paint(dim(), &line))?;

@@ -403,7 +403,7 @@ pub(crate) fn validate(
 }
 
 #[test]
-fn the_start_of_a_run_names_each_warning_of_the_plan() {
+fn the_start_of_a_run_names_each_warning_of_the_plan_and_its_time_with_a_boundary_repeat() {
     let out = Captured::default();
     let mut reporter = HumanReporter::new(Box::new(out.clone()), false, false);
     let warnings = ["staging: signup-email-limit sends up to 21 signups".to_owned()];
@@ -413,6 +413,7 @@ fn the_start_of_a_run_names_each_warning_of_the_plan() {
             targets: 1,
             scenarios: 2,
             projected_ms: 1_500,
+            with_boundary_repeat_ms: Some(12_600),
             warnings: &warnings,
             sooner: &[(
                 "staging",
@@ -426,7 +427,7 @@ fn the_start_of_a_run_names_each_warning_of_the_plan() {
     assert_eq!(
         out.text().lines().collect::<Vec<_>>(),
         [
-            "2 scenarios on 1 target(s), projected 1.5 s (`authconform plan` shows the schedule)",
+            "2 scenarios on 1 target(s), projected 1.5 s, up to about 12.6 s on windows aligned to the clock (`authconform plan` shows the schedule)",
             "warning: staging: signup-email-limit sends up to 21 signups",
             "note: staging: its IP limit spreads this run's signups over several windows; with signup_ip = 44 or more it would take about 53.6 s (`authconform plan` says more)"
         ]
