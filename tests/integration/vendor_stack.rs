@@ -368,7 +368,13 @@ async fn check(suite: &Suite, stack: &Stack, variant: &Variant) -> RunReport {
         strict: true,
         jobs: authconform::engine::DEFAULT_JOBS,
     };
-    let projected_ms = engine::plan(suite, &plan).projected_ms;
+    let projected = engine::plan(suite, &plan);
+    let projected_ms = projected.projected_ms;
+    // What the plan says the run takes should a window aligned to the clock make a check repeat.
+    let with_repeat_ms = projected.targets[0]
+        .with_boundary_repeat
+        .as_ref()
+        .map(|repeat| repeat.projected_ms);
     let started = Instant::now();
     let report = tokio::time::timeout(RUN_TIMEOUT, engine::run(suite, &plan, &mut |_| {}))
         .await
@@ -380,13 +386,27 @@ async fn check(suite: &Suite, stack: &Stack, variant: &Variant) -> RunReport {
         })
         .expect("the run completes");
     let measured_ms = started.elapsed().as_millis() as f64;
+    let repeated = report.targets[0].requirements.iter().any(|requirement| {
+        requirement
+            .readings
+            .iter()
+            .any(|seen| seen.reading == "fixed window aligned to the clock")
+    });
+    // A run that repeated a sequence is held to the plan's time with that repeat.
+    let (held_to, against) = match with_repeat_ms {
+        Some(ms) if repeated => (ms, " with a boundary repeat"),
+        _ => (projected_ms, ""),
+    };
     println!(
-        "{} {}: plan {:.1}s, measured {:.1}s ({:+.1} %)",
+        "{} {}: plan {:.1}s{}, measured {:.1}s ({:+.1} % against the plan{against})",
         stack.name,
         variant.name,
         projected_ms as f64 / 1000.0,
+        with_repeat_ms
+            .map(|ms| format!(" (up to {:.1}s with a boundary repeat)", ms as f64 / 1000.0))
+            .unwrap_or_default(),
         measured_ms / 1000.0,
-        (projected_ms as f64 - measured_ms) * 100.0 / measured_ms
+        (held_to as f64 - measured_ms) * 100.0 / measured_ms
     );
     report
 }
