@@ -1,15 +1,16 @@
 //! Servers we did not write: the targets in `tests/targets/`, each built the way its own community builds one
 //! from the documents, with no test clock: hapi (Boom, joi, rate-limiter-flexible), Fastify 5 with
 //! `@fastify/rate-limit`, Express 5 with `express-rate-limit` (declaring every limit in the IETF `RateLimit`
-//! fields), and Django REST framework throttles under gunicorn. Each runs with short windows
+//! fields), Django REST framework throttles under gunicorn, and FastAPI with slowapi under uvicorn. Each runs
+//! with short windows
 //! and is checked in real mode under `--strict`, not trusting `X-Forwarded-For`. Every correct server, in
 //! both orders of its signup limiters where it offers both, passes every applicable requirement; each
 //! deliberately broken variant (a mistake that stack's developers plausibly ship) fails exactly the
 //! requirement it breaks and nothing else: no other fail or warn, and inconclusive only where the finding
 //! names that requirement as the blocker.
 //!
-//! Needs node (hapi, Fastify, Express: `npm ci` in their folders) and python3 (Django: a virtual environment in
-//! `tests/targets/django/.venv` from its `requirements.txt`), as `.ci/run` installs them; without them a
+//! Needs node (hapi, Fastify, Express: `npm ci` in their folders) and python3 (Django, FastAPI: a virtual
+//! environment in each one's `.venv` from its `requirements.txt`), as `.ci/run` installs them; without them a
 //! stack is skipped with a message, unless `AUTHCONFORM_REQUIRE_NPM=1` / `AUTHCONFORM_REQUIRE_PYTHON=1`.
 
 use std::path::{Path, PathBuf};
@@ -120,6 +121,17 @@ const DJANGO: Stack = Stack {
     quick: &[("PASSWORD_HASHER", "md5")],
 };
 
+const FASTAPI: Stack = Stack {
+    name: "fastapi",
+    folder: "fastapi",
+    command: &[".venv/bin/python", "run.py"],
+    installed: ".venv/bin/uvicorn",
+    install: "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt",
+    fault_variable: "FASTAPI_TARGET_FAULT",
+    require_variable: "AUTHCONFORM_REQUIRE_PYTHON",
+    quick: &[("PASSWORD_SCRYPT_COST", "1024")],
+};
+
 /// One server configuration and what the suite must conclude about it.
 struct Variant {
     name: &'static str,
@@ -218,6 +230,32 @@ const DJANGO_VARIANTS: &[Variant] = &[
     fault("successes-not-counted", "CS-LOCKOUT-02"),
     fault("admin-throttled", "AM-SIGNUP-RL-04"),
     fault("invalid-no-cooloff", "CS-INVALID-02"),
+];
+
+/// slowapi's fixed windows (the `limits` library's, anchored at a key's first hit), with the IP limiter first.
+const FIXED_WINDOWS_IP_FIRST: &[(&str, &str)] = &[
+    ("RATELIMIT_STRATEGY", "fixed-window"),
+    ("SIGNUP_LIMITER_ORDER", "ip-first"),
+];
+
+/// FastAPI validates a body before its endpoint runs, so attempts failing validation never reach slowapi:
+/// validation before limiting, a design SPEC allows.
+const FASTAPI_VARIANTS: &[Variant] = &[
+    correct("correct, e-mail limiter first, moving windows", EMAIL_FIRST),
+    correct(
+        "correct, IP limiter first, fixed windows",
+        FIXED_WINDOWS_IP_FIRST,
+    ),
+    create_scope(),
+    fault("forwarded-for-key", "AM-SIGNUP-RL-08"),
+    fault("email-not-normalized", "AM-SIGNUP-RL-09"),
+    fault("slowapi-default-message", "AM-SIGNUP-RL-02"),
+    fault("retry-after-reset-epoch", "GEN-04"),
+    fault("validation-body-echo", "GEN-03"),
+    fault("duplicate-500", "AM-SIGNUP-05"),
+    fault("lockout-not-counting-refusals", "CS-LOCKOUT-03"),
+    fault("lockout-is-the-limit", "CS-LOCKOUT-04"),
+    fault("admin-not-exempt", "AM-SIGNUP-RL-04"),
 ];
 
 /// What open signup cannot judge: 5.1's sign-in rule and the create-user scope (its own variant checks it).
@@ -585,4 +623,10 @@ async fn the_express_target_declares_its_limits_in_both_orders_and_each_mutant_f
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_django_target_passes_in_both_throttle_orders_and_each_mutant_fails_on_its_id() {
     check_stack(&DJANGO, DJANGO_VARIANTS).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fastapi_target_passes_in_both_limiter_orders_and_window_kinds_and_each_mutant_fails_on_its_id()
+ {
+    check_stack(&FASTAPI, FASTAPI_VARIANTS).await;
 }
