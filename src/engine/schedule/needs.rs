@@ -12,6 +12,10 @@ use authconform_scenario::template::{Expr, Part, Template};
 use crate::engine::clock_boundary::guard_ms;
 use crate::target::{Limits, TargetDescription, unmet};
 
+/// What one round of requests (one request, or one of each concurrent sender) is taken to cost in the
+/// projection: a nearby server answers in milliseconds.
+pub const PROJECTED_REQUEST_MS: u64 = 2;
+
 /// The path that creates users (`POST /user`): anonymous calls count toward the per-IP signup limit.
 const SIGNUP_PATH: &str = "/user";
 
@@ -75,7 +79,7 @@ impl RepeatCost {
     /// check the one to project.
     fn expected_ms(&self) -> u64 {
         let rounds: u64 = self.rounds_by_request.values().sum();
-        let requests_ms = rounds.saturating_mul(super::plan::PROJECTED_REQUEST_MS);
+        let requests_ms = rounds.saturating_mul(PROJECTED_REQUEST_MS);
         self.waits_ms.saturating_add(requests_ms) * self.chance_percent(requests_ms) / 100
     }
 }

@@ -14,9 +14,7 @@ use super::signups::SignupLedger;
 use crate::target::state;
 use crate::target::{ClockMode, TargetDescription, signup_rule, unmet};
 
-/// What one round of requests (one request, or one of each concurrent sender) is taken to cost in the
-/// projection: a nearby server answers in milliseconds.
-pub const PROJECTED_REQUEST_MS: u64 = 2;
+pub use super::needs::PROJECTED_REQUEST_MS;
 
 /// What one advance of a test clock is taken to cost.
 const PROJECTED_ADVANCE_MS: u64 = 5;
