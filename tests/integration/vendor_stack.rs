@@ -110,27 +110,39 @@ const EXPRESS: Stack = node_stack(
     "EXPRESS_TARGET_FAULT",
 );
 
-const DJANGO: Stack = Stack {
-    name: "django",
-    folder: "django",
-    command: &[".venv/bin/python", "run.py"],
-    installed: ".venv/bin/gunicorn",
-    install: "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt",
-    fault_variable: "DJANGO_TARGET_FAULT",
-    require_variable: "AUTHCONFORM_REQUIRE_PYTHON",
-    quick: &[("PASSWORD_HASHER", "md5")],
-};
+/// A Python stack: `run.py` in a virtual environment made from its pinned `requirements.txt`.
+const fn python_stack(
+    name: &'static str,
+    installed: &'static str,
+    fault_variable: &'static str,
+    quick: &'static [(&'static str, &'static str)],
+) -> Stack {
+    Stack {
+        name,
+        folder: name,
+        command: &[".venv/bin/python", "run.py"],
+        installed,
+        install: "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt",
+        fault_variable,
+        require_variable: "AUTHCONFORM_REQUIRE_PYTHON",
+        quick,
+    }
+}
 
-const FASTAPI: Stack = Stack {
-    name: "fastapi",
-    folder: "fastapi",
-    command: &[".venv/bin/python", "run.py"],
-    installed: ".venv/bin/uvicorn",
-    install: "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt",
-    fault_variable: "FASTAPI_TARGET_FAULT",
-    require_variable: "AUTHCONFORM_REQUIRE_PYTHON",
-    quick: &[("PASSWORD_SCRYPT_COST", "1024")],
-};
+/// Django's cheapest hasher, for test servers only.
+const DJANGO: Stack = python_stack(
+    "django",
+    ".venv/bin/gunicorn",
+    "DJANGO_TARGET_FAULT",
+    &[("PASSWORD_HASHER", "md5")],
+);
+
+const FASTAPI: Stack = python_stack(
+    "fastapi",
+    ".venv/bin/uvicorn",
+    "FASTAPI_TARGET_FAULT",
+    &[("PASSWORD_SCRYPT_COST", "1024")],
+);
 
 /// One server configuration and what the suite must conclude about it.
 struct Variant {
