@@ -158,5 +158,17 @@ pub fn reporters(specs: &[FormatSpec], style: HumanStyle) -> Result<ReporterSet,
         };
         set.add(reporter);
     }
+    if !specs.iter().any(|spec| spec.format == ReportFormat::Human) {
+        // No human report: stderr still shows what the run is doing (bars on a terminal, a line per long
+        // wait or flood otherwise), so an hour-long run writing JSON or JUnit is not silent until its end.
+        // The report this reporter would write goes nowhere; the formats asked for carry it.
+        let bars = io::stderr().is_terminal();
+        let reporter = HumanReporter::new(Box::new(io::sink()), false, bars);
+        set.add(Box::new(if bars {
+            reporter
+        } else {
+            reporter.noting_waits(Box::new(io::stderr()))
+        }));
+    }
     Ok(set)
 }

@@ -1167,3 +1167,36 @@ fn ctrl_c_during_a_flood_stops_the_run_and_reports_what_was_measured() {
         "{signin:#}"
     );
 }
+
+/// A run that writes only JSON (to stdout) still says on stderr what it is doing: here the flood it is
+/// sending, which is where Ctrl-C stops it; stdout holds the report alone, as JSON.
+#[test]
+fn a_run_writing_only_json_still_says_what_it_is_sending_on_stderr() {
+    let args: Vec<String> = [
+        "load",
+        "signin",
+        "--requests",
+        "20000",
+        "--rate",
+        "2000",
+        "--format",
+        "json",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    let (code, stdout, notices) = crate::cli::interrupted_at(&args, "sending 20000 requests");
+    assert_eq!(code, Some(130), "{notices:#?}\n{stdout}");
+    assert!(
+        notices
+            .iter()
+            .any(|line| line.starts_with("sending 20000 requests: ")),
+        "{notices:#?}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout).expect("stdout is the JSON report alone");
+    assert!(
+        report["targets"][0]["load"]["requests"].as_u64().is_some(),
+        "{report:#}"
+    );
+}
