@@ -1116,6 +1116,23 @@ async fn a_paced_run_is_projected_at_its_schedules_length_or_its_requests_at_its
     server.shutdown().await.unwrap();
 }
 
+/// `load signin`, 20,000 requests at 2,000 a second with these `--format`s, stopped by Ctrl-C (SIGINT) once
+/// stderr says it is sending them: stdout and stderr's lines, the exit code checked to be 130.
+fn flood_stopped_by_ctrl_c(formats: &[String]) -> (String, Vec<String>) {
+    let args: Vec<String> = ["load", "signin", "--requests", "20000", "--rate", "2000"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(
+            formats
+                .iter()
+                .flat_map(|format| ["--format".to_owned(), format.clone()]),
+        )
+        .collect();
+    let (code, stdout, notices) = crate::cli::interrupted_at(&args, "sending 20000 requests");
+    assert_eq!(code, Some(130), "{notices:#?}\n{stdout}");
+    (stdout, notices)
+}
+
 /// Ctrl-C during a flood: goose does not take the signal for itself (it would stop only its attack, and the
 /// flood would be judged on part of its answers); the run stops, the flood is not judged, the figures
 /// measured so far are reported, on stdout too, and the exit code is 130.
@@ -1123,22 +1140,8 @@ async fn a_paced_run_is_projected_at_its_schedules_length_or_its_requests_at_its
 fn ctrl_c_during_a_flood_stops_the_run_and_reports_what_was_measured() {
     let folder = tempfile::tempdir().unwrap();
     let json = folder.path().join("load.json");
-    let args: Vec<String> = [
-        "load",
-        "signin",
-        "--requests",
-        "20000",
-        "--rate",
-        "2000",
-        "--format",
-        "human",
-    ]
-    .into_iter()
-    .map(str::to_owned)
-    .chain(["--format".to_owned(), format!("json={}", json.display())])
-    .collect();
-    let (code, stdout, notices) = crate::cli::interrupted_at(&args, "sending 20000 requests");
-    assert_eq!(code, Some(130), "{notices:#?}\n{stdout}");
+    let (stdout, notices) =
+        flood_stopped_by_ctrl_c(&["human".to_owned(), format!("json={}", json.display())]);
     assert!(
         notices
             .iter()
@@ -1172,21 +1175,7 @@ fn ctrl_c_during_a_flood_stops_the_run_and_reports_what_was_measured() {
 /// sending, which is where Ctrl-C stops it; stdout holds the report alone, as JSON.
 #[test]
 fn a_run_writing_only_json_still_says_what_it_is_sending_on_stderr() {
-    let args: Vec<String> = [
-        "load",
-        "signin",
-        "--requests",
-        "20000",
-        "--rate",
-        "2000",
-        "--format",
-        "json",
-    ]
-    .into_iter()
-    .map(str::to_owned)
-    .collect();
-    let (code, stdout, notices) = crate::cli::interrupted_at(&args, "sending 20000 requests");
-    assert_eq!(code, Some(130), "{notices:#?}\n{stdout}");
+    let (stdout, notices) = flood_stopped_by_ctrl_c(&["json".to_owned()]);
     assert!(
         notices
             .iter()
