@@ -194,20 +194,14 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
                 };
                 span(&slots).max(paced_ms)
             };
+            let projected_ms = wall(jobs);
             let with_boundary_repeat = (description.clock == ClockMode::Real)
                 .then(|| {
-                    let projected_ms = wall(jobs);
                     all.iter()
                         .zip(&runnable)
                         .filter_map(|(repeating, scenario)| {
                             let cost = repeating.boundary_repeat.as_ref()?;
-                            let requests = requests_ms(
-                                &ScenarioNeeds {
-                                    rounds_by_request: cost.rounds_by_request.clone(),
-                                    ..ScenarioNeeds::default()
-                                },
-                                costs,
-                            );
+                            let requests = requests_ms(&cost.rounds_by_request, costs);
                             let chance_percent = cost.chance_percent(requests);
                             if chance_percent < LIKELY_REPEAT_PERCENT {
                                 return None;
@@ -283,7 +277,6 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
                     skipped: Some(reason),
                 });
             }
-            let projected_ms = wall(jobs);
             TargetSchedule {
                 name: description.name.clone(),
                 clock: description.clock,
@@ -354,19 +347,19 @@ fn faster_with(
 
 /// A scenario's length when every wait really passes.
 fn real_ms(needs: &ScenarioNeeds, costs: &BTreeMap<String, u64>) -> u64 {
-    needs.total_wait_ms() + requests_ms(needs, costs)
+    needs.total_wait_ms() + requests_ms(&needs.rounds_by_request, costs)
 }
 
 /// Its wall time with a test clock: waits cost one advance each at most.
 fn control_ms(needs: &ScenarioNeeds, costs: &BTreeMap<String, u64>) -> u64 {
-    needs.waits_ms.len() as u64 * PROJECTED_ADVANCE_MS + requests_ms(needs, costs)
+    needs.waits_ms.len() as u64 * PROJECTED_ADVANCE_MS
+        + requests_ms(&needs.rounds_by_request, costs)
 }
 
 /// Its rounds of requests, each at the cost an earlier run measured for it (microseconds per round), or
 /// [`PROJECTED_REQUEST_MS`].
-fn requests_ms(needs: &ScenarioNeeds, costs: &BTreeMap<String, u64>) -> u64 {
-    let us: u64 = needs
-        .rounds_by_request
+fn requests_ms(rounds_by_request: &BTreeMap<String, u64>, costs: &BTreeMap<String, u64>) -> u64 {
+    let us: u64 = rounds_by_request
         .iter()
         .map(|(request, rounds)| {
             rounds.saturating_mul(
