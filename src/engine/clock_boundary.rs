@@ -77,18 +77,8 @@ impl BoundaryState {
         if self.repeat.is_none() && index == self.started.len() {
             self.started.push(now_ms);
         }
-        let starts_afresh = match &step.action {
-            Action::Wait(Wait::EmptyWindow(_)) => true,
-            Action::Wait(Wait::Window {
-                since,
-                percent,
-                minus_slack,
-                offset_ms,
-                ..
-            }) => since.is_none() && percent.is_none() && !minus_slack && *offset_ms >= 0,
-            _ => false,
-        };
-        if self.repeat.is_none() && (index == 0 || starts_afresh) {
+        let afresh = matches!(&step.action, Action::Wait(wait) if starts_afresh(wait));
+        if self.repeat.is_none() && (index == 0 || afresh) {
             self.checkpoints.push((index, snapshot()));
         }
     }
@@ -266,6 +256,22 @@ impl BoundaryRepeat {
         } else {
             self.window_ms - since_end
         }
+    }
+}
+
+/// Whether a wait starts the target afresh, so a repeat may start over from it: an empty IP window, or a
+/// whole window after the last request. A shorter wait leaves the state the sequence built in place.
+pub(super) fn starts_afresh(wait: &Wait) -> bool {
+    match wait {
+        Wait::EmptyWindow(_) => true,
+        Wait::Window {
+            since,
+            percent,
+            minus_slack,
+            offset_ms,
+            ..
+        } => since.is_none() && percent.is_none() && !minus_slack && *offset_ms >= 0,
+        Wait::Millis(_) => false,
     }
 }
 

@@ -1,7 +1,7 @@
 //! What output is asked for: the report formats (`--format FORMAT[=PATH]`), the listing formats of
 //! `plan`, `detect` and `requirements`, and when to colour; and the reporters a run's `--format`s build.
 
-use std::io::{self, IsTerminal};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -143,13 +143,7 @@ pub fn reporters(specs: &[FormatSpec], style: HumanStyle) -> Result<ReporterSet,
                         output.is_terminal && std::env::var_os("NO_COLOR").is_none()
                     }
                 };
-                let bars = io::stderr().is_terminal();
-                let reporter = HumanReporter::new(out, color, bars).verbose(style.verbose);
-                Box::new(if bars {
-                    reporter
-                } else {
-                    reporter.noting_waits(Box::new(io::stderr()))
-                })
+                Box::new(progress_on_stderr(out, color).verbose(style.verbose))
             }
             ReportFormat::Json => Box::new(JsonReporter::new(out)),
             ReportFormat::Junit => Box::new(JunitReporter::new(out)),
@@ -162,13 +156,19 @@ pub fn reporters(specs: &[FormatSpec], style: HumanStyle) -> Result<ReporterSet,
         // No human report: stderr still shows what the run is doing (bars on a terminal, a line per long
         // wait or flood otherwise), so an hour-long run writing JSON or JUnit is not silent until its end.
         // The report this reporter would write goes nowhere; the formats asked for carry it.
-        let bars = io::stderr().is_terminal();
-        let reporter = HumanReporter::new(Box::new(io::sink()), false, bars);
-        set.add(Box::new(if bars {
-            reporter
-        } else {
-            reporter.noting_waits(Box::new(io::stderr()))
-        }));
+        set.add(Box::new(progress_on_stderr(Box::new(io::sink()), false)));
     }
     Ok(set)
+}
+
+/// A human report to `out` that shows on stderr what the run is doing: progress bars on a terminal, else a
+/// line per long wait or flood.
+fn progress_on_stderr(out: Box<dyn Write + Send>, color: bool) -> HumanReporter {
+    let bars = io::stderr().is_terminal();
+    let reporter = HumanReporter::new(out, color, bars);
+    if bars {
+        reporter
+    } else {
+        reporter.noting_waits(Box::new(io::stderr()))
+    }
 }

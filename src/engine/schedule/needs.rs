@@ -9,7 +9,7 @@ use authconform_scenario::model::{
 };
 use authconform_scenario::template::{Expr, Part, Template};
 
-use crate::engine::clock_boundary::guard_ms;
+use crate::engine::clock_boundary::{guard_ms, starts_afresh};
 use crate::target::{Limits, TargetDescription, unmet};
 
 /// What one round of requests (one request, or one of each concurrent sender) is taken to cost in the
@@ -69,7 +69,7 @@ pub(crate) struct RepeatCost {
 }
 
 impl RepeatCost {
-    /// The chance, in percent, that a boundary falls inside the first pass, its requests at `round_ms`.
+    /// The chance, in percent, that a boundary falls inside the first pass, its requests taking `requests_ms`.
     pub(crate) fn chance_percent(&self, requests_ms: u64) -> u64 {
         let span_ms = self.span_waits_ms.saturating_add(requests_ms);
         (span_ms.saturating_mul(100) / self.window_ms.max(1)).min(100)
@@ -339,21 +339,6 @@ pub(crate) fn needs(scenario: &Scenario, target: &TargetDescription) -> Scenario
         },
         None => needs,
     }
-}
-
-/// Whether a wait starts the target afresh, so a repeat may start over from it: a whole window after the
-/// last request (as `clock_boundary` keeps its checkpoints).
-fn starts_afresh(wait: &Wait) -> bool {
-    matches!(
-        wait,
-        Wait::Window {
-            since: None,
-            percent: None,
-            minus_slack: false,
-            offset_ms,
-            ..
-        } if *offset_ms >= 0
-    )
 }
 
 /// How a request is named in the plan and the state file: `METHOD path`, the path as written when it has
