@@ -4,20 +4,23 @@
 # and 50; sliding windows; no test clock, so every wait really passes). Each run on a fresh server: with
 # --forwarded-for (the server trusts it), without it, two runs back to back on one server without it (the
 # second reads the state file the first wrote: the signups still inside a window, and what each request
-# cost), and without it with --jobs 1 (one scenario at a time). Prints each run's wall time, the time and
+# cost), once on a server that declares its policies (`--ratelimit-headers`: the second run reads from its
+# `RateLimit` how many of the first run's signups still count) and once on one that does not, and without
+# it with --jobs 1 (one scenario at a time). Prints each run's wall time, the time and
 # floor `plan` projects and how far off it was, the verdict counts, and the equivalent at the documented
 # one-hour windows (× 60). Each run's HTML report, with its timeline, is kept as
 # reports/bench-real-mode-RUN.html.
 #
-#   scripts/bench-real-mode.sh            # takes about fifteen minutes (the --jobs 1 run alone about six)
-#   RUNS="forwarded-for" scripts/bench-real-mode.sh   # only some of: forwarded-for one-address back-to-back jobs-1
+#   scripts/bench-real-mode.sh            # takes about eighteen minutes (the --jobs 1 run alone about six)
+#   RUNS="forwarded-for" scripts/bench-real-mode.sh
+#   # only some of: forwarded-for one-address back-to-back back-to-back-undeclared jobs-1
 #
 # The machine's load average is printed before and after: on a shared machine it moves the figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SCALE=60
-RUNS="${RUNS:-forwarded-for one-address back-to-back jobs-1}"
+RUNS="${RUNS:-forwarded-for one-address back-to-back back-to-back-undeclared jobs-1}"
 command -v jq >/dev/null || { echo "error: jq is required (apt-get install -y jq)" >&2; exit 2; }
 cargo build --release --quiet -p authconform
 BIN=target/release/authconform
@@ -61,13 +64,21 @@ start_server() {
 
 stop_server() { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=""; }
 
-# Timed runs on one fresh server (arguments: a label, how many runs back to back, then extra run flags);
-# prints one line of the table per run. Runs after the first read the state file the one before wrote, so
-# their plan counts the signups still inside a window and the request costs the first measured.
+# Timed runs on one fresh server (arguments: a label, how many runs back to back, then extra run flags, of
+# which --declared only tells the server to send its RateLimit fields); prints one line of the table per
+# run. Runs after the first read the state file the one before wrote, so their plan counts the signups
+# still inside a window and the request costs the first measured.
 bench() {
   local label="$1" times="$2"; shift 2
-  local server_flags=()
-  for flag in "$@"; do [ "$flag" = "--forwarded-for" ] && server_flags+=(--trust-forwarded-for); done
+  local server_flags=() run_flags=()
+  for flag in "$@"; do
+    case "$flag" in
+      --forwarded-for) server_flags+=(--trust-forwarded-for); run_flags+=("$flag") ;;
+      --declared) server_flags+=(--ratelimit-headers) ;;
+      *) run_flags+=("$flag") ;;
+    esac
+  done
+  set -- "${run_flags[@]+"${run_flags[@]}"}"
   start_server "${server_flags[@]}"
   local target=(--target "$URL" --profile appmixer-cloud --profile creditsafe-connect --clock real
     --admin "admin@example.com:$PASSWORD" --creditsafe "connect@example.com:$PASSWORD" "${TARGET_LIMITS[@]}"
@@ -101,19 +112,20 @@ timed() {
   hours="$(echo "$wall * $SCALE / 3600" | bc -l)"
   error="$(echo "($projected - $wall) * 100 / $wall" | bc -l)"
   verdicts="$(jq -r '.summary | "\(.passed) pass \(.failed) fail \(.warned) warn \(.inconclusive) inconcl"' "$WORK/$label.json")"
-  printf '%-18s %9.1f s %9.1f s %+8.1f %% %9.1f s %9.2f h   %s\n' "$label" "$wall" "$projected" "$error" "$floor" "$hours" "$verdicts"
+  printf '%-27s %9.1f s %9.1f s %+8.1f %% %9.1f s %9.2f h   %s\n' "$label" "$wall" "$projected" "$error" "$floor" "$hours" "$verdicts"
 }
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
-printf '%-18s %11s %11s %10s %11s %11s   %s\n' "run" "wall" "plan" "plan off" "plan floor" "at 1-h windows" "verdicts"
+printf '%-27s %11s %11s %10s %11s %11s   %s\n' "run" "wall" "plan" "plan off" "plan floor" "at 1-h windows" "verdicts"
 for run in $RUNS; do
   case "$run" in
     forwarded-for) bench forwarded-for 1 --forwarded-for ;;
     one-address) bench one-address 1 ;;
-    back-to-back) bench back-to-back 2 ;;
+    back-to-back) bench back-to-back 2 --declared ;;
+    back-to-back-undeclared) bench back-to-back-undeclared 2 ;;
     jobs-1) bench jobs-1 1 --jobs 1 ;;
-    *) echo "error: unknown run '$run' (forwarded-for, one-address, back-to-back, jobs-1)" >&2; exit 2 ;;
+    *) echo "error: unknown run '$run' (forwarded-for, one-address, back-to-back, back-to-back-undeclared, jobs-1)" >&2; exit 2 ;;
   esac
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "a window is 60 s here: forwarded-for and one address need about one each (on one address the IP check exhausts the first window and every other signup fits in the next); back to back, the second run waits for the first one's last signups to age out before its IP check"
+echo "a window is 60 s here: forwarded-for and one address need about one each (on one address the IP check exhausts the first window and every other signup fits in the next); back to back, the second run reads from a server that declares its policies how many of the first one's last signups count, and on one that does not it waits for them to age out before its IP check"

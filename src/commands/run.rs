@@ -13,7 +13,7 @@ use crate::suite;
 use crate::target::declared;
 use crate::target::{
     self,
-    state::{SentSignups, TargetState},
+    state::{SentSignups, TargetState, WindowRead},
 };
 
 use super::setup::{explicit_target, runtime, stop_on_ctrl_c};
@@ -72,18 +72,23 @@ pub(super) fn run(args: &RunArgs) -> Result<u8, CommandError> {
                     eprintln!("--trust-declared: {}", disagreement.taken());
                 }
                 // The probe's signup counts toward the runner's own address like any other.
+                // What the target said its IP window then held settles every signup sent until then.
                 if declared::probe_signs_up(&target.description) {
                     let base_url = target.description.base_url.as_str();
-                    target
+                    let now = target::state::now_unix_ms();
+                    let state = target
                         .earlier
-                        .get_or_insert_with(|| TargetState::new(base_url))
-                        .signups
-                        .push(SentSignups {
-                            address: target::state::DIRECT.to_owned(),
-                            at_unix_ms: target::state::now_unix_ms(),
-                            count: 1,
-                            counted: reconciled.signup_counted,
-                        });
+                        .get_or_insert_with(|| TargetState::new(base_url));
+                    state.signups.push(SentSignups {
+                        address: target::state::DIRECT.to_owned(),
+                        at_unix_ms: now,
+                        count: 1,
+                        counted: reconciled.signup_counted,
+                    });
+                    state.ip_window_read = reconciled.signup_ip_held.map(|held| WindowRead {
+                        at_unix_ms: now,
+                        held,
+                    });
                 }
             }
         }

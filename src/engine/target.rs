@@ -69,7 +69,8 @@ impl<'a> SharedTarget<'a> {
         let client = TargetClient::new(target)?;
         let started_unix_ms = state::now_unix_ms();
         let ledger = match (earlier, signup_rule(target)) {
-            (Some(earlier), Some(rule)) => SignupLedger::earlier(earlier, started_unix_ms, rule),
+            (Some(earlier), Some(rule)) => SignupLedger::earlier(earlier, started_unix_ms, rule)
+                .with_reading_from(earlier, started_unix_ms, rule),
             _ => SignupLedger::default(),
         };
         // On a test clock waiting costs nothing: the IP check then always starts from an empty window.

@@ -79,8 +79,13 @@ fn write_target(out: &mut dyn Write, target: &TargetSchedule) -> io::Result<()> 
             let own = if target.forwarded_for || carried.signups == 0 {
                 "no signups from this address still count".to_owned()
             } else {
+                let counted = if carried.window_read {
+                    "the target said how many count when it was last run, and the run reads that again to count them in, however each counted"
+                } else {
+                    "the schedule counts them"
+                };
                 format!(
-                    "{} signup(s) from this address still count toward the IP window, the last for {} more (the schedule counts them)",
+                    "{} signup(s) from this address still count toward the IP window, the last for {} more ({counted})",
                     carried.signups,
                     duration(carried.counting_ms)
                 )

@@ -34,6 +34,22 @@ pub struct TargetState {
     /// plan's cost of it on this target.
     #[serde(default)]
     pub request_costs: BTreeMap<String, u64>,
+    /// What the target last said its IP window held for the runner's own address: its `RateLimit` `r`
+    /// for the IP policy on the answer to the declared limits' probe. A run counts in every signup sent
+    /// up to then by it, however each one counted; `plan` expects the next run to read it again. Absent
+    /// when the target did not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_window_read: Option<WindowRead>,
+}
+
+/// What a target said its IP window held at one time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowRead {
+    /// Milliseconds since the Unix epoch: when the answer came.
+    pub at_unix_ms: u64,
+    /// Signups counting toward the window then, that answer's own included (the quota less `r`).
+    pub held: u64,
 }
 
 /// Signups sent at one time from one client address.
@@ -93,6 +109,7 @@ impl TargetState {
             base_url: base_url.to_owned(),
             signups: Vec::new(),
             request_costs: BTreeMap::new(),
+            ip_window_read: None,
         }
     }
 

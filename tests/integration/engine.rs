@@ -883,10 +883,11 @@ async fn a_step_the_target_cannot_run_is_left_out_and_its_requirement_skipped_wi
 
 /// On one client address, a check that needs an empty IP window waits until the last signup of the run is a
 /// window old: after another scenario's signup it waits, with no signup before it it does not, and with an
-/// address of its own (the target trusts `X-Forwarded-For`) it never does.
+/// address of its own (the target trusts `X-Forwarded-For`) it never does. A signup whose counting is not
+/// known is counted in when the target said how many its window held after it.
 #[tokio::test]
 async fn an_empty_window_wait_lasts_until_the_last_signup_is_a_window_old() {
-    use authconform::target::state::{self, SentSignups, TargetState};
+    use authconform::target::state::{self, SentSignups, TargetState, WindowRead};
     let signup = || {
         let mut signup = request("POST", "/user");
         signup.expect.status = Some(status(&[200]));
@@ -906,40 +907,78 @@ async fn an_empty_window_wait_lasts_until_the_last_signup_is_a_window_old() {
     );
     let server = answering_everything(200).await;
     let mut description = target(&server.uri(), ClockMode::Real);
-    // A signup sent from the runner's address just before the run: known to count or not.
-    let sent_just_now = |counted: bool| {
+    // A signup sent from the runner's address just before the run: known to count or not, and what the
+    // target then said its IP window held, if it did.
+    let sent_just_now = |(counted, held): (bool, Option<u64>)| {
         let mut earlier = TargetState::new(description.base_url.as_str());
+        let now = state::now_unix_ms();
         earlier.signups.push(SentSignups {
             address: state::DIRECT.to_owned(),
-            at_unix_ms: state::now_unix_ms(),
+            at_unix_ms: now,
             count: 1,
             counted,
         });
+        earlier.ip_window_read = held.map(|held| WindowRead {
+            at_unix_ms: now,
+            held,
+        });
         Some(earlier)
     };
-    // (scenarios, forwarded-for, a signup sent just before (known to count?), whether the run knows every
-    // signup of its address, the IP window, waits)
+    // (scenarios, forwarded-for, a signup sent just before (known to count?, held by the target's count),
+    // whether the run knows every signup of its address, the IP window, waits)
     let both = vec![signs_up.clone(), counts_the_ip.clone()];
     let cases = [
         // The IP check goes first, from an empty window; the other signup after it.
         (both, false, None, false, 50, 0),
-        (vec![counts_the_ip.clone()], false, Some(false), true, 50, 1),
+        (
+            vec![counts_the_ip.clone()],
+            false,
+            Some((false, None)),
+            true,
+            50,
+            1,
+        ),
+        // Not known to count, but the target said its window held it: counted in, no wait.
+        (
+            vec![counts_the_ip.clone()],
+            false,
+            Some((false, Some(1))),
+            true,
+            60_000,
+            0,
+        ),
+        // A count the run cannot explain (two, where it sent one) is set aside: waited out.
+        (
+            vec![counts_the_ip.clone()],
+            false,
+            Some((false, Some(2))),
+            true,
+            50,
+            1,
+        ),
         // Known to count, and the run knows every signup of its address: counted in, no wait (the
         // window is long enough that the signup is less than half of it old when the check starts).
         (
             vec![counts_the_ip.clone()],
             false,
-            Some(true),
+            Some((true, None)),
             true,
             60_000,
             0,
         ),
         // Known to count, but other signups of the address may be missing: waited out.
-        (vec![counts_the_ip.clone()], false, Some(true), false, 50, 1),
+        (
+            vec![counts_the_ip.clone()],
+            false,
+            Some((true, None)),
+            false,
+            50,
+            1,
+        ),
         (
             vec![signs_up, counts_the_ip],
             true,
-            Some(false),
+            Some((false, None)),
             true,
             50,
             0,

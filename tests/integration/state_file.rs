@@ -278,8 +278,8 @@ fn short_windows(url: &str) -> Vec<String> {
 
 /// On one client address the IP check counts in the signup the declared-limits probe had accepted just
 /// before (the state file knows every signup of the address), and waits out what it cannot count: the
-/// probe without a state file, and the signups `init`'s probes sent (which it adds to the state file the
-/// run reads).
+/// probe without a state file. The signups `init`'s probes sent are added to the state file the run reads
+/// and keeps.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ip_check_counts_the_probes_signup_in_and_waits_out_what_it_cannot_count() {
     // A fresh server for each run, so each starts from an empty IP window.
@@ -294,9 +294,9 @@ async fn the_ip_check_counts_the_probes_signup_in_and_waits_out_what_it_cannot_c
         })
     };
     let folder = tempfile::tempdir().unwrap();
-    // The IP check on its own: the steps it waited in, and how long its first wait took (the one before
-    // it starts, when it has one).
-    let ip_check = |args: &[&str]| -> (Vec<String>, u64) {
+    // The IP check on its own: the steps it waited in, how long its first wait took (the one before it
+    // starts, when it has one), and its report.
+    let ip_check = |args: &[&str]| -> (Vec<String>, u64, String) {
         let mut all = vec!["run"];
         all.extend_from_slice(args);
         all.extend(["--only", "signup-ip-limit", "--format", "json=-"]);
@@ -314,7 +314,7 @@ async fn the_ip_check_counts_the_probes_signup_in_and_waits_out_what_it_cannot_c
             .first()
             .map(|wait| wait["end_ms"].as_u64().unwrap() - wait["start_ms"].as_u64().unwrap())
             .unwrap_or(0);
-        (steps, first_ms)
+        (steps, first_ms, report.to_string())
     };
     let starts_at_once = |steps: &[String]| {
         !steps
@@ -326,7 +326,7 @@ async fn the_ip_check_counts_the_probes_signup_in_and_waits_out_what_it_cannot_c
     let state = folder.path().join("t.state.json");
     let mut args = short_windows(&server.base_url());
     args.extend(["--state".to_owned(), state.display().to_string()]);
-    let (steps, _) = ip_check(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let (steps, _, _) = ip_check(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(
         starts_at_once(&steps),
         "the probe's signup is counted in: {steps:?}"
@@ -337,7 +337,7 @@ async fn the_ip_check_counts_the_probes_signup_in_and_waits_out_what_it_cannot_c
     let server = fresh().await;
     let mut args = short_windows(&server.base_url());
     args.push("--no-state".to_owned());
-    let (steps, first_ms) = ip_check(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let (steps, first_ms, _) = ip_check(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(!starts_at_once(&steps), "without a state file: {steps:?}");
     assert!((1_900..=3_200).contains(&first_ms), "waited {first_ms} ms");
 
@@ -354,12 +354,122 @@ async fn the_ip_check_counts_the_probes_signup_in_and_waits_out_what_it_cannot_c
         file.to_str().unwrap(),
     ]);
     assert!(init.status.success(), "{}", stderr(&init));
-    let (steps, first_ms) = ip_check(&["--target-file", file.to_str().unwrap()]);
+    let kept = folder
+        .path()
+        .join(".authconform")
+        .join("staging.state.json");
+    let read_state = || -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(&kept).unwrap()).unwrap()
+    };
+    let by_init = read_state()["signups"][0].clone();
+    assert!(by_init["count"].as_u64().unwrap() > 0, "{by_init}");
+    let (_, _, report) = ip_check(&["--target-file", file.to_str().unwrap()]);
     assert!(
-        !starts_at_once(&steps),
-        "init's signups are waited out: {steps:?}"
+        !report.contains("signups it did not send"),
+        "the IP check does not meet its limit early: {report}"
     );
-    assert!((1_000..=3_200).contains(&first_ms), "waited {first_ms} ms");
+    assert_eq!(
+        read_state()["signups"][0],
+        by_init,
+        "the run read them, and keeps them"
+    );
+}
+
+/// Back to back on one address: the first run ends with signups a target may or may not count (refusals,
+/// attempts failing validation). When the target says how many its IP window holds (`RateLimit` `r` on
+/// the probe's answer), the second run's IP check counts them in at once, and passes; when it does not
+/// say, the check waits them out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_run_counts_in_what_the_target_says_its_ip_window_holds() {
+    let folder = tempfile::tempdir().unwrap();
+    let back_to_back = |declares: bool| {
+        let folder = folder.path().to_owned();
+        async move {
+            let server = crate::support::start_reference(Config {
+                ratelimit_headers: declares,
+                signup_rate_limit_email: 3,
+                signup_rate_limit_email_window_ms: 6_000,
+                signup_rate_limit_ip: 20,
+                signup_rate_limit_ip_window_ms: 6_000,
+                ..one_address()
+            })
+            .await;
+            let state = folder.join(format!("declares-{declares}.state.json"));
+            let run = |only: &str| -> serde_json::Value {
+                let url = server.base_url();
+                let mut args: Vec<&str> = vec!["run"];
+                args.extend(real_target(&url));
+                args.extend([
+                    "--limit",
+                    "signup_email=3",
+                    "--limit",
+                    "signup_email_window_ms=6000",
+                    "--limit",
+                    "signup_ip=20",
+                    "--limit",
+                    "signup_ip_window_ms=6000",
+                    "--state",
+                    state.to_str().unwrap(),
+                    "--only",
+                    only,
+                    "--format",
+                    "json=-",
+                ]);
+                let output = authconform(&args);
+                assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+                serde_json::from_str(&stdout(&output)).unwrap()
+            };
+            run("signup-validation-failures-and-the-email-limit");
+            let first: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+            let report = run("signup-ip-limit");
+            let second: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+            (first, report, second)
+        }
+    };
+    let waited = |report: &serde_json::Value| -> Vec<String> {
+        report["targets"][0]["scenarios"][0]["waits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|wait| wait["step"].as_str().unwrap().to_owned())
+            .filter(|step| step.starts_with("start from an IP window"))
+            .collect()
+    };
+
+    let (first, report, second) = back_to_back(true).await;
+    let unsure = first["signups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|sent| sent["counted"].as_bool() != Some(true))
+        .count();
+    assert!(
+        unsure > 0,
+        "the first run leaves signups of unknown counting: {first}"
+    );
+    assert!(
+        first["ip_window_read"]["held"].as_u64().is_some(),
+        "{first}"
+    );
+    assert_eq!(
+        report["targets"][0]["scenarios"][0]["verdict"], "pass",
+        "{report}"
+    );
+    assert_eq!(waited(&report), Vec::<String>::new(), "counted in at once");
+    assert!(
+        second["ip_window_read"]["held"].as_u64().unwrap() > 1,
+        "{second}"
+    );
+
+    let (first, report, _) = back_to_back(false).await;
+    assert!(first.get("ip_window_read").is_none(), "{first}");
+    assert_eq!(
+        report["targets"][0]["scenarios"][0]["verdict"], "pass",
+        "{report}"
+    );
+    assert_eq!(waited(&report).len(), 1, "waited out: {report}");
 }
 
 /// Signups the state file does not know (another client behind the same address) make the IP check that

@@ -95,6 +95,9 @@ pub struct CarriedOver {
     /// Requests (`METHOD path`) whose cost on this target an earlier run measured: the projection takes
     /// that cost instead of [`PROJECTED_REQUEST_MS`].
     pub measured_requests: usize,
+    /// The target said what its IP window held when an earlier run started (`RateLimit` `r`): the run is
+    /// expected to read it again and count those signups in, however each one counted.
+    pub window_read: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -145,8 +148,15 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
             let now_unix_ms = state::now_unix_ms();
             let ledger = match (earlier, rule) {
                 // A state file is kept: it holds every signup of the address inside a window.
+                // A target that said what its IP window held is expected to say it again to the run.
                 (Some(earlier), Some(rule)) => {
-                    SignupLedger::earlier(earlier, now_unix_ms, rule).knowing_its_history()
+                    let ledger =
+                        SignupLedger::earlier(earlier, now_unix_ms, rule).knowing_its_history();
+                    if earlier.ip_window_read.is_some() {
+                        ledger.expecting_a_reading(rule)
+                    } else {
+                        ledger
+                    }
                 }
                 _ => SignupLedger::default(),
             };
@@ -164,6 +174,7 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
                         .max()
                         .unwrap_or(0),
                     busy_addresses: earlier.busy_addresses(now_unix_ms, window_ms).len(),
+                    window_read: earlier.ip_window_read.is_some(),
                 }
             });
             let no_costs = BTreeMap::new();

@@ -21,6 +21,16 @@ pub(crate) struct SignupLedger {
     /// Whether the ledger holds every signup the address sent inside a window (a state file on a real
     /// clock), so those known to count may be counted in instead of waited out.
     knows_history: bool,
+    /// What the target said its window held at one time (see [`SignupLedger::read`]).
+    reading: Option<Reading>,
+}
+
+/// The target's own count of the address's window at `at_ms`: every signup the ledger holds from up to
+/// then that still counted, whichever of them those were.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Reading {
+    at_ms: i64,
+    held: u64,
 }
 
 /// Signups sent at one time.
@@ -69,6 +79,7 @@ impl SignupLedger {
             sent,
             reserved: 0,
             knows_history: false,
+            reading: None,
         }
     }
 
@@ -77,6 +88,74 @@ impl SignupLedger {
     pub(crate) fn knowing_its_history(mut self) -> SignupLedger {
         self.knows_history = true;
         self
+    }
+
+    /// The same ledger, told by the target (its `RateLimit` `r` for the IP policy, on an answer at `at_ms`)
+    /// that its window then held `held` signups of the address. That settles how many of those sent up to
+    /// then counted, refusals and invalid attempts included, for as long as none of them leaves the window
+    /// (see [`SignupLedger::only_counted_from`]). A count the ledger cannot explain (fewer than it knows to
+    /// count, or more than it holds: a window that reset, another client) is set aside.
+    pub(crate) fn read(mut self, at_ms: i64, held: u64, rule: SignupRule) -> SignupLedger {
+        let before = || {
+            self.sent
+                .iter()
+                .filter(|sent| sent.at_ms <= at_ms && Self::counts_at(sent.at_ms, at_ms, rule))
+        };
+        let known: u64 = before()
+            .filter(|sent| sent.counted)
+            .map(|sent| sent.count)
+            .sum();
+        let all: u64 = before().map(|sent| sent.count).sum();
+        self.reading = (known <= held && held <= all).then_some(Reading { at_ms, held });
+        self
+    }
+
+    /// The same ledger, expecting the run to read what the target's window holds as it starts (the target
+    /// said so to the run before): `plan`'s projection of [`SignupLedger::read`].
+    pub(crate) fn expecting_a_reading(self, rule: SignupRule) -> SignupLedger {
+        let held = self.counting_at(0, rule);
+        self.read(0, held, rule)
+    }
+
+    /// The same ledger with what the target last said its window held (the state file's reading), at
+    /// virtual ms relative to `now_unix_ms`.
+    pub(crate) fn with_reading_from(
+        self,
+        earlier: &TargetState,
+        now_unix_ms: u64,
+        rule: SignupRule,
+    ) -> SignupLedger {
+        match earlier.ip_window_read {
+            Some(read) => {
+                let at_ms =
+                    -i64::try_from(now_unix_ms.saturating_sub(read.at_unix_ms)).unwrap_or(i64::MAX);
+                self.read(at_ms, read.held, rule)
+            }
+            None => self,
+        }
+    }
+
+    /// Whether the target's reading still settles the signups sent up to it at `now_ms`: every one of them
+    /// that counted then still counts, and for half a window more.
+    fn reading_holds_at(&self, now_ms: u64, rule: SignupRule) -> Option<Reading> {
+        let reading = self.reading?;
+        let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
+        let half = i64::try_from(rule.window_ms / 2).unwrap_or(i64::MAX);
+        self.sent
+            .iter()
+            .filter(|sent| {
+                sent.at_ms <= reading.at_ms && Self::counts_at(sent.at_ms, reading.at_ms, rule)
+            })
+            .all(|sent| {
+                Self::counts_at(sent.at_ms, now, rule) && now.saturating_sub(sent.at_ms) <= half
+            })
+            .then_some(reading)
+    }
+
+    /// Whether a signup sent at `sent_ms` still counts toward the window at `at_ms` (both virtual).
+    fn counts_at(sent_ms: i64, at_ms: i64, rule: SignupRule) -> bool {
+        let window = i64::try_from(rule.window_ms.saturating_add(MARGIN_MS)).unwrap_or(i64::MAX);
+        sent_ms.saturating_add(window) > at_ms
     }
 
     /// A ledger that starts with the signups earlier runs sent from the runner's own address (the state
@@ -148,9 +227,10 @@ impl SignupLedger {
 
     /// From when, at `now_ms` or later, every signup still counting toward the window is known to count and
     /// was sent less than half a window before, so it still counts for half a window more: a check that
-    /// starts then can count them in its own. `None` when that is already so. Without `count_known`, or in
-    /// a ledger that does not know its history (see [`SignupLedger::knowing_its_history`]), from when the
-    /// window is empty instead.
+    /// starts then can count them in its own. Those the target's reading settles (see
+    /// [`SignupLedger::read`]) are known to count while it holds. `None` when that is already so. Without
+    /// `count_known`, or in a ledger that does not know its history (see
+    /// [`SignupLedger::knowing_its_history`]), from when the window is empty instead.
     pub(crate) fn only_counted_from(
         &self,
         now_ms: u64,
@@ -162,11 +242,17 @@ impl SignupLedger {
         let mut from = now_ms;
         loop {
             let at = i64::try_from(from).unwrap_or(i64::MAX);
+            let read = self
+                .reading_holds_at(from, rule)
+                .filter(|_| trusted)
+                .map(|reading| reading.at_ms);
+            let settled =
+                |sent: &Sent| sent.counted || read.is_some_and(|at_ms| sent.at_ms <= at_ms);
             let unsure = self
                 .sent
                 .iter()
                 .filter(|sent| Self::out_at(sent.at_ms, rule) > from)
-                .filter(|sent| !trusted || !sent.counted || at.saturating_sub(sent.at_ms) > half)
+                .filter(|sent| !trusted || !settled(sent) || at.saturating_sub(sent.at_ms) > half)
                 .map(|sent| Self::out_at(sent.at_ms, rule))
                 .max();
             match unsure {
@@ -176,13 +262,21 @@ impl SignupLedger {
         }
     }
 
-    /// Signups known to count that still count toward the window at `now_ms`.
+    /// Signups known to count that still count toward the window at `now_ms`: those the target's reading
+    /// settles while it holds (in a ledger that knows its history), and the others answered as valid.
     pub(crate) fn counted_at(&self, now_ms: u64, rule: SignupRule) -> u64 {
+        let read = self
+            .reading_holds_at(now_ms, rule)
+            .filter(|_| self.knows_history);
+        let settled = read.map_or(0, |reading| reading.held);
+        let after = read.map_or(i64::MIN, |reading| reading.at_ms);
         self.sent
             .iter()
+            .filter(|sent| sent.at_ms > after)
             .filter(|sent| sent.counted && Self::out_at(sent.at_ms, rule) > now_ms)
             .map(|sent| sent.count)
-            .sum()
+            .sum::<u64>()
+            .saturating_add(settled)
     }
 
     /// Signups still counting toward the window at `now_ms`.
@@ -374,5 +468,70 @@ mod tests {
             "the known two are 11 s old by then: they stay"
         );
         assert_eq!(fresh_known.counted_at(10_000 + MARGIN_MS, RULE), 2);
+    }
+
+    #[test]
+    fn the_targets_own_count_settles_the_signups_sent_before_it_while_they_stay_young() {
+        // An earlier run ended with 3 valid signups and 4 refusals (which a target may or may not count);
+        // this run's probe was accepted 10 ms before it started, and the target said 6 then counted.
+        let before = || {
+            SignupLedger::carried(&[(-1_500, 4)])
+                .and_counted(-2_000, 3)
+                .and_counted(-10, 1)
+                .knowing_its_history()
+        };
+        // Unread, the refusals are waited out, and by then the probe's signup is too old to count on.
+        let empty = 60_000 + MARGIN_MS - 10;
+        assert_eq!(before().only_counted_from(0, RULE, true), Some(empty));
+        let read = before().read(-10, 6, RULE);
+        assert_eq!(read.only_counted_from(0, RULE, true), None);
+        assert_eq!(
+            read.counted_at(0, RULE),
+            6,
+            "two of the four refusals counted"
+        );
+        let mut later = read.clone();
+        let mut none = 0;
+        later.record(1_000, 1, &mut none);
+        later.sent.last_mut().unwrap().counted = true;
+        assert_eq!(later.counted_at(2_000, RULE), 7, "this run's own add to it");
+        assert_eq!(
+            read.only_counted_from(0, RULE, false),
+            Some(empty),
+            "a check told not to count any in waits for an empty window"
+        );
+        // Once one of those it settles is older than half a window, the reading no longer says what will
+        // still count: they are waited out, as unread.
+        assert_eq!(read.only_counted_from(27_000, RULE, true), None);
+        assert_eq!(read.only_counted_from(31_000, RULE, true), Some(empty));
+        assert_eq!(
+            read.counted_at(31_000, RULE),
+            4,
+            "only those answered as valid"
+        );
+        // A count the ledger cannot explain is set aside: more than it holds, or fewer than it knows of.
+        for held in [9, 3] {
+            assert_eq!(
+                before()
+                    .read(-10, held, RULE)
+                    .only_counted_from(0, RULE, true),
+                Some(empty),
+                "held {held}"
+            );
+        }
+        // A run that does not know what else its address sent does not go by it.
+        let unknowing = SignupLedger::carried(&[(-1_500, 4)])
+            .and_counted(-10, 1)
+            .read(-10, 3, RULE);
+        assert_eq!(unknowing.counted_at(0, RULE), 1);
+        assert_eq!(unknowing.only_counted_from(0, RULE, true), Some(empty));
+        // `plan` expects the run to read it as it starts.
+        assert_eq!(
+            SignupLedger::carried(&[(-1_500, 4)])
+                .knowing_its_history()
+                .expecting_a_reading(RULE)
+                .only_counted_from(0, RULE, true),
+            None
+        );
     }
 }

@@ -173,10 +173,12 @@ pub async fn reconcile(
     let declarations = probe(target).await;
     let disagreements = disagreements(&declarations, &target.limits, flags);
     let signup_counted = declarations.signup_counted();
+    let signup_ip_held = declarations.signup_ip_held();
     if disagreements.is_empty() {
         return Ok(Reconciled {
             used: disagreements,
             signup_counted,
+            signup_ip_held,
         });
     }
     if !trust_declared {
@@ -186,6 +188,7 @@ pub async fn reconcile(
     Ok(Reconciled {
         used: disagreements,
         signup_counted,
+        signup_ip_held,
     })
 }
 
@@ -196,6 +199,9 @@ pub struct Reconciled {
     pub used: Vec<Disagreement>,
     /// Whether the probe's signup is known to count toward the IP limit (it was accepted).
     pub signup_counted: bool,
+    /// What the target said its IP window held once it accepted the probe's signup (see
+    /// [`super::Declarations::signup_ip_held`]).
+    pub signup_ip_held: Option<u64>,
 }
 
 #[cfg(test)]

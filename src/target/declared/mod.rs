@@ -205,6 +205,17 @@ impl Declarations {
         self.signup_status
             .is_some_and(|status| (200..300).contains(&status))
     }
+
+    /// How many signups the IP policy's window held once the probe's signup was accepted, by the target's
+    /// own count: its quota less what `RateLimit` showed left of it. `None` when it did not say, or the
+    /// probe was not accepted (a refusal's `r=0` says only that the window is full).
+    pub fn signup_ip_held(&self) -> Option<u64> {
+        if !self.signup_counted() {
+            return None;
+        }
+        let placed = self.of(LimitKind::SignupIp)?;
+        placed.quota()?.checked_sub(placed.policy.remaining?)
+    }
 }
 
 impl Declarations {
@@ -355,5 +366,30 @@ mod tests {
         ] {
             assert_eq!(LimitKind::named(name), kind, "{name}");
         }
+    }
+
+    #[test]
+    fn the_ip_window_holds_the_quota_less_what_is_left_once_the_probe_was_accepted() {
+        let declared = |r: Option<u64>, status: u16| {
+            let mut declarations = place(
+                vec![
+                    policy(Endpoint::Signup, "email", 10, 60, Some(9)),
+                    policy(Endpoint::Signup, "ip", 50, 60, r),
+                ],
+                Vec::new(),
+                vec![Endpoint::Signup],
+                true,
+            );
+            declarations.signup_status = Some(status);
+            declarations
+        };
+        assert_eq!(declared(Some(38), 200).signup_ip_held(), Some(12));
+        assert_eq!(declared(None, 200).signup_ip_held(), None, "no `r`");
+        assert_eq!(
+            declared(Some(0), 429).signup_ip_held(),
+            None,
+            "a refusal says only that the window is full"
+        );
+        assert_eq!(declared(Some(51), 200).signup_ip_held(), None, "r over q");
     }
 }
