@@ -80,9 +80,14 @@ fn write_target(out: &mut dyn Write, target: &TargetSchedule) -> io::Result<()> 
                 "no signups from this address still count".to_owned()
             } else {
                 let counted = if carried.window_read {
-                    "the target said how many count when it was last run, and the run reads that again to count them in, however each counted"
+                    "the target told the last run how many count, and this run reads that again to count them in, however each counted".to_owned()
+                } else if carried.unknown_counting > 0 {
+                    format!(
+                        "the schedule counts them; {} of them may or may not count (refused, or invalid) and are waited out before the IP check: a target that sends `RateLimit` for its IP policy would let the run count them in",
+                        carried.unknown_counting
+                    )
                 } else {
-                    "the schedule counts them"
+                    "the schedule counts them".to_owned()
                 };
                 format!(
                     "{} signup(s) from this address still count toward the IP window, the last for {} more ({counted})",

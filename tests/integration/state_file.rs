@@ -395,9 +395,9 @@ async fn the_next_run_counts_in_what_the_target_says_its_ip_window_holds() {
             })
             .await;
             let state = folder.join(format!("declares-{declares}.state.json"));
-            let run = |only: &str| -> serde_json::Value {
-                let url = server.base_url();
-                let mut args: Vec<&str> = vec!["run"];
+            let url = server.base_url();
+            let target_args = |command: &'static str, only: &'static str| -> Vec<String> {
+                let mut args: Vec<&str> = vec![command];
                 args.extend(real_target(&url));
                 args.extend([
                     "--limit",
@@ -412,20 +412,26 @@ async fn the_next_run_counts_in_what_the_target_says_its_ip_window_holds() {
                     state.to_str().unwrap(),
                     "--only",
                     only,
-                    "--format",
-                    "json=-",
                 ]);
-                let output = authconform(&args);
+                args.into_iter().map(str::to_owned).collect()
+            };
+            let run = |only: &'static str| -> serde_json::Value {
+                let mut args = target_args("run", only);
+                args.extend(["--format".to_owned(), "json=-".to_owned()]);
+                let output = authconform(&args.iter().map(String::as_str).collect::<Vec<_>>());
                 assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
                 serde_json::from_str(&stdout(&output)).unwrap()
             };
             run("signup-validation-failures-and-the-email-limit");
             let first: serde_json::Value =
                 serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+            let args = target_args("plan", "signup-ip-limit");
+            let plan = authconform(&args.iter().map(String::as_str).collect::<Vec<_>>());
+            assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
             let report = run("signup-ip-limit");
             let second: serde_json::Value =
                 serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
-            (first, report, second)
+            (first, stdout(&plan), report, second)
         }
     };
     let waited = |report: &serde_json::Value| -> Vec<String> {
@@ -438,7 +444,11 @@ async fn the_next_run_counts_in_what_the_target_says_its_ip_window_holds() {
             .collect()
     };
 
-    let (first, report, second) = back_to_back(true).await;
+    let (first, plan, report, second) = back_to_back(true).await;
+    assert!(
+        plan.contains("the target told the last run how many count"),
+        "{plan}"
+    );
     let unsure = first["signups"]
         .as_array()
         .unwrap()
@@ -463,8 +473,12 @@ async fn the_next_run_counts_in_what_the_target_says_its_ip_window_holds() {
         "{second}"
     );
 
-    let (first, report, _) = back_to_back(false).await;
+    let (first, plan, report, _) = back_to_back(false).await;
     assert!(first.get("ip_window_read").is_none(), "{first}");
+    assert!(
+        plan.contains("may or may not count (refused, or invalid) and are waited out"),
+        "{plan}"
+    );
     assert_eq!(
         report["targets"][0]["scenarios"][0]["verdict"], "pass",
         "{report}"

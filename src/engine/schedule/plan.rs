@@ -88,6 +88,9 @@ pub struct FasterWith {
 pub struct CarriedOver {
     /// Signups from the runner's own address still inside the IP window.
     pub signups: u64,
+    /// Of those, the ones not known to count (refused, or failing validation): waited out, unless the
+    /// target says what its window holds.
+    pub unknown_counting: u64,
     /// How long the last of them keeps counting.
     pub counting_ms: u64,
     /// Forged client addresses (`X-Forwarded-For`) with signups still inside a window: handed out last.
@@ -166,6 +169,11 @@ pub fn plan(suite: &Suite, run: &RunPlan) -> Plan {
                 CarriedOver {
                     measured_requests: earlier.request_costs.len(),
                     signups: counting.iter().map(|sent| sent.count).sum(),
+                    unknown_counting: counting
+                        .iter()
+                        .filter(|sent| !sent.counted)
+                        .map(|sent| sent.count)
+                        .sum(),
                     counting_ms: counting
                         .iter()
                         .map(|sent| {
