@@ -71,6 +71,7 @@ pub(super) fn init(args: &InitArgs) -> Result<u8, CommandError> {
             path,
             &target,
             detection.signups_sent + measured.signups_sent,
+            detection.declarations.ip_window_held(),
         )?;
     }
     if let Some(path) = &args.output {

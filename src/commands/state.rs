@@ -66,11 +66,14 @@ pub(super) fn remember(
 }
 
 /// Keeps `signups` that probes (`init`) just sent from the runner's own address in the state file that
-/// `run --target-file TARGET_FILE` reads. Whether each counts is not known, so none is counted in.
+/// `run --target-file TARGET_FILE` reads. Whether each counts is not known, so none is counted in; when
+/// the target said what its IP window held (`ip_window_held`, from its `RateLimit` fields), that is kept
+/// too, so `plan` expects the run to read it again and count them in.
 pub(super) fn remember_probes(
     target_file: &std::path::Path,
     target: &TargetDescription,
     signups: u64,
+    ip_window_held: Option<u64>,
 ) -> Result<(), CommandError> {
     if signups == 0 {
         return Ok(());
@@ -89,6 +92,10 @@ pub(super) fn remember_probes(
         now,
         keep_ms(target),
     );
+    kept.ip_window_read = ip_window_held.map(|held| state::WindowRead {
+        at_unix_ms: now,
+        held,
+    });
     state::save(&path, &kept)?;
     Ok(())
 }

@@ -363,6 +363,11 @@ async fn the_ip_check_counts_the_probes_signup_in_and_waits_out_what_it_cannot_c
     };
     let by_init = read_state()["signups"][0].clone();
     assert!(by_init["count"].as_u64().unwrap() > 0, "{by_init}");
+    assert!(
+        read_state()["ip_window_read"]["held"].as_u64().is_some(),
+        "what the target said its IP window held, for the next plan: {}",
+        read_state()
+    );
     let (_, _, report) = ip_check(&["--target-file", file.to_str().unwrap()]);
     assert!(
         !report.contains("signups it did not send"),

@@ -213,6 +213,12 @@ impl Declarations {
         if !self.signup_counted() {
             return None;
         }
+        self.ip_window_held()
+    }
+
+    /// How many signups the IP policy's window held on the answer read, by the target's own count (its
+    /// quota less `r`), whatever that answer was.
+    pub fn ip_window_held(&self) -> Option<u64> {
         let placed = self.of(LimitKind::SignupIp)?;
         placed.quota()?.checked_sub(placed.policy.remaining?)
     }
