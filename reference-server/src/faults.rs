@@ -55,6 +55,7 @@ pub enum Fault {
     IdenticalInvalidOneLow,
     LockoutOneLate,
     SuccessfulSignInsNotCounted,
+    IdenticalValidCounted,
     LockoutFromWindowStart,
     LockoutRetryAfterMillis,
     ParserErrorEchoesBody,
@@ -63,7 +64,7 @@ pub enum Fault {
 }
 
 impl Fault {
-    pub const ALL: [Fault; 55] = [
+    pub const ALL: [Fault; 56] = [
         Fault::SignInWithoutToken,
         Fault::SignInUserWithoutPlan,
         Fault::SignInByEmailRefused,
@@ -114,6 +115,7 @@ impl Fault {
         Fault::IdenticalInvalidOneLow,
         Fault::LockoutOneLate,
         Fault::SuccessfulSignInsNotCounted,
+        Fault::IdenticalValidCounted,
         Fault::LockoutFromWindowStart,
         Fault::LockoutRetryAfterMillis,
         Fault::ParserErrorEchoesBody,
@@ -283,6 +285,10 @@ impl Fault {
             Fault::SuccessfulSignInsNotCounted => (
                 "CS-LOCKOUT-02",
                 "successful sign-ins do not count toward the threshold",
+            ),
+            Fault::IdenticalValidCounted => (
+                "CS-INVALID-03",
+                "the identical-invalid limit counts valid sign-ins too, so the sixth identical valid sign-in inside its window is refused",
             ),
             Fault::LockoutFromWindowStart => (
                 "CS-LOCKOUT-04",

@@ -202,8 +202,10 @@ async fn answer_authenticate(
             CONNECT_INVALID_CREDENTIALS,
         ));
     }
-    state.connect_identical_invalid.give_back(ticket).await?;
-    counted.give_back(Policy::identical_invalid(&state.config));
+    if !fault!(state.config, IdenticalValidCounted) {
+        state.connect_identical_invalid.give_back(ticket).await?;
+        counted.give_back(Policy::identical_invalid(&state.config));
+    }
     if let Some(ticket) = overall_ticket {
         state.connect_overall.give_back(ticket).await?;
         counted.give_back(Policy::lockout(&state.config));
