@@ -246,6 +246,7 @@ const NESTJS_VARIANTS: &[Variant] = &[
     fault("admin-not-skipped", "AM-SIGNUP-RL-04"),
     fault("parse-error-echo", "GEN-03"),
     fault("no-block-duration", "CS-LOCKOUT-04"),
+    fault("valid-requests-counted", "CS-INVALID-03"),
 ];
 
 /// Cache counters keyed by wall-clock window, as django-ratelimit keeps them: with windows of seconds, a

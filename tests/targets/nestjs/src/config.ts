@@ -10,6 +10,7 @@ export const FAULTS = [
   'admin-not-skipped',
   'parse-error-echo',
   'no-block-duration',
+  'valid-requests-counted',
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 

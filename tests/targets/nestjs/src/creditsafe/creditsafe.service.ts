@@ -61,8 +61,20 @@ export class CreditsafeService implements OnModuleInit {
 
   /** A token for valid credentials; otherwise the request counts as an identical invalid one: 401, or 429. */
   async authenticate(body: AuthenticateDto, client: string, rawBody: unknown): Promise<{ token: string }> {
+    // The `valid-requests-counted` fault counts before it looks at the credentials, as a throttler guard
+    // keyed on the body would: identical valid sign-ins use up the limit too.
+    if (this.config.fault === 'valid-requests-counted') {
+      await this.countIdentical(client, rawBody);
+      if (await this.valid(body)) return { token: this.issue(body.username as string) };
+      throw new UnauthorizedException('Invalid username or password');
+    }
     if (await this.valid(body)) return { token: this.issue(body.username as string) };
+    await this.countIdentical(client, rawBody);
+    throw new UnauthorizedException('Invalid username or password');
+  }
 
+  /** Counts the request as one of its identical ones; refused (429) once they are over the limit. */
+  private async countIdentical(client: string, rawBody: unknown): Promise<void> {
     const { invalidLimit, invalidWindowMs } = this.config.creditsafe;
     const key = `${IDENTICAL_INVALID}:${client}:${digest(canonicalJson(rawBody))}`;
     const { isBlocked, timeToBlockExpire } = await this.storage.increment(
@@ -73,7 +85,6 @@ export class CreditsafeService implements OnModuleInit {
       IDENTICAL_INVALID,
     );
     if (isBlocked) throw new TooManyRequestsException(IDENTICAL_INVALID_MESSAGE, Math.max(1, timeToBlockExpire));
-    throw new UnauthorizedException('Invalid username or password');
   }
 
   private issue(username: string): string {
