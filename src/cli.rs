@@ -365,7 +365,8 @@ pub struct InitArgs {
     /// Write the target file here instead of stdout
     #[arg(long, short, value_name = "FILE", help_heading = "Output")]
     pub output: Option<PathBuf>,
-    /// Overwrite FILE if it exists
+    /// Overwrite FILE if it exists, and the state file beside it (.authconform/) when it holds the state of
+    /// the target FILE described before
     #[arg(long, requires = "output", help_heading = "Output")]
     pub force: bool,
     /// Measure the limits the target does not declare, by sending what they count: the e-mail limit with

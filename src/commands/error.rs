@@ -37,6 +37,18 @@ pub enum CommandError {
     Exists { path: PathBuf },
     #[error("init needs a target: add --target URL (or --target-file FILE to start from)")]
     InitWithoutTarget,
+    #[error(
+        "{} holds {holds}, not the state of {expected} that {} would describe: add --force to replace it, or write the target file under another name",
+        state.display(),
+        output.display()
+    )]
+    InitOverState {
+        output: PathBuf,
+        state: PathBuf,
+        /// What the state file holds: another target's state, or one this build cannot read.
+        holds: String,
+        expected: String,
+    },
     #[error(transparent)]
     Suite(#[from] SuiteError),
     #[error("{flag} describes a target, but none is given: add --target URL or --target-file FILE")]
@@ -97,6 +109,7 @@ impl CommandError {
             | CommandError::NothingToCheck(_)
             | CommandError::Exists { .. }
             | CommandError::InitWithoutTarget
+            | CommandError::InitOverState { .. }
             | CommandError::Suite(_)
             | CommandError::TargetFlagWithoutTarget { .. }
             | CommandError::DetectWithoutTarget

@@ -23,6 +23,11 @@ pub(super) fn init(args: &InitArgs) -> Result<u8, CommandError> {
         return Err(CommandError::Exists { path: path.clone() });
     }
     let target = detection_target(&args.target)?;
+    let state_beside = args
+        .output
+        .as_deref()
+        .map(|path| super::state::beside_init_output(path, &target, args.force))
+        .transpose()?;
     let runtime = runtime()?;
     let (detection, clock) = runtime.block_on(async {
         let detection = crate::detect::detect(&target).await;
@@ -62,6 +67,9 @@ pub(super) fn init(args: &InitArgs) -> Result<u8, CommandError> {
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .map_err(CommandError::Write)?;
+    if let Some(beside) = &state_beside {
+        super::state::replace_beside_init_output(beside)?;
+    }
     if let Some(path) = &args.output
         && !clock
     {

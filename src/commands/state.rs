@@ -65,6 +65,64 @@ pub(super) fn remember(
     Ok(())
 }
 
+/// What `init --output FILE` does with the state file beside FILE, decided before anything is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum StateBeside {
+    /// None yet, or this target's own: the probes' signups are added to it.
+    Kept,
+    /// Another target's state, or one this build cannot read (`holds` says which), replaced with `--force`
+    /// once the new target file is written.
+    Replaced { path: PathBuf, holds: String },
+}
+
+/// Checks the state file beside `target_file` before `init` probes anything: another target's state (the
+/// one the file described before) or an unreadable one stops `init` unless `force` replaces it, so a
+/// refusal leaves the folder as it was and sends nothing.
+pub(super) fn beside_init_output(
+    target_file: &std::path::Path,
+    target: &TargetDescription,
+    force: bool,
+) -> Result<StateBeside, CommandError> {
+    let path = state::default_path(Some(target_file), &target.base_url);
+    let holds = match state::load(&path, target.base_url.as_str()) {
+        Ok(_) => return Ok(StateBeside::Kept),
+        Err(state::StateError::Foreign { found, .. }) => format!("the state of {found}"),
+        Err(state::StateError::Corrupt { message, .. }) => {
+            format!("a state file this build cannot read ({message})")
+        }
+        Err(other) => return Err(other.into()),
+    };
+    if force {
+        Ok(StateBeside::Replaced { path, holds })
+    } else {
+        Err(CommandError::InitOverState {
+            output: target_file.to_owned(),
+            state: path,
+            holds,
+            expected: target.base_url.to_string(),
+        })
+    }
+}
+
+/// Removes the state file `init --force` replaces; said on stderr, never silently.
+pub(super) fn replace_beside_init_output(beside: &StateBeside) -> Result<(), CommandError> {
+    let StateBeside::Replaced { path, holds } = beside else {
+        return Ok(());
+    };
+    match std::fs::remove_file(path) {
+        Ok(()) => {
+            eprintln!("replaced {}: it held {holds}", path.display());
+            Ok(())
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(state::StateError::Write {
+            path: path.clone(),
+            source,
+        }
+        .into()),
+    }
+}
+
 /// Keeps `signups` that probes (`init`) just sent from the runner's own address in the state file that
 /// `run --target-file TARGET_FILE` reads. Whether each counts is not known, so none is counted in; when
 /// the target said what its IP window held (`ip_window_held`, from its `RateLimit` fields), that is kept

@@ -32,6 +32,17 @@ fn direct_signups(state: &serde_json::Value) -> u64 {
         .sum()
 }
 
+/// The state file `init --output FOLDER/STEM.toml` keeps beside the target file it writes.
+fn kept_beside(folder: &std::path::Path, stem: &str) -> std::path::PathBuf {
+    folder
+        .join(".authconform")
+        .join(format!("{stem}.state.json"))
+}
+
+fn read_json(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
 async fn server() -> authconform_reference_server::RunningServer {
     crate::support::start_reference(one_address()).await
 }
@@ -172,6 +183,68 @@ fn a_corrupt_or_foreign_state_file_stops_the_run_before_anything_is_sent() {
         "{}",
         stderr(&foreign)
     );
+}
+
+/// `init --output FILE` keeps its probes' signups in the state file beside FILE. When that file holds the
+/// state of the target FILE described before, `init` stops before sending anything (nothing listens at the
+/// URL given, so a probe would have ended it otherwise), leaving the folder as it was; `--force` replaces
+/// the state with the new target's, and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_over_another_targets_state_stops_before_probing_unless_forced() {
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("staging.toml");
+    let file_text = file.to_str().unwrap();
+    let kept = kept_beside(folder.path(), "staging");
+    let state_of = || read_json(&kept);
+    let first = server().await;
+    let init = |url: &str, force: bool| {
+        let mut args = vec!["init", "--target", url, "--output", file_text];
+        if force {
+            args.push("--force");
+        }
+        args.extend(["--admin", "admin@example.com:state-admin"]);
+        authconform(&args)
+    };
+    let written = init(&first.base_url(), false);
+    assert!(written.status.success(), "{}", stderr(&written));
+    let before = std::fs::read_to_string(&kept).unwrap();
+    assert_eq!(
+        state_of()["base_url"].as_str(),
+        Some(format!("{}/", first.base_url()).as_str())
+    );
+
+    std::fs::remove_file(&file).unwrap();
+    let nothing_listens = "http://127.0.0.1:9";
+    let refused = init(nothing_listens, false);
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    let message = stderr(&refused);
+    assert!(
+        message.contains("staging.state.json holds the state of http://127.0.0.1:")
+            && message.contains("not the state of http://127.0.0.1:9/ that ")
+            && message.contains("--force"),
+        "{message}"
+    );
+    assert!(!file.exists(), "no target file is written");
+    assert_eq!(
+        std::fs::read_to_string(&kept).unwrap(),
+        before,
+        "the state is left as it was"
+    );
+
+    let second = server().await;
+    let forced = init(&second.base_url(), true);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert!(
+        stderr(&forced).contains("replaced ") && stderr(&forced).contains("it held the state of"),
+        "{}",
+        stderr(&forced)
+    );
+    assert_eq!(
+        state_of()["base_url"].as_str(),
+        Some(format!("{}/", second.base_url()).as_str()),
+        "the state is the new target's"
+    );
+    assert!(direct_signups(&state_of()) > 0, "with its probes' signups");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -354,13 +427,8 @@ async fn the_ip_check_counts_the_probes_signup_in_and_waits_out_what_it_cannot_c
         file.to_str().unwrap(),
     ]);
     assert!(init.status.success(), "{}", stderr(&init));
-    let kept = folder
-        .path()
-        .join(".authconform")
-        .join("staging.state.json");
-    let read_state = || -> serde_json::Value {
-        serde_json::from_str(&std::fs::read_to_string(&kept).unwrap()).unwrap()
-    };
+    let kept = kept_beside(folder.path(), "staging");
+    let read_state = || read_json(&kept);
     let by_init = read_state()["signups"][0].clone();
     assert!(by_init["count"].as_u64().unwrap() > 0, "{by_init}");
     assert!(
