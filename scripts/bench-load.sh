@@ -7,8 +7,9 @@
 # (a fresh username each) to a second server whose threshold it never reaches. Also times the full
 # 10,000-request lockout profile against the bundled reference server, and the open model's accuracy next
 # to oha (below capacity: achieved rate against the target; above: corrected p99s). Each side's own CPU per
-# request (user + system, from the shell's `time`) is printed too: on a machine the generator shares with the
-# target, a generator's CPU is the target's loss, and this is where the two differ.
+# request (user + system, from the shell's `time`, and each apart) is printed too: on a machine the generator
+# shares with the target, a generator's CPU is the target's loss, and this is where the two differ. Both make
+# the same system calls per request, so the kernel's share is about equal; the difference is in user space.
 #
 #   scripts/bench-load.sh              # CONNECTIONS=64 REQUESTS=100000 DURATION=5 ROUNDS=3 THREADS="1 2"
 #   OHA=0 scripts/bench-load.sh        # without the oha comparison (LOW_RATE=2000 HIGH_RATE=60000)
@@ -61,14 +62,20 @@ end
 LUA
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 : >"$WORK/wrk-cpu.txt"; : >"$WORK/load-cpu.txt"
-# CPU seconds (user + system) a command spent, appended to $1; the command's own output is kept on stdout.
+# CPU seconds a command spent, appended to $1 as "user system"; the command's own output is kept on stdout.
 cpu_of() {
   local out="$1"; shift
   local TIMEFORMAT='%U %S'
   local status=0
   { time "$@" 2>&3 || status=$?; } 3>&2 2>"$WORK/time.txt"
-  awk '{ print $1 + $2 }' "$WORK/time.txt" >>"$out"
+  cat "$WORK/time.txt" >>"$out"
   return "$status"
+}
+# Microseconds of CPU per request from the last line of a cpu_of file and a request count: "total user
+# system", each on its own line of $3, $4 and $5.
+per_request() { # cpu file, requests, total file, user file, system file
+  tail -1 "$1" | awk -v n="$2" -v t="$3" -v u="$4" -v s="$5" '{
+    printf "%.2f\n", ($1 + $2) * 1e6 / n >>t; printf "%.2f\n", $1 * 1e6 / n >>u; printf "%.2f\n", $2 * 1e6 / n >>s }'
 }
 # One side of a round: wrk against a fresh server whose threshold it never reaches, or the lockout check
 # against a fresh server at threshold REQUESTS (the check leaves its client locked out). Each side gets a
@@ -82,7 +89,7 @@ wrk_side() {
   requests=$(awk '/requests in/ { print $1 }' "$WORK/wrk-out.txt")
   # Microseconds of the generator's own CPU per request: where a generator's cost shows on a machine it
   # shares with the target.
-  awk -v c="$(tail -1 "$WORK/wrk-cpu.txt")" -v n="$requests" 'BEGIN { printf "%.2f\n", c * 1e6 / n }' >>"$WORK/wrk-us.txt"
+  per_request "$WORK/wrk-cpu.txt" "$requests" "$WORK/wrk-us.txt" "$WORK/wrk-user.txt" "$WORK/wrk-sys.txt"
   kill "$SERVER_PID" 2>/dev/null || true
 }
 load_side() {
@@ -93,14 +100,19 @@ load_side() {
       echo "error: the lockout profile failed at threshold $REQUESTS: $(tail -5 "$WORK/load.err")" >&2; exit 1; }
   jq -r '.targets[0].load.requests_per_second' "$WORK/load.json" >>"$WORK/load.txt"
   jq -r '.targets[0].load.latency_ms.p99' "$WORK/load.json" >>"$WORK/p99.txt"
-  awk -v c="$(tail -1 "$WORK/load-cpu.txt")" -v n="$(jq -r '.targets[0].load.requests' "$WORK/load.json")" \
-    'BEGIN { printf "%.2f\n", c * 1e6 / n }' >>"$WORK/load-us.txt"
+  per_request "$WORK/load-cpu.txt" "$(jq -r '.targets[0].load.requests' "$WORK/load.json")" \
+    "$WORK/load-us.txt" "$WORK/load-user.txt" "$WORK/load-sys.txt"
+  # The report's own figure: CPU while the floods ran, without the process's start and its reports.
+  jq -r '.targets[0].load | .generator.cpu_percent / 100 * .duration_ms * 1000 / .requests' "$WORK/load.json" \
+    >>"$WORK/load-flood-us.txt"
   kill "$SERVER_PID" 2>/dev/null || true
 }
 printf "lockout profile (10,000-request threshold, 64 users, clock control): %s s end to end\n" "$profile_s"
 : >"$WORK/best.txt"
 for threads in $THREADS; do
   : >"$WORK/wrk.txt"; : >"$WORK/load.txt"; : >"$WORK/p99.txt"; : >"$WORK/wrk-us.txt"; : >"$WORK/load-us.txt"
+  : >"$WORK/wrk-user.txt"; : >"$WORK/wrk-sys.txt"; : >"$WORK/load-user.txt"; : >"$WORK/load-sys.txt"
+  : >"$WORK/load-flood-us.txt"
   : >"$WORK/ratios.txt"
   for round in $(seq 1 "$ROUNDS"); do
     # The sides take turns going first, so whatever drifts on a shared machine during a round falls on both.
@@ -114,10 +126,14 @@ for threads in $THREADS; do
   echo "$threads $wrk_rps $load_rps" >>"$WORK/best.txt"
   awk -v w="$wrk_rps" -v g="$load_rps" -v c="$CONNECTIONS" -v p99="$(median <"$WORK/p99.txt")" -v r="$ROUNDS" \
       -v t="$threads" -v wu="$(median <"$WORK/wrk-us.txt")" -v gu="$(median <"$WORK/load-us.txt")" \
-      -v rm="$(median <"$WORK/ratios.txt")" \
+      -v rm="$(median <"$WORK/ratios.txt")" -v wus="$(median <"$WORK/wrk-user.txt")" \
+      -v wsy="$(median <"$WORK/wrk-sys.txt")" -v gus="$(median <"$WORK/load-user.txt")" \
+      -v gsy="$(median <"$WORK/load-sys.txt")" -v gf="$(median <"$WORK/load-flood-us.txt")" \
       -v rr="$(sort -g "$WORK/ratios.txt" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f to %.2f", lo, hi }')" 'BEGIN {
     printf "sign-in path, distinct requests, %d connections, %d thread(s) each (wrk -t%d, load --threads %d), medians of %d rounds: wrk %.0f req/s, authconform load %.0f req/s (p99 %.2f ms): load/wrk %.2f (per round: median %.2f, %s)\n", c, t, t, t, r, w, g, p99, g / w, rm, rr
     printf "  generator CPU per request (user + system, it shares the cores with the target): wrk %.1f us, authconform load %.1f us (judging every answer): %.2fx\n", wu, gu, gu / wu
+    printf "    in user space wrk %.1f us, authconform %.1f us; in the kernel (the system calls that send and read) wrk %.1f us, authconform %.1f us\n", wus, gus, wsy, gsy
+    printf "    authconform while its floods ran (as the report measures it, leaving out the start and the reports): %.1f us\n", gf
   }'
 done
 # Each tool at the thread count it did best at.
