@@ -524,6 +524,7 @@ pub(super) async fn run_request(
             dropped: dropped.clone(),
         }));
         let mut requests = (repeat > 0).then_some(requests);
+        let mut batch = Vec::with_capacity(256);
         // The next request, prepared and waiting for room in the queue.
         let mut sending: Option<flume::r#async::SendFut<'static, QueuedRequest>> = None;
         loop {
@@ -563,10 +564,13 @@ pub(super) async fn run_request(
                     // stopped early never took is counted off below, once its answers have ended.
                     sending = None;
                 }
-                answer = answers.recv() => match answer {
-                    Some(answer) => {
-                        meter.record(*number, &answer);
-                        collector.add(&client, answer.index, answer.request, answer.outcome);
+                received = answers.recv_many(&mut batch, 256) => match received {
+                    0 => break,
+                    _ => {
+                        meter.record_all(*number, &batch);
+                        for answer in batch.drain(..) {
+                            collector.add(&client, answer.index, answer.request, answer.outcome);
+                        }
                         tell_progress(collector.answered());
                         // Every request prepared, and each answered or dropped: the step is done, whatever
                         // the driver still has to wind down.
@@ -578,7 +582,6 @@ pub(super) async fn run_request(
                             break;
                         }
                     }
-                    None => break,
                 },
             }
         }

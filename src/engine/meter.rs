@@ -378,8 +378,15 @@ impl Meter {
         }
     }
 
-    pub(crate) fn record(&self, step: u16, answer: &DrivenAnswer) {
-        let answer = MeteredAnswer {
+    /// Records a batch of answers under one lock.
+    pub(crate) fn record_all(&self, step: u16, answers: &[DrivenAnswer]) {
+        self.answers
+            .lock()
+            .extend(answers.iter().map(|answer| self.metered(step, answer)));
+    }
+
+    fn metered(&self, step: u16, answer: &DrivenAnswer) -> MeteredAnswer {
+        MeteredAnswer {
             sent_us: micros(answer.sent.saturating_duration_since(self.started)),
             latency_us: micros(answer.latency),
             lag_us: micros(answer.lag),
@@ -387,8 +394,12 @@ impl Meter {
             status: answer.status(),
             error: answer.error(),
             step,
-        };
-        self.answers.lock().push(answer);
+        }
+    }
+
+    pub(crate) fn record(&self, step: u16, answer: &DrivenAnswer) {
+        let metered = self.metered(step, answer);
+        self.answers.lock().push(metered);
     }
 
     /// Every answer so far, in the order they came.

@@ -15,7 +15,7 @@ use goose::{GooseAttack, GooseError};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::engine::{DrivenAnswer, DrivenStep, Driver, RequestQueue};
-use crate::target::Lane;
+use crate::target::{Lane, TargetClient};
 
 /// The goose reports of flood `n` (from 1) of a run: `goose-report-N.html`, `.json` and `.md`.
 pub fn report_files(dir: &std::path::Path, flood: u16) -> Vec<PathBuf> {
@@ -60,8 +60,11 @@ fn describe(error: &GooseError) -> String {
 
 /// What every goose user of one flood shares.
 struct Flood {
-    /// One lane per user, by the user's number.
-    lanes: Vec<tokio::sync::Mutex<Lane>>,
+    /// One lane per user, by the user's number: taken out while the user sends on it and put back after
+    /// (a user sends one request at a time, so the lock is never waited for and never held across a send).
+    lanes: Vec<parking_lot::Mutex<Option<Lane>>>,
+    /// Where a lane comes from when its slot is empty (a send cancelled midway took its lane with it).
+    client: TargetClient,
     requests: RequestQueue,
     answers: UnboundedSender<DrivenAnswer>,
     /// Whether goose keeps per-request metrics (only for its reports: they cost more than a fast target's
@@ -114,8 +117,9 @@ impl GooseDriver {
         }
         let flood = Arc::new(Flood {
             lanes: (0..users)
-                .map(|_| tokio::sync::Mutex::new(step.lane()))
+                .map(|_| parking_lot::Mutex::new(Some(step.lane())))
                 .collect(),
+            client: step.client.clone(),
             requests: step.requests.clone(),
             answers: step.answers.clone(),
             metrics: self.report_dir.is_some(),
@@ -185,11 +189,10 @@ async fn one_request(user: &mut GooseUser, flood: &Flood) -> TransactionResult {
     let named = flood
         .metrics
         .then(|| (queued.method().to_owned(), queued.path().to_owned()));
-    let mut lane = flood.lanes[user.weighted_users_index % flood.lanes.len()]
-        .lock()
-        .await;
+    let slot = &flood.lanes[user.weighted_users_index % flood.lanes.len()];
+    let mut lane = slot.lock().take().unwrap_or_else(|| flood.client.lane());
     let answer = queued.send_on(&mut lane).await;
-    drop(lane);
+    *slot.lock() = Some(lane);
     if let Some((method, path)) = named {
         // The engine judges the answers; for goose, an answer is a success and no answer a failure.
         let failure = answer.failure();
