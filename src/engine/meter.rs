@@ -398,8 +398,7 @@ impl Meter {
     }
 
     pub(crate) fn record(&self, step: u16, answer: &DrivenAnswer) {
-        let metered = self.metered(step, answer);
-        self.answers.lock().push(metered);
+        self.record_all(step, std::slice::from_ref(answer));
     }
 
     /// Every answer so far, in the order they came.

@@ -60,10 +60,11 @@ fn describe(error: &GooseError) -> String {
 
 /// What every goose user of one flood shares.
 struct Flood {
-    /// One lane per user, by the user's number: taken out while the user sends on it and put back after
-    /// (a user sends one request at a time, so the lock is never waited for and never held across a send).
+    /// One lane per user, by the user's number: made on the user's first send (and again after a send
+    /// cancelled midway took it), taken out while the user sends on it and put back after (a user sends one
+    /// request at a time, so the lock is never waited for and never held across a send).
     lanes: Vec<parking_lot::Mutex<Option<Lane>>>,
-    /// Where a lane comes from when its slot is empty (a send cancelled midway took its lane with it).
+    /// Where the lanes come from.
     client: TargetClient,
     requests: RequestQueue,
     answers: UnboundedSender<DrivenAnswer>,
@@ -116,9 +117,7 @@ impl GooseDriver {
                 .collect();
         }
         let flood = Arc::new(Flood {
-            lanes: (0..users)
-                .map(|_| parking_lot::Mutex::new(Some(step.lane())))
-                .collect(),
+            lanes: (0..users).map(|_| parking_lot::Mutex::new(None)).collect(),
             client: step.client.clone(),
             requests: step.requests.clone(),
             answers: step.answers.clone(),
