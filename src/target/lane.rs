@@ -1,22 +1,17 @@
 //! One lane of a target's client: a sender that keeps its own keep-alive connection to each base URL, for
-//! steps and floods that keep many requests in flight. On plain `http://` bases a lane speaks HTTP/1.1 over
-//! hyper's connection API (no pool, no middleware: one connection, one request at a time), which is what
-//! lets a load run drive a fast target as hard as wrk does; on `https://` it sends through the target's
-//! reqwest client. Either way it joins paths, sends headers, times out and caps bodies exactly as
+//! steps and floods that keep many requests in flight. On plain `http://` bases a lane speaks HTTP/1.1 on
+//! a connection of its own (`http1.rs`: no pool, no middleware, one request at a time), which is what lets
+//! a load run drive a fast target as hard as wrk does; on `https://` it sends through the target's reqwest
+//! client. Either way it joins paths, sends headers, times out and caps bodies exactly as
 //! [`TargetClient::send`] does, and answers with the same [`Response`].
 
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::{self, SendRequest};
-use hyper_util::rt::TokioIo;
 use reqwest::Url;
-use tokio::net::TcpStream;
+use reqwest::header::HeaderValue;
 
-use super::client::{NoResponse, PreparedRequest, Response, TargetClient, Unanswered, error_chain};
+use super::client::{NoResponse, PreparedRequest, Response, TargetClient, Unanswered};
+use super::http1::{Connection, ExchangeError, Outgoing};
 
 /// A sender with its own connections; not shared between tasks (give each task its own lane).
 #[derive(Debug)]
@@ -24,7 +19,7 @@ pub(crate) struct Lane {
     client: TargetClient,
     /// One connection per base URL, opened on first use and re-opened after the server closes it; `None`
     /// for every base when the target is reached over HTTPS (the reqwest client's pool serves it).
-    connections: Option<Vec<Option<Box<Connection>>>>,
+    connections: Option<Vec<Option<Connection>>>,
     /// Where the last request went: a flood sends one path over and over.
     last: Option<Destination>,
 }
@@ -36,8 +31,9 @@ struct Destination {
     base: usize,
     path: String,
     url: Url,
-    uri: hyper::Uri,
-    host: hyper::header::HeaderValue,
+    /// The request target: the path and query.
+    target: String,
+    host: HeaderValue,
     authority: String,
 }
 
@@ -48,14 +44,13 @@ impl Destination {
             Some(query) => format!("{}?{query}", url.path()),
             None => url.path().to_owned(),
         };
-        let uri = hyper::Uri::try_from(target).map_err(|error| Failure::Request(error.into()))?;
-        let host = hyper::header::HeaderValue::try_from(authority.as_str())
-            .map_err(|error| Failure::Request(error.into()))?;
+        let host = HeaderValue::try_from(authority.as_str())
+            .map_err(|error| Failure::Request(error.to_string()))?;
         Ok(Destination {
             base,
             path: path.to_owned(),
             url,
-            uri,
+            target,
             host,
             authority,
         })
@@ -104,15 +99,13 @@ impl Lane {
         };
         let destination = &*self.last.insert(destination);
         let timeout_ms = self.client.timeout_ms();
-        // Boxed: the exchange's state (hyper's request, the connection's driving, the answer read so far)
-        // is several kilobytes, which every future around it would otherwise hold and move.
-        let exchange = Box::pin(exchange(
+        let exchange = exchange(
             &self.client,
             &mut connections[base],
             destination,
             request,
             self.client.max_body_bytes(),
-        ));
+        );
         let url = || destination.url.clone();
         match tokio::time::timeout(Duration::from_millis(timeout_ms), exchange).await {
             Ok(outcome) => outcome.map_err(|failure| failure.into_no_response(url())),
@@ -130,8 +123,8 @@ impl Lane {
 /// Why an exchange on a lane's connection got no answer.
 enum Failure {
     Connect(std::io::Error),
-    Http(hyper::Error),
-    Request(hyper::http::Error),
+    Exchange(ExchangeError),
+    Request(String),
 }
 
 impl Failure {
@@ -154,126 +147,60 @@ impl Failure {
                     },
                 }
             }
-            Failure::Http(error) => NoResponse {
+            Failure::Exchange(error) => NoResponse {
                 url,
                 summary: "no response: connection reset".to_owned(),
-                detail: error_chain(&error),
+                detail: error.to_string(),
                 kind: Unanswered::Reset,
             },
-            Failure::Request(error) => NoResponse {
+            Failure::Request(detail) => NoResponse {
                 url,
                 summary: "no response: invalid request".to_owned(),
-                detail: error.to_string(),
+                detail,
                 kind: Unanswered::Other,
             },
         }
     }
 }
 
-/// One keep-alive HTTP/1.1 connection: the sending half, and the connection itself, which the lane's own
-/// task drives while it sends and reads (no task of its own, so an answer wakes no other thread). Kept
-/// boxed: hyper's connection state is kilobytes, and each exchange takes it out of its slot and puts it
-/// back.
-#[derive(Debug)]
-struct Connection {
-    sender: SendRequest<Full<Bytes>>,
-    /// `None` once the connection has ended (the server closed it, or it failed).
-    io: Option<http1::Connection<TokioIo<TcpStream>, Full<Bytes>>>,
-}
-
-impl Connection {
-    /// Runs `work` (which uses the sending half) while driving the connection in the same task.
-    async fn driving<T>(
-        io: &mut Option<http1::Connection<TokioIo<TcpStream>, Full<Bytes>>>,
-        work: impl Future<Output = T>,
-    ) -> T {
-        let mut work = std::pin::pin!(work);
-        std::future::poll_fn(|cx| {
-            if let Some(connection) = io.as_mut()
-                && Pin::new(connection).poll(cx).is_ready()
-            {
-                // Ended: dropping it fails whatever still waits on it, and the sender reports closed.
-                *io = None;
-            }
-            work.as_mut().poll(cx)
-        })
-        .await
-    }
-
-    /// Waits until the connection can carry a request; `false` when it has ended.
-    async fn ready(&mut self) -> bool {
-        let Connection { sender, io } = self;
-        Connection::driving(io, sender.ready()).await.is_ok()
-    }
-}
-
-/// One request on `slot`'s connection (opened when there is none or the server closed it), its body read
-/// up to `cap`.
+/// One request on `slot`'s connection (opened when there is none or the server has closed it), its body
+/// read up to `cap`.
 async fn exchange(
     client: &TargetClient,
-    slot: &mut Option<Box<Connection>>,
+    slot: &mut Option<Connection>,
     destination: &Destination,
     request: &PreparedRequest,
     cap: usize,
 ) -> Result<Response, Failure> {
-    let authority = &destination.authority;
     // The connection is taken out of its slot for the exchange and put back only when it can carry the
     // next request: an error, a timeout (this future dropped) or a cut body leave the slot empty.
     let mut connection = match slot.take() {
-        Some(mut connection) => {
-            if connection.ready().await {
-                connection
-            } else {
-                connect(authority).await?
-            }
-        }
-        None => connect(authority).await?,
+        Some(connection) if !connection.closed_by_server() => connection,
+        _ => Connection::open(&destination.authority)
+            .await
+            .map_err(Failure::Connect)?,
     };
-    let body = request.body.clone().unwrap_or_default();
-    let mut built = hyper::Request::new(Full::new(body));
-    *built.method_mut() = request.method.clone();
-    *built.uri_mut() = destination.uri.clone();
-    let headers = built.headers_mut();
-    headers.insert(hyper::header::HOST, destination.host.clone());
-    for (name, value) in client.default_headers() {
-        headers.append(name.clone(), value.clone());
-    }
-    for (name, value) in &request.headers {
-        headers.append(name.clone(), value.clone());
-    }
-    let Connection { sender, io } = &mut *connection;
-    let (parts, body, truncated) = Connection::driving(io, async {
-        let answer = sender.send_request(built).await.map_err(Failure::Http)?;
-        let (parts, mut incoming) = answer.into_parts();
-        let mut body = Vec::new();
-        let mut truncated = false;
-        while let Some(frame) = incoming.frame().await {
-            if let Ok(data) = frame.map_err(Failure::Http)?.into_data() {
-                let room = cap - body.len();
-                body.extend_from_slice(&data[..data.len().min(room)]);
-                if data.len() > room {
-                    truncated = true;
-                    break;
-                }
-            }
-        }
-        Ok::<_, Failure>((parts, body, truncated))
-    })
-    .await?;
-    let keep_alive = !parts
-        .headers
-        .get(hyper::header::CONNECTION)
-        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"close"));
-    if keep_alive && !truncated && connection.io.is_some() {
-        // A body left unread cannot share its connection with the next request.
+    let outgoing = Outgoing {
+        method: &request.method,
+        target: &destination.target,
+        host: &destination.host,
+        defaults: client.default_headers(),
+        headers: &request.headers,
+        body: request.body.as_deref().unwrap_or_default(),
+    };
+    let answer = connection
+        .exchange(&outgoing, cap)
+        .await
+        .map_err(Failure::Exchange)?;
+    if answer.reusable {
         *slot = Some(connection);
     }
     Ok(Response {
         url: destination.url.clone(),
-        status: parts.status.as_u16(),
-        headers: parts.headers,
-        body,
-        truncated,
+        status: answer.status,
+        headers: answer.headers,
+        body: answer.body,
+        truncated: answer.truncated,
     })
 }
 
@@ -282,18 +209,4 @@ fn authority(url: &Url) -> String {
     // An IPv6 host keeps its brackets (`[::1]`).
     let host = url.host_str().unwrap_or("localhost");
     format!("{host}:{}", url.port_or_known_default().unwrap_or(80))
-}
-
-async fn connect(authority: &str) -> Result<Box<Connection>, Failure> {
-    let stream = TcpStream::connect(authority)
-        .await
-        .map_err(Failure::Connect)?;
-    let _ = stream.set_nodelay(true);
-    let (sender, io) = http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(Failure::Http)?;
-    Ok(Box::new(Connection {
-        sender,
-        io: Some(io),
-    }))
 }

@@ -11,6 +11,7 @@ mod description;
 mod description_error;
 mod file;
 pub(crate) mod flags;
+mod http1;
 mod lane;
 pub(crate) mod ratelimit_fields;
 mod resolve;

@@ -128,7 +128,7 @@ fn forbidden(phrase: &str) -> Vec<&'static str> {
         "`report`" => vec!["crate::report", "super::report"],
         "`detect`" => vec!["crate::detect", "super::detect"],
         "the reference server" => vec!["authconform_reference_server"],
-        "HTTP" => vec!["reqwest", "hyper::"],
+        "HTTP" => vec!["reqwest", "hyper::", "httparse"],
         "tokio" => vec!["tokio::"],
         "the runner" => vec!["authconform::"],
         // `engine`'s exports (crate::engine::Verdict) are allowed; its modules are not.
