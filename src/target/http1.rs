@@ -586,92 +586,69 @@ mod tests {
         assert!(answer.reusable);
     }
 
+    /// The answer to one `GET` with a body cap of `cap`, from a server that sends `answer`.
+    async fn one_get(answer: &'static [u8], cap: usize) -> Result<Answer, ExchangeError> {
+        let (mut answers, _) = exchange_with(vec![answer], Method::GET, b"", cap).await;
+        answers.remove(0)
+    }
+
     #[tokio::test]
     async fn a_body_past_the_cap_is_cut_and_its_connection_not_reused() {
-        let (answers, _) = exchange_with(
-            vec![b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n0123456789"],
-            Method::GET,
-            b"",
+        let answer = one_get(
+            b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n0123456789",
             4,
         )
-        .await;
-        let answer = answers[0].as_ref().unwrap();
+        .await
+        .unwrap();
         assert_eq!(answer.body, b"0123");
         assert!(answer.truncated && !answer.reusable);
     }
 
     #[tokio::test]
     async fn a_body_without_length_runs_to_the_close() {
-        let (answers, _) = exchange_with(
-            vec![b"HTTP/1.0 200 OK\r\n\r\nall of it"],
-            Method::GET,
-            b"",
-            1024,
-        )
-        .await;
-        let answer = answers[0].as_ref().unwrap();
+        let answer = one_get(b"HTTP/1.0 200 OK\r\n\r\nall of it", 1024)
+            .await
+            .unwrap();
         assert_eq!(answer.body, b"all of it");
         assert!(!answer.reusable);
     }
 
     #[tokio::test]
     async fn connection_close_and_http_1_0_end_reuse() {
-        let (answers, _) = exchange_with(
-            vec![b"HTTP/1.1 200 OK\r\nconnection: Close\r\ncontent-length: 0\r\n\r\n"],
-            Method::GET,
-            b"",
-            1024,
-        )
-        .await;
-        assert!(!answers[0].as_ref().unwrap().reusable);
-        let (answers, _) = exchange_with(
-            vec![b"HTTP/1.0 200 OK\r\ncontent-length: 0\r\n\r\n"],
-            Method::GET,
-            b"",
-            1024,
-        )
-        .await;
-        assert!(!answers[0].as_ref().unwrap().reusable);
-        let (answers, _) = exchange_with(
-            vec![b"HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ncontent-length: 0\r\n\r\n"],
-            Method::GET,
-            b"",
-            1024,
-        )
-        .await;
-        assert!(answers[0].as_ref().unwrap().reusable);
+        let cases: [(&'static [u8], bool); 3] = [
+            (
+                b"HTTP/1.1 200 OK\r\nconnection: Close\r\ncontent-length: 0\r\n\r\n",
+                false,
+            ),
+            (b"HTTP/1.0 200 OK\r\ncontent-length: 0\r\n\r\n", false),
+            (
+                b"HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ncontent-length: 0\r\n\r\n",
+                true,
+            ),
+        ];
+        for (answer, reusable) in cases {
+            let got = one_get(answer, 1024).await.unwrap();
+            assert_eq!(
+                got.reusable,
+                reusable,
+                "{}",
+                String::from_utf8_lossy(answer)
+            );
+        }
     }
 
     #[tokio::test]
     async fn a_malformed_or_unfinished_answer_is_an_error_not_an_answer() {
-        let (answers, _) =
-            exchange_with(vec![b"HTP/1.1 200 OK\r\n\r\n"], Method::GET, b"", 1024).await;
-        assert!(
-            matches!(answers[0], Err(ExchangeError::Malformed(_))),
-            "{answers:?}"
-        );
-        let (answers, _) = exchange_with(
-            vec![b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\nabc"],
-            Method::GET,
-            b"",
-            1024,
-        )
-        .await;
-        assert!(
-            matches!(answers[0], Err(ExchangeError::Malformed(_))),
-            "{answers:?}"
-        );
-        let (answers, _) = exchange_with(
-            vec![b"HTTP/1.1 200 OK\r\ncontent-length: 20\r\n\r\nshort"],
-            Method::GET,
-            b"",
-            1024,
-        )
-        .await;
-        assert!(
-            matches!(answers[0], Err(ExchangeError::Closed)),
-            "{answers:?}"
-        );
+        let malformed: [&'static [u8]; 2] = [
+            b"HTP/1.1 200 OK\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\nabc",
+        ];
+        for answer in malformed {
+            let got = one_get(answer, 1024).await;
+            assert!(matches!(got, Err(ExchangeError::Malformed(_))), "{got:?}");
+        }
+        let got = one_get(b"HTTP/1.1 200 OK\r\ncontent-length: 20\r\n\r\nshort", 1024).await;
+        assert!(matches!(got, Err(ExchangeError::Closed)), "{got:?}");
     }
 
     #[tokio::test]
