@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use authconform_scenario::model::{Action, RequestStep, Scenario, Wait, Within};
 use reqwest::header::{HeaderName, HeaderValue};
-use tokio::task::JoinSet;
 
 use super::blame::probe_blame;
 use super::clock_boundary::{ALIGNED_READING, BOUNDARY_STEP, BoundaryState, Snapshot};
@@ -19,12 +18,12 @@ use super::judge::{
     ScenarioOutcome, judge, judged, not_reached, not_started, note_reading, noted_covers,
     record_readings, step_verdict,
 };
-use super::meter::{DrivenAnswer, DrivenStep, QueuedRequest, request_queue};
 use super::render::{RenderError, ScenarioVars, Scope, prepare};
 use super::results::{Verdict, WaitSpan};
 use super::schedule::needs::is_signup;
+use super::sending::Sending;
 use super::target::{ROOM_STEP, SharedTarget};
-use crate::target::{Lane, PreparedRequest};
+use crate::target::PreparedRequest;
 
 /// What belongs to one scenario's run alone: its variables and captures, its marks, its client address and
 /// what it found (observations included). Several scenarios may run on one [`SharedTarget`] at once; none
@@ -481,7 +480,6 @@ pub(super) async fn run_request(
         let step_number = meter.begin_step(step_name);
         (meter, step_number)
     });
-    let mut next_index = 0;
     let mut next_request = |index: u64| -> Result<Arc<PreparedRequest>, String> {
         match &fixed {
             Some(request) => Ok(Arc::clone(request)),
@@ -504,159 +502,28 @@ pub(super) async fn run_request(
         }
     };
     let sending_started = std::time::Instant::now();
-    if let Some((meter, number)) = &meter
-        && let Some(driver) = meter.driver().cloned()
-    {
-        // A load run's driver sends; this task prepares each request as room opens and judges each answer.
-        let (requests, queue) = request_queue(concurrency.saturating_mul(2));
-        // What is left in the queue when the driver stops was prepared but never sent.
-        let unsent = queue.clone();
-        let (answers_sender, mut answers) = tokio::sync::mpsc::unbounded_channel();
-        let dropped = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let driving = tokio::spawn(driver.drive(DrivenStep {
-            client: client.clone(),
-            users: concurrency,
-            total: repeat,
-            number: *number,
-            name: step_name.to_owned(),
-            requests: queue,
-            answers: answers_sender,
-            dropped: dropped.clone(),
-        }));
-        let mut requests = (repeat > 0).then_some(requests);
-        let mut batch = Vec::with_capacity(256);
-        // The next request, prepared and waiting for room in the queue.
-        let mut sending: Option<flume::r#async::SendFut<'static, QueuedRequest>> = None;
-        loop {
-            if sending.is_none()
-                && let Some(sender) = &requests
-            {
-                match next_request(next_index) {
-                    Ok(request) => {
-                        let queued = QueuedRequest {
-                            index: next_index,
-                            request,
-                        };
-                        sending = Some(sender.clone().into_send_async(queued));
-                    }
-                    Err(reason) => {
-                        driving.abort();
-                        let _ = driving.await;
-                        return StepResult::blocked(reason);
-                    }
-                }
-                next_index += 1;
-                if next_index == repeat {
-                    requests = None;
-                }
-            }
-            tokio::select! {
-                () = run.interrupt.stopped() => {
-                    // Awaited once aborted: what the driver holds (goose's hold on stdout) is let go
-                    // before anything is reported.
-                    driving.abort();
-                    let _ = driving.await;
-                    meter.end_step(dropped.load(std::sync::atomic::Ordering::Relaxed));
-                    return StepResult::blocked(super::INTERRUPTED_DURING.to_owned());
-                }
-                Some(_) = futures_util::future::OptionFuture::from(sending.as_mut()), if sending.is_some() => {
-                    // `unsent` keeps the queue open, so a send only waits for room: what a driver that
-                    // stopped early never took is counted off below, once its answers have ended.
-                    sending = None;
-                }
-                received = answers.recv_many(&mut batch, 256) => match received {
-                    0 => break,
-                    _ => {
-                        meter.record_all(*number, &batch);
-                        for answer in batch.drain(..) {
-                            collector.add(&client, answer.index, answer.request, answer.outcome);
-                        }
-                        tell_progress(collector.answered());
-                        // Every request prepared, and each answered or dropped: the step is done, whatever
-                        // the driver still has to wind down.
-                        if requests.is_none()
-                            && sending.is_none()
-                            && collector.answered() + dropped.load(std::sync::atomic::Ordering::Relaxed)
-                                >= next_index
-                        {
-                            break;
-                        }
-                    }
-                },
-            }
-        }
-        let every_answer_in = requests.is_none()
-            && sending.is_none()
-            && collector.answered() + dropped.load(std::sync::atomic::Ordering::Relaxed)
-                >= next_index;
-        if run.interrupt.fired() && !every_answer_in {
-            // The driver may have stopped for the interrupt before the engine heard of it.
-            driving.abort();
-            let _ = driving.await;
-            meter.end_step(dropped.load(std::sync::atomic::Ordering::Relaxed));
-            return StepResult::blocked(super::INTERRUPTED_DURING.to_owned());
-        }
-        // Prepared, never taken: the driver stopped first (the open model's dropped starts are never taken).
-        next_index -= u64::from(sending.is_some()) + unsent.waiting() as u64;
-        meter.end_step(dropped.load(std::sync::atomic::Ordering::Relaxed));
-        if !answers.is_closed() && !driving.is_finished() {
-            // Every answer is in and judged; the driver is still winding down (goose notices its users
-            // have stopped on a half-second tick). The run waits for it before it reports, not here.
-            meter.linger(scenario_name, step_name, driving);
-        } else {
-            match driving.await {
-                Ok(Ok(())) => {}
-                Ok(Err(reason)) => {
-                    return StepResult::blocked(format!("the load driver stopped: {reason}"));
-                }
-                Err(err) => return StepResult::blocked(format!("the load driver failed: {err}")),
-            }
-        }
-    } else {
-        // Each request in flight sends on a lane of its own (its own keep-alive connection), handed back
-        // when it is answered: a step keeps at most `concurrency` connections.
-        let mut lanes: Vec<Lane> = Vec::new();
-        let mut in_flight: JoinSet<(DrivenAnswer, Lane)> = JoinSet::new();
-        loop {
-            if run.interrupt.fired() && (next_index < repeat || !in_flight.is_empty()) {
-                in_flight.abort_all();
-                return StepResult::blocked(super::INTERRUPTED_DURING.to_owned());
-            }
-            while in_flight.len() < concurrency && next_index < repeat {
-                let request = match next_request(next_index) {
-                    Ok(request) => request,
-                    Err(reason) => {
-                        in_flight.abort_all();
-                        return StepResult::blocked(reason);
-                    }
-                };
-                let mut lane = lanes.pop().unwrap_or_else(|| client.lane());
-                let queued = QueuedRequest {
-                    index: next_index,
-                    request,
-                };
-                in_flight.spawn(async move { (queued.send_on(&mut lane).await, lane) });
-                next_index += 1;
-            }
-            match in_flight.join_next().await {
-                Some(Ok((answer, lane))) => {
-                    lanes.push(lane);
-                    if let Some((meter, number)) = &meter {
-                        meter.record(*number, &answer);
-                    }
-                    collector.add(&client, answer.index, answer.request, answer.outcome);
-                    tell_progress(collector.answered());
-                }
-                Some(Err(err)) => {
-                    return StepResult::blocked(format!("a request task failed: {err}"));
-                }
-                None => break,
-            }
-        }
-        if let Some((meter, _)) = &meter {
-            meter.end_step(0);
-        }
-    }
+    let sending = Sending {
+        client: &client,
+        interrupt: &run.interrupt,
+        names: (scenario_name, step_name),
+        repeat,
+        concurrency,
+        collector: &mut collector,
+        next_request: &mut next_request,
+        tell_progress: &mut tell_progress,
+    };
+    // A load run's driver sends a metered step; otherwise the step's own tasks send, timed when metered.
+    let sent = match &meter {
+        Some((meter, number)) => match meter.driver().cloned() {
+            Some(driver) => sending.driven(meter, *number, driver).await,
+            None => sending.on_lanes(Some((meter, *number))).await,
+        },
+        None => sending.on_lanes(None).await,
+    };
+    let next_index = match sent {
+        Ok(prepared) => prepared,
+        Err(blocked) => return blocked,
+    };
 
     let (mut result, last) = collector.finish(&client);
     result.done_ms = Some(run.clock().now_ms());

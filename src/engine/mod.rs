@@ -28,6 +28,7 @@ mod results;
 mod run;
 mod schedule;
 mod selection;
+mod sending;
 mod target;
 mod verdicts;
 
