@@ -1,4 +1,6 @@
-//! A bare axum hello-world server: the baseline the benchmark compares the reference server against.
+//! A bare axum hello-world server: the baseline the benchmark compares the reference server against. It
+//! answers `GET /` and `POST /` alike (a `POST`'s body unread), so a path can be set against hello-world
+//! receiving the very request it receives.
 //! Usage: `hello [ADDRESS]` (default 127.0.0.1:0); prints `listening on http://ADDRESS`.
 
 use std::net::SocketAddr;
@@ -21,6 +23,7 @@ async fn main() -> std::io::Result<()> {
         })?;
     let listener = tokio::net::TcpListener::bind(address).await?;
     println!("listening on http://{}", listener.local_addr()?);
-    let app = Router::new().route("/", get(|| async { "Hello, World!" }));
+    let hello = || async { "Hello, World!" };
+    let app = Router::new().route("/", get(hello).post(hello));
     axum::serve(listener, app).await
 }
