@@ -49,23 +49,45 @@ pub(crate) fn endpoint_url(base: &str, path: &str) -> Result<Url, String> {
     Url::parse(&joined).map_err(|err| format!("`{joined}` is not a valid URL: {err}"))
 }
 
-/// Reads a response's body up to `cap` bytes, handing each piece to `keep`; `Ok(true)` when the body went
-/// on past the cap. The rest is never read: the connection is dropped with the response.
-pub(crate) async fn read_capped(
-    response: &mut reqwest::Response,
+/// A body kept up to a cap: what fits, and whether more came. Every body read from a target is kept in one.
+pub(super) struct CappedBody {
+    pub(super) bytes: Vec<u8>,
     cap: usize,
-    keep: &mut (dyn FnMut(&[u8]) + Send),
-) -> Result<bool, reqwest::Error> {
-    let mut read = 0;
-    while let Some(chunk) = response.chunk().await? {
-        let room = cap - read;
-        keep(&chunk[..chunk.len().min(room)]);
-        read += chunk.len().min(room);
-        if chunk.len() > room {
-            return Ok(true);
+    /// The body went on past the cap.
+    pub(super) truncated: bool,
+}
+
+impl CappedBody {
+    pub(super) fn new(cap: usize) -> CappedBody {
+        CappedBody {
+            bytes: Vec::new(),
+            cap,
+            truncated: false,
         }
     }
-    Ok(false)
+
+    /// Keeps what fits under the cap; `true` once the body has gone past it (nothing more is kept).
+    pub(super) fn take(&mut self, data: &[u8]) -> bool {
+        let room = self.cap - self.bytes.len();
+        self.bytes.extend_from_slice(&data[..data.len().min(room)]);
+        self.truncated |= data.len() > room;
+        self.truncated
+    }
+}
+
+/// Reads a response's body up to `cap` bytes. The rest is never read: the connection is dropped with the
+/// response.
+async fn read_capped(
+    response: &mut reqwest::Response,
+    cap: usize,
+) -> Result<CappedBody, reqwest::Error> {
+    let mut body = CappedBody::new(cap);
+    while let Some(chunk) = response.chunk().await? {
+        if body.take(&chunk) {
+            break;
+        }
+    }
+    Ok(body)
 }
 
 /// The headers the target description says to send with every request.
@@ -291,18 +313,15 @@ impl TargetClient {
             .map_err(|err| self.describe(&url, &err))?;
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
-        let mut body = Vec::new();
-        let truncated = read_capped(&mut response, self.max_body_bytes, &mut |chunk| {
-            body.extend_from_slice(chunk);
-        })
-        .await
-        .map_err(|err| self.describe(&url, &err))?;
+        let body = read_capped(&mut response, self.max_body_bytes)
+            .await
+            .map_err(|err| self.describe(&url, &err))?;
         Ok(Response {
             url,
             status,
             headers,
-            body,
-            truncated,
+            body: body.bytes,
+            truncated: body.truncated,
         })
     }
 

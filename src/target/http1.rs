@@ -14,6 +14,8 @@ use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::TcpStream;
 
+use super::client::CappedBody;
+
 /// Header lines an answer may have (hyper's bound too).
 const MAX_HEADERS: usize = 100;
 /// Bytes an answer's head (or a chunked body's trailer) may take.
@@ -255,31 +257,6 @@ impl Connection {
     }
 }
 
-/// A body read up to a cap.
-struct CappedBody {
-    bytes: Vec<u8>,
-    cap: usize,
-    truncated: bool,
-}
-
-impl CappedBody {
-    fn new(cap: usize) -> CappedBody {
-        CappedBody {
-            bytes: Vec::new(),
-            cap,
-            truncated: false,
-        }
-    }
-
-    /// Keeps what fits under the cap; `true` once the body has gone past it.
-    fn take(&mut self, data: &[u8]) -> bool {
-        let room = self.cap - self.bytes.len();
-        self.bytes.extend_from_slice(&data[..data.len().min(room)]);
-        self.truncated |= data.len() > room;
-        self.truncated
-    }
-}
-
 /// The request line, the headers and the body, as one piece. A body is framed by `Content-Length` unless
 /// the request's own headers frame it (`Content-Length`, or `Transfer-Encoding`, which sends it as one
 /// chunk); an empty body gets no framing header, as hyper sends none.
@@ -393,10 +370,13 @@ fn framing(method: &Method, head: &Head) -> Result<Framing, ExchangeError> {
     let mut length: Option<u64> = None;
     for value in head.headers.get_all(header::CONTENT_LENGTH) {
         let text = value.to_str().unwrap_or_default();
-        for part in text.split(',') {
-            let parsed = part.trim().parse::<u64>().ok().filter(|_| {
-                !part.trim().is_empty() && part.trim().bytes().all(|b| b.is_ascii_digit())
-            });
+        for part in text.split(',').map(str::trim) {
+            // Digits only: `u64`'s parser would also take a leading `+`.
+            let parsed = part
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| part.parse::<u64>().ok())
+                .flatten();
             match (parsed, length) {
                 (Some(this), None) => length = Some(this),
                 (Some(this), Some(before)) if this == before => {}
