@@ -3,10 +3,12 @@
 //! busiest routes handed to their handlers without the router's bookkeeping.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::Method;
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
@@ -15,7 +17,7 @@ use axum::routing::{get, post};
 use futures_util::future::{BoxFuture, Either};
 use tower::Service;
 
-use crate::routes::{appmixer, creditsafe, health, test_clock};
+use crate::routes::{appmixer, client_address, creditsafe, health, test_clock};
 use crate::state::AppState;
 use crate::{app_layers, errors};
 
@@ -23,21 +25,53 @@ use crate::{app_layers, errors};
 pub fn app(state: AppState) -> Router {
     // The layers wrap the routes as one service, not each route: wrapping every route would clone and box
     // the layered route for every request.
-    Router::new().fallback_service(layered_routes(state))
+    Router::new().fallback_service(Routes::new(state).serving(None))
 }
 
-/// The routes behind the two layers every request passes (see `app_layers`): what a server serves.
-pub(crate) fn layered_routes(
+/// The routes behind the two layers every request passes (see `app_layers`): what a server serves, made
+/// once and handed to each connection.
+#[derive(Debug, Clone)]
+pub(crate) struct Routes {
     state: AppState,
-) -> app_layers::CatchPanic<app_layers::DiscardUnreadBodies<DirectRoutes>> {
-    let drain = app_layers::DiscardUnreadBodiesLayer {
-        limit_bytes: state.config.body_limit_bytes,
-        timeout: state.request_timeout(),
-    };
-    tower::ServiceBuilder::new()
-        .layer(app_layers::CatchPanicLayer)
-        .layer(drain)
-        .service(DirectRoutes::new(state))
+    router: Router,
+    /// Off while a deliberate fault rewrites every answer the router gives.
+    direct: bool,
+    drain: app_layers::DiscardUnreadBodiesLayer,
+}
+
+impl Routes {
+    pub(crate) fn new(state: AppState) -> Routes {
+        Routes {
+            drain: app_layers::DiscardUnreadBodiesLayer {
+                limit_bytes: state.config.body_limit_bytes,
+                timeout: state.request_timeout(),
+            },
+            direct: !fault!(state.config, JsonAsTextPlain),
+            router: routes(state.clone()),
+            state,
+        }
+    }
+
+    /// The service for one connection from `peer`: its `POST` requests are attributed to `peer` (see
+    /// `client_address`). Without a peer (the router called in process) each request brings its own, as a
+    /// `ConnectInfo` extension.
+    pub(crate) fn serving(
+        &self,
+        peer: Option<SocketAddr>,
+    ) -> app_layers::CatchPanic<app_layers::DiscardUnreadBodies<DirectRoutes>> {
+        let connection = DirectRoutes {
+            connection: Arc::new(Connection {
+                state: self.state.clone(),
+                router: self.router.clone(),
+                direct: self.direct,
+                peer,
+            }),
+        };
+        tower::ServiceBuilder::new()
+            .layer(app_layers::CatchPanicLayer)
+            .layer(self.drain)
+            .service(connection)
+    }
 }
 
 /// `GET /user` and `POST /user`.
@@ -83,22 +117,23 @@ fn routes(state: AppState) -> Router {
 /// two handlers read none of it. Every other request, these paths under other methods (`HEAD`, a 405)
 /// included, goes through the router, and the answers are the same either way (hyper writes the
 /// `Content-Length` the router would have added, in the same place).
+///
+/// hyper clones the service for every request. This one is a single reference to its connection's
+/// [`Connection`], so a request touches no count that every connection shares (a count the server's
+/// threads would pass back and forth), save the router's, and that only on the router's paths.
 #[derive(Debug, Clone)]
 pub(crate) struct DirectRoutes {
-    state: AppState,
-    router: Router,
-    /// Off while a deliberate fault rewrites every answer the router gives.
-    direct: bool,
+    connection: Arc<Connection>,
 }
 
-impl DirectRoutes {
-    fn new(state: AppState) -> DirectRoutes {
-        DirectRoutes {
-            direct: !fault!(state.config, JsonAsTextPlain),
-            router: routes(state.clone()),
-            state,
-        }
-    }
+/// What one connection's requests are served with.
+#[derive(Debug)]
+struct Connection {
+    state: AppState,
+    router: Router,
+    direct: bool,
+    /// The connection's peer, when the server knows it (see [`Routes::serving`]).
+    peer: Option<SocketAddr>,
 }
 
 type DirectAnswer = BoxFuture<'static, Result<Response, Infallible>>;
@@ -108,31 +143,43 @@ impl Service<Request> for DirectRoutes {
     type Error = Infallible;
     type Future = Either<RouteFuture<Infallible>, DirectAnswer>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Service::<Request>::poll_ready(&mut self.router, cx)
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // The router is always ready (axum's `Router` never applies backpressure).
+        Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
-        if self.direct {
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        let connection = &self.connection;
+        if connection.direct {
             let path = request.uri().path();
             if request.method() == Method::POST && path == AUTHENTICATE {
-                let state = self.state.clone();
+                // The connection's peer goes straight to the handler: recording it on the request would
+                // cost this, the cheapest of answers, an extension table of its own.
+                let peer = connection
+                    .peer
+                    .or_else(|| client_address::recorded_peer(request.extensions()));
+                let connection = connection.clone();
                 return Either::Right(Box::pin(async move {
-                    Ok(creditsafe::authenticate(State(state), request)
-                        .await
-                        .into_response())
+                    Ok(creditsafe::authenticate_from(&connection.state, request, peer).await)
                 }));
             }
             if request.method() == Method::GET && path == USER {
-                let state = self.state.clone();
+                let connection = connection.clone();
                 return Either::Right(Box::pin(async move {
-                    Ok(appmixer::get_user(State(state), request)
+                    Ok(appmixer::get_user_with(&connection.state, request)
                         .await
                         .into_response())
                 }));
             }
         }
-        Either::Left(self.router.call(request))
+        // Only `POST` handlers key limits on the client; sparing the other requests this extension spares
+        // them growing their extension table.
+        if let Some(peer) = connection.peer
+            && request.method() == Method::POST
+        {
+            request.extensions_mut().insert(ConnectInfo(peer));
+        }
+        Either::Left(connection.router.clone().call(request))
     }
 }
 

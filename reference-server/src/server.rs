@@ -8,7 +8,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::app::layered_routes;
+use crate::app::Routes;
 use crate::graceful::ConnectionsShutdown;
 use crate::header_timer::ConnectionTimer;
 use crate::state::AppState;
@@ -43,7 +43,7 @@ pub(crate) async fn serve_with_header_timeout(
     use tower::ServiceExt;
 
     let sweeper = tokio::spawn(upkeep(state.clone()));
-    let routes = layered_routes(state);
+    let routes = Routes::new(state);
     let mut prototype = Builder::new(TokioExecutor::new());
     // An answer's head and its small body go out in one buffer and one plain write, rather than as a
     // vectored write of the two (which costs more, in hyper and in the kernel, for bodies this small).
@@ -66,17 +66,8 @@ pub(crate) async fn serve_with_header_timeout(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = routes.clone().map_request(
-            move |mut request: hyper::Request<hyper::body::Incoming>| {
-                // Only `POST` handlers key limits on the client (see `client_address`); sparing the
-                // other requests this extension spares them growing their extension table.
-                if request.method() == hyper::Method::POST {
-                    request
-                        .extensions_mut()
-                        .insert(axum::extract::ConnectInfo(remote));
-                }
-                request.map(axum::body::Body::new)
-            },
+        let service = routes.serving(Some(remote)).map_request(
+            |request: hyper::Request<hyper::body::Incoming>| request.map(axum::body::Body::new),
         );
         // Each connection's header timeouts share one alarm (see `ConnectionTimer`).
         let mut builder = prototype.clone();

@@ -298,11 +298,16 @@ pub(crate) async fn get_user(
     State(state): State<AppState>,
     request: Request,
 ) -> Result<Response, Boom> {
+    get_user_with(&state, request).await
+}
+
+/// [`get_user`] on a state the caller holds.
+pub(crate) async fn get_user_with(state: &AppState, request: Request) -> Result<Response, Boom> {
     let Some(token) = bearer_token(request.headers())? else {
         return Err(Boom::unauthorized("Missing authentication"));
     };
     let now_ms = state.now_ms().await?;
-    let (_, user) = authenticate(&state, token, now_ms).await?;
+    let (_, user) = authenticate(state, token, now_ms).await?;
     if fault!(state.config, MeWithoutScope) {
         return Ok(axum::Json(Me::of(&user, None)).into_response());
     }

@@ -4,19 +4,33 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::ConnectInfo;
+use axum::http::Extensions;
 use axum::http::request::Parts;
 
 /// The address a request is attributed to. The server records the peer on `POST` requests, the only ones
 /// whose handlers count per client; without it (another method, or a router called in process) the
 /// address is `0.0.0.0`.
 pub(crate) fn client_address(parts: &Parts, trust_forwarded_for: bool) -> IpAddr {
+    client_address_from(recorded_peer(&parts.extensions), parts, trust_forwarded_for)
+}
+
+/// The peer the server recorded on the request (see `client_address`).
+pub(crate) fn recorded_peer(extensions: &Extensions) -> Option<SocketAddr> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0)
+}
+
+/// [`client_address`] for a request whose peer is known without looking it up (the connection's).
+pub(crate) fn client_address_from(
+    peer: Option<SocketAddr>,
+    parts: &Parts,
+    trust_forwarded_for: bool,
+) -> IpAddr {
     if trust_forwarded_for && let Some(forwarded) = first_forwarded_for(parts) {
         return forwarded;
     }
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip())
+    peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |peer| peer.ip())
 }
 
 fn first_forwarded_for(parts: &Parts) -> Option<IpAddr> {

@@ -1,7 +1,7 @@
 //! Creditsafe Connect: `POST /authenticate` with its two limits (5 identical invalid requests per window,
 //! then 429; more than 10,000 requests per window, then a lockout that 429s count toward) and the JWK set.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -15,7 +15,7 @@ use crate::errors::{
 };
 use crate::limits::Decision;
 use crate::ratelimit_headers::{self, Counted, Policy};
-use crate::routes::client_address::client_address;
+use crate::routes::client_address::{client_address_from, recorded_peer};
 use crate::state::AppState;
 
 impl From<BodyError> for ConnectError {
@@ -24,10 +24,21 @@ impl From<BodyError> for ConnectError {
     }
 }
 
-/// `POST /authenticate`; every answer carries the endpoint's `RateLimit` fields (when they are on).
+/// `POST /authenticate` through the router, from the peer recorded on the request.
 pub(crate) async fn authenticate(State(state): State<AppState>, request: Request) -> Response {
+    let peer = recorded_peer(request.extensions());
+    authenticate_from(&state, request, peer).await
+}
+
+/// `POST /authenticate` from `peer`; every answer carries the endpoint's `RateLimit` fields (when they are
+/// on).
+pub(crate) async fn authenticate_from(
+    state: &AppState,
+    request: Request,
+    peer: Option<SocketAddr>,
+) -> Response {
     let mut counted = Counted::default();
-    let mut response = answer_authenticate(state.clone(), request, &mut counted)
+    let mut response = answer_authenticate(state, request, peer, &mut counted)
         .await
         .into_response();
     let config = &state.config;
@@ -37,19 +48,20 @@ pub(crate) async fn authenticate(State(state): State<AppState>, request: Request
 }
 
 async fn answer_authenticate(
-    state: AppState,
+    state: &AppState,
     request: Request,
+    peer: Option<SocketAddr>,
     counted: &mut Counted,
 ) -> Result<Response, ConnectError> {
     let (parts, body) = request.into_parts();
     let trusted = state.config.trust_forwarded_for;
     let lockout_trusts = trusted || fault!(state.config, LockoutTrustsForwardedFor);
     let invalid_trusts = trusted || fault!(state.config, InvalidLimitTrustsForwardedFor);
-    let lockout_client = client_address(&parts, lockout_trusts);
+    let lockout_client = client_address_from(peer, &parts, lockout_trusts);
     let client = if invalid_trusts == lockout_trusts {
         lockout_client
     } else {
-        client_address(&parts, invalid_trusts)
+        client_address_from(peer, &parts, invalid_trusts)
     };
     // Read the body first so a refused connection can be kept alive.
     let bytes = body::read_limited_within(
@@ -69,7 +81,7 @@ async fn answer_authenticate(
     let overall = if fault!(state.config, NoLockout | RefusalsNotCounted) {
         None
     } else if fault!(state.config, CounterNotAtomic) {
-        counter_not_atomic(&state, &lockout_key, now_ms).await?
+        counter_not_atomic(state, &lockout_key, now_ms).await?
     } else {
         Some(state.connect_overall.attempt(&lockout_key, now_ms).await?)
     };
@@ -81,7 +93,7 @@ async fn answer_authenticate(
             refusal.retry_after_s = Some(retry_after_ms.max(1));
         }
         let lockout = Policy::lockout(&state.config);
-        return Ok(refused(&state, refusal, lockout, retry_after_ms));
+        return Ok(refused(state, refusal, lockout, retry_after_ms));
     }
     if let Some(Decision::Allowed { count, .. }) = overall {
         counted.record(Policy::lockout(&state.config), count);
@@ -150,7 +162,7 @@ async fn answer_authenticate(
     {
         let refusal = ConnectError::limited(CONNECT_LOCKED_OUT, retry_after_ms);
         let lockout = Policy::lockout(&state.config);
-        return Ok(refused(&state, refusal, lockout, retry_after_ms));
+        return Ok(refused(state, refusal, lockout, retry_after_ms));
     }
     let ticket = match state
         .connect_identical_invalid
@@ -168,7 +180,7 @@ async fn answer_authenticate(
             };
             let refusal = ConnectError::limited(CONNECT_TOO_MANY_INVALID, announced_ms);
             let identical = Policy::identical_invalid(&state.config);
-            return Ok(refused(&state, refusal, identical, retry_after_ms));
+            return Ok(refused(state, refusal, identical, retry_after_ms));
         }
         Decision::Allowed { ticket, count } => {
             counted.record(Policy::identical_invalid(&state.config), count);

@@ -268,6 +268,58 @@ async fn forwarded_for_escapes_neither_the_invalid_block_nor_the_lockout_unless_
 const LOCKED_OUT: &str =
     "Too many requests to the authenticate endpoint. Please wait 5 minutes before trying again.";
 
+/// Over sockets, each peer address is counted apart, on the routes answered straight away (`POST
+/// /authenticate`) and on those the router answers (`POST /user`) alike: the connection's peer reaches
+/// every handler that keys a limit on the client.
+#[tokio::test]
+async fn over_sockets_each_peer_address_is_counted_apart() {
+    let server = start_listening(Config {
+        trust_forwarded_for: false,
+        cs_overall_threshold: 1,
+        signup_rate_limit_ip: 1,
+        ..crate::support::config(AppmixerCloud)
+    })
+    .await;
+    let from = |last: u8| {
+        reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from([127, 0, 0, last]))
+            .build()
+            .expect("a client")
+    };
+    let (first, second) = (from(1), from(2));
+    let invalid = json!({ "username": "x", "password": "y" });
+    let mut statuses = Vec::new();
+    for client in [&first, &first, &second] {
+        let answer = client
+            .post(server.url("/authenticate"))
+            .json(&invalid)
+            .send()
+            .await
+            .expect("an answer");
+        statuses.push(answer.status().as_u16());
+    }
+    assert_eq!(
+        statuses,
+        [401, 429, 401],
+        "127.0.0.2 has a count of its own"
+    );
+    let mut statuses = Vec::new();
+    for (n, client) in [&first, &first, &second].into_iter().enumerate() {
+        let answer = client
+            .post(server.url("/user"))
+            .json(&json!({ "username": format!("p{n}"), "email": format!("p{n}@example.com"), "password": "pw" }))
+            .send()
+            .await
+            .expect("an answer");
+        statuses.push(answer.status().as_u16());
+    }
+    assert_eq!(
+        statuses,
+        [200, 429, 200],
+        "127.0.0.2 has a count of its own"
+    );
+}
+
 /// GEN-04: every 429 says a whole number of seconds to wait, at least 1 and no more than the window that
 /// caused it (rounded up).
 #[tokio::test]
