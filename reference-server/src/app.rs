@@ -159,8 +159,9 @@ impl Service<Request> for DirectRoutes {
                     .peer
                     .or_else(|| client_address::recorded_peer(request.extensions()));
                 let connection = connection.clone();
+                let (parts, body) = request.into_parts();
                 return Either::Right(Box::pin(async move {
-                    Ok(creditsafe::authenticate_from(&connection.state, request, peer).await)
+                    Ok(creditsafe::authenticate_from(&connection.state, &parts, body, peer).await)
                 }));
             }
             if request.method() == Method::GET && path == USER {

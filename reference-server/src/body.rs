@@ -54,7 +54,8 @@ pub(crate) async fn read_limited_within(
     if let Some(read) = futures_util::future::poll_immediate(reading.as_mut()).await {
         return read;
     }
-    tokio::time::timeout(timeout, reading)
+    // Boxed, being rare: a timer in place would make every body read's future (and its callers') larger.
+    Box::pin(tokio::time::timeout(timeout, reading))
         .await
         .unwrap_or(Err(BodyError::TooSlow))
 }

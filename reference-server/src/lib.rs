@@ -35,7 +35,7 @@ mod errors;
 #[cfg(feature = "faults")]
 mod faults;
 mod graceful;
-mod header_timer;
+mod idle_timeout;
 mod json_answer;
 mod limits;
 mod passwords;

@@ -10,11 +10,12 @@ use tokio::task::JoinHandle;
 
 use crate::app::Routes;
 use crate::graceful::ConnectionsShutdown;
-use crate::header_timer::ConnectionTimer;
+use crate::idle_timeout::{Activity, Counted, idle_for};
 use crate::state::AppState;
 
-/// How long a client may take to send its request line and headers before its connection is closed, so
-/// slow (slowloris) clients cannot hold connections open; bodies have their own timeout.
+/// How long a client may take to send its request line and headers, from its connection's opening or its
+/// previous answer, before its connection is closed, so slow (slowloris) and idle clients cannot hold
+/// connections open; bodies have their own timeout.
 pub(crate) const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// How long requests in flight may take to finish after shutdown begins.
@@ -47,10 +48,9 @@ pub(crate) async fn serve_with_header_timeout(
     let mut prototype = Builder::new(TokioExecutor::new());
     // An answer's head and its small body go out in one buffer and one plain write, rather than as a
     // vectored write of the two (which costs more, in hyper and in the kernel, for bodies this small).
-    prototype
-        .http1()
-        .header_read_timeout(header_read_timeout)
-        .writev(false);
+    // hyper's own header read timeout arms a sleep for every request's headers; the connection's idle
+    // timeout below keeps the same limit with one timer per connection (see `idle_timeout`).
+    prototype.http1().header_read_timeout(None).writev(false);
     let graceful = ConnectionsShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -66,16 +66,23 @@ pub(crate) async fn serve_with_header_timeout(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = routes.serving(Some(remote)).map_request(
+        let activity = Activity::new();
+        let service = Counted::new(routes.serving(Some(remote)), activity.clone()).map_request(
             |request: hyper::Request<hyper::body::Incoming>| request.map(axum::body::Body::new),
         );
-        // Each connection's header timeouts share one alarm (see `ConnectionTimer`).
-        let mut builder = prototype.clone();
-        builder.http1().timer(ConnectionTimer::default());
-        let connection = builder
+        let connection = prototype
             .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
             .into_owned();
-        tokio::spawn(graceful.watch(connection));
+        let serving = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A connection with no request in hand for the header read timeout (idle, or its headers
+            // trickling in) is dropped, which closes it.
+            tokio::select! {
+                biased;
+                () = serving => {}
+                () = idle_for(&activity, header_read_timeout) => {}
+            }
+        });
     }
     drop(listener);
     sweeper.abort();

@@ -10,6 +10,6 @@ mod rule;
 
 pub(crate) use in_memory::WindowLimiter;
 pub(crate) use in_redis::RedisLimiter;
-pub(crate) use limiter::{Decision, Limiter};
+pub(crate) use limiter::{Decision, Limiter, Ticket};
 pub(crate) use rule::Rule;
 pub use rule::WindowKind;

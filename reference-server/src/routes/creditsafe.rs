@@ -3,9 +3,12 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use serde_json::json;
 
 use crate::body::{self, BodyError};
@@ -13,7 +16,7 @@ use crate::config::LockoutScope;
 use crate::errors::{
     CONNECT_INVALID_CREDENTIALS, CONNECT_LOCKED_OUT, CONNECT_TOO_MANY_INVALID, ConnectError,
 };
-use crate::limits::Decision;
+use crate::limits::{Decision, Ticket};
 use crate::ratelimit_headers::{self, Counted, Policy};
 use crate::routes::client_address::{client_address_from, recorded_peer};
 use crate::state::AppState;
@@ -26,19 +29,22 @@ impl From<BodyError> for ConnectError {
 
 /// `POST /authenticate` through the router, from the peer recorded on the request.
 pub(crate) async fn authenticate(State(state): State<AppState>, request: Request) -> Response {
-    let peer = recorded_peer(request.extensions());
-    authenticate_from(&state, request, peer).await
+    let (parts, body) = request.into_parts();
+    let peer = recorded_peer(&parts.extensions);
+    authenticate_from(&state, &parts, body, peer).await
 }
 
 /// `POST /authenticate` from `peer`; every answer carries the endpoint's `RateLimit` fields (when they are
-/// on).
+/// on). The request's head is borrowed from the caller, so that it is not copied into every future
+/// between them (a future holds what it is given, and is moved whole).
 pub(crate) async fn authenticate_from(
     state: &AppState,
-    request: Request,
+    parts: &Parts,
+    body: Body,
     peer: Option<SocketAddr>,
 ) -> Response {
     let mut counted = Counted::default();
-    let mut response = answer_authenticate(state, request, peer, &mut counted)
+    let mut response = answer_authenticate(state, parts, body, peer, &mut counted)
         .await
         .into_response();
     let config = &state.config;
@@ -49,19 +55,19 @@ pub(crate) async fn authenticate_from(
 
 async fn answer_authenticate(
     state: &AppState,
-    request: Request,
+    parts: &Parts,
+    body: Body,
     peer: Option<SocketAddr>,
     counted: &mut Counted,
 ) -> Result<Response, ConnectError> {
-    let (parts, body) = request.into_parts();
     let trusted = state.config.trust_forwarded_for;
     let lockout_trusts = trusted || fault!(state.config, LockoutTrustsForwardedFor);
     let invalid_trusts = trusted || fault!(state.config, InvalidLimitTrustsForwardedFor);
-    let lockout_client = client_address_from(peer, &parts, lockout_trusts);
+    let lockout_client = client_address_from(peer, parts, lockout_trusts);
     let client = if invalid_trusts == lockout_trusts {
         lockout_client
     } else {
-        client_address_from(peer, &parts, invalid_trusts)
+        client_address_from(peer, parts, invalid_trusts)
     };
     // Read the body first so a refused connection can be kept alive.
     let bytes = body::read_limited_within(
@@ -107,8 +113,43 @@ async fn answer_authenticate(
         }
         _ => None,
     };
+    let past = PastLockout {
+        client,
+        lockout_key,
+        now_ms,
+        overall_ticket,
+    };
+    // Boxed: the rest (the JSON, the identical-invalid limit, a password hash) would otherwise make the
+    // future of every answer, a lockout's included, as large as its own, and a future is moved whole.
+    Box::pin(answer_credentials(state, parts, bytes?, past, counted)).await
+}
 
-    let bytes = bytes?;
+/// What the overall limit settled for a request it let through, for the rest of its answer.
+struct PastLockout {
+    /// Whom the identical-invalid limit counts.
+    client: IpAddr,
+    /// Whom the overall limit counted.
+    lockout_key: Option<IpAddr>,
+    now_ms: u64,
+    /// The overall limit's count, to give back (under a deliberate fault) if the sign-in succeeds.
+    overall_ticket: Option<Ticket>,
+}
+
+/// The answer to a request the overall limit let through: the credentials in `bytes`, checked under the
+/// identical-invalid limit.
+async fn answer_credentials(
+    state: &AppState,
+    parts: &Parts,
+    bytes: Bytes,
+    past: PastLockout,
+    counted: &mut Counted,
+) -> Result<Response, ConnectError> {
+    let PastLockout {
+        client,
+        lockout_key,
+        now_ms,
+        overall_ticket,
+    } = past;
     if fault!(state.config, ConnectMissingBodyCrashes) && bytes.is_empty() {
         return Err(ConnectError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

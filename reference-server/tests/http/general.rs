@@ -463,6 +463,67 @@ async fn shutdown_is_graceful() {
     server.shutdown().await.expect("a clean shutdown");
 }
 
+/// The header read timeout runs between requests, not during one: a request whose body arrives after more
+/// than the timeout is still answered, and the connection, idle after that answer, is closed once the timeout
+/// has passed again, and not before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_header_timeout_spares_a_request_in_hand_and_closes_an_idle_connection() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let timeout = Duration::from_millis(200);
+    let config = crate::support::config(AppmixerCloud);
+    let state =
+        tokio::task::spawn_blocking(move || authconform_reference_server::AppState::new(config))
+            .await
+            .unwrap()
+            .unwrap();
+    let running = authconform_reference_server::RunningServer::start_with_header_timeout(
+        ([127, 0, 0, 1], 0).into(),
+        state,
+        timeout,
+    )
+    .await
+    .unwrap();
+    let mut stream = tokio::net::TcpStream::connect(running.address)
+        .await
+        .unwrap();
+    let body = br#"{"username":"x","password":"y"}"#;
+    let head = format!(
+        "POST /authenticate HTTP/1.1\r\nHost: slow\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(timeout * 3).await;
+    stream.write_all(body).await.unwrap();
+    // The answer comes after the body arrives, so its idle time starts after this.
+    let body_sent = Instant::now();
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 1024];
+    let closed_at = loop {
+        let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buffer))
+            .await
+            .expect("the server answers, then closes the idle connection")
+            .unwrap();
+        if read == 0 {
+            break Instant::now();
+        }
+        received.extend_from_slice(&buffer[..read]);
+    };
+    let received = String::from_utf8_lossy(&received);
+    assert!(received.starts_with("HTTP/1.1 401"), "{received}");
+    assert!(
+        received.contains("Invalid username or password."),
+        "{received}"
+    );
+    assert!(
+        closed_at - body_sent >= timeout,
+        "closed {:?} after the body, before the timeout",
+        closed_at - body_sent
+    );
+    running.shutdown().await.unwrap();
+}
+
 /// Slow clients (headers trickling in, slowloris-style) neither stall other clients nor keep their
 /// connections: the server closes them after its header read timeout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
