@@ -325,12 +325,14 @@ fn missing_prerequisite(stack: &Stack) -> Option<String> {
 
 /// One server, a process on a port of its own choosing, in a process group of its own; the whole group is
 /// killed when dropped (gunicorn's workers too, which would otherwise hold the test's stderr open for a
-/// moment after their master died).
+/// moment after their master died), and its temporary files (Django's database) go with it.
 struct VendorTarget {
     base_url: String,
     child: Child,
     /// Held open so the server never writes to a closed pipe.
     _stdout: BufReader<ChildStdout>,
+    /// The server's `TMPDIR`, removed after the server is killed: a killed server cleans up nothing itself.
+    _scratch: tempfile::TempDir,
 }
 
 impl Drop for VendorTarget {
@@ -363,10 +365,13 @@ impl VendorTarget {
             ("CREDITSAFE_LOCKOUT_THRESHOLD", limits.cs_overall_threshold),
             ("CREDITSAFE_LOCKOUT_WINDOW_MS", limits.cs_overall_window_ms),
         ];
+        let scratch = tempfile::TempDir::with_prefix("authconform-vendor-")
+            .expect("a temporary folder for the server");
         let mut command = Command::new(stack.command[0]);
         command
             .args(&stack.command[1..])
             .current_dir(folder(stack))
+            .env("TMPDIR", scratch.path())
             .env("HOST", "127.0.0.1")
             .env("PORT", "0")
             .envs(limit_settings.map(|(name, value)| (name, value.to_string())))
@@ -417,6 +422,7 @@ impl VendorTarget {
             base_url,
             child,
             _stdout: stdout,
+            _scratch: scratch,
         }
     }
 

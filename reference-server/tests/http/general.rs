@@ -288,36 +288,31 @@ async fn over_sockets_each_peer_address_is_counted_apart() {
     };
     let (first, second) = (from(1), from(2));
     let invalid = json!({ "username": "x", "password": "y" });
-    let mut statuses = Vec::new();
-    for client in [&first, &first, &second] {
-        let answer = client
-            .post(server.url("/authenticate"))
-            .json(&invalid)
-            .send()
-            .await
-            .expect("an answer");
-        statuses.push(answer.status().as_u16());
+    let signup = |n: u8| json!({ "username": format!("p{n}"), "email": format!("p{n}@example.com"), "password": "pw" });
+    let cases = [
+        (
+            "/authenticate",
+            [invalid.clone(), invalid.clone(), invalid],
+            [401, 429, 401],
+        ),
+        ("/user", [signup(1), signup(2), signup(3)], [200, 429, 200]),
+    ];
+    for (path, bodies, expected) in cases {
+        let mut statuses = Vec::new();
+        for (client, body) in [&first, &first, &second].into_iter().zip(bodies) {
+            let answer = client
+                .post(server.url(path))
+                .json(&body)
+                .send()
+                .await
+                .expect("an answer");
+            statuses.push(answer.status().as_u16());
+        }
+        assert_eq!(
+            statuses, expected,
+            "{path}: 127.0.0.2 has a count of its own"
+        );
     }
-    assert_eq!(
-        statuses,
-        [401, 429, 401],
-        "127.0.0.2 has a count of its own"
-    );
-    let mut statuses = Vec::new();
-    for (n, client) in [&first, &first, &second].into_iter().enumerate() {
-        let answer = client
-            .post(server.url("/user"))
-            .json(&json!({ "username": format!("p{n}"), "email": format!("p{n}@example.com"), "password": "pw" }))
-            .send()
-            .await
-            .expect("an answer");
-        statuses.push(answer.status().as_u16());
-    }
-    assert_eq!(
-        statuses,
-        [200, 429, 200],
-        "127.0.0.2 has a count of its own"
-    );
 }
 
 /// GEN-04: every 429 says a whole number of seconds to wait, at least 1 and no more than the window that
