@@ -458,6 +458,25 @@ async fn shutdown_is_graceful() {
     server.shutdown().await.expect("a clean shutdown");
 }
 
+/// A cloud-profile server on a port of 127.0.0.1 with a short header read timeout.
+async fn listening_with_header_timeout(
+    timeout: std::time::Duration,
+) -> authconform_reference_server::RunningServer {
+    let config = crate::support::config(AppmixerCloud);
+    let state =
+        tokio::task::spawn_blocking(move || authconform_reference_server::AppState::new(config))
+            .await
+            .unwrap()
+            .unwrap();
+    authconform_reference_server::RunningServer::start_with_header_timeout(
+        ([127, 0, 0, 1], 0).into(),
+        state,
+        timeout,
+    )
+    .await
+    .unwrap()
+}
+
 /// The header read timeout runs between requests, not during one: a request whose body arrives after more
 /// than the timeout is still answered, and the connection, idle after that answer, is closed once the timeout
 /// has passed again, and not before.
@@ -467,19 +486,7 @@ async fn the_header_timeout_spares_a_request_in_hand_and_closes_an_idle_connecti
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let timeout = Duration::from_millis(200);
-    let config = crate::support::config(AppmixerCloud);
-    let state =
-        tokio::task::spawn_blocking(move || authconform_reference_server::AppState::new(config))
-            .await
-            .unwrap()
-            .unwrap();
-    let running = authconform_reference_server::RunningServer::start_with_header_timeout(
-        ([127, 0, 0, 1], 0).into(),
-        state,
-        timeout,
-    )
-    .await
-    .unwrap();
+    let running = listening_with_header_timeout(timeout).await;
     let mut stream = tokio::net::TcpStream::connect(running.address)
         .await
         .unwrap();
@@ -526,19 +533,7 @@ async fn slow_clients_do_not_stall_others_and_are_cut_off() {
     use std::time::{Duration, Instant};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    let config = crate::support::config(AppmixerCloud);
-    let state =
-        tokio::task::spawn_blocking(move || authconform_reference_server::AppState::new(config))
-            .await
-            .unwrap()
-            .unwrap();
-    let running = authconform_reference_server::RunningServer::start_with_header_timeout(
-        ([127, 0, 0, 1], 0).into(),
-        state,
-        Duration::from_millis(500),
-    )
-    .await
-    .unwrap();
+    let running = listening_with_header_timeout(Duration::from_millis(500)).await;
     let mut slow = Vec::new();
     for _ in 0..200 {
         let mut stream = tokio::net::TcpStream::connect(running.address)
