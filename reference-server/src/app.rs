@@ -30,12 +30,10 @@ pub fn app(state: AppState) -> Router {
 
 /// The routes behind the two layers every request passes (see `app_layers`): what a server serves, made
 /// once and handed to each connection.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Routes {
-    state: AppState,
-    router: Router,
-    /// Off while a deliberate fault rewrites every answer the router gives.
-    direct: bool,
+    /// What every connection is served with, before its peer is known.
+    served: Connection,
     drain: app_layers::DiscardUnreadBodiesLayer,
 }
 
@@ -46,9 +44,12 @@ impl Routes {
                 limit_bytes: state.config.body_limit_bytes,
                 timeout: state.request_timeout(),
             },
-            direct: !fault!(state.config, JsonAsTextPlain),
-            router: routes(state.clone()),
-            state,
+            served: Connection {
+                direct: !fault!(state.config, JsonAsTextPlain),
+                router: routes(state.clone()),
+                state,
+                peer: None,
+            },
         }
     }
 
@@ -61,10 +62,8 @@ impl Routes {
     ) -> app_layers::CatchPanic<app_layers::DiscardUnreadBodies<DirectRoutes>> {
         let connection = DirectRoutes {
             connection: Arc::new(Connection {
-                state: self.state.clone(),
-                router: self.router.clone(),
-                direct: self.direct,
                 peer,
+                ..self.served.clone()
             }),
         };
         tower::ServiceBuilder::new()
@@ -127,10 +126,11 @@ pub(crate) struct DirectRoutes {
 }
 
 /// What one connection's requests are served with.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Connection {
     state: AppState,
     router: Router,
+    /// Off while a deliberate fault rewrites every answer the router gives.
     direct: bool,
     /// The connection's peer, when the server knows it (see [`Routes::serving`]).
     peer: Option<SocketAddr>,

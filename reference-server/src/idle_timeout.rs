@@ -78,20 +78,20 @@ pub(crate) async fn idle_for(activity: &Activity, timeout: Duration) {
     }
 }
 
-/// A connection's service, counting its requests into its [`Activity`].
+/// A connection's service, counting its requests in and out of its [`Activity`].
 #[derive(Debug, Clone)]
-pub(crate) struct Counted<S> {
+pub(crate) struct Watched<S> {
     inner: S,
     activity: Arc<Activity>,
 }
 
-impl<S> Counted<S> {
-    pub(crate) fn new(inner: S, activity: Arc<Activity>) -> Counted<S> {
-        Counted { inner, activity }
+impl<S> Watched<S> {
+    pub(crate) fn new(inner: S, activity: Arc<Activity>) -> Watched<S> {
+        Watched { inner, activity }
     }
 }
 
-impl<S, R> Service<R> for Counted<S>
+impl<S, R> Service<R> for Watched<S>
 where
     S: Service<R>,
 {
@@ -176,7 +176,7 @@ mod tests {
     async fn the_timeout_runs_from_the_latest_answer_and_never_while_a_request_is_in_hand() {
         let activity = Activity::new();
         let let_go = Arc::new(tokio::sync::Notify::new());
-        let mut service = Counted::new(Held(let_go.clone()), activity.clone());
+        let mut service = Watched::new(Held(let_go.clone()), activity.clone());
         let started = Instant::now();
         let watching = tokio::spawn({
             let activity = activity.clone();
@@ -198,7 +198,7 @@ mod tests {
     async fn a_request_given_up_ends_like_an_answered_one() {
         let activity = Activity::new();
         let mut service =
-            Counted::new(Held(Arc::new(tokio::sync::Notify::new())), activity.clone());
+            Watched::new(Held(Arc::new(tokio::sync::Notify::new())), activity.clone());
         let answering = service.call(());
         assert_eq!(activity.idle_since(), None);
         drop(answering);

@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 
 use crate::app::Routes;
 use crate::graceful::ConnectionsShutdown;
-use crate::idle_timeout::{Activity, Counted, idle_for};
+use crate::idle_timeout::{Activity, Watched, idle_for};
 use crate::state::AppState;
 
 /// How long a client may take to send its request line and headers, from its connection's opening or its
@@ -67,7 +67,7 @@ pub(crate) async fn serve_with_header_timeout(
         };
         let _ = stream.set_nodelay(true);
         let activity = Activity::new();
-        let service = Counted::new(routes.serving(Some(remote)), activity.clone()).map_request(
+        let service = Watched::new(routes.serving(Some(remote)), activity.clone()).map_request(
             |request: hyper::Request<hyper::body::Incoming>| request.map(axum::body::Body::new),
         );
         let connection = prototype
