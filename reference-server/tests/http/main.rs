@@ -4,6 +4,7 @@
 
 mod appmixer;
 mod bad_input;
+mod connections;
 mod creditsafe;
 mod faults;
 mod general;
