@@ -8,14 +8,15 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::Router;
+use axum::body::HttpBody;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::Method;
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::future::RouteFuture;
 use axum::routing::{get, post};
+use bytes::Bytes;
 use futures_util::future::{BoxFuture, Either};
-use tower::Service;
+use tower::{Layer, Service};
 
 use crate::routes::{appmixer, client_address, creditsafe, health, test_clock};
 use crate::state::AppState;
@@ -34,19 +35,18 @@ pub fn app(state: AppState) -> Router {
 pub(crate) struct Routes {
     /// What every connection is served with, before its peer is known.
     served: Connection,
-    drain: app_layers::DiscardUnreadBodiesLayer,
 }
 
 impl Routes {
     pub(crate) fn new(state: AppState) -> Routes {
+        let drain = app_layers::DiscardUnreadBodiesLayer {
+            limit_bytes: state.config.body_limit_bytes,
+            timeout: state.request_timeout(),
+        };
         Routes {
-            drain: app_layers::DiscardUnreadBodiesLayer {
-                limit_bytes: state.config.body_limit_bytes,
-                timeout: state.request_timeout(),
-            },
             served: Connection {
                 direct: !fault!(state.config, JsonAsTextPlain),
-                router: routes(state.clone()),
+                router: drain.layer(routes(state.clone())),
                 state,
                 peer: None,
             },
@@ -56,20 +56,13 @@ impl Routes {
     /// The service for one connection from `peer`: its `POST` requests are attributed to `peer` (see
     /// `client_address`). Without a peer (the router called in process) each request brings its own, as a
     /// `ConnectInfo` extension.
-    pub(crate) fn serving(
-        &self,
-        peer: Option<SocketAddr>,
-    ) -> app_layers::CatchPanic<app_layers::DiscardUnreadBodies<DirectRoutes>> {
-        let connection = DirectRoutes {
+    pub(crate) fn serving(&self, peer: Option<SocketAddr>) -> app_layers::CatchPanic<DirectRoutes> {
+        app_layers::CatchPanicLayer.layer(DirectRoutes {
             connection: Arc::new(Connection {
                 peer,
                 ..self.served.clone()
             }),
-        };
-        tower::ServiceBuilder::new()
-            .layer(app_layers::CatchPanicLayer)
-            .layer(self.drain)
-            .service(connection)
+        })
     }
 }
 
@@ -113,9 +106,11 @@ fn routes(state: AppState) -> Router {
 /// which a lockout answers at once, and `GET /user` with a token) handed straight to their handlers. For
 /// every request it routes, the router records the original URI, the matched path and the path
 /// parameters, and boxes the handler's answer twice, which is a good part of such a request's cost; these
-/// two handlers read none of it. Every other request, these paths under other methods (`HEAD`, a 405)
-/// included, goes through the router, and the answers are the same either way (hyper writes the
-/// `Content-Length` the router would have added, in the same place).
+/// two handlers read none of it. They also take the request's body as hyper gives it, where the router
+/// needs it boxed as axum's. Every other request goes through the router: these paths under other methods
+/// (`HEAD`, a 405) and a `GET /user` with a body (the layer before the router drains it) included. The
+/// answers are the same either way (hyper writes the `Content-Length` the router would have added, in the
+/// same place).
 ///
 /// hyper clones the service for every request. This one is a single reference to its connection's
 /// [`Connection`], so a request touches no count that every connection shares (a count the server's
@@ -129,7 +124,8 @@ pub(crate) struct DirectRoutes {
 #[derive(Debug, Clone)]
 struct Connection {
     state: AppState,
-    router: Router,
+    /// Every request but the two answered straight away, behind the layer that drains unread bodies.
+    router: app_layers::DiscardUnreadBodies<Router>,
     /// Off while a deliberate fault rewrites every answer the router gives.
     direct: bool,
     /// The connection's peer, when the server knows it (see [`Routes::serving`]).
@@ -138,17 +134,24 @@ struct Connection {
 
 type DirectAnswer = BoxFuture<'static, Result<Response, Infallible>>;
 
-impl Service<Request> for DirectRoutes {
+/// Generic over the request's body: a connection hands hyper's body straight to the two direct routes (an
+/// answer to `POST /authenticate` reads it as it came), and only the router's requests are given axum's
+/// boxed body. In process, the router's own body comes in.
+impl<B> Service<axum::http::Request<B>> for DirectRoutes
+where
+    B: HttpBody<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: Into<axum::BoxError>,
+{
     type Response = Response;
     type Error = Infallible;
-    type Future = Either<RouteFuture<Infallible>, DirectAnswer>;
+    type Future = Either<RoutedAnswer, DirectAnswer>;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         // The router is always ready (axum's `Router` never applies backpressure).
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, mut request: Request) -> Self::Future {
+    fn call(&mut self, request: axum::http::Request<B>) -> Self::Future {
         let connection = &self.connection;
         if connection.direct {
             let path = request.uri().path();
@@ -164,15 +167,18 @@ impl Service<Request> for DirectRoutes {
                     Ok(creditsafe::authenticate_from(&connection.state, &parts, body, peer).await)
                 }));
             }
-            if request.method() == Method::GET && path == USER {
+            // A `GET` with a body goes through the router, which drains it first.
+            if request.method() == Method::GET && path == USER && request.body().is_end_stream() {
                 let connection = connection.clone();
+                let (parts, _) = request.into_parts();
                 return Either::Right(Box::pin(async move {
-                    Ok(appmixer::get_user_with(&connection.state, request)
+                    Ok(appmixer::get_user_with(&connection.state, &parts.headers)
                         .await
                         .into_response())
                 }));
             }
         }
+        let mut request = request.map(axum::body::Body::new);
         // Only `POST` handlers key limits on the client; sparing the other requests this extension spares
         // them growing their extension table.
         if let Some(peer) = connection.peer
@@ -183,6 +189,9 @@ impl Service<Request> for DirectRoutes {
         Either::Left(connection.router.clone().call(request))
     }
 }
+
+/// The router's answer, behind the layer that drains unread bodies.
+type RoutedAnswer = <app_layers::DiscardUnreadBodies<Router> as Service<Request>>::Future;
 
 async fn not_found(State(state): State<AppState>, request: Request) -> Response {
     answer_after_body(&state, request, errors::not_found()).await

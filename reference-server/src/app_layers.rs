@@ -108,9 +108,9 @@ pub(crate) struct CatchPanic<S> {
 
 type Outcome = Result<Result<Response, Infallible>, Box<dyn std::any::Any + Send>>;
 
-impl<S> Service<Request> for CatchPanic<S>
+impl<S, R> Service<R> for CatchPanic<S>
 where
-    S: Service<Request, Response = Response, Error = Infallible>,
+    S: Service<R, Response = Response, Error = Infallible>,
 {
     type Response = Response;
     type Error = Infallible;
@@ -123,7 +123,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: R) -> Self::Future {
         match std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request))) {
             Ok(future) => Either::Left(
                 AssertUnwindSafe(future)

@@ -1,7 +1,7 @@
 //! Reading request bodies: the size limit (413), the JSON content type (415) and JSON syntax (400), each
 //! answered with a JSON error rather than a plain-text rejection.
 
-use axum::body::Body;
+use axum::body::{Body, HttpBody};
 use axum::http::{HeaderMap, StatusCode, header};
 use bytes::Bytes;
 use serde_json::{Map, Value};
@@ -42,12 +42,15 @@ pub(crate) const DRAIN_LIMIT: usize = 2 * 1024 * 1024;
 
 /// Reads at most `limit` bytes of body within `timeout`. An oversized body is drained (up to
 /// [`DRAIN_LIMIT`]) so the 413 reaches a client that is still sending.
-pub(crate) async fn read_limited_within(
+pub(crate) async fn read_limited_within<B>(
     headers: &HeaderMap,
-    body: Body,
+    body: B,
     limit: usize,
     timeout: std::time::Duration,
-) -> Result<Bytes, BodyError> {
+) -> Result<Bytes, BodyError>
+where
+    B: HttpBody<Data = Bytes> + Unpin,
+{
     let mut reading = std::pin::pin!(read_limited(headers, body, limit));
     // A small body has nearly always arrived with the headers: only one still on its way needs a timer
     // (whose time starts at this first look, microseconds after the request arrived).
@@ -62,12 +65,14 @@ pub(crate) async fn read_limited_within(
 
 /// Reads at most `limit` bytes of body. An oversized body is drained (up to [`DRAIN_LIMIT`]) so the
 /// 413 reaches a client that is still sending.
-pub(crate) async fn read_limited(
+pub(crate) async fn read_limited<B>(
     headers: &HeaderMap,
-    body: Body,
+    body: B,
     limit: usize,
-) -> Result<Bytes, BodyError> {
-    use axum::body::HttpBody;
+) -> Result<Bytes, BodyError>
+where
+    B: HttpBody<Data = Bytes> + Unpin,
+{
     use http_body_util::BodyExt;
 
     let declared = headers
@@ -122,7 +127,6 @@ pub(crate) async fn read_limited(
 /// `timeout`, so the connection stays in step for the client's next request. False when the body was too
 /// large, too slow or unreadable: then the answer must close the connection.
 pub(crate) async fn discard(body: Body, limit: usize, timeout: std::time::Duration) -> bool {
-    use axum::body::HttpBody;
     use http_body_util::BodyExt;
 
     let mut body = body;

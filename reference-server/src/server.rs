@@ -41,7 +41,6 @@ pub(crate) async fn serve_with_header_timeout(
     use hyper_util::rt::{TokioExecutor, TokioIo};
     use hyper_util::server::conn::auto::Builder;
     use hyper_util::service::TowerToHyperService;
-    use tower::ServiceExt;
 
     let sweeper = tokio::spawn(upkeep(state.clone()));
     let routes = Routes::new(state);
@@ -67,9 +66,8 @@ pub(crate) async fn serve_with_header_timeout(
         };
         let _ = stream.set_nodelay(true);
         let activity = Activity::new();
-        let service = Watched::new(routes.serving(Some(remote)), activity.clone()).map_request(
-            |request: hyper::Request<hyper::body::Incoming>| request.map(axum::body::Body::new),
-        );
+        // hyper's own request body goes in as it is (see `app::DirectRoutes`).
+        let service = Watched::new(routes.serving(Some(remote)), activity.clone());
         let connection = prototype
             .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
             .into_owned();

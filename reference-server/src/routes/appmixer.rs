@@ -298,12 +298,12 @@ pub(crate) async fn get_user(
     State(state): State<AppState>,
     request: Request,
 ) -> Result<Response, Boom> {
-    get_user_with(&state, request).await
+    get_user_with(&state, request.headers()).await
 }
 
-/// [`get_user`] on a state the caller holds.
-pub(crate) async fn get_user_with(state: &AppState, request: Request) -> Result<Response, Boom> {
-    let Some(token) = bearer_token(request.headers())? else {
+/// [`get_user`] on a state the caller holds, from the request's headers.
+pub(crate) async fn get_user_with(state: &AppState, headers: &HeaderMap) -> Result<Response, Boom> {
+    let Some(token) = bearer_token(headers)? else {
         return Err(Boom::unauthorized("Missing authentication"));
     };
     let now_ms = state.now_ms().await?;

@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::body::Body;
+use axum::body::HttpBody;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -37,12 +37,15 @@ pub(crate) async fn authenticate(State(state): State<AppState>, request: Request
 /// `POST /authenticate` from `peer`; every answer carries the endpoint's `RateLimit` fields (when they are
 /// on). The request's head is borrowed from the caller, so that it is not copied into every future
 /// between them (a future holds what it is given, and is moved whole).
-pub(crate) async fn authenticate_from(
+pub(crate) async fn authenticate_from<B>(
     state: &AppState,
     parts: &Parts,
-    body: Body,
+    body: B,
     peer: Option<SocketAddr>,
-) -> Response {
+) -> Response
+where
+    B: HttpBody<Data = Bytes> + Unpin,
+{
     let mut counted = Counted::default();
     let mut response = answer_authenticate(state, parts, body, peer, &mut counted)
         .await
@@ -53,13 +56,16 @@ pub(crate) async fn authenticate_from(
     response
 }
 
-async fn answer_authenticate(
+async fn answer_authenticate<B>(
     state: &AppState,
     parts: &Parts,
-    body: Body,
+    body: B,
     peer: Option<SocketAddr>,
     counted: &mut Counted,
-) -> Result<Response, ConnectError> {
+) -> Result<Response, ConnectError>
+where
+    B: HttpBody<Data = Bytes> + Unpin,
+{
     let trusted = state.config.trust_forwarded_for;
     let lockout_trusts = trusted || fault!(state.config, LockoutTrustsForwardedFor);
     let invalid_trusts = trusted || fault!(state.config, InvalidLimitTrustsForwardedFor);
