@@ -1,6 +1,6 @@
 //! The HTTP surface of one instance: the routes, the JSON answers for unknown paths and methods, the
 //! layers every route runs behind (bodies nobody reads drained, panics turned into JSON 500s), and the two
-//! busiest routes handed to their handlers without the router's bookkeeping.
+//! busiest routes and unknown paths answered without the router's bookkeeping.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -13,9 +13,9 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::Method;
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use bytes::Bytes;
-use futures_util::future::{BoxFuture, Either};
+use futures_util::future::{BoxFuture, Either, Ready, ready};
 use tower::{Layer, Service};
 
 use crate::routes::{appmixer, client_address, creditsafe, health, test_clock};
@@ -43,10 +43,12 @@ impl Routes {
             limit_bytes: state.config.body_limit_bytes,
             timeout: state.request_timeout(),
         };
+        let (router, paths) = routes(state.clone());
         Routes {
             served: Connection {
                 direct: !fault!(state.config, JsonAsTextPlain),
-                router: drain.layer(routes(state.clone())),
+                router: drain.layer(router),
+                paths,
                 state,
                 peer: None,
             },
@@ -71,19 +73,26 @@ const USER: &str = "/user";
 /// Creditsafe Connect's `POST /authenticate`.
 const AUTHENTICATE: &str = "/authenticate";
 
-fn routes(state: AppState) -> Router {
-    let mut router = Router::new()
-        .route("/user/auth", post(appmixer::sign_in))
-        .route(USER, post(appmixer::create_user).get(appmixer::get_user))
-        .route(AUTHENTICATE, post(creditsafe::authenticate))
-        .route("/.well-known/jwks.json", get(creditsafe::jwks))
-        .route("/healthz", get(health::healthz))
-        .route("/openapi.json", get(health::openapi));
+/// The router and every path it serves.
+fn routes(state: AppState) -> (Router, Arc<[&'static str]>) {
+    let mut table: Vec<(&'static str, MethodRouter<AppState>)> = vec![
+        ("/user/auth", post(appmixer::sign_in)),
+        (USER, post(appmixer::create_user).get(appmixer::get_user)),
+        (AUTHENTICATE, post(creditsafe::authenticate)),
+        ("/.well-known/jwks.json", get(creditsafe::jwks)),
+        ("/healthz", get(health::healthz)),
+        ("/openapi.json", get(health::openapi)),
+    ];
     if state.config.test_clock {
-        router = router.route(
+        table.push((
             "/_authconform/clock",
             get(test_clock::read).post(test_clock::advance),
-        );
+        ));
+    }
+    let paths: Arc<[&'static str]> = table.iter().map(|(path, _)| *path).collect();
+    let mut router = Router::new();
+    for (path, route) in table {
+        router = router.route(path, route);
     }
     if crate::fault!(state.config, JsonAsTextPlain) {
         router = router.layer(middleware::map_response(
@@ -96,14 +105,16 @@ fn routes(state: AppState) -> Router {
             },
         ));
     }
-    router
+    let router = router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
+        .with_state(state);
+    (router, paths)
 }
 
 /// The router, with the two routes a client calls most often and most cheaply (`POST /authenticate`,
-/// which a lockout answers at once, and `GET /user` with a token) handed straight to their handlers. For
+/// which a lockout answers at once, and `GET /user` with a token) handed straight to their handlers, and a
+/// path no route serves answered with the router's own 404 (when no body needs draining first). For
 /// every request it routes, the router records the original URI, the matched path and the path
 /// parameters, and boxes the handler's answer twice, which is a good part of such a request's cost; these
 /// two handlers read none of it. They also take the request's body as hyper gives it, where the router
@@ -126,6 +137,8 @@ struct Connection {
     state: AppState,
     /// Every request but the two answered straight away, behind the layer that drains unread bodies.
     router: app_layers::DiscardUnreadBodies<Router>,
+    /// Every path the router serves: a request for any other is a 404, whatever its method.
+    paths: Arc<[&'static str]>,
     /// Off while a deliberate fault rewrites every answer the router gives.
     direct: bool,
     /// The connection's peer, when the server knows it (see [`Routes::serving`]).
@@ -144,7 +157,7 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Either<RoutedAnswer, DirectAnswer>;
+    type Future = Either<RoutedAnswer, Either<DirectAnswer, Ready<Result<Response, Infallible>>>>;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         // The router is always ready (axum's `Router` never applies backpressure).
@@ -163,19 +176,23 @@ where
                     .or_else(|| client_address::recorded_peer(request.extensions()));
                 let connection = connection.clone();
                 let (parts, body) = request.into_parts();
-                return Either::Right(Box::pin(async move {
+                return Either::Right(Either::Left(Box::pin(async move {
                     Ok(creditsafe::authenticate_from(&connection.state, &parts, body, peer).await)
-                }));
+                })));
             }
             // A `GET` with a body goes through the router, which drains it first.
             if request.method() == Method::GET && path == USER && request.body().is_end_stream() {
                 let connection = connection.clone();
                 let (parts, _) = request.into_parts();
-                return Either::Right(Box::pin(async move {
+                return Either::Right(Either::Left(Box::pin(async move {
                     Ok(appmixer::get_user_with(&connection.state, &parts.headers)
                         .await
                         .into_response())
-                }));
+                })));
+            }
+            // A path no route serves, without a body to drain: the router's fallback answer, at once.
+            if !connection.paths.contains(&path) && request.body().is_end_stream() {
+                return Either::Right(Either::Right(ready(Ok(errors::not_found()))));
             }
         }
         let mut request = request.map(axum::body::Body::new);

@@ -5,7 +5,7 @@ use authconform_reference_server::AppmixerProfile::{Appmixer6, Appmixer51, Appmi
 use authconform_reference_server::Config;
 use serde_json::json;
 
-use crate::support::{START_MS, start, start_profile};
+use crate::support::{START_MS, start, start_listening, start_profile};
 
 const SECRET: &str = "S3cret-Never-Echo";
 
@@ -326,6 +326,53 @@ async fn gen_04_every_429_says_a_retry_after_within_its_window() {
     let locked = server.post_from("10.8.0.2", "/authenticate", invalid).await;
     assert_eq!(locked.message(), LOCKED_OUT);
     assert_eq!(retry_after(&locked), 5);
+}
+
+/// A path no route serves is a 404 under every method, answered alike with and without a body (without
+/// one it is answered before the router; with one, by the router once the body is drained).
+#[tokio::test]
+async fn an_unknown_path_is_the_same_404_with_or_without_a_body() {
+    let server = start_listening(crate::support::config(AppmixerCloud)).await;
+    let expected = r#"{"statusCode":404,"error":"Not Found","message":"Not Found"}"#;
+    for path in [
+        "/missing",
+        "/",
+        "/user/",
+        "/User",
+        "/authenticate/x",
+        "/user/auth/",
+    ] {
+        for method in ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"] {
+            let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            let mut answers = Vec::new();
+            for body in [None, Some("{}")] {
+                let mut request = server.client.request(method.clone(), server.url(path));
+                if let Some(body) = body {
+                    request = request
+                        .header("content-type", "application/json")
+                        .body(body);
+                }
+                let answer = server.send(request).await;
+                let mut headers = answer.headers.clone();
+                headers.remove("date");
+                answers.push((answer.status, headers, answer.text));
+            }
+            let (status, headers, text) = &answers[0];
+            assert_eq!(*status, 404, "{method} {path}");
+            assert_eq!(
+                headers["content-type"], "application/json",
+                "{method} {path}"
+            );
+            assert_eq!(text, expected, "{method} {path}");
+            assert_eq!(answers[0], answers[1], "{method} {path}: with a body");
+        }
+    }
+    let head = server
+        .send(server.client.head(server.url("/missing")))
+        .await;
+    assert_eq!(head.status, 404);
+    assert_eq!(head.headers["content-type"], "application/json");
+    assert_eq!(head.text, "", "a HEAD answer has no body");
 }
 
 #[tokio::test]
