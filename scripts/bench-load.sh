@@ -30,6 +30,8 @@ THREADS="${THREADS:-1 2}"
 for tool in wrk jq; do
   command -v "$tool" >/dev/null || { echo "error: $tool is required (apt-get install -y $tool)" >&2; exit 2; }
 done
+# Where cargo puts release builds (CARGO_TARGET_DIR and the build.target-dir setting included).
+RELEASE="$(cargo metadata --format-version 1 --no-deps | jq -r .target_directory)/release"
 cargo build --release --quiet --bin authconform -p authconform
 cargo build --release --quiet -p authconform-reference-server
 WORK="$(mktemp -d)"
@@ -39,13 +41,13 @@ trap cleanup EXIT
 
 # The full lockout profile (threshold 10,000, 64 users, lockout verified with the test clock).
 start_ns=$(date +%s%N)
-target/release/authconform load --format "json=$WORK/profile.json" >/dev/null 2>"$WORK/profile.err" || {
+"$RELEASE"/authconform load --format "json=$WORK/profile.json" >/dev/null 2>"$WORK/profile.err" || {
   echo "error: the lockout profile failed: $(cat "$WORK/profile.err")" >&2; exit 1; }
 profile_s=$(awk -v s="$start_ns" -v e="$(date +%s%N)" 'BEGIN { printf "%.2f", (e - s) / 1e9 }')
 
 # Starts a reference server with this threshold; sets SERVER to its URL and SERVER_PID to its process.
 start_server() { # threshold, log file
-  target/release/authconform-reference-server --listen 127.0.0.1:0 --test-clock \
+  "$RELEASE"/authconform-reference-server --listen 127.0.0.1:0 --test-clock \
     --creditsafe-overall-threshold "$1" >"$2" 2>/dev/null &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
@@ -94,7 +96,7 @@ wrk_side() {
 }
 load_side() {
   start_server "$REQUESTS" "$WORK/loaded-$round.log"
-  cpu_of "$WORK/load-cpu.txt" target/release/authconform load lockout --target "$SERVER" --profile creditsafe-connect --clock control \
+  cpu_of "$WORK/load-cpu.txt" "$RELEASE"/authconform load lockout --target "$SERVER" --profile creditsafe-connect --clock control \
     --limit "cs_overall_threshold=$REQUESTS" --users "$CONNECTIONS" \
     --threads "$threads" --format "json=$WORK/load.json" >/dev/null 2>"$WORK/load.err" || {
       echo "error: the lockout profile failed at threshold $REQUESTS: $(tail -5 "$WORK/load.err")" >&2; exit 1; }
@@ -159,7 +161,7 @@ if [ "${OHA:-1}" != "0" ]; then
   LOW_RATE="${LOW_RATE:-2000}"
   HIGH_RATE="${HIGH_RATE:-60000}"
   OPEN_SECONDS="${OPEN_SECONDS:-5}"
-  target/release/authconform-reference-server --listen 127.0.0.1:0 --test-clock --password-cost light \
+  "$RELEASE"/authconform-reference-server --listen 127.0.0.1:0 --test-clock --password-cost light \
     >"$WORK/open-server.log" 2>/dev/null &
   PIDS+=("$!")
   for _ in $(seq 1 100); do grep -q "listening on" "$WORK/open-server.log" && break; sleep 0.1; done
@@ -168,7 +170,7 @@ if [ "${OHA:-1}" != "0" ]; then
   curl -s -o /dev/null -X POST -H 'Content-Type: application/json' -d "$body" "$OPEN_SERVER/user"
   signin='{"username":"oha-user","password":"oha-password-1"}'
   open_round() { # rate, seconds, queued → "authconform_rps authconform_p99 oha_rps oha_p99"
-    target/release/authconform load signin --target "$OPEN_SERVER" --profile appmixer-6 --clock control \
+    "$RELEASE"/authconform load signin --target "$OPEN_SERVER" --profile appmixer-6 --clock control \
       --arrival-rate "$1/s" --duration "$2s" --max-in-flight "$CONNECTIONS" --max-queued "$3" \
       --format "json=$WORK/open.json" >/dev/null 2>"$WORK/open.err" || true
     local ours_rps ours_p99

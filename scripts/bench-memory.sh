@@ -15,13 +15,15 @@ cd "$(dirname "$0")/.."
 for tool in wrk curl jq; do
   command -v "$tool" >/dev/null || { echo "error: $tool is required (apt-get install -y $tool)" >&2; exit 2; }
 done
+# Where cargo puts release builds (CARGO_TARGET_DIR and the build.target-dir setting included).
+RELEASE="$(cargo metadata --format-version 1 --no-deps | jq -r .target_directory)/release"
 cargo build --release --quiet -p authconform-reference-server
 WORK="$(mktemp -d)"
 PID=""
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-target/release/authconform-reference-server --listen 127.0.0.1:0 --profile appmixer-cloud --test-clock \
+"$RELEASE"/authconform-reference-server --listen 127.0.0.1:0 --profile appmixer-cloud --test-clock \
   --trust-forwarded-for --signup-rate-limit-email 0 --signup-rate-limit-ip 100000000 \
   --creditsafe-overall-threshold 100000000 >"$WORK/server.log" 2>/dev/null &
 PID=$!

@@ -22,8 +22,10 @@ cd "$(dirname "$0")/.."
 SCALE=60
 RUNS="${RUNS:-forwarded-for one-address back-to-back back-to-back-undeclared jobs-1}"
 command -v jq >/dev/null || { echo "error: jq is required (apt-get install -y jq)" >&2; exit 2; }
+# Where cargo puts release builds (CARGO_TARGET_DIR and the build.target-dir setting included).
+RELEASE="$(cargo metadata --format-version 1 --no-deps | jq -r .target_directory)/release"
 cargo build --release --quiet -p authconform
-BIN=target/release/authconform
+BIN="$RELEASE/authconform"
 WORK="$(mktemp -d)"
 mkdir -p reports
 PID=""

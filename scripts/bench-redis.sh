@@ -18,9 +18,11 @@ CONNECTIONS="${CONNECTIONS:-64}"
 for tool in wrk curl jq redis-server; do
   command -v "$tool" >/dev/null || { echo "error: $tool is required (apt-get install -y $tool)" >&2; exit 2; }
 done
+# Where cargo puts release builds (CARGO_TARGET_DIR and the build.target-dir setting included).
+RELEASE="$(cargo metadata --format-version 1 --no-deps | jq -r .target_directory)/release"
 
 [ -n "${NO_BUILD:-}" ] || cargo build --release --quiet -p authconform-reference-server --bin authconform-reference-server
-BIN=target/release/authconform-reference-server
+BIN="$RELEASE/authconform-reference-server"
 WORK="$(mktemp -d)"
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$WORK"; }

@@ -7,11 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${1:-20}"
 command -v jq >/dev/null || { echo "error: jq is required (apt-get install -y jq)" >&2; exit 2; }
+# Where cargo puts release builds (CARGO_TARGET_DIR and the build.target-dir setting included).
+RELEASE="$(cargo metadata --format-version 1 --no-deps | jq -r .target_directory)/release"
 cargo build --release --quiet
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 for run in $(seq 1 "$RUNS"); do
-  target/release/authconform run --format "json=$WORK/$run.json" --format "human=$WORK/$run.txt" >/dev/null || true
+  "$RELEASE"/authconform run --format "json=$WORK/$run.json" --format "human=$WORK/$run.txt" >/dev/null || true
   jq -r '.targets[] | .name as $t | .requirements[] | "\($t)\t\(.id)\t\(.verdict)"' "$WORK/$run.json" | sort >"$WORK/$run.verdicts"
   printf 'run %2d: %s\n' "$run" "$(tail -1 "$WORK/$run.txt")"
 done
