@@ -41,6 +41,7 @@ mod limits;
 mod passwords;
 mod ratelimit_headers;
 mod routes;
+mod self_wakes;
 mod server;
 mod state;
 mod store;

@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 use crate::app::Routes;
 use crate::graceful::ConnectionsShutdown;
 use crate::idle_timeout::{Activity, Watched, idle_for};
+use crate::self_wakes::SelfWakes;
 use crate::state::AppState;
 
 /// How long a client may take to send its request line and headers, from its connection's opening or its
@@ -72,7 +73,7 @@ pub(crate) async fn serve_with_header_timeout(
             .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
             .into_owned();
         let serving = graceful.watch(connection);
-        tokio::spawn(async move {
+        tokio::spawn(SelfWakes::new(async move {
             // A connection with no request in hand for the header read timeout (idle, or its headers
             // trickling in) is dropped, which closes it.
             tokio::select! {
@@ -80,7 +81,7 @@ pub(crate) async fn serve_with_header_timeout(
                 () = serving => {}
                 () = idle_for(&activity, header_read_timeout) => {}
             }
-        });
+        }));
     }
     drop(listener);
     sweeper.abort();
