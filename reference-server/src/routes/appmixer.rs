@@ -458,13 +458,9 @@ async fn json_request_body(
     parts: &axum::http::request::Parts,
     body: axum::body::Body,
 ) -> Result<Map<String, Value>, Boom> {
-    let bytes = body::read_limited_within(
-        &parts.headers,
-        body,
-        state.config.body_limit_bytes,
-        state.request_timeout(),
-    )
-    .await?;
+    let bytes =
+        body::read_limited_within(body, state.config.body_limit_bytes, state.request_timeout())
+            .await?;
     body::json_object(&parts.headers, &bytes).map_err(|error| body_error(state, error, &bytes))
 }
 

@@ -76,13 +76,9 @@ where
         client_address_from(peer, parts, invalid_trusts)
     };
     // Read the body first so a refused connection can be kept alive.
-    let bytes = body::read_limited_within(
-        &parts.headers,
-        body,
-        state.config.body_limit_bytes,
-        state.request_timeout(),
-    )
-    .await;
+    let bytes =
+        body::read_limited_within(body, state.config.body_limit_bytes, state.request_timeout())
+            .await;
     let now_ms = state.now_ms().await?;
 
     // Every request counts toward the overall threshold, refused ones included.

@@ -21,8 +21,7 @@ pub(crate) async fn advance(
     State(state): State<AppState>,
     request: Request,
 ) -> Result<Response, ConnectError> {
-    let (parts, body) = request.into_parts();
-    let bytes = body::read_limited(&parts.headers, body, 1024).await?;
+    let bytes = body::read_limited(request.into_body(), 1024).await?;
     let object = body::parse_object(&bytes)?;
     let bad = |message: &'static str| ConnectError::new(StatusCode::BAD_REQUEST, message);
     if let Some(unknown) = object.keys().find(|key| key.as_str() != "advance_ms") {
